@@ -1,0 +1,232 @@
+# SPDX-License-Identifier: MPL-2.0
+# Helios: one non-recursive GNU Makefile.
+#
+#   make                 libraries into build/, binaries into bin/
+#   make test            unit then integration tests; last line "N passed, N failed"
+#   make test-unit T=hl_codec    one unit test
+#   make check           the tests under AddressSanitizer + UBSan (build-asan/)
+#   make SANITIZE=thread test    any sanitizer set, in its own build folder
+#   make fuzz            libFuzzer on the codec for FUZZ_SECONDS (60)
+#   make bench           benchmarks (tests/bench/)
+#   make run             install what is missing, build, start the demo
+#   make install PREFIX=/usr/local DESTDIR=
+#   make lint | clean
+#
+# The first target that needs the compiler runs deploy/install-deps.sh, so
+# a fresh Debian machine needs nothing else.
+
+.DEFAULT_GOAL := all
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+SANITIZE ?=
+FUZZ_SECONDS ?= 60
+V ?= 0
+
+comma := ,
+ifeq ($(SANITIZE),)
+BUILD := build
+BIN := bin
+else
+BUILD := build-$(subst $(comma),-,$(SANITIZE))
+BIN := $(BUILD)/bin
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+endif
+
+ifeq ($(V),0)
+Q := @
+endif
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Werror
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=c11 $(WARN) -D_GNU_SOURCE -MMD -MP \
+    -DHL_VERSION='"$(VERSION)"' $(SAN_FLAGS)
+override LDFLAGS += $(SAN_FLAGS)
+
+# pkg-config answers are cached in $(BUILD)/deps.mk, made after the
+# dependencies are installed. msgpack-c's .pc was renamed between releases.
+DEPS_MK := $(BUILD)/deps.mk
+NODEPS_GOALS := clean help lint-format
+ifeq ($(filter-out $(NODEPS_GOALS),$(MAKECMDGOALS)),)
+ifneq ($(MAKECMDGOALS),)
+SKIP_DEPS := 1
+endif
+endif
+ifeq ($(SKIP_DEPS),)
+-include $(DEPS_MK)
+endif
+
+$(DEPS_MK): deploy/install-deps.sh Makefile
+	$(Q)mkdir -p $(@D)
+	$(Q)deploy/install-deps.sh build
+	$(Q)mp=$$(pkg-config --exists msgpack-c && echo msgpack-c || echo msgpack); \
+	  pkgs="libczmq libzmq libconfig jansson $$mp"; \
+	  { echo "PKG_CFLAGS := $$(pkg-config --cflags $$pkgs)"; \
+	    echo "PKG_LIBS := $$(pkg-config --libs $$pkgs) -lm"; \
+	    echo "CMOCKA_CFLAGS := $$(pkg-config --cflags cmocka)"; \
+	    echo "CMOCKA_LIBS := $$(pkg-config --libs cmocka)"; \
+	  } > $@.tmp && mv $@.tmp $@
+
+# ---- sources -----------------------------------------------------------
+
+PROTO_SRC := $(sort $(wildcard proto/hl_*.c))
+BUS_SRC := $(sort $(wildcard bus/hl_*.c))
+MASTER_SRC := $(sort $(wildcard master/hl_*.c))
+AGENTS_SRC := $(sort $(wildcard agents/hl_*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB_PROTO := $(BUILD)/libhlproto.a
+LIB_BUS := $(BUILD)/libhlbus.a
+LIB_MASTER := $(BUILD)/libhlmaster.a
+LIB_AGENTS := $(BUILD)/libhlagents.a
+
+# binary name -> main source and the libraries it links, top layer first
+BIN_NAMES := helios-master helios-ctl helios-spy
+main_helios-master := master/helios_master.c
+libs_helios-master := $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
+main_helios-ctl := master/helios_ctl.c
+libs_helios-ctl := $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
+main_helios-spy := bus/helios_spy.c
+libs_helios-spy := $(LIB_BUS) $(LIB_PROTO)
+
+BINS := $(addprefix $(BIN)/,$(BIN_NAMES))
+
+# ---- tests -------------------------------------------------------------
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_hl_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
+INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
+HARNESS_SRC := tests/integration/harness.c
+BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.c))
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
+
+# a unit test links the layer its module lives in, and the layers below
+layer_libs = $(strip \
+    $(if $(wildcard proto/$(1).c),$(LIB_PROTO), \
+    $(if $(wildcard bus/$(1).c),$(LIB_BUS) $(LIB_PROTO), \
+    $(if $(wildcard master/$(1).c),$(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO), \
+    $(if $(wildcard agents/$(1).c),$(LIB_AGENTS) $(LIB_BUS) $(LIB_PROTO), \
+    $(LIB_BUS) $(LIB_PROTO))))))
+
+# ---- rules -------------------------------------------------------------
+
+.PHONY: all test test-unit test-integration check fuzz bench run install \
+        uninstall lint clean help deps
+
+all: $(BINS)
+
+deps: $(DEPS_MK)
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_MK)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CMOCKA_CFLAGS) -c $< -o $@
+
+$(LIB_PROTO): $(call obj,$(PROTO_SRC))
+$(LIB_BUS): $(call obj,$(BUS_SRC))
+$(LIB_MASTER): $(call obj,$(MASTER_SRC))
+$(LIB_AGENTS): $(call obj,$(AGENTS_SRC))
+$(BUILD)/lib%.a:
+	@mkdir -p $(@D)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+define BIN_RULE
+$(BIN)/$(1): $(call obj,$(main_$(1))) $(libs_$(1))
+	@mkdir -p $$(@D)
+	$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+endef
+$(foreach b,$(BIN_NAMES),$(eval $(call BIN_RULE,$(b))))
+
+define UNIT_RULE
+$(BUILD)/tests/unit/$(1): $(call obj,tests/unit/$(1).c) $(call layer_libs,$(patsubst test_%,%,$(1)))
+	@mkdir -p $$(@D)
+	$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(CMOCKA_LIBS) $$(PKG_LIBS)
+endef
+$(foreach t,$(patsubst tests/unit/%.c,%,$(UNIT_SRC)),$(eval $(call UNIT_RULE,$(t))))
+
+$(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o \
+        $(call obj,$(HARNESS_SRC)) $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS)
+
+$(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o \
+        $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+tests-built: $(BINS) $(UNIT_BINS) $(INTEG_BINS)
+
+test: $(BINS) $(UNIT_BINS) $(INTEG_BINS)
+	$(Q)tests/run.sh $(BUILD) $(BIN) $(UNIT_BINS) $(INTEG_BINS)
+
+test-unit: $(UNIT_BINS)
+	$(Q)tests/run.sh $(BUILD) $(BIN) \
+	    $(if $(T),$(BUILD)/tests/unit/test_$(T),$(UNIT_BINS))
+
+test-integration: $(BINS) $(INTEG_BINS)
+	$(Q)tests/run.sh $(BUILD) $(BIN) \
+	    $(if $(T),$(BUILD)/tests/integration/test_$(T),$(INTEG_BINS))
+
+check:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined test
+
+# ---- fuzzing (clang + libFuzzer) ----------------------------------------
+
+FUZZ_BUILD := build-fuzz
+FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+fuzz: | $(DEPS_MK)
+	$(Q)deploy/install-deps.sh fuzz
+	@mkdir -p $(FUZZ_BUILD)/corpus
+	$(Q)clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $(FUZZ_BUILD)/fuzz_hl_codec \
+	    tests/fuzz/fuzz_hl_codec.c $(PROTO_SRC) $(PKG_LIBS)
+	$(Q)cp tests/fuzz/corpus/* $(FUZZ_BUILD)/corpus/
+	$(Q)$(FUZZ_BUILD)/fuzz_hl_codec -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -detect_leaks=1 $(FUZZ_BUILD)/corpus
+
+# ---- benchmarks, demo ---------------------------------------------------
+
+bench: $(BINS) $(BENCH_BINS)
+	$(Q)for b in $(BENCH_BINS); do HELIOS_BIN=$(BIN) $$b || exit 1; done
+
+run: $(BINS)
+	$(Q)deploy/run.sh $(BIN)
+
+# ---- install ------------------------------------------------------------
+
+install: $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/helios
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 deploy/helios.cfg $(DESTDIR)$(PREFIX)/share/helios/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(BIN_NAMES))
+	rm -rf $(DESTDIR)$(PREFIX)/share/helios
+
+# ---- hygiene ------------------------------------------------------------
+
+LINT_SRC = $(wildcard proto/*.[ch] bus/*.[ch] master/*.[ch] agents/*.[ch] \
+    tests/*/*.[ch])
+
+lint: | $(DEPS_MK)
+	$(Q)tests/check-layers.sh
+	$(Q)cppcheck --quiet --error-exitcode=1 --std=c11 \
+	    --enable=warning,portability --inline-suppr \
+	    --suppress=missingIncludeSystem -Iproto -Ibus $(LINT_SRC)
+	$(Q)clang-format --dry-run --Werror $(LINT_SRC)
+
+clean:
+	rm -rf build build-* bin
+
+help:
+	@sed -n '3,16p' Makefile
+
+-include $(shell find $(BUILD)/obj -name "*.d" 2>/dev/null)

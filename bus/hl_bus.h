@@ -1,0 +1,35 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    hl_bus - moving hl_msg_t over ZeroMQ sockets: the frame layout of each
+    socket type (ROUTER: [routing id][envelope]; DEALER: [envelope];
+    PUB/XPUB/SUB: [topic][envelope]), frame count and size checks before
+    decoding, and ownership on every path.
+*/
+#ifndef HL_BUS_H
+#define HL_BUS_H
+
+#include <czmq.h>
+
+#include "../proto/hl_msg.h"
+
+/*  Encode and send *msg_p on sock, framed for the socket's type (ROUTER
+    uses the message's routing id). Destroys the message and nulls *msg_p
+    on every path. Returns 0, or a negative hl_err_t: HL_ERR_ARGS (no
+    routing id for a ROUTER, no topic for a publisher), an encode error, or
+    HL_ERR_IO when ZeroMQ refuses the message (peer gone, HWM). Never
+    blocks: a full pipe is HL_ERR_IO. */
+int hl_bus_send (zsock_t *sock, hl_msg_t **msg_p);
+
+/*  Receive one whole ZeroMQ message from sock and decode it with limits
+    (NULL: defaults). On success returns 0 and *msg_p gets the message (a
+    ROUTER's routing id attached; a bus topic checked against the type).
+    On failure the ZeroMQ message is consumed, *msg_p is NULL and a
+    negative hl_err_t comes back (HL_ERR_FRAMES, a decode error,
+    HL_ERR_TOPIC, HL_ERR_IO if nothing could be read). If peer_p is given
+    and sock is a ROUTER, *peer_p gets the routing id frame even on a
+    decode failure, so the caller can answer; the caller destroys it. */
+int hl_bus_recv (zsock_t *sock, const hl_limits_t *limits, hl_msg_t **msg_p,
+                 zframe_t **peer_p);
+
+#endif

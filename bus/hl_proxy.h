@@ -1,0 +1,53 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    hl_proxy - the bus: an actor owning the XSUB (bus-in) and XPUB
+    (bus-out) sockets, forwarding every valid message and counting what it
+    forwards, rejects and drops. It subscribes to everything upstream, so
+    publishers always forward, and it checks each message cheaply (two
+    frames, topic syntax, envelope signature, topic matching the type);
+    full decoding is the subscribers' job.
+*/
+#ifndef HL_PROXY_H
+#define HL_PROXY_H
+
+#include <stdint.h>
+
+#include "../proto/hl_err.h"
+#include "hl_sock.h"
+
+typedef struct {
+    uint64_t received;        /* messages read from bus-in */
+    uint64_t forwarded;       /* messages sent on bus-out */
+    uint64_t bytes;           /* envelope bytes forwarded */
+    uint64_t dropped;         /* valid, dropped at a subscriber's HWM */
+    uint64_t rejected;        /* invalid, not forwarded */
+    uint64_t rejected_by[HL_ERR_COUNT]; /* rejected, indexed by -hl_err_t */
+    uint64_t subscribers;     /* subscriptions now open on bus-out */
+} hl_proxy_stats_t;
+
+typedef struct _hl_proxy_t hl_proxy_t;
+
+/*  Start the proxy bound to bus_in and bus_out (and to inproc endpoints for
+    the owning process). Returns NULL, with the reason in err, if a bind
+    fails. */
+hl_proxy_t *hl_proxy_new (const char *bus_in, const char *bus_out,
+                          const hl_sock_opts_t *opts, char *err,
+                          size_t errsize);
+
+/*  Stop the actor and close its sockets; accepts NULL, nulls *self_p. */
+void hl_proxy_destroy (hl_proxy_t **self_p);
+
+/*  The endpoints actually bound (ephemeral ports resolved), and the
+    inproc endpoints a publisher or subscriber in this process connects
+    to. Borrowed. */
+const char *hl_proxy_bus_in (const hl_proxy_t *self);
+const char *hl_proxy_bus_out (const hl_proxy_t *self);
+const char *hl_proxy_inproc_in (const hl_proxy_t *self);
+const char *hl_proxy_inproc_out (const hl_proxy_t *self);
+
+/*  Copy the current counters into *stats. Returns 0, or -1 if the actor
+    does not answer within a second. */
+int hl_proxy_stats (hl_proxy_t *self, hl_proxy_stats_t *stats);
+
+#endif
