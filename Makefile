@@ -26,11 +26,11 @@ V ?= 0
 
 comma := ,
 ifeq ($(SANITIZE),)
-BUILD := build
-BIN := bin
+BUILD ?= build
+BIN ?= $(if $(filter build,$(BUILD)),bin,$(BUILD)/bin)
 else
-BUILD := build-$(subst $(comma),-,$(SANITIZE))
-BIN := $(BUILD)/bin
+BUILD ?= build-$(subst $(comma),-,$(SANITIZE))
+BIN ?= $(BUILD)/bin
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
              -fno-sanitize-recover=all
 endif
