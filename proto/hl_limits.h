@@ -13,6 +13,10 @@
 #define HL_PROTO_VERSION 1           /* envelope key "v" */
 
 #define HL_MSG_MAX_SIZE (1024 * 1024) /* one encoded envelope, bytes */
+#define HL_MSG_WALL_FACTOR 2         /* ZMQ_MAXMSGSIZE = this x the limit:
+                                        frames up to the wall are read and
+                                        counted as too big; above it libzmq
+                                        drops the peer unread */
 #define HL_MAX_FRAMES 2              /* bus: topic + envelope; tasks: id + env */
 #define HL_MAX_TOPIC 255             /* bus topic frame, bytes */
 #define HL_MAX_NAME 255              /* type, src, role, host, op, event... */

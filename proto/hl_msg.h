@@ -68,6 +68,10 @@ void hl_msg_destroy (hl_msg_t **self_p);
 /*  Deep copy, routing id included. The caller owns the result. */
 hl_msg_t *hl_msg_dup (const hl_msg_t *self);
 
+/*  True when both messages have the same type, envelope and set body
+    fields (NaN equals NaN); the routing id is not compared. */
+bool hl_msg_eq (const hl_msg_t *a, const hl_msg_t *b);
+
 /*  Type name as on the wire ("hello", "metric"...), or NULL if invalid. */
 const char *hl_msg_type_name (hl_msg_type_t type);
 

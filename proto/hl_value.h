@@ -95,6 +95,12 @@ int hl_value_append (hl_value_t *self, hl_value_t **item_p);
     is not a map. */
 int hl_value_set (hl_value_t *self, const char *key, hl_value_t **val_p);
 
+/*  Append key (len bytes, cut at a NUL) = *val_p to a map without looking
+    for an existing entry: the decoder keeps a peer's map as sent, in O(1).
+    Takes ownership and nulls *val_p; -1 (value destroyed) if not a map. */
+int hl_value_map_append (hl_value_t *self, const char *key, size_t len,
+                         hl_value_t **val_p);
+
 /*  Shorthands for hl_value_set with a fresh scalar. */
 int hl_value_set_str (hl_value_t *self, const char *key, const char *s);
 int hl_value_set_int (hl_value_t *self, const char *key, int64_t i);

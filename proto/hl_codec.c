@@ -1,0 +1,369 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    hl_codec - a bounded, non-allocating walk over raw msgpack bytes. It
+    owns the rules that must hold before msgpack-c may unpack peer data:
+    sizes, declared counts against the bytes left, depth, string lengths
+    and UTF-8, one root map and nothing after it.
+*/
+#include <string.h>
+
+#include "hl_codec.h"
+#include "hl_err.h"
+
+//  Big-endian reads; the caller has checked the bytes are there.
+static uint32_t
+s_be (const uint8_t *p, size_t n)
+{
+    uint32_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+//  Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. A NUL
+//  is refused too, since strings are copied into C strings.
+static int
+s_utf8_ok (const uint8_t *p, size_t len)
+{
+    const uint8_t *end = p + len;
+    while (p < end) {
+        uint8_t c = *p;
+        if (c >= 0x01 && c < 0x80) {
+            p++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp, min;
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+            min = 0x80;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+            min = 0x800;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+            min = 0x10000;
+        } else
+            return 0; //  NUL, stray continuation, 0xc0/0xc1, 0xf5..
+        if (n > (size_t)(end - p - 1))
+            return 0;
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
+int
+hl_codec_scan (const uint8_t *data, size_t size, const hl_limits_t *limits)
+{
+    hl_limits_t lim;
+    if (limits) {
+        lim = *limits;
+        hl_limits_lower (&lim);
+    } else
+        hl_limits_default (&lim);
+
+    if (!data || size == 0)
+        return HL_ERR_MALFORMED;
+    if (size > lim.max_msg_size)
+        return HL_ERR_TOO_BIG;
+    uint8_t b = data[0];
+    if (!((b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf))
+        return HL_ERR_ROOT;
+
+    const uint8_t *cur = data;
+    const uint8_t *end = data + size;
+    size_t left[HL_MAX_DEPTH]; //  items still due per open container
+    size_t depth = 0;          //  open containers; root is depth 1
+
+    do {
+        if (cur >= end)
+            return HL_ERR_MALFORMED;
+        b = *cur++;
+        size_t need = 0; //  fixed payload bytes after the tag
+        size_t hdr = 0;  //  length or count bytes after the tag
+        int kind = 0;    //  0 scalar, 1 str, 2 bin/ext, 3 arr, 4 map
+        size_t count = 0;
+        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+            ;
+        else if (b <= 0x8f) {
+            kind = 4;
+            count = b & 0x0f;
+        } else if (b <= 0x9f) {
+            kind = 3;
+            count = b & 0x0f;
+        } else if (b <= 0xbf) {
+            kind = 1;
+            count = b & 0x1f;
+        } else
+            switch (b) {
+                case 0xc4:
+                    hdr = 1;
+                    kind = 2;
+                    break;
+                case 0xc5:
+                    hdr = 2;
+                    kind = 2;
+                    break;
+                case 0xc6:
+                    hdr = 4;
+                    kind = 2;
+                    break;
+                //  ext: length, then one type byte counted in need
+                case 0xc7:
+                    hdr = 1;
+                    kind = 2;
+                    need = 1;
+                    break;
+                case 0xc8:
+                    hdr = 2;
+                    kind = 2;
+                    need = 1;
+                    break;
+                case 0xc9:
+                    hdr = 4;
+                    kind = 2;
+                    need = 1;
+                    break;
+                case 0xca:
+                    need = 4;
+                    break;
+                case 0xcb:
+                    need = 8;
+                    break;
+                case 0xcc:
+                    need = 1;
+                    break;
+                case 0xcd:
+                    need = 2;
+                    break;
+                case 0xce:
+                    need = 4;
+                    break;
+                case 0xcf:
+                    need = 8;
+                    break;
+                case 0xd0:
+                    need = 1;
+                    break;
+                case 0xd1:
+                    need = 2;
+                    break;
+                case 0xd2:
+                    need = 4;
+                    break;
+                case 0xd3:
+                    need = 8;
+                    break;
+                case 0xd4:
+                    need = 2;
+                    break;
+                case 0xd5:
+                    need = 3;
+                    break;
+                case 0xd6:
+                    need = 5;
+                    break;
+                case 0xd7:
+                    need = 9;
+                    break;
+                case 0xd8:
+                    need = 17;
+                    break;
+                case 0xd9:
+                    hdr = 1;
+                    kind = 1;
+                    break;
+                case 0xda:
+                    hdr = 2;
+                    kind = 1;
+                    break;
+                case 0xdb:
+                    hdr = 4;
+                    kind = 1;
+                    break;
+                case 0xdc:
+                    hdr = 2;
+                    kind = 3;
+                    break;
+                case 0xdd:
+                    hdr = 4;
+                    kind = 3;
+                    break;
+                case 0xde:
+                    hdr = 2;
+                    kind = 4;
+                    break;
+                case 0xdf:
+                    hdr = 4;
+                    kind = 4;
+                    break;
+                default:
+                    return HL_ERR_MALFORMED; //  0xc1, never used
+            }
+        if (hdr) {
+            if (hdr > (size_t)(end - cur))
+                return HL_ERR_MALFORMED;
+            count = s_be (cur, hdr);
+            cur += hdr;
+        }
+        if (kind == 1 || kind == 2) {
+            //  Limit first, so an absurd length reads as what it is.
+            if (count > lim.max_str)
+                return HL_ERR_STRING;
+            need += count;
+        }
+        if (need > (size_t)(end - cur))
+            return HL_ERR_MALFORMED;
+        if (kind == 1 && !s_utf8_ok (cur, count))
+            return HL_ERR_UTF8;
+        cur += need;
+
+        if (kind >= 3) {
+            if (depth + 1 > lim.max_depth)
+                return HL_ERR_DEPTH;
+            if (count > lim.max_items)
+                return HL_ERR_ITEMS;
+            //  Each item takes at least one byte: a count the remaining
+            //  bytes cannot hold is a lie msgpack-c would allocate for.
+            size_t room = (size_t)(end - cur);
+            if (kind == 4 ? count > room / 2 : count > room)
+                return HL_ERR_MALFORMED;
+            if (count > 0) {
+                left[depth++] = kind == 4 ? count * 2 : count;
+                continue;
+            }
+        }
+        //  One item done: close every container it completes.
+        while (depth > 0 && --left[depth - 1] == 0)
+            depth--;
+    } while (depth > 0);
+
+    return cur == end ? 0 : HL_ERR_TRAILING;
+}
+
+//  Read a str header at *cur; fills *len and moves past the header.
+static int
+s_peek_str (const uint8_t **cur, const uint8_t *end, size_t *len)
+{
+    if (*cur >= end)
+        return HL_ERR_MALFORMED;
+    uint8_t b = **cur;
+    size_t hdr;
+    if (b >= 0xa0 && b <= 0xbf) {
+        *len = b & 0x1f;
+        (*cur)++;
+        return 0;
+    }
+    if (b == 0xd9)
+        hdr = 1;
+    else if (b == 0xda)
+        hdr = 2;
+    else if (b == 0xdb)
+        hdr = 4;
+    else
+        return HL_ERR_ROOT;
+    if (hdr + 1 > (size_t)(end - *cur))
+        return HL_ERR_MALFORMED;
+    *len = s_be (*cur + 1, hdr);
+    *cur += hdr + 1;
+    return 0;
+}
+
+//  Check that a str key equal to name is at *cur, and move past it.
+static int
+s_peek_key (const uint8_t **cur, const uint8_t *end, const char *name)
+{
+    size_t len;
+    int rc = s_peek_str (cur, end, &len);
+    if (rc)
+        return rc;
+    if (len > (size_t)(end - *cur))
+        return HL_ERR_MALFORMED;
+    if (len != strlen (name) || memcmp (*cur, name, len) != 0)
+        return HL_ERR_ROOT;
+    *cur += len;
+    return 0;
+}
+
+int
+hl_codec_peek (const uint8_t *data, size_t size, char *type, size_t typesize)
+{
+    if (!data || size == 0)
+        return HL_ERR_MALFORMED;
+    const uint8_t *cur = data;
+    const uint8_t *end = data + size;
+    uint8_t b = *cur++;
+    size_t count;
+    if (b >= 0x80 && b <= 0x8f)
+        count = b & 0x0f;
+    else if (b == 0xde || b == 0xdf) {
+        size_t hdr = b == 0xde ? 2 : 4;
+        if (hdr > (size_t)(end - cur))
+            return HL_ERR_MALFORMED;
+        count = s_be (cur, hdr);
+        cur += hdr;
+    } else
+        return HL_ERR_ROOT;
+    if (count < 2)
+        return HL_ERR_ROOT;
+
+    int rc = s_peek_key (&cur, end, "v");
+    if (rc)
+        return rc;
+    if (cur >= end)
+        return HL_ERR_MALFORMED;
+    b = *cur++;
+    uint64_t version;
+    if (b <= 0x7f)
+        version = b;
+    else if (b >= 0xcc && b <= 0xcf) {
+        size_t n = (size_t)1 << (b - 0xcc);
+        if (n > (size_t)(end - cur))
+            return HL_ERR_MALFORMED;
+        version = 0;
+        for (size_t i = 0; i < n; i++)
+            version = (version << 8) | cur[i];
+        cur += n;
+    } else if (b >= 0xd0 && b <= 0xd3) {
+        //  A signed encoding of a small number is still that number.
+        size_t n = (size_t)1 << (b - 0xd0);
+        if (n > (size_t)(end - cur))
+            return HL_ERR_MALFORMED;
+        version = (cur[0] & 0x80) ? UINT64_MAX : 0;
+        for (size_t i = 0; i < n; i++)
+            version = (version << 8) | cur[i];
+        cur += n;
+    } else if (b >= 0xe0)
+        return HL_ERR_VERSION; //  a negative fixint
+    else
+        return HL_ERR_ROOT;
+    if (version != HL_PROTO_VERSION)
+        return HL_ERR_VERSION;
+
+    rc = s_peek_key (&cur, end, "t");
+    if (rc)
+        return rc;
+    size_t len;
+    rc = s_peek_str (&cur, end, &len);
+    if (rc)
+        return rc;
+    if (len > (size_t)(end - cur))
+        return HL_ERR_MALFORMED;
+    if (type && typesize > 0) {
+        size_t n = len < typesize - 1 ? len : typesize - 1;
+        memcpy (type, cur, n);
+        type[n] = '\0';
+    }
+    return 0;
+}

@@ -1,0 +1,652 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    test_hl_msg - every message type built through its setters and read
+    back, dup, topics, JSON rendering, and encode refusing incomplete or
+    out-of-range messages.
+*/
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../proto/hl_msg.h"
+
+static hl_value_t *
+s_tags (void)
+{
+    hl_value_t *tags = hl_value_new_map ();
+    hl_value_set_str (tags, "host", "web2");
+    hl_value_set_str (tags, "zone", "é€𝄞");
+    return tags;
+}
+
+static hl_value_t *
+s_tree (void)
+{
+    hl_value_t *map = hl_value_new_map ();
+    hl_value_set_int (map, "neg", -5);
+    hl_value_set_double (map, "pi", 3.25);
+    hl_value_set_bool (map, "yes", true);
+    hl_value_t *v = hl_value_new_uint (UINT64_MAX);
+    hl_value_set (map, "big", &v);
+    v = hl_value_new_bin ("\x00\xff", 2);
+    hl_value_set (map, "bin", &v);
+    v = hl_value_new_nil ();
+    hl_value_set (map, "nil", &v);
+    hl_value_t *arr = hl_value_new_array ();
+    v = hl_value_new_str ("x");
+    hl_value_append (arr, &v);
+    hl_value_set (map, "arr", &arr);
+    return map;
+}
+
+static hl_msg_t *
+s_full (hl_msg_type_t type)
+{
+    hl_msg_t *m = hl_msg_new (type);
+    hl_value_t *v;
+    hl_msg_set_src (m, "hephaestus-backend@web2:4242");
+    hl_msg_set_re (m, 99);
+    switch (type) {
+        case HL_MSG_HELLO:
+            hl_msg_set_role (m, "backend");
+            hl_msg_set_capacity (m, 8);
+            hl_msg_set_host (m, "web2");
+            hl_msg_set_pid (m, 4242);
+            hl_msg_set_version (m, "1.0.0");
+            v = hl_value_new_array ();
+            for (int i = 0; i < 3; i++) {
+                hl_value_t *s = hl_value_new_str ("restart");
+                hl_value_append (v, &s);
+            }
+            hl_msg_set_actions (m, &v);
+            break;
+        case HL_MSG_WELCOME:
+            hl_msg_set_heartbeat_ms (m, 1000);
+            hl_msg_set_liveness (m, 3);
+            hl_msg_set_session (m, "s-1");
+            break;
+        case HL_MSG_HEARTBEAT:
+            hl_msg_set_inflight (m, 2);
+            break;
+        case HL_MSG_TASK:
+            hl_msg_set_task_id (m, 12345678901ULL);
+            hl_msg_set_kind (m, "apply");
+            hl_msg_set_priority (m, 1);
+            hl_msg_set_attempt (m, 2);
+            hl_msg_set_emergency (m, true);
+            hl_msg_set_deadline_ms (m, 5000);
+            v = s_tree ();
+            hl_msg_set_args (m, &v);
+            hl_msg_set_event (m, "queued");
+            v = hl_value_new_str ("any");
+            hl_msg_set_data (m, &v);
+            break;
+        case HL_MSG_PROGRESS:
+            hl_msg_set_task_id (m, 5);
+            hl_msg_set_pct (m, 50);
+            hl_msg_set_note (m, "half way");
+            break;
+        case HL_MSG_RESULT:
+            hl_msg_set_task_id (m, 5);
+            hl_msg_set_status (m, "failed");
+            hl_msg_set_duration_us (m, UINT64_MAX);
+            v = s_tree ();
+            hl_msg_set_data (m, &v);
+            break;
+        case HL_MSG_CANCEL:
+            hl_msg_set_task_id (m, 5);
+            break;
+        case HL_MSG_BYE:
+            hl_msg_set_reason (m, "shutdown");
+            break;
+        case HL_MSG_ERROR:
+            hl_msg_set_code (m, INT64_MIN);
+            hl_msg_set_text (m, "bad");
+            break;
+        case HL_MSG_REQUEST:
+            hl_msg_set_op (m, "status");
+            v = s_tree ();
+            hl_msg_set_args (m, &v);
+            break;
+        case HL_MSG_REPLY:
+            hl_msg_set_ok (m, false);
+            hl_msg_set_error (m, "nope");
+            v = hl_value_new_array ();
+            hl_msg_set_data (m, &v);
+            break;
+        case HL_MSG_METRIC:
+            hl_msg_set_name (m, "api.response_time:p99-A");
+            hl_msg_set_value (m, -0.5);
+            hl_msg_set_sample_ts (m, -1);
+            v = s_tags ();
+            hl_msg_set_tags (m, &v);
+            break;
+        case HL_MSG_METRICS:
+            v = s_tags ();
+            assert_int_equal (hl_msg_add_sample (m, "cpu", 0.25, 10, &v), 0);
+            assert_int_equal (hl_msg_add_sample (m, "mem", 1e300, 11, NULL), 0);
+            break;
+        case HL_MSG_KPI:
+            hl_msg_set_name (m, "cpu");
+            hl_msg_set_sample_ts (m, 1700000000000000);
+            hl_msg_set_count (m, 10);
+            hl_msg_set_mean (m, 1.5);
+            hl_msg_set_p50 (m, 1);
+            hl_msg_set_p95 (m, 2);
+            hl_msg_set_min (m, 0);
+            hl_msg_set_max (m, 3);
+            break;
+        case HL_MSG_HEALTH:
+            hl_msg_set_score (m, 87.5);
+            hl_msg_set_state (m, "degraded");
+            v = s_tree ();
+            hl_msg_set_data (m, &v);
+            break;
+        case HL_MSG_CYCLE:
+            hl_msg_set_cycle_id (m, 3);
+            hl_msg_set_event (m, "started");
+            v = s_tree ();
+            hl_msg_set_data (m, &v);
+            break;
+        case HL_MSG_AGENT:
+            hl_msg_set_name (m, "agent-7");
+            hl_msg_set_role (m, "backend");
+            hl_msg_set_event (m, "joined");
+            v = hl_value_new_map ();
+            hl_msg_set_data (m, &v);
+            break;
+        case HL_MSG_ALERT:
+            hl_msg_set_severity (m, "critical");
+            hl_msg_set_text (m, "latency high");
+            v = s_tree ();
+            hl_msg_set_data (m, &v);
+            break;
+        default:
+            break;
+    }
+    return m;
+}
+
+static void
+test_new_destroy (void **state)
+{
+    (void)state;
+    assert_null (hl_msg_new ((hl_msg_type_t)0));
+    assert_null (hl_msg_new (HL_MSG_TYPE_END));
+    hl_msg_t *a = hl_msg_new (HL_MSG_BYE);
+    hl_msg_t *b = hl_msg_new (HL_MSG_BYE);
+    assert_true (hl_msg_id (a) >= 1);
+    assert_true (hl_msg_id (b) > hl_msg_id (a));
+    int64_t now = hl_msg_now_us ();
+    assert_true (hl_msg_ts (a) <= now && hl_msg_ts (a) > now - 10000000);
+    assert_string_equal (hl_msg_src (a), "");
+    assert_int_equal (hl_msg_re (a), 0);
+    hl_msg_destroy (&a);
+    assert_null (a);
+    hl_msg_destroy (&a);
+    hl_msg_destroy (&b);
+    hl_msg_destroy (NULL);
+}
+
+static void
+test_type_names (void **state)
+{
+    (void)state;
+    for (int t = HL_MSG_HELLO; t < HL_MSG_TYPE_END; t++) {
+        const char *name = hl_msg_type_name ((hl_msg_type_t)t);
+        assert_non_null (name);
+        assert_int_equal (hl_msg_type_from_name (name), t);
+    }
+    assert_null (hl_msg_type_name (HL_MSG_TYPE_END));
+    assert_string_equal (hl_msg_type_name (HL_MSG_KPI), "kpi");
+    assert_int_equal (hl_msg_type_from_name ("nope"), HL_ERR_TYPE);
+    assert_int_equal (hl_msg_type_from_name (NULL), HL_ERR_TYPE);
+}
+
+static void
+test_accessors (void **state)
+{
+    (void)state;
+    hl_msg_t *m = s_full (HL_MSG_TASK);
+    hl_msg_set_id (m, 42);
+    hl_msg_set_ts (m, -5);
+    assert_int_equal (hl_msg_id (m), 42);
+    assert_int_equal (hl_msg_ts (m), -5);
+    assert_int_equal (hl_msg_re (m), 99);
+    assert_string_equal (hl_msg_src (m), "hephaestus-backend@web2:4242");
+    assert_int_equal (hl_msg_task_id (m), 12345678901ULL);
+    assert_string_equal (hl_msg_kind (m), "apply");
+    assert_int_equal (hl_msg_priority (m), 1);
+    assert_int_equal (hl_msg_attempt (m), 2);
+    assert_true (hl_msg_emergency (m));
+    assert_int_equal (hl_msg_deadline_ms (m), 5000);
+    assert_string_equal (hl_msg_event (m), "queued");
+    assert_non_null (hl_msg_args (m));
+    assert_string_equal (hl_value_str (hl_msg_data (m), NULL), "any");
+    //  fields a task does not carry keep their zero value
+    hl_msg_set_role (m, "r");
+    hl_msg_set_score (m, 5);
+    hl_value_t *v = hl_value_new_map ();
+    hl_msg_set_tags (m, &v);
+    assert_null (v);
+    assert_string_equal (hl_msg_role (m), "");
+    assert_true (hl_msg_score (m) == 0);
+    assert_null (hl_msg_tags (m));
+    assert_int_equal (hl_msg_add_sample (m, "x", 1, 1, NULL), HL_ERR_ARGS);
+    //  clearing a value and a string
+    hl_msg_set_args (m, NULL);
+    assert_null (hl_msg_args (m));
+    hl_msg_set_event (m, NULL);
+    assert_string_equal (hl_msg_event (m), "");
+    //  routing id
+    size_t len = 9;
+    hl_msg_routing_id (m, &len);
+    assert_int_equal (len, 0);
+    uint8_t rid[HL_MAX_ROUTING_ID + 1] = { 0, 1, 2 };
+    assert_int_equal (hl_msg_set_routing_id (m, rid, HL_MAX_ROUTING_ID), 0);
+    assert_int_equal (hl_msg_set_routing_id (m, rid, HL_MAX_ROUTING_ID + 1),
+                      -1);
+    assert_int_equal (hl_msg_set_routing_id (m, rid, 3), 0);
+    const uint8_t *got = hl_msg_routing_id (m, &len);
+    assert_int_equal (len, 3);
+    assert_memory_equal (got, rid, 3);
+    hl_msg_destroy (&m);
+
+    //  every getter over every full message
+    for (int t = HL_MSG_HELLO; t < HL_MSG_TYPE_END; t++) {
+        m = s_full ((hl_msg_type_t)t);
+        switch (t) {
+            case HL_MSG_HELLO:
+                assert_string_equal (hl_msg_role (m), "backend");
+                assert_int_equal (hl_msg_capacity (m), 8);
+                assert_string_equal (hl_msg_host (m), "web2");
+                assert_int_equal (hl_msg_pid (m), 4242);
+                assert_string_equal (hl_msg_version (m), "1.0.0");
+                assert_int_equal (hl_value_size (hl_msg_actions (m)), 3);
+                break;
+            case HL_MSG_WELCOME:
+                assert_int_equal (hl_msg_heartbeat_ms (m), 1000);
+                assert_int_equal (hl_msg_liveness (m), 3);
+                assert_string_equal (hl_msg_session (m), "s-1");
+                break;
+            case HL_MSG_HEARTBEAT:
+                assert_int_equal (hl_msg_inflight (m), 2);
+                break;
+            case HL_MSG_PROGRESS:
+                assert_int_equal (hl_msg_pct (m), 50);
+                assert_string_equal (hl_msg_note (m), "half way");
+                break;
+            case HL_MSG_RESULT:
+                assert_string_equal (hl_msg_status (m), "failed");
+                assert_true (hl_msg_duration_us (m) == UINT64_MAX);
+                break;
+            case HL_MSG_BYE:
+                assert_string_equal (hl_msg_reason (m), "shutdown");
+                break;
+            case HL_MSG_ERROR:
+                assert_true (hl_msg_code (m) == INT64_MIN);
+                assert_string_equal (hl_msg_text (m), "bad");
+                break;
+            case HL_MSG_REQUEST:
+                assert_string_equal (hl_msg_op (m), "status");
+                break;
+            case HL_MSG_REPLY:
+                assert_false (hl_msg_ok (m));
+                assert_string_equal (hl_msg_error (m), "nope");
+                break;
+            case HL_MSG_METRIC:
+                assert_string_equal (hl_msg_name (m),
+                                     "api.response_time:p99-A");
+                assert_true (hl_msg_value (m) == -0.5);
+                assert_int_equal (hl_msg_sample_ts (m), -1);
+                assert_int_equal (hl_value_size (hl_msg_tags (m)), 2);
+                break;
+            case HL_MSG_METRICS:
+                assert_int_equal (hl_msg_samples_size (m), 2);
+                assert_string_equal (hl_msg_sample (m, 0)->name, "cpu");
+                assert_non_null (hl_msg_sample (m, 0)->tags);
+                assert_true (hl_msg_sample (m, 1)->value == 1e300);
+                assert_int_equal (hl_msg_sample (m, 1)->ts, 11);
+                assert_null (hl_msg_sample (m, 2));
+                break;
+            case HL_MSG_KPI:
+                assert_int_equal (hl_msg_count (m), 10);
+                assert_true (hl_msg_mean (m) == 1.5);
+                assert_true (hl_msg_p50 (m) == 1);
+                assert_true (hl_msg_p95 (m) == 2);
+                assert_true (hl_msg_min (m) == 0);
+                assert_true (hl_msg_max (m) == 3);
+                break;
+            case HL_MSG_HEALTH:
+                assert_true (hl_msg_score (m) == 87.5);
+                assert_string_equal (hl_msg_state (m), "degraded");
+                break;
+            case HL_MSG_CYCLE:
+                assert_int_equal (hl_msg_cycle_id (m), 3);
+                break;
+            case HL_MSG_ALERT:
+                assert_string_equal (hl_msg_severity (m), "critical");
+                break;
+            default:
+                break;
+        }
+        hl_msg_destroy (&m);
+    }
+}
+
+static void
+test_samples (void **state)
+{
+    (void)state;
+    hl_msg_t *m = hl_msg_new (HL_MSG_METRICS);
+    char name[HL_MAX_METRIC + 2];
+    memset (name, 'n', sizeof name);
+    name[HL_MAX_METRIC + 1] = '\0';
+    hl_value_t *tags = hl_value_new_map ();
+    assert_int_equal (hl_msg_add_sample (m, name, 1, 1, &tags), HL_ERR_ARGS);
+    assert_null (tags);
+    name[HL_MAX_METRIC] = '\0';
+    assert_int_equal (hl_msg_add_sample (m, name, 1, 1, NULL), 0);
+    for (size_t i = 1; i < HL_MAX_ITEMS; i++)
+        assert_int_equal (hl_msg_add_sample (m, "x", 1, 1, NULL), 0);
+    assert_int_equal (hl_msg_add_sample (m, "x", 1, 1, NULL), HL_ERR_ARGS);
+    assert_int_equal (hl_msg_samples_size (m), HL_MAX_ITEMS);
+    //  a full batch still encodes and decodes
+    uint8_t *data;
+    size_t size;
+    assert_int_equal (hl_msg_encode (m, &data, &size), 0);
+    hl_msg_t *back = NULL;
+    assert_int_equal (hl_msg_decode (data, size, NULL, &back), 0);
+    assert_true (hl_msg_eq (m, back));
+    free (data);
+    hl_msg_destroy (&back);
+    hl_msg_destroy (&m);
+}
+
+static void
+test_dup (void **state)
+{
+    (void)state;
+    for (int t = HL_MSG_HELLO; t < HL_MSG_TYPE_END; t++) {
+        hl_msg_t *m = s_full ((hl_msg_type_t)t);
+        hl_msg_set_routing_id (m, "rid", 3);
+        hl_msg_t *copy = hl_msg_dup (m);
+        assert_true (hl_msg_eq (m, copy));
+        size_t len;
+        assert_memory_equal (hl_msg_routing_id (copy, &len), "rid", 3);
+        assert_int_equal (len, 3);
+        //  deep: the copy survives its original
+        hl_msg_destroy (&m);
+        char *json = hl_msg_to_json_str (copy);
+        assert_non_null (json);
+        free (json);
+        hl_msg_t *other = s_full ((hl_msg_type_t)t);
+        hl_msg_set_id (other, hl_msg_id (copy) + 1);
+        assert_false (hl_msg_eq (copy, other));
+        hl_msg_destroy (&other);
+        hl_msg_destroy (&copy);
+    }
+    assert_null (hl_msg_dup (NULL));
+}
+
+static void
+test_topics (void **state)
+{
+    (void)state;
+    static const char *topics[HL_MSG_TYPE_END] = {
+        [HL_MSG_HELLO] = "hello",
+        [HL_MSG_WELCOME] = "welcome",
+        [HL_MSG_HEARTBEAT] = "heartbeat",
+        [HL_MSG_TASK] = "task.queued",
+        [HL_MSG_PROGRESS] = "progress",
+        [HL_MSG_RESULT] = "result",
+        [HL_MSG_CANCEL] = "cancel",
+        [HL_MSG_BYE] = "bye",
+        [HL_MSG_ERROR] = "error",
+        [HL_MSG_REQUEST] = "request",
+        [HL_MSG_REPLY] = "reply",
+        [HL_MSG_METRIC] = "metric.api.response_time:p99-A",
+        [HL_MSG_METRICS] = "metrics",
+        [HL_MSG_KPI] = "kpi.cpu",
+        [HL_MSG_HEALTH] = "health",
+        [HL_MSG_CYCLE] = "cycle.started",
+        [HL_MSG_AGENT] = "agent.joined",
+        [HL_MSG_ALERT] = "alert.critical",
+    };
+    char buf[HL_MAX_TOPIC + 1];
+    for (int t = HL_MSG_HELLO; t < HL_MSG_TYPE_END; t++) {
+        hl_msg_t *m = s_full ((hl_msg_type_t)t);
+        int len = hl_msg_topic (m, buf, sizeof buf);
+        assert_int_equal (len, strlen (topics[t]));
+        assert_string_equal (buf, topics[t]);
+        assert_int_equal (hl_msg_check_topic (m, topics[t], len), 0);
+        assert_int_equal (hl_msg_check_topic (m, topics[t], len - 1),
+                          HL_ERR_TOPIC);
+        assert_int_equal (hl_msg_check_topic (m, "hello.x", 7), HL_ERR_TOPIC);
+        //  too small a buffer
+        assert_int_equal (hl_msg_topic (m, buf, (size_t)len), HL_ERR_TOPIC);
+        hl_msg_destroy (&m);
+    }
+    //  task without event is plain "task"; metric without name fails
+    hl_msg_t *m = hl_msg_new (HL_MSG_TASK);
+    assert_int_equal (hl_msg_topic (m, buf, sizeof buf), 4);
+    assert_string_equal (buf, "task");
+    hl_msg_destroy (&m);
+    m = hl_msg_new (HL_MSG_METRIC);
+    assert_int_equal (hl_msg_topic (m, buf, sizeof buf), HL_ERR_TOPIC);
+    assert_int_equal (hl_msg_check_topic (m, "metric", 6), HL_ERR_TOPIC);
+    hl_msg_destroy (&m);
+}
+
+static void
+test_json (void **state)
+{
+    (void)state;
+    static const char *keys[HL_MSG_TYPE_END] = {
+        [HL_MSG_HELLO] = "role capacity host pid version actions",
+        [HL_MSG_WELCOME] = "heartbeat_ms liveness session",
+        [HL_MSG_HEARTBEAT] = "inflight",
+        [HL_MSG_TASK] = "task_id kind priority attempt emergency "
+                        "deadline_ms args event data",
+        [HL_MSG_PROGRESS] = "task_id pct note",
+        [HL_MSG_RESULT] = "task_id status duration_us data",
+        [HL_MSG_CANCEL] = "task_id",
+        [HL_MSG_BYE] = "reason",
+        [HL_MSG_ERROR] = "code text",
+        [HL_MSG_REQUEST] = "op args",
+        [HL_MSG_REPLY] = "ok data error",
+        [HL_MSG_METRIC] = "name value ts tags",
+        [HL_MSG_METRICS] = "samples",
+        [HL_MSG_KPI] = "name ts count mean p50 p95 min max",
+        [HL_MSG_HEALTH] = "score state data",
+        [HL_MSG_CYCLE] = "cycle_id event data",
+        [HL_MSG_AGENT] = "name role event data",
+        [HL_MSG_ALERT] = "severity text data",
+    };
+    for (int t = HL_MSG_HELLO; t < HL_MSG_TYPE_END; t++) {
+        hl_msg_t *m = s_full ((hl_msg_type_t)t);
+        json_t *json = hl_msg_to_json (m);
+        assert_non_null (json);
+        assert_string_equal (json_string_value (json_object_get (json, "type")),
+                             hl_msg_type_name ((hl_msg_type_t)t));
+        assert_int_equal (json_integer_value (json_object_get (json, "id")),
+                          hl_msg_id (m));
+        assert_int_equal (json_integer_value (json_object_get (json, "re")),
+                          99);
+        assert_int_equal (json_integer_value (json_object_get (json, "ts")),
+                          hl_msg_ts (m));
+        assert_string_equal (json_string_value (json_object_get (json, "src")),
+                             "hephaestus-backend@web2:4242");
+        bool bus = t >= HL_MSG_METRIC || t == HL_MSG_TASK;
+        json_t *topic = json_object_get (json, "topic");
+        if (bus) {
+            char buf[HL_MAX_TOPIC + 1];
+            hl_msg_topic (m, buf, sizeof buf);
+            assert_string_equal (json_string_value (topic), buf);
+        } else
+            assert_null (topic);
+        json_t *body = json_object_get (json, "body");
+        char list[256];
+        strcpy (list, keys[t]);
+        size_t n = 0;
+        for (char *k = strtok (list, " "); k; k = strtok (NULL, " "), n++)
+            assert_non_null (json_object_get (body, k));
+        assert_int_equal (json_object_size (body), n);
+        json_decref (json);
+        char *text = hl_msg_to_json_str (m);
+        assert_null (strchr (text, '\n'));
+        free (text);
+        hl_msg_destroy (&m);
+    }
+    //  specific renderings: bin as hex, NaN as null, task without event
+    hl_msg_t *m = hl_msg_new (HL_MSG_METRIC);
+    hl_msg_set_id (m, 1);
+    hl_msg_set_ts (m, 2);
+    hl_msg_set_name (m, "cpu");
+    hl_msg_set_value (m, NAN);
+    hl_msg_set_sample_ts (m, 3);
+    char *text = hl_msg_to_json_str (m);
+    assert_string_equal (text, "{\"topic\":\"metric.cpu\",\"type\":\"metric\","
+                               "\"id\":1,\"re\":0,\"src\":\"\",\"ts\":2,"
+                               "\"body\":{\"name\":\"cpu\",\"value\":null,"
+                               "\"ts\":3}}");
+    free (text);
+    hl_msg_destroy (&m);
+    m = hl_msg_new (HL_MSG_RESULT);
+    hl_value_t *v = hl_value_new_bin ("\x0f\xa0", 2);
+    hl_msg_set_data (m, &v);
+    json_t *json = hl_msg_to_json (m);
+    json_t *body = json_object_get (json, "body");
+    assert_string_equal (json_string_value (json_object_get (body, "data")),
+                         "0fa0");
+    assert_null (json_object_get (json, "topic"));
+    json_decref (json);
+    hl_msg_destroy (&m);
+    m = hl_msg_new (HL_MSG_TASK);
+    json = hl_msg_to_json (m);
+    assert_null (json_object_get (json, "topic"));
+    json_decref (json);
+    hl_msg_destroy (&m);
+}
+
+static int
+s_encode_rc (hl_msg_t *m)
+{
+    uint8_t *data = (uint8_t *)"x";
+    size_t size = 1;
+    int rc = hl_msg_encode (m, &data, &size);
+    if (rc == 0)
+        free (data);
+    else
+        assert_null (data);
+    return rc;
+}
+
+static void
+test_encode_errors (void **state)
+{
+    (void)state;
+    //  every type fresh from new lacks a required field
+    for (int t = HL_MSG_HELLO; t < HL_MSG_TYPE_END; t++) {
+        hl_msg_t *m = hl_msg_new ((hl_msg_type_t)t);
+        assert_int_equal (s_encode_rc (m), HL_ERR_MISSING);
+        hl_msg_destroy (&m);
+    }
+    //  one unset string field
+    hl_msg_t *m = s_full (HL_MSG_HELLO);
+    hl_msg_set_host (m, NULL);
+    assert_int_equal (s_encode_rc (m), HL_ERR_MISSING);
+    hl_msg_set_host (m, "h");
+    assert_int_equal (s_encode_rc (m), 0);
+    hl_msg_set_capacity (m, 0);
+    assert_int_equal (s_encode_rc (m), HL_ERR_RANGE);
+    hl_msg_set_capacity (m, 1);
+    char name[HL_MAX_NAME + 2];
+    memset (name, 'h', sizeof name);
+    name[HL_MAX_NAME + 1] = '\0';
+    hl_msg_set_host (m, name);
+    assert_int_equal (s_encode_rc (m), HL_ERR_STRING);
+    name[HL_MAX_NAME] = '\0';
+    hl_msg_set_host (m, name);
+    assert_int_equal (s_encode_rc (m), 0);
+    //  actions must be an array of short strings
+    hl_value_t *v = hl_value_new_map ();
+    hl_msg_set_actions (m, &v);
+    assert_int_equal (s_encode_rc (m), HL_ERR_MISTYPED);
+    hl_msg_destroy (&m);
+
+    //  a failed reply without error; a kind outside the enum
+    m = s_full (HL_MSG_REPLY);
+    hl_msg_set_error (m, NULL);
+    assert_int_equal (s_encode_rc (m), HL_ERR_MISSING);
+    hl_msg_destroy (&m);
+    m = s_full (HL_MSG_TASK);
+    hl_msg_set_kind (m, "explode");
+    assert_int_equal (s_encode_rc (m), HL_ERR_RANGE);
+    hl_msg_set_kind (m, "echo");
+    hl_msg_set_priority (m, 5);
+    assert_int_equal (s_encode_rc (m), HL_ERR_RANGE);
+    hl_msg_set_priority (m, 4);
+    //  invalid UTF-8 and an over-deep tree set locally
+    hl_msg_set_event (m, NULL);
+    hl_msg_set_kind (m, "echo");
+    v = hl_value_new_str ("\xc0\x80");
+    hl_msg_set_data (m, &v);
+    assert_int_equal (s_encode_rc (m), HL_ERR_UTF8);
+    v = hl_value_new_int (1);
+    for (int i = 0; i < 100; i++) {
+        hl_value_t *arr = hl_value_new_array ();
+        hl_value_append (arr, &v);
+        v = arr;
+    }
+    hl_msg_set_data (m, &v);
+    assert_int_equal (s_encode_rc (m), HL_ERR_DEPTH);
+    hl_msg_destroy (&m);
+    //  health data must be a map; tags map strings
+    m = s_full (HL_MSG_HEALTH);
+    v = hl_value_new_array ();
+    hl_msg_set_data (m, &v);
+    assert_int_equal (s_encode_rc (m), HL_ERR_MISTYPED);
+    hl_msg_set_score (m, 101);
+    hl_msg_set_data (m, NULL);
+    assert_int_equal (s_encode_rc (m), HL_ERR_RANGE);
+    hl_msg_set_score (m, NAN);
+    assert_int_equal (s_encode_rc (m), HL_ERR_RANGE);
+    hl_msg_destroy (&m);
+    m = s_full (HL_MSG_METRIC);
+    v = hl_value_new_map ();
+    hl_value_set_int (v, "k", 1);
+    hl_msg_set_tags (m, &v);
+    assert_int_equal (s_encode_rc (m), HL_ERR_MISTYPED);
+    hl_msg_set_tags (m, NULL);
+    hl_msg_set_name (m, "bad name");
+    assert_int_equal (s_encode_rc (m), HL_ERR_RANGE);
+    hl_msg_destroy (&m);
+    m = s_full (HL_MSG_METRICS);
+    assert_int_equal (hl_msg_add_sample (m, "bad/name", 1, 1, NULL), 0);
+    assert_int_equal (s_encode_rc (m), HL_ERR_RANGE);
+    hl_msg_destroy (&m);
+    assert_int_equal (hl_msg_encode (NULL, NULL, NULL), HL_ERR_ARGS);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_new_destroy),
+        cmocka_unit_test (test_type_names),
+        cmocka_unit_test (test_accessors),
+        cmocka_unit_test (test_samples),
+        cmocka_unit_test (test_dup),
+        cmocka_unit_test (test_topics),
+        cmocka_unit_test (test_json),
+        cmocka_unit_test (test_encode_errors),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
