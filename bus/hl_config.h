@@ -13,22 +13,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "hl_limits.h"
+#include "../proto/hl_limits.h"
 
-#define HL_CONFIG_ENDPOINT 256   /* bytes for an endpoint, NUL included */
-#define HL_CONFIG_PATH 1024      /* bytes for a path or command */
+#define HL_CONFIG_ENDPOINT 256 /* bytes for an endpoint, NUL included */
+#define HL_CONFIG_PATH 1024    /* bytes for a path or command */
 
 typedef struct {
-    char tasks[HL_CONFIG_ENDPOINT];     /* ROUTER bind, "tcp://*:7701" */
-    char control[HL_CONFIG_ENDPOINT];   /* ROUTER bind, 127.0.0.1:7702 */
-    char bus_in[HL_CONFIG_ENDPOINT];    /* XSUB bind, "tcp://*:7703" */
-    char bus_out[HL_CONFIG_ENDPOINT];   /* XPUB bind, "tcp://*:7704" */
-    char http[HL_CONFIG_ENDPOINT];      /* "127.0.0.1:7780", "" = off */
-    char statsd[HL_CONFIG_ENDPOINT];    /* "127.0.0.1:8125", "" = off */
-    char state_dir[HL_CONFIG_PATH];     /* "var/helios" */
-    int heartbeat_ms;                   /* 1000, 10..60000 */
-    int liveness;                       /* 3, 1..100 */
-    char log_level[16];                 /* "notice" */
+    char tasks[HL_CONFIG_ENDPOINT];   /* ROUTER bind, all hosts :7701 */
+    char control[HL_CONFIG_ENDPOINT]; /* ROUTER bind, 127.0.0.1:7702 */
+    char bus_in[HL_CONFIG_ENDPOINT];  /* XSUB bind, all hosts :7703 */
+    char bus_out[HL_CONFIG_ENDPOINT]; /* XPUB bind, all hosts :7704 */
+    char http[HL_CONFIG_ENDPOINT];    /* "127.0.0.1:7780", "" = off */
+    char statsd[HL_CONFIG_ENDPOINT];  /* "127.0.0.1:8125", "" = off */
+    char state_dir[HL_CONFIG_PATH];   /* "var/helios" */
+    int heartbeat_ms;                 /* 1000, 10..60000 */
+    int liveness;                     /* 3, 1..100 */
+    char log_level[16];               /* "notice" */
 } hl_config_master_t;
 
 /*  Where clients (agents, ctl, spy, demo) connect. Each defaults to the
@@ -38,78 +38,78 @@ typedef struct {
     char control[HL_CONFIG_ENDPOINT];
     char bus_in[HL_CONFIG_ENDPOINT];
     char bus_out[HL_CONFIG_ENDPOINT];
-    int capacity;                       /* agent concurrent tasks, 4 */
+    int capacity; /* agent concurrent tasks, 4 */
 } hl_config_connect_t;
 
 /*  Socket limits; may lower the compiled-in ceilings, never raise them. */
 typedef struct {
-    hl_limits_t decode;                 /* message size, string, items,
-                                           depth */
-    int sndhwm;                         /* HL_HWM_DEFAULT */
-    int rcvhwm;                         /* HL_HWM_DEFAULT */
-    int linger_ms;                      /* 0 */
+    hl_limits_t decode; /* message size, string, items,
+                           depth */
+    int sndhwm;         /* HL_HWM_DEFAULT */
+    int rcvhwm;         /* HL_HWM_DEFAULT */
+    int linger_ms;      /* 0 */
 } hl_config_limits_t;
 
 typedef struct {
-    int duration;        /* seconds between cycles, 300 */
-    int max_concurrent;  /* optimisations in flight, 4 */
-    int cooldown;        /* seconds before the same action again, 60 */
-    int settle;          /* seconds after apply before verifying, 30 */
-    int verify_window;   /* seconds of samples verified, 60 */
-    bool keep_unproven;  /* keep unchanged/inconclusive changes, false */
+    int duration;       /* seconds between cycles, 300 */
+    int max_concurrent; /* optimisations in flight, 4 */
+    int cooldown;       /* seconds before the same action again, 60 */
+    int settle;         /* seconds after apply before verifying, 30 */
+    int verify_window;  /* seconds of samples verified, 60 */
+    bool keep_unproven; /* keep unchanged/inconclusive changes, false */
 } hl_config_cycle_t;
 
 typedef struct {
-    double threshold;               /* health below this is an emergency,
-                                       50 */
-    int max_issues;                 /* bottlenecks handled, 3 */
-    char notify[HL_CONFIG_PATH];    /* command fed the event as JSON, "" */
+    double threshold;            /* health below this is an emergency,
+                                    50 */
+    int max_issues;              /* bottlenecks handled, 3 */
+    char notify[HL_CONFIG_PATH]; /* command fed the event as JSON, "" */
 } hl_config_emergency_t;
 
 typedef struct {
-    double target;       /* overall health target, 85 */
-    int window;          /* seconds of samples a score uses, 60 */
+    double target; /* overall health target, 85 */
+    int window;    /* seconds of samples a score uses, 60 */
 } hl_config_health_t;
 
 typedef enum { HL_BETTER_LOWER, HL_BETTER_HIGHER } hl_better_t;
 
 typedef struct {
     char name[HL_MAX_METRIC + 1];
-    char category[16];   /* "frontend", "backend" or "business" */
-    char unit[16];       /* free text: "ms", "%", "msg/s"... */
+    char category[16]; /* "frontend", "backend" or "business" */
+    char unit[16];     /* free text: "ms", "%", "msg/s"... */
     hl_better_t better;
-    char stat[8];        /* "mean", "p50", "p95", "min", "max", "last" */
-    double target;       /* score 100 at or better than this */
-    double critical;     /* score 0 at or worse than this */
-    double weight;       /* > 0, 1.0 */
-    bool key;            /* a key metric at 0 caps the overall score */
+    char stat[8];    /* "mean", "p50", "p95", "min", "max", "last" */
+    double target;   /* score 100 at or better than this */
+    double critical; /* score 0 at or worse than this */
+    double weight;   /* > 0, 1.0 */
+    bool key;        /* a key metric at 0 caps the overall score */
 } hl_config_metric_t;
 
 typedef enum { HL_PARAM_INT, HL_PARAM_FLOAT, HL_PARAM_STR } hl_param_type_t;
 
 typedef struct {
-    char name[64];               /* [a-z0-9_], becomes HELIOS_PARAM_NAME */
+    char name[64]; /* [a-z0-9_], becomes HELIOS_PARAM_NAME */
     hl_param_type_t type;
-    double min, max;             /* INT, FLOAT: inclusive range */
-    char pattern[256];           /* STR: POSIX extended regex, anchored;
-                                    "" = [A-Za-z0-9_.,:/=-]* */
+    double min, max;   /* INT, FLOAT: inclusive range */
+    char pattern[256]; /* STR: POSIX extended regex, anchored;
+                          "" = [A-Za-z0-9_.,:/=-]* */
     bool required;
-    char fallback[256];          /* default value as text, "" = none */
+    char fallback[256]; /* default value as text, "" = none */
 } hl_config_param_t;
 
 typedef struct {
     char name[HL_MAX_METRIC + 1];
-    char swarm[16];              /* "frontend" or "backend" */
-    char **improves;             /* metric names, >= 1 */
+    char swarm[16];  /* "frontend" or "backend" */
+    char **improves; /* metric names, >= 1 */
     size_t improves_n;
-    char **resources;            /* resources it touches, may be 0 */
+    char **resources; /* resources it touches, may be 0 */
     size_t resources_n;
-    char *apply;                 /* shell command, "" if this process has
-                                    none (a master's planning copy) */
-    char *rollback;              /* shell command or "" */
-    int timeout;                 /* seconds, 30 */
-    double cost;                 /* relative cost, 1.0 */
-    double expected;             /* expected relative improvement, 0.1 */
+    char *apply;     /* shell command, "" if this process has
+                        none (a master's planning copy) */
+    char *rollback;  /* shell command or "" */
+    int timeout;     /* seconds, 30 */
+    double cost;     /* relative cost, 1.0 */
+    double expected; /* expected relative improvement, 0.1 */
     hl_config_param_t *params;
     size_t params_n;
 } hl_config_action_t;
@@ -138,14 +138,12 @@ const hl_config_emergency_t *hl_config_emergency (const hl_config_t *self);
 const hl_config_health_t *hl_config_health (const hl_config_t *self);
 
 size_t hl_config_metrics_size (const hl_config_t *self);
-const hl_config_metric_t *hl_config_metric (const hl_config_t *self,
-                                            size_t i);
+const hl_config_metric_t *hl_config_metric (const hl_config_t *self, size_t i);
 const hl_config_metric_t *hl_config_metric_find (const hl_config_t *self,
                                                  const char *name);
 
 size_t hl_config_actions_size (const hl_config_t *self);
-const hl_config_action_t *hl_config_action (const hl_config_t *self,
-                                            size_t i);
+const hl_config_action_t *hl_config_action (const hl_config_t *self, size_t i);
 const hl_config_action_t *hl_config_action_find (const hl_config_t *self,
                                                  const char *name);
 
@@ -153,5 +151,11 @@ const hl_config_action_t *hl_config_action_find (const hl_config_t *self,
     "*" or "0.0.0.0" becomes 127.0.0.1. Returns 0, or -1 if it does not
     fit. */
 int hl_config_connect_endpoint (const char *bind, char *out, size_t size);
+
+/*  The configuration a process uses when given none: $HELIOS_CONFIG if
+    set, else the first readable of deploy/helios.cfg (a source checkout),
+    /etc/helios/helios.cfg and HL_DATADIR/helios.cfg (an install); NULL
+    if none, meaning the built-in defaults. Borrowed. */
+const char *hl_config_default_path (void);
 
 #endif

@@ -33,10 +33,10 @@ int hl_log_level_from_name (const char *name);
 void hl_log_write (hl_log_level_t level, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
-#define HL_LOG_AT(lvl, ...)                                                  \
-    do {                                                                     \
-        if ((lvl) <= hl_log_level ())                                        \
-            hl_log_write ((lvl), __VA_ARGS__);                               \
+#define HL_LOG_AT(lvl, ...)                                                    \
+    do {                                                                       \
+        if ((lvl) <= hl_log_level ())                                          \
+            hl_log_write ((lvl), __VA_ARGS__);                                 \
     } while (0)
 #define hl_log_error(...) HL_LOG_AT (HL_LOG_ERROR, __VA_ARGS__)
 #define hl_log_warning(...) HL_LOG_AT (HL_LOG_WARNING, __VA_ARGS__)

@@ -1,0 +1,595 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    test_hl_config - defaults, a full valid file, deploy/helios.cfg, and
+    one case per kind of bad input, each refused with the exact
+    "file:line:" of the offending setting and a reason that says why.
+    Test files live in a mkdtemp() folder removed at the end.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../bus/hl_config.h"
+
+static char s_dir[] = "/tmp/hl_config_test.XXXXXX";
+
+//  Write text into the test folder as name; path gets the file's path
+static void
+s_write (const char *name, const char *text, char *path, size_t size)
+{
+    snprintf (path, size, "%s/%s", s_dir, name);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    assert_int_equal (fputs (text, file) >= 0, 1);
+    assert_int_equal (fclose (file), 0);
+}
+
+static int
+s_setup (void **state)
+{
+    (void)state;
+    return mkdtemp (s_dir) ? 0 : -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void)state;
+    //  Every test removes its own file; rmdir fails on leftovers
+    return rmdir (s_dir);
+}
+
+static void
+test_defaults (void **state)
+{
+    (void)state;
+    hl_config_t *config = hl_config_new_default ();
+    assert_non_null (config);
+    assert_string_equal (hl_config_path (config), "");
+
+    const hl_config_master_t *master = hl_config_master (config);
+    assert_string_equal (master->tasks, "tcp://*:7701");
+    assert_string_equal (master->control, "tcp://127.0.0.1:7702");
+    assert_string_equal (master->bus_in, "tcp://*:7703");
+    assert_string_equal (master->bus_out, "tcp://*:7704");
+    assert_string_equal (master->http, "127.0.0.1:7780");
+    assert_string_equal (master->statsd, "127.0.0.1:8125");
+    assert_string_equal (master->state_dir, "var/helios");
+    assert_int_equal (master->heartbeat_ms, 1000);
+    assert_int_equal (master->liveness, 3);
+    assert_string_equal (master->log_level, "notice");
+
+    const hl_config_connect_t *connect = hl_config_connect (config);
+    assert_string_equal (connect->tasks, "tcp://127.0.0.1:7701");
+    assert_string_equal (connect->control, "tcp://127.0.0.1:7702");
+    assert_string_equal (connect->bus_in, "tcp://127.0.0.1:7703");
+    assert_string_equal (connect->bus_out, "tcp://127.0.0.1:7704");
+    assert_int_equal (connect->capacity, 4);
+
+    const hl_config_limits_t *limits = hl_config_limits (config);
+    assert_int_equal (limits->decode.max_msg_size, HL_MSG_MAX_SIZE);
+    assert_int_equal (limits->decode.max_str, HL_MAX_STR);
+    assert_int_equal (limits->decode.max_items, HL_MAX_ITEMS);
+    assert_int_equal (limits->decode.max_depth, HL_MAX_DEPTH);
+    assert_int_equal (limits->sndhwm, HL_HWM_DEFAULT);
+    assert_int_equal (limits->rcvhwm, HL_HWM_DEFAULT);
+    assert_int_equal (limits->linger_ms, 0);
+
+    const hl_config_cycle_t *cycle = hl_config_cycle (config);
+    assert_int_equal (cycle->duration, 300);
+    assert_int_equal (cycle->max_concurrent, 4);
+    assert_int_equal (cycle->cooldown, 60);
+    assert_int_equal (cycle->settle, 30);
+    assert_int_equal (cycle->verify_window, 60);
+    assert_false (cycle->keep_unproven);
+
+    assert_true (hl_config_emergency (config)->threshold == 50);
+    assert_int_equal (hl_config_emergency (config)->max_issues, 3);
+    assert_string_equal (hl_config_emergency (config)->notify, "");
+    assert_true (hl_config_health (config)->target == 85);
+    assert_int_equal (hl_config_health (config)->window, 60);
+
+    assert_int_equal (hl_config_metrics_size (config), 0);
+    assert_int_equal (hl_config_actions_size (config), 0);
+    assert_null (hl_config_metric (config, 0));
+    assert_null (hl_config_metric_find (config, "x"));
+    assert_null (hl_config_action (config, 0));
+    assert_null (hl_config_action_find (config, "x"));
+
+    hl_config_destroy (&config);
+    assert_null (config);
+    hl_config_destroy (&config); // NULL is accepted
+}
+
+static void
+test_connect_endpoint (void **state)
+{
+    (void)state;
+    char out[HL_CONFIG_ENDPOINT];
+    assert_int_equal (
+        hl_config_connect_endpoint ("tcp://*:7701", out, sizeof out), 0);
+    assert_string_equal (out, "tcp://127.0.0.1:7701");
+    assert_int_equal (
+        hl_config_connect_endpoint ("tcp://0.0.0.0:9", out, sizeof out), 0);
+    assert_string_equal (out, "tcp://127.0.0.1:9");
+    assert_int_equal (
+        hl_config_connect_endpoint ("tcp://10.1.2.3:9", out, sizeof out), 0);
+    assert_string_equal (out, "tcp://10.1.2.3:9");
+    assert_int_equal (
+        hl_config_connect_endpoint ("ipc:///tmp/x", out, sizeof out), 0);
+    assert_string_equal (out, "ipc:///tmp/x");
+    assert_int_equal (
+        hl_config_connect_endpoint ("inproc://*", out, sizeof out), 0);
+    assert_string_equal (out, "inproc://*");
+
+    //  "tcp://127.0.0.1:1" is 17 bytes: it fits in 18, not in 17
+    char small[18];
+    assert_int_equal (hl_config_connect_endpoint ("tcp://*:1", small, 18), 0);
+    assert_string_equal (small, "tcp://127.0.0.1:1");
+    assert_int_equal (hl_config_connect_endpoint ("tcp://*:1", small, 17), -1);
+    assert_string_equal (small, "");
+    assert_int_equal (hl_config_connect_endpoint (NULL, out, sizeof out), -1);
+    assert_int_equal (hl_config_connect_endpoint ("tcp://*:1", out, 0), -1);
+}
+
+static const char s_full[]
+    = "# every section, with values unlike the defaults\n"
+      "master = { tasks = \"tcp://0.0.0.0:9701\"; control = \"ipc:///tmp/c\";\n"
+      "  bus_in = \"tcp://*:9703\"; bus_out = \"inproc://out\";\n"
+      "  http = \"\"; statsd = \"[::1]:9125\"; state_dir = \"/var/lib/h\";\n"
+      "  heartbeat_ms = 10; liveness = 100; log_level = \"debug\";\n"
+      "  x_comment = \"extensions pass\"; };\n"
+      "connect = { bus_out = \"tcp://10.0.0.1:9704\"; capacity = 1024; };\n"
+      "limits = { max_msg_size = 65536; max_str = 0; max_items = 16384;\n"
+      "  max_depth = 8; sndhwm = 500; rcvhwm = 600; linger_ms = 250; };\n"
+      "cycle = { duration = 1; max_concurrent = 64; cooldown = 0;\n"
+      "  settle = 0; verify_window = 1; keep_unproven = true; };\n"
+      "emergency = { threshold = 40.5; max_issues = 100;\n"
+      "  notify = \"logger -t helios\"; };\n"
+      "health = { target = 90; window = 30; };\n"
+      "x_demo = { anything = 1; };\n"
+      "metrics = (\n"
+      "  { name = \"api_response_time\"; category = \"backend\"; unit = "
+      "\"ms\";\n"
+      "    better = \"lower\"; stat = \"p95\"; target = 200; critical = "
+      "1000.5;\n"
+      "    weight = 2; key = true; },\n"
+      "  { name = \"redis.cache:hit-ratio\"; category = \"business\";\n"
+      "    better = \"higher\"; target = 0.9; critical = 0.5; }\n"
+      ");\n"
+      "actions = (\n"
+      "  { name = \"tune_db_pool\"; swarm = \"backend\";\n"
+      "    improves = [ \"api_response_time\", \"redis.cache:hit-ratio\" ];\n"
+      "    resources = [ \"db.pool\" ]; apply = \"set $HELIOS_PARAM_SIZE\";\n"
+      "    rollback = \"reset\"; timeout = 3600; cost = 0; expected = 2;\n"
+      "    params = (\n"
+      "      { name = \"size\"; type = \"int\"; min = 4; max = 256;\n"
+      "        required = true; default = 32; },\n"
+      "      { name = \"ratio_2\"; type = \"float\"; min = 0; max = 1.5;\n"
+      "        default = 0.25; },\n"
+      "      { name = \"mode\"; type = \"str\"; pattern = \"fast|slow\";\n"
+      "        default = \"slow\"; },\n"
+      "      { name = \"tag\"; type = \"str\"; }\n"
+      "    ); },\n"
+      "  { name = \"noop\"; swarm = \"frontend\";\n"
+      "    improves = [ \"api_response_time\" ]; }\n"
+      ");\n";
+
+static void
+test_full_file (void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    s_write ("full.cfg", s_full, path, sizeof path);
+    hl_config_t *config = hl_config_load (path, err, sizeof err);
+    if (!config)
+        fail_msg ("%s", err);
+    assert_string_equal (hl_config_path (config), path);
+
+    const hl_config_master_t *master = hl_config_master (config);
+    assert_string_equal (master->tasks, "tcp://0.0.0.0:9701");
+    assert_string_equal (master->control, "ipc:///tmp/c");
+    assert_string_equal (master->http, "");
+    assert_string_equal (master->statsd, "[::1]:9125");
+    assert_string_equal (master->state_dir, "/var/lib/h");
+    assert_int_equal (master->heartbeat_ms, 10);
+    assert_int_equal (master->liveness, 100);
+    assert_string_equal (master->log_level, "debug");
+
+    //  Unset connect endpoints follow the master's binds
+    const hl_config_connect_t *connect = hl_config_connect (config);
+    assert_string_equal (connect->tasks, "tcp://127.0.0.1:9701");
+    assert_string_equal (connect->control, "ipc:///tmp/c");
+    assert_string_equal (connect->bus_in, "tcp://127.0.0.1:9703");
+    assert_string_equal (connect->bus_out, "tcp://10.0.0.1:9704");
+    assert_int_equal (connect->capacity, 1024);
+
+    const hl_config_limits_t *limits = hl_config_limits (config);
+    assert_int_equal (limits->decode.max_msg_size, 65536);
+    assert_int_equal (limits->decode.max_str, HL_MAX_STR); // 0 = ceiling
+    assert_int_equal (limits->decode.max_items, HL_MAX_ITEMS);
+    assert_int_equal (limits->decode.max_depth, 8);
+    assert_int_equal (limits->sndhwm, 500);
+    assert_int_equal (limits->rcvhwm, 600);
+    assert_int_equal (limits->linger_ms, 250);
+
+    const hl_config_cycle_t *cycle = hl_config_cycle (config);
+    assert_int_equal (cycle->duration, 1);
+    assert_int_equal (cycle->max_concurrent, 64);
+    assert_int_equal (cycle->cooldown, 0);
+    assert_int_equal (cycle->settle, 0);
+    assert_int_equal (cycle->verify_window, 1);
+    assert_true (cycle->keep_unproven);
+    assert_true (hl_config_emergency (config)->threshold == 40.5);
+    assert_int_equal (hl_config_emergency (config)->max_issues, 100);
+    assert_string_equal (hl_config_emergency (config)->notify,
+                         "logger -t helios");
+    assert_true (hl_config_health (config)->target == 90); // int accepted
+    assert_int_equal (hl_config_health (config)->window, 30);
+
+    assert_int_equal (hl_config_metrics_size (config), 2);
+    const hl_config_metric_t *m = hl_config_metric (config, 0);
+    assert_string_equal (m->name, "api_response_time");
+    assert_string_equal (m->category, "backend");
+    assert_string_equal (m->unit, "ms");
+    assert_int_equal (m->better, HL_BETTER_LOWER);
+    assert_string_equal (m->stat, "p95");
+    assert_true (m->target == 200 && m->critical == 1000.5);
+    assert_true (m->weight == 2.0 && m->key);
+    m = hl_config_metric_find (config, "redis.cache:hit-ratio");
+    assert_ptr_equal (m, hl_config_metric (config, 1));
+    assert_int_equal (m->better, HL_BETTER_HIGHER);
+    assert_string_equal (m->unit, "");
+    assert_string_equal (m->stat, "mean");
+    assert_true (m->weight == 1.0 && !m->key);
+
+    assert_int_equal (hl_config_actions_size (config), 2);
+    const hl_config_action_t *a
+        = hl_config_action_find (config, "tune_db_pool");
+    assert_ptr_equal (a, hl_config_action (config, 0));
+    assert_string_equal (a->swarm, "backend");
+    assert_int_equal (a->improves_n, 2);
+    assert_string_equal (a->improves[1], "redis.cache:hit-ratio");
+    assert_int_equal (a->resources_n, 1);
+    assert_string_equal (a->resources[0], "db.pool");
+    assert_string_equal (a->apply, "set $HELIOS_PARAM_SIZE");
+    assert_string_equal (a->rollback, "reset");
+    assert_int_equal (a->timeout, 3600);
+    assert_true (a->cost == 0 && a->expected == 2);
+    assert_int_equal (a->params_n, 4);
+    assert_string_equal (a->params[0].name, "size");
+    assert_int_equal (a->params[0].type, HL_PARAM_INT);
+    assert_true (a->params[0].min == 4 && a->params[0].max == 256);
+    assert_true (a->params[0].required);
+    assert_string_equal (a->params[0].fallback, "32");
+    assert_int_equal (a->params[1].type, HL_PARAM_FLOAT);
+    assert_true (a->params[1].max == 1.5);
+    assert_string_equal (a->params[1].fallback, "0.25");
+    assert_false (a->params[1].required);
+    assert_int_equal (a->params[2].type, HL_PARAM_STR);
+    assert_string_equal (a->params[2].pattern, "fast|slow");
+    assert_string_equal (a->params[2].fallback, "slow");
+    assert_string_equal (a->params[3].pattern, "");
+    assert_string_equal (a->params[3].fallback, "");
+
+    a = hl_config_action (config, 1);
+    assert_string_equal (a->name, "noop");
+    assert_int_equal (a->resources_n, 0);
+    assert_string_equal (a->apply, "");
+    assert_string_equal (a->rollback, "");
+    assert_int_equal (a->timeout, 30);
+    assert_true (a->cost == 1.0 && a->expected == 0.1);
+    assert_int_equal (a->params_n, 0);
+    assert_null (hl_config_action (config, 2));
+
+    hl_config_destroy (&config);
+    assert_int_equal (unlink (path), 0);
+}
+
+//  The shipped default file: tests run from the repository root, as make
+//  runs them
+static void
+test_deploy_file (void **state)
+{
+    (void)state;
+    char err[512];
+    hl_config_t *config = hl_config_load ("deploy/helios.cfg", err, sizeof err);
+    if (!config)
+        fail_msg ("%s", err);
+    static const char *kpis[]
+        = { "chat_response_time",   "ui_interaction_lag", "message_render_time",
+            "prompt_feed_refresh",  "api_response_time",  "redis_cache_hit",
+            "websocket_throughput", "report_generation",  "user_retention_24h",
+            "messages_per_session", "session_duration",   "optimization_roi" };
+    assert_int_equal (hl_config_metrics_size (config), 12);
+    size_t keys = 0;
+    for (size_t i = 0; i < 12; i++) {
+        const hl_config_metric_t *m = hl_config_metric_find (config, kpis[i]);
+        if (!m)
+            fail_msg ("metric %s missing", kpis[i]);
+        else
+            keys += m->key;
+    }
+    assert_true (keys >= 2 && keys <= 3);
+    const hl_config_metric_t *api
+        = hl_config_metric_find (config, "api_response_time");
+    assert_true (api->target == 200 && api->critical == 1000);
+    assert_true (api->weight == 2 && api->key);
+    assert_string_equal (api->stat, "p95");
+
+    assert_true (hl_config_actions_size (config) >= 8);
+    size_t frontend = 0, backend = 0;
+    for (size_t i = 0; i < hl_config_actions_size (config); i++) {
+        const hl_config_action_t *a = hl_config_action (config, i);
+        frontend += strcmp (a->swarm, "frontend") == 0;
+        backend += strcmp (a->swarm, "backend") == 0;
+        assert_non_null (strstr (a->apply, "helios-demo set "));
+        assert_non_null (strstr (a->rollback, "helios-demo set "));
+    }
+    assert_true (frontend >= 3 && backend >= 3);
+    assert_non_null (hl_config_action_find (config, "enable_response_cache"));
+    assert_non_null (hl_config_action_find (config, "aggressive_gc_tuning"));
+    const hl_config_action_t *pool
+        = hl_config_action_find (config, "tune_db_pool");
+    assert_non_null (pool);
+    assert_int_equal (pool->params_n, 1);
+    assert_true (pool->params[0].min == 4 && pool->params[0].max == 256);
+
+    const hl_config_cycle_t *cycle = hl_config_cycle (config);
+    assert_int_equal (cycle->duration, 20);
+    assert_int_equal (cycle->settle, 5);
+    assert_int_equal (cycle->verify_window, 10);
+    assert_int_equal (cycle->cooldown, 60);
+    hl_config_destroy (&config);
+}
+
+// --------------------------------------------------------------------
+// Bad input: each case is a file, the line the error must name, and a
+// word the reason must contain
+
+typedef struct {
+    const char *text;
+    int line;
+    const char *reason;
+} bad_case_t;
+
+#define METRIC_A                                                               \
+    "metrics = ( { name = \"a\"; category = \"backend\";\n"                    \
+    "  better = \"lower\"; target = 1; critical = 2; } );\n"
+
+static const bad_case_t s_syntax
+    = { "cycle = {\n  duration = ;\n};\n", 2, "syntax error" };
+static const bad_case_t s_duplicate_key
+    = { "cycle = {\n  duration = 1;\n  duration = 2;\n};\n", 3,
+        "duplicate setting" };
+static const bad_case_t s_wrong_type_string
+    = { "cycle = {\n  duration = \"20\";\n};\n", 2,
+        "wrong type: expected an integer, got a string" };
+static const bad_case_t s_wrong_type_float
+    = { "master = {\n  heartbeat_ms = 1000.0;\n};\n", 2,
+        "wrong type: expected an integer, got a float" };
+static const bad_case_t s_wrong_type_bool
+    = { "cycle = {\n  keep_unproven = 1;\n};\n", 2, "expected a boolean" };
+static const bad_case_t s_wrong_type_section
+    = { "\ncycle = 5;\n", 2, "expected a group" };
+static const bad_case_t s_range_low
+    = { "master = {\n  liveness = 0;\n};\n", 2, "0 out of range 1..100" };
+static const bad_case_t s_range_high
+    = { "master = { heartbeat_ms = 60001; };\n", 1, "out of range 10..60000" };
+static const bad_case_t s_range_float
+    = { "emergency = {\n  threshold = 100.5;\n};\n", 2, "out of range" };
+static const bad_case_t s_range_capacity
+    = { "connect = {\n\n  capacity = 1025;\n};\n", 3, "out of range 1..1024" };
+static const bad_case_t s_unknown_key
+    = { "cycle = {\n  duration = 20;\n  setle = 5;\n};\n", 3,
+        "cycle.setle: unknown key" };
+static const bad_case_t s_unknown_section
+    = { "master = { };\n\nmastr = { };\n", 3, "mastr: unknown section" };
+static const bad_case_t s_duplicate_metric
+    = { "metrics = (\n"
+        "  { name = \"a\"; category = \"backend\"; better = \"lower\";\n"
+        "    target = 1; critical = 2; },\n"
+        "  { category = \"backend\"; better = \"lower\";\n"
+        "    name = \"a\"; target = 1; critical = 2; }\n"
+        ");\n",
+        5, "metrics[1].name: duplicate metric \"a\"" };
+static const bad_case_t s_unknown_metric
+    = { METRIC_A "actions = ( { name = \"x\"; swarm = \"backend\";\n"
+                 "  improves = [ \"a\",\n    \"b\" ]; } );\n",
+        5, "actions[0].improves[1]: unknown metric \"b\"" };
+static const bad_case_t s_no_improves
+    = { METRIC_A "actions = ( { name = \"x\"; swarm = \"backend\";\n"
+                 "  improves = [ ]; } );\n",
+        4, "at least one metric" };
+static const bad_case_t s_duplicate_action
+    = { METRIC_A
+        "actions = ( { name = \"x\"; swarm = \"backend\";\n"
+        "  improves = [ \"a\" ]; },\n"
+        "  { name = \"x\"; swarm = \"frontend\"; improves = [ \"a\" ]; } );\n",
+        5, "duplicate action" };
+static const bad_case_t s_raise_limit
+    = { "limits = {\n  max_msg_size = 1048577;\n};\n", 2,
+        "cannot raise max_msg_size above 1048576" };
+static const bad_case_t s_raise_depth
+    = { "limits = {\n  max_depth = 17;\n};\n", 2,
+        "cannot raise max_depth above 16" };
+static const bad_case_t s_bad_regex
+    = { METRIC_A "actions = ( { name = \"x\"; swarm = \"backend\";\n"
+                 "  improves = [ \"a\" ];\n"
+                 "  params = ( { name = \"p\"; type = \"str\";\n"
+                 "    pattern = \"([a-z\"; } ); } );\n",
+        6, "bad regex" };
+static const bad_case_t s_bad_default
+    = { METRIC_A
+        "actions = ( { name = \"x\"; swarm = \"backend\";\n"
+        "  improves = [ \"a\" ];\n"
+        "  params = ( { name = \"n\"; type = \"int\"; min = 1; max = 9;\n"
+        "    default = 10; } ); } );\n",
+        6, "default \"10\" does not fit" };
+static const bad_case_t s_bad_param_name
+    = { METRIC_A "actions = ( { name = \"x\"; swarm = \"backend\";\n"
+                 "  improves = [ \"a\" ];\n"
+                 "  params = ( { name = \"Size\"; type = \"int\"; } ); } );\n",
+        5, "must match [a-z][a-z0-9_]*" };
+static const bad_case_t s_bad_param_type
+    = { METRIC_A "actions = ( { name = \"x\"; swarm = \"backend\";\n"
+                 "  improves = [ \"a\" ];\n"
+                 "  params = ( { name = \"n\"; type = \"double\"; } ); } );\n",
+        5, "must be one of int, float or str" };
+static const bad_case_t s_bad_endpoint
+    = { "master = {\n  tasks = \"tcp:/localhost:1\";\n};\n", 2,
+        "master.tasks: bad endpoint" };
+static const bad_case_t s_bad_connect_endpoint
+    = { "connect = {\n  bus_in = \"localhost:7703\";\n};\n", 2,
+        "bad endpoint" };
+static const bad_case_t s_bad_http
+    = { "master = {\n  http = \"localhost\";\n};\n", 2, "must be host:port" };
+static const bad_case_t s_bad_log_level
+    = { "master = {\n  log_level = \"verbose\";\n};\n", 2, "must be one of" };
+static const bad_case_t s_bad_category
+    = { "metrics = ( { name = \"a\";\n  category = \"middle\";\n"
+        "  better = \"lower\"; target = 1; critical = 2; } );\n",
+        2, "must be one of frontend, backend or business" };
+static const bad_case_t s_bad_better
+    = { "metrics = ( { name = \"a\"; category = \"backend\";\n"
+        "  better = \"less\"; target = 1; critical = 2; } );\n",
+        2, "must be one of lower or higher" };
+static const bad_case_t s_bad_stat
+    = { "metrics = ( { name = \"a\"; category = \"backend\";\n"
+        "  better = \"lower\"; target = 1; critical = 2;\n"
+        "  stat = \"p99\"; } );\n",
+        3, "must be one of mean, p50, p95, min, max or last" };
+static const bad_case_t s_bad_swarm
+    = { METRIC_A "actions = ( { name = \"x\";\n  swarm = \"business\";\n"
+                 "  improves = [ \"a\" ]; } );\n",
+        4, "must be one of frontend or backend" };
+static const bad_case_t s_missing_target
+    = { "metrics = (\n  { name = \"a\"; category = \"backend\";\n"
+        "    better = \"lower\"; critical = 2; }\n);\n",
+        2, "metrics[0]: missing required setting \"target\"" };
+static const bad_case_t s_missing_name
+    = { "metrics = (\n  { category = \"backend\";\n"
+        "    better = \"lower\"; target = 1; critical = 2; }\n);\n",
+        2, "missing required setting \"name\"" };
+static const bad_case_t s_bad_metric_name
+    = { "metrics = ( { name = \"a b\"; category = \"backend\";\n"
+        "  better = \"lower\"; target = 1; critical = 2; } );\n",
+        1, "bad name \"a b\"" };
+static const bad_case_t s_long_metric_name
+    = { "metrics = ( { name = "
+        "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\";\n"
+        "  category = \"backend\";\n"
+        "  better = \"lower\"; target = 1; critical = 2; } );\n",
+        1, "too long (128 bytes, at most 127)" };
+static const bad_case_t s_inconsistent_lower
+    = { "metrics = ( { name = \"a\"; category = \"backend\";\n"
+        "  better = \"lower\"; target = 2;\n  critical = 2; } );\n",
+        3, "needs target < critical" };
+static const bad_case_t s_inconsistent_higher
+    = { "metrics = ( { name = \"a\"; category = \"backend\";\n"
+        "  better = \"higher\"; target = 1;\n  critical = 2; } );\n",
+        3, "needs target > critical" };
+static const bad_case_t s_bad_weight
+    = { "metrics = ( { name = \"a\"; category = \"backend\";\n"
+        "  better = \"lower\"; target = 1; critical = 2;\n"
+        "  weight = 0; } );\n",
+        3, "out of range" };
+
+static void
+test_bad (void **state)
+{
+    const bad_case_t *bad = *state;
+    char path[512], err[512], prefix[600];
+    s_write ("bad.cfg", bad->text, path, sizeof path);
+    hl_config_t *config = hl_config_load (path, err, sizeof err);
+    assert_int_equal (unlink (path), 0);
+    assert_null (config);
+    snprintf (prefix, sizeof prefix, "%s:%d: ", path, bad->line);
+    if (strncmp (err, prefix, strlen (prefix)) != 0
+        || !strstr (err, bad->reason))
+        fail_msg ("got \"%s\", want \"%s...%s...\"", err, prefix, bad->reason);
+}
+
+static void
+test_missing_file (void **state)
+{
+    (void)state;
+    char path[512], err[512], want[600];
+    snprintf (path, sizeof path, "%s/absent.cfg", s_dir);
+    assert_null (hl_config_load (path, err, sizeof err));
+    snprintf (want, sizeof want, "%s:0: cannot read file: ", path);
+    assert_memory_equal (err, want, strlen (want));
+    assert_non_null (strstr (err, "No such file"));
+
+    //  A small or absent buffer is never overrun
+    char tiny[8];
+    assert_null (hl_config_load (path, tiny, sizeof tiny));
+    assert_int_equal (strlen (tiny), 7);
+    assert_null (hl_config_load (path, NULL, 0));
+    assert_null (hl_config_load (NULL, err, sizeof err));
+}
+
+#define BAD(name)                                                              \
+    {                                                                          \
+        "bad" #name, test_bad, NULL, NULL, (void *)&s##name                    \
+    }
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_defaults),
+        cmocka_unit_test (test_connect_endpoint),
+        cmocka_unit_test (test_full_file),
+        cmocka_unit_test (test_deploy_file),
+        cmocka_unit_test (test_missing_file),
+        BAD (_syntax),
+        BAD (_duplicate_key),
+        BAD (_wrong_type_string),
+        BAD (_wrong_type_float),
+        BAD (_wrong_type_bool),
+        BAD (_wrong_type_section),
+        BAD (_range_low),
+        BAD (_range_high),
+        BAD (_range_float),
+        BAD (_range_capacity),
+        BAD (_unknown_key),
+        BAD (_unknown_section),
+        BAD (_duplicate_metric),
+        BAD (_unknown_metric),
+        BAD (_no_improves),
+        BAD (_duplicate_action),
+        BAD (_raise_limit),
+        BAD (_raise_depth),
+        BAD (_bad_regex),
+        BAD (_bad_default),
+        BAD (_bad_param_name),
+        BAD (_bad_param_type),
+        BAD (_bad_endpoint),
+        BAD (_bad_connect_endpoint),
+        BAD (_bad_http),
+        BAD (_bad_log_level),
+        BAD (_bad_category),
+        BAD (_bad_better),
+        BAD (_bad_stat),
+        BAD (_bad_swarm),
+        BAD (_missing_target),
+        BAD (_missing_name),
+        BAD (_bad_metric_name),
+        BAD (_long_metric_name),
+        BAD (_inconsistent_lower),
+        BAD (_inconsistent_higher),
+        BAD (_bad_weight),
+    };
+    return cmocka_run_group_tests_name ("hl_config", tests, s_setup,
+                                        s_teardown);
+}
