@@ -1,0 +1,190 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    hl_bus - hl_msg_t over ZeroMQ: framing per socket type, non-blocking
+    sends that hand the encode buffer to libzmq without a copy, and
+    receives that read the whole message, check frame count and sizes,
+    then decode. This is the hot path of every process.
+*/
+#include <string.h>
+
+#include "hl_bus.h"
+#include "../proto/hl_err.h"
+#include "../proto/hl_limits.h"
+
+//  Frames we keep from one message; any more are read and discarded
+#define HL_BUS_FRAMES_MAX (HL_MAX_FRAMES + 1)
+
+static void
+s_free_buffer (void *data, void *hint)
+{
+    (void)hint;
+    free (data);
+}
+
+int
+hl_bus_send (zsock_t *sock, hl_msg_t **msg_p)
+{
+    assert (msg_p);
+    hl_msg_t *msg = *msg_p;
+    *msg_p = NULL;
+    uint8_t *data = NULL;
+    size_t size = 0;
+    int rc = HL_ERR_ARGS;
+    if (!sock || !msg)
+        goto fail;
+    void *handle = zsock_resolve (sock);
+    int type = zsock_type (sock);
+
+    //  The first frame: a routing id, a topic, or nothing
+    char topic[HL_MAX_TOPIC + 1];
+    const void *head = NULL;
+    size_t head_len = 0;
+    if (type == ZMQ_ROUTER) {
+        head = hl_msg_routing_id (msg, &head_len);
+        if (!head || head_len == 0)
+            goto fail;
+    } else if (type == ZMQ_PUB || type == ZMQ_XPUB) {
+        int len = hl_msg_topic (msg, topic, sizeof topic);
+        if (len <= 0)
+            goto fail;
+        head = topic;
+        head_len = (size_t)len;
+    } else if (type == ZMQ_SUB || type == ZMQ_XSUB || type == ZMQ_PULL)
+        goto fail;
+
+    rc = hl_msg_encode (msg, &data, &size);
+    if (rc != 0)
+        goto fail;
+    rc = HL_ERR_IO;
+    if (head
+        && zmq_send (handle, head, head_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        goto fail;
+    //  Once the first frame is taken libzmq takes the rest of the
+    //  message: its HWM counts whole messages.
+    zmq_msg_t frame;
+    if (zmq_msg_init_data (&frame, data, size, s_free_buffer, NULL) != 0)
+        goto fail;
+    data = NULL; //  the frame owns it now
+    if (zmq_msg_send (&frame, handle, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&frame);
+        goto fail;
+    }
+    hl_msg_destroy (&msg);
+    return 0;
+fail:
+    free (data);
+    hl_msg_destroy (&msg);
+    return rc;
+}
+
+//  Read every frame of the next message. Keeps the first HL_BUS_FRAMES_MAX
+//  in frames[] and returns how many frames the message really had, or -1
+//  if nothing could be read.
+static int
+s_recv_frames (void *handle, zmq_msg_t *frames, int *kept_p)
+{
+    int count = 0;
+    int kept = 0;
+    zmq_msg_t spill;
+    bool more = true;
+    while (more) {
+        zmq_msg_t *frame = kept < HL_BUS_FRAMES_MAX ? &frames[kept] : &spill;
+        zmq_msg_init (frame);
+        if (zmq_msg_recv (frame, handle, 0) < 0) {
+            zmq_msg_close (frame);
+            if (count == 0) {
+                *kept_p = 0;
+                return -1;
+            }
+            break; //  cannot happen mid-message; treat as the end
+        }
+        more = zmq_msg_more (frame);
+        count++;
+        if (frame == &spill)
+            zmq_msg_close (&spill);
+        else
+            kept++;
+    }
+    *kept_p = kept;
+    return count;
+}
+
+int
+hl_bus_recv (zsock_t *sock, const hl_limits_t *limits, hl_msg_t **msg_p,
+             zframe_t **peer_p)
+{
+    assert (msg_p);
+    *msg_p = NULL;
+    if (peer_p)
+        *peer_p = NULL;
+    if (!sock)
+        return HL_ERR_ARGS;
+    hl_limits_t defaults;
+    if (!limits) {
+        hl_limits_default (&defaults);
+        limits = &defaults;
+    }
+    int type = zsock_type (sock);
+    //  [routing id][envelope], [topic][envelope] or [envelope]
+    bool router = type == ZMQ_ROUTER;
+    bool topical = type == ZMQ_SUB || type == ZMQ_XSUB;
+    int expect = router || topical ? 2 : 1;
+
+    zmq_msg_t frames[HL_BUS_FRAMES_MAX];
+    int kept = 0;
+    int count = s_recv_frames (zsock_resolve (sock), frames, &kept);
+    if (count < 0)
+        return HL_ERR_IO;
+
+    int rc = 0;
+    hl_msg_t *msg = NULL;
+    if (router && peer_p && kept >= 1)
+        *peer_p
+            = zframe_new (zmq_msg_data (&frames[0]), zmq_msg_size (&frames[0]));
+    if (count != expect) {
+        rc = HL_ERR_FRAMES;
+        goto done;
+    }
+    zmq_msg_t *env = &frames[expect - 1];
+    if (zmq_msg_size (env) > limits->max_msg_size) {
+        rc = HL_ERR_TOO_BIG;
+        goto done;
+    }
+    if (router && zmq_msg_size (&frames[0]) > HL_MAX_ROUTING_ID) {
+        rc = HL_ERR_FRAMES;
+        goto done;
+    }
+    if (topical
+        && (zmq_msg_size (&frames[0]) == 0
+            || zmq_msg_size (&frames[0]) > HL_MAX_TOPIC)) {
+        rc = HL_ERR_TOPIC;
+        goto done;
+    }
+    rc = hl_msg_decode ((const uint8_t *)zmq_msg_data (env), zmq_msg_size (env),
+                        limits, &msg);
+    if (rc != 0)
+        goto done;
+    if (topical) {
+        rc = hl_msg_check_topic (msg, zmq_msg_data (&frames[0]),
+                                 zmq_msg_size (&frames[0]));
+        if (rc != 0)
+            goto done;
+    }
+    if (router
+        && hl_msg_set_routing_id (msg, zmq_msg_data (&frames[0]),
+                                  zmq_msg_size (&frames[0]))
+               != 0) {
+        rc = HL_ERR_FRAMES;
+        goto done;
+    }
+done:
+    for (int i = 0; i < kept; i++)
+        zmq_msg_close (&frames[i]);
+    if (rc != 0) {
+        hl_msg_destroy (&msg);
+        return rc;
+    }
+    *msg_p = msg;
+    return 0;
+}

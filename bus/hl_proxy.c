@@ -1,0 +1,437 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    hl_proxy - the bus actor. Its thread owns the XSUB (bus-in) and XPUB
+    (bus-out) sockets and the counters; the caller talks to it only over
+    the actor pipe ("STATS", "$TERM"). Messages move between the sockets
+    as zmq_msg_t, never copied.
+*/
+#include <stdio.h>
+#include <string.h>
+
+#include "hl_proxy.h"
+#include "hl_log.h"
+#include "../proto/hl_codec.h"
+#include "../proto/hl_limits.h"
+
+//  Messages forwarded per wakeup before the pipe is looked at again
+#define HL_PROXY_BATCH 512
+#define HL_PROXY_ENDPOINT 256
+//  Period of the upstream subscribe-all refresh (see s_resubscribe)
+#define HL_PROXY_RESUBSCRIBE_MS 100
+
+struct _hl_proxy_t {
+    zactor_t *actor;                /* the forwarding thread */
+    char bus_in[HL_PROXY_ENDPOINT]; /* bound, resolved */
+    char bus_out[HL_PROXY_ENDPOINT];
+    char inproc_in[HL_PROXY_ENDPOINT]; /* same sockets, this process */
+    char inproc_out[HL_PROXY_ENDPOINT];
+};
+
+//  What the actor is started with; it lives on the caller's stack until
+//  the actor has signalled and answered, so the actor may read it.
+typedef struct {
+    const char *bus_in;
+    const char *bus_out;
+    const char *inproc_in;
+    const char *inproc_out;
+    hl_sock_opts_t opts;
+} s_start_t;
+
+//  The actor's own state
+typedef struct {
+    zsock_t *pipe;
+    zsock_t *xsub;
+    zsock_t *xpub;
+    void *xsub_h; /* raw handles, hot path */
+    void *xpub_h;
+    size_t max_msg_size;
+    hl_limits_t limits;         /* for the structural scan */
+    hl_proxy_stats_t stats;
+} s_actor_t;
+
+static void
+s_reject (s_actor_t *self, int err, zmq_msg_t *topic)
+{
+    self->stats.rejected++;
+    self->stats.rejected_by[-err]++;
+    if (hl_log_level () >= HL_LOG_DEBUG) {
+        char text[64] = "";
+        if (topic)
+            hl_log_escape (text, sizeof text, zmq_msg_data (topic),
+                           zmq_msg_size (topic));
+        hl_log_debug ("bus: message rejected: %s (topic \"%s\")",
+                      hl_strerror (err), text);
+    }
+}
+
+//  Topic: 1..HL_MAX_TOPIC bytes of printable ASCII without spaces, whose
+//  first word (up to '.') is the envelope's type.
+static int
+s_check (s_actor_t *self, zmq_msg_t *topic, zmq_msg_t *env)
+{
+    size_t topic_len = zmq_msg_size (topic);
+    const uint8_t *t = (const uint8_t *)zmq_msg_data (topic);
+    if (topic_len == 0 || topic_len > HL_MAX_TOPIC)
+        return HL_ERR_TOPIC;
+    size_t word = topic_len;
+    for (size_t i = 0; i < topic_len; i++) {
+        if (t[i] <= ' ' || t[i] > '~')
+            return HL_ERR_TOPIC;
+        if (t[i] == '.' && word == topic_len)
+            word = i;
+    }
+    size_t env_len = zmq_msg_size (env);
+    if (env_len > self->max_msg_size)
+        return HL_ERR_TOO_BIG;
+    char type[HL_MAX_NAME + 1];
+    int rc = hl_codec_peek ((const uint8_t *)zmq_msg_data (env), env_len, type,
+                            sizeof type);
+    if (rc != 0)
+        return rc;
+    if (strlen (type) != word || memcmp (type, t, word) != 0)
+        return HL_ERR_TOPIC;
+    //  The structural scan costs one pass over the bytes and allocates
+    //  nothing; it keeps truncated or hostile msgpack off the bus, so
+    //  that subscribers only ever see well-formed envelopes
+    return hl_codec_scan ((const uint8_t *)zmq_msg_data (env), env_len,
+                          &self->limits);
+}
+
+//  Read and forward one message from bus-in. Returns false when there was
+//  nothing to read.
+static bool
+s_forward_one (s_actor_t *self)
+{
+    zmq_msg_t frames[2];
+    zmq_msg_t spill;
+    int count = 0;
+    bool more = true;
+    while (more) {
+        zmq_msg_t *frame = count < 2 ? &frames[count] : &spill;
+        zmq_msg_init (frame);
+        //  Only the first frame can be missing; the rest come with it
+        if (zmq_msg_recv (frame, self->xsub_h, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (frame);
+            if (count == 0)
+                return false;
+            break;
+        }
+        more = zmq_msg_more (frame);
+        if (frame == &spill)
+            zmq_msg_close (&spill);
+        count++;
+    }
+    self->stats.received++;
+    int kept = count < 2 ? count : 2;
+    int rc
+        = count == 2 ? s_check (self, &frames[0], &frames[1]) : HL_ERR_FRAMES;
+    if (rc != 0) {
+        s_reject (self, rc, count >= 1 ? &frames[0] : NULL);
+        goto done;
+    }
+    size_t env_len = zmq_msg_size (&frames[1]);
+    //  With XPUB_NODROP a full subscriber refuses the first frame; after
+    //  that libzmq takes the whole message.
+    if (zmq_msg_send (&frames[0], self->xpub_h, ZMQ_SNDMORE | ZMQ_DONTWAIT)
+        < 0) {
+        self->stats.dropped++;
+        goto done;
+    }
+    if (zmq_msg_send (&frames[1], self->xpub_h, ZMQ_DONTWAIT) < 0) {
+        self->stats.dropped++;
+        goto done;
+    }
+    self->stats.forwarded++;
+    self->stats.bytes += env_len;
+done:
+    //  A sent message is left empty; closing it is harmless
+    for (int i = 0; i < kept; i++)
+        zmq_msg_close (&frames[i]);
+    return true;
+}
+
+//  Subscriptions from bus-out go upstream unchanged, so publishers see
+//  them; every subscribe and unsubscribe is counted (XPUB_VERBOSER).
+static void
+s_subscriptions (s_actor_t *self)
+{
+    for (int n = 0; n < HL_PROXY_BATCH; n++) {
+        zmq_msg_t frame;
+        zmq_msg_init (&frame);
+        if (zmq_msg_recv (&frame, self->xpub_h, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&frame);
+            return;
+        }
+        if (zmq_msg_size (&frame) >= 1) {
+            uint8_t kind = ((uint8_t *)zmq_msg_data (&frame))[0];
+            if (kind == 1)
+                self->stats.subscribers++;
+            else if (kind == 0 && self->stats.subscribers > 0)
+                self->stats.subscribers--;
+        }
+        if (zmq_msg_send (&frame, self->xsub_h, ZMQ_DONTWAIT) < 0)
+            zmq_msg_close (&frame);
+    }
+}
+
+//  libzmq 4.3.4 sends an XSUB's cached subscriptions to a publisher that
+//  connects later, but a connecting XPUB does not see them until it sends
+//  something (seen on tcp and inproc), so hl_sock_publisher_wait would
+//  never return. A subscription sent while the pipe is up does wake it:
+//  so the proxy re-sends subscribe-all now and then. The unsubscribe that
+//  follows only drops the XSUB's reference count back to one (XSUB counts
+//  subscriptions and forwards an unsubscribe only at zero), and a
+//  publisher already subscribed ignores the duplicate.
+static void
+s_resubscribe (s_actor_t *self)
+{
+    uint8_t subscribe = 1;
+    uint8_t unsubscribe = 0;
+    zmq_send (self->xsub_h, &subscribe, 1, ZMQ_DONTWAIT);
+    zmq_send (self->xsub_h, &unsubscribe, 1, ZMQ_DONTWAIT);
+}
+
+//  Returns false on $TERM.
+static bool
+s_command (s_actor_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    if (!command)
+        return false; //  interrupted
+    bool running = true;
+    if (streq (command, "$TERM"))
+        running = false;
+    else if (streq (command, "STATS"))
+        zmq_send (zsock_resolve (self->pipe), &self->stats, sizeof self->stats,
+                  ZMQ_DONTWAIT);
+    else
+        hl_log_warning ("bus: unknown proxy command \"%.32s\"", command);
+    zstr_free (&command);
+    return running;
+}
+
+//  On failure reason gets "endpoint: why".
+static int
+s_bind_both (zsock_t **sock_p, int type, const char *endpoint,
+             const char *inproc, const hl_sock_opts_t *opts, char *bound,
+             size_t boundsize, char *reason, size_t reasonsize)
+{
+    *sock_p = hl_sock_bind (type, endpoint, opts, bound, boundsize);
+    if (!*sock_p) {
+        snprintf (reason, reasonsize, "%s: cannot bind: %s", endpoint,
+                  zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    if (zsock_bind (*sock_p, "%s", inproc) < 0) {
+        snprintf (reason, reasonsize, "%s: cannot bind: %s", inproc,
+                  zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_actor (zsock_t *pipe, void *args)
+{
+    s_start_t *start = (s_start_t *)args;
+    s_actor_t self_s = { .pipe = pipe };
+    s_actor_t *self = &self_s;
+    char bus_in[HL_PROXY_ENDPOINT];
+    char bus_out[HL_PROXY_ENDPOINT];
+    zsock_signal (pipe, 0);
+
+    char reason[2 * HL_PROXY_ENDPOINT];
+    if (s_bind_both (&self->xsub, ZMQ_XSUB, start->bus_in, start->inproc_in,
+                     &start->opts, bus_in, sizeof bus_in, reason, sizeof reason)
+            != 0
+        || s_bind_both (&self->xpub, ZMQ_XPUB, start->bus_out,
+                        start->inproc_out, &start->opts, bus_out,
+                        sizeof bus_out, reason, sizeof reason)
+               != 0) {
+        zstr_sendx (pipe, "ERROR", reason, NULL);
+        goto fail;
+    }
+    self->xsub_h = zsock_resolve (self->xsub);
+    self->xpub_h = zsock_resolve (self->xpub);
+    self->max_msg_size = start->opts.max_msg_size;
+    if (self->max_msg_size == 0 || self->max_msg_size > HL_MSG_MAX_SIZE)
+        self->max_msg_size = HL_MSG_MAX_SIZE;
+    hl_limits_default (&self->limits);
+    self->limits.max_msg_size = self->max_msg_size;
+    //  A full subscriber makes send fail, so drops are counted, not silent
+    zsock_set_xpub_nodrop (self->xpub, 1);
+    zsock_set_xpub_verboser (self->xpub, 1);
+    //  Subscribe to everything upstream: publishers always send
+    uint8_t all = 1;
+    zmq_send (self->xsub_h, &all, 1, 0);
+    zstr_sendx (pipe, "OK", bus_in, bus_out, NULL);
+
+    zmq_pollitem_t items[] = {
+        { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 },
+        { self->xsub_h, 0, ZMQ_POLLIN, 0 },
+        { self->xpub_h, 0, ZMQ_POLLIN, 0 },
+    };
+    int64_t resubscribe_at = zclock_mono () + HL_PROXY_RESUBSCRIBE_MS;
+    while (true) {
+        int64_t wait = resubscribe_at - zclock_mono ();
+        if (wait <= 0) {
+            s_resubscribe (self);
+            resubscribe_at = zclock_mono () + HL_PROXY_RESUBSCRIBE_MS;
+            wait = HL_PROXY_RESUBSCRIBE_MS;
+        }
+        if (zmq_poll (items, 3, (long)wait) < 0) {
+            if (zmq_errno () == EINTR)
+                continue;
+            break;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            if (!s_command (self))
+                break;
+        if (items[2].revents & ZMQ_POLLIN)
+            s_subscriptions (self);
+        if (items[1].revents & ZMQ_POLLIN)
+            for (int n = 0; n < HL_PROXY_BATCH; n++)
+                if (!s_forward_one (self))
+                    break;
+    }
+fail:
+    zsock_destroy (&self->xsub);
+    zsock_destroy (&self->xpub);
+}
+
+hl_proxy_t *
+hl_proxy_new (const char *bus_in, const char *bus_out,
+              const hl_sock_opts_t *opts, char *err, size_t errsize)
+{
+    char *status = NULL;
+    char *first = NULL;
+    char *second = NULL;
+    hl_proxy_t *self = NULL;
+    if (err && errsize)
+        err[0] = '\0';
+    if (!bus_in || !bus_out) {
+        if (err)
+            snprintf (err, errsize, "bus: no endpoint");
+        goto fail;
+    }
+    self = (hl_proxy_t *)zmalloc (sizeof (hl_proxy_t));
+    //  The object's address makes the inproc names unique in the process
+    snprintf (self->inproc_in, sizeof self->inproc_in, "inproc://hl-bus-in-%p",
+              (void *)self);
+    snprintf (self->inproc_out, sizeof self->inproc_out,
+              "inproc://hl-bus-out-%p", (void *)self);
+    s_start_t start
+        = { bus_in, bus_out, self->inproc_in, self->inproc_out, { 0 } };
+    if (opts)
+        start.opts = *opts;
+    else
+        hl_sock_opts_default (&start.opts);
+    self->actor = zactor_new (s_actor, &start);
+    if (!self->actor) {
+        if (err)
+            snprintf (err, errsize, "bus: cannot start the proxy thread");
+        goto fail;
+    }
+    //  The actor answers at once: its first act is to bind
+    if (zstr_recvx (self->actor, &status, &first, &second, NULL) < 2) {
+        if (err)
+            snprintf (err, errsize, "bus: proxy did not start");
+        goto fail;
+    }
+    if (!streq (status, "OK") || !second) {
+        if (err)
+            snprintf (err, errsize, "%s", first);
+        goto fail;
+    }
+    snprintf (self->bus_in, sizeof self->bus_in, "%s", first);
+    snprintf (self->bus_out, sizeof self->bus_out, "%s", second);
+    zstr_free (&status);
+    zstr_free (&first);
+    zstr_free (&second);
+    return self;
+fail:
+    zstr_free (&status);
+    zstr_free (&first);
+    zstr_free (&second);
+    hl_proxy_destroy (&self);
+    return NULL;
+}
+
+void
+hl_proxy_destroy (hl_proxy_t **self_p)
+{
+    assert (self_p);
+    hl_proxy_t *self = *self_p;
+    if (!self)
+        return;
+    zactor_destroy (&self->actor);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+hl_proxy_bus_in (const hl_proxy_t *self)
+{
+    assert (self);
+    return self->bus_in;
+}
+
+const char *
+hl_proxy_bus_out (const hl_proxy_t *self)
+{
+    assert (self);
+    return self->bus_out;
+}
+
+const char *
+hl_proxy_inproc_in (const hl_proxy_t *self)
+{
+    assert (self);
+    return self->inproc_in;
+}
+
+const char *
+hl_proxy_inproc_out (const hl_proxy_t *self)
+{
+    assert (self);
+    return self->inproc_out;
+}
+
+int
+hl_proxy_stats (hl_proxy_t *self, hl_proxy_stats_t *stats)
+{
+    assert (self);
+    assert (stats);
+    void *pipe = zsock_resolve (self->actor);
+    //  A late answer to a call that timed out must not pass for this one
+    zmq_msg_t stale;
+    zmq_msg_init (&stale);
+    while (zmq_msg_recv (&stale, pipe, ZMQ_DONTWAIT) >= 0)
+        ;
+    zmq_msg_close (&stale);
+    if (zstr_send (self->actor, "STATS") != 0)
+        return -1;
+    zmq_pollitem_t item = { pipe, 0, ZMQ_POLLIN, 0 };
+    int64_t deadline = zclock_mono () + 1000;
+    while (true) {
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0)
+            return -1;
+        int rc = zmq_poll (&item, 1, (long)left);
+        if (rc < 0 && zmq_errno () != EINTR)
+            return -1;
+        if (rc > 0)
+            break;
+    }
+    zmq_msg_t reply;
+    zmq_msg_init (&reply);
+    int rc = -1;
+    if (zmq_msg_recv (&reply, pipe, ZMQ_DONTWAIT) >= 0
+        && zmq_msg_size (&reply) == sizeof *stats) {
+        memcpy (stats, zmq_msg_data (&reply), sizeof *stats);
+        rc = 0;
+    }
+    zmq_msg_close (&reply);
+    return rc;
+}
