@@ -44,7 +44,7 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Werror
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 $(WARN) -D_GNU_SOURCE -MMD -MP \
-    -DHL_VERSION='"$(VERSION)"' $(SAN_FLAGS)
+    -DHL_VERSION='"$(VERSION)"' -DHL_DATADIR='"$(PREFIX)/share/helios"' $(SAN_FLAGS)
 override LDFLAGS += $(SAN_FLAGS)
 
 # pkg-config answers are cached in $(BUILD)/deps.mk, made after the
@@ -86,14 +86,18 @@ LIB_MASTER := $(BUILD)/libhlmaster.a
 LIB_AGENTS := $(BUILD)/libhlagents.a
 
 # binary name -> main source and the libraries it links, top layer first
-BIN_NAMES := helios-master helios-ctl helios-spy
+BIN_NAMES := helios-master helios-ctl helios-spy helios-agent
 main_helios-master := master/helios_master.c
 libs_helios-master := $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
 main_helios-ctl := master/helios_ctl.c
 libs_helios-ctl := $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
 main_helios-spy := bus/helios_spy.c
 libs_helios-spy := $(LIB_BUS) $(LIB_PROTO)
+main_helios-agent := agents/helios_agent.c
+libs_helios-agent := $(LIB_AGENTS) $(LIB_BUS) $(LIB_PROTO)
 
+# a binary whose main is not written yet is simply not built
+BIN_NAMES := $(foreach b,$(BIN_NAMES),$(if $(wildcard $(main_$(b))),$(b)))
 BINS := $(addprefix $(BIN)/,$(BIN_NAMES))
 
 # ---- tests -------------------------------------------------------------

@@ -1,0 +1,82 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    hl_client - request/reply over a DEALER with a deadline. A reply is
+    matched to its request by the envelope's re field, so a late answer to
+    an earlier, timed-out request is never taken for the current one.
+*/
+#include <czmq.h>
+
+#include "../bus/hl_bus.h"
+#include "../bus/hl_sock.h"
+#include "hl_client.h"
+
+struct _hl_client_t {
+    zsock_t *dealer;
+    char src[HL_MAX_NAME + 1];
+};
+
+hl_client_t *
+hl_client_new (const char *endpoint, const char *src)
+{
+    zsock_t *dealer = hl_sock_connect (ZMQ_DEALER, endpoint, NULL, NULL);
+    if (!dealer)
+        return NULL;
+    hl_client_t *self = (hl_client_t *) zmalloc (sizeof (hl_client_t));
+    self->dealer = dealer;
+    snprintf (self->src, sizeof self->src, "%s", src ? src : "client");
+    return self;
+}
+
+void
+hl_client_destroy (hl_client_t **self_p)
+{
+    assert (self_p);
+    hl_client_t *self = *self_p;
+    if (!self)
+        return;
+    zsock_destroy (&self->dealer);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+hl_client_request (hl_client_t *self, const char *op, hl_value_t **args_p,
+                   int timeout_ms, hl_msg_t **reply_p)
+{
+    *reply_p = NULL;
+    hl_msg_t *request = hl_msg_new (HL_MSG_REQUEST);
+    uint64_t id = hl_msg_id (request);
+    hl_msg_set_src (request, self->src);
+    hl_msg_set_op (request, op);
+    if (args_p && *args_p)
+        hl_msg_set_args (request, args_p);
+    /*  A DEALER with no connection yet queues the message, so a send
+        failure here means the request itself is unacceptable. */
+    int rc = hl_bus_send (self->dealer, &request);
+    if (rc)
+        return rc;
+
+    int64_t deadline = zclock_mono () + timeout_ms;
+    zpoller_t *poller = zpoller_new (self->dealer, NULL);
+    rc = HL_ERR_TIMEOUT;
+    while (true) {
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0 || !zpoller_wait (poller, (int) left))
+            break;
+        hl_msg_t *msg = NULL;
+        int rrc = hl_bus_recv (self->dealer, NULL, &msg, NULL);
+        if (rrc) {
+            rc = rrc;
+            break;
+        }
+        if (hl_msg_type (msg) == HL_MSG_REPLY && hl_msg_re (msg) == id) {
+            *reply_p = msg;
+            rc = 0;
+            break;
+        }
+        hl_msg_destroy (&msg);  /* an answer to an earlier request */
+    }
+    zpoller_destroy (&poller);
+    return rc;
+}

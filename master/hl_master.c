@@ -1,0 +1,399 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    hl_master - the orchestrator's reactor: control requests, the tasks
+    socket, the bus proxy and the master's publisher, all driven by one
+    zloop on one thread. Every rejected input is counted by reason and
+    shown by the "status" operation.
+*/
+#include <czmq.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../bus/hl_bus.h"
+#include "../bus/hl_log.h"
+#include "../bus/hl_proxy.h"
+#include "../bus/hl_sock.h"
+#include "hl_master.h"
+
+#ifndef HL_VERSION
+#define HL_VERSION "0.0.0"
+#endif
+
+/*  Counters of one input socket. */
+typedef struct {
+    uint64_t received;                  /* whole messages read */
+    uint64_t rejected;                  /* of which invalid */
+    uint64_t rejected_by[HL_ERR_COUNT]; /* indexed by -hl_err_t */
+} s_input_t;
+
+struct _hl_master_t {
+    const hl_config_t *config;   /* borrowed */
+    hl_limits_t limits;          /* decode limits of every input */
+    zloop_t *loop;
+    zsock_t *control;            /* ROUTER: helios-ctl, HTTP handlers */
+    zsock_t *tasks;              /* ROUTER: agents and nodes */
+    zsock_t *pub;                /* XPUB to the proxy's inproc bus-in */
+    hl_proxy_t *proxy;
+    char tasks_ep[HL_CONFIG_ENDPOINT];
+    char control_ep[HL_CONFIG_ENDPOINT];
+    char src[HL_MAX_NAME + 1];   /* "master@host:pid" */
+    char ready[4 * HL_CONFIG_ENDPOINT + 64];
+    int64_t started_ms;          /* monotonic */
+    s_input_t control_in;
+    s_input_t tasks_in;
+    uint64_t published;          /* messages the master put on the bus */
+    uint64_t publish_failed;     /* refused by the publisher (HWM) */
+};
+
+typedef int (s_op_fn) (hl_master_t *self, const hl_msg_t *request,
+                       hl_value_t **data_p, char *error, size_t errsize);
+
+static void
+s_count_reject (s_input_t *input, int err)
+{
+    input->rejected++;
+    if (err < 0 && -err < HL_ERR_COUNT)
+        input->rejected_by[-err]++;
+}
+
+/*  Reply on the control socket. Takes *data_p. A reply that cannot be
+    sent (the client has gone) is only logged: the request was served. */
+static void
+s_reply (hl_master_t *self, const uint8_t *rid, size_t rid_len, uint64_t re,
+         bool ok, hl_value_t **data_p, const char *error)
+{
+    hl_msg_t *reply = hl_msg_new (HL_MSG_REPLY);
+    hl_msg_set_re (reply, re);
+    hl_msg_set_src (reply, self->src);
+    hl_msg_set_ok (reply, ok);
+    if (data_p && *data_p)
+        hl_msg_set_data (reply, data_p);
+    if (!ok)
+        hl_msg_set_error (reply, error);
+    hl_msg_set_routing_id (reply, rid, rid_len);
+    int rc = hl_bus_send (self->control, &reply);
+    if (rc)
+        hl_log_info ("control: reply not sent: %s", hl_strerror (rc));
+}
+
+static hl_value_t *
+s_input_json (const s_input_t *input)
+{
+    hl_value_t *map = hl_value_new_map ();
+    hl_value_set_int (map, "received", (int64_t) input->received);
+    hl_value_set_int (map, "rejected", (int64_t) input->rejected);
+    hl_value_t *by = hl_value_new_map ();
+    for (int i = 1; i < HL_ERR_COUNT; i++)
+        if (input->rejected_by[i])
+            hl_value_set_int (by, hl_errname (-i),
+                              (int64_t) input->rejected_by[i]);
+    hl_value_set (map, "rejected_by", &by);
+    return map;
+}
+
+static int
+s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
+             char *error, size_t errsize)
+{
+    (void) request;
+    hl_proxy_stats_t bus;
+    if (hl_proxy_stats (self->proxy, &bus)) {
+        snprintf (error, errsize, "bus proxy does not answer");
+        return HL_ERR_TIMEOUT;
+    }
+    hl_value_t *data = hl_value_new_map ();
+    hl_value_set_str (data, "version", HL_VERSION);
+    hl_value_set_str (data, "src", self->src);
+    hl_value_set_int (data, "pid", (int64_t) getpid ());
+    hl_value_set_double (data, "uptime_s",
+                         (double) (zclock_mono () - self->started_ms)
+                             / 1000.0);
+
+    hl_value_t *eps = hl_value_new_map ();
+    hl_value_set_str (eps, "tasks", self->tasks_ep);
+    hl_value_set_str (eps, "control", self->control_ep);
+    hl_value_set_str (eps, "bus_in", hl_proxy_bus_in (self->proxy));
+    hl_value_set_str (eps, "bus_out", hl_proxy_bus_out (self->proxy));
+    hl_value_set (data, "endpoints", &eps);
+
+    hl_value_t *bv = hl_value_new_map ();
+    hl_value_set_int (bv, "received", (int64_t) bus.received);
+    hl_value_set_int (bv, "forwarded", (int64_t) bus.forwarded);
+    hl_value_set_int (bv, "bytes", (int64_t) bus.bytes);
+    hl_value_set_int (bv, "dropped", (int64_t) bus.dropped);
+    hl_value_set_int (bv, "rejected", (int64_t) bus.rejected);
+    hl_value_set_int (bv, "subscribers", (int64_t) bus.subscribers);
+    hl_value_t *by = hl_value_new_map ();
+    for (int i = 1; i < HL_ERR_COUNT; i++)
+        if (bus.rejected_by[i])
+            hl_value_set_int (by, hl_errname (-i),
+                              (int64_t) bus.rejected_by[i]);
+    hl_value_set (bv, "rejected_by", &by);
+    hl_value_set_int (bv, "published", (int64_t) self->published);
+    hl_value_set_int (bv, "publish_failed", (int64_t) self->publish_failed);
+    hl_value_set (data, "bus", &bv);
+
+    hl_value_t *cv = s_input_json (&self->control_in);
+    hl_value_set (data, "control", &cv);
+    hl_value_t *tv = s_input_json (&self->tasks_in);
+    hl_value_set (data, "tasks", &tv);
+    hl_value_set_int (data, "decode_errors",
+                      (int64_t) (bus.rejected + self->control_in.rejected
+                                 + self->tasks_in.rejected));
+    *data_p = data;
+    return 0;
+}
+
+/*  A metric name is what a topic may carry: [A-Za-z0-9_.:-]{1,127}. */
+static bool
+s_metric_name_ok (const char *name)
+{
+    size_t len = strlen (name);
+    if (len == 0 || len > HL_MAX_METRIC)
+        return false;
+    return strspn (name, "abcdefghijklmnopqrstuvwxyz"
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-")
+           == len;
+}
+
+static int
+s_publish (hl_master_t *self, hl_msg_t **msg_p)
+{
+    hl_msg_set_src (*msg_p, self->src);
+    int rc = hl_bus_send (self->pub, msg_p);
+    if (rc) {
+        self->publish_failed++;
+        hl_log_warning ("bus: publish failed: %s", hl_strerror (rc));
+    }
+    else
+        self->published++;
+    return rc;
+}
+
+static int
+s_op_metric_push (hl_master_t *self, const hl_msg_t *request,
+                  hl_value_t **data_p, char *error, size_t errsize)
+{
+    const hl_value_t *args = hl_msg_args (request);
+    const char *name = hl_value_get_str (args, "name", NULL);
+    const hl_value_t *value = hl_value_get (args, "value");
+    double v;
+    if (!name || !s_metric_name_ok (name)) {
+        snprintf (error, errsize, "metric.push: name must be 1-%d of "
+                  "[A-Za-z0-9_.:-]", HL_MAX_METRIC);
+        return HL_ERR_ARGS;
+    }
+    if (!value || hl_value_double (value, &v) || !isfinite (v)) {
+        snprintf (error, errsize, "metric.push: value must be a finite "
+                  "number");
+        return HL_ERR_ARGS;
+    }
+    hl_msg_t *metric = hl_msg_new (HL_MSG_METRIC);
+    hl_msg_set_name (metric, name);
+    hl_msg_set_value (metric, v);
+    hl_msg_set_sample_ts (metric, hl_msg_now_us ());
+    char topic[HL_MAX_TOPIC + 1];
+    hl_msg_topic (metric, topic, sizeof topic);
+    int rc = s_publish (self, &metric);
+    if (rc) {
+        snprintf (error, errsize, "metric.push: %s", hl_strerror (rc));
+        return rc;
+    }
+    hl_value_t *data = hl_value_new_map ();
+    hl_value_set_str (data, "topic", topic);
+    *data_p = data;
+    return 0;
+}
+
+static const struct {
+    const char *op;
+    s_op_fn *fn;
+} s_ops[] = {
+    {"status", s_op_status},
+    {"metric.push", s_op_metric_push},
+};
+
+static int
+s_control_readable (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    hl_master_t *self = (hl_master_t *) arg;
+    hl_msg_t *msg = NULL;
+    zframe_t *peer = NULL;
+    int rc = hl_bus_recv (sock, &self->limits, &msg, &peer);
+    if (rc == HL_ERR_IO && !peer)
+        return 0;  /* nothing was there */
+    self->control_in.received++;
+    char error[256] = "";
+    if (rc == 0 && hl_msg_type (msg) != HL_MSG_REQUEST) {
+        rc = HL_ERR_UNSUPPORTED;
+        snprintf (error, sizeof error, "control accepts only request, "
+                  "not %s", hl_msg_type_name (hl_msg_type (msg)));
+    }
+    if (rc) {
+        s_count_reject (&self->control_in, rc);
+        if (!*error)
+            snprintf (error, sizeof error, "%s: %s", hl_errname (rc),
+                      hl_strerror (rc));
+        hl_log_info ("control: request rejected: %s", error);
+        if (peer)
+            s_reply (self, zframe_data (peer), zframe_size (peer),
+                     msg ? hl_msg_id (msg) : 0, false, NULL, error);
+        goto done;
+    }
+    size_t rid_len;
+    const uint8_t *rid = hl_msg_routing_id (msg, &rid_len);
+    const char *op = hl_msg_op (msg);
+    hl_value_t *data = NULL;
+    rc = HL_ERR_UNSUPPORTED;
+    snprintf (error, sizeof error, "unknown op");
+    for (size_t i = 0; i < sizeof s_ops / sizeof s_ops[0]; i++)
+        if (streq (op, s_ops[i].op)) {
+            *error = 0;
+            rc = s_ops[i].fn (self, msg, &data, error, sizeof error);
+            break;
+        }
+    if (rc && !*error)
+        snprintf (error, sizeof error, "%s", hl_strerror (rc));
+    s_reply (self, rid, rid_len, hl_msg_id (msg), rc == 0, &data, error);
+    hl_value_destroy (&data);
+done:
+    hl_msg_destroy (&msg);
+    zframe_destroy (&peer);
+    return 0;
+}
+
+/*  The task protocol is not served yet: every message gets an error
+    reply naming that, and is counted. */
+static int
+s_tasks_readable (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    hl_master_t *self = (hl_master_t *) arg;
+    hl_msg_t *msg = NULL;
+    zframe_t *peer = NULL;
+    int rc = hl_bus_recv (sock, &self->limits, &msg, &peer);
+    if (rc == HL_ERR_IO && !peer)
+        return 0;
+    self->tasks_in.received++;
+    if (rc == 0)
+        rc = HL_ERR_UNSUPPORTED;
+    s_count_reject (&self->tasks_in, rc);
+    if (peer) {
+        hl_msg_t *reply = hl_msg_new (HL_MSG_ERROR);
+        hl_msg_set_src (reply, self->src);
+        if (msg)
+            hl_msg_set_re (reply, hl_msg_id (msg));
+        hl_msg_set_code (reply, rc);
+        hl_msg_set_text (reply, hl_strerror (rc));
+        hl_msg_set_routing_id (reply, zframe_data (peer),
+                               zframe_size (peer));
+        hl_bus_send (sock, &reply);
+    }
+    hl_msg_destroy (&msg);
+    zframe_destroy (&peer);
+    return 0;
+}
+
+/*  The publisher's XPUB hears the proxy's subscriptions; they only need
+    draining. */
+static int
+s_pub_readable (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    (void) arg;
+    zmsg_t *msg = zmsg_recv (sock);
+    zmsg_destroy (&msg);
+    return 0;
+}
+
+hl_master_t *
+hl_master_new (const hl_config_t *config, char *err, size_t errsize)
+{
+    assert (config);
+    hl_master_t *self = (hl_master_t *) zmalloc (sizeof (hl_master_t));
+    self->config = config;
+    self->started_ms = zclock_mono ();
+    const hl_config_master_t *mc = hl_config_master (config);
+    const hl_config_limits_t *lc = hl_config_limits (config);
+    self->limits = lc->decode;
+    hl_limits_lower (&self->limits);
+
+    char host[64] = "localhost";
+    gethostname (host, sizeof host - 1);
+    snprintf (self->src, sizeof self->src, "master@%s:%d", host,
+              (int) getpid ());
+
+    hl_sock_opts_t opts;
+    hl_sock_opts_from_config (lc, &opts);
+
+    self->proxy = hl_proxy_new (mc->bus_in, mc->bus_out, &opts, err,
+                                errsize);
+    if (!self->proxy)
+        goto fail;
+    self->control = hl_sock_bind (ZMQ_ROUTER, mc->control, &opts,
+                                  self->control_ep,
+                                  sizeof self->control_ep);
+    if (!self->control) {
+        snprintf (err, errsize, "cannot bind control socket to %s",
+                  mc->control);
+        goto fail;
+    }
+    self->tasks = hl_sock_bind (ZMQ_ROUTER, mc->tasks, &opts, self->tasks_ep,
+                                sizeof self->tasks_ep);
+    if (!self->tasks) {
+        snprintf (err, errsize, "cannot bind tasks socket to %s", mc->tasks);
+        goto fail;
+    }
+    self->pub = hl_sock_publisher (hl_proxy_inproc_in (self->proxy), &opts);
+    if (!self->pub || hl_sock_publisher_wait (self->pub, 2000)) {
+        snprintf (err, errsize, "cannot connect to the bus proxy");
+        goto fail;
+    }
+    snprintf (self->ready, sizeof self->ready,
+              "READY %s control=%s bus_in=%s bus_out=%s", self->tasks_ep,
+              self->control_ep, hl_proxy_bus_in (self->proxy),
+              hl_proxy_bus_out (self->proxy));
+
+    self->loop = zloop_new ();
+    zloop_reader (self->loop, self->control, s_control_readable, self);
+    zloop_reader (self->loop, self->tasks, s_tasks_readable, self);
+    zloop_reader (self->loop, self->pub, s_pub_readable, self);
+    return self;
+fail:
+    hl_master_destroy (&self);
+    return NULL;
+}
+
+void
+hl_master_destroy (hl_master_t **self_p)
+{
+    assert (self_p);
+    hl_master_t *self = *self_p;
+    if (!self)
+        return;
+    zloop_destroy (&self->loop);
+    zsock_destroy (&self->pub);
+    zsock_destroy (&self->tasks);
+    zsock_destroy (&self->control);
+    hl_proxy_destroy (&self->proxy);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+hl_master_ready_line (const hl_master_t *self)
+{
+    return self->ready;
+}
+
+int
+hl_master_run (hl_master_t *self)
+{
+    /*  zloop returns -1 when interrupted by SIGINT/SIGTERM (czmq's
+        handler sets zsys_interrupted): that is a clean stop. */
+    zloop_start (self->loop);
+    return 0;
+}

@@ -1,0 +1,355 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    harness - real processes for integration tests: fork/exec, READY
+    lines read with deadlines, SIGTERM then SIGKILL, scratch folders.
+*/
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/*  Everything a test started or made, so that teardown can clean up
+    after a failed assertion and fail a test that left anything behind. */
+#define S_TRACK 64
+static ht_proc_t *s_procs[S_TRACK];
+static char s_dirs[S_TRACK][256];
+
+static void
+s_track_proc (ht_proc_t *proc, bool add)
+{
+    for (int i = 0; i < S_TRACK; i++)
+        if (add ? !s_procs[i] : s_procs[i] == proc) {
+            s_procs[i] = add ? proc : NULL;
+            return;
+        }
+}
+
+static void
+s_track_dir (const char *dir, bool add)
+{
+    for (int i = 0; i < S_TRACK; i++)
+        if (add ? !*s_dirs[i] : strcmp (s_dirs[i], dir) == 0) {
+            if (add)
+                snprintf (s_dirs[i], sizeof s_dirs[i], "%s", dir);
+            else
+                *s_dirs[i] = 0;
+            return;
+        }
+}
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+ht_tmpdir (char *dir, size_t size)
+{
+    snprintf (dir, size, "/tmp/helios-test-XXXXXX");
+    if (!mkdtemp (dir)) {
+        perror ("mkdtemp");
+        abort ();
+    }
+    s_track_dir (dir, true);
+}
+
+static int
+s_rm (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove (path);
+}
+
+void
+ht_rmdir (const char *dir)
+{
+    nftw (dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+    s_track_dir (dir, false);
+}
+
+int
+ht_teardown (void **state)
+{
+    (void) state;
+    int left = 0;
+    for (int i = 0; i < S_TRACK; i++)
+        if (s_procs[i]) {
+            if (s_procs[i]->pid)
+                fprintf (stderr, "harness: pid %d left running\n",
+                         (int) s_procs[i]->pid);
+            kill (s_procs[i]->pid, SIGKILL);
+            ht_proc_t *proc = s_procs[i];
+            ht_stop (&proc, 1000);
+            left++;
+        }
+    for (int i = 0; i < S_TRACK; i++)
+        if (*s_dirs[i]) {
+            char dir[256];
+            memcpy (dir, s_dirs[i], sizeof dir);
+            fprintf (stderr, "harness: %s left behind\n", dir);
+            ht_rmdir (dir);
+            left++;
+        }
+    return left ? -1 : 0;
+}
+
+const char *
+ht_bin (const char *name)
+{
+    static char paths[8][512];
+    static int next;
+    const char *dir = getenv ("HELIOS_BIN");
+    char *path = paths[next++ % 8];
+    snprintf (path, 512, "%s/%s", dir ? dir : "bin", name);
+    return path;
+}
+
+ht_proc_t *
+ht_start (const char *const argv[])
+{
+    int fds[2];
+    if (pipe (fds))
+        return NULL;
+    pid_t pid = fork ();
+    if (pid < 0)
+        return NULL;
+    if (pid == 0) {
+        dup2 (fds[1], STDOUT_FILENO);
+        close (fds[0]);
+        close (fds[1]);
+        execv (argv[0], (char *const *) argv);
+        fprintf (stderr, "exec %s: %s\n", argv[0], strerror (errno));
+        _exit (127);
+    }
+    close (fds[1]);
+    fcntl (fds[0], F_SETFL, O_NONBLOCK);
+    fcntl (fds[0], F_SETFD, FD_CLOEXEC);
+    ht_proc_t *proc = (ht_proc_t *) calloc (1, sizeof (ht_proc_t));
+    proc->pid = pid;
+    proc->out_fd = fds[0];
+    s_track_proc (proc, true);
+    return proc;
+}
+
+bool
+ht_read_line (ht_proc_t *proc, char *line, size_t size, int timeout_ms)
+{
+    int64_t deadline = s_now_ms () + timeout_ms;
+    while (true) {
+        char *nl = memchr (proc->buf, '\n', proc->buf_len);
+        if (nl) {
+            size_t len = (size_t) (nl - proc->buf);
+            size_t copy = len < size - 1 ? len : size - 1;
+            memcpy (line, proc->buf, copy);
+            line[copy] = 0;
+            proc->buf_len -= len + 1;
+            memmove (proc->buf, nl + 1, proc->buf_len);
+            return true;
+        }
+        if (proc->eof || proc->buf_len == sizeof proc->buf)
+            return false;
+        int64_t left = deadline - s_now_ms ();
+        if (left <= 0)
+            return false;
+        struct pollfd pfd = {proc->out_fd, POLLIN, 0};
+        if (poll (&pfd, 1, (int) left) <= 0)
+            continue;
+        ssize_t n = read (proc->out_fd, proc->buf + proc->buf_len,
+                          sizeof proc->buf - proc->buf_len);
+        if (n > 0)
+            proc->buf_len += (size_t) n;
+        else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+            proc->eof = true;
+    }
+}
+
+static int
+s_status (int status)
+{
+    if (WIFEXITED (status))
+        return WEXITSTATUS (status);
+    if (WIFSIGNALED (status))
+        return 128 + WTERMSIG (status);
+    return -1;
+}
+
+/*  Read what the child wrote so far without blocking; once the buffer
+    is full, further output is discarded so the child never blocks. */
+static void
+s_drain (ht_proc_t *proc)
+{
+    while (!proc->eof) {
+        char sink[4096];
+        bool room = proc->buf_len < sizeof proc->buf;
+        ssize_t n = room ? read (proc->out_fd, proc->buf + proc->buf_len,
+                                 sizeof proc->buf - proc->buf_len)
+                         : read (proc->out_fd, sink, sizeof sink);
+        if (n > 0 && room)
+            proc->buf_len += (size_t) n;
+        else if (n == 0)
+            proc->eof = true;
+        else if (n < 0)
+            break;
+    }
+}
+
+int
+ht_wait (ht_proc_t *proc, int timeout_ms)
+{
+    int64_t deadline = s_now_ms () + timeout_ms;
+    while (true) {
+        s_drain (proc);
+        int status;
+        pid_t r = waitpid (proc->pid, &status, WNOHANG);
+        if (r == proc->pid) {
+            proc->pid = 0;
+            s_drain (proc);
+            return s_status (status);
+        }
+        if (r < 0)
+            return -1;
+        if (s_now_ms () >= deadline)
+            return -2;
+        /*  Wake on output or after a short step to re-check the child. */
+        struct pollfd pfd = {proc->out_fd, POLLIN, 0};
+        poll (&pfd, proc->eof ? 0 : 1, 5);
+    }
+}
+
+int
+ht_stop (ht_proc_t **proc_p, int timeout_ms)
+{
+    ht_proc_t *proc = *proc_p;
+    if (!proc)
+        return -1;
+    int rc = proc->pid ? -2 : 0;
+    if (proc->pid) {
+        kill (proc->pid, SIGTERM);
+        rc = ht_wait (proc, timeout_ms);
+        if (rc == -2) {
+            kill (proc->pid, SIGKILL);
+            waitpid (proc->pid, NULL, 0);
+            rc = -1;
+        }
+    }
+    close (proc->out_fd);
+    s_track_proc (proc, false);
+    free (proc);
+    *proc_p = NULL;
+    return rc;
+}
+
+int
+ht_run (const char *const argv[], int timeout_ms, char *out, size_t outsize)
+{
+    ht_proc_t *proc = ht_start (argv);
+    if (!proc)
+        return -1;
+    int rc = ht_wait (proc, timeout_ms);
+    if (rc == -2) {
+        kill (proc->pid, SIGKILL);
+        waitpid (proc->pid, NULL, 0);
+        proc->pid = 0;
+        rc = -1;
+    }
+    if (out && outsize) {
+        size_t copy = proc->buf_len < outsize - 1 ? proc->buf_len
+                                                  : outsize - 1;
+        memcpy (out, proc->buf, copy);
+        out[copy] = 0;
+    }
+    close (proc->out_fd);
+    s_track_proc (proc, false);
+    free (proc);
+    return rc;
+}
+
+void
+ht_write_config (const char *dir, const char *extra, char *path, size_t size)
+{
+    snprintf (path, size, "%s/helios.cfg", dir);
+    FILE *f = fopen (path, "w");
+    if (!f) {
+        perror (path);
+        abort ();
+    }
+    fprintf (f,
+             "master = { tasks = \"tcp://127.0.0.1:*\";\n"
+             "  control = \"tcp://127.0.0.1:*\";\n"
+             "  bus_in = \"tcp://127.0.0.1:*\";\n"
+             "  bus_out = \"tcp://127.0.0.1:*\";\n"
+             "  http = \"\"; statsd = \"\";\n"
+             "  state_dir = \"%s/state\"; };\n%s\n",
+             dir, extra ? extra : "");
+    fclose (f);
+}
+
+/*  "READY tcp://... control=tcp://... bus_in=... bus_out=..." */
+static bool
+s_parse_ready (ht_master_t *m, const char *line)
+{
+    return sscanf (line, "READY %255s control=%255s bus_in=%255s "
+                   "bus_out=%255s", m->tasks, m->control, m->bus_in,
+                   m->bus_out) == 4;
+}
+
+bool
+ht_master_start (ht_master_t *m, const char *extra_config)
+{
+    memset (m, 0, sizeof *m);
+    ht_tmpdir (m->dir, sizeof m->dir);
+    ht_write_config (m->dir, extra_config, m->config, sizeof m->config);
+    const char *argv[] = {ht_bin ("helios-master"), "-c", m->config, NULL};
+    m->proc = ht_start (argv);
+    if (!m->proc)
+        return false;
+    char line[1024];
+    if (!ht_read_line (m->proc, line, sizeof line, 10000)
+        || !s_parse_ready (m, line)) {
+        fprintf (stderr, "harness: no READY line from helios-master\n");
+        ht_stop (&m->proc, 2000);
+        return false;
+    }
+    return true;
+}
+
+int
+ht_master_stop (ht_master_t *m)
+{
+    int rc = ht_stop (&m->proc, 5000);
+    if (*m->dir)
+        ht_rmdir (m->dir);
+    *m->dir = 0;
+    return rc;
+}
+
+int
+ht_ctl (const ht_master_t *m, char *out, size_t outsize, ...)
+{
+    const char *argv[32] = {ht_bin ("helios-ctl"), "-e", m->control};
+    int argc = 3;
+    va_list ap;
+    va_start (ap, outsize);
+    const char *arg;
+    while (argc < 31 && (arg = va_arg (ap, const char *)))
+        argv[argc++] = arg;
+    va_end (ap);
+    argv[argc] = NULL;
+    return ht_run (argv, 10000, out, outsize);
+}

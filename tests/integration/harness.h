@@ -1,0 +1,81 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    harness - what every integration test needs: a scratch folder, a
+    config with ephemeral endpoints, real Helios processes started by
+    fork/exec and stopped with SIGTERM (SIGKILL after a deadline), and
+    command runs with captured output. Binaries come from $HELIOS_BIN.
+*/
+#ifndef HT_HARNESS_H
+#define HT_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define HT_EP 256
+
+typedef struct {
+    pid_t pid;
+    int out_fd;                /* the child's stdout, non-blocking */
+    char buf[65536];           /* unread stdout bytes */
+    size_t buf_len;
+    bool eof;
+} ht_proc_t;
+
+typedef struct {
+    char dir[256];             /* scratch folder */
+    char config[320];          /* its helios.cfg */
+    ht_proc_t *proc;
+    char tasks[HT_EP], control[HT_EP], bus_in[HT_EP], bus_out[HT_EP];
+} ht_master_t;
+
+/*  A fresh folder under /tmp, or abort. */
+void ht_tmpdir (char *dir, size_t size);
+
+/*  Remove a folder and everything in it. */
+void ht_rmdir (const char *dir);
+
+/*  cmocka teardown: kill every process the test started and remove every
+    folder it made; returns -1 (failing the test) if any was left. */
+int ht_teardown (void **state);
+
+/*  Path of a Helios binary: $HELIOS_BIN/name. */
+const char *ht_bin (const char *name);
+
+/*  Start argv[0] (a path) with argv; stdout piped to the test. */
+ht_proc_t *ht_start (const char *const argv[]);
+
+/*  Read one stdout line (without the newline) within timeout_ms. */
+bool ht_read_line (ht_proc_t *proc, char *line, size_t size, int timeout_ms);
+
+/*  SIGTERM, wait up to timeout_ms, then SIGKILL; reap and free. Returns
+    the exit status, 128+signal if killed by a signal, -1 if SIGKILLed. */
+int ht_stop (ht_proc_t **proc_p, int timeout_ms);
+
+/*  Wait up to timeout_ms for the process to exit by itself; returns its
+    status as ht_stop, or -2 if it is still running. */
+int ht_wait (ht_proc_t *proc, int timeout_ms);
+
+/*  Run argv to completion within timeout_ms, stdout into out (NUL-
+    terminated). Returns the exit status, or -1 if it had to be killed. */
+int ht_run (const char *const argv[], int timeout_ms, char *out,
+            size_t outsize);
+
+/*  Write dir/helios.cfg: ephemeral loopback endpoints, state_dir in dir,
+    and extra appended verbatim (may be NULL). */
+void ht_write_config (const char *dir, const char *extra, char *path,
+                      size_t size);
+
+/*  Make a scratch folder and config, start helios-master on it and wait
+    for its READY line (endpoints parsed). Returns false on failure. */
+bool ht_master_start (ht_master_t *m, const char *extra_config);
+
+/*  Stop the master (expecting exit 0) and remove the folder. Returns the
+    master's exit status. */
+int ht_master_stop (ht_master_t *m);
+
+/*  Run helios-ctl -e control ARGS... --json-free; out gets stdout. */
+int ht_ctl (const ht_master_t *m, char *out, size_t outsize, ...);
+
+#endif
