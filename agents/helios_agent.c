@@ -1,0 +1,127 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    helios-agent - one agent instance of a role (design §6, §8):
+    arguments, configuration, create, run, destroy.
+*/
+#include <czmq.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../bus/hl_config.h"
+#include "../bus/hl_log.h"
+#include "hl_agent.h"
+
+#ifndef HL_VERSION
+#define HL_VERSION "0.0.0"
+#endif
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "usage: helios-agent [-c CONFIG] --role ROLE [--master ENDPOINT]\n"
+             "                    [--name NAME] [--capacity N] [-v]...\n"
+             "  -c, --config FILE    configuration (default: $HELIOS_CONFIG,\n"
+             "                       else deploy/helios.cfg if present)\n"
+             "  -r, --role ROLE      prometheus-frontend, prometheus-backend,\n"
+             "                       hephaestus-frontend, hephaestus-backend,\n"
+             "                       athena-ux or athena-api\n"
+             "  -m, --master EP      the master's tasks endpoint\n"
+             "                       (default: the config's connect.tasks)\n"
+             "  -n, --name NAME      name on the wire (default "
+             "ROLE@HOST:PID)\n"
+             "      --capacity N     concurrent tasks, 1..1024\n"
+             "  -v, --verbose        more logging (-v info, -vv debug)\n"
+             "  -h, --help           this help\n"
+             "      --version        print the version\n"
+             "SIGTERM or SIGINT drains running tasks, a second one stops at "
+             "once.\n");
+}
+
+static int
+s_bad (const char *what, const char *arg)
+{
+    fprintf (stderr, "helios-agent: %s '%s' (try --help)\n", what, arg);
+    return 2;
+}
+
+int
+main (int argc, char *argv[])
+{
+    const char *path = NULL;
+    hl_agent_opts_t opts = { 0 };
+    int verbose = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if ((streq (a, "-c") || streq (a, "--config")) && has_value)
+            path = argv[++i];
+        else if ((streq (a, "-r") || streq (a, "--role")) && has_value)
+            opts.role = argv[++i];
+        else if ((streq (a, "-m") || streq (a, "--master")) && has_value)
+            opts.endpoint = argv[++i];
+        else if ((streq (a, "-n") || streq (a, "--name")) && has_value)
+            opts.name = argv[++i];
+        else if (streq (a, "--capacity") && has_value) {
+            const char *text = argv[++i];
+            char *end = NULL;
+            long n = strtol (text, &end, 10);
+            if (!*text || *end || n < 1 || n > 1024)
+                return s_bad ("capacity must be 1..1024, not", text);
+            opts.capacity = (int)n;
+        } else if (streq (a, "-v") || streq (a, "--verbose"))
+            verbose++;
+        else if (streq (a, "-vv"))
+            verbose += 2;
+        else if (streq (a, "-h") || streq (a, "--help")) {
+            s_usage (stdout);
+            return 0;
+        } else if (streq (a, "--version")) {
+            printf ("helios-agent %s\n", HL_VERSION);
+            return 0;
+        } else
+            return s_bad ("bad argument", a);
+    }
+    if (!opts.role) {
+        fprintf (stderr, "helios-agent: --role is required (try --help)\n");
+        return 2;
+    }
+    if (!hl_agent_role_valid (opts.role))
+        return s_bad ("unknown role", opts.role);
+    if (opts.name && (!*opts.name || strlen (opts.name) > HL_MAX_NAME))
+        return s_bad ("name must be 1..255 bytes, not", opts.name);
+    if (!path)
+        path = hl_config_default_path ();
+
+    char err[512];
+    hl_config_t *config = path ? hl_config_load (path, err, sizeof err)
+                               : hl_config_new_default ();
+    if (!config) {
+        fprintf (stderr, "helios-agent: %s\n", err);
+        return 1;
+    }
+    int level = hl_log_level_from_name (hl_config_master (config)->log_level);
+    if (level < 0)
+        level = HL_LOG_NOTICE;
+    level += verbose;
+    char ident[HL_MAX_NAME + 1];
+    if (opts.name)
+        snprintf (ident, sizeof ident, "%s", opts.name);
+    else
+        snprintf (ident, sizeof ident, "agent-%d", (int)getpid ());
+    hl_log_init (ident, level > HL_LOG_DEBUG ? HL_LOG_DEBUG : level, false);
+
+    hl_agent_t *agent = hl_agent_new (config, &opts, err, sizeof err);
+    if (!agent) {
+        fprintf (stderr, "helios-agent: %s\n", err);
+        hl_config_destroy (&config);
+        return 1;
+    }
+    int rc = hl_agent_run (agent);
+    hl_agent_destroy (&agent);
+    hl_config_destroy (&config);
+    return rc ? 1 : 0;
+}
