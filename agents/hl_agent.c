@@ -71,6 +71,7 @@ struct _hl_agent_task_t {
     hl_agent_task_t *prev, *next; //  in a queue bucket or running
     int bucket;                   //  queue bucket, -1 while running
     void *state;                  //  the role's
+    int echo_timer;               //  a delayed echo's timer, or 0
 };
 
 typedef struct {
@@ -262,6 +263,7 @@ s_task_destroy (hl_agent_task_t **task_p)
     hl_agent_task_t *task = *task_p;
     if (!task)
         return;
+    assert (!task->echo_timer);
     hl_msg_destroy (&task->msg);
     free (task->repeats);
     free (task);
@@ -425,13 +427,17 @@ s_finish (hl_agent_t *self, hl_agent_task_t *task, hl_agent_status_t status,
     s_check_drained (self);
 }
 
+static void s_echo_stop (hl_agent_t *self, hl_agent_task_t *task);
+
 //  Stop a running task through the role's cancel hook, then answer it
 static void
 s_cancel_running (hl_agent_t *self, hl_agent_task_t *task,
                   hl_agent_status_t status, hl_value_t **data_p)
 {
     uint64_t task_id = task->task_id;
-    if (self->role->cancel)
+    if (task->echo_timer)
+        s_echo_stop (self, task);
+    else if (self->role->cancel)
         self->role->cancel (self->role_state, task);
     //  The hook may have completed it itself
     task = (hl_agent_task_t *)s_idmap_find (&self->live, task_id);
@@ -456,6 +462,63 @@ s_dequeue (hl_agent_t *self)
 }
 
 static void s_schedule (hl_agent_t *self);
+
+//  An echo with args.delay_ms > 0 holds a slot of capacity for that long
+//  before it answers: tests and benchmarks use it for tasks in flight.
+#define S_ECHO_DELAY_MAX 600000
+
+typedef struct {
+    hl_agent_t *agent;
+    uint64_t task_id;
+} s_echo_t;
+
+static int
+s_on_echo (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_echo_t *echo = (s_echo_t *)arg;
+    hl_agent_t *self = echo->agent;
+    hl_agent_task_t *task
+        = (hl_agent_task_t *)s_idmap_find (&self->live, echo->task_id);
+    free (echo);
+    if (task) {
+        task->echo_timer = 0;
+        const hl_value_t *args = hl_msg_args (task->msg);
+        hl_value_t *data = args ? hl_value_dup (args) : NULL;
+        s_finish (self, task, HL_AGENT_OK, &data);
+    }
+    return 0;
+}
+
+static void
+s_echo_later (hl_agent_t *self, hl_agent_task_t *task)
+{
+    int64_t delay = hl_value_get_int (hl_msg_args (task->msg), "delay_ms", 1);
+    if (delay > S_ECHO_DELAY_MAX)
+        delay = S_ECHO_DELAY_MAX;
+    s_echo_t *echo = (s_echo_t *)malloc (sizeof *echo);
+    if (!echo)
+        abort ();
+    echo->agent = self;
+    echo->task_id = task->task_id;
+    task->state = echo;
+    task->echo_timer = zloop_timer (self->loop, (size_t)delay, 1, s_on_echo,
+                                    echo);
+}
+
+//  A delayed echo that ends early (cancel, deadline, shutdown) stops its
+//  timer, which owns the timer's argument.
+static void
+s_echo_stop (hl_agent_t *self, hl_agent_task_t *task)
+{
+    if (!task->echo_timer)
+        return;
+    zloop_timer_end (self->loop, task->echo_timer);
+    free (task->state);
+    task->state = NULL;
+    task->echo_timer = 0;
+}
 
 //  Start queued tasks while there is capacity. Roles may complete a task
 //  from within start, which calls back here: the flag keeps that from
@@ -486,6 +549,10 @@ s_pump (hl_agent_t *self)
         self->stats.started++;
         uint64_t task_id = task->task_id;
         deadlines |= task->deadline != 0;
+        if (streq (hl_msg_kind (task->msg), "echo")) {
+            s_echo_later (self, task);
+            continue;
+        }
         if (self->role->start (self->role_state, task) != 0) {
             task = (hl_agent_task_t *)s_idmap_find (&self->live, task_id);
             if (task) {
@@ -548,14 +615,15 @@ s_on_task (hl_agent_t *self, hl_msg_t **msg_p)
         return;
     }
     const char *kind = hl_msg_kind (msg);
-    if (streq (kind, "echo")) {
+    bool echo = streq (kind, "echo");
+    if (echo && hl_value_get_int (hl_msg_args (msg), "delay_ms", 0) <= 0) {
         //  The hot path: the kept task message itself holds the data
         self->stats.started++;
         done = s_store (self, task_id, HL_AGENT_OK, 0, NULL, &msg);
         s_answer (self, done, re);
         return;
     }
-    if (!s_serves (self->role, kind)) {
+    if (!echo && !s_serves (self->role, kind)) {
         char text[128];
         snprintf (text, sizeof text, "role %s does not run kind %s",
                   self->role_name, kind);
@@ -1059,6 +1127,7 @@ hl_agent_destroy (hl_agent_t **self_p)
     while (self->running.head) {
         hl_agent_task_t *task = self->running.head;
         s_list_remove (&self->running, task);
+        s_echo_stop (self, task);
         s_task_destroy (&task);
     }
     if (self->done)
