@@ -160,7 +160,7 @@ $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o \
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS)
 
 $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o \
-        $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
+        $(call obj,$(HARNESS_SRC)) $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

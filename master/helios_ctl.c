@@ -39,7 +39,13 @@ s_usage (FILE *out)
              "usage: helios-ctl [-c CONFIG] [-e ENDPOINT] [-t MS] COMMAND\n"
              "commands:\n"
              "  status [--json]            the master's state and counters\n"
+             "  agents [--json]            the registered agents\n"
              "  metric push NAME VALUE     publish one metric sample\n"
+             "  pause | resume             hold or release normal dispatch\n"
+             "  bench echo --tasks N [--concurrency C] [--payload BYTES]\n"
+             "                             [--role ROLE] [--json]\n"
+             "                             echo tasks through master and "
+             "agents\n"
              "options:\n"
              "  -c, --config FILE   configuration (default: $HELIOS_CONFIG,\n"
              "                      else deploy/helios.cfg if present)\n"
@@ -192,6 +198,197 @@ s_cmd_metric (const s_opts_t *opts, int argc, char **argv)
     return 0;
 }
 
+static int
+s_cmd_agents (const s_opts_t *opts)
+{
+    hl_msg_t *reply = NULL;
+    int rc = s_call (opts, "agents", NULL, &reply);
+    if (rc)
+        return rc;
+    const hl_value_t *list = hl_msg_data (reply);
+    if (opts->json)
+        s_print_json (list);
+    else {
+        printf ("%-40s %-20s %-16s %7s %9s %10s %8s\n", "NAME", "ROLE",
+                "HOST", "PID", "INFLIGHT", "HEARTBEAT", "DONE");
+        for (size_t i = 0; i < hl_value_size (list); i++) {
+            const hl_value_t *a = hl_value_at (list, i);
+            char load[32], beat[32];
+            snprintf (load, sizeof load, "%" PRId64 "/%" PRId64,
+                      hl_value_get_int (a, "inflight", 0),
+                      hl_value_get_int (a, "capacity", 0));
+            snprintf (beat, sizeof beat, "%" PRId64 " ms",
+                      hl_value_get_int (a, "last_heartbeat_ms_ago", 0));
+            printf ("%-40s %-20s %-16s %7" PRId64 " %9s %10s %8" PRId64
+                    "%s\n",
+                    hl_value_get_str (a, "name", "?"),
+                    hl_value_get_str (a, "role", "?"),
+                    hl_value_get_str (a, "host", "?"),
+                    hl_value_get_int (a, "pid", 0), load, beat,
+                    hl_value_get_int (a, "tasks_done", 0),
+                    hl_value_get (a, "draining")
+                            && hl_value_get_int (a, "draining", 0)
+                        ? " draining"
+                        : "");
+        }
+        printf ("%zu agents\n", hl_value_size (list));
+    }
+    hl_msg_destroy (&reply);
+    return 0;
+}
+
+static int
+s_cmd_pause (const s_opts_t *opts, const char *op)
+{
+    hl_msg_t *reply = NULL;
+    int rc = s_call (opts, op, NULL, &reply);
+    if (rc)
+        return rc;
+    if (opts->json)
+        s_print_json (hl_msg_data (reply));
+    else
+        printf ("%s\n", streq (op, "pause") ? "paused" : "resumed");
+    hl_msg_destroy (&reply);
+    return 0;
+}
+
+static int
+s_cmp_int64 (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+/*  bench echo: keep C echo tasks in flight through the master until N
+    have ended; every reply must carry the payload back unchanged. */
+static int
+s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
+{
+    if (argc < 1 || !streq (argv[0], "echo"))
+        return s_usage_error ("bench: expected 'echo'");
+    long tasks = 1000, concurrency = 64, payload = 64;
+    const char *role = "any";
+    for (int i = 1; i < argc; i++) {
+        long *target = streq (argv[i], "--tasks")         ? &tasks
+                       : streq (argv[i], "--concurrency") ? &concurrency
+                       : streq (argv[i], "--payload")     ? &payload
+                                                          : NULL;
+        if (streq (argv[i], "--role") && i + 1 < argc) {
+            role = argv[++i];
+            continue;
+        }
+        if (!target || i + 1 >= argc)
+            return s_usage_error ("bench echo: bad argument '%s'", argv[i]);
+        char *end;
+        *target = strtol (argv[++i], &end, 10);
+        if (*end || *target < 0 || *target > 100000000)
+            return s_usage_error ("bench echo: bad number '%s'", argv[i]);
+    }
+    if (tasks < 1 || concurrency < 1 || payload > HL_MAX_STR / 2)
+        return s_usage_error ("bench echo: need --tasks >= 1, "
+                              "--concurrency >= 1, --payload <= %d",
+                              HL_MAX_STR / 2);
+
+    char src[HL_MAX_NAME + 1];
+    snprintf (src, sizeof src, "ctl-bench@%d", (int) getpid ());
+    hl_client_t *client = hl_client_new (opts->endpoint, src);
+    if (!client)
+        return s_usage_error ("bad endpoint '%s'", opts->endpoint);
+    uint8_t *bytes = (uint8_t *) malloc ((size_t) payload + 1);
+    for (long i = 0; i < payload; i++)
+        bytes[i] = (uint8_t) ('a' + i % 26);
+    /*  Outstanding requests: envelope id -> send time. A reply whose re
+        is not outstanding is a duplicate (or a stray). */
+    zhashx_t *outstanding_ids = zhashx_new ();
+    int64_t *latency = (int64_t *) malloc ((size_t) tasks * sizeof (int64_t));
+    long submitted = 0, completed = 0, failed = 0, duplicates = 0;
+    long outstanding = 0, corrupt = 0;
+    int64_t start = zclock_usecs ();
+    int64_t last_progress = zclock_mono ();
+    int rc = 0;
+    while (completed + failed < tasks) {
+        while (outstanding < concurrency && submitted < tasks) {
+            hl_value_t *args = hl_value_new_map ();
+            hl_value_set_str (args, "kind", "echo");
+            hl_value_set_str (args, "role", role);
+            hl_value_t *targs = hl_value_new_map ();
+            hl_value_t *bin = hl_value_new_bin (bytes, (size_t) payload);
+            hl_value_set (targs, "payload", &bin);
+            hl_value_set (args, "args", &targs);
+            uint64_t id = hl_client_send (client, "task.run", &args);
+            if (!id) {
+                fprintf (stderr, "helios-ctl: bench: cannot send\n");
+                rc = S_EXIT_FAILED;
+                goto done;
+            }
+            char key[24];
+            snprintf (key, sizeof key, "%" PRIu64, id);
+            zhashx_insert (outstanding_ids, key,
+                           (void *) (intptr_t) zclock_usecs ());
+            submitted++;
+            outstanding++;
+        }
+        hl_msg_t *reply = NULL;
+        if (hl_client_recv (client, 1000, &reply)) {
+            if (zclock_mono () - last_progress > opts->timeout_ms)
+                break;  /* the rest are lost */
+            continue;
+        }
+        last_progress = zclock_mono ();
+        char key[24];
+        snprintf (key, sizeof key, "%" PRIu64, hl_msg_re (reply));
+        int64_t sent_at = (int64_t) (intptr_t) zhashx_lookup (
+            outstanding_ids, key);
+        if (!sent_at) {
+            duplicates++;
+            hl_msg_destroy (&reply);
+            continue;
+        }
+        zhashx_delete (outstanding_ids, key);
+        outstanding--;
+        const hl_value_t *d = hl_msg_data (reply);
+        const char *status = hl_value_get_str (d, "status", "");
+        size_t back_len = 0;
+        const void *back = hl_value_bin (
+            hl_value_get (hl_value_get (d, "data"), "payload"), &back_len);
+        if (!hl_msg_ok (reply) || !streq (status, "ok"))
+            failed++;
+        else if (back_len != (size_t) payload
+                 || (payload && memcmp (back, bytes, back_len)))
+            corrupt++, failed++;
+        else
+            latency[completed++] = zclock_usecs () - sent_at;
+        hl_msg_destroy (&reply);
+    }
+done:;
+    double elapsed = (double) (zclock_usecs () - start) / 1e6;
+    qsort (latency, (size_t) completed, sizeof (int64_t), s_cmp_int64);
+    int64_t p50 = completed ? latency[completed / 2] : 0;
+    int64_t p99 = completed ? latency[(completed * 99) / 100] : 0;
+    long lost = tasks - completed - failed;
+    if (opts->json)
+        printf ("{\"tasks\": %ld, \"concurrency\": %ld, \"payload\": %ld, "
+                "\"completed\": %ld, \"failed\": %ld, \"corrupt\": %ld, "
+                "\"duplicates\": %ld, \"lost\": %ld, \"elapsed_s\": %.3f, "
+                "\"tasks_per_s\": %.1f, \"p50_us\": %" PRId64
+                ", \"p99_us\": %" PRId64 "}\n",
+                tasks, concurrency, payload, completed, failed, corrupt,
+                duplicates, lost, elapsed, completed / elapsed, p50, p99);
+    else
+        printf ("echo: %ld tasks, concurrency %ld, payload %ld B\n"
+                "completed %ld  failed %ld  duplicates %ld  lost %ld\n"
+                "%.1f tasks/s  p50 %" PRId64 " us  p99 %" PRId64 " us\n",
+                tasks, concurrency, payload, completed, failed, duplicates,
+                lost, completed / elapsed, p50, p99);
+    if (!rc && (failed || lost || duplicates))
+        rc = S_EXIT_FAILED;
+    free (bytes);
+    zhashx_destroy (&outstanding_ids);
+    free (latency);
+    hl_client_destroy (&client);
+    return rc;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -259,6 +456,14 @@ main (int argc, char *argv[])
                    : s_cmd_status (&opts);
     else if (streq (cmd, "metric"))
         rc = s_cmd_metric (&opts, cargc, cargv);
+    else if (streq (cmd, "agents"))
+        rc = cargc ? s_usage_error ("agents: unexpected '%s'", cargv[0])
+                   : s_cmd_agents (&opts);
+    else if (streq (cmd, "pause") || streq (cmd, "resume"))
+        rc = cargc ? s_usage_error ("%s: unexpected '%s'", cmd, cargv[0])
+                   : s_cmd_pause (&opts, cmd);
+    else if (streq (cmd, "bench"))
+        rc = s_cmd_bench (&opts, cargc, cargv);
     else
         rc = s_usage_error ("unknown command '%s'", cmd);
     hl_config_destroy (&config);

@@ -40,11 +40,9 @@ hl_client_destroy (hl_client_t **self_p)
     *self_p = NULL;
 }
 
-int
-hl_client_request (hl_client_t *self, const char *op, hl_value_t **args_p,
-                   int timeout_ms, hl_msg_t **reply_p)
+uint64_t
+hl_client_send (hl_client_t *self, const char *op, hl_value_t **args_p)
 {
-    *reply_p = NULL;
     hl_msg_t *request = hl_msg_new (HL_MSG_REQUEST);
     uint64_t id = hl_msg_id (request);
     hl_msg_set_src (request, self->src);
@@ -52,31 +50,41 @@ hl_client_request (hl_client_t *self, const char *op, hl_value_t **args_p,
     if (args_p && *args_p)
         hl_msg_set_args (request, args_p);
     /*  A DEALER with no connection yet queues the message, so a send
-        failure here means the request itself is unacceptable. */
-    int rc = hl_bus_send (self->dealer, &request);
-    if (rc)
-        return rc;
+        failure means the request itself is unacceptable, or the HWM. */
+    return hl_bus_send (self->dealer, &request) ? 0 : id;
+}
 
+int
+hl_client_recv (hl_client_t *self, int timeout_ms, hl_msg_t **reply_p)
+{
+    *reply_p = NULL;
+    zmq_pollitem_t item = {zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0};
+    if (zmq_poll (&item, 1, timeout_ms > 0 ? timeout_ms : 0) <= 0)
+        return HL_ERR_TIMEOUT;
+    return hl_bus_recv (self->dealer, NULL, reply_p, NULL);
+}
+
+int
+hl_client_request (hl_client_t *self, const char *op, hl_value_t **args_p,
+                   int timeout_ms, hl_msg_t **reply_p)
+{
+    *reply_p = NULL;
+    uint64_t id = hl_client_send (self, op, args_p);
+    if (!id)
+        return HL_ERR_IO;
     int64_t deadline = zclock_mono () + timeout_ms;
-    zpoller_t *poller = zpoller_new (self->dealer, NULL);
-    rc = HL_ERR_TIMEOUT;
     while (true) {
         int64_t left = deadline - zclock_mono ();
-        if (left <= 0 || !zpoller_wait (poller, (int) left))
-            break;
+        if (left <= 0)
+            return HL_ERR_TIMEOUT;
         hl_msg_t *msg = NULL;
-        int rrc = hl_bus_recv (self->dealer, NULL, &msg, NULL);
-        if (rrc) {
-            rc = rrc;
-            break;
-        }
+        int rc = hl_client_recv (self, (int) left, &msg);
+        if (rc)
+            return rc;
         if (hl_msg_type (msg) == HL_MSG_REPLY && hl_msg_re (msg) == id) {
             *reply_p = msg;
-            rc = 0;
-            break;
+            return 0;
         }
         hl_msg_destroy (&msg);  /* an answer to an earlier request */
     }
-    zpoller_destroy (&poller);
-    return rc;
 }

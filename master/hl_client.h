@@ -26,4 +26,14 @@ int hl_client_request (hl_client_t *self, const char *op,
                        hl_value_t **args_p, int timeout_ms,
                        hl_msg_t **reply_p);
 
+/*  Pipelining: send a request without waiting. Takes *args_p. Returns
+    the request's envelope id (replies carry it in re), or 0 if the
+    request could not be queued. */
+uint64_t hl_client_send (hl_client_t *self, const char *op,
+                         hl_value_t **args_p);
+
+/*  Wait up to timeout_ms for the next reply of any request. Returns 0
+    with *reply_p (caller owns), or HL_ERR_TIMEOUT, or a decode error. */
+int hl_client_recv (hl_client_t *self, int timeout_ms, hl_msg_t **reply_p);
+
 #endif

@@ -15,6 +15,7 @@
 #include "../bus/hl_log.h"
 #include "../bus/hl_proxy.h"
 #include "../bus/hl_sock.h"
+#include "hl_dispatch.h"
 #include "hl_master.h"
 
 #ifndef HL_VERSION
@@ -34,6 +35,7 @@ struct _hl_master_t {
     zloop_t *loop;
     zsock_t *control;            /* ROUTER: helios-ctl, HTTP handlers */
     zsock_t *tasks;              /* ROUTER: agents and nodes */
+    hl_dispatch_t *dispatch;     /* serves the tasks socket */
     zsock_t *pub;                /* XPUB to the proxy's inproc bus-in */
     hl_proxy_t *proxy;
     char tasks_ep[HL_CONFIG_ENDPOINT];
@@ -42,11 +44,17 @@ struct _hl_master_t {
     char ready[4 * HL_CONFIG_ENDPOINT + 64];
     int64_t started_ms;          /* monotonic */
     s_input_t control_in;
-    s_input_t tasks_in;
     uint64_t published;          /* messages the master put on the bus */
     uint64_t publish_failed;     /* refused by the publisher (HWM) */
 };
 
+/*  Messages handled per wake-up: a poll per message would cost more than
+    the message. hl_bus_recv blocks, so read only what ZeroMQ says is
+    there. */
+#define S_BATCH 256
+
+/*  A control operation: 0 and *data_p to reply ok, a negative hl_err_t
+    and error to refuse, or 1 when it will reply itself later. */
 typedef int (s_op_fn) (hl_master_t *self, const hl_msg_t *request,
                        hl_value_t **data_p, char *error, size_t errsize);
 
@@ -137,11 +145,12 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
 
     hl_value_t *cv = s_input_json (&self->control_in);
     hl_value_set (data, "control", &cv);
-    hl_value_t *tv = s_input_json (&self->tasks_in);
+    hl_value_t *tv = hl_dispatch_stats (self->dispatch);
+    int64_t tasks_rejected = hl_value_get_int (tv, "rejected", 0);
     hl_value_set (data, "tasks", &tv);
     hl_value_set_int (data, "decode_errors",
-                      (int64_t) (bus.rejected + self->control_in.rejected
-                                 + self->tasks_in.rejected));
+                      (int64_t) (bus.rejected + self->control_in.rejected)
+                          + tasks_rejected);
     *data_p = data;
     return 0;
 }
@@ -207,24 +216,165 @@ s_op_metric_push (hl_master_t *self, const hl_msg_t *request,
     return 0;
 }
 
+/*  A control request waiting for its task's end. */
+typedef struct {
+    hl_master_t *master;
+    uint8_t rid[HL_MAX_ROUTING_ID];
+    size_t rid_len;
+    uint64_t re;
+} s_waiter_t;
+
+static void
+s_task_done (void *arg, const hl_task_end_t *end)
+{
+    s_waiter_t *waiter = (s_waiter_t *) arg;
+    hl_value_t *data = hl_value_new_map ();
+    hl_value_set_int (data, "task_id", (int64_t) end->task_id);
+    hl_value_set_str (data, "status", end->status);
+    hl_value_set_int (data, "attempts", end->attempts);
+    hl_value_set_str (data, "agent", end->agent);
+    hl_value_set_int (data, "duration_us", (int64_t) end->duration_us);
+    hl_value_set_int (data, "latency_us", end->latency_us);
+    if (end->data) {
+        hl_value_t *copy = hl_value_dup (end->data);
+        hl_value_set (data, "data", &copy);
+    }
+    s_reply (waiter->master, waiter->rid, waiter->rid_len, waiter->re, true,
+             &data, NULL);
+    free (waiter);
+}
+
+static int
+s_op_task_run (hl_master_t *self, const hl_msg_t *request,
+               hl_value_t **data_p, char *error, size_t errsize)
+{
+    const hl_value_t *args = hl_msg_args (request);
+    hl_task_spec_t spec = {
+        .kind = hl_value_get_str (args, "kind", "echo"),
+        .role = hl_value_get_str (args, "role", "any"),
+        .action = hl_value_get_str (args, "action", NULL),
+        .priority = (uint32_t) hl_value_get_int (args, "priority", 3),
+        .emergency = false,
+        .deadline_ms = 0};
+    const hl_value_t *v = hl_value_get (args, "emergency");
+    if (v && hl_value_bool (v, &spec.emergency)) {
+        snprintf (error, errsize, "task.run: emergency must be a bool");
+        return HL_ERR_ARGS;
+    }
+    int64_t deadline = hl_value_get_int (args, "deadline_ms", 0);
+    if (deadline < 0 || deadline > 24 * 3600 * 1000) {
+        snprintf (error, errsize, "task.run: deadline_ms out of range");
+        return HL_ERR_ARGS;
+    }
+    spec.deadline_ms = (uint32_t) deadline;
+    bool wait = true;
+    v = hl_value_get (args, "wait");
+    if (v && hl_value_bool (v, &wait)) {
+        snprintf (error, errsize, "task.run: wait must be a bool");
+        return HL_ERR_ARGS;
+    }
+    const hl_value_t *targs = hl_value_get (args, "args");
+    if (targs && hl_value_type (targs) != HL_VALUE_MAP) {
+        snprintf (error, errsize, "task.run: args must be a map");
+        return HL_ERR_ARGS;
+    }
+    hl_value_t *copy = targs ? hl_value_dup (targs) : NULL;
+    s_waiter_t *waiter = NULL;
+    if (wait) {
+        waiter = (s_waiter_t *) zmalloc (sizeof (s_waiter_t));
+        size_t rid_len;
+        const uint8_t *rid = hl_msg_routing_id (request, &rid_len);
+        waiter->master = self;
+        memcpy (waiter->rid, rid, rid_len);
+        waiter->rid_len = rid_len;
+        waiter->re = hl_msg_id (request);
+    }
+    uint64_t id = hl_dispatch_submit (self->dispatch, &spec, &copy,
+                                      wait ? s_task_done : NULL, waiter);
+    if (!id) {
+        free (waiter);
+        snprintf (error, errsize, "task.run: bad kind, role or priority, "
+                  "or the queue is full");
+        return HL_ERR_ARGS;
+    }
+    if (wait)
+        return 1;  /* the reply comes when the task ends */
+    hl_value_t *data = hl_value_new_map ();
+    hl_value_set_int (data, "task_id", (int64_t) id);
+    *data_p = data;
+    return 0;
+}
+
+static int
+s_op_task_cancel (hl_master_t *self, const hl_msg_t *request,
+                  hl_value_t **data_p, char *error, size_t errsize)
+{
+    (void) data_p;
+    int64_t id = hl_value_get_int (hl_msg_args (request), "task_id", 0);
+    if (id <= 0 || hl_dispatch_cancel (self->dispatch, (uint64_t) id)) {
+        snprintf (error, errsize, "task.cancel: no open task %" PRId64, id);
+        return HL_ERR_ARGS;
+    }
+    return 0;
+}
+
+static int
+s_op_agents (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
+             char *error, size_t errsize)
+{
+    (void) request;
+    (void) error;
+    (void) errsize;
+    *data_p = hl_dispatch_agents (self->dispatch);
+    return 0;
+}
+
+static int
+s_op_pause (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
+            char *error, size_t errsize)
+{
+    (void) data_p;
+    (void) error;
+    (void) errsize;
+    hl_dispatch_pause (self->dispatch, streq (hl_msg_op (request), "pause"));
+    return 0;
+}
+
 static const struct {
     const char *op;
     s_op_fn *fn;
 } s_ops[] = {
     {"status", s_op_status},
     {"metric.push", s_op_metric_push},
+    {"agents", s_op_agents},
+    {"task.run", s_op_task_run},
+    {"task.cancel", s_op_task_cancel},
+    {"pause", s_op_pause},
+    {"resume", s_op_pause},
 };
+
+static void s_control_one (hl_master_t *self, zsock_t *sock);
 
 static int
 s_control_readable (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void) loop;
-    hl_master_t *self = (hl_master_t *) arg;
+    for (int i = 0; i < S_BATCH; i++) {
+        if (i > 0 && !(zsock_events (sock) & ZMQ_POLLIN))
+            break;
+        s_control_one ((hl_master_t *) arg, sock);
+    }
+    return 0;
+}
+
+static void
+s_control_one (hl_master_t *self, zsock_t *sock)
+{
     hl_msg_t *msg = NULL;
     zframe_t *peer = NULL;
     int rc = hl_bus_recv (sock, &self->limits, &msg, &peer);
     if (rc == HL_ERR_IO && !peer)
-        return 0;  /* nothing was there */
+        return;  /* nothing was there */
     self->control_in.received++;
     char error[256] = "";
     if (rc == 0 && hl_msg_type (msg) != HL_MSG_REQUEST) {
@@ -257,44 +407,39 @@ s_control_readable (zloop_t *loop, zsock_t *sock, void *arg)
         }
     if (rc && !*error)
         snprintf (error, sizeof error, "%s", hl_strerror (rc));
-    s_reply (self, rid, rid_len, hl_msg_id (msg), rc == 0, &data, error);
+    if (rc <= 0)  /* > 0: the op replies later */
+        s_reply (self, rid, rid_len, hl_msg_id (msg), rc == 0, &data, error);
     hl_value_destroy (&data);
 done:
     hl_msg_destroy (&msg);
     zframe_destroy (&peer);
-    return 0;
 }
 
-/*  The task protocol is not served yet: every message gets an error
-    reply naming that, and is counted. */
 static int
 s_tasks_readable (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void) loop;
-    hl_master_t *self = (hl_master_t *) arg;
-    hl_msg_t *msg = NULL;
-    zframe_t *peer = NULL;
-    int rc = hl_bus_recv (sock, &self->limits, &msg, &peer);
-    if (rc == HL_ERR_IO && !peer)
-        return 0;
-    self->tasks_in.received++;
-    if (rc == 0)
-        rc = HL_ERR_UNSUPPORTED;
-    s_count_reject (&self->tasks_in, rc);
-    if (peer) {
-        hl_msg_t *reply = hl_msg_new (HL_MSG_ERROR);
-        hl_msg_set_src (reply, self->src);
-        if (msg)
-            hl_msg_set_re (reply, hl_msg_id (msg));
-        hl_msg_set_code (reply, rc);
-        hl_msg_set_text (reply, hl_strerror (rc));
-        hl_msg_set_routing_id (reply, zframe_data (peer),
-                               zframe_size (peer));
-        hl_bus_send (sock, &reply);
+    for (int i = 0; i < S_BATCH; i++) {
+        if (i > 0 && !(zsock_events (sock) & ZMQ_POLLIN))
+            break;
+        hl_dispatch_readable (((hl_master_t *) arg)->dispatch);
     }
-    hl_msg_destroy (&msg);
-    zframe_destroy (&peer);
     return 0;
+}
+
+static int
+s_tick (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    hl_dispatch_tick (((hl_master_t *) arg)->dispatch, zclock_mono ());
+    return 0;
+}
+
+static void
+s_dispatch_event (void *arg, hl_msg_t **event_p)
+{
+    s_publish ((hl_master_t *) arg, event_p);
 }
 
 /*  The publisher's XPUB hears the proxy's subscriptions; they only need
@@ -357,7 +502,14 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
               self->control_ep, hl_proxy_bus_in (self->proxy),
               hl_proxy_bus_out (self->proxy));
 
+    self->dispatch = hl_dispatch_new (self->tasks, config, self->src,
+                                      s_dispatch_event, self);
     self->loop = zloop_new ();
+    /*  Heartbeats, expiry, deadlines and retries are checked ten times
+        per heartbeat, and at least every 100 ms. */
+    int tick = mc->heartbeat_ms / 10;
+    zloop_timer (self->loop, tick < 1 ? 1 : tick > 100 ? 100 : tick, 0,
+                 s_tick, self);
     zloop_reader (self->loop, self->control, s_control_readable, self);
     zloop_reader (self->loop, self->tasks, s_tasks_readable, self);
     zloop_reader (self->loop, self->pub, s_pub_readable, self);
@@ -375,6 +527,7 @@ hl_master_destroy (hl_master_t **self_p)
     if (!self)
         return;
     zloop_destroy (&self->loop);
+    hl_dispatch_destroy (&self->dispatch);
     zsock_destroy (&self->pub);
     zsock_destroy (&self->tasks);
     zsock_destroy (&self->control);

@@ -6,6 +6,8 @@
 */
 #include "harness.h"
 
+#include "../../master/hl_client.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -131,6 +133,12 @@ ht_start (const char *const argv[])
         return NULL;
     if (pid == 0) {
         dup2 (fds[1], STDOUT_FILENO);
+        /*  HT_QUIET: children's logs are not part of the output */
+        if (getenv ("HT_QUIET")) {
+            int null = open ("/dev/null", O_WRONLY);
+            if (null >= 0)
+                dup2 (null, STDERR_FILENO);
+        }
         close (fds[0]);
         close (fds[1]);
         execv (argv[0], (char *const *) argv);
@@ -281,7 +289,8 @@ ht_run (const char *const argv[], int timeout_ms, char *out, size_t outsize)
 }
 
 void
-ht_write_config (const char *dir, const char *extra, char *path, size_t size)
+ht_write_config (const char *dir, const char *tasks, const char *master_extra,
+                 const char *extra, char *path, size_t size)
 {
     snprintf (path, size, "%s/helios.cfg", dir);
     FILE *f = fopen (path, "w");
@@ -290,13 +299,14 @@ ht_write_config (const char *dir, const char *extra, char *path, size_t size)
         abort ();
     }
     fprintf (f,
-             "master = { tasks = \"tcp://127.0.0.1:*\";\n"
+             "master = { tasks = \"%s\";\n"
              "  control = \"tcp://127.0.0.1:*\";\n"
              "  bus_in = \"tcp://127.0.0.1:*\";\n"
              "  bus_out = \"tcp://127.0.0.1:*\";\n"
              "  http = \"\"; statsd = \"\";\n"
-             "  state_dir = \"%s/state\"; };\n%s\n",
-             dir, extra ? extra : "");
+             "  state_dir = \"%s/state\"; %s };\n%s\n",
+             tasks ? tasks : "tcp://127.0.0.1:*", dir,
+             master_extra ? master_extra : "", extra ? extra : "");
     fclose (f);
 }
 
@@ -310,11 +320,8 @@ s_parse_ready (ht_master_t *m, const char *line)
 }
 
 bool
-ht_master_start (ht_master_t *m, const char *extra_config)
+ht_master_launch (ht_master_t *m)
 {
-    memset (m, 0, sizeof *m);
-    ht_tmpdir (m->dir, sizeof m->dir);
-    ht_write_config (m->dir, extra_config, m->config, sizeof m->config);
     const char *argv[] = {ht_bin ("helios-master"), "-c", m->config, NULL};
     m->proc = ht_start (argv);
     if (!m->proc)
@@ -327,6 +334,60 @@ ht_master_start (ht_master_t *m, const char *extra_config)
         return false;
     }
     return true;
+}
+
+bool
+ht_master_start (ht_master_t *m, const char *master_extra, const char *extra)
+{
+    memset (m, 0, sizeof *m);
+    ht_tmpdir (m->dir, sizeof m->dir);
+    ht_write_config (m->dir, NULL, master_extra, extra, m->config,
+                     sizeof m->config);
+    return ht_master_launch (m);
+}
+
+ht_proc_t *
+ht_agent_start (const ht_master_t *m, const char *role, ...)
+{
+    const char *argv[32] = {ht_bin ("helios-agent"), "-c", m->config,
+                            "--master", m->tasks, "--role", role};
+    int argc = 7;
+    va_list ap;
+    va_start (ap, role);
+    const char *arg;
+    while (argc < 31 && (arg = va_arg (ap, const char *)))
+        argv[argc++] = arg;
+    va_end (ap);
+    argv[argc] = NULL;
+    return ht_start (argv);
+}
+
+void *
+ht_request (const ht_master_t *m, const char *op, void *args_p)
+{
+    hl_client_t *client = hl_client_new (m->control, "test");
+    if (!client)
+        return NULL;
+    hl_msg_t *reply = NULL;
+    hl_client_request (client, op, (hl_value_t **) args_p, 5000, &reply);
+    hl_client_destroy (&client);
+    return reply;
+}
+
+int
+ht_wait_agents (const ht_master_t *m, int n, int timeout_ms)
+{
+    int64_t deadline = s_now_ms () + timeout_ms;
+    int seen = -1;
+    while (true) {
+        hl_msg_t *reply = (hl_msg_t *) ht_request (m, "agents", NULL);
+        if (reply)
+            seen = (int) hl_value_size (hl_msg_data (reply));
+        hl_msg_destroy (&reply);
+        if (seen >= n || s_now_ms () >= deadline)
+            return seen;
+        poll (NULL, 0, 20);  /* a short step between polls */
+    }
 }
 
 int

@@ -62,14 +62,33 @@ int ht_wait (ht_proc_t *proc, int timeout_ms);
 int ht_run (const char *const argv[], int timeout_ms, char *out,
             size_t outsize);
 
-/*  Write dir/helios.cfg: ephemeral loopback endpoints, state_dir in dir,
-    and extra appended verbatim (may be NULL). */
-void ht_write_config (const char *dir, const char *extra, char *path,
-                      size_t size);
+/*  Write dir/helios.cfg: ephemeral loopback endpoints (or tasks, if not
+    NULL), state_dir in dir, master_extra inside the master section and
+    extra appended verbatim (either may be NULL). */
+void ht_write_config (const char *dir, const char *tasks,
+                      const char *master_extra, const char *extra,
+                      char *path, size_t size);
 
 /*  Make a scratch folder and config, start helios-master on it and wait
     for its READY line (endpoints parsed). Returns false on failure. */
-bool ht_master_start (ht_master_t *m, const char *extra_config);
+bool ht_master_start (ht_master_t *m, const char *master_extra,
+                      const char *extra);
+
+/*  Start helios-master on m->config (already written) and wait for its
+    READY line; for restarts. */
+bool ht_master_launch (ht_master_t *m);
+
+/*  Start a helios-agent of role connected to the master's tasks
+    endpoint, with extra arguments (NULL-terminated). */
+ht_proc_t *ht_agent_start (const ht_master_t *m, const char *role, ...);
+
+/*  One control request in-process (hl_client); the reply, or NULL on a
+    timeout. Takes *args_p. The caller destroys the reply (hl_msg_t *). */
+void *ht_request (const ht_master_t *m, const char *op, void *args_p);
+
+/*  Poll "agents" until at least n are registered or timeout_ms passes;
+    returns the count last seen. */
+int ht_wait_agents (const ht_master_t *m, int n, int timeout_ms);
 
 /*  Stop the master (expecting exit 0) and remove the folder. Returns the
     master's exit status. */

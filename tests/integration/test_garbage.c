@@ -122,7 +122,7 @@ test_control_garbage (void **state)
 {
     (void) state;
     ht_master_t m;
-    assert_true (ht_master_start (&m, NULL));
+    assert_true (ht_master_start (&m, NULL, NULL));
     zsock_t *dealer = hl_sock_connect (ZMQ_DEALER, m.control, NULL, NULL);
     assert_non_null (dealer);
 
@@ -192,7 +192,7 @@ test_bus_garbage (void **state)
 {
     (void) state;
     ht_master_t m;
-    assert_true (ht_master_start (&m, NULL));
+    assert_true (ht_master_start (&m, NULL, NULL));
     zsock_t *pub = hl_sock_publisher (m.bus_in, NULL);
     assert_non_null (pub);
     assert_int_equal (hl_sock_publisher_wait (pub, 5000), 0);
@@ -252,7 +252,7 @@ test_ctl_errors (void **state)
 {
     (void) state;
     ht_master_t m;
-    assert_true (ht_master_start (&m, NULL));
+    assert_true (ht_master_start (&m, NULL, NULL));
     char out[4096];
     /*  bad usage: exit 2 */
     assert_int_equal (ht_ctl (&m, out, sizeof out, "frobnicate", NULL), 2);
@@ -289,7 +289,8 @@ test_master_bad_start (void **state)
     char dir[256], path[320], out[1024];
     ht_tmpdir (dir, sizeof dir);
     /*  a config with an error: exit 1, no READY */
-    ht_write_config (dir, "cycle = { duration = -5; };", path, sizeof path);
+    ht_write_config (dir, NULL, NULL, "cycle = { duration = -5; };", path,
+                     sizeof path);
     const char *argv[] = {ht_bin ("helios-master"), "-c", path, NULL};
     assert_int_equal (ht_run (argv, 5000, out, sizeof out), 1);
     assert_null (strstr (out, "READY"));

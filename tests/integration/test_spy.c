@@ -46,7 +46,7 @@ test_spy_prints_pushed_metric (void **state)
 {
     (void) state;
     ht_master_t m;
-    assert_true (ht_master_start (&m, NULL));
+    assert_true (ht_master_start (&m, NULL, NULL));
     const char *argv[] = {ht_bin ("helios-spy"), "-e", m.bus_out, "--count",
                           "1", "--timeout", "20", NULL};
     ht_proc_t *spy = ht_start (argv);
@@ -76,7 +76,7 @@ test_record_replay_same_order (void **state)
 {
     (void) state;
     ht_master_t m;
-    assert_true (ht_master_start (&m, NULL));
+    assert_true (ht_master_start (&m, NULL, NULL));
     char record[400], line[8192], out[1024];
     snprintf (record, sizeof record, "%s/bus.rec", m.dir);
 

@@ -1,0 +1,870 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    hl_dispatch - tasks from submission to their one recorded end.
+
+    A task is QUEUED in its role's lane (emergency first, then priority 1
+    to 4, then arrival), RUNNING on one peer with a deadline, DELAYED while
+    it backs off before a retry, or DONE. It ends exactly once: the first
+    result from any peer it was sent to wins; later answers from earlier
+    attempts are counted as late and never applied. DONE tasks are kept a
+    while so late answers are recognised rather than called unknown.
+*/
+#include <czmq.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../bus/hl_bus.h"
+#include "../bus/hl_log.h"
+#include "hl_dispatch.h"
+
+#ifndef HL_VERSION
+#define HL_VERSION "0.0.0"
+#endif
+
+#define S_LANES 8              /* (emergency, normal) x priority 1..4 */
+#define S_QUEUES 7             /* six agent roles and "any" */
+#define S_DONE_KEEP 100000     /* DONE tasks remembered */
+#define S_DONE_KEEP_MS 120000  /* ...for at most this long */
+#define S_BACKOFF_MS 100       /* first retry waits about this long */
+
+typedef enum { S_QUEUED, S_DELAYED, S_RUNNING, S_DONE } s_state_t;
+
+typedef struct {
+    uint64_t id;
+    char kind[16];
+    char action[HL_MAX_METRIC + 1];   /* "" when any peer will do */
+    int queue;                        /* index into queues */
+    uint32_t priority;
+    uint32_t deadline_ms;
+    uint32_t attempt;                 /* dispatches so far */
+    bool emergency;
+    bool cancelling;                  /* cancel sent; end as cancelled */
+    hl_value_t *args;
+    s_state_t state;
+    hl_peer_t *peer;                  /* RUNNING: where it is */
+    uint64_t tried[HL_DISPATCH_ATTEMPTS + 1]; /* routing id hashes */
+    size_t tried_n;
+    int64_t due_ms;                   /* RUNNING: deadline; DELAYED: wake */
+    int64_t done_ms;                  /* DONE: when */
+    int64_t submitted_us;
+    void *handle;                     /* in the lane or list it is in */
+    hl_task_done_fn *done;
+    void *done_arg;
+} s_task_t;
+
+typedef struct {
+    const char *role;
+    zlistx_t *lanes[S_LANES];
+} s_queue_t;
+
+typedef struct {
+    uint64_t received, rejected;
+    uint64_t rejected_by[HL_ERR_COUNT];
+    uint64_t submitted, dispatched, completed, failed, retried, cancelled;
+    uint64_t late_results, unknown_results, expired, joined, left;
+} s_counters_t;
+
+struct _hl_dispatch_t {
+    zsock_t *sock;                    /* tasks ROUTER, borrowed */
+    hl_limits_t limits;
+    char src[HL_MAX_NAME + 1];
+    char session[33];                 /* this master run's identity */
+    uint32_t heartbeat_ms;
+    uint32_t liveness;
+    hl_registry_t *registry;
+    zhashx_t *tasks;                  /* &id -> s_task_t, owns them */
+    s_queue_t queues[S_QUEUES];
+    zlistx_t *running;                /* RUNNING tasks, for deadlines */
+    zlistx_t *delayed;                /* DELAYED tasks */
+    zlistx_t *finished;               /* DONE tasks, oldest first */
+    uint64_t next_id;
+    bool paused;
+    int64_t now_ms;
+    uint64_t rng;                     /* xorshift state for jitter */
+    hl_dispatch_event_fn *event_fn;
+    void *event_arg;
+    s_counters_t n;
+};
+
+static const char *s_queue_roles[S_QUEUES] = {
+    "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
+    "hephaestus-backend",  "athena-ux",          "athena-api", "any"};
+
+static const char *s_kinds[] = {"analyze", "apply", "rollback", "verify",
+                                "echo"};
+
+//  --------------------------------------------------------------------
+//  Small helpers
+
+static size_t
+s_id_hash (const void *key)
+{
+    uint64_t x = *(const uint64_t *) key;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (size_t) x;
+}
+
+static int
+s_id_cmp (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+static uint64_t
+s_rid_hash (const uint8_t *rid, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;  /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ rid[i]) * 1099511628211ULL;
+    return h;
+}
+
+static double
+s_random (hl_dispatch_t *self)
+{
+    self->rng ^= self->rng << 13;
+    self->rng ^= self->rng >> 7;
+    self->rng ^= self->rng << 17;
+    return (double) (self->rng >> 11) / 9007199254740992.0;
+}
+
+static int
+s_queue_index (const char *role)
+{
+    for (int i = 0; i < S_QUEUES; i++)
+        if (streq (role, s_queue_roles[i]))
+            return i;
+    return -1;
+}
+
+static bool
+s_kind_valid (const char *kind)
+{
+    for (size_t i = 0; i < sizeof s_kinds / sizeof *s_kinds; i++)
+        if (streq (kind, s_kinds[i]))
+            return true;
+    return false;
+}
+
+static zlistx_t *
+s_lane (hl_dispatch_t *self, const s_task_t *task)
+{
+    int lane = (task->emergency ? 0 : 4) + (int) task->priority - 1;
+    return self->queues[task->queue].lanes[lane];
+}
+
+static void
+s_event (hl_dispatch_t *self, hl_msg_t **event_p)
+{
+    hl_msg_set_src (*event_p, self->src);
+    if (self->event_fn)
+        self->event_fn (self->event_arg, event_p);
+    hl_msg_destroy (event_p);
+}
+
+static void
+s_task_event (hl_dispatch_t *self, const s_task_t *task, const char *event,
+              const char *agent, const char *detail)
+{
+    hl_msg_t *msg = hl_msg_new (HL_MSG_TASK);
+    hl_msg_set_task_id (msg, task->id);
+    hl_msg_set_kind (msg, task->kind);
+    hl_msg_set_priority (msg, task->priority);
+    hl_msg_set_attempt (msg, task->attempt ? task->attempt : 1);
+    hl_msg_set_emergency (msg, task->emergency);
+    hl_msg_set_event (msg, event);
+    hl_value_t *data = hl_value_new_map ();
+    hl_value_set_str (data, "role", s_queue_roles[task->queue]);
+    if (agent && *agent)
+        hl_value_set_str (data, "agent", agent);
+    if (detail && *detail)
+        hl_value_set_str (data, "detail", detail);
+    hl_msg_set_data (msg, &data);
+    s_event (self, &msg);
+}
+
+static void
+s_agent_event (hl_dispatch_t *self, const hl_peer_t *peer, const char *event)
+{
+    hl_msg_t *msg = hl_msg_new (HL_MSG_AGENT);
+    hl_msg_set_name (msg, peer->name);
+    hl_msg_set_role (msg, peer->role);
+    hl_msg_set_event (msg, event);
+    hl_value_t *data = hl_value_new_map ();
+    hl_value_set_str (data, "host", peer->host);
+    hl_value_set_int (data, "pid", peer->pid);
+    hl_value_set_int (data, "capacity", peer->capacity);
+    hl_msg_set_data (msg, &data);
+    s_event (self, &msg);
+}
+
+/*  Send msg to a peer by routing id; takes *msg_p. */
+static int
+s_send_to (hl_dispatch_t *self, const uint8_t *rid, size_t rid_len,
+           hl_msg_t **msg_p)
+{
+    hl_msg_set_src (*msg_p, self->src);
+    hl_msg_set_routing_id (*msg_p, rid, rid_len);
+    return hl_bus_send (self->sock, msg_p);
+}
+
+/*  Count a refused message and tell its sender why. */
+static void
+s_reject (hl_dispatch_t *self, const uint8_t *rid, size_t rid_len,
+          uint64_t re, int err, const char *text)
+{
+    self->n.rejected++;
+    if (err < 0 && -err < HL_ERR_COUNT)
+        self->n.rejected_by[-err]++;
+    if (!rid || !rid_len)
+        return;
+    hl_msg_t *reply = hl_msg_new (HL_MSG_ERROR);
+    hl_msg_set_re (reply, re);
+    hl_msg_set_code (reply, err);
+    hl_msg_set_text (reply, text);
+    s_send_to (self, rid, rid_len, &reply);
+}
+
+//  --------------------------------------------------------------------
+//  Task life cycle
+
+static void
+s_unlink (hl_dispatch_t *self, s_task_t *task)
+{
+    if (!task->handle)
+        return;
+    if (task->state == S_QUEUED)
+        zlistx_delete (s_lane (self, task), task->handle);
+    else if (task->state == S_RUNNING)
+        zlistx_delete (self->running, task->handle);
+    else if (task->state == S_DELAYED)
+        zlistx_delete (self->delayed, task->handle);
+    else
+        zlistx_delete (self->finished, task->handle);
+    task->handle = NULL;
+}
+
+static void
+s_enqueue (hl_dispatch_t *self, s_task_t *task, bool front)
+{
+    task->state = S_QUEUED;
+    task->peer = NULL;
+    zlistx_t *lane = s_lane (self, task);
+    task->handle = front ? zlistx_add_start (lane, task)
+                         : zlistx_add_end (lane, task);
+}
+
+/*  The task's one end: tell the submitter, publish, keep it DONE a while
+    so that late answers are recognised. */
+static void
+s_finish (hl_dispatch_t *self, s_task_t *task, const char *status,
+          const hl_value_t *data, const hl_peer_t *by, uint64_t duration_us)
+{
+    s_unlink (self, task);
+    if (task->peer && task->peer->inflight)
+        task->peer->inflight--;
+    task->peer = NULL;
+    task->state = S_DONE;
+    task->done_ms = self->now_ms;
+    task->handle = zlistx_add_end (self->finished, task);
+    bool ok = streq (status, "ok");
+    if (ok)
+        self->n.completed++;
+    else if (streq (status, "cancelled"))
+        self->n.cancelled++;
+    else
+        self->n.failed++;
+
+    if (task->done) {
+        hl_task_end_t end = {task->id,
+                             status,
+                             data,
+                             task->attempt,
+                             by ? by->name : "",
+                             duration_us,
+                             hl_msg_now_us () - task->submitted_us};
+        task->done (task->done_arg, &end);
+    }
+    s_task_event (self, task, ok ? "completed" : "failed",
+                  by ? by->name : "", ok ? NULL : status);
+    hl_value_destroy (&task->args);
+}
+
+/*  The task's current attempt is lost (agent gone, deadline passed):
+    back off and try again, or end it if the attempts are spent. */
+static void
+s_retry (hl_dispatch_t *self, s_task_t *task, const char *why)
+{
+    s_unlink (self, task);
+    if (task->peer && task->peer->inflight)
+        task->peer->inflight--;
+    task->peer = NULL;
+    if (task->cancelling) {
+        s_finish (self, task, "cancelled", NULL, NULL, 0);
+        return;
+    }
+    if (task->attempt >= HL_DISPATCH_ATTEMPTS) {
+        hl_value_t *data = hl_value_new_map ();
+        hl_value_set_str (data, "error", why);
+        s_finish (self, task, "timeout", data, NULL, 0);
+        hl_value_destroy (&data);
+        return;
+    }
+    /*  Exponential backoff with jitter, so that the retries of many tasks
+        lost together do not land together. */
+    double base = S_BACKOFF_MS * (double) (1u << (task->attempt - 1));
+    int64_t wait = (int64_t) (base * (0.5 + s_random (self)));
+    task->state = S_DELAYED;
+    task->due_ms = self->now_ms + wait;
+    task->handle = zlistx_add_end (self->delayed, task);
+    self->n.retried++;
+    s_task_event (self, task, "retried", "", why);
+}
+
+/*  Hand a task to a peer. On a send failure the peer is unreachable: the
+    task goes back to the front of its lane and -1 comes back. */
+static int
+s_send_task (hl_dispatch_t *self, s_task_t *task, hl_peer_t *peer)
+{
+    hl_msg_t *msg = hl_msg_new (HL_MSG_TASK);
+    hl_msg_set_task_id (msg, task->id);
+    hl_msg_set_kind (msg, task->kind);
+    hl_msg_set_priority (msg, task->priority);
+    hl_msg_set_emergency (msg, task->emergency);
+    hl_msg_set_deadline_ms (msg, task->deadline_ms);
+    hl_msg_set_attempt (msg, task->attempt + 1);
+    if (task->args) {
+        hl_value_t *args = hl_value_dup (task->args);
+        hl_msg_set_args (msg, &args);
+    }
+    if (s_send_to (self, peer->rid, peer->rid_len, &msg)) {
+        s_enqueue (self, task, true);
+        return -1;
+    }
+    task->attempt++;
+    task->state = S_RUNNING;
+    task->peer = peer;
+    task->due_ms = self->now_ms + task->deadline_ms;
+    task->handle = zlistx_add_end (self->running, task);
+    if (task->tried_n < HL_DISPATCH_ATTEMPTS + 1)
+        task->tried[task->tried_n++] = s_rid_hash (peer->rid, peer->rid_len);
+    peer->inflight++;
+    peer->beat_ms = self->now_ms;  /* any message is a beat */
+    self->n.dispatched++;
+    s_task_event (self, task, "dispatched", peer->name, NULL);
+    return 0;
+}
+
+static void s_expire (hl_dispatch_t *self, hl_peer_t *peer,
+                      const char *event);
+
+/*  Give queued tasks to peers with free capacity, emergency lanes first.
+    A task that needs a particular action does not hold up the others. */
+static void
+s_pump (hl_dispatch_t *self)
+{
+    for (int lane = 0; lane < S_LANES; lane++) {
+        if (self->paused && lane >= 4)
+            break;
+        for (int q = 0; q < S_QUEUES; q++) {
+            zlistx_t *list = self->queues[q].lanes[lane];
+            s_task_t *task = (s_task_t *) zlistx_first (list);
+            while (task) {
+                s_task_t *next = (s_task_t *) zlistx_next (list);
+                hl_peer_t *peer = hl_registry_pick (
+                    self->registry, s_queue_roles[q],
+                    *task->action ? task->action : NULL);
+                if (!peer) {
+                    if (!*task->action)
+                        break;  /* nobody of this role is free */
+                    task = next;
+                    continue;
+                }
+                zlistx_delete (list, task->handle);
+                task->handle = NULL;
+                if (s_send_task (self, task, peer)) {
+                    s_expire (self, peer, "expired");
+                    /*  The list changed under us: start it over. */
+                    task = (s_task_t *) zlistx_first (list);
+                    continue;
+                }
+                task = (s_task_t *) zlistx_first (list) == next
+                           ? next
+                           : (s_task_t *) zlistx_first (list);
+                if (task && task != next) {
+                    /*  Keep position: walk to next from the start. */
+                    while (task && task != next)
+                        task = (s_task_t *) zlistx_next (list);
+                }
+            }
+        }
+    }
+}
+
+/*  A peer is gone (silent, unreachable or said bye): its tasks are
+    retried elsewhere, then it is forgotten. */
+static void
+s_expire (hl_dispatch_t *self, hl_peer_t *peer, const char *event)
+{
+    s_task_t *task = (s_task_t *) zlistx_first (self->running);
+    while (task) {
+        s_task_t *next = (s_task_t *) zlistx_next (self->running);
+        if (task->peer == peer) {
+            /*  A peer that left cleanly did not fail the attempt. */
+            if (streq (event, "left") && task->attempt)
+                task->attempt--;
+            s_retry (self, task, streq (event, "left") ? "agent left"
+                                                       : "agent expired");
+            /*  s_retry edits the running list; restart the walk. */
+            next = (s_task_t *) zlistx_first (self->running);
+        }
+        task = next;
+    }
+    if (streq (event, "expired"))
+        self->n.expired++;
+    else
+        self->n.left++;
+    hl_log_notice ("tasks: %s %s (%s)", peer->name, event, peer->role);
+    s_agent_event (self, peer, event);
+    hl_registry_remove (self->registry, peer);
+}
+
+//  --------------------------------------------------------------------
+//  Messages from peers
+
+static void
+s_on_hello (hl_dispatch_t *self, hl_msg_t *msg)
+{
+    size_t rid_len;
+    const uint8_t *rid = hl_msg_routing_id (msg, &rid_len);
+    if (!hl_registry_role_valid (hl_msg_role (msg))) {
+        char text[HL_MAX_NAME + 64], esc[64];
+        const char *role = hl_msg_role (msg);
+        hl_log_escape (esc, sizeof esc, role, strlen (role));
+        snprintf (text, sizeof text, "unknown role '%s'", esc);
+        hl_log_info ("tasks: hello from %s rejected: %s", hl_msg_src (msg),
+                     text);
+        s_reject (self, rid, rid_len, hl_msg_id (msg), HL_ERR_ARGS, text);
+        return;
+    }
+    /*  A peer saying hello again has restarted its session: what it had
+        is lost with it. */
+    hl_peer_t *old = hl_registry_find (self->registry, rid, rid_len);
+    if (old)
+        s_expire (self, old, "left");
+    hl_peer_t *peer = hl_registry_add (self->registry, msg, self->now_ms);
+    self->n.joined++;
+    hl_msg_t *welcome = hl_msg_new (HL_MSG_WELCOME);
+    hl_msg_set_re (welcome, hl_msg_id (msg));
+    hl_msg_set_heartbeat_ms (welcome, self->heartbeat_ms);
+    hl_msg_set_liveness (welcome, self->liveness);
+    hl_msg_set_session (welcome, self->session);
+    s_send_to (self, rid, rid_len, &welcome);
+    hl_log_info ("tasks: %s joined as %s (capacity %u)", peer->name,
+                 peer->role, peer->capacity);
+    s_agent_event (self, peer, "joined");
+    s_pump (self);
+}
+
+static void
+s_on_result (hl_dispatch_t *self, hl_peer_t *peer, hl_msg_t *msg)
+{
+    uint64_t id = hl_msg_task_id (msg);
+    s_task_t *task = (s_task_t *) zhashx_lookup (self->tasks, &id);
+    uint64_t mine = s_rid_hash (peer->rid, peer->rid_len);
+    bool tried = false;
+    for (size_t i = 0; task && i < task->tried_n; i++)
+        tried |= task->tried[i] == mine;
+    if (!task || !tried) {
+        char text[96];
+        snprintf (text, sizeof text, "no task %" PRIu64 " was sent to you",
+                  id);
+        self->n.unknown_results++;
+        s_reject (self, peer->rid, peer->rid_len, hl_msg_id (msg),
+                  HL_ERR_ARGS, text);
+        return;
+    }
+    if (task->state != S_RUNNING && task->state != S_DELAYED) {
+        /*  An earlier attempt answering after the task has ended. */
+        self->n.late_results++;
+        if (task->state == S_QUEUED && task->tried_n) {
+            /*  Requeued after a lost attempt, yet that attempt finished:
+                the answer counts, once. */
+        }
+        else
+            return;
+    }
+    const char *status = hl_msg_status (msg);
+    const hl_value_t *data = hl_msg_data (msg);
+    if (streq (status, "rejected") && task->peer == peer) {
+        /*  A draining agent refuses new work; that is not the task's
+            failure: send it elsewhere without spending an attempt. */
+        const char *why = hl_value_get_str (data, "error", "");
+        if (streq (why, "draining")) {
+            peer->draining = true;
+            s_unlink (self, task);
+            if (peer->inflight)
+                peer->inflight--;
+            task->attempt--;
+            s_enqueue (self, task, true);
+            s_pump (self);
+            return;
+        }
+    }
+    /*  The first answer from any attempt is the task's result. If another
+        peer holds the current attempt, it is told to stop. */
+    if (task->state == S_RUNNING && task->peer && task->peer != peer) {
+        hl_msg_t *cancel = hl_msg_new (HL_MSG_CANCEL);
+        hl_msg_set_task_id (cancel, task->id);
+        s_send_to (self, task->peer->rid, task->peer->rid_len, &cancel);
+    }
+    peer->done++;
+    if (!streq (status, "ok"))
+        peer->failed++;
+    s_finish (self, task, status, data, peer, hl_msg_duration_us (msg));
+    s_pump (self);
+}
+
+void
+hl_dispatch_readable (hl_dispatch_t *self)
+{
+    hl_msg_t *msg = NULL;
+    zframe_t *frame = NULL;
+    int rc = hl_bus_recv (self->sock, &self->limits, &msg, &frame);
+    if (rc == HL_ERR_IO && !frame)
+        return;
+    self->now_ms = zclock_mono ();
+    self->n.received++;
+    if (rc) {
+        char text[128];
+        snprintf (text, sizeof text, "%s: %s", hl_errname (rc),
+                  hl_strerror (rc));
+        s_reject (self, frame ? zframe_data (frame) : NULL,
+                  frame ? zframe_size (frame) : 0, 0, rc, text);
+        zframe_destroy (&frame);
+        return;
+    }
+    zframe_destroy (&frame);
+    size_t rid_len;
+    const uint8_t *rid = hl_msg_routing_id (msg, &rid_len);
+    hl_msg_type_t type = hl_msg_type (msg);
+    if (type == HL_MSG_HELLO) {
+        s_on_hello (self, msg);
+        hl_msg_destroy (&msg);
+        return;
+    }
+    hl_peer_t *peer = hl_registry_find (self->registry, rid, rid_len);
+    if (!peer) {
+        s_reject (self, rid, rid_len, hl_msg_id (msg), HL_ERR_PEER,
+                  "unknown peer: say hello");
+        hl_msg_destroy (&msg);
+        return;
+    }
+    peer->heard_ms = self->now_ms;
+    peer->heard_us = hl_msg_now_us ();
+    switch (type) {
+        case HL_MSG_HEARTBEAT:
+            peer->reported = hl_msg_inflight (msg);
+            break;
+        case HL_MSG_RESULT:
+            s_on_result (self, peer, msg);
+            break;
+        case HL_MSG_PROGRESS:
+            break;
+        case HL_MSG_BYE:
+            s_expire (self, peer, "left");
+            s_pump (self);
+            break;
+        default: {
+            char text[96];
+            snprintf (text, sizeof text, "%s is not taken on the tasks "
+                      "socket", hl_msg_type_name (type));
+            s_reject (self, rid, rid_len, hl_msg_id (msg),
+                      HL_ERR_UNSUPPORTED, text);
+        }
+    }
+    hl_msg_destroy (&msg);
+}
+
+//  --------------------------------------------------------------------
+//  Time
+
+void
+hl_dispatch_tick (hl_dispatch_t *self, int64_t now_ms)
+{
+    self->now_ms = now_ms;
+    int64_t silence = (int64_t) self->heartbeat_ms * self->liveness;
+
+    /*  Peers: expire the silent, beat the quiet. */
+    for (size_t i = 0; i < hl_registry_size (self->registry);) {
+        hl_peer_t *peer = hl_registry_at (self->registry, i);
+        if (now_ms - peer->heard_ms > silence) {
+            s_expire (self, peer, "expired");
+            continue;  /* the array was swap-removed at i */
+        }
+        if (now_ms - peer->beat_ms >= (int64_t) self->heartbeat_ms) {
+            hl_msg_t *beat = hl_msg_new (HL_MSG_HEARTBEAT);
+            hl_msg_set_inflight (beat, peer->inflight);
+            s_send_to (self, peer->rid, peer->rid_len, &beat);
+            peer->beat_ms = now_ms;
+        }
+        i++;
+    }
+    /*  Deadlines of running attempts. */
+    s_task_t *task = (s_task_t *) zlistx_first (self->running);
+    while (task) {
+        s_task_t *next = (s_task_t *) zlistx_next (self->running);
+        if (now_ms >= task->due_ms) {
+            if (task->peer) {
+                hl_msg_t *cancel = hl_msg_new (HL_MSG_CANCEL);
+                hl_msg_set_task_id (cancel, task->id);
+                s_send_to (self, task->peer->rid, task->peer->rid_len,
+                           &cancel);
+            }
+            s_retry (self, task, "deadline passed");
+            next = (s_task_t *) zlistx_first (self->running);
+        }
+        task = next;
+    }
+    /*  Backed-off tasks whose wait is over. */
+    task = (s_task_t *) zlistx_first (self->delayed);
+    while (task) {
+        s_task_t *next = (s_task_t *) zlistx_next (self->delayed);
+        if (now_ms >= task->due_ms) {
+            s_unlink (self, task);
+            s_enqueue (self, task, false);
+        }
+        task = next;
+    }
+    /*  Forget old DONE tasks. */
+    while ((task = (s_task_t *) zlistx_first (self->finished))) {
+        if (zlistx_size (self->finished) <= S_DONE_KEEP
+            && now_ms - task->done_ms < S_DONE_KEEP_MS)
+            break;
+        s_unlink (self, task);
+        zhashx_delete (self->tasks, &task->id);
+    }
+    s_pump (self);
+}
+
+//  --------------------------------------------------------------------
+//  API
+
+static void
+s_task_free (void **item_p)
+{
+    s_task_t *task = (s_task_t *) *item_p;
+    hl_value_destroy (&task->args);
+    free (task);
+    *item_p = NULL;
+}
+
+hl_dispatch_t *
+hl_dispatch_new (zsock_t *tasks, const hl_config_t *config, const char *src,
+                 hl_dispatch_event_fn *event_fn, void *event_arg)
+{
+    assert (tasks && config);
+    hl_dispatch_t *self = (hl_dispatch_t *) zmalloc (sizeof (hl_dispatch_t));
+    self->sock = tasks;
+    self->limits = hl_config_limits (config)->decode;
+    hl_limits_lower (&self->limits);
+    snprintf (self->src, sizeof self->src, "%s", src);
+    self->heartbeat_ms = (uint32_t) hl_config_master (config)->heartbeat_ms;
+    self->liveness = (uint32_t) hl_config_master (config)->liveness;
+    self->rng = ((uint64_t) zclock_time () * 2654435761u ^ (uint64_t) getpid ())
+                | 1;
+    for (size_t i = 0; i < sizeof self->session - 1; i++)
+        self->session[i] = "0123456789abcdef"[(int) (s_random (self) * 16)];
+    self->registry = hl_registry_new ();
+    self->tasks = zhashx_new ();
+    zhashx_set_key_hasher (self->tasks, s_id_hash);
+    zhashx_set_key_comparator (self->tasks, s_id_cmp);
+    zhashx_set_key_duplicator (self->tasks, NULL);
+    zhashx_set_key_destructor (self->tasks, NULL);
+    zhashx_set_destructor (self->tasks, s_task_free);
+    for (int q = 0; q < S_QUEUES; q++) {
+        self->queues[q].role = s_queue_roles[q];
+        for (int l = 0; l < S_LANES; l++)
+            self->queues[q].lanes[l] = zlistx_new ();
+    }
+    self->running = zlistx_new ();
+    self->delayed = zlistx_new ();
+    self->finished = zlistx_new ();
+    self->next_id = 1;
+    self->now_ms = zclock_mono ();
+    self->event_fn = event_fn;
+    self->event_arg = event_arg;
+    return self;
+}
+
+void
+hl_dispatch_destroy (hl_dispatch_t **self_p)
+{
+    assert (self_p);
+    hl_dispatch_t *self = *self_p;
+    if (!self)
+        return;
+    /*  Submitters hear of every task's end, even at shutdown. */
+    self->event_fn = NULL;
+    for (void *t = zhashx_first (self->tasks); t; t = zhashx_next (self->tasks)) {
+        s_task_t *task = (s_task_t *) t;
+        if (task->state != S_DONE && task->done) {
+            hl_task_end_t end = {task->id, "cancelled", NULL, task->attempt,
+                                 "", 0, hl_msg_now_us () - task->submitted_us};
+            task->done (task->done_arg, &end);
+        }
+    }
+    zhashx_destroy (&self->tasks);
+    for (int q = 0; q < S_QUEUES; q++)
+        for (int l = 0; l < S_LANES; l++)
+            zlistx_destroy (&self->queues[q].lanes[l]);
+    zlistx_destroy (&self->running);
+    zlistx_destroy (&self->delayed);
+    zlistx_destroy (&self->finished);
+    hl_registry_destroy (&self->registry);
+    free (self);
+    *self_p = NULL;
+}
+
+uint64_t
+hl_dispatch_submit (hl_dispatch_t *self, const hl_task_spec_t *spec,
+                    hl_value_t **args_p, hl_task_done_fn *done,
+                    void *done_arg)
+{
+    int queue = spec->role ? s_queue_index (spec->role) : -1;
+    if (queue < 0 || !spec->kind || !s_kind_valid (spec->kind)
+        || spec->priority < 1 || spec->priority > 4
+        || (spec->action && strlen (spec->action) > HL_MAX_METRIC)) {
+        hl_value_destroy (args_p);
+        return 0;
+    }
+    s_task_t probe = {.queue = queue, .emergency = spec->emergency,
+                      .priority = spec->priority};
+    if (zlistx_size (s_lane (self, &probe)) >= HL_QUEUE_MAX) {
+        hl_value_destroy (args_p);
+        return 0;
+    }
+    s_task_t *task = (s_task_t *) zmalloc (sizeof (s_task_t));
+    task->id = self->next_id++;
+    snprintf (task->kind, sizeof task->kind, "%s", spec->kind);
+    snprintf (task->action, sizeof task->action, "%s",
+              spec->action ? spec->action : "");
+    task->queue = queue;
+    task->priority = spec->priority;
+    task->emergency = spec->emergency;
+    task->deadline_ms = spec->deadline_ms ? spec->deadline_ms
+                                          : HL_DISPATCH_DEADLINE_MS;
+    if (args_p) {
+        task->args = *args_p;
+        *args_p = NULL;
+    }
+    task->submitted_us = hl_msg_now_us ();
+    task->done = done;
+    task->done_arg = done_arg;
+    zhashx_insert (self->tasks, &task->id, task);
+    self->n.submitted++;
+    self->now_ms = zclock_mono ();
+    s_enqueue (self, task, false);
+    s_pump (self);
+    return task->id;
+}
+
+int
+hl_dispatch_cancel (hl_dispatch_t *self, uint64_t task_id)
+{
+    s_task_t *task = (s_task_t *) zhashx_lookup (self->tasks, &task_id);
+    if (!task || task->state == S_DONE)
+        return HL_ERR_ARGS;
+    if (task->state == S_RUNNING) {
+        task->cancelling = true;
+        hl_msg_t *cancel = hl_msg_new (HL_MSG_CANCEL);
+        hl_msg_set_task_id (cancel, task->id);
+        s_send_to (self, task->peer->rid, task->peer->rid_len, &cancel);
+    }
+    else
+        s_finish (self, task, "cancelled", NULL, NULL, 0);
+    return 0;
+}
+
+void
+hl_dispatch_pause (hl_dispatch_t *self, bool paused)
+{
+    self->paused = paused;
+    if (!paused)
+        s_pump (self);
+}
+
+hl_registry_t *
+hl_dispatch_registry (hl_dispatch_t *self)
+{
+    return self->registry;
+}
+
+hl_value_t *
+hl_dispatch_agents (hl_dispatch_t *self)
+{
+    int64_t now = zclock_mono ();
+    hl_value_t *list = hl_value_new_array ();
+    for (size_t i = 0; i < hl_registry_size (self->registry); i++) {
+        const hl_peer_t *p = hl_registry_at (self->registry, i);
+        hl_value_t *a = hl_value_new_map ();
+        hl_value_set_str (a, "name", p->name);
+        hl_value_set_str (a, "role", p->role);
+        hl_value_set_str (a, "host", p->host);
+        hl_value_set_int (a, "pid", p->pid);
+        hl_value_set_str (a, "version", p->version);
+        hl_value_set_int (a, "inflight", p->inflight);
+        hl_value_set_int (a, "capacity", p->capacity);
+        hl_value_set_int (a, "last_heartbeat_us", p->heard_us);
+        hl_value_set_int (a, "last_heartbeat_ms_ago", now - p->heard_ms);
+        hl_value_set_int (a, "tasks_done", (int64_t) p->done);
+        hl_value_set_int (a, "tasks_failed", (int64_t) p->failed);
+        hl_value_set_bool (a, "draining", p->draining);
+        hl_value_t *actions = p->actions ? hl_value_dup (p->actions)
+                                         : hl_value_new_array ();
+        hl_value_set (a, "actions", &actions);
+        hl_value_append (list, &a);
+    }
+    return list;
+}
+
+hl_value_t *
+hl_dispatch_stats (hl_dispatch_t *self)
+{
+    hl_value_t *s = hl_value_new_map ();
+    hl_value_set_int (s, "received", (int64_t) self->n.received);
+    hl_value_set_int (s, "rejected", (int64_t) self->n.rejected);
+    hl_value_t *by = hl_value_new_map ();
+    for (int i = 1; i < HL_ERR_COUNT; i++)
+        if (self->n.rejected_by[i])
+            hl_value_set_int (by, hl_errname (-i),
+                              (int64_t) self->n.rejected_by[i]);
+    hl_value_set (s, "rejected_by", &by);
+    size_t queued = 0;
+    for (int q = 0; q < S_QUEUES; q++)
+        for (int l = 0; l < S_LANES; l++)
+            queued += zlistx_size (self->queues[q].lanes[l]);
+    hl_value_set_int (s, "agents", (int64_t) hl_registry_size (self->registry));
+    hl_value_set_int (s, "queued", (int64_t) queued);
+    hl_value_set_int (s, "delayed", (int64_t) zlistx_size (self->delayed));
+    hl_value_set_int (s, "running", (int64_t) zlistx_size (self->running));
+    hl_value_set_int (s, "submitted", (int64_t) self->n.submitted);
+    hl_value_set_int (s, "dispatched", (int64_t) self->n.dispatched);
+    hl_value_set_int (s, "completed", (int64_t) self->n.completed);
+    hl_value_set_int (s, "failed", (int64_t) self->n.failed);
+    hl_value_set_int (s, "cancelled", (int64_t) self->n.cancelled);
+    hl_value_set_int (s, "retried", (int64_t) self->n.retried);
+    hl_value_set_int (s, "late_results", (int64_t) self->n.late_results);
+    hl_value_set_int (s, "unknown_results",
+                      (int64_t) self->n.unknown_results);
+    hl_value_set_int (s, "agents_joined", (int64_t) self->n.joined);
+    hl_value_set_int (s, "agents_left", (int64_t) self->n.left);
+    hl_value_set_int (s, "agents_expired", (int64_t) self->n.expired);
+    hl_value_set_bool (s, "paused", self->paused);
+    return s;
+}

@@ -1,0 +1,91 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    hl_dispatch - the tasks socket: hello/welcome, heartbeats both ways,
+    expiry of silent peers, a priority queue per role, dispatch to the
+    least-loaded instance, deadlines, retries with backoff and jitter,
+    cancellation, and results recorded exactly once. Runs inside the
+    master's reactor; never blocks.
+*/
+#ifndef HL_DISPATCH_H
+#define HL_DISPATCH_H
+
+#include <czmq.h>
+
+#include "../bus/hl_config.h"
+#include "hl_registry.h"
+
+#define HL_DISPATCH_ATTEMPTS 3        /* tries per task */
+#define HL_DISPATCH_DEADLINE_MS 30000 /* per attempt, when none is given */
+
+typedef struct _hl_dispatch_t hl_dispatch_t;
+
+/*  What to run. args is taken by hl_dispatch_submit. */
+typedef struct {
+    const char *kind;       /* analyze|apply|rollback|verify|echo */
+    const char *role;       /* an agent role, or "any" */
+    const char *action;     /* a peer must advertise it; NULL: no need */
+    uint32_t priority;      /* 1 (urgent) .. 4 */
+    bool emergency;         /* ahead of every non-emergency task */
+    uint32_t deadline_ms;   /* per attempt; 0: HL_DISPATCH_DEADLINE_MS */
+} hl_task_spec_t;
+
+/*  How a task ended, for its submitter. */
+typedef struct {
+    uint64_t task_id;
+    const char *status;     /* ok|failed|rejected|timeout|cancelled */
+    const hl_value_t *data; /* the agent's data, or NULL (borrowed) */
+    uint32_t attempts;      /* dispatches made */
+    const char *agent;      /* name of the agent that answered, or "" */
+    uint64_t duration_us;   /* agent-reported run time */
+    int64_t latency_us;     /* submit to end, master clock */
+} hl_task_end_t;
+
+/*  Called exactly once per submitted task, from the reactor thread. */
+typedef void (hl_task_done_fn) (void *arg, const hl_task_end_t *end);
+
+/*  Called with each bus event (agent.*, task.*); takes *event_p. */
+typedef void (hl_dispatch_event_fn) (void *arg, hl_msg_t **event_p);
+
+/*  Serve tasks (a bound ROUTER, borrowed) with config's heartbeat and
+    limits; src names the master in envelopes. */
+hl_dispatch_t *hl_dispatch_new (zsock_t *tasks, const hl_config_t *config,
+                                const char *src,
+                                hl_dispatch_event_fn *event_fn,
+                                void *event_arg);
+
+/*  Destroy; tasks still open end as cancelled first. Nulls *self_p. */
+void hl_dispatch_destroy (hl_dispatch_t **self_p);
+
+/*  Read and handle one message from the tasks socket. */
+void hl_dispatch_readable (hl_dispatch_t *self);
+
+/*  Heartbeats, expiry, deadlines and retries due at now_ms (monotonic);
+    call at least every 100 ms. */
+void hl_dispatch_tick (hl_dispatch_t *self, int64_t now_ms);
+
+/*  Queue a task; takes *args_p (may be NULL). Returns its id, or 0 when
+    the spec is invalid or the role's queue is full (HL_QUEUE_MAX); then
+    done is not called. */
+uint64_t hl_dispatch_submit (hl_dispatch_t *self, const hl_task_spec_t *spec,
+                             hl_value_t **args_p, hl_task_done_fn *done,
+                             void *done_arg);
+
+/*  Cancel a task: a queued one ends at once, a running one is told to
+    stop and ends when its agent answers or its deadline passes. Returns
+    0, or HL_ERR_ARGS if no such open task. */
+int hl_dispatch_cancel (hl_dispatch_t *self, uint64_t task_id);
+
+/*  Stop handing out normal tasks (emergency ones still go), or resume. */
+void hl_dispatch_pause (hl_dispatch_t *self, bool paused);
+
+/*  The registry (borrowed). */
+hl_registry_t *hl_dispatch_registry (hl_dispatch_t *self);
+
+/*  A list of the peers, for "agents" (caller owns). */
+hl_value_t *hl_dispatch_agents (hl_dispatch_t *self);
+
+/*  Counters for "status" (caller owns). */
+hl_value_t *hl_dispatch_stats (hl_dispatch_t *self);
+
+#endif

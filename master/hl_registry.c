@@ -1,0 +1,206 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    hl_registry - live peers in an array (for scans by role) and a hash by
+    routing id (for the lookup every incoming message needs).
+*/
+#include <czmq.h>
+#include <string.h>
+
+#include "../bus/hl_log.h"
+#include "hl_registry.h"
+
+struct _hl_registry_t {
+    hl_peer_t **peers;     /* registration order, swap-removed */
+    size_t size;
+    size_t alloc;
+    zhashx_t *by_rid;      /* hex routing id -> hl_peer_t (borrowed) */
+    uint64_t seq;          /* hands out assigned_seq */
+};
+
+static const char *s_agent_roles[] = {
+    "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
+    "hephaestus-backend",  "athena-ux",          "athena-api"};
+
+static bool
+s_is_agent_role (const char *role)
+{
+    for (size_t i = 0; i < sizeof s_agent_roles / sizeof *s_agent_roles; i++)
+        if (streq (role, s_agent_roles[i]))
+            return true;
+    return false;
+}
+
+bool
+hl_registry_role_valid (const char *role)
+{
+    return s_is_agent_role (role) || streq (role, "node");
+}
+
+static void
+s_key (const void *rid, size_t len, char *key)
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *b = (const uint8_t *) rid;
+    for (size_t i = 0; i < len; i++) {
+        key[2 * i] = hex[b[i] >> 4];
+        key[2 * i + 1] = hex[b[i] & 15];
+    }
+    key[2 * len] = 0;
+}
+
+hl_registry_t *
+hl_registry_new (void)
+{
+    hl_registry_t *self = (hl_registry_t *) zmalloc (sizeof (hl_registry_t));
+    self->by_rid = zhashx_new ();
+    return self;
+}
+
+static void
+s_peer_destroy (hl_peer_t **peer_p)
+{
+    hl_value_destroy (&(*peer_p)->actions);
+    free (*peer_p);
+    *peer_p = NULL;
+}
+
+void
+hl_registry_destroy (hl_registry_t **self_p)
+{
+    assert (self_p);
+    hl_registry_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; i < self->size; i++)
+        s_peer_destroy (&self->peers[i]);
+    free (self->peers);
+    zhashx_destroy (&self->by_rid);
+    free (self);
+    *self_p = NULL;
+}
+
+hl_peer_t *
+hl_registry_find (hl_registry_t *self, const void *rid, size_t rid_len)
+{
+    if (rid_len == 0 || rid_len > HL_MAX_ROUTING_ID)
+        return NULL;
+    char key[2 * HL_MAX_ROUTING_ID + 1];
+    s_key (rid, rid_len, key);
+    return (hl_peer_t *) zhashx_lookup (self->by_rid, key);
+}
+
+hl_peer_t *
+hl_registry_add (hl_registry_t *self, const hl_msg_t *hello, int64_t now_ms)
+{
+    size_t rid_len;
+    const uint8_t *rid = hl_msg_routing_id (hello, &rid_len);
+    assert (rid && rid_len > 0);
+    hl_peer_t *old = hl_registry_find (self, rid, rid_len);
+    if (old)
+        hl_registry_remove (self, old);
+
+    hl_peer_t *peer = (hl_peer_t *) zmalloc (sizeof (hl_peer_t));
+    memcpy (peer->rid, rid, rid_len);
+    peer->rid_len = rid_len;
+    snprintf (peer->name, sizeof peer->name, "%s", hl_msg_src (hello));
+    snprintf (peer->role, sizeof peer->role, "%s", hl_msg_role (hello));
+    snprintf (peer->host, sizeof peer->host, "%s", hl_msg_host (hello));
+    snprintf (peer->version, sizeof peer->version, "%s",
+              hl_msg_version (hello));
+    peer->pid = hl_msg_pid (hello);
+    peer->capacity = hl_msg_capacity (hello);
+    peer->joined_ms = peer->heard_ms = peer->beat_ms = now_ms;
+    peer->heard_us = hl_msg_now_us ();
+    if (hl_msg_actions (hello))
+        peer->actions = hl_value_dup (hl_msg_actions (hello));
+
+    if (self->size == self->alloc) {
+        self->alloc = self->alloc ? 2 * self->alloc : 16;
+        self->peers = (hl_peer_t **) realloc (
+            self->peers, self->alloc * sizeof (hl_peer_t *));
+        assert (self->peers);
+    }
+    self->peers[self->size++] = peer;
+    char key[2 * HL_MAX_ROUTING_ID + 1];
+    s_key (rid, rid_len, key);
+    zhashx_insert (self->by_rid, key, peer);
+    return peer;
+}
+
+void
+hl_registry_remove (hl_registry_t *self, hl_peer_t *peer)
+{
+    char key[2 * HL_MAX_ROUTING_ID + 1];
+    s_key (peer->rid, peer->rid_len, key);
+    zhashx_delete (self->by_rid, key);
+    for (size_t i = 0; i < self->size; i++)
+        if (self->peers[i] == peer) {
+            self->peers[i] = self->peers[--self->size];
+            break;
+        }
+    s_peer_destroy (&peer);
+}
+
+size_t
+hl_registry_size (const hl_registry_t *self)
+{
+    return self->size;
+}
+
+hl_peer_t *
+hl_registry_at (hl_registry_t *self, size_t i)
+{
+    return i < self->size ? self->peers[i] : NULL;
+}
+
+bool
+hl_peer_can (const hl_peer_t *peer, const char *action)
+{
+    for (size_t i = 0; i < hl_value_size (peer->actions); i++) {
+        const char *name = hl_value_str (hl_value_at (peer->actions, i), NULL);
+        if (name && streq (name, action))
+            return true;
+    }
+    return false;
+}
+
+static bool
+s_role_matches (const hl_peer_t *peer, const char *role)
+{
+    return streq (role, "any") ? s_is_agent_role (peer->role)
+                               : streq (peer->role, role);
+}
+
+hl_peer_t *
+hl_registry_pick (hl_registry_t *self, const char *role, const char *action)
+{
+    hl_peer_t *best = NULL;
+    for (size_t i = 0; i < self->size; i++) {
+        hl_peer_t *p = self->peers[i];
+        if (p->draining || p->inflight >= p->capacity
+            || !s_role_matches (p, role) || (action && !hl_peer_can (p, action)))
+            continue;
+        if (best) {
+            /*  Compare loads inflight/capacity without division. */
+            uint64_t mine = (uint64_t) p->inflight * best->capacity;
+            uint64_t theirs = (uint64_t) best->inflight * p->capacity;
+            if (mine > theirs
+                || (mine == theirs && p->assigned_seq >= best->assigned_seq))
+                continue;
+        }
+        best = p;
+    }
+    if (best)
+        best->assigned_seq = ++self->seq;
+    return best;
+}
+
+bool
+hl_registry_has_role (hl_registry_t *self, const char *role)
+{
+    for (size_t i = 0; i < self->size; i++)
+        if (s_role_matches (self->peers[i], role))
+            return true;
+    return false;
+}

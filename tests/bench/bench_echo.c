@@ -1,0 +1,244 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    bench_echo - echo round trips through Helios against a raw czmq
+    baseline of the same shape, measured in the same run: a client keeps
+    C requests in flight through a ROUTER/ROUTER broker to N DEALER echo
+    workers, each in its own process, with the same payload. Helios runs
+    the real helios-master, N helios-agents and helios-ctl bench echo.
+    Prints both and their ratios; exits 1 if Helios lost or duplicated.
+
+    Usage: bench_echo [--tasks N] [--concurrency C] [--payload B]
+                      [--agents N]      (binaries from $HELIOS_BIN)
+*/
+#include <czmq.h>
+#include <jansson.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "../integration/harness.h"
+
+typedef struct {
+    double per_s;
+    double p50_us;
+    double p99_us;
+} s_figures_t;
+
+static const char *s_roles[] = {
+    "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
+    "hephaestus-backend",  "athena-ux",          "athena-api"};
+
+//  ---- raw baseline -----------------------------------------------------
+
+/*  The broker: requests from the client go to workers in turn; replies
+    go back to the client. Frames move untouched. */
+static void
+s_raw_broker (const char *front_ep, const char *back_ep, int workers)
+{
+    zsock_t *front = zsock_new_router (front_ep);
+    zsock_t *back = zsock_new_router (back_ep);
+    zsock_set_rcvhwm (front, 100000);
+    zsock_set_sndhwm (back, 100000);
+    zframe_t *ids[1024];
+    int known = 0, next = 0;
+    /*  Workers announce themselves first. */
+    while (known < workers) {
+        zmsg_t *msg = zmsg_recv (back);
+        if (!msg)
+            _exit (1);
+        ids[known++] = zmsg_pop (msg);
+        zmsg_destroy (&msg);
+    }
+    zpoller_t *poller = zpoller_new (front, back, NULL);
+    while (!zsys_interrupted) {
+        void *which = zpoller_wait (poller, -1);
+        if (!which)
+            break;
+        zmsg_t *msg = zmsg_recv (which);
+        if (!msg)
+            break;
+        if (which == front) {
+            /*  [client][payload] -> [worker][client][payload] */
+            zmsg_pushmem (msg, zframe_data (ids[next]),
+                          zframe_size (ids[next]));
+            next = (next + 1) % known;
+            zmsg_send (&msg, back);
+        }
+        else {
+            zframe_t *worker = zmsg_pop (msg);
+            zframe_destroy (&worker);
+            zmsg_send (&msg, front);
+        }
+    }
+    _exit (0);
+}
+
+static void
+s_raw_worker (const char *back_ep)
+{
+    zsock_t *dealer = zsock_new_dealer (back_ep);
+    zstr_send (dealer, "READY");
+    while (!zsys_interrupted) {
+        zmsg_t *msg = zmsg_recv (dealer);
+        if (!msg)
+            break;
+        zmsg_send (&msg, dealer);  /* [client][payload] back */
+    }
+    _exit (0);
+}
+
+static int
+s_cmp (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+static s_figures_t
+s_raw_run (long tasks, long concurrency, long payload, int workers)
+{
+    char front_ep[64], back_ep[64];
+    int port = 20000 + (int) (getpid () % 20000);
+    snprintf (front_ep, sizeof front_ep, "tcp://127.0.0.1:%d", port);
+    snprintf (back_ep, sizeof back_ep, "tcp://127.0.0.1:%d", port + 1);
+    pid_t pids[1025];
+    int n = 0;
+    if ((pids[n++] = fork ()) == 0)
+        s_raw_broker (front_ep, back_ep, workers);
+    for (int i = 0; i < workers; i++)
+        if ((pids[n++] = fork ()) == 0)
+            s_raw_worker (back_ep);
+
+    zsock_t *client = zsock_new_dealer (front_ep);
+    zsock_set_sndhwm (client, 100000);
+    byte *body = (byte *) malloc ((size_t) payload + 8);
+    memset (body, 'x', (size_t) payload + 8);
+    int64_t *sent = (int64_t *) calloc ((size_t) tasks, sizeof (int64_t));
+    int64_t *lat = (int64_t *) calloc ((size_t) tasks, sizeof (int64_t));
+    long submitted = 0, done = 0;
+    int64_t start = zclock_usecs ();
+    while (done < tasks) {
+        while (submitted - done < concurrency && submitted < tasks) {
+            memcpy (body, &submitted, sizeof submitted);
+            sent[submitted] = zclock_usecs ();
+            zsock_send (client, "b", body, (size_t) payload + 8);
+            submitted++;
+        }
+        zframe_t *reply = zframe_recv (client);
+        if (!reply)
+            break;
+        long seq;
+        memcpy (&seq, zframe_data (reply), sizeof seq);
+        lat[done++] = zclock_usecs () - sent[seq];
+        zframe_destroy (&reply);
+    }
+    double elapsed = (double) (zclock_usecs () - start) / 1e6;
+    qsort (lat, (size_t) done, sizeof (int64_t), s_cmp);
+    s_figures_t f = {done / elapsed, (double) lat[done / 2],
+                     (double) lat[done * 99 / 100]};
+    zsock_destroy (&client);
+    for (int i = 0; i < n; i++)
+        kill (pids[i], SIGKILL);
+    for (int i = 0; i < n; i++)
+        waitpid (pids[i], NULL, 0);
+    free (body);
+    free (sent);
+    free (lat);
+    return f;
+}
+
+//  ---- Helios ---------------------------------------------------------------
+
+static bool
+s_helios_run (long tasks, long concurrency, long payload, int agents,
+              s_figures_t *f, long *lost, long *dups)
+{
+    ht_master_t m;
+    if (!ht_master_start (&m, NULL, NULL))
+        return false;
+    ht_proc_t *procs[1024];
+    int n = 0;
+    for (int i = 0; i < agents; i++) {
+        const char *argv[] = {ht_bin ("helios-agent"), "-c", m.config,
+                              "--master", m.tasks, "--role",
+                              s_roles[i % 6], NULL};
+        procs[n++] = ht_start (argv);
+    }
+    /*  Wait until every agent is registered. */
+    char out[1 << 16];
+    for (int tries = 0; tries < 100; tries++) {
+        ht_ctl (&m, out, sizeof out, "agents", "--json", NULL);
+        json_t *list = json_loads (out, 0, NULL);
+        size_t have = json_array_size (list);
+        json_decref (list);
+        if (have == (size_t) agents)
+            break;
+        zclock_sleep (50);
+    }
+    char t[32], c[32], p[32];
+    snprintf (t, sizeof t, "%ld", tasks);
+    snprintf (c, sizeof c, "%ld", concurrency);
+    snprintf (p, sizeof p, "%ld", payload);
+    int rc = ht_ctl (&m, out, sizeof out, "-t", "30000", "bench", "echo",
+                     "--tasks", t, "--concurrency", c, "--payload", p,
+                     "--json", NULL);
+    json_t *json = json_loads (out, 0, NULL);
+    bool ok = rc == 0 && json;
+    if (json) {
+        f->per_s = json_number_value (json_object_get (json, "tasks_per_s"));
+        f->p50_us = (double) json_integer_value (json_object_get (json,
+                                                                  "p50_us"));
+        f->p99_us = (double) json_integer_value (json_object_get (json,
+                                                                  "p99_us"));
+        *lost = (long) json_integer_value (json_object_get (json, "lost"));
+        *dups = (long) json_integer_value (json_object_get (json,
+                                                            "duplicates"));
+        json_decref (json);
+    }
+    for (int i = 0; i < n; i++)
+        ht_stop (&procs[i], 5000);
+    ht_master_stop (&m);
+    return ok;
+}
+
+int
+main (int argc, char *argv[])
+{
+    long tasks = 50000, concurrency = 64, payload = 64, agents = 12;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        long v = atol (argv[i + 1]);
+        if (streq (argv[i], "--tasks"))
+            tasks = v;
+        else if (streq (argv[i], "--concurrency"))
+            concurrency = v;
+        else if (streq (argv[i], "--payload"))
+            payload = v;
+        else if (streq (argv[i], "--agents"))
+            agents = v;
+    }
+    if (agents < 1 || agents > 1000) {
+        fprintf (stderr, "bench_echo: --agents 1..1000\n");
+        return 2;
+    }
+    zsys_init ();
+    setenv ("HT_QUIET", "1", 1);
+    printf ("echo round trips: %ld tasks, %ld in flight, %ld-byte payload, "
+            "%ld agents\n", tasks, concurrency, payload, agents);
+    s_figures_t raw = s_raw_run (tasks, concurrency, payload, (int) agents);
+    printf ("  raw czmq ROUTER/DEALER  %10.0f /s  p50 %7.0f us  p99 %7.0f us\n",
+            raw.per_s, raw.p50_us, raw.p99_us);
+    s_figures_t hel = {0, 0, 0};
+    long lost = -1, dups = -1;
+    if (!s_helios_run (tasks, concurrency, payload, (int) agents, &hel, &lost,
+                       &dups)) {
+        printf ("  helios: the run failed\n");
+        return 1;
+    }
+    printf ("  helios master+agents    %10.0f /s  p50 %7.0f us  p99 %7.0f us"
+            "  (lost %ld, duplicated %ld)\n",
+            hel.per_s, hel.p50_us, hel.p99_us, lost, dups);
+    printf ("  ratio                   throughput %.2f (target >= 0.50)  "
+            "p50 %.2fx (target <= 1.50x)\n",
+            hel.per_s / raw.per_s, hel.p50_us / raw.p50_us);
+    return lost == 0 && dups == 0 ? 0 : 1;
+}
