@@ -202,7 +202,7 @@ bench: $(BINS) $(BENCH_BINS)
 	$(Q)for b in $(BENCH_BINS); do HELIOS_BIN=$(BIN) $$b || exit 1; done
 
 run: $(BINS)
-	$(Q)deploy/run.sh $(BIN)
+	$(Q)deploy/run.sh -b $(BIN)
 
 # ---- install ------------------------------------------------------------
 
