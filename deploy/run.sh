@@ -61,6 +61,11 @@ echo "helios: master up: $ready"
 tasks=${ready#READY }
 tasks=${tasks%% *}
 
+# The spy first, so that it sees the agents join.
+if [ "$spy" = 1 ]; then
+    "$bin/helios-spy" -c "$cfg" "${topics[@]}" &
+    spy_pid=$!
+fi
 for role in "${roles[@]}"; do
     for ((i = 1; i <= per_role; i++)); do
         "$bin/helios-agent" -c "$cfg" --master "$tasks" --role "$role" &
@@ -72,10 +77,6 @@ echo "helios: in another terminal try:"
 echo "  $bin/helios-ctl -c $cfg agents"
 echo "  $bin/helios-ctl -c $cfg bench echo --tasks 10000"
 echo "  $bin/helios-ctl -c $cfg metric push api_response_time 123"
-if [ "$spy" = 1 ]; then
-    "$bin/helios-spy" -c "$cfg" "${topics[@]}" &
-    spy_pid=$!
-fi
 # Until Ctrl-C, or until the master dies.
 wait "$master_pid"
 echo "helios: the master exited" >&2
