@@ -6,6 +6,8 @@
     the actor pipe ("STATS", "$TERM"). Messages move between the sockets
     as zmq_msg_t, never copied.
 */
+#include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +28,10 @@ struct _hl_proxy_t {
     char bus_out[HL_PROXY_ENDPOINT];
     char inproc_in[HL_PROXY_ENDPOINT]; /* same sockets, this process */
     char inproc_out[HL_PROXY_ENDPOINT];
+    char inproc_subs[HL_PROXY_ENDPOINT];
+    zsock_t *subs;                  /* PAIR: the actor's copy of every
+                                       subscribe/unsubscribe on bus-out */
+    zhashx_t *wanted;               /* prefix -> subscriptions (intptr) */
 };
 
 //  What the actor is started with; it lives on the caller's stack until
@@ -35,6 +41,7 @@ typedef struct {
     const char *bus_out;
     const char *inproc_in;
     const char *inproc_out;
+    const char *inproc_subs;
     hl_sock_opts_t opts;
 } s_start_t;
 
@@ -43,6 +50,7 @@ typedef struct {
     zsock_t *pipe;
     zsock_t *xsub;
     zsock_t *xpub;
+    zsock_t *subs; /* PAIR to the owner: subscription changes */
     void *xsub_h; /* raw handles, hot path */
     void *xpub_h;
     size_t max_msg_size;
@@ -169,6 +177,11 @@ s_subscriptions (s_actor_t *self)
                 self->stats.subscribers++;
             else if (kind == 0 && self->stats.subscribers > 0)
                 self->stats.subscribers--;
+            //  The owner mirrors the subscriptions, so that it builds only
+            //  the events somebody listens to (hl_proxy_wanted)
+            if (kind <= 1)
+                zmq_send (zsock_resolve (self->subs), zmq_msg_data (&frame),
+                          zmq_msg_size (&frame), ZMQ_DONTWAIT);
         }
         if (zmq_msg_send (&frame, self->xsub_h, ZMQ_DONTWAIT) < 0)
             zmq_msg_close (&frame);
@@ -252,6 +265,12 @@ s_actor (zsock_t *pipe, void *args)
         zstr_sendx (pipe, "ERROR", reason, NULL);
         goto fail;
     }
+    self->subs = zsock_new (ZMQ_PAIR);
+    zsock_set_sndhwm (self->subs, 0);  /* rare, and never to be lost */
+    if (zsock_connect (self->subs, "%s", start->inproc_subs) != 0) {
+        zstr_sendx (pipe, "ERROR", "bus: subscription pipe", NULL);
+        goto fail;
+    }
     self->xsub_h = zsock_resolve (self->xsub);
     self->xpub_h = zsock_resolve (self->xpub);
     self->max_msg_size = start->opts.max_msg_size;
@@ -296,6 +315,7 @@ s_actor (zsock_t *pipe, void *args)
                     break;
     }
 fail:
+    zsock_destroy (&self->subs);
     zsock_destroy (&self->xsub);
     zsock_destroy (&self->xpub);
 }
@@ -316,13 +336,27 @@ hl_proxy_new (const char *bus_in, const char *bus_out,
         goto fail;
     }
     self = (hl_proxy_t *)zmalloc (sizeof (hl_proxy_t));
-    //  The object's address makes the inproc names unique in the process
-    snprintf (self->inproc_in, sizeof self->inproc_in, "inproc://hl-bus-in-%p",
-              (void *)self);
+    //  A serial makes the inproc names unique in the process: an address
+    //  could be reused while libzmq still holds the old name (sockets
+    //  close asynchronously)
+    static atomic_uint_fast64_t serial;
+    uint64_t n = atomic_fetch_add (&serial, 1);
+    snprintf (self->inproc_in, sizeof self->inproc_in,
+              "inproc://hl-bus-in-%" PRIu64, n);
     snprintf (self->inproc_out, sizeof self->inproc_out,
-              "inproc://hl-bus-out-%p", (void *)self);
-    s_start_t start
-        = { bus_in, bus_out, self->inproc_in, self->inproc_out, { 0 } };
+              "inproc://hl-bus-out-%" PRIu64, n);
+    snprintf (self->inproc_subs, sizeof self->inproc_subs,
+              "inproc://hl-bus-subs-%" PRIu64, n);
+    self->subs = zsock_new (ZMQ_PAIR);
+    zsock_set_rcvhwm (self->subs, 0);
+    if (zsock_bind (self->subs, "%s", self->inproc_subs) != 0) {
+        if (err)
+            snprintf (err, errsize, "bus: cannot bind %s", self->inproc_subs);
+        goto fail;
+    }
+    self->wanted = zhashx_new ();
+    s_start_t start = { bus_in,           bus_out, self->inproc_in,
+                        self->inproc_out, self->inproc_subs, { 0 } };
     if (opts)
         start.opts = *opts;
     else
@@ -366,8 +400,55 @@ hl_proxy_destroy (hl_proxy_t **self_p)
     if (!self)
         return;
     zactor_destroy (&self->actor);
+    zsock_destroy (&self->subs);
+    zhashx_destroy (&self->wanted);
     free (self);
     *self_p = NULL;
+}
+
+zsock_t *
+hl_proxy_subscriptions (hl_proxy_t *self)
+{
+    assert (self);
+    return self->subs;
+}
+
+void
+hl_proxy_subscriptions_update (hl_proxy_t *self)
+{
+    assert (self);
+    void *pair = zsock_resolve (self->subs);
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    while (zmq_msg_recv (&frame, pair, ZMQ_DONTWAIT) >= 0) {
+        size_t size = zmq_msg_size (&frame);
+        const char *data = (const char *)zmq_msg_data (&frame);
+        if (size >= 1 && size <= HL_MAX_TOPIC + 1) {
+            char prefix[HL_MAX_TOPIC + 1];
+            memcpy (prefix, data + 1, size - 1);
+            prefix[size - 1] = 0;
+            intptr_t n = (intptr_t)zhashx_lookup (self->wanted, prefix);
+            n += data[0] == 1 ? 1 : -1;
+            if (n > 0)
+                zhashx_update (self->wanted, prefix, (void *)n);
+            else
+                zhashx_delete (self->wanted, prefix);
+        }
+    }
+    zmq_msg_close (&frame);
+}
+
+bool
+hl_proxy_wanted (hl_proxy_t *self, const char *topic)
+{
+    assert (self);
+    for (void *n = zhashx_first (self->wanted); n;
+         n = zhashx_next (self->wanted)) {
+        const char *prefix = (const char *)zhashx_cursor (self->wanted);
+        if (strncmp (topic, prefix, strlen (prefix)) == 0)
+            return true;
+    }
+    return false;
 }
 
 const char *

@@ -11,6 +11,7 @@
 #ifndef HL_PROXY_H
 #define HL_PROXY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../proto/hl_err.h"
@@ -49,5 +50,16 @@ const char *hl_proxy_inproc_out (const hl_proxy_t *self);
 /*  Copy the current counters into *stats. Returns 0, or -1 if the actor
     does not answer within a second. */
 int hl_proxy_stats (hl_proxy_t *self, hl_proxy_stats_t *stats);
+
+/*  Subscriptions, as seen from the owning thread: a PAIR socket on which
+    the actor reports every subscribe and unsubscribe on bus-out (read it
+    with hl_proxy_subscriptions_update when it is readable), and whether
+    some subscriber wants topic. Publishers in this process use it to
+    build only the messages somebody listens to, as a ZeroMQ PUB filters
+    at the source; a new subscriber sees what is published after its
+    subscription arrived, as with any PUB/SUB. */
+zsock_t *hl_proxy_subscriptions (hl_proxy_t *self);
+void hl_proxy_subscriptions_update (hl_proxy_t *self);
+bool hl_proxy_wanted (hl_proxy_t *self, const char *topic);
 
 #endif

@@ -84,6 +84,7 @@ struct _hl_dispatch_t {
     int64_t now_ms;
     uint64_t rng;                     /* xorshift state for jitter */
     hl_dispatch_event_fn *event_fn;
+    hl_dispatch_wants_fn *wants_fn;
     void *event_arg;
     s_counters_t n;
 };
@@ -167,10 +168,25 @@ s_event (hl_dispatch_t *self, hl_msg_t **event_p)
     hl_msg_destroy (event_p);
 }
 
+/*  Whether an event with this topic would reach anybody. */
+static bool
+s_wanted (hl_dispatch_t *self, const char *type, const char *event)
+{
+    if (!self->event_fn)
+        return false;
+    if (!self->wants_fn)
+        return true;
+    char topic[64];
+    snprintf (topic, sizeof topic, "%s.%s", type, event);
+    return self->wants_fn (self->event_arg, topic);
+}
+
 static void
 s_task_event (hl_dispatch_t *self, const s_task_t *task, const char *event,
               const char *agent, const char *detail)
 {
+    if (!s_wanted (self, "task", event))
+        return;
     hl_msg_t *msg = hl_msg_new (HL_MSG_TASK);
     hl_msg_set_task_id (msg, task->id);
     hl_msg_set_kind (msg, task->kind);
@@ -191,6 +207,8 @@ s_task_event (hl_dispatch_t *self, const s_task_t *task, const char *event,
 static void
 s_agent_event (hl_dispatch_t *self, const hl_peer_t *peer, const char *event)
 {
+    if (!s_wanted (self, "agent", event))
+        return;
     hl_msg_t *msg = hl_msg_new (HL_MSG_AGENT);
     hl_msg_set_name (msg, peer->name);
     hl_msg_set_role (msg, peer->role);
@@ -666,7 +684,8 @@ s_task_free (void **item_p)
 
 hl_dispatch_t *
 hl_dispatch_new (zsock_t *tasks, const hl_config_t *config, const char *src,
-                 hl_dispatch_event_fn *event_fn, void *event_arg)
+                 hl_dispatch_event_fn *event_fn,
+                 hl_dispatch_wants_fn *wants_fn, void *event_arg)
 {
     assert (tasks && config);
     hl_dispatch_t *self = (hl_dispatch_t *) zmalloc (sizeof (hl_dispatch_t));
@@ -698,6 +717,7 @@ hl_dispatch_new (zsock_t *tasks, const hl_config_t *config, const char *src,
     self->next_id = 1;
     self->now_ms = zclock_mono ();
     self->event_fn = event_fn;
+    self->wants_fn = wants_fn;
     self->event_arg = event_arg;
     return self;
 }

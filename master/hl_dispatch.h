@@ -47,11 +47,16 @@ typedef void (hl_task_done_fn) (void *arg, const hl_task_end_t *end);
 /*  Called with each bus event (agent.*, task.*); takes *event_p. */
 typedef void (hl_dispatch_event_fn) (void *arg, hl_msg_t **event_p);
 
+/*  Whether anybody listens to topic: events nobody wants are not built. */
+typedef bool (hl_dispatch_wants_fn) (void *arg, const char *topic);
+
 /*  Serve tasks (a bound ROUTER, borrowed) with config's heartbeat and
-    limits; src names the master in envelopes. */
+    limits; src names the master in envelopes. event_fn and wants_fn (may
+    be NULL: every event is built) get event_arg. */
 hl_dispatch_t *hl_dispatch_new (zsock_t *tasks, const hl_config_t *config,
                                 const char *src,
                                 hl_dispatch_event_fn *event_fn,
+                                hl_dispatch_wants_fn *wants_fn,
                                 void *event_arg);
 
 /*  Destroy; tasks still open end as cancelled first. Nulls *self_p. */

@@ -442,6 +442,21 @@ s_dispatch_event (void *arg, hl_msg_t **event_p)
     s_publish ((hl_master_t *) arg, event_p);
 }
 
+static bool
+s_wants (void *arg, const char *topic)
+{
+    return hl_proxy_wanted (((hl_master_t *) arg)->proxy, topic);
+}
+
+static int
+s_subscriptions_readable (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    (void) sock;
+    hl_proxy_subscriptions_update (((hl_master_t *) arg)->proxy);
+    return 0;
+}
+
 /*  The publisher's XPUB hears the proxy's subscriptions; they only need
     draining. */
 static int
@@ -503,7 +518,7 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
               hl_proxy_bus_out (self->proxy));
 
     self->dispatch = hl_dispatch_new (self->tasks, config, self->src,
-                                      s_dispatch_event, self);
+                                      s_dispatch_event, s_wants, self);
     self->loop = zloop_new ();
     /*  Heartbeats, expiry, deadlines and retries are checked ten times
         per heartbeat, and at least every 100 ms. */
@@ -513,6 +528,8 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     zloop_reader (self->loop, self->control, s_control_readable, self);
     zloop_reader (self->loop, self->tasks, s_tasks_readable, self);
     zloop_reader (self->loop, self->pub, s_pub_readable, self);
+    zloop_reader (self->loop, hl_proxy_subscriptions (self->proxy),
+                  s_subscriptions_readable, self);
     return self;
 fail:
     hl_master_destroy (&self);

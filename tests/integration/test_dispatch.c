@@ -413,6 +413,45 @@ test_tasks_bad_input (void **state)
     assert_int_equal (ht_master_stop (&m), 0);
 }
 
+/*  Task events are built only for topics somebody subscribes to: a spy
+    on "task." sees them. */
+static void
+test_spy_sees_task_events (void **state)
+{
+    (void) state;
+    ht_master_t m;
+    assert_true (ht_master_start (&m, NULL, NULL));
+    ht_proc_t *agent = ht_agent_start (&m, "athena-ux", NULL);
+    assert_int_equal (ht_wait_agents (&m, 1, 5000), 1);
+    const char *argv[] = {ht_bin ("helios-spy"), "-e", m.bus_out, "--topic",
+                          "task.", "--timeout", "30", NULL};
+    ht_proc_t *spy = ht_start (argv);
+    /*  The subscription reaches the master asynchronously: run tasks
+        until the spy shows one. */
+    char line[8192], out[4096];
+    bool seen = false;
+    for (int i = 0; i < 50 && !seen; i++) {
+        assert_int_equal (ht_ctl (&m, out, sizeof out, "bench", "echo",
+                                  "--tasks", "1", NULL),
+                          0);
+        seen = ht_read_line (spy, line, sizeof line, 200);
+    }
+    assert_true (seen);
+    json_t *json = json_loads (line, 0, NULL);
+    assert_non_null (json);
+    const char *topic = json_string_value (json_object_get (json, "topic"));
+    assert_true (streq (topic, "task.dispatched")
+                 || streq (topic, "task.completed"));
+    json_t *body = json_object_get (json, "body");
+    assert_true (json_integer_value (json_object_get (body, "task_id")) > 0);
+    assert_string_equal (json_string_value (json_object_get (body, "kind")),
+                         "echo");
+    json_decref (json);
+    assert_int_equal (ht_stop (&spy, 5000), 0);
+    assert_int_equal (ht_stop (&agent, 5000), 0);
+    assert_int_equal (ht_master_stop (&m), 0);
+}
+
 int
 main (void)
 {
@@ -424,6 +463,7 @@ main (void)
         cmocka_unit_test_teardown (test_master_restart, ht_teardown),
         cmocka_unit_test_teardown (test_agent_before_master, ht_teardown),
         cmocka_unit_test_teardown (test_tasks_bad_input, ht_teardown),
+        cmocka_unit_test_teardown (test_spy_sees_task_events, ht_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -261,6 +261,49 @@ test_dropped (void **state)
     hl_proxy_destroy (&proxy);
 }
 
+//  Wait until the owner's mirror says topic is (or is not) wanted
+static bool
+s_wait_wanted (hl_proxy_t *proxy, const char *topic, bool want)
+{
+    zpoller_t *poller = zpoller_new (hl_proxy_subscriptions (proxy), NULL);
+    int64_t deadline = zclock_mono () + 5000;
+    bool now = hl_proxy_wanted (proxy, topic);
+    while (now != want && zclock_mono () < deadline) {
+        if (zpoller_wait (poller, 100))
+            hl_proxy_subscriptions_update (proxy);
+        now = hl_proxy_wanted (proxy, topic);
+    }
+    zpoller_destroy (&poller);
+    return now == want;
+}
+
+static void
+test_wanted (void **state)
+{
+    (void)state;
+    char err[256];
+    hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, NULL, err, sizeof err);
+    assert_non_null (proxy);
+    assert_false (hl_proxy_wanted (proxy, "task.completed"));
+
+    const char *prefixes[] = { "task." };
+    zsock_t *sub = hl_sock_subscriber (hl_proxy_bus_out (proxy), prefixes, 1,
+                                       NULL);
+    assert_true (s_wait_wanted (proxy, "task.completed", true));
+    assert_false (hl_proxy_wanted (proxy, "agent.joined"));
+    assert_false (hl_proxy_wanted (proxy, "task"));
+    //  A second subscriber to everything, then both go
+    zsock_t *all = hl_sock_subscriber (hl_proxy_bus_out (proxy), NULL, 0,
+                                       NULL);
+    assert_true (s_wait_wanted (proxy, "agent.joined", true));
+    zsock_destroy (&all);
+    assert_true (s_wait_wanted (proxy, "agent.joined", false));
+    assert_true (hl_proxy_wanted (proxy, "task.completed"));
+    zsock_destroy (&sub);
+    assert_true (s_wait_wanted (proxy, "task.completed", false));
+    hl_proxy_destroy (&proxy);
+}
+
 static void
 test_bind_failure (void **state)
 {
@@ -285,6 +328,7 @@ main (void)
         cmocka_unit_test (test_forward),
         cmocka_unit_test (test_garbage),
         cmocka_unit_test (test_dropped),
+        cmocka_unit_test (test_wanted),
         cmocka_unit_test (test_bind_failure),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
