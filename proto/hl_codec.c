@@ -23,9 +23,10 @@ s_be (const uint8_t *p, size_t n)
 
 //  Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. A NUL
 //  is refused too, since strings are copied into C strings.
-static int
-s_utf8_ok (const uint8_t *p, size_t len)
+int
+hl_codec_utf8_ok (const void *data, size_t len)
 {
+    const uint8_t *p = (const uint8_t *)data;
     const uint8_t *end = p + len;
     while (p < end) {
         uint8_t c = *p;
@@ -225,7 +226,7 @@ hl_codec_scan (const uint8_t *data, size_t size, const hl_limits_t *limits)
         }
         if (need > (size_t)(end - cur))
             return HL_ERR_MALFORMED;
-        if (kind == 1 && !s_utf8_ok (cur, count))
+        if (kind == 1 && !hl_codec_utf8_ok (cur, count))
             return HL_ERR_UTF8;
         cur += need;
 

@@ -30,4 +30,8 @@ int hl_codec_scan (const uint8_t *data, size_t size,
 int hl_codec_peek (const uint8_t *data, size_t size, char *type,
                    size_t typesize);
 
+/*  1 if len bytes at data are strict UTF-8 (no overlongs, surrogates,
+    code points above U+10FFFF, nor NUL), else 0. */
+int hl_codec_utf8_ok (const void *data, size_t len);
+
 #endif

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -471,6 +472,8 @@ s_check_str (const s_spec_t *spec, const char *s)
         return HL_ERR_RANGE;
     if (spec->charset != CS_ANY && !s_charset_ok (s, spec->charset))
         return HL_ERR_RANGE;
+    if (spec->charset == CS_ANY && !hl_codec_utf8_ok (s, len))
+        return HL_ERR_UTF8;
     if (spec->enums) {
         for (const char *const *e = spec->enums; *e; e++)
             if (strcmp (*e, s) == 0)
@@ -626,11 +629,22 @@ s_pack_str (msgpack_packer *pk, const char *s, size_t len)
 
 //  depth counts the containers around v; deeper than any decoder accepts
 //  is refused here so that a runaway tree cannot exhaust the stack.
+/*  A string or bin a local caller put in a value is held to the rules a
+    decoder applies, so that nothing is sent that a peer must refuse. */
+static int
+s_check_bytes (const char *s, size_t len, bool text)
+{
+    if (len > HL_MAX_STR)
+        return HL_ERR_STRING;
+    return text && !hl_codec_utf8_ok (s, len) ? HL_ERR_UTF8 : 0;
+}
+
 static int
 s_pack_value (msgpack_packer *pk, const hl_value_t *v, size_t depth)
 {
     size_t i, len;
     const char *s;
+    int rc;
     switch (hl_value_type (v)) {
         case HL_VALUE_NIL:
             return msgpack_pack_nil (pk), 0;
@@ -656,19 +670,25 @@ s_pack_value (msgpack_packer *pk, const hl_value_t *v, size_t depth)
         }
         case HL_VALUE_STR:
             s = hl_value_str (v, &len);
+            if ((rc = s_check_bytes (s, len, true)))
+                return rc;
             s_pack_str (pk, s, len);
             return 0;
         case HL_VALUE_BIN:
             s = (const char *)hl_value_bin (v, &len);
+            if ((rc = s_check_bytes (s, len, false)))
+                return rc;
             msgpack_pack_bin (pk, len);
             msgpack_pack_bin_body (pk, s, len);
             return 0;
         case HL_VALUE_ARRAY:
             if (depth >= HL_MAX_DEPTH)
                 return HL_ERR_DEPTH;
+            if (hl_value_size (v) > HL_MAX_ITEMS)
+                return HL_ERR_ITEMS;
             msgpack_pack_array (pk, hl_value_size (v));
             for (i = 0; i < hl_value_size (v); i++) {
-                int rc = s_pack_value (pk, hl_value_at (v, i), depth + 1);
+                rc = s_pack_value (pk, hl_value_at (v, i), depth + 1);
                 if (rc)
                     return rc;
             }
@@ -676,11 +696,15 @@ s_pack_value (msgpack_packer *pk, const hl_value_t *v, size_t depth)
         case HL_VALUE_MAP:
             if (depth >= HL_MAX_DEPTH)
                 return HL_ERR_DEPTH;
+            if (hl_value_size (v) > HL_MAX_ITEMS)
+                return HL_ERR_ITEMS;
             msgpack_pack_map (pk, hl_value_size (v));
             for (i = 0; i < hl_value_size (v); i++) {
                 s = hl_value_key_at (v, i);
+                if ((rc = s_check_bytes (s, strlen (s), true)))
+                    return rc;
                 s_pack_str (pk, s, strlen (s));
-                int rc = s_pack_value (pk, hl_value_val_at (v, i), depth + 1);
+                rc = s_pack_value (pk, hl_value_val_at (v, i), depth + 1);
                 if (rc)
                     return rc;
             }
@@ -730,6 +754,10 @@ hl_msg_encode (const hl_msg_t *self, uint8_t **data_p, size_t *size_p)
     int rc = s_validate (self, true);
     if (rc)
         return rc;
+    if (self->src && strlen (self->src) > HL_MAX_NAME)
+        return HL_ERR_STRING;
+    if (self->src && !hl_codec_utf8_ok (self->src, strlen (self->src)))
+        return HL_ERR_UTF8;
 
     s_buf_t buf = { (uint8_t *)malloc (256), 0, 256, false };
     if (!buf.data)
@@ -799,12 +827,8 @@ hl_msg_encode (const hl_msg_t *self, uint8_t **data_p, size_t *size_p)
                 break;
         }
     }
-    if (rc == 0 && buf.over)
+    if (rc == 0 && (buf.over || buf.size > HL_MSG_MAX_SIZE))
         rc = HL_ERR_TOO_BIG;
-    //  Never emit what a default decoder would refuse (depth, counts,
-    //  string lengths, UTF-8 of strings a local caller set).
-    if (rc == 0)
-        rc = hl_codec_scan (buf.data, buf.size, NULL);
     if (rc)
         goto fail;
     *data_p = buf.data;
@@ -1170,6 +1194,38 @@ fail:
     return rc;
 }
 
+//  One unpacking zone per thread, cleared after each decode and kept for
+//  the next: a zone per message cost a large malloc and free each time.
+//  The thread-specific key frees it when its thread ends.
+static pthread_key_t s_zone_key;
+static pthread_once_t s_zone_once = PTHREAD_ONCE_INIT;
+
+static void
+s_zone_free (void *zone)
+{
+    msgpack_zone_free ((msgpack_zone *)zone);
+}
+
+static void
+s_zone_key_new (void)
+{
+    if (pthread_key_create (&s_zone_key, s_zone_free))
+        abort ();
+}
+
+static msgpack_zone *
+s_zone (void)
+{
+    pthread_once (&s_zone_once, s_zone_key_new);
+    msgpack_zone *zone = (msgpack_zone *)pthread_getspecific (s_zone_key);
+    if (!zone) {
+        zone = msgpack_zone_new (4096);
+        if (!zone || pthread_setspecific (s_zone_key, zone))
+            abort ();
+    }
+    return zone;
+}
+
 int
 hl_msg_decode (const uint8_t *data, size_t size, const hl_limits_t *limits,
                hl_msg_t **msg_p)
@@ -1183,19 +1239,17 @@ hl_msg_decode (const uint8_t *data, size_t size, const hl_limits_t *limits,
 
     //  The scan bounds every count by the bytes behind it, so the zone
     //  grows at most linearly with size.
-    msgpack_zone zone;
-    if (!msgpack_zone_init (&zone, size < 256 ? 1024 : 4096))
-        abort ();
+    msgpack_zone *zone = s_zone ();
     msgpack_object root;
     size_t offset = 0;
     msgpack_unpack_return ret
-        = msgpack_unpack ((const char *)data, size, &offset, &zone, &root);
+        = msgpack_unpack ((const char *)data, size, &offset, zone, &root);
     if (ret == MSGPACK_UNPACK_SUCCESS && offset == size)
         rc = s_obj_envelope (&root, msg_p);
     else
         rc = ret == MSGPACK_UNPACK_NOMEM_ERROR ? HL_ERR_TOO_BIG
                                                : HL_ERR_MALFORMED;
-    msgpack_zone_destroy (&zone);
+    msgpack_zone_clear (zone);
     return rc;
 }
 

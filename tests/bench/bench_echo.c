@@ -158,12 +158,15 @@ s_helios_run (long tasks, long concurrency, long payload, int agents,
         return false;
     ht_proc_t *procs[1024];
     int n = 0;
-    for (int i = 0; i < agents; i++) {
-        const char *argv[] = {ht_bin ("helios-agent"), "-c", m.config,
-                              "--master", m.tasks, "--role",
-                              s_roles[i % 6], NULL};
-        procs[n++] = ht_start (argv);
-    }
+    /*  Enough capacity that the agents' slots, not the path, would be
+        what limits: the raw workers have no limit at all. */
+    char capacity[32];
+    snprintf (capacity, sizeof capacity, "%ld",
+              concurrency / agents + 1 > 1024 ? 1024
+                                               : concurrency / agents + 1);
+    for (int i = 0; i < agents; i++)
+        procs[n++] = ht_agent_start (&m, s_roles[i % 6], "--capacity",
+                                     capacity, NULL);
     /*  Wait until every agent is registered. */
     char out[1 << 16];
     for (int tries = 0; tries < 100; tries++) {
