@@ -222,13 +222,21 @@ s_sketch_add (s_bucket_t *bucket, int16_t key)
     bucket->bins++;
 }
 
-//  Ranks of p50 and p95 among count samples: the sample of index
-//  floor(q * (count - 1)) in sorted order, the usual nearest-rank rule.
+//  Ranks (0-based) of p50 and p95 among count samples, by the nearest-
+//  rank rule: the ceil(q * count)-th smallest. Rounding down instead would
+//  make the p95 of a few slow samples miss the slowest of them.
+static uint64_t
+s_rank (double q, uint64_t count)
+{
+    uint64_t r = (uint64_t)ceil (q * (double)count);
+    return r ? r - 1 : 0;
+}
+
 static void
 s_ranks (uint64_t count, uint64_t *r50, uint64_t *r95)
 {
-    *r50 = (uint64_t)floor (0.50 * (double)(count - 1));
-    *r95 = (uint64_t)floor (0.95 * (double)(count - 1));
+    *r50 = s_rank (0.50, count);
+    *r95 = s_rank (0.95, count);
 }
 
 static double

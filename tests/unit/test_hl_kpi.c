@@ -111,8 +111,9 @@ s_exact (const sample_t *samples, size_t n, int64_t from, int64_t to,
         out->mean = sum / count;
         out->min = values[0];
         out->max = values[count - 1];
-        out->p50 = values[(size_t)floor (0.50 * (count - 1))];
-        out->p95 = values[(size_t)floor (0.95 * (count - 1))];
+        //  nearest rank: the ceil(q * count)-th smallest
+        out->p50 = values[(size_t)ceil (0.50 * count) - 1];
+        out->p95 = values[(size_t)ceil (0.95 * count) - 1];
     }
     free (values);
 }
@@ -532,7 +533,7 @@ test_flush_once (void **state)
     assert_true (pub.stats[0].mean == 2 && pub.stats[0].min == 1
                  && pub.stats[0].max == 3 && pub.stats[0].last == 3);
     s_assert_near (pub.stats[0].p50, 2);
-    s_assert_near (pub.stats[0].p95, 2);
+    s_assert_near (pub.stats[0].p95, 3);  /* nearest rank: 3rd of 3 */
     assert_string_equal (pub.names[1], "lat");
     assert_int_equal (pub.stats[1].second, T0 / SEC + 1);
     assert_int_equal (pub.stats[1].count, 5);
@@ -584,7 +585,7 @@ test_series (void **state)
         assert_true (pub.stats[i].max == 10 * s + 3);
         assert_true (pub.stats[i].last == 10 * s + 3);
         s_assert_near (pub.stats[i].p50, 10 * s + 1);
-        s_assert_near (pub.stats[i].p95, 10 * s + 2);
+        s_assert_near (pub.stats[i].p95, 10 * s + 3); /* 4th of 4 */
     }
     assert_int_equal (
         hl_kpi_series (kpi, "nope", T0, T0 + SEC, s_collect, &pub),
