@@ -16,6 +16,8 @@
 #include "../bus/hl_proxy.h"
 #include "../bus/hl_sock.h"
 #include "hl_dispatch.h"
+#include "hl_health.h"
+#include "hl_kpi.h"
 #include "hl_master.h"
 
 #ifndef HL_VERSION
@@ -37,6 +39,10 @@ struct _hl_master_t {
     zsock_t *tasks;              /* ROUTER: agents and nodes */
     hl_dispatch_t *dispatch;     /* serves the tasks socket */
     zsock_t *pub;                /* XPUB to the proxy's inproc bus-in */
+    zsock_t *sub;                /* SUB on the proxy's inproc bus-out:
+                                    metric samples for the tracker */
+    hl_kpi_t *kpi;               /* the KPI tracker */
+    hl_health_t *health;         /* the last health computed */
     hl_proxy_t *proxy;
     char tasks_ep[HL_CONFIG_ENDPOINT];
     char control_ep[HL_CONFIG_ENDPOINT];
@@ -44,6 +50,7 @@ struct _hl_master_t {
     char ready[4 * HL_CONFIG_ENDPOINT + 64];
     int64_t started_ms;          /* monotonic */
     s_input_t control_in;
+    s_input_t metrics_in;        /* metric messages from the bus */
     uint64_t published;          /* messages the master put on the bus */
     uint64_t publish_failed;     /* refused by the publisher (HWM) */
 };
@@ -145,11 +152,19 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
 
     hl_value_t *cv = s_input_json (&self->control_in);
     hl_value_set (data, "control", &cv);
+    hl_value_t *mv = s_input_json (&self->metrics_in);
+    hl_value_set (data, "metrics", &mv);
+    hl_value_t *kv = hl_kpi_status (self->kpi);
+    hl_value_set (data, "kpi", &kv);
+    hl_value_t *hv = self->health ? hl_health_to_value (self->health)
+                                  : hl_value_new_map ();
+    hl_value_set (data, "health", &hv);
     hl_value_t *tv = hl_dispatch_stats (self->dispatch);
     int64_t tasks_rejected = hl_value_get_int (tv, "rejected", 0);
     hl_value_set (data, "tasks", &tv);
     hl_value_set_int (data, "decode_errors",
-                      (int64_t) (bus.rejected + self->control_in.rejected)
+                      (int64_t) (bus.rejected + self->control_in.rejected
+                                 + self->metrics_in.rejected)
                           + tasks_rejected);
     *data_p = data;
     return 0;
@@ -442,6 +457,97 @@ s_dispatch_event (void *arg, hl_msg_t **event_p)
     s_publish ((hl_master_t *) arg, event_p);
 }
 
+/*  One sample into the tracker; refusals are counted there by reason. */
+static void
+s_sample (hl_master_t *self, const char *name, double value, int64_t ts,
+          int64_t now_us)
+{
+    int rc = hl_kpi_add (self->kpi, name, value, ts, now_us);
+    if (rc && hl_log_level () >= HL_LOG_DEBUG) {
+        char esc[64];
+        hl_log_escape (esc, sizeof esc, name, strlen (name));
+        hl_log_debug ("metrics: sample of %s refused: %s", esc,
+                      hl_strerror (rc));
+    }
+}
+
+static int
+s_sub_readable (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    hl_master_t *self = (hl_master_t *) arg;
+    int64_t now_us = hl_msg_now_us ();
+    for (int i = 0; i < S_BATCH; i++) {
+        if (i > 0 && !(zsock_events (sock) & ZMQ_POLLIN))
+            break;
+        hl_msg_t *msg = NULL;
+        int rc = hl_bus_recv (sock, &self->limits, &msg, NULL);
+        if (rc == HL_ERR_IO)
+            break;
+        self->metrics_in.received++;
+        if (rc) {
+            s_count_reject (&self->metrics_in, rc);
+            continue;
+        }
+        if (hl_msg_type (msg) == HL_MSG_METRIC)
+            s_sample (self, hl_msg_name (msg), hl_msg_value (msg),
+                      hl_msg_sample_ts (msg), now_us);
+        else if (hl_msg_type (msg) == HL_MSG_METRICS)
+            for (size_t j = 0; j < hl_msg_samples_size (msg); j++) {
+                const hl_sample_t *sample = hl_msg_sample (msg, j);
+                s_sample (self, sample->name, sample->value, sample->ts,
+                          now_us);
+            }
+        hl_msg_destroy (&msg);
+    }
+    return 0;
+}
+
+/*  kpi.<name>: one closed second of one metric. */
+static void
+s_publish_kpi (const char *name, const hl_kpi_stats_t *stats, void *arg)
+{
+    hl_master_t *self = (hl_master_t *) arg;
+    char topic[HL_MAX_TOPIC + 1];
+    snprintf (topic, sizeof topic, "kpi.%s", name);
+    if (!hl_proxy_wanted (self->proxy, topic))
+        return;
+    hl_msg_t *msg = hl_msg_new (HL_MSG_KPI);
+    hl_msg_set_name (msg, name);
+    hl_msg_set_sample_ts (msg, stats->second * 1000000);
+    hl_msg_set_count (msg, stats->count);
+    hl_msg_set_mean (msg, stats->mean);
+    hl_msg_set_p50 (msg, stats->p50);
+    hl_msg_set_p95 (msg, stats->p95);
+    hl_msg_set_min (msg, stats->min);
+    hl_msg_set_max (msg, stats->max);
+    s_publish (self, &msg);
+}
+
+/*  Every second: publish the seconds that closed, then health. */
+static int
+s_second (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    hl_master_t *self = (hl_master_t *) arg;
+    int64_t now_us = hl_msg_now_us ();
+    hl_kpi_flush (self->kpi, now_us, s_publish_kpi, self);
+    hl_health_destroy (&self->health);
+    self->health = hl_health_compute (self->config, self->kpi, now_us);
+    if (self->health && hl_proxy_wanted (self->proxy, "health")) {
+        hl_msg_t *msg = hl_msg_new (HL_MSG_HEALTH);
+        double score = hl_health_score (self->health);
+        hl_msg_set_score (msg, isfinite (score) ? score : 0);
+        hl_msg_set_state (
+            msg, hl_health_overall_name (hl_health_state (self->health)));
+        hl_value_t *data = hl_health_to_value (self->health);
+        hl_msg_set_data (msg, &data);
+        s_publish (self, &msg);
+    }
+    return 0;
+}
+
 static bool
 s_wants (void *arg, const char *topic)
 {
@@ -517,6 +623,14 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
               self->control_ep, hl_proxy_bus_in (self->proxy),
               hl_proxy_bus_out (self->proxy));
 
+    const char *metric_topics[] = {"metric"};  /* metric.* and metrics */
+    self->sub = hl_sock_subscriber (hl_proxy_inproc_out (self->proxy),
+                                    metric_topics, 1, &opts);
+    if (!self->sub) {
+        snprintf (err, errsize, "cannot subscribe to the bus proxy");
+        goto fail;
+    }
+    self->kpi = hl_kpi_new (config);
     self->dispatch = hl_dispatch_new (self->tasks, config, self->src,
                                       s_dispatch_event, s_wants, self);
     self->loop = zloop_new ();
@@ -530,6 +644,8 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     zloop_reader (self->loop, self->pub, s_pub_readable, self);
     zloop_reader (self->loop, hl_proxy_subscriptions (self->proxy),
                   s_subscriptions_readable, self);
+    zloop_reader (self->loop, self->sub, s_sub_readable, self);
+    zloop_timer (self->loop, 1000, 0, s_second, self);
     return self;
 fail:
     hl_master_destroy (&self);
@@ -545,6 +661,9 @@ hl_master_destroy (hl_master_t **self_p)
         return;
     zloop_destroy (&self->loop);
     hl_dispatch_destroy (&self->dispatch);
+    hl_health_destroy (&self->health);
+    hl_kpi_destroy (&self->kpi);
+    zsock_destroy (&self->sub);
     zsock_destroy (&self->pub);
     zsock_destroy (&self->tasks);
     zsock_destroy (&self->control);
