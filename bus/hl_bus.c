@@ -91,7 +91,10 @@ s_recv_frames (void *handle, zmq_msg_t *frames, int *kept_p)
     while (more) {
         zmq_msg_t *frame = kept < HL_BUS_FRAMES_MAX ? &frames[kept] : &spill;
         zmq_msg_init (frame);
-        if (zmq_msg_recv (frame, handle, 0) < 0) {
+        //  Never wait for a message: callers poll first, or drain until
+        //  there is none. The rest of a message is there with its first
+        //  frame (ZeroMQ delivers messages whole).
+        if (zmq_msg_recv (frame, handle, count ? 0 : ZMQ_DONTWAIT) < 0) {
             zmq_msg_close (frame);
             if (count == 0) {
                 *kept_p = 0;

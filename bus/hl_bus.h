@@ -21,7 +21,9 @@
     blocks: a full pipe is HL_ERR_IO. */
 int hl_bus_send (zsock_t *sock, hl_msg_t **msg_p);
 
-/*  Receive one whole ZeroMQ message from sock and decode it with limits
+/*  Receive one whole ZeroMQ message from sock, without waiting for one
+    (HL_ERR_IO and no peer frame when none is there: drain until then),
+    and decode it with limits
     (NULL: defaults). On success returns 0 and *msg_p gets the message (a
     ROUTER's routing id attached; a bus topic checked against the type).
     On failure the ZeroMQ message is consumed, *msg_p is NULL and a

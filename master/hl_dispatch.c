@@ -548,14 +548,14 @@ s_on_result (hl_dispatch_t *self, hl_peer_t *peer, hl_msg_t *msg)
     s_pump (self);
 }
 
-void
+bool
 hl_dispatch_readable (hl_dispatch_t *self)
 {
     hl_msg_t *msg = NULL;
     zframe_t *frame = NULL;
     int rc = hl_bus_recv (self->sock, &self->limits, &msg, &frame);
     if (rc == HL_ERR_IO && !frame)
-        return;
+        return false;
     self->now_ms = zclock_mono ();
     self->n.received++;
     if (rc) {
@@ -565,7 +565,7 @@ hl_dispatch_readable (hl_dispatch_t *self)
         s_reject (self, frame ? zframe_data (frame) : NULL,
                   frame ? zframe_size (frame) : 0, 0, rc, text);
         zframe_destroy (&frame);
-        return;
+        return true;
     }
     zframe_destroy (&frame);
     size_t rid_len;
@@ -574,14 +574,14 @@ hl_dispatch_readable (hl_dispatch_t *self)
     if (type == HL_MSG_HELLO) {
         s_on_hello (self, msg);
         hl_msg_destroy (&msg);
-        return;
+        return true;
     }
     hl_peer_t *peer = hl_registry_find (self->registry, rid, rid_len);
     if (!peer) {
         s_reject (self, rid, rid_len, hl_msg_id (msg), HL_ERR_PEER,
                   "unknown peer: say hello");
         hl_msg_destroy (&msg);
-        return;
+        return true;
     }
     peer->heard_ms = self->now_ms;
     peer->heard_us = hl_msg_now_us ();
@@ -607,6 +607,7 @@ hl_dispatch_readable (hl_dispatch_t *self)
         }
     }
     hl_msg_destroy (&msg);
+    return true;
 }
 
 //  --------------------------------------------------------------------

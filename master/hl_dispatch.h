@@ -62,8 +62,9 @@ hl_dispatch_t *hl_dispatch_new (zsock_t *tasks, const hl_config_t *config,
 /*  Destroy; tasks still open end as cancelled first. Nulls *self_p. */
 void hl_dispatch_destroy (hl_dispatch_t **self_p);
 
-/*  Read and handle one message from the tasks socket. */
-void hl_dispatch_readable (hl_dispatch_t *self);
+/*  Read and handle one message from the tasks socket, without waiting.
+    Returns false when there was none. */
+bool hl_dispatch_readable (hl_dispatch_t *self);
 
 /*  Heartbeats, expiry, deadlines and retries due at now_ms (monotonic);
     call at least every 100 ms. */

@@ -368,28 +368,27 @@ static const struct {
     {"resume", s_op_pause},
 };
 
-static void s_control_one (hl_master_t *self, zsock_t *sock);
+static bool s_control_one (hl_master_t *self, zsock_t *sock);
 
 static int
 s_control_readable (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void) loop;
-    for (int i = 0; i < S_BATCH; i++) {
-        if (i > 0 && !(zsock_events (sock) & ZMQ_POLLIN))
+    for (int i = 0; i < S_BATCH; i++)
+        if (!s_control_one ((hl_master_t *) arg, sock))
             break;
-        s_control_one ((hl_master_t *) arg, sock);
-    }
     return 0;
 }
 
-static void
+/*  Handle one control message; false when there was none. */
+static bool
 s_control_one (hl_master_t *self, zsock_t *sock)
 {
     hl_msg_t *msg = NULL;
     zframe_t *peer = NULL;
     int rc = hl_bus_recv (sock, &self->limits, &msg, &peer);
     if (rc == HL_ERR_IO && !peer)
-        return;  /* nothing was there */
+        return false;  /* nothing was there */
     self->control_in.received++;
     char error[256] = "";
     if (rc == 0 && hl_msg_type (msg) != HL_MSG_REQUEST) {
@@ -428,26 +427,35 @@ s_control_one (hl_master_t *self, zsock_t *sock)
 done:
     hl_msg_destroy (&msg);
     zframe_destroy (&peer);
+    return true;
 }
 
 static int
 s_tasks_readable (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void) loop;
-    for (int i = 0; i < S_BATCH; i++) {
-        if (i > 0 && !(zsock_events (sock) & ZMQ_POLLIN))
+    (void) sock;
+    for (int i = 0; i < S_BATCH; i++)
+        if (!hl_dispatch_readable (((hl_master_t *) arg)->dispatch))
             break;
-        hl_dispatch_readable (((hl_master_t *) arg)->dispatch);
-    }
     return 0;
 }
 
+static void s_drain_pub (hl_master_t *self);
+
+/*  Ten times a heartbeat: dispatch's clock work, and the two sockets that
+    are rarely active and so stay out of the poll set (zmq_poll pays a
+    system call per socket per wake-up): the proxy's subscription mirror
+    and the publisher's own subscription frames. */
 static int
 s_tick (zloop_t *loop, int timer_id, void *arg)
 {
     (void) loop;
     (void) timer_id;
-    hl_dispatch_tick (((hl_master_t *) arg)->dispatch, zclock_mono ());
+    hl_master_t *self = (hl_master_t *) arg;
+    hl_proxy_subscriptions_update (self->proxy);
+    s_drain_pub (self);
+    hl_dispatch_tick (self->dispatch, zclock_mono ());
     return 0;
 }
 
@@ -478,8 +486,6 @@ s_sub_readable (zloop_t *loop, zsock_t *sock, void *arg)
     hl_master_t *self = (hl_master_t *) arg;
     int64_t now_us = hl_msg_now_us ();
     for (int i = 0; i < S_BATCH; i++) {
-        if (i > 0 && !(zsock_events (sock) & ZMQ_POLLIN))
-            break;
         hl_msg_t *msg = NULL;
         int rc = hl_bus_recv (sock, &self->limits, &msg, NULL);
         if (rc == HL_ERR_IO)
@@ -554,25 +560,19 @@ s_wants (void *arg, const char *topic)
     return hl_proxy_wanted (((hl_master_t *) arg)->proxy, topic);
 }
 
-static int
-s_subscriptions_readable (zloop_t *loop, zsock_t *sock, void *arg)
-{
-    (void) loop;
-    (void) sock;
-    hl_proxy_subscriptions_update (((hl_master_t *) arg)->proxy);
-    return 0;
-}
+
 
 /*  The publisher's XPUB hears the proxy's subscriptions; they only need
     draining. */
-static int
-s_pub_readable (zloop_t *loop, zsock_t *sock, void *arg)
+static void
+s_drain_pub (hl_master_t *self)
 {
-    (void) loop;
-    (void) arg;
-    zmsg_t *msg = zmsg_recv (sock);
-    zmsg_destroy (&msg);
-    return 0;
+    void *handle = zsock_resolve (self->pub);
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    while (zmq_msg_recv (&frame, handle, ZMQ_DONTWAIT) >= 0)
+        ;
+    zmq_msg_close (&frame);
 }
 
 hl_master_t *
@@ -641,9 +641,6 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
                  s_tick, self);
     zloop_reader (self->loop, self->control, s_control_readable, self);
     zloop_reader (self->loop, self->tasks, s_tasks_readable, self);
-    zloop_reader (self->loop, self->pub, s_pub_readable, self);
-    zloop_reader (self->loop, hl_proxy_subscriptions (self->proxy),
-                  s_subscriptions_readable, self);
     zloop_reader (self->loop, self->sub, s_sub_readable, self);
     zloop_timer (self->loop, 1000, 0, s_second, self);
     return self;

@@ -14,6 +14,7 @@
 #include "../../bus/hl_bus.h"
 #include "../../bus/hl_proxy.h"
 #include "../../proto/hl_codec.h"
+#include "recv_wait.h"
 
 #define ANY "tcp://127.0.0.1:*"
 #define WAIT_MS 5000
@@ -101,10 +102,10 @@ test_forward (void **state)
     msg = s_metric ("b", 2);
     assert_int_equal (hl_bus_send (pub_in, &msg), 0);
     for (int i = 0; i < 2; i++) {
-        assert_int_equal (hl_bus_recv (sub, NULL, &msg, NULL), 0);
+        assert_int_equal (recv_wait (sub, NULL, &msg, NULL), 0);
         assert_int_equal (hl_msg_type (msg), HL_MSG_METRIC);
         hl_msg_destroy (&msg);
-        assert_int_equal (hl_bus_recv (sub_in, NULL, &msg, NULL), 0);
+        assert_int_equal (recv_wait (sub_in, NULL, &msg, NULL), 0);
         hl_msg_destroy (&msg);
     }
     s_wait_stats (proxy, &stats, s_settled, 2);
@@ -218,7 +219,7 @@ test_garbage (void **state)
     zmq_msg_close (&topic);
     zframe_t *rest = zframe_recv (sub);
     zframe_destroy (&rest);
-    assert_int_equal (hl_bus_recv (sub, NULL, &msg, NULL), 0);
+    assert_int_equal (recv_wait (sub, NULL, &msg, NULL), 0);
     assert_string_equal (hl_msg_name (msg), "after");
     hl_msg_destroy (&msg);
     free (env);
