@@ -597,11 +597,11 @@ test_rejected (void **state)
     assert_string_equal (s_error_of (result),
                          "role prometheus-backend does not run kind apply");
     hl_msg_destroy (&result);
-    //  Its own kind is not done yet, and says so
+    //  Its own kind, without the args it needs, is refused saying why
     s_task (&env, 2, "analyze", 2, false, NULL);
     result = s_recv (&env, HL_MSG_RESULT);
     assert_string_equal (hl_msg_status (result), "rejected");
-    assert_string_equal (s_error_of (result), "analyze is not implemented yet");
+    assert_string_equal (s_error_of (result), "args must be a map");
     hl_msg_destroy (&result);
     hl_agent_stats_t stats;
     s_stats (&env, &stats);
