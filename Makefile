@@ -77,6 +77,7 @@ PROTO_SRC := $(sort $(wildcard proto/hl_*.c))
 BUS_SRC := $(sort $(wildcard bus/hl_*.c))
 MASTER_SRC := $(sort $(wildcard master/hl_*.c))
 AGENTS_SRC := $(sort $(wildcard agents/hl_*.c))
+DEMO_SRC := $(sort $(wildcard deploy/demo/demo_*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -84,9 +85,10 @@ LIB_PROTO := $(BUILD)/libhlproto.a
 LIB_BUS := $(BUILD)/libhlbus.a
 LIB_MASTER := $(BUILD)/libhlmaster.a
 LIB_AGENTS := $(BUILD)/libhlagents.a
+LIB_DEMO := $(BUILD)/libhldemo.a
 
 # binary name -> main source and the libraries it links, top layer first
-BIN_NAMES := helios-master helios-ctl helios-spy helios-agent
+BIN_NAMES := helios-master helios-ctl helios-spy helios-agent helios-demo
 main_helios-master := master/helios_master.c
 libs_helios-master := $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
 main_helios-ctl := master/helios_ctl.c
@@ -95,6 +97,8 @@ main_helios-spy := bus/helios_spy.c
 libs_helios-spy := $(LIB_BUS) $(LIB_PROTO)
 main_helios-agent := agents/helios_agent.c
 libs_helios-agent := $(LIB_AGENTS) $(LIB_BUS) $(LIB_PROTO)
+main_helios-demo := deploy/demo/helios_demo.c
+libs_helios-demo := $(BUILD)/libhldemo.a $(LIB_BUS) $(LIB_PROTO)
 
 # a binary whose main is not written yet is simply not built
 BIN_NAMES := $(foreach b,$(BIN_NAMES),$(if $(wildcard $(main_$(b))),$(b)))
@@ -102,7 +106,8 @@ BINS := $(addprefix $(BIN)/,$(BIN_NAMES))
 
 # ---- tests -------------------------------------------------------------
 
-UNIT_SRC := $(sort $(wildcard tests/unit/test_hl_*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_hl_*.c \
+    tests/unit/test_demo_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
@@ -116,7 +121,8 @@ layer_libs = $(strip \
     $(if $(wildcard bus/$(1).c),$(LIB_BUS) $(LIB_PROTO), \
     $(if $(wildcard master/$(1).c),$(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO), \
     $(if $(wildcard agents/$(1).c),$(LIB_AGENTS) $(LIB_BUS) $(LIB_PROTO), \
-    $(LIB_BUS) $(LIB_PROTO))))))
+    $(if $(wildcard deploy/demo/$(1).c),$(LIB_DEMO) $(LIB_BUS) $(LIB_PROTO), \
+    $(LIB_BUS) $(LIB_PROTO)))))))
 
 # ---- rules -------------------------------------------------------------
 
@@ -135,6 +141,7 @@ $(LIB_PROTO): $(call obj,$(PROTO_SRC))
 $(LIB_BUS): $(call obj,$(BUS_SRC))
 $(LIB_MASTER): $(call obj,$(MASTER_SRC))
 $(LIB_AGENTS): $(call obj,$(AGENTS_SRC))
+$(LIB_DEMO): $(call obj,$(DEMO_SRC))
 $(BUILD)/lib%.a:
 	@mkdir -p $(@D)
 	$(Q)rm -f $@
@@ -218,6 +225,7 @@ uninstall:
 # ---- hygiene ------------------------------------------------------------
 
 LINT_SRC = $(wildcard proto/*.[ch] bus/*.[ch] master/*.[ch] agents/*.[ch] \
+    deploy/demo/*.[ch] \
     tests/*/*.[ch])
 
 lint: | $(DEPS_MK)

@@ -29,6 +29,7 @@ struct _hl_config_t {
     hl_config_cycle_t cycle;
     hl_config_emergency_t emergency;
     hl_config_health_t health;
+    hl_config_demo_t demo;
     hl_config_metric_t *metrics; // metrics_n entries, names unique
     size_t metrics_n;
     hl_config_action_t *actions; // actions_n entries, names unique
@@ -57,6 +58,7 @@ static const char *s_cycle_keys[]
 static const char *s_emergency_keys[]
     = { "threshold", "max_issues", "notify", NULL };
 static const char *s_health_keys[] = { "target", "window", NULL };
+static const char *s_demo_keys[] = { "control", "rate", "seed", NULL };
 static const char *s_metric_keys[]
     = { "name",   "category", "unit",   "better", "stat",
         "target", "critical", "weight", "key",    NULL };
@@ -535,6 +537,11 @@ s_set_defaults (hl_config_t *self)
 
     self->health.target = 85;
     self->health.window = 60;
+
+    snprintf (self->demo.control, sizeof self->demo.control,
+              "tcp://127.0.0.1:7790");
+    self->demo.rate = 10;
+    self->demo.seed = 0;
 }
 
 //  Derive connect endpoints from the master's binds; these always fit, as
@@ -728,6 +735,32 @@ s_load_health (s_ctx_t *ctx, const config_t *cfg, hl_config_health_t *h)
     if (s_get_double (ctx, g, "target", 0, 100, &h->target)
         || s_get_int (ctx, g, "window", 1, HL_CONFIG_MAX_SECONDS, &h->window))
         return -1;
+    return 0;
+}
+
+//  The demo's control socket is reached by separate client processes,
+//  so an inproc:// endpoint would be useless there
+static int
+s_load_demo (s_ctx_t *ctx, const config_t *cfg, hl_config_demo_t *d)
+{
+    int rc;
+    const config_setting_t *g = s_section (ctx, cfg, "demo", s_demo_keys, &rc);
+    if (!g)
+        return rc;
+    int64_t seed = (int64_t)d->seed;
+    if (s_get_endpoint (ctx, g, "control", d->control)
+        || s_get_int (ctx, g, "rate", 1, 1000, &d->rate)
+        || (config_setting_get_member (g, "seed")
+            && s_int64 (ctx, config_setting_get_member (g, "seed"), 0,
+                        INT64_MAX, &seed)))
+        return -1;
+    if (strncmp (d->control, "tcp://", 6) != 0
+        && strncmp (d->control, "ipc://", 6) != 0)
+        return s_fail (ctx, config_setting_get_member (g, "control"),
+                       "bad endpoint \"%s\": must start with tcp:// or "
+                       "ipc://",
+                       d->control);
+    d->seed = (uint64_t)seed;
     return 0;
 }
 
@@ -1066,7 +1099,7 @@ s_load_actions (s_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
 
 static const char *s_sections[]
     = { "master", "connect", "limits",  "cycle", "emergency",
-        "health", "metrics", "actions", NULL };
+        "health", "metrics", "actions", "demo",  NULL };
 
 hl_config_t *
 hl_config_load (const char *path, char *err, size_t errsize)
@@ -1117,6 +1150,7 @@ hl_config_load (const char *path, char *err, size_t errsize)
         || s_load_cycle (&ctx, &cfg, &self->cycle)
         || s_load_emergency (&ctx, &cfg, &self->emergency)
         || s_load_health (&ctx, &cfg, &self->health)
+        || s_load_demo (&ctx, &cfg, &self->demo)
         || s_load_metrics (&ctx, &cfg, self)
         || s_load_actions (&ctx, &cfg, self))
         goto fail;
@@ -1193,6 +1227,12 @@ const hl_config_health_t *
 hl_config_health (const hl_config_t *self)
 {
     return &self->health;
+}
+
+const hl_config_demo_t *
+hl_config_demo (const hl_config_t *self)
+{
+    return &self->demo;
 }
 
 size_t

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../proto/hl_limits.h"
 
@@ -70,6 +71,15 @@ typedef struct {
     double target; /* overall health target, 85 */
     int window;    /* seconds of samples a score uses, 60 */
 } hl_config_health_t;
+
+/*  helios-demo, the simulated chat service (deploy/demo/). */
+typedef struct {
+    char control[HL_CONFIG_ENDPOINT]; /* ROUTER bind, and where "helios-demo
+                                         set" connects; tcp:// or ipc://,
+                                         "tcp://127.0.0.1:7790" */
+    int rate;                         /* samples/s per metric, 10, 1..1000 */
+    uint64_t seed;                    /* noise and drift seed, 0 = clock */
+} hl_config_demo_t;
 
 typedef enum { HL_BETTER_LOWER, HL_BETTER_HIGHER } hl_better_t;
 
@@ -136,6 +146,7 @@ const hl_config_limits_t *hl_config_limits (const hl_config_t *self);
 const hl_config_cycle_t *hl_config_cycle (const hl_config_t *self);
 const hl_config_emergency_t *hl_config_emergency (const hl_config_t *self);
 const hl_config_health_t *hl_config_health (const hl_config_t *self);
+const hl_config_demo_t *hl_config_demo (const hl_config_t *self);
 
 size_t hl_config_metrics_size (const hl_config_t *self);
 const hl_config_metric_t *hl_config_metric (const hl_config_t *self, size_t i);

@@ -504,6 +504,24 @@ static const bad_case_t s_bad_weight
         "  weight = 0; } );\n",
         3, "out of range" };
 
+static const bad_case_t s_demo_rate_low
+    = { "demo = {\n  rate = 0;\n};\n", 2, "demo.rate: 0 out of range 1..1000" };
+static const bad_case_t s_demo_rate_high
+    = { "demo = {\n\n  rate = 1001;\n};\n", 3, "out of range 1..1000" };
+static const bad_case_t s_demo_rate_float
+    = { "demo = {\n  rate = 10.5;\n};\n", 2, "expected an integer" };
+static const bad_case_t s_demo_endpoint
+    = { "demo = {\n  control = \"127.0.0.1:7790\";\n};\n", 2,
+        "demo.control: bad endpoint" };
+static const bad_case_t s_demo_inproc
+    = { "demo = {\n  rate = 5;\n  control = \"inproc://demo\";\n};\n", 3,
+        "must start with tcp:// or ipc://" };
+static const bad_case_t s_demo_seed
+    = { "demo = {\n  seed = -1;\n};\n", 2, "out of range" };
+static const bad_case_t s_demo_unknown_key
+    = { "demo = {\n  rate = 5;\n  speed = 2;\n};\n", 3,
+        "demo.speed: unknown key" };
+
 static void
 test_bad (void **state)
 {
@@ -517,6 +535,44 @@ test_bad (void **state)
     if (strncmp (err, prefix, strlen (prefix)) != 0
         || !strstr (err, bad->reason))
         fail_msg ("got \"%s\", want \"%s...%s...\"", err, prefix, bad->reason);
+}
+
+//  The demo section: defaults, and a valid one read back
+static void
+test_demo_section (void **state)
+{
+    (void)state;
+    hl_config_t *config = hl_config_new_default ();
+    const hl_config_demo_t *demo = hl_config_demo (config);
+    assert_string_equal (demo->control, "tcp://127.0.0.1:7790");
+    assert_int_equal (demo->rate, 10);
+    assert_int_equal (demo->seed, 0);
+    hl_config_destroy (&config);
+
+    char path[512], err[512];
+    s_write ("demo.cfg",
+             "demo = { control = \"ipc:///tmp/helios-demo.sock\";\n"
+             "         rate = 1000; seed = 12345678901L; };\n",
+             path, sizeof path);
+    config = hl_config_load (path, err, sizeof err);
+    assert_int_equal (unlink (path), 0);
+    if (!config)
+        fail_msg ("%s", err);
+    demo = hl_config_demo (config);
+    assert_string_equal (demo->control, "ipc:///tmp/helios-demo.sock");
+    assert_int_equal (demo->rate, 1000);
+    assert_true (demo->seed == 12345678901ULL);
+    hl_config_destroy (&config);
+
+    //  A file without the section gets the defaults too
+    s_write ("nodemo.cfg", "health = { target = 80; };\n", path, sizeof path);
+    config = hl_config_load (path, err, sizeof err);
+    assert_int_equal (unlink (path), 0);
+    assert_non_null (config);
+    assert_int_equal (hl_config_demo (config)->rate, 10);
+    assert_string_equal (hl_config_demo (config)->control,
+                         "tcp://127.0.0.1:7790");
+    hl_config_destroy (&config);
 }
 
 static void
@@ -552,6 +608,7 @@ main (void)
         cmocka_unit_test (test_full_file),
         cmocka_unit_test (test_deploy_file),
         cmocka_unit_test (test_missing_file),
+        cmocka_unit_test (test_demo_section),
         BAD (_syntax),
         BAD (_duplicate_key),
         BAD (_wrong_type_string),
@@ -589,6 +646,13 @@ main (void)
         BAD (_inconsistent_lower),
         BAD (_inconsistent_higher),
         BAD (_bad_weight),
+        BAD (_demo_rate_low),
+        BAD (_demo_rate_high),
+        BAD (_demo_rate_float),
+        BAD (_demo_endpoint),
+        BAD (_demo_inproc),
+        BAD (_demo_seed),
+        BAD (_demo_unknown_key),
     };
     return cmocka_run_group_tests_name ("hl_config", tests, s_setup,
                                         s_teardown);
