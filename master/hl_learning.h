@@ -1,0 +1,64 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    hl_learning - what Helios learns about each configured action (design
+    §5): verified successes and failures as a Beta(s + 1, f + 1)
+    posterior, Thompson draws from it with a seeded generator of its own
+    so runs are reproducible, and the running mean of the measured
+    improvement. The state persists as a small JSON file.
+*/
+#ifndef HL_LEARNING_H
+#define HL_LEARNING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../bus/hl_config.h"
+#include "../proto/hl_value.h"
+
+typedef struct _hl_learning_t hl_learning_t;
+
+/*  Track every action of config, which must outlive the result; seed 0
+    means from the clock, else fixed (tests and reproducible runs). NULL
+    if config is NULL. The caller owns the result. */
+hl_learning_t *hl_learning_new (const hl_config_t *config, uint64_t seed);
+
+void hl_learning_destroy (hl_learning_t **self_p);
+
+/*  One outcome: success (a verified improvement) or not; improvement is
+    the measured relative improvement (positive = better, e.g. 0.25), NAN
+    (or any non-finite value) when unknown, then only the counts move.
+    Returns 0, or -1 for an unknown action. */
+int hl_learning_record (hl_learning_t *self, const char *action, bool success,
+                        double improvement);
+
+/*  A Thompson draw from Beta(successes + 1, failures + 1), from the
+    seeded generator; exactly 0.5 for an unknown action (no draw made). */
+double hl_learning_sample (hl_learning_t *self, const char *action);
+
+/*  Posterior mean (s + 1) / (s + f + 2) (0.5 for an unknown action), and
+    the running mean of measured improvement (NAN when none or unknown). */
+double hl_learning_p (const hl_learning_t *self, const char *action);
+double hl_learning_improvement (const hl_learning_t *self, const char *action);
+
+/*  Outcome counts of action; 0 for an unknown action. */
+uint64_t hl_learning_successes (const hl_learning_t *self, const char *action);
+uint64_t hl_learning_failures (const hl_learning_t *self, const char *action);
+
+/*  {action: {"successes", "failures", "p", "improvement" (null if none),
+    "n" (outcomes, s + f), "measured" (improvements behind the mean)}} in
+    config order, for status and reports. The caller owns the result. */
+hl_value_t *hl_learning_to_value (const hl_learning_t *self);
+
+/*  Persist to path atomically (a temp file in the same folder, fsync,
+    rename). Returns 0, or HL_ERR_IO. */
+int hl_learning_save (const hl_learning_t *self, const char *path);
+
+/*  Restore from path, replacing the state of every action the file
+    names. A missing file is 0 (nothing learned yet); a corrupt one is
+    HL_ERR_MALFORMED (HL_ERR_TOO_BIG over 1 MiB, HL_ERR_IO when it cannot
+    be read) with nothing changed. Entries for actions no longer
+    configured are ignored. */
+int hl_learning_load (hl_learning_t *self, const char *path);
+
+#endif

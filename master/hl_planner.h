@@ -1,0 +1,86 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    hl_planner - which actions to run now (design §5, "Bottlenecks and
+    priorities"): from a health snapshot and what has been learned, rank
+    the actions that improve a bottleneck, leave out those cooling down,
+    in flight or in conflict with one, and pick at most max of them,
+    balanced across the two swarms. It owns the in-flight and cooldown
+    bookkeeping; the config and learning are borrowed.
+*/
+#ifndef HL_PLANNER_H
+#define HL_PLANNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../bus/hl_config.h"
+#include "../proto/hl_value.h"
+#include "hl_health.h"
+#include "hl_learning.h"
+
+typedef struct {
+    const hl_config_action_t *action; /* borrowed from the config */
+    int urgency;        /* 1 (critical) .. 4 (low): from the worst severity
+                           among the bottleneck metrics it improves */
+    double impact;      /* sum over those metrics of weight x gap */
+    double cost;        /* the action's cost (min 0.01) */
+    double p;           /* success probability: hl_learning_sample */
+    double expected;    /* the action's expected relative improvement */
+    double gain;        /* p x impact x expected / cost x (5 - urgency):
+                           the ranking key */
+    const char *reason; /* static text: why chosen or why excluded */
+} hl_candidate_t;
+
+/*  Static reasons found in hl_candidate_t.reason and in explain. */
+#define HL_PLANNER_PICKED "picked"
+#define HL_PLANNER_NO_BOTTLENECK "no bottleneck"
+#define HL_PLANNER_IN_FLIGHT "in flight"
+#define HL_PLANNER_COOLING "cooling"
+#define HL_PLANNER_CONFLICT "conflict"
+#define HL_PLANNER_OVER_MAX "over max_concurrent"
+
+typedef struct _hl_planner_t hl_planner_t;
+
+/*  A planner for config's actions, none in flight or applied; config must
+    outlive it. NULL if config is NULL. The caller owns the result. */
+hl_planner_t *hl_planner_new (const hl_config_t *config);
+
+void hl_planner_destroy (hl_planner_t **self_p);
+
+/*  Mark an action in flight (its resources and target metrics are taken)
+    or no longer in flight. Unknown actions are ignored. */
+void hl_planner_busy (hl_planner_t *self, const char *action, bool busy);
+
+/*  Note when an action was last applied; its cooldown (cycle.cooldown
+    seconds) starts then. Unknown actions are ignored. */
+void hl_planner_applied (hl_planner_t *self, const char *action,
+                         int64_t now_us);
+
+/*  True while action is within cooldown of its last apply. */
+bool hl_planner_cooling (const hl_planner_t *self, const char *action,
+                         int64_t now_us);
+
+/*  True while action is marked in flight. */
+bool hl_planner_in_flight (const hl_planner_t *self, const char *action);
+
+/*  Rank candidates for health at now_us: actions that improve at least one
+    bottleneck metric, are off cooldown, are not in flight and touch no
+    resource or target metric of an action in flight, nor of one already
+    picked in this call; ranked by gain; at most max picked, balanced
+    across the swarms (the next pick is the best of a swarm with the
+    fewest picks so far, while several have any). Fills out[0..n) with
+    the picks in pick order and returns n (n <= max, n <= out_size).
+    learning may be NULL (p = 0.5). If explain is not NULL it gets (caller
+    owns) an array of every action, ranked by gain, each
+    {"action", "swarm", "urgency" (null without bottleneck), "impact",
+     "cost", "p", "expected", "gain", "picked", "reason"}.
+    emergency: only critical metrics count as bottlenecks, and cooldown is
+    ignored. */
+size_t hl_planner_rank (hl_planner_t *self, const hl_health_t *health,
+                        hl_learning_t *learning, int64_t now_us, size_t max,
+                        bool emergency, hl_candidate_t *out, size_t out_size,
+                        hl_value_t **explain);
+
+#endif
