@@ -29,6 +29,7 @@
 typedef struct {
     const char *endpoint;   /* control endpoint */
     int timeout_ms;
+    bool timeout_set;       /* -t given */
     bool json;
 } s_opts_t;
 
@@ -42,6 +43,13 @@ s_usage (FILE *out)
              "  agents [--json]            the registered agents\n"
              "  metric push NAME VALUE     publish one metric sample\n"
              "  pause | resume             hold or release normal dispatch\n"
+             "                             and scheduled cycles\n"
+             "  run KIND [--param K=V]... [--wait] [--json]\n"
+             "                             start a run: optimization (a "
+             "cycle)\n"
+             "  cycles [--json]            the runs, newest first\n"
+             "  report [ID|last] [--format md|json]\n"
+             "                             a run's report\n"
              "  bench echo --tasks N [--concurrency C] [--payload BYTES]\n"
              "                             [--role ROLE] [--json]\n"
              "                             echo tasks through master and "
@@ -389,10 +397,178 @@ done:;
     return rc;
 }
 
+/*  "name: health 62.1 -> 70.3, 2 action(s)" and a line per action. */
+static void
+s_print_run (const hl_value_t *r)
+{
+    printf ("%s %" PRId64 ": health ", hl_value_get_str (r, "kind", "run"),
+            hl_value_get_int (r, "id", 0));
+    double before = hl_value_get_double (r, "health_before", NAN);
+    double after = hl_value_get_double (r, "health_after", NAN);
+    if (isfinite (before))
+        printf ("%.1f", before);
+    else
+        printf ("-");
+    printf (" -> ");
+    if (isfinite (after))
+        printf ("%.1f", after);
+    else
+        printf ("-");
+    const hl_value_t *actions = hl_value_get (r, "actions");
+    printf (", %zu action(s)\n", hl_value_size (actions));
+    for (size_t i = 0; i < hl_value_size (actions); i++) {
+        const hl_value_t *a = hl_value_at (actions, i);
+        printf ("  %-28s %-9s %-13s %s\n", hl_value_get_str (a, "name", "?"),
+                hl_value_get_str (a, "swarm", "?"),
+                hl_value_get_str (a, "verdict", "?"),
+                hl_value_get_str (a, "outcome", "?"));
+    }
+    const hl_value_t *degraded = hl_value_get (r, "degraded");
+    for (size_t i = 0; i < hl_value_size (degraded); i++)
+        printf ("  degraded: %s\n",
+                hl_value_str (hl_value_at (degraded, i), NULL));
+}
+
+static int
+s_cmd_run (s_opts_t *opts, int argc, char **argv)
+{
+    if (argc < 1)
+        return s_usage_error ("run: expected a kind");
+    static const char *kinds[] = {"optimization", "emergency", "analysis",
+                                  "strategic_planning"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        known |= streq (argv[0], kinds[i]);
+    if (!known)
+        return s_usage_error ("run: unknown kind '%s'", argv[0]);
+    hl_value_t *args = hl_value_new_map ();
+    hl_value_set_str (args, "kind", argv[0]);
+    hl_value_t *params = hl_value_new_map ();
+    bool wait = false;
+    for (int i = 1; i < argc; i++) {
+        if (streq (argv[i], "--wait"))
+            wait = true;
+        else if (streq (argv[i], "--param") && i + 1 < argc) {
+            char *kv = argv[++i];
+            char *eq = strchr (kv, '=');
+            if (!eq || eq == kv || eq - kv > 63) {
+                hl_value_destroy (&params);
+                hl_value_destroy (&args);
+                return s_usage_error ("run: --param wants KEY=VALUE, not "
+                                      "'%s'", kv);
+            }
+            char key[64];
+            memcpy (key, kv, (size_t) (eq - kv));
+            key[eq - kv] = 0;
+            char *end;
+            double number = strtod (eq + 1, &end);
+            if (*end == 0 && end != eq + 1 && isfinite (number))
+                hl_value_set_double (params, key, number);
+            else
+                hl_value_set_str (params, key, eq + 1);
+        }
+        else {
+            hl_value_destroy (&params);
+            hl_value_destroy (&args);
+            return s_usage_error ("run: bad argument '%s'", argv[i]);
+        }
+    }
+    hl_value_set (args, "params", &params);
+    hl_value_set_bool (args, "wait", wait);
+    /*  A cycle takes its settle and verify windows: wait long enough. */
+    if (wait && !opts->timeout_set)
+        opts->timeout_ms = 3600 * 1000;
+    hl_msg_t *reply = NULL;
+    int rc = s_call (opts, "run", &args, &reply);
+    if (rc)
+        return rc;
+    const hl_value_t *d = hl_msg_data (reply);
+    if (opts->json)
+        s_print_json (d);
+    else if (wait)
+        s_print_run (d);
+    else
+        printf ("started %s %" PRId64 "\n", hl_value_get_str (d, "kind", "?"),
+                hl_value_get_int (d, "id", 0));
+    hl_msg_destroy (&reply);
+    return 0;
+}
+
+static int
+s_cmd_cycles (const s_opts_t *opts)
+{
+    hl_msg_t *reply = NULL;
+    int rc = s_call (opts, "cycles", NULL, &reply);
+    if (rc)
+        return rc;
+    const hl_value_t *list = hl_msg_data (reply);
+    if (opts->json)
+        s_print_json (list);
+    else {
+        printf ("%6s %-14s %-10s %8s %8s %8s %5s %12s %7s %9s\n", "ID", "KIND",
+                "PHASE", "BEFORE", "AFTER", "ACTIONS", "KEPT", "ROLLED_BACK",
+                "FAILED", "DEGRADED");
+        for (size_t i = 0; i < hl_value_size (list); i++) {
+            const hl_value_t *c = hl_value_at (list, i);
+            printf ("%6" PRId64 " %-14s %-10s %8.1f %8.1f %8" PRId64 " %5" PRId64
+                    " %12" PRId64 " %7" PRId64 " %9" PRId64 "\n",
+                    hl_value_get_int (c, "id", 0),
+                    hl_value_get_str (c, "kind", "?"),
+                    hl_value_get_str (c, "phase", "?"),
+                    hl_value_get_double (c, "health_before", NAN),
+                    hl_value_get_double (c, "health_after", NAN),
+                    hl_value_get_int (c, "actions", 0),
+                    hl_value_get_int (c, "kept", 0),
+                    hl_value_get_int (c, "rolled_back", 0),
+                    hl_value_get_int (c, "failed", 0),
+                    hl_value_get_int (c, "degraded", 0));
+        }
+    }
+    hl_msg_destroy (&reply);
+    return 0;
+}
+
+static int
+s_cmd_report (const s_opts_t *opts, int argc, char **argv)
+{
+    int64_t id = 0;
+    const char *format = "md";
+    for (int i = 0; i < argc; i++) {
+        if (streq (argv[i], "--format") && i + 1 < argc) {
+            format = argv[++i];
+            if (!streq (format, "md") && !streq (format, "json"))
+                return s_usage_error ("report: --format md or json");
+        }
+        else if (streq (argv[i], "last"))
+            id = 0;
+        else {
+            char *end;
+            id = strtoll (argv[i], &end, 10);
+            if (*end || id <= 0)
+                return s_usage_error ("report: bad id '%s'", argv[i]);
+        }
+    }
+    if (opts->json)
+        format = "json";
+    hl_value_t *args = hl_value_new_map ();
+    hl_value_set_int (args, "id", id);
+    hl_value_set_str (args, "format", format);
+    hl_msg_t *reply = NULL;
+    int rc = s_call (opts, "report", &args, &reply);
+    if (rc)
+        return rc;
+    if (streq (format, "md"))
+        printf ("%s", hl_value_str (hl_msg_data (reply), NULL));
+    else
+        s_print_json (hl_msg_data (reply));
+    hl_msg_destroy (&reply);
+    return 0;
+}
+
 int
 main (int argc, char *argv[])
 {
-    s_opts_t opts = {NULL, 5000, false};
+    s_opts_t opts = {NULL, 5000, false, false};
     const char *path = NULL;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -408,6 +584,7 @@ main (int argc, char *argv[])
             if (*end || ms <= 0 || ms > 3600000)
                 return s_usage_error ("bad timeout '%s'", argv[i]);
             opts.timeout_ms = (int) ms;
+            opts.timeout_set = true;
         }
         else if (streq (a, "--json"))
             opts.json = true;
@@ -464,6 +641,13 @@ main (int argc, char *argv[])
                    : s_cmd_pause (&opts, cmd);
     else if (streq (cmd, "bench"))
         rc = s_cmd_bench (&opts, cargc, cargv);
+    else if (streq (cmd, "run"))
+        rc = s_cmd_run (&opts, cargc, cargv);
+    else if (streq (cmd, "cycles"))
+        rc = cargc ? s_usage_error ("cycles: unexpected '%s'", cargv[0])
+                   : s_cmd_cycles (&opts);
+    else if (streq (cmd, "report"))
+        rc = s_cmd_report (&opts, cargc, cargv);
     else
         rc = s_usage_error ("unknown command '%s'", cmd);
     hl_config_destroy (&config);

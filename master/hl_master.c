@@ -15,10 +15,13 @@
 #include "../bus/hl_log.h"
 #include "../bus/hl_proxy.h"
 #include "../bus/hl_sock.h"
+#include "hl_cycle.h"
 #include "hl_dispatch.h"
 #include "hl_health.h"
 #include "hl_kpi.h"
+#include "hl_learning.h"
 #include "hl_master.h"
+#include "hl_planner.h"
 
 #ifndef HL_VERSION
 #define HL_VERSION "0.0.0"
@@ -43,6 +46,9 @@ struct _hl_master_t {
                                     metric samples for the tracker */
     hl_kpi_t *kpi;               /* the KPI tracker */
     hl_health_t *health;         /* the last health computed */
+    hl_learning_t *learning;     /* what each action has done so far */
+    hl_planner_t *planner;       /* ranks candidate actions */
+    hl_cycle_t *cycle;           /* the optimisation cycles */
     hl_proxy_t *proxy;
     char tasks_ep[HL_CONFIG_ENDPOINT];
     char control_ep[HL_CONFIG_ENDPOINT];
@@ -159,6 +165,10 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     hl_value_t *hv = self->health ? hl_health_to_value (self->health)
                                   : hl_value_new_map ();
     hl_value_set (data, "health", &hv);
+    hl_value_t *cyv = hl_cycle_status (self->cycle);
+    hl_value_set (data, "cycle", &cyv);
+    hl_value_t *lv = hl_learning_to_value (self->learning);
+    hl_value_set (data, "learning", &lv);
     hl_value_t *tv = hl_dispatch_stats (self->dispatch);
     int64_t tasks_rejected = hl_value_get_int (tv, "rejected", 0);
     hl_value_set (data, "tasks", &tv);
@@ -351,7 +361,103 @@ s_op_pause (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     (void) data_p;
     (void) error;
     (void) errsize;
-    hl_dispatch_pause (self->dispatch, streq (hl_msg_op (request), "pause"));
+    bool paused = streq (hl_msg_op (request), "pause");
+    hl_dispatch_pause (self->dispatch, paused);
+    hl_cycle_pause (self->cycle, paused);
+    return 0;
+}
+
+static void
+s_run_done (void *arg, const hl_value_t *report)
+{
+    s_waiter_t *waiter = (s_waiter_t *) arg;
+    hl_value_t *data = hl_value_dup (report);
+    s_reply (waiter->master, waiter->rid, waiter->rid_len, waiter->re, true,
+             &data, NULL);
+    free (waiter);
+}
+
+static int
+s_op_run (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
+          char *error, size_t errsize)
+{
+    const hl_value_t *args = hl_msg_args (request);
+    const char *kind = hl_value_get_str (args, "kind", "optimization");
+    bool wait = false;
+    const hl_value_t *v = hl_value_get (args, "wait");
+    if (v && hl_value_bool (v, &wait)) {
+        snprintf (error, errsize, "run: wait must be a bool");
+        return HL_ERR_ARGS;
+    }
+    const hl_value_t *params = hl_value_get (args, "params");
+    if (params && hl_value_type (params) != HL_VALUE_MAP) {
+        snprintf (error, errsize, "run: params must be a map");
+        return HL_ERR_ARGS;
+    }
+    hl_value_t *copy = params ? hl_value_dup (params) : NULL;
+    s_waiter_t *waiter = NULL;
+    if (wait) {
+        waiter = (s_waiter_t *) zmalloc (sizeof (s_waiter_t));
+        size_t rid_len;
+        const uint8_t *rid = hl_msg_routing_id (request, &rid_len);
+        waiter->master = self;
+        memcpy (waiter->rid, rid, rid_len);
+        waiter->rid_len = rid_len;
+        waiter->re = hl_msg_id (request);
+    }
+    uint64_t id = hl_cycle_run (self->cycle, kind, &copy,
+                                wait ? s_run_done : NULL, waiter, error,
+                                errsize);
+    if (!id) {
+        free (waiter);
+        return HL_ERR_UNSUPPORTED;
+    }
+    if (wait)
+        return 1;  /* the report is the reply */
+    hl_value_t *data = hl_value_new_map ();
+    hl_value_set_int (data, "id", (int64_t) id);
+    hl_value_set_str (data, "kind", kind);
+    *data_p = data;
+    return 0;
+}
+
+static int
+s_op_cycles (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
+             char *error, size_t errsize)
+{
+    (void) request;
+    (void) error;
+    (void) errsize;
+    *data_p = hl_cycle_list (self->cycle);
+    return 0;
+}
+
+static int
+s_op_report (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
+             char *error, size_t errsize)
+{
+    const hl_value_t *args = hl_msg_args (request);
+    int64_t id = hl_value_get_int (args, "id", 0);
+    const char *format = hl_value_get_str (args, "format", "json");
+    if (id < 0 || (!streq (format, "json") && !streq (format, "md"))) {
+        snprintf (error, errsize, "report: id >= 0, format json or md");
+        return HL_ERR_ARGS;
+    }
+    const hl_value_t *report = hl_cycle_report (self->cycle, (uint64_t) id);
+    if (!report) {
+        if (id)
+            snprintf (error, errsize, "report: no report %" PRId64, id);
+        else
+            snprintf (error, errsize, "report: no run has finished yet");
+        return HL_ERR_ARGS;
+    }
+    if (streq (format, "md")) {
+        char *md = hl_cycle_markdown (report);
+        *data_p = hl_value_new_str (md);
+        free (md);
+    }
+    else
+        *data_p = hl_value_dup (report);
     return 0;
 }
 
@@ -359,6 +465,9 @@ static const struct {
     const char *op;
     s_op_fn *fn;
 } s_ops[] = {
+    {"run", s_op_run},
+    {"cycles", s_op_cycles},
+    {"report", s_op_report},
     {"status", s_op_status},
     {"metric.push", s_op_metric_push},
     {"agents", s_op_agents},
@@ -541,6 +650,7 @@ s_second (zloop_t *loop, int timer_id, void *arg)
     hl_kpi_flush (self->kpi, now_us, s_publish_kpi, self);
     hl_health_destroy (&self->health);
     self->health = hl_health_compute (self->config, self->kpi, now_us);
+    hl_cycle_tick (self->cycle, now_us);
     if (self->health && hl_proxy_wanted (self->proxy, "health")) {
         hl_msg_t *msg = hl_msg_new (HL_MSG_HEALTH);
         double score = hl_health_score (self->health);
@@ -552,6 +662,12 @@ s_second (zloop_t *loop, int timer_id, void *arg)
         s_publish (self, &msg);
     }
     return 0;
+}
+
+static void
+s_cycle_publish (void *arg, hl_msg_t **msg_p)
+{
+    s_publish ((hl_master_t *) arg, msg_p);
 }
 
 static bool
@@ -643,6 +759,16 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     zloop_reader (self->loop, self->tasks, s_tasks_readable, self);
     zloop_reader (self->loop, self->sub, s_sub_readable, self);
     zloop_timer (self->loop, 1000, 0, s_second, self);
+
+    self->learning = hl_learning_new (config, 0);
+    self->planner = hl_planner_new (config);
+    hl_cycle_deps_t deps = {config,          self->kpi,     self->dispatch,
+                            self->learning,  self->planner, self->loop,
+                            s_cycle_publish, s_wants,       self,
+                            self->src};
+    self->cycle = hl_cycle_new (&deps, err, errsize);
+    if (!self->cycle)
+        goto fail;
     return self;
 fail:
     hl_master_destroy (&self);
@@ -656,8 +782,14 @@ hl_master_destroy (hl_master_t **self_p)
     hl_master_t *self = *self_p;
     if (!self)
         return;
+    /*  The engine first (it ends its timers on the loop and disowns its
+        tasks), then the loop, then the dispatcher (which tells the
+        disowned tasks' ends). */
+    hl_cycle_destroy (&self->cycle);
     zloop_destroy (&self->loop);
     hl_dispatch_destroy (&self->dispatch);
+    hl_planner_destroy (&self->planner);
+    hl_learning_destroy (&self->learning);
     hl_health_destroy (&self->health);
     hl_kpi_destroy (&self->kpi);
     zsock_destroy (&self->sub);

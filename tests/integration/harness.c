@@ -412,5 +412,6 @@ ht_ctl (const ht_master_t *m, char *out, size_t outsize, ...)
         argv[argc++] = arg;
     va_end (ap);
     argv[argc] = NULL;
-    return ht_run (argv, 10000, out, outsize);
+    /*  An upper bound only: the ctl keeps its own deadline (-t). */
+    return ht_run (argv, 180000, out, outsize);
 }

@@ -1,0 +1,1174 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    hl_cycle - one optimisation cycle at a time, as a state machine driven
+    by task ends and timers on the master's reactor.
+
+    Each phase submits its tasks and arms one deadline timer; a phase ends
+    when its last task ends or its deadline passes, whichever is first
+    (tasks still open are cancelled and the cycle notes it as degraded).
+    Task and timer callbacks carry the run's id and the phase's sequence
+    number, so a late one for a phase already left is ignored.
+*/
+#include <czmq.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../bus/hl_log.h"
+#include "hl_cycle.h"
+
+#define S_KEEP_RUNS 50          /* finished runs kept in memory */
+#define S_MAX_ACTS 64           /* actions one cycle may apply */
+#define S_SERIES_S 600          /* seconds of history sent to analyze */
+#define S_ANALYZE_MS 20000      /* analysis phase deadline */
+#define S_SLACK_MS 15000        /* on top of a task's own expected time */
+
+typedef enum {
+    P_COLLECT,
+    P_ANALYZE,
+    P_PRIORITIZE,
+    P_APPLY,
+    P_SETTLE,
+    P_VERIFY,
+    P_DECIDE,
+    P_REPORT,
+    P_DONE
+} s_phase_t;
+
+static const char *s_phase_names[] = {"collect", "analyze", "prioritize",
+                                      "apply",   "settle",  "verify",
+                                      "decide",  "report",  "done"};
+
+/*  What a task end is about. */
+typedef enum { W_ANALYZE, W_APPLY, W_VERIFY, W_ROLLBACK } s_what_t;
+
+typedef struct {
+    const hl_config_action_t *action;  /* borrowed from the config */
+    hl_candidate_t cand;               /* its figures when picked */
+    hl_value_t *baseline;              /* verify's metrics, built at apply */
+    hl_value_t *apply;                 /* {status, data} of the apply */
+    hl_value_t *verify;                /* the verify data */
+    hl_value_t *rollback;              /* {status, data} of the rollback */
+    char verdict[16];                  /* "" until verified */
+    char outcome[16];                  /* kept | rolled_back | failed */
+    bool applied;
+} s_act_t;
+
+typedef struct {
+    uint64_t id;
+    char kind[24];
+    s_phase_t phase;
+    uint32_t seq;                      /* phase sequence, for callbacks */
+    int64_t started_us;
+    int64_t finished_us;
+    double score_before;
+    double score_after;
+    hl_value_t *health_before;
+    hl_value_t *degraded;              /* array of reasons */
+    hl_value_t *analysis;              /* role -> analyze data */
+    hl_value_t *candidates;            /* the planner's explanation */
+    s_act_t acts[S_MAX_ACTS];
+    size_t nacts;
+    uint64_t open[2 * S_MAX_ACTS + 2]; /* task ids of the phase, 0 = ended */
+    size_t nopen;
+    int pending;                       /* tasks of the phase still open */
+    hl_value_t *report;                /* when finished */
+    hl_cycle_done_fn *done;
+    void *done_arg;
+} s_run_t;
+
+typedef struct {
+    hl_cycle_t *engine;                /* NULL once the engine is gone */
+    void *handle;                      /* in the engine's ticket list */
+    uint64_t run_id;
+    uint32_t seq;
+    s_what_t what;
+    int act;                           /* index, or -1 */
+    char role[32];
+} s_ticket_t;
+
+struct _hl_cycle_t {
+    hl_cycle_deps_t deps;
+    char reports[HL_CONFIG_PATH + 16];
+    s_run_t *current;                  /* the run in progress, or NULL */
+    zlistx_t *history;                 /* finished runs, newest first */
+    uint64_t next_id;
+    int64_t next_at_us;                /* when the scheduled cycle is due */
+    bool paused;
+    bool closing;                      /* no new work: shutting down */
+    int phase_timer;                   /* zloop timer id, or 0 */
+    int label_timer;                   /* settle -> verify label, or 0 */
+    zlistx_t *tickets;                 /* tasks submitted and not ended:
+                                          disowned at destroy, as the
+                                          dispatcher tells their end later */
+    char learning_path[HL_CONFIG_PATH + 16];
+    uint64_t started, finished, degraded_runs, kept, rolled_back, failed;
+};
+
+static void s_next_phase (hl_cycle_t *self);
+
+//  --------------------------------------------------------------------
+//  Small helpers
+
+static void
+s_run_destroy (s_run_t **run_p)
+{
+    s_run_t *run = *run_p;
+    if (!run)
+        return;
+    for (size_t i = 0; i < run->nacts; i++) {
+        hl_value_destroy (&run->acts[i].baseline);
+        hl_value_destroy (&run->acts[i].apply);
+        hl_value_destroy (&run->acts[i].verify);
+        hl_value_destroy (&run->acts[i].rollback);
+    }
+    hl_value_destroy (&run->health_before);
+    hl_value_destroy (&run->degraded);
+    hl_value_destroy (&run->analysis);
+    hl_value_destroy (&run->candidates);
+    hl_value_destroy (&run->report);
+    free (run);
+    *run_p = NULL;
+}
+
+static void
+s_run_free (void **item_p)
+{
+    s_run_destroy ((s_run_t **) item_p);
+}
+
+static void s_degrade (s_run_t *run, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+/*  Note why the run is degraded; it goes into the report. */
+static void
+s_degrade (s_run_t *run, const char *fmt, ...)
+{
+    char text[256];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (text, sizeof text, fmt, ap);
+    va_end (ap);
+    hl_log_notice ("cycle %" PRIu64 ": degraded: %s", run->id, text);
+    hl_value_t *v = hl_value_new_str (text);
+    hl_value_append (run->degraded, &v);
+}
+
+static void
+s_event (hl_cycle_t *self, s_run_t *run, const char *event)
+{
+    char topic[64];
+    snprintf (topic, sizeof topic, "cycle.%s", event);
+    if (!self->deps.publish || (self->deps.wants
+                                && !self->deps.wants (self->deps.arg, topic)))
+        return;
+    hl_msg_t *msg = hl_msg_new (HL_MSG_CYCLE);
+    hl_msg_set_cycle_id (msg, run->id);
+    hl_msg_set_event (msg, event);
+    hl_value_t *data = hl_value_new_map ();
+    hl_value_set_str (data, "kind", run->kind);
+    hl_value_set_str (data, "phase", s_phase_names[run->phase]);
+    if (run->report) {
+        hl_value_t *copy = hl_value_dup (run->report);
+        hl_value_set (data, "report", &copy);
+    }
+    hl_msg_set_data (msg, &data);
+    self->deps.publish (self->deps.arg, &msg);
+    hl_msg_destroy (&msg);
+}
+
+/*  True if a registered peer of role advertises action (or any peer of
+    role, when action is NULL). */
+static bool
+s_has_agent (hl_cycle_t *self, const char *role, const char *action)
+{
+    hl_registry_t *registry = hl_dispatch_registry (self->deps.dispatch);
+    for (size_t i = 0; i < hl_registry_size (registry); i++) {
+        const hl_peer_t *peer = hl_registry_at (registry, i);
+        if (streq (peer->role, role)
+            && (!action || hl_peer_can (peer, action)))
+            return true;
+    }
+    return false;
+}
+
+static const char *
+s_verifier (const hl_config_action_t *action)
+{
+    return streq (action->swarm, "frontend") ? "athena-ux" : "athena-api";
+}
+
+static void
+s_hephaestus (const hl_config_action_t *action, char *role, size_t size)
+{
+    snprintf (role, size, "hephaestus-%s", action->swarm);
+}
+
+//  --------------------------------------------------------------------
+//  Phase bookkeeping: tasks, deadlines
+
+static void s_task_done (void *arg, const hl_task_end_t *end);
+
+/*  Submit a task for the current phase; false (and degraded) if it could
+    not be queued. */
+static bool
+s_submit (hl_cycle_t *self, s_run_t *run, s_what_t what, int act,
+          const char *role, const char *kind, const char *action,
+          uint32_t deadline_ms, hl_value_t **args_p)
+{
+    s_ticket_t *ticket = (s_ticket_t *) zmalloc (sizeof (s_ticket_t));
+    ticket->engine = self;
+    ticket->run_id = run->id;
+    ticket->seq = run->seq;
+    ticket->what = what;
+    ticket->act = act;
+    snprintf (ticket->role, sizeof ticket->role, "%s", role);
+    hl_task_spec_t spec = {kind, role, action, 2, false, deadline_ms};
+    ticket->handle = zlistx_add_end (self->tickets, ticket);
+    uint64_t id = hl_dispatch_submit (self->deps.dispatch, &spec, args_p,
+                                      s_task_done, ticket);
+    if (!id) {
+        zlistx_delete (self->tickets, ticket->handle);
+        free (ticket);
+        s_degrade (run, "%s: %s task could not be queued", role, kind);
+        return false;
+    }
+    if (run->nopen < sizeof run->open / sizeof run->open[0])
+        run->open[run->nopen++] = id;
+    run->pending++;
+    return true;
+}
+
+static int
+s_on_phase_timer (zloop_t *loop, int timer_id, void *arg);
+
+static void
+s_arm (hl_cycle_t *self, int64_t ms)
+{
+    if (self->phase_timer)
+        zloop_timer_end (self->deps.loop, self->phase_timer);
+    self->phase_timer = zloop_timer (self->deps.loop, (size_t) (ms < 1 ? 1
+                                                                        : ms),
+                                     1, s_on_phase_timer, self);
+}
+
+/*  Leave the current phase: the deadline is off, late callbacks will see
+    another sequence number. */
+static void
+s_enter (hl_cycle_t *self, s_run_t *run, s_phase_t phase)
+{
+    if (self->phase_timer) {
+        zloop_timer_end (self->deps.loop, self->phase_timer);
+        self->phase_timer = 0;
+    }
+    run->phase = phase;
+    run->seq++;
+    run->nopen = 0;
+    run->pending = 0;
+    s_event (self, run, "phase");
+}
+
+static int
+s_on_phase_timer (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    hl_cycle_t *self = (hl_cycle_t *) arg;
+    if (timer_id != self->phase_timer)
+        return 0;  /* ended, yet fired once more */
+    self->phase_timer = 0;
+    s_run_t *run = self->current;
+    if (!run)
+        return 0;
+    s_degrade (run, "%s: %d task(s) did not end in time",
+               s_phase_names[run->phase], run->pending);
+    /*  Cancel what is still open; its end callbacks come with an old
+        sequence number and are ignored. */
+    uint32_t seq = run->seq;
+    run->seq++;
+    for (size_t i = 0; i < run->nopen; i++)
+        if (run->open[i])
+            hl_dispatch_cancel (self->deps.dispatch, run->open[i]);
+    run->seq = seq;
+    s_next_phase (self);
+    return 0;
+}
+
+static int
+s_on_label_timer (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    hl_cycle_t *self = (hl_cycle_t *) arg;
+    if (timer_id != self->label_timer)
+        return 0;
+    self->label_timer = 0;
+    if (self->current && self->current->phase == P_SETTLE) {
+        self->current->phase = P_VERIFY;
+        s_event (self, self->current, "phase");
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------
+//  Phases
+
+/*  [[ts_us, value], ...] of metric's statistic per second. */
+typedef struct {
+    hl_value_t *list;
+    const char *stat;
+    bool pairs;
+} s_series_t;
+
+static void
+s_series_add (const char *name, const hl_kpi_stats_t *stats, void *arg)
+{
+    (void) name;
+    s_series_t *series = (s_series_t *) arg;
+    double v;
+    if (hl_kpi_stat (stats, series->stat, &v) || !isfinite (v))
+        return;
+    hl_value_t *item;
+    if (series->pairs) {
+        item = hl_value_new_array ();
+        hl_value_t *ts = hl_value_new_int (stats->second * 1000000);
+        hl_value_t *val = hl_value_new_double (v);
+        hl_value_append (item, &ts);
+        hl_value_append (item, &val);
+    }
+    else
+        item = hl_value_new_double (v);
+    hl_value_append (series->list, &item);
+}
+
+static hl_value_t *
+s_series (hl_cycle_t *self, const hl_config_metric_t *metric,
+          int64_t from_us, int64_t to_us, bool pairs)
+{
+    /*  The per-second kpi messages carry no "last": verify compares means
+        for a metric scored on its last value. */
+    const char *stat = streq (metric->stat, "last") && !pairs ? "mean"
+                                                              : metric->stat;
+    s_series_t series = {hl_value_new_array (), stat, pairs};
+    hl_kpi_series (self->deps.kpi, metric->name, from_us, to_us,
+                   s_series_add, &series);
+    return series.list;
+}
+
+static const char *
+s_better (const hl_config_metric_t *metric)
+{
+    return metric->better == HL_BETTER_LOWER ? "lower" : "higher";
+}
+
+static void
+s_collect_and_analyze (hl_cycle_t *self, s_run_t *run)
+{
+    int64_t now = hl_msg_now_us ();
+    hl_health_t *health = hl_health_compute (self->deps.config,
+                                             self->deps.kpi, now);
+    run->score_before = hl_health_score (health);
+    run->health_before = hl_health_to_value (health);
+    hl_health_destroy (&health);
+
+    s_enter (self, run, P_ANALYZE);
+    const char *roles[] = {"prometheus-frontend", "prometheus-backend"};
+    for (int r = 0; r < 2; r++) {
+        hl_value_t *metrics = hl_value_new_array ();
+        for (size_t i = 0; i < hl_config_metrics_size (self->deps.config);
+             i++) {
+            const hl_config_metric_t *m = hl_config_metric (self->deps.config,
+                                                            i);
+            bool frontend = streq (m->category, "frontend");
+            if (frontend != (r == 0))
+                continue;
+            hl_value_t *item = hl_value_new_map ();
+            hl_value_set_str (item, "name", m->name);
+            hl_value_set_str (item, "better", s_better (m));
+            hl_value_set_double (item, "target", m->target);
+            hl_value_set_double (item, "critical", m->critical);
+            hl_value_set_str (item, "unit", m->unit);
+            hl_value_t *series = s_series (self, m, now - S_SERIES_S * 1000000LL,
+                                           now + 1, true);
+            hl_value_set (item, "series", &series);
+            hl_value_append (metrics, &item);
+        }
+        if (hl_value_size (metrics) == 0) {
+            hl_value_destroy (&metrics);
+            continue;
+        }
+        if (!s_has_agent (self, roles[r], NULL)) {
+            s_degrade (run, "%s: no agent, analysis skipped", roles[r]);
+            hl_value_destroy (&metrics);
+            continue;
+        }
+        hl_value_t *args = hl_value_new_map ();
+        hl_value_set (args, "metrics", &metrics);
+        s_submit (self, run, W_ANALYZE, -1, roles[r], "analyze", NULL,
+                  S_ANALYZE_MS, &args);
+    }
+    if (run->pending == 0)
+        s_next_phase (self);
+    else
+        s_arm (self, S_ANALYZE_MS + 1000);
+}
+
+static void
+s_prioritize_and_apply (hl_cycle_t *self, s_run_t *run)
+{
+    s_enter (self, run, P_PRIORITIZE);
+    int64_t now = hl_msg_now_us ();
+    const hl_config_cycle_t *cc = hl_config_cycle (self->deps.config);
+    hl_health_t *health = hl_health_compute (self->deps.config,
+                                             self->deps.kpi, now);
+    hl_candidate_t picks[S_MAX_ACTS];
+    /*  max_concurrent counts what is still in flight from elsewhere. */
+    size_t busy = 0;
+    for (size_t i = 0; i < hl_config_actions_size (self->deps.config); i++)
+        busy += hl_planner_in_flight (
+            self->deps.planner, hl_config_action (self->deps.config, i)->name);
+    size_t max = (size_t) cc->max_concurrent > busy
+                     ? (size_t) cc->max_concurrent - busy
+                     : 0;
+    if (max > S_MAX_ACTS)
+        max = S_MAX_ACTS;
+    size_t n = hl_planner_rank (self->deps.planner, health,
+                                self->deps.learning, now, max, false, picks,
+                                S_MAX_ACTS, &run->candidates);
+    hl_health_destroy (&health);
+
+    s_enter (self, run, P_APPLY);
+    int64_t longest = 0;
+    for (size_t i = 0; i < n; i++) {
+        const hl_config_action_t *action = picks[i].action;
+        s_act_t *act = &run->acts[run->nacts++];
+        act->action = action;
+        act->cand = picks[i];
+        char role[32];
+        s_hephaestus (action, role, sizeof role);
+        if (!s_has_agent (self, role, action->name)) {
+            s_degrade (run, "%s: no agent can run %s", role, action->name);
+            snprintf (act->outcome, sizeof act->outcome, "failed");
+            continue;
+        }
+        /*  The baseline is what the verify window looked like just before
+            the change. */
+        act->baseline = hl_value_new_array ();
+        for (size_t m = 0; m < action->improves_n; m++) {
+            const hl_config_metric_t *metric = hl_config_metric_find (
+                self->deps.config, action->improves[m]);
+            if (!metric)
+                continue;
+            hl_value_t *item = hl_value_new_map ();
+            hl_value_set_str (item, "name", metric->name);
+            hl_value_set_str (item, "better", s_better (metric));
+            hl_value_set_str (item, "stat", streq (metric->stat, "last")
+                                                ? "mean"
+                                                : metric->stat);
+            hl_value_t *base = s_series (
+                self, metric, now - (int64_t) cc->verify_window * 1000000,
+                now, false);
+            hl_value_set (item, "baseline", &base);
+            hl_value_append (act->baseline, &item);
+        }
+        hl_planner_busy (self->deps.planner, action->name, true);
+        hl_planner_applied (self->deps.planner, action->name, now);
+        hl_value_t *args = hl_value_new_map ();
+        hl_value_set_str (args, "action", action->name);
+        hl_value_t *params = hl_value_new_map ();
+        hl_value_set (args, "params", &params);
+        int64_t ms = (int64_t) action->timeout * 1000 + S_SLACK_MS;
+        if (ms > longest)
+            longest = ms;
+        if (!s_submit (self, run, W_APPLY, (int) i, role, "apply",
+                       action->name, (uint32_t) ms, &args)) {
+            snprintf (act->outcome, sizeof act->outcome, "failed");
+            hl_planner_busy (self->deps.planner, action->name, false);
+        }
+    }
+    if (run->pending == 0)
+        s_next_phase (self);
+    else
+        s_arm (self, longest + 1000);
+}
+
+static void
+s_verify (hl_cycle_t *self, s_run_t *run)
+{
+    const hl_config_cycle_t *cc = hl_config_cycle (self->deps.config);
+    s_enter (self, run, P_SETTLE);
+    int64_t ms = (int64_t) (cc->settle + cc->verify_window) * 1000
+                 + S_SLACK_MS;
+    for (size_t i = 0; i < run->nacts; i++) {
+        s_act_t *act = &run->acts[i];
+        if (!act->applied)
+            continue;
+        const char *role = s_verifier (act->action);
+        if (!s_has_agent (self, role, NULL)) {
+            s_degrade (run, "%s: no agent, %s not verified", role,
+                       act->action->name);
+            snprintf (act->verdict, sizeof act->verdict, "inconclusive");
+            continue;
+        }
+        hl_value_t *args = hl_value_new_map ();
+        hl_value_set_str (args, "action", act->action->name);
+        hl_value_set_int (args, "settle_s", cc->settle);
+        hl_value_set_int (args, "window_s", cc->verify_window);
+        hl_value_t *metrics = hl_value_dup (act->baseline);
+        hl_value_set (args, "metrics", &metrics);
+        if (!s_submit (self, run, W_VERIFY, (int) i, role, "verify", NULL,
+                       (uint32_t) ms, &args))
+            snprintf (act->verdict, sizeof act->verdict, "inconclusive");
+    }
+    if (run->pending == 0) {
+        s_next_phase (self);
+        return;
+    }
+    s_arm (self, ms + 1000);
+    if (self->label_timer)
+        zloop_timer_end (self->deps.loop, self->label_timer);
+    self->label_timer = zloop_timer (
+        self->deps.loop, (size_t) (cc->settle > 0 ? cc->settle * 1000 : 1), 1,
+        s_on_label_timer, self);
+}
+
+/*  The relative improvement of the action's first metric, positive when
+    better; NAN when unknown. */
+static double
+s_improvement (const s_act_t *act)
+{
+    const hl_value_t *m = hl_value_at (hl_value_get (act->verify, "metrics"),
+                                       0);
+    double effect = hl_value_get_double (m, "effect", NAN);
+    const char *better = hl_value_get_str (hl_value_at (act->baseline, 0),
+                                           "better", "lower");
+    return streq (better, "lower") ? -effect : effect;
+}
+
+static void
+s_decide (hl_cycle_t *self, s_run_t *run)
+{
+    s_enter (self, run, P_DECIDE);
+    bool keep_unproven = hl_config_cycle (self->deps.config)->keep_unproven;
+    int64_t longest = 0;
+    for (size_t i = 0; i < run->nacts; i++) {
+        s_act_t *act = &run->acts[i];
+        if (!act->applied)
+            continue;
+        if (!*act->verdict)
+            snprintf (act->verdict, sizeof act->verdict, "inconclusive");
+        bool improved = streq (act->verdict, "improved");
+        if (!streq (act->verdict, "inconclusive"))
+            hl_learning_record (self->deps.learning, act->action->name,
+                                improved, s_improvement (act));
+        bool unproven = streq (act->verdict, "unchanged")
+                        || streq (act->verdict, "inconclusive");
+        if (improved || (unproven && keep_unproven)) {
+            snprintf (act->outcome, sizeof act->outcome, "kept");
+            hl_planner_busy (self->deps.planner, act->action->name, false);
+            continue;
+        }
+        char role[32];
+        s_hephaestus (act->action, role, sizeof role);
+        hl_value_t *args = hl_value_new_map ();
+        hl_value_set_str (args, "action", act->action->name);
+        hl_value_t *params = hl_value_new_map ();
+        hl_value_set (args, "params", &params);
+        int64_t ms = (int64_t) act->action->timeout * 1000 + S_SLACK_MS;
+        if (ms > longest)
+            longest = ms;
+        if (!s_has_agent (self, role, act->action->name)
+            || !s_submit (self, run, W_ROLLBACK, (int) i, role, "rollback",
+                          act->action->name, (uint32_t) ms, &args)) {
+            hl_value_destroy (&args);
+            s_degrade (run, "%s: could not roll back %s", role,
+                       act->action->name);
+            snprintf (act->outcome, sizeof act->outcome, "failed");
+            hl_planner_busy (self->deps.planner, act->action->name, false);
+        }
+    }
+    if (run->pending == 0)
+        s_next_phase (self);
+    else
+        s_arm (self, longest + 1000);
+}
+
+static hl_value_t *
+s_act_report (const s_act_t *act)
+{
+    hl_value_t *a = hl_value_new_map ();
+    hl_value_set_str (a, "name", act->action->name);
+    hl_value_set_str (a, "swarm", act->action->swarm);
+    hl_value_set_str (a, "verdict", *act->verdict ? act->verdict : "none");
+    hl_value_set_str (a, "outcome", *act->outcome ? act->outcome : "failed");
+    hl_value_set_int (a, "urgency", act->cand.urgency);
+    hl_value_set_double (a, "impact", act->cand.impact);
+    hl_value_set_double (a, "cost", act->cand.cost);
+    hl_value_set_double (a, "p_success", act->cand.p);
+    hl_value_set_double (a, "gain", act->cand.gain);
+    const hl_value_t *metrics = hl_value_get (act->verify, "metrics");
+    const hl_value_t *first = hl_value_at (metrics, 0);
+    hl_value_t *v;
+    v = hl_value_get (first, "p_value") ? hl_value_dup (hl_value_get (first,
+                                                                      "p_value"))
+                                        : hl_value_new_nil ();
+    hl_value_set (a, "p_value", &v);
+    v = hl_value_get (first, "effect") ? hl_value_dup (hl_value_get (first,
+                                                                     "effect"))
+                                       : hl_value_new_nil ();
+    hl_value_set (a, "effect", &v);
+    hl_value_t *list = hl_value_new_array ();
+    for (size_t i = 0; i < hl_value_size (metrics); i++) {
+        const hl_value_t *m = hl_value_at (metrics, i);
+        hl_value_t *item = hl_value_new_map ();
+        hl_value_set_str (item, "name", hl_value_get_str (m, "name", "?"));
+        const char *keys[][2] = {{"before", "median_before"},
+                                 {"after", "median_after"},
+                                 {"shift", "shift"},
+                                 {"ci_low", "ci_low"},
+                                 {"ci_high", "ci_high"},
+                                 {"p_value", "p_value"},
+                                 {"effect", "effect"},
+                                 {"n_before", "n_before"},
+                                 {"n_after", "n_after"},
+                                 {"verdict", "verdict"}};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            const hl_value_t *src = hl_value_get (m, keys[k][1]);
+            hl_value_t *copy = src ? hl_value_dup (src) : hl_value_new_nil ();
+            hl_value_set (item, keys[k][0], &copy);
+        }
+        hl_value_append (list, &item);
+    }
+    hl_value_set (a, "metrics", &list);
+    if (act->apply) {
+        hl_value_t *copy = hl_value_dup (act->apply);
+        hl_value_set (a, "apply", &copy);
+    }
+    if (act->rollback) {
+        hl_value_t *copy = hl_value_dup (act->rollback);
+        hl_value_set (a, "rollback", &copy);
+    }
+    return a;
+}
+
+static void
+s_write_file (const char *path, const char *text)
+{
+    char tmp[HL_CONFIG_PATH + 64];
+    snprintf (tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen (tmp, "w");
+    if (!f || fputs (text, f) < 0 || fclose (f) != 0) {
+        hl_log_warning ("report: cannot write %s", tmp);
+        return;
+    }
+    if (rename (tmp, path))
+        hl_log_warning ("report: cannot rename %s", tmp);
+}
+
+static void
+s_report (hl_cycle_t *self, s_run_t *run)
+{
+    s_enter (self, run, P_REPORT);
+    run->finished_us = hl_msg_now_us ();
+    hl_health_t *health = hl_health_compute (self->deps.config,
+                                             self->deps.kpi,
+                                             run->finished_us);
+    run->score_after = hl_health_score (health);
+    hl_value_t *r = hl_value_new_map ();
+    hl_value_set_int (r, "id", (int64_t) run->id);
+    hl_value_set_str (r, "kind", run->kind);
+    hl_value_set_str (r, "master", self->deps.src);
+    hl_value_set_int (r, "started", run->started_us);
+    hl_value_set_int (r, "finished", run->finished_us);
+    hl_value_t *v = isfinite (run->score_before)
+                        ? hl_value_new_double (run->score_before)
+                        : hl_value_new_nil ();
+    hl_value_set (r, "health_before", &v);
+    v = isfinite (run->score_after) ? hl_value_new_double (run->score_after)
+                                    : hl_value_new_nil ();
+    hl_value_set (r, "health_after", &v);
+    v = hl_value_dup (run->degraded);
+    hl_value_set (r, "degraded", &v);
+    hl_value_t *actions = hl_value_new_array ();
+    for (size_t i = 0; i < run->nacts; i++) {
+        s_act_t *act = &run->acts[i];
+        if (streq (act->outcome, "kept"))
+            self->kept++;
+        else if (streq (act->outcome, "rolled_back"))
+            self->rolled_back++;
+        else
+            self->failed++;
+        v = s_act_report (act);
+        hl_value_append (actions, &v);
+    }
+    hl_value_set (r, "actions", &actions);
+    v = run->health_before ? hl_value_dup (run->health_before)
+                           : hl_value_new_map ();
+    hl_value_set (r, "health_detail_before", &v);
+    v = hl_health_to_value (health);
+    hl_value_set (r, "health_detail_after", &v);
+    hl_health_destroy (&health);
+    v = run->analysis ? hl_value_dup (run->analysis) : hl_value_new_map ();
+    hl_value_set (r, "analysis", &v);
+    v = run->candidates ? hl_value_dup (run->candidates)
+                        : hl_value_new_array ();
+    hl_value_set (r, "candidates", &v);
+    v = hl_learning_to_value (self->deps.learning);
+    hl_value_set (r, "learning", &v);
+    run->report = r;
+
+    /*  <kind>-<id>.json and .md under state_dir/reports */
+    json_t *json = hl_value_to_json (r);
+    char *text = json_dumps (json, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+    json_decref (json);
+    char path[HL_CONFIG_PATH + 64];
+    snprintf (path, sizeof path, "%s/%s-%" PRIu64 ".json", self->reports,
+              run->kind, run->id);
+    if (text)
+        s_write_file (path, text);
+    free (text);
+    char *md = hl_cycle_markdown (r);
+    snprintf (path, sizeof path, "%s/%s-%" PRIu64 ".md", self->reports,
+              run->kind, run->id);
+    s_write_file (path, md);
+    free (md);
+
+    int saved = hl_learning_save (self->deps.learning, self->learning_path);
+    if (saved)
+        hl_log_warning ("learning: cannot save %s: %s", self->learning_path,
+                        hl_strerror (saved));
+    if (hl_value_size (run->degraded))
+        self->degraded_runs++;
+    self->finished++;
+    run->phase = P_DONE;
+    hl_log_notice ("cycle %" PRIu64 " done: health %.1f -> %.1f, %zu "
+                   "action(s)%s",
+                   run->id, run->score_before, run->score_after, run->nacts,
+                   hl_value_size (run->degraded) ? ", degraded" : "");
+    s_event (self, run, "finished");
+    self->current = NULL;
+    if (run->done)
+        run->done (run->done_arg, run->report);
+    zlistx_add_start (self->history, run);
+    while (zlistx_size (self->history) > S_KEEP_RUNS) {
+        zlistx_last (self->history);
+        zlistx_delete (self->history, zlistx_cursor (self->history));
+    }
+}
+
+/*  The current phase is over: on to the next. */
+static void
+s_next_phase (hl_cycle_t *self)
+{
+    s_run_t *run = self->current;
+    if (!run)
+        return;
+    if (self->closing) {
+        s_report (self, run);
+        return;
+    }
+    switch (run->phase) {
+        case P_COLLECT:
+            s_collect_and_analyze (self, run);
+            break;
+        case P_ANALYZE:
+            s_prioritize_and_apply (self, run);
+            break;
+        case P_PRIORITIZE:
+        case P_APPLY:
+            s_verify (self, run);
+            break;
+        case P_SETTLE:
+        case P_VERIFY:
+            s_decide (self, run);
+            break;
+        case P_DECIDE:
+            s_report (self, run);
+            break;
+        default:
+            break;
+    }
+}
+
+/*  A task of the run ended. */
+static void
+s_task_done (void *arg, const hl_task_end_t *end)
+{
+    s_ticket_t *ticket = (s_ticket_t *) arg;
+    hl_cycle_t *self = ticket->engine;
+    if (!self) {
+        free (ticket);  /* the engine is gone */
+        return;
+    }
+    zlistx_delete (self->tickets, ticket->handle);
+    s_run_t *run = self->current;
+    if (!run || run->id != ticket->run_id || run->seq != ticket->seq
+        || self->closing) {
+        free (ticket);  /* a phase already left */
+        return;
+    }
+    for (size_t i = 0; i < run->nopen; i++)
+        if (run->open[i] == end->task_id)
+            run->open[i] = 0;
+    bool ok = streq (end->status, "ok");
+    const char *why = hl_value_get_str (end->data, "error", end->status);
+    s_act_t *act = ticket->act >= 0 ? &run->acts[ticket->act] : NULL;
+    hl_value_t *summary = hl_value_new_map ();
+    hl_value_set_str (summary, "status", end->status);
+    hl_value_set_str (summary, "agent", end->agent);
+    if (end->data) {
+        hl_value_t *copy = hl_value_dup (end->data);
+        hl_value_set (summary, "data", &copy);
+    }
+    switch (ticket->what) {
+        case W_ANALYZE:
+            if (!run->analysis)
+                run->analysis = hl_value_new_map ();
+            if (ok) {
+                hl_value_t *copy = end->data ? hl_value_dup (end->data)
+                                             : hl_value_new_nil ();
+                hl_value_set (run->analysis, ticket->role, &copy);
+            }
+            else
+                s_degrade (run, "%s: analysis %s: %s", ticket->role,
+                           end->status, why);
+            hl_value_destroy (&summary);
+            break;
+        case W_APPLY:
+            act->apply = summary;
+            act->applied = ok;
+            if (!ok) {
+                s_degrade (run, "%s: apply %s %s: %s", ticket->role,
+                           act->action->name, end->status, why);
+                snprintf (act->outcome, sizeof act->outcome, "failed");
+                hl_planner_busy (self->deps.planner, act->action->name,
+                                 false);
+            }
+            break;
+        case W_VERIFY:
+            hl_value_destroy (&summary);
+            if (ok && end->data) {
+                act->verify = hl_value_dup (end->data);
+                snprintf (act->verdict, sizeof act->verdict, "%s",
+                          hl_value_get_str (end->data, "verdict",
+                                            "inconclusive"));
+            }
+            else {
+                s_degrade (run, "%s: verify %s %s: %s", ticket->role,
+                           act->action->name, end->status, why);
+                snprintf (act->verdict, sizeof act->verdict, "inconclusive");
+            }
+            break;
+        case W_ROLLBACK:
+            act->rollback = summary;
+            snprintf (act->outcome, sizeof act->outcome, "%s",
+                      ok ? "rolled_back" : "failed");
+            if (!ok)
+                s_degrade (run, "%s: rollback %s %s: %s", ticket->role,
+                           act->action->name, end->status, why);
+            hl_planner_busy (self->deps.planner, act->action->name, false);
+            break;
+    }
+    free (ticket);
+    if (--run->pending == 0)
+        s_next_phase (self);
+}
+
+//  --------------------------------------------------------------------
+//  API
+
+hl_cycle_t *
+hl_cycle_new (const hl_cycle_deps_t *deps, char *err, size_t errsize)
+{
+    const char *state_dir = hl_config_master (deps->config)->state_dir;
+    char reports[HL_CONFIG_PATH + 16];
+    snprintf (reports, sizeof reports, "%s/reports", state_dir);
+    if (zsys_dir_create ("%s", reports) != 0) {
+        snprintf (err, errsize, "cannot create %s", reports);
+        return NULL;
+    }
+    hl_cycle_t *self = (hl_cycle_t *) zmalloc (sizeof (hl_cycle_t));
+    self->deps = *deps;
+    snprintf (self->reports, sizeof self->reports, "%s", reports);
+    self->history = zlistx_new ();
+    zlistx_set_destructor (self->history, s_run_free);
+    self->tickets = zlistx_new ();
+    snprintf (self->learning_path, sizeof self->learning_path,
+              "%s/learning.json", state_dir);
+    int rc = hl_learning_load (deps->learning, self->learning_path);
+    if (rc)
+        hl_log_warning ("learning: %s not loaded: %s", self->learning_path,
+                        hl_strerror (rc));
+    self->next_id = 1;
+    self->next_at_us = hl_msg_now_us ()
+                       + (int64_t) hl_config_cycle (deps->config)->duration
+                             * 1000000;
+    return self;
+}
+
+void
+hl_cycle_destroy (hl_cycle_t **self_p)
+{
+    assert (self_p);
+    hl_cycle_t *self = *self_p;
+    if (!self)
+        return;
+    self->closing = true;
+    if (self->current) {
+        s_degrade (self->current, "master shut down");
+        s_report (self, self->current);
+    }
+    for (s_ticket_t *t = (s_ticket_t *) zlistx_first (self->tickets); t;
+         t = (s_ticket_t *) zlistx_next (self->tickets))
+        t->engine = NULL;
+    zlistx_destroy (&self->tickets);
+    zlistx_destroy (&self->history);
+    free (self);
+    *self_p = NULL;
+}
+
+uint64_t
+hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
+              hl_cycle_done_fn *done, void *done_arg, char *error,
+              size_t errsize)
+{
+    hl_value_destroy (params_p);
+    if (!streq (kind, "optimization")) {
+        snprintf (error, errsize, "run: kind '%s' is not built yet", kind);
+        return 0;
+    }
+    if (self->current) {
+        snprintf (error, errsize, "run: cycle %" PRIu64 " is still running "
+                  "(%s)", self->current->id,
+                  s_phase_names[self->current->phase]);
+        return 0;
+    }
+    s_run_t *run = (s_run_t *) zmalloc (sizeof (s_run_t));
+    run->id = self->next_id++;
+    snprintf (run->kind, sizeof run->kind, "%s", kind);
+    run->started_us = hl_msg_now_us ();
+    run->score_before = run->score_after = NAN;
+    run->degraded = hl_value_new_array ();
+    run->done = done;
+    run->done_arg = done_arg;
+    run->phase = P_COLLECT;
+    self->current = run;
+    self->started++;
+    int64_t duration = hl_config_cycle (self->deps.config)->duration;
+    self->next_at_us = run->started_us + duration * 1000000;
+    hl_log_notice ("cycle %" PRIu64 " started (%s)", run->id, kind);
+    s_event (self, run, "started");
+    s_next_phase (self);
+    return run->id;
+}
+
+void
+hl_cycle_tick (hl_cycle_t *self, int64_t now_us)
+{
+    if (self->paused || self->current || now_us < self->next_at_us)
+        return;
+    char error[128];
+    hl_cycle_run (self, "optimization", NULL, NULL, NULL, error,
+                  sizeof error);
+}
+
+void
+hl_cycle_pause (hl_cycle_t *self, bool paused)
+{
+    self->paused = paused;
+}
+
+static hl_value_t *
+s_summary (const s_run_t *run)
+{
+    hl_value_t *s = hl_value_new_map ();
+    hl_value_set_int (s, "id", (int64_t) run->id);
+    hl_value_set_str (s, "kind", run->kind);
+    hl_value_set_str (s, "phase", s_phase_names[run->phase]);
+    hl_value_set_int (s, "started", run->started_us);
+    hl_value_set_int (s, "finished", run->finished_us);
+    hl_value_t *v = isfinite (run->score_before)
+                        ? hl_value_new_double (run->score_before)
+                        : hl_value_new_nil ();
+    hl_value_set (s, "health_before", &v);
+    v = isfinite (run->score_after) ? hl_value_new_double (run->score_after)
+                                    : hl_value_new_nil ();
+    hl_value_set (s, "health_after", &v);
+    int kept = 0, rolled = 0, failed = 0;
+    for (size_t i = 0; i < run->nacts; i++) {
+        kept += streq (run->acts[i].outcome, "kept");
+        rolled += streq (run->acts[i].outcome, "rolled_back");
+        failed += streq (run->acts[i].outcome, "failed");
+    }
+    hl_value_set_int (s, "actions", (int64_t) run->nacts);
+    hl_value_set_int (s, "kept", kept);
+    hl_value_set_int (s, "rolled_back", rolled);
+    hl_value_set_int (s, "failed", failed);
+    hl_value_set_int (s, "degraded", (int64_t) hl_value_size (run->degraded));
+    return s;
+}
+
+hl_value_t *
+hl_cycle_list (hl_cycle_t *self)
+{
+    hl_value_t *list = hl_value_new_array ();
+    if (self->current) {
+        hl_value_t *s = s_summary (self->current);
+        hl_value_append (list, &s);
+    }
+    for (s_run_t *run = (s_run_t *) zlistx_first (self->history); run;
+         run = (s_run_t *) zlistx_next (self->history)) {
+        hl_value_t *s = s_summary (run);
+        hl_value_append (list, &s);
+    }
+    return list;
+}
+
+const hl_value_t *
+hl_cycle_report (hl_cycle_t *self, uint64_t id)
+{
+    for (s_run_t *run = (s_run_t *) zlistx_first (self->history); run;
+         run = (s_run_t *) zlistx_next (self->history))
+        if (id == 0 || run->id == id)
+            return run->report;
+    return NULL;
+}
+
+hl_value_t *
+hl_cycle_status (hl_cycle_t *self)
+{
+    hl_value_t *s = hl_value_new_map ();
+    hl_value_set_str (s, "phase", self->current
+                                      ? s_phase_names[self->current->phase]
+                                      : "idle");
+    hl_value_set_int (s, "current", self->current
+                                        ? (int64_t) self->current->id
+                                        : 0);
+    hl_value_set_bool (s, "paused", self->paused);
+    hl_value_set_int (s, "started", (int64_t) self->started);
+    hl_value_set_int (s, "finished", (int64_t) self->finished);
+    hl_value_set_int (s, "degraded", (int64_t) self->degraded_runs);
+    hl_value_set_int (s, "kept", (int64_t) self->kept);
+    hl_value_set_int (s, "rolled_back", (int64_t) self->rolled_back);
+    hl_value_set_int (s, "failed", (int64_t) self->failed);
+    /*  the seed's optimization_success_rate: kept of those verified */
+    uint64_t judged = self->kept + self->rolled_back;
+    hl_value_t *rate = judged ? hl_value_new_double ((double) self->kept
+                                                     / (double) judged)
+                              : hl_value_new_nil ();
+    hl_value_set (s, "optimization_success_rate", &rate);
+    hl_value_set_double (s, "cycle_completion_rate",
+                         self->started ? (double) self->finished
+                                             / (double) self->started
+                                       : 1.0);
+    hl_value_set_int (s, "next_in_s",
+                      (self->next_at_us - hl_msg_now_us ()) / 1000000);
+    return s;
+}
+
+//  --------------------------------------------------------------------
+//  Markdown
+
+/*  A number with decimals, times scale, with a sign if signed, then
+    suffix; "-" when missing or not finite. */
+static void
+s_md_number (zchunk_t *out, const hl_value_t *v, int decimals, bool sign,
+             double scale, const char *suffix)
+{
+    double d;
+    if (v && !hl_value_double (v, &d) && isfinite (d)) {
+        char text[64];
+        if (sign)
+            snprintf (text, sizeof text, "%+.*f%s", decimals, d * scale,
+                      suffix);
+        else
+            snprintf (text, sizeof text, "%.*f%s", decimals, d * scale,
+                      suffix);
+        zchunk_extend (out, text, strlen (text));
+    }
+    else
+        zchunk_extend (out, "-", 1);
+}
+
+static void s_md (zchunk_t *out, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+static void
+s_md (zchunk_t *out, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start (ap, fmt);
+    int n = vsnprintf (text, sizeof text, fmt, ap);
+    va_end (ap);
+    if (n > 0)
+        zchunk_extend (out, text, (size_t) n < sizeof text ? (size_t) n
+                                                           : sizeof text - 1);
+}
+
+char *
+hl_cycle_markdown (const hl_value_t *r)
+{
+    zchunk_t *out = zchunk_new (NULL, 4096);
+    s_md (out, "# Helios %s %" PRId64 "\n\n",
+          hl_value_get_str (r, "kind", "run"), hl_value_get_int (r, "id", 0));
+    s_md (out, "- health: ");
+    s_md_number (out, hl_value_get (r, "health_before"), 1, false, 1, "");
+    s_md (out, " before, ");
+    s_md_number (out, hl_value_get (r, "health_after"), 1, false, 1, "");
+    s_md (out, " after\n");
+    s_md (out, "- started %" PRId64 ", finished %" PRId64 " (us since the "
+          "epoch)\n\n", hl_value_get_int (r, "started", 0),
+          hl_value_get_int (r, "finished", 0));
+    const hl_value_t *degraded = hl_value_get (r, "degraded");
+    if (hl_value_size (degraded)) {
+        s_md (out, "## Degraded\n\n");
+        for (size_t i = 0; i < hl_value_size (degraded); i++)
+            s_md (out, "- %s\n", hl_value_str (hl_value_at (degraded, i),
+                                               NULL));
+        s_md (out, "\n");
+    }
+    const hl_value_t *actions = hl_value_get (r, "actions");
+    s_md (out, "## Actions\n\n");
+    if (!hl_value_size (actions))
+        s_md (out, "None: no action was a candidate.\n");
+    else {
+        s_md (out, "| action | swarm | verdict | outcome | p-value | effect "
+              "|\n|---|---|---|---|---|---|\n");
+        for (size_t i = 0; i < hl_value_size (actions); i++) {
+            const hl_value_t *a = hl_value_at (actions, i);
+            s_md (out, "| %s | %s | %s | %s | ",
+                  hl_value_get_str (a, "name", "?"),
+                  hl_value_get_str (a, "swarm", "?"),
+                  hl_value_get_str (a, "verdict", "?"),
+                  hl_value_get_str (a, "outcome", "?"));
+            s_md_number (out, hl_value_get (a, "p_value"), 4, false, 1, "");
+            s_md (out, " | ");
+            s_md_number (out, hl_value_get (a, "effect"), 1, true, 100, "%");
+            s_md (out, " |\n");
+        }
+        s_md (out, "\n### Metrics\n\n| action | metric | before | after | "
+              "shift | verdict |\n|---|---|---|---|---|---|\n");
+        for (size_t i = 0; i < hl_value_size (actions); i++) {
+            const hl_value_t *a = hl_value_at (actions, i);
+            const hl_value_t *ms = hl_value_get (a, "metrics");
+            for (size_t j = 0; j < hl_value_size (ms); j++) {
+                const hl_value_t *m = hl_value_at (ms, j);
+                s_md (out, "| %s | %s | ", hl_value_get_str (a, "name", "?"),
+                      hl_value_get_str (m, "name", "?"));
+                s_md_number (out, hl_value_get (m, "before"), 2, false, 1, "");
+                s_md (out, " | ");
+                s_md_number (out, hl_value_get (m, "after"), 2, false, 1, "");
+                s_md (out, " | ");
+                s_md_number (out, hl_value_get (m, "shift"), 2, true, 1, "");
+                s_md (out, " | %s |\n", hl_value_get_str (m, "verdict", "-"));
+            }
+        }
+    }
+    size_t size = zchunk_size (out);
+    char *text = (char *) malloc (size + 1);
+    memcpy (text, zchunk_data (out), size);
+    text[size] = 0;
+    zchunk_destroy (&out);
+    return text;
+}

@@ -1,0 +1,330 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    test_cycle - optimisation cycles with the real master, the six roles
+    and helios-demo on deploy/helios.cfg's metrics and playbook: a cycle
+    keeps an action that improved its metric, rolls back the harmful one
+    (its rollback command ran, its metric is back), health rises, and the
+    reports land on disk; a cycle without verifiers says it is degraded
+    and rolls its changes back instead of hanging.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <czmq.h>
+#include <jansson.h>
+#include <math.h>
+
+#include "../../proto/hl_msg.h"
+#include "harness.h"
+
+static const char *s_roles[] = {
+    "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
+    "hephaestus-backend",  "athena-ux",          "athena-api"};
+
+typedef struct {
+    ht_master_t m;
+    char config[400];          /* for the demo and the agents */
+    ht_proc_t *demo;
+    ht_proc_t *agents[6];
+    int nagents;
+} s_world_t;
+
+/*  deploy/helios.cfg without its master, connect and demo sections, so
+    that a test can put its own endpoints in front of the playbook. */
+static char *
+s_playbook (void)
+{
+    FILE *f = fopen ("deploy/helios.cfg", "r");  /* tests run at the top */
+    assert_non_null (f);
+    zchunk_t *out = zchunk_new (NULL, 16384);
+    char line[1024];
+    bool skip = false;
+    while (fgets (line, sizeof line, f)) {
+        if (!strncmp (line, "master = {", 10) || !strncmp (line, "connect = {", 11)
+            || !strncmp (line, "demo = {", 8)
+            || !strncmp (line, "cycle = {", 9)
+            || !strncmp (line, "health = {", 10))
+            skip = true;
+        if (!skip)
+            zchunk_extend (out, line, strlen (line));
+        if (skip && !strncmp (line, "};", 2))
+            skip = false;
+    }
+    fclose (f);
+    zchunk_extend (out, "", 1);
+    char *text = strdup ((char *) zchunk_data (out));
+    zchunk_destroy (&out);
+    return text;
+}
+
+/*  Cycles on demand only (no scheduled cycle gets in the way), with the
+    demo's short settle and verify windows. */
+#define S_CYCLE "cycle = { duration = 3600; max_concurrent = 4; " \
+                "cooldown = 60; settle = 3; verify_window = 10; };\n" \
+                "health = { target = 85; window = 5; };\n"
+
+static void
+s_world_start (s_world_t *w, bool verifiers)
+{
+    memset (w, 0, sizeof *w);
+    char *playbook = s_playbook ();
+    char extra[65536];
+    snprintf (extra, sizeof extra, "%s%s", S_CYCLE, playbook);
+    assert_true (ht_master_start (&w->m, NULL, extra));
+
+    /*  The demo and the agents connect to what the master bound. */
+    snprintf (w->config, sizeof w->config, "%s/clients.cfg", w->m.dir);
+    FILE *f = fopen (w->config, "w");
+    assert_non_null (f);
+    fprintf (f,
+             "master = { state_dir = \"%s/state\"; };\n"
+             "connect = { tasks = \"%s\"; control = \"%s\"; "
+             "bus_in = \"%s\"; bus_out = \"%s\"; };\n"
+             "demo = { control = \"ipc://%s/demo.sock\"; rate = 20; "
+             "seed = 7; };\n%s%s",
+             w->m.dir, w->m.tasks, w->m.control, w->m.bus_in, w->m.bus_out,
+             w->m.dir, S_CYCLE, playbook);
+    fclose (f);
+    free (playbook);
+
+    /*  Hephaestus runs "helios-demo set ...": the binaries must be on the
+        PATH its commands see. */
+    char path[4096];
+    snprintf (path, sizeof path, "%s:%s",
+              getenv ("HELIOS_BIN") ? getenv ("HELIOS_BIN") : "bin",
+              getenv ("PATH") ? getenv ("PATH") : "/usr/bin:/bin");
+    setenv ("PATH", path, 1);
+
+    const char *demo_argv[] = {ht_bin ("helios-demo"), "-c", w->config,
+                               "run", NULL};
+    w->demo = ht_start (demo_argv);
+    char line[1024];
+    assert_true (ht_read_line (w->demo, line, sizeof line, 10000));
+    assert_non_null (strstr (line, "READY"));
+    for (int i = 0; i < 6; i++) {
+        if (!verifiers && !strncmp (s_roles[i], "athena", 6))
+            continue;
+        const char *argv[] = {ht_bin ("helios-agent"), "-c", w->config,
+                              "--role", s_roles[i], NULL};
+        w->agents[w->nagents++] = ht_start (argv);
+    }
+    assert_int_equal (ht_wait_agents (&w->m, w->nagents, 5000), w->nagents);
+
+    /*  Every metric has data, and a verify window's worth of seconds of
+        it, so the first cycle has a whole baseline. */
+    int64_t deadline = zclock_mono () + 30000;
+    bool ready = false;
+    while (!ready && zclock_mono () < deadline) {
+        hl_msg_t *status = (hl_msg_t *) ht_request (&w->m, "status", NULL);
+        const hl_value_t *data = hl_msg_data (status);
+        const hl_value_t *health = hl_value_get (data, "health");
+        ready = hl_value_size (hl_value_get (health, "nodata")) == 0
+                && hl_value_size (hl_value_get (health, "metrics")) == 12
+                && hl_value_get_double (data, "uptime_s", 0) > 12.5;
+        hl_msg_destroy (&status);
+        if (!ready)
+            zclock_sleep (100);  /* a short step between polls */
+    }
+    assert_true (ready);
+}
+
+static void
+s_world_stop (s_world_t *w)
+{
+    for (int i = 0; i < w->nagents; i++)
+        assert_int_equal (ht_stop (&w->agents[i], 10000), 0);
+    assert_int_equal (ht_stop (&w->demo, 5000), 0);
+    assert_int_equal (ht_master_stop (&w->m), 0);
+}
+
+/*  run optimization --wait --json: the report. */
+static json_t *
+s_cycle (s_world_t *w)
+{
+    static char out[1 << 20];
+    assert_int_equal (ht_ctl (&w->m, out, sizeof out, "-t", "120000", "run",
+                              "optimization", "--wait", "--json", NULL),
+                      0);
+    json_t *report = json_loads (out, 0, NULL);
+    assert_non_null (report);
+    /*  The fields every cycle report has. */
+    const char *keys[] = {"id",          "kind",         "started",
+                          "finished",    "health_before", "health_after",
+                          "degraded",    "actions"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        assert_non_null (json_object_get (report, keys[i]));
+    assert_string_equal (json_string_value (json_object_get (report, "kind")),
+                         "optimization");
+    return report;
+}
+
+static json_t *
+s_action (json_t *report, const char *name)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach (json_object_get (report, "actions"), i, a)
+        if (streq (json_string_value (json_object_get (a, "name")), name))
+            return a;
+    return NULL;
+}
+
+static void
+test_cycles_keep_and_roll_back (void **state)
+{
+    (void) state;
+    s_world_t w;
+    s_world_start (&w, true);
+    bool kept_improved = false, gc_rolled_back = false;
+    double first_before = NAN, last_after = NAN;
+    for (int c = 0; c < 4 && !(kept_improved && gc_rolled_back); c++) {
+        json_t *report = s_cycle (&w);
+        if (c == 0)
+            first_before = json_number_value (json_object_get (report,
+                                                               "health_before"));
+        last_after = json_number_value (json_object_get (report,
+                                                         "health_after"));
+        if (getenv ("HT_VERBOSE")) {
+            char *text = json_dumps (json_object_get (report, "actions"),
+                                     JSON_COMPACT);
+            fprintf (stderr, "cycle %d: %.1f -> %.1f %s\n", c,
+                     json_number_value (json_object_get (report,
+                                                         "health_before")),
+                     last_after, text);
+            free (text);
+        }
+        assert_int_equal (json_array_size (json_object_get (report,
+                                                            "degraded")),
+                          0);
+        size_t i;
+        json_t *a;
+        json_array_foreach (json_object_get (report, "actions"), i, a) {
+            const char *verdict = json_string_value (json_object_get (a,
+                                                                      "verdict"));
+            const char *outcome = json_string_value (json_object_get (a,
+                                                                      "outcome"));
+            assert_non_null (json_object_get (a, "swarm"));
+            assert_non_null (json_object_get (a, "p_value"));
+            assert_non_null (json_object_get (a, "effect"));
+            json_t *metric = json_array_get (json_object_get (a, "metrics"),
+                                             0);
+            assert_non_null (json_object_get (metric, "before"));
+            assert_non_null (json_object_get (metric, "after"));
+            if (streq (verdict, "improved")) {
+                assert_string_equal (outcome, "kept");
+                kept_improved = true;
+            }
+            else
+                assert_string_equal (outcome, "rolled_back");
+        }
+        json_t *gc = s_action (report, "aggressive_gc_tuning");
+        if (gc) {
+            assert_string_equal (
+                json_string_value (json_object_get (gc, "verdict")),
+                "regressed");
+            assert_string_equal (
+                json_string_value (json_object_get (gc, "outcome")),
+                "rolled_back");
+            /*  its rollback ran, and succeeded */
+            json_t *rb = json_object_get (gc, "rollback");
+            assert_string_equal (
+                json_string_value (json_object_get (rb, "status")), "ok");
+            gc_rolled_back = true;
+        }
+        /*  the report is on disk too */
+        char path[512];
+        snprintf (path, sizeof path, "%s/state/reports/optimization-%d.json",
+                  w.m.dir,
+                  (int) json_integer_value (json_object_get (report, "id")));
+        assert_int_equal (access (path, R_OK), 0);
+        path[strlen (path) - 4] = 0;
+        strcat (path, "md");
+        assert_int_equal (access (path, R_OK), 0);
+        json_decref (report);
+    }
+    assert_true (kept_improved);
+    assert_true (gc_rolled_back);
+    /*  Health rises: once the health window has left the regression that
+        was rolled back behind, the score is above where it started. */
+    (void) last_after;
+    double score = 0;
+    int64_t deadline = zclock_mono () + 20000;
+    while (zclock_mono () < deadline) {
+        hl_msg_t *status = (hl_msg_t *) ht_request (&w.m, "status", NULL);
+        score = hl_value_get_double (hl_value_get (hl_msg_data (status),
+                                                   "health"),
+                                     "score", 0);
+        hl_msg_destroy (&status);
+        if (score > first_before + 5)
+            break;
+        zclock_sleep (200);  /* a short step between polls */
+    }
+    assert_true (score > first_before + 5);
+
+    /*  The demo's gc knob is back where it was. */
+    char out[4096];
+    const char *get[] = {ht_bin ("helios-demo"), "-c", w.config, "get", NULL};
+    assert_int_equal (ht_run (get, 5000, out, sizeof out), 0);
+    json_t *knobs = json_loads (out, 0, NULL);
+    assert_non_null (knobs);
+    json_t *gc = json_object_get (json_object_get (knobs, "knobs"),
+                                  "gc_mode");
+    if (!gc)
+        gc = json_object_get (knobs, "gc_mode");
+    assert_string_equal (json_string_value (gc), "normal");
+    json_decref (knobs);
+
+    /*  cycles and report agree with what ran. */
+    assert_int_equal (ht_ctl (&w.m, out, sizeof out, "cycles", NULL), 0);
+    assert_non_null (strstr (out, "optimization"));
+    assert_int_equal (ht_ctl (&w.m, out, sizeof out, "report", "last",
+                              "--format", "md", NULL),
+                      0);
+    assert_non_null (strstr (out, "# Helios optimization"));
+    s_world_stop (&w);
+}
+
+static void
+test_cycle_without_verifiers_degrades (void **state)
+{
+    (void) state;
+    s_world_t w;
+    s_world_start (&w, false);
+    json_t *report = s_cycle (&w);
+    json_t *degraded = json_object_get (report, "degraded");
+    assert_true (json_array_size (degraded) >= 1);
+    bool named = false;
+    size_t i;
+    json_t *d;
+    json_array_foreach (degraded, i, d)
+        named |= strstr (json_string_value (d), "athena") != NULL;
+    assert_true (named);
+    /*  Unverified changes do not stay. */
+    json_t *a;
+    json_array_foreach (json_object_get (report, "actions"), i, a) {
+        assert_string_equal (json_string_value (json_object_get (a,
+                                                                 "verdict")),
+                             "inconclusive");
+        assert_string_equal (json_string_value (json_object_get (a,
+                                                                 "outcome")),
+                             "rolled_back");
+    }
+    json_decref (report);
+    s_world_stop (&w);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown (test_cycles_keep_and_roll_back,
+                                   ht_teardown),
+        cmocka_unit_test_teardown (test_cycle_without_verifiers_degrades,
+                                   ht_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
