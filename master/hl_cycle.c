@@ -566,6 +566,7 @@ s_decide (hl_cycle_t *self, s_run_t *run)
         if (improved || (unproven && keep_unproven)) {
             snprintf (act->outcome, sizeof act->outcome, "kept");
             hl_planner_busy (self->deps.planner, act->action->name, false);
+            hl_planner_effect (self->deps.planner, act->action->name, true);
             continue;
         }
         char role[32];

@@ -20,6 +20,7 @@
 
 typedef struct {
     bool busy;          /* in flight */
+    bool in_effect;     /* applied and kept */
     bool applied;       /* applied_us is set */
     int64_t applied_us; /* last apply, cooldown starts here */
 } s_state_t;
@@ -81,6 +82,15 @@ hl_planner_busy (hl_planner_t *self, const char *action, bool busy)
     s_state_t *state = s_state (self, action);
     if (state)
         state->busy = busy;
+}
+
+void
+hl_planner_effect (hl_planner_t *self, const char *action, bool in_effect)
+{
+    assert (self);
+    s_state_t *state = s_state (self, action);
+    if (state)
+        state->in_effect = in_effect;
 }
 
 void
@@ -290,6 +300,8 @@ hl_planner_rank (hl_planner_t *self, const hl_health_t *health,
         s_score (r, health, learning, emergency);
         if (state->busy)
             r->cand.reason = HL_PLANNER_IN_FLIGHT;
+        else if (state->in_effect)
+            r->cand.reason = HL_PLANNER_IN_EFFECT;
         else if (r->cand.urgency == 0)
             r->cand.reason = HL_PLANNER_NO_BOTTLENECK;
         else if (!emergency && s_cooling (self, state, now_us))

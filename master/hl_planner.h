@@ -37,6 +37,7 @@ typedef struct {
 #define HL_PLANNER_PICKED "picked"
 #define HL_PLANNER_NO_BOTTLENECK "no bottleneck"
 #define HL_PLANNER_IN_FLIGHT "in flight"
+#define HL_PLANNER_IN_EFFECT "in effect"
 #define HL_PLANNER_COOLING "cooling"
 #define HL_PLANNER_CONFLICT "conflict"
 #define HL_PLANNER_OVER_MAX "over max_concurrent"
@@ -52,6 +53,12 @@ void hl_planner_destroy (hl_planner_t **self_p);
 /*  Mark an action in flight (its resources and target metrics are taken)
     or no longer in flight. Unknown actions are ignored. */
 void hl_planner_busy (hl_planner_t *self, const char *action, bool busy);
+
+/*  Mark an action in effect (applied and kept: applying it again would
+    change nothing, and its verification would find nothing) or no longer
+    in effect (rolled back). Unknown actions are ignored. */
+void hl_planner_effect (hl_planner_t *self, const char *action,
+                        bool in_effect);
 
 /*  Note when an action was last applied; its cooldown (cycle.cooldown
     seconds) starts then. Unknown actions are ignored. */

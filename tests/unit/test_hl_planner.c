@@ -302,6 +302,19 @@ test_cooldown (void **state)
     //  A new apply restarts it
     hl_planner_applied (planner, "x4", end);
     assert_true (hl_planner_cooling (planner, "x4", end + 30 * SEC));
+
+    //  An action in effect (kept) is not proposed again, cooled or not,
+    //  and takes no resource from the others
+    hl_planner_effect (planner, "x1", true);
+    n = hl_planner_rank (planner, health, NULL, end + 60 * SEC, 8, false, out,
+                         8, &explain);
+    assert_string_equal (s_names (out, n), "x4 x3 x2");
+    assert_string_equal (s_reason (explain, "x1"), HL_PLANNER_IN_EFFECT);
+    hl_value_destroy (&explain);
+    hl_planner_effect (planner, "x1", false);
+    n = hl_planner_rank (planner, health, NULL, end + 60 * SEC, 8, false, out,
+                         8, NULL);
+    assert_string_equal (s_names (out, n), "x4 x1 x3 x2");
     hl_health_destroy (&health);
     hl_planner_destroy (&planner);
 }
