@@ -48,6 +48,7 @@ struct _s_verify_t {
     uint64_t task_id;
     char action[HL_MAX_NAME + 1];
     double alpha, min_effect;
+    size_t min_n;           //  points each side below which: inconclusive
     size_t settle_ms, window_ms;
     int64_t from_us, to_us; //  the window, wall clock; 0 while settling
     int timer_id;           //  settle, then window end
@@ -196,7 +197,7 @@ s_judge (const s_verify_t *verify, hl_verdict_t *overall)
         hl_stats_verdict_t v;
         hl_stats_verdict (m->baseline, m->baseline_n, m->after, m->after_n,
                           m->better_lower, verify->alpha, verify->min_effect,
-                          HL_STATS_MIN_N, &v);
+                          verify->min_n, &v);
         any[v.verdict] = true;
         //  An empty side has no shift or test to speak of
         bool both = m->baseline_n > 0 && m->after_n > 0;
@@ -482,7 +483,7 @@ s_verify_new (const hl_value_t *args, uint64_t task_id, char *why, size_t size)
         goto fail;
     }
     memcpy (self->action, action, len + 1);
-    double settle_s, window_s;
+    double settle_s, window_s, min_n;
     if (s_get_number (args, "settle_s", 0, S_SECONDS_MAX, NAN, &settle_s, why,
                       size)
         || s_get_number (args, "window_s", 1, S_SECONDS_MAX, NAN, &window_s,
@@ -491,8 +492,11 @@ s_verify_new (const hl_value_t *args, uint64_t task_id, char *why, size_t size)
         || s_get_number (args, "alpha", 1e-9, 0.5, HL_STATS_ALPHA, &self->alpha,
                          why, size)
         || s_get_number (args, "min_effect", 0, 1e9, HL_STATS_MIN_EFFECT,
-                         &self->min_effect, why, size))
+                         &self->min_effect, why, size)
+        || s_get_number (args, "min_n", 3, 86400, HL_STATS_MIN_N, &min_n,
+                         why, size))
         goto fail;
+    self->min_n = (size_t)min_n;
     self->settle_ms = (size_t)llround (settle_s * 1000);
     self->window_ms = (size_t)llround (window_s * 1000);
 
