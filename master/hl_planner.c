@@ -183,7 +183,11 @@ s_score (s_rank_t *r, const hl_health_t *health, hl_learning_t *learning,
     }
     //  critical (4) -> 1 .. low (1) -> 4; the boost is 5 - urgency
     r->cand.urgency = 5 - (int)worst;
-    r->cand.p = learning ? hl_learning_sample (learning, action->name) : 0.5;
+    /*  A cycle explores (a Thompson draw); an emergency exploits what is
+        known (the posterior mean): it is no time to try long shots. */
+    r->cand.p = !learning  ? 0.5
+                : emergency ? hl_learning_p (learning, action->name)
+                            : hl_learning_sample (learning, action->name);
     r->cand.gain = r->cand.p * impact * r->cand.expected / r->cand.cost
                    * (double)(5 - r->cand.urgency);
 }
@@ -302,6 +306,11 @@ hl_planner_rank (hl_planner_t *self, const hl_health_t *health,
             r->cand.reason = HL_PLANNER_IN_FLIGHT;
         else if (state->in_effect)
             r->cand.reason = HL_PLANNER_IN_EFFECT;
+        else if (emergency && learning
+                 && hl_learning_failures (learning, r->cand.action->name)
+                        > hl_learning_successes (learning,
+                                                 r->cand.action->name))
+            r->cand.reason = HL_PLANNER_KNOWN_BAD;
         else if (r->cand.urgency == 0)
             r->cand.reason = HL_PLANNER_NO_BOTTLENECK;
         else if (!emergency && s_cooling (self, state, now_us))

@@ -38,6 +38,7 @@ typedef struct {
 #define HL_PLANNER_NO_BOTTLENECK "no bottleneck"
 #define HL_PLANNER_IN_FLIGHT "in flight"
 #define HL_PLANNER_IN_EFFECT "in effect"
+#define HL_PLANNER_KNOWN_BAD "failed more than it succeeded"
 #define HL_PLANNER_COOLING "cooling"
 #define HL_PLANNER_CONFLICT "conflict"
 #define HL_PLANNER_OVER_MAX "over max_concurrent"

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../master/hl_learning.h"
 #include "../../master/hl_planner.h"
 
 #define SEC 1000000LL
@@ -375,6 +376,18 @@ test_emergency (void **state)
     n = hl_planner_rank (planner, health, NULL, NOW, 8, false, out, 8, NULL);
     assert_string_equal (s_names (out, n), "x4 x3 x2");
     s_near (out[1].impact, 4.0);
+
+    //  An emergency leaves out what failed more often than it worked, and
+    //  takes the posterior mean, not a draw
+    hl_learning_t *learning = hl_learning_new (s_solo, 1);
+    hl_learning_record (learning, "x1", false, -0.2);
+    n = hl_planner_rank (planner, health, learning, NOW, 8, true, out, 8,
+                         &explain);
+    assert_string_equal (s_names (out, n), "x3");
+    assert_string_equal (s_reason (explain, "x1"), HL_PLANNER_KNOWN_BAD);
+    s_near (out[0].p, 0.5);
+    hl_value_destroy (&explain);
+    hl_learning_destroy (&learning);
     hl_health_destroy (&health);
     hl_planner_destroy (&planner);
 }
