@@ -54,7 +54,7 @@ static const char *s_limits_keys[]
         "sndhwm",       "rcvhwm",  "linger_ms", NULL };
 static const char *s_cycle_keys[]
     = { "duration",      "max_concurrent", "cooldown", "settle",
-        "verify_window", "keep_unproven",  NULL };
+        "verify_window", "keep_unproven",  "seed", NULL };
 static const char *s_emergency_keys[]
     = { "threshold", "max_issues", "notify", NULL };
 static const char *s_health_keys[] = { "target", "window", NULL };
@@ -706,6 +706,12 @@ s_load_cycle (s_ctx_t *ctx, const config_t *cfg, hl_config_cycle_t *c)
                       &c->verify_window)
         || s_get_bool (ctx, g, "keep_unproven", &c->keep_unproven))
         return -1;
+    int64_t seed = 0;
+    if (config_setting_get_member (g, "seed")
+        && s_int64 (ctx, config_setting_get_member (g, "seed"), 0, INT64_MAX,
+                    &seed))
+        return -1;
+    c->seed = (uint64_t)seed;
     return 0;
 }
 

@@ -13,7 +13,9 @@
 #include <czmq.h>
 #include <math.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../bus/hl_log.h"
@@ -59,7 +61,13 @@ typedef struct {
 typedef struct {
     uint64_t id;
     char kind[24];
+    bool emergency;                    /* an emergency round */
     s_phase_t phase;
+    int phase_timer;                   /* zloop timer id, or 0 */
+    int label_timer;                   /* settle -> verify label, or 0 */
+    int64_t detected_us;               /* emergency: health crossed */
+    int64_t baseline_us;               /* emergency: baseline starts */
+    int64_t first_task_us;             /* emergency: first task sent */
     uint32_t seq;                      /* phase sequence, for callbacks */
     int64_t started_us;
     int64_t finished_us;
@@ -92,22 +100,45 @@ typedef struct {
 struct _hl_cycle_t {
     hl_cycle_deps_t deps;
     char reports[HL_CONFIG_PATH + 16];
-    s_run_t *current;                  /* the run in progress, or NULL */
+    s_run_t *current;                  /* the cycle in progress, or NULL */
+    s_run_t *emergency;                /* the emergency round, or NULL */
     zlistx_t *history;                 /* finished runs, newest first */
     uint64_t next_id;
     int64_t next_at_us;                /* when the scheduled cycle is due */
     bool paused;
     bool closing;                      /* no new work: shutting down */
-    int phase_timer;                   /* zloop timer id, or 0 */
-    int label_timer;                   /* settle -> verify label, or 0 */
     zlistx_t *tickets;                 /* tasks submitted and not ended:
                                           disowned at destroy, as the
                                           dispatcher tells their end later */
     char learning_path[HL_CONFIG_PATH + 16];
     uint64_t started, finished, degraded_runs, kept, rolled_back, failed;
+    /*  The emergency protocol: from health below the threshold until it
+        is back above, in rounds of emergency actions. */
+    bool em_active;
+    double em_threshold;               /* of the emergency in progress */
+    int em_max_issues;
+    int em_rounds;                     /* rounds started in this one */
+    int64_t em_detected_us;            /* when health crossed */
+    int64_t em_next_round_us;          /* earliest next round */
+    int64_t em_above_us;               /* back above since, or 0 */
+    int64_t em_last_round_us;          /* when the last round ended */
+    bool em_held;                      /* we paused dispatch and cycles */
+    uint64_t emergencies;              /* started since the master began */
+    int64_t em_last_response_us;       /* detection to first task, last */
+    zlistx_t *children;                /* notify commands to reap (pids) */
 };
 
-static void s_next_phase (hl_cycle_t *self);
+#define S_EM_ROUNDS 4                  /* rounds before we stop trying */
+#define S_EM_MIN_N 4                   /* points a side an emergency
+                                          verdict needs: a round's
+                                          baseline is seconds long */
+#define S_EM_GAP_US 5000000            /* between rounds */
+#define S_EM_CLEAR_US 3000000          /* above the threshold this long
+                                          ends it: a score hovering at the
+                                          line must not start and end an
+                                          emergency every second */
+
+static void s_next_phase (hl_cycle_t *self, s_run_t *run);
 
 //  --------------------------------------------------------------------
 //  Small helpers
@@ -225,7 +256,10 @@ s_submit (hl_cycle_t *self, s_run_t *run, s_what_t what, int act,
     ticket->what = what;
     ticket->act = act;
     snprintf (ticket->role, sizeof ticket->role, "%s", role);
-    hl_task_spec_t spec = {kind, role, action, 2, false, deadline_ms};
+    /*  Emergency rounds and every rollback (a safety action) go first. */
+    bool first = run->emergency || what == W_ROLLBACK;
+    hl_task_spec_t spec = {kind, role, action, first ? 1 : 2, first,
+                           deadline_ms};
     ticket->handle = zlistx_add_end (self->tickets, ticket);
     uint64_t id = hl_dispatch_submit (self->deps.dispatch, &spec, args_p,
                                       s_task_done, ticket);
@@ -238,6 +272,10 @@ s_submit (hl_cycle_t *self, s_run_t *run, s_what_t what, int act,
     if (run->nopen < sizeof run->open / sizeof run->open[0])
         run->open[run->nopen++] = id;
     run->pending++;
+    if (run->emergency && !run->first_task_us) {
+        run->first_task_us = hl_msg_now_us ();
+        self->em_last_response_us = run->first_task_us - run->detected_us;
+    }
     return true;
 }
 
@@ -245,13 +283,24 @@ static int
 s_on_phase_timer (zloop_t *loop, int timer_id, void *arg);
 
 static void
-s_arm (hl_cycle_t *self, int64_t ms)
+s_arm (hl_cycle_t *self, s_run_t *run, int64_t ms)
 {
-    if (self->phase_timer)
-        zloop_timer_end (self->deps.loop, self->phase_timer);
-    self->phase_timer = zloop_timer (self->deps.loop, (size_t) (ms < 1 ? 1
-                                                                        : ms),
-                                     1, s_on_phase_timer, self);
+    if (run->phase_timer)
+        zloop_timer_end (self->deps.loop, run->phase_timer);
+    run->phase_timer = zloop_timer (self->deps.loop,
+                                    (size_t) (ms < 1 ? 1 : ms), 1,
+                                    s_on_phase_timer, self);
+}
+
+/*  The run with that id still in progress, or NULL. */
+static s_run_t *
+s_find (hl_cycle_t *self, uint64_t id)
+{
+    if (self->current && self->current->id == id)
+        return self->current;
+    if (self->emergency && self->emergency->id == id)
+        return self->emergency;
+    return NULL;
 }
 
 /*  Leave the current phase: the deadline is off, late callbacks will see
@@ -259,9 +308,9 @@ s_arm (hl_cycle_t *self, int64_t ms)
 static void
 s_enter (hl_cycle_t *self, s_run_t *run, s_phase_t phase)
 {
-    if (self->phase_timer) {
-        zloop_timer_end (self->deps.loop, self->phase_timer);
-        self->phase_timer = 0;
+    if (run->phase_timer) {
+        zloop_timer_end (self->deps.loop, run->phase_timer);
+        run->phase_timer = 0;
     }
     run->phase = phase;
     run->seq++;
@@ -275,12 +324,15 @@ s_on_phase_timer (zloop_t *loop, int timer_id, void *arg)
 {
     (void) loop;
     hl_cycle_t *self = (hl_cycle_t *) arg;
-    if (timer_id != self->phase_timer)
-        return 0;  /* ended, yet fired once more */
-    self->phase_timer = 0;
-    s_run_t *run = self->current;
+    s_run_t *run = self->current && self->current->phase_timer == timer_id
+                       ? self->current
+                   : self->emergency
+                           && self->emergency->phase_timer == timer_id
+                       ? self->emergency
+                       : NULL;
     if (!run)
-        return 0;
+        return 0;  /* ended, yet fired once more */
+    run->phase_timer = 0;
     s_degrade (run, "%s: %d task(s) did not end in time",
                s_phase_names[run->phase], run->pending);
     /*  Cancel what is still open; its end callbacks come with an old
@@ -291,7 +343,7 @@ s_on_phase_timer (zloop_t *loop, int timer_id, void *arg)
         if (run->open[i])
             hl_dispatch_cancel (self->deps.dispatch, run->open[i]);
     run->seq = seq;
-    s_next_phase (self);
+    s_next_phase (self, run);
     return 0;
 }
 
@@ -300,13 +352,15 @@ s_on_label_timer (zloop_t *loop, int timer_id, void *arg)
 {
     (void) loop;
     hl_cycle_t *self = (hl_cycle_t *) arg;
-    if (timer_id != self->label_timer)
-        return 0;
-    self->label_timer = 0;
-    if (self->current && self->current->phase == P_SETTLE) {
-        self->current->phase = P_VERIFY;
-        s_event (self, self->current, "phase");
-    }
+    s_run_t *runs[] = {self->current, self->emergency};
+    for (int i = 0; i < 2; i++)
+        if (runs[i] && runs[i]->label_timer == timer_id) {
+            runs[i]->label_timer = 0;
+            if (runs[i]->phase == P_SETTLE) {
+                runs[i]->phase = P_VERIFY;
+                s_event (self, runs[i], "phase");
+            }
+        }
     return 0;
 }
 
@@ -373,7 +427,8 @@ s_collect_and_analyze (hl_cycle_t *self, s_run_t *run)
 
     s_enter (self, run, P_ANALYZE);
     const char *roles[] = {"prometheus-frontend", "prometheus-backend"};
-    for (int r = 0; r < 2; r++) {
+    /*  An emergency acts on health as it stands: no time for analysis. */
+    for (int r = 0; r < 2 && !run->emergency; r++) {
         hl_value_t *metrics = hl_value_new_array ();
         for (size_t i = 0; i < hl_config_metrics_size (self->deps.config);
              i++) {
@@ -408,9 +463,9 @@ s_collect_and_analyze (hl_cycle_t *self, s_run_t *run)
                   S_ANALYZE_MS, &args);
     }
     if (run->pending == 0)
-        s_next_phase (self);
+        s_next_phase (self, run);
     else
-        s_arm (self, S_ANALYZE_MS + 1000);
+        s_arm (self, run, S_ANALYZE_MS + 1000);
 }
 
 static void
@@ -422,7 +477,8 @@ s_prioritize_and_apply (hl_cycle_t *self, s_run_t *run)
     hl_health_t *health = hl_health_compute (self->deps.config,
                                              self->deps.kpi, now);
     hl_candidate_t picks[S_MAX_ACTS];
-    /*  max_concurrent counts what is still in flight from elsewhere. */
+    /*  max_concurrent counts what is still in flight from elsewhere; an
+        emergency acts on at most max_issues, whatever else runs. */
     size_t busy = 0;
     for (size_t i = 0; i < hl_config_actions_size (self->deps.config); i++)
         busy += hl_planner_in_flight (
@@ -430,11 +486,14 @@ s_prioritize_and_apply (hl_cycle_t *self, s_run_t *run)
     size_t max = (size_t) cc->max_concurrent > busy
                      ? (size_t) cc->max_concurrent - busy
                      : 0;
+    if (run->emergency)
+        max = (size_t) self->em_max_issues;
     if (max > S_MAX_ACTS)
         max = S_MAX_ACTS;
     size_t n = hl_planner_rank (self->deps.planner, health,
-                                self->deps.learning, now, max, false, picks,
-                                S_MAX_ACTS, &run->candidates);
+                                self->deps.learning, now, max,
+                                run->emergency, picks, S_MAX_ACTS,
+                                &run->candidates);
     hl_health_destroy (&health);
 
     s_enter (self, run, P_APPLY);
@@ -465,9 +524,14 @@ s_prioritize_and_apply (hl_cycle_t *self, s_run_t *run)
             hl_value_set_str (item, "stat", streq (metric->stat, "last")
                                                 ? "mean"
                                                 : metric->stat);
-            hl_value_t *base = s_series (
-                self, metric, now - (int64_t) cc->verify_window * 1000000,
-                now, false);
+            /*  In an emergency, what came before it is no baseline: only
+                the state since the previous round ended counts (for the
+                first round, since detection: often nothing, and then the
+                verdict is inconclusive). */
+            int64_t from = run->emergency
+                               ? run->baseline_us
+                               : now - (int64_t) cc->verify_window * 1000000;
+            hl_value_t *base = s_series (self, metric, from, now, false);
             hl_value_set (item, "baseline", &base);
             hl_value_append (act->baseline, &item);
         }
@@ -487,9 +551,9 @@ s_prioritize_and_apply (hl_cycle_t *self, s_run_t *run)
         }
     }
     if (run->pending == 0)
-        s_next_phase (self);
+        s_next_phase (self, run);
     else
-        s_arm (self, longest + 1000);
+        s_arm (self, run, longest + 1000);
 }
 
 static void
@@ -497,8 +561,11 @@ s_verify (hl_cycle_t *self, s_run_t *run)
 {
     const hl_config_cycle_t *cc = hl_config_cycle (self->deps.config);
     s_enter (self, run, P_SETTLE);
-    int64_t ms = (int64_t) (cc->settle + cc->verify_window) * 1000
-                 + S_SLACK_MS;
+    /*  An emergency cannot wait a whole verify window: short ones. */
+    int settle = run->emergency && cc->settle > 2 ? 2 : cc->settle;
+    int window = run->emergency && cc->verify_window > 5 ? 5
+                                                         : cc->verify_window;
+    int64_t ms = (int64_t) (settle + window) * 1000 + S_SLACK_MS;
     for (size_t i = 0; i < run->nacts; i++) {
         s_act_t *act = &run->acts[i];
         if (!act->applied)
@@ -512,8 +579,10 @@ s_verify (hl_cycle_t *self, s_run_t *run)
         }
         hl_value_t *args = hl_value_new_map ();
         hl_value_set_str (args, "action", act->action->name);
-        hl_value_set_int (args, "settle_s", cc->settle);
-        hl_value_set_int (args, "window_s", cc->verify_window);
+        hl_value_set_int (args, "settle_s", settle);
+        hl_value_set_int (args, "window_s", window);
+        if (run->emergency)
+            hl_value_set_int (args, "min_n", S_EM_MIN_N);
         hl_value_t *metrics = hl_value_dup (act->baseline);
         hl_value_set (args, "metrics", &metrics);
         if (!s_submit (self, run, W_VERIFY, (int) i, role, "verify", NULL,
@@ -521,14 +590,14 @@ s_verify (hl_cycle_t *self, s_run_t *run)
             snprintf (act->verdict, sizeof act->verdict, "inconclusive");
     }
     if (run->pending == 0) {
-        s_next_phase (self);
+        s_next_phase (self, run);
         return;
     }
-    s_arm (self, ms + 1000);
-    if (self->label_timer)
-        zloop_timer_end (self->deps.loop, self->label_timer);
-    self->label_timer = zloop_timer (
-        self->deps.loop, (size_t) (cc->settle > 0 ? cc->settle * 1000 : 1), 1,
+    s_arm (self, run, ms + 1000);
+    if (run->label_timer)
+        zloop_timer_end (self->deps.loop, run->label_timer);
+    run->label_timer = zloop_timer (
+        self->deps.loop, (size_t) (settle > 0 ? settle * 1000 : 1), 1,
         s_on_label_timer, self);
 }
 
@@ -549,7 +618,10 @@ static void
 s_decide (hl_cycle_t *self, s_run_t *run)
 {
     s_enter (self, run, P_DECIDE);
-    bool keep_unproven = hl_config_cycle (self->deps.config)->keep_unproven;
+    /*  An emergency change stays unless it is shown to make things worse:
+        there is no clean baseline to prove it better. */
+    bool keep_unproven = run->emergency
+                         || hl_config_cycle (self->deps.config)->keep_unproven;
     int64_t longest = 0;
     for (size_t i = 0; i < run->nacts; i++) {
         s_act_t *act = &run->acts[i];
@@ -589,9 +661,9 @@ s_decide (hl_cycle_t *self, s_run_t *run)
         }
     }
     if (run->pending == 0)
-        s_next_phase (self);
+        s_next_phase (self, run);
     else
-        s_arm (self, longest + 1000);
+        s_arm (self, run, longest + 1000);
 }
 
 static hl_value_t *
@@ -690,6 +762,25 @@ s_report (hl_cycle_t *self, s_run_t *run)
     hl_value_set (r, "health_after", &v);
     v = hl_value_dup (run->degraded);
     hl_value_set (r, "degraded", &v);
+    if (run->emergency) {
+        hl_value_t *em = hl_value_new_map ();
+        hl_value_set_double (em, "threshold", self->em_threshold);
+        hl_value_set_int (em, "max_issues", self->em_max_issues);
+        hl_value_set_int (em, "round", self->em_rounds);
+        hl_value_set_int (em, "detected", run->detected_us);
+        hl_value_t *first = run->first_task_us
+                                ? hl_value_new_int (run->first_task_us)
+                                : hl_value_new_nil ();
+        hl_value_set (em, "first_task", &first);
+        hl_value_t *rt = run->first_task_us
+                             ? hl_value_new_double (
+                                 (double) (run->first_task_us
+                                           - run->detected_us) / 1000.0)
+                             : hl_value_new_nil ();
+        hl_value_set (em, "response_ms", &rt);
+        hl_value_set_bool (em, "resolved", !self->em_active);
+        hl_value_set (r, "emergency", &em);
+    }
     hl_value_t *actions = hl_value_new_array ();
     for (size_t i = 0; i < run->nacts; i++) {
         s_act_t *act = &run->acts[i];
@@ -742,12 +833,22 @@ s_report (hl_cycle_t *self, s_run_t *run)
         self->degraded_runs++;
     self->finished++;
     run->phase = P_DONE;
-    hl_log_notice ("cycle %" PRIu64 " done: health %.1f -> %.1f, %zu "
+    hl_log_notice ("%s %" PRIu64 " done: health %.1f -> %.1f, %zu "
                    "action(s)%s",
-                   run->id, run->score_before, run->score_after, run->nacts,
+                   run->kind, run->id, run->score_before, run->score_after,
+                   run->nacts,
                    hl_value_size (run->degraded) ? ", degraded" : "");
     s_event (self, run, "finished");
-    self->current = NULL;
+    if (run->label_timer)
+        zloop_timer_end (self->deps.loop, run->label_timer);
+    run->label_timer = 0;
+    if (self->current == run)
+        self->current = NULL;
+    if (self->emergency == run) {
+        self->emergency = NULL;
+        self->em_next_round_us = run->finished_us + S_EM_GAP_US;
+        self->em_last_round_us = run->finished_us;
+    }
     if (run->done)
         run->done (run->done_arg, run->report);
     zlistx_add_start (self->history, run);
@@ -759,9 +860,8 @@ s_report (hl_cycle_t *self, s_run_t *run)
 
 /*  The current phase is over: on to the next. */
 static void
-s_next_phase (hl_cycle_t *self)
+s_next_phase (hl_cycle_t *self, s_run_t *run)
 {
-    s_run_t *run = self->current;
     if (!run)
         return;
     if (self->closing) {
@@ -802,8 +902,8 @@ s_task_done (void *arg, const hl_task_end_t *end)
         return;
     }
     zlistx_delete (self->tickets, ticket->handle);
-    s_run_t *run = self->current;
-    if (!run || run->id != ticket->run_id || run->seq != ticket->seq
+    s_run_t *run = s_find (self, ticket->run_id);
+    if (!run || run->seq != ticket->seq
         || self->closing) {
         free (ticket);  /* a phase already left */
         return;
@@ -872,7 +972,226 @@ s_task_done (void *arg, const hl_task_end_t *end)
     }
     free (ticket);
     if (--run->pending == 0)
-        s_next_phase (self);
+        s_next_phase (self, run);
+}
+
+//  --------------------------------------------------------------------
+//  The emergency protocol
+
+/*  alert.<severity> on the bus. */
+static void
+s_alert (hl_cycle_t *self, const char *severity, const char *text,
+         hl_value_t **data_p)
+{
+    char topic[64];
+    snprintf (topic, sizeof topic, "alert.%s", severity);
+    if (!self->deps.publish || (self->deps.wants
+                                && !self->deps.wants (self->deps.arg, topic))) {
+        hl_value_destroy (data_p);
+        return;
+    }
+    hl_msg_t *msg = hl_msg_new (HL_MSG_ALERT);
+    hl_msg_set_severity (msg, severity);
+    hl_msg_set_text (msg, text);
+    hl_msg_set_data (msg, data_p);
+    self->deps.publish (self->deps.arg, &msg);
+    hl_msg_destroy (&msg);
+}
+
+/*  Run the configured notify command with the event as JSON on its
+    standard input; never waits for it (reaped by hl_cycle_tick). */
+static void
+s_notify (hl_cycle_t *self, const hl_value_t *event)
+{
+    const char *command = hl_config_emergency (self->deps.config)->notify;
+    if (!*command)
+        return;
+    json_t *json = hl_value_to_json (event);
+    char *text = json_dumps (json, JSON_COMPACT);
+    json_decref (json);
+    int fds[2];
+    if (!text || pipe (fds)) {
+        free (text);
+        return;
+    }
+    pid_t pid = fork ();
+    if (pid == 0) {
+        dup2 (fds[0], STDIN_FILENO);
+        close (fds[0]);
+        close (fds[1]);
+        setpgid (0, 0);
+        execl ("/bin/sh", "sh", "-c", command, (char *) NULL);
+        _exit (127);
+    }
+    close (fds[0]);
+    if (pid > 0) {
+        /*  The event is small: one write fits the pipe without blocking. */
+        size_t len = strlen (text);
+        if (write (fds[1], text, len) != (ssize_t) len)
+            hl_log_warning ("emergency: notify got a short write");
+        zlistx_add_end (self->children, (void *) (intptr_t) pid);
+    }
+    else
+        hl_log_warning ("emergency: cannot start notify: %s",
+                        strerror (errno));
+    close (fds[1]);
+    free (text);
+}
+
+static hl_value_t *
+s_em_event (hl_cycle_t *self, const char *event, double score)
+{
+    hl_value_t *e = hl_value_new_map ();
+    hl_value_set_str (e, "event", event);
+    hl_value_set_str (e, "master", self->deps.src);
+    hl_value_set_int (e, "time", hl_msg_now_us ());
+    hl_value_set_double (e, "health", isfinite (score) ? score : 0);
+    hl_value_set_double (e, "threshold", self->em_threshold);
+    hl_value_set_int (e, "detected", self->em_detected_us);
+    hl_value_set_int (e, "rounds", self->em_rounds);
+    return e;
+}
+
+/*  A normal cycle with changes not yet verified is stopped, and what it
+    changed is rolled back: an emergency must not stack on top of
+    unproven changes. */
+static void
+s_interrupt (hl_cycle_t *self, s_run_t *run)
+{
+    if (!run || run->phase >= P_DECIDE)
+        return;
+    s_degrade (run, "interrupted by an emergency");
+    uint32_t seq = run->seq;
+    run->seq++;  /* cancelled tasks end with an old sequence: ignored */
+    for (size_t i = 0; i < run->nopen; i++)
+        if (run->open[i])
+            hl_dispatch_cancel (self->deps.dispatch, run->open[i]);
+    run->seq = seq;
+    if (run->phase < P_APPLY) {
+        s_report (self, run);
+        return;
+    }
+    for (size_t i = 0; i < run->nacts; i++) {
+        s_act_t *act = &run->acts[i];
+        if (*act->outcome)
+            continue;  /* never applied */
+        /*  An apply still running may have changed things: undo it too. */
+        act->applied = true;
+        if (!*act->verdict)
+            snprintf (act->verdict, sizeof act->verdict, "inconclusive");
+    }
+    s_decide (self, run);
+}
+
+static void
+s_emergency_round (hl_cycle_t *self)
+{
+    s_run_t *run = (s_run_t *) zmalloc (sizeof (s_run_t));
+    run->id = self->next_id++;
+    snprintf (run->kind, sizeof run->kind, "emergency");
+    run->emergency = true;
+    run->detected_us = self->em_detected_us;
+    run->baseline_us = self->em_last_round_us > self->em_detected_us
+                           ? self->em_last_round_us
+                           : self->em_detected_us;
+    run->started_us = hl_msg_now_us ();
+    run->score_before = run->score_after = NAN;
+    run->degraded = hl_value_new_array ();
+    run->phase = P_COLLECT;
+    self->emergency = run;
+    self->em_rounds++;
+    self->started++;
+    hl_log_notice ("emergency %" PRIu64 ": round %d", run->id,
+                   self->em_rounds);
+    s_event (self, run, "started");
+    s_next_phase (self, run);
+}
+
+static void
+s_emergency_start (hl_cycle_t *self, double score, double threshold,
+                   int max_issues, const char *why)
+{
+    self->em_active = true;
+    self->em_threshold = threshold;
+    self->em_max_issues = max_issues;
+    self->em_rounds = 0;
+    self->em_above_us = 0;
+    self->em_detected_us = hl_msg_now_us ();
+    self->emergencies++;
+    /*  Normal work waits; emergency tasks still go. */
+    hl_dispatch_pause (self->deps.dispatch, true);
+    self->em_held = true;
+    hl_log_warning ("emergency: health %.1f < %.1f (%s)", score, threshold,
+                    why);
+    char text[128];
+    snprintf (text, sizeof text, "emergency: health %.1f below %.1f", score,
+              threshold);
+    hl_value_t *event = s_em_event (self, "emergency.started", score);
+    s_notify (self, event);
+    s_alert (self, "critical", text, &event);
+    s_interrupt (self, self->current);
+    s_emergency_round (self);
+}
+
+static void
+s_emergency_end (hl_cycle_t *self, double score)
+{
+    self->em_active = false;
+    if (self->em_held) {
+        hl_dispatch_pause (self->deps.dispatch, self->paused);
+        self->em_held = false;
+    }
+    hl_log_notice ("emergency resolved: health %.1f >= %.1f after %d "
+                   "round(s)", score, self->em_threshold, self->em_rounds);
+    char text[128];
+    snprintf (text, sizeof text, "emergency resolved: health %.1f", score);
+    hl_value_t *event = s_em_event (self, "emergency.resolved", score);
+    s_notify (self, event);
+    s_alert (self, "info", text, &event);
+}
+
+void
+hl_cycle_health (hl_cycle_t *self, const hl_health_t *health)
+{
+    double score = hl_health_score (health);
+    if (!isfinite (score) || self->closing)
+        return;
+    if (!self->em_active) {
+        const hl_config_emergency_t *ec = hl_config_emergency (
+            self->deps.config);
+        if (score < ec->threshold)
+            s_emergency_start (self, score, ec->threshold, ec->max_issues,
+                               "health");
+        return;
+    }
+    int64_t now = hl_msg_now_us ();
+    if (score >= self->em_threshold) {
+        if (!self->em_above_us)
+            self->em_above_us = now;
+        if (now - self->em_above_us >= S_EM_CLEAR_US)
+            s_emergency_end (self, score);
+        return;
+    }
+    self->em_above_us = 0;
+    if (self->emergency)
+        return;  /* a round is under way */
+    if (self->em_rounds < S_EM_ROUNDS) {
+        if (now >= self->em_next_round_us)
+            s_emergency_round (self);
+    }
+    else if (self->em_held) {
+        /*  Nothing more to try in an emergency: normal cycles go on
+            looking for improvements, and people are told. */
+        hl_dispatch_pause (self->deps.dispatch, self->paused);
+        self->em_held = false;
+        hl_log_warning ("emergency unresolved after %d rounds: health "
+                        "%.1f; normal cycles resume", self->em_rounds,
+                        score);
+        hl_value_t *event = s_em_event (self, "emergency.unresolved", score);
+        s_notify (self, event);
+        s_alert (self, "critical", "emergency unresolved: normal cycles "
+                 "resume", &event);
+    }
 }
 
 //  --------------------------------------------------------------------
@@ -894,6 +1213,7 @@ hl_cycle_new (const hl_cycle_deps_t *deps, char *err, size_t errsize)
     self->history = zlistx_new ();
     zlistx_set_destructor (self->history, s_run_free);
     self->tickets = zlistx_new ();
+    self->children = zlistx_new ();
     snprintf (self->learning_path, sizeof self->learning_path,
               "%s/learning.json", state_dir);
     int rc = hl_learning_load (deps->learning, self->learning_path);
@@ -919,6 +1239,15 @@ hl_cycle_destroy (hl_cycle_t **self_p)
         s_degrade (self->current, "master shut down");
         s_report (self, self->current);
     }
+    if (self->emergency) {
+        s_degrade (self->emergency, "master shut down");
+        s_report (self, self->emergency);
+    }
+    /*  Notify commands still running are left to finish; reap what has. */
+    for (void *p = zlistx_first (self->children); p;
+         p = zlistx_next (self->children))
+        waitpid ((pid_t) (intptr_t) p, NULL, WNOHANG);
+    zlistx_destroy (&self->children);
     for (s_ticket_t *t = (s_ticket_t *) zlistx_first (self->tickets); t;
          t = (s_ticket_t *) zlistx_next (self->tickets))
         t->engine = NULL;
@@ -933,6 +1262,38 @@ hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
               hl_cycle_done_fn *done, void *done_arg, char *error,
               size_t errsize)
 {
+    if (streq (kind, "emergency")) {
+        const hl_config_emergency_t *ec = hl_config_emergency (
+            self->deps.config);
+        double threshold = hl_value_get_double (*params_p, "threshold",
+                                                ec->threshold);
+        int64_t max_issues = hl_value_get_int (*params_p, "max_issues",
+                                               ec->max_issues);
+        hl_value_destroy (params_p);
+        if (!(threshold >= 0 && threshold <= 100) || max_issues < 1
+            || max_issues > 100) {
+            snprintf (error, errsize, "run: emergency wants threshold "
+                      "0..100 and max_issues 1..100");
+            return 0;
+        }
+        if (self->em_active) {
+            snprintf (error, errsize, "run: an emergency is in progress");
+            return 0;
+        }
+        double score = NAN;
+        hl_health_t *health = hl_health_compute (
+            self->deps.config, self->deps.kpi, hl_msg_now_us ());
+        score = hl_health_score (health);
+        hl_health_destroy (&health);
+        s_emergency_start (self, score, threshold, (int) max_issues,
+                           "requested");
+        s_run_t *run = self->emergency;
+        if (!run)
+            return 0;
+        run->done = done;
+        run->done_arg = done_arg;
+        return run->id;
+    }
     hl_value_destroy (params_p);
     if (!streq (kind, "optimization")) {
         snprintf (error, errsize, "run: kind '%s' is not built yet", kind);
@@ -957,16 +1318,30 @@ hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
     self->started++;
     int64_t duration = hl_config_cycle (self->deps.config)->duration;
     self->next_at_us = run->started_us + duration * 1000000;
-    hl_log_notice ("cycle %" PRIu64 " started (%s)", run->id, kind);
+    hl_log_notice ("%s %" PRIu64 " started", kind, run->id);
     s_event (self, run, "started");
-    s_next_phase (self);
+    s_next_phase (self, run);
     return run->id;
 }
 
 void
 hl_cycle_tick (hl_cycle_t *self, int64_t now_us)
 {
-    if (self->paused || self->current || now_us < self->next_at_us)
+    /*  Reap the notify commands that have finished. */
+    bool again = true;
+    while (again) {
+        again = false;
+        for (void *p = zlistx_first (self->children); p;
+             p = zlistx_next (self->children))
+            if (waitpid ((pid_t) (intptr_t) p, NULL, WNOHANG) != 0) {
+                zlistx_delete (self->children,
+                               zlistx_cursor (self->children));
+                again = true;
+                break;
+            }
+    }
+    if (self->paused || self->current || self->em_held
+        || now_us < self->next_at_us)
         return;
     char error[128];
     hl_cycle_run (self, "optimization", NULL, NULL, NULL, error,
@@ -1013,10 +1388,12 @@ hl_value_t *
 hl_cycle_list (hl_cycle_t *self)
 {
     hl_value_t *list = hl_value_new_array ();
-    if (self->current) {
-        hl_value_t *s = s_summary (self->current);
-        hl_value_append (list, &s);
-    }
+    s_run_t *open[] = {self->emergency, self->current};
+    for (int i = 0; i < 2; i++)
+        if (open[i]) {
+            hl_value_t *s = s_summary (open[i]);
+            hl_value_append (list, &s);
+        }
     for (s_run_t *run = (s_run_t *) zlistx_first (self->history); run;
          run = (s_run_t *) zlistx_next (self->history)) {
         hl_value_t *s = s_summary (run);
@@ -1064,6 +1441,17 @@ hl_cycle_status (hl_cycle_t *self)
                                        : 1.0);
     hl_value_set_int (s, "next_in_s",
                       (self->next_at_us - hl_msg_now_us ()) / 1000000);
+    hl_value_t *em = hl_value_new_map ();
+    hl_value_set_bool (em, "active", self->em_active);
+    hl_value_set_int (em, "count", (int64_t) self->emergencies);
+    hl_value_set_int (em, "rounds", self->em_rounds);
+    hl_value_set_int (em, "detected", self->em_detected_us);
+    hl_value_t *rt = self->em_last_response_us
+                         ? hl_value_new_double (
+                             (double) self->em_last_response_us / 1000.0)
+                         : hl_value_new_nil ();
+    hl_value_set (em, "last_response_ms", &rt);
+    hl_value_set (s, "emergency", &em);
     return s;
 }
 

@@ -51,13 +51,21 @@ hl_cycle_t *hl_cycle_new (const hl_cycle_deps_t *deps, char *err,
 /*  Destroy; runs still open end as cancelled (their done is told). */
 void hl_cycle_destroy (hl_cycle_t **self_p);
 
-/*  Start a run of kind "optimization" now. params (may be NULL) is
+/*  Start a run now: "optimization" (a cycle) or "emergency" (the
+    protocol, params threshold and max_issues, at once). params (may be NULL) is
     taken. Returns the run's id, or 0 with the reason in error (a cycle is
     already running, unknown kind). done (may be NULL) is told at the
     end. */
 uint64_t hl_cycle_run (hl_cycle_t *self, const char *kind,
                        hl_value_t **params_p, hl_cycle_done_fn *done,
                        void *done_arg, char *error, size_t errsize);
+
+/*  Health was computed: the emergency protocol starts the moment the
+    score falls below emergency.threshold (normal work held, an unverified
+    cycle rolled back, emergency actions for the top max_issues critical
+    bottlenecks, alert and notify), takes another round while it stays
+    below, and ends once it is back above. Call it on every computation. */
+void hl_cycle_health (hl_cycle_t *self, const hl_health_t *health);
 
 /*  Every second: start the scheduled cycle when cycle.duration has
     passed and none is running, unless paused. */

@@ -46,6 +46,7 @@ struct _hl_master_t {
                                     metric samples for the tracker */
     hl_kpi_t *kpi;               /* the KPI tracker */
     hl_health_t *health;         /* the last health computed */
+    int64_t health_us;           /* when */
     hl_learning_t *learning;     /* what each action has done so far */
     hl_planner_t *planner;       /* ranks candidate actions */
     hl_cycle_t *cycle;           /* the optimisation cycles */
@@ -574,6 +575,17 @@ s_dispatch_event (void *arg, hl_msg_t **event_p)
     s_publish ((hl_master_t *) arg, event_p);
 }
 
+/*  Health now, and the emergency check that goes with it. */
+static void
+s_health (hl_master_t *self, int64_t now_us)
+{
+    hl_health_destroy (&self->health);
+    self->health = hl_health_compute (self->config, self->kpi, now_us);
+    self->health_us = now_us;
+    if (self->health && self->cycle)
+        hl_cycle_health (self->cycle, self->health);
+}
+
 /*  One sample into the tracker; refusals are counted there by reason. */
 static void
 s_sample (hl_master_t *self, const char *name, double value, int64_t ts,
@@ -594,7 +606,8 @@ s_sub_readable (zloop_t *loop, zsock_t *sock, void *arg)
     (void) loop;
     hl_master_t *self = (hl_master_t *) arg;
     int64_t now_us = hl_msg_now_us ();
-    for (int i = 0; i < S_BATCH; i++) {
+    int i = 0;
+    for (; i < S_BATCH; i++) {
         hl_msg_t *msg = NULL;
         int rc = hl_bus_recv (sock, &self->limits, &msg, NULL);
         if (rc == HL_ERR_IO)
@@ -615,6 +628,11 @@ s_sub_readable (zloop_t *loop, zsock_t *sock, void *arg)
             }
         hl_msg_destroy (&msg);
     }
+    /*  The sample that takes health under the threshold must start the
+        emergency at once, not at the next second: recompute after each
+        batch, at most every 2 ms so a flood of samples stays cheap. */
+    if (i > 0 && now_us - self->health_us >= 2000)
+        s_health (self, now_us);
     return 0;
 }
 
@@ -648,8 +666,7 @@ s_second (zloop_t *loop, int timer_id, void *arg)
     hl_master_t *self = (hl_master_t *) arg;
     int64_t now_us = hl_msg_now_us ();
     hl_kpi_flush (self->kpi, now_us, s_publish_kpi, self);
-    hl_health_destroy (&self->health);
-    self->health = hl_health_compute (self->config, self->kpi, now_us);
+    s_health (self, now_us);
     hl_cycle_tick (self->cycle, now_us);
     if (self->health && hl_proxy_wanted (self->proxy, "health")) {
         hl_msg_t *msg = hl_msg_new (HL_MSG_HEALTH);
@@ -760,7 +777,7 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     zloop_reader (self->loop, self->sub, s_sub_readable, self);
     zloop_timer (self->loop, 1000, 0, s_second, self);
 
-    self->learning = hl_learning_new (config, 0);
+    self->learning = hl_learning_new (config, hl_config_cycle (config)->seed);
     self->planner = hl_planner_new (config);
     hl_cycle_deps_t deps = {config,          self->kpi,     self->dispatch,
                             self->learning,  self->planner, self->loop,

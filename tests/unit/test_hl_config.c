@@ -90,6 +90,7 @@ test_defaults (void **state)
     assert_int_equal (cycle->settle, 30);
     assert_int_equal (cycle->verify_window, 60);
     assert_false (cycle->keep_unproven);
+    assert_true (cycle->seed == 0);
 
     assert_true (hl_config_emergency (config)->threshold == 50);
     assert_int_equal (hl_config_emergency (config)->max_issues, 3);
@@ -151,7 +152,8 @@ static const char s_full[]
       "limits = { max_msg_size = 65536; max_str = 0; max_items = 16384;\n"
       "  max_depth = 8; sndhwm = 500; rcvhwm = 600; linger_ms = 250; };\n"
       "cycle = { duration = 1; max_concurrent = 64; cooldown = 0;\n"
-      "  settle = 0; verify_window = 1; keep_unproven = true; };\n"
+      "  settle = 0; verify_window = 1; keep_unproven = true;\n"
+      "  seed = 42; };\n"
       "emergency = { threshold = 40.5; max_issues = 100;\n"
       "  notify = \"logger -t helios\"; };\n"
       "health = { target = 90; window = 30; };\n"
@@ -228,6 +230,7 @@ test_full_file (void **state)
     assert_int_equal (cycle->settle, 0);
     assert_int_equal (cycle->verify_window, 1);
     assert_true (cycle->keep_unproven);
+    assert_true (cycle->seed == 42);
     assert_true (hl_config_emergency (config)->threshold == 40.5);
     assert_int_equal (hl_config_emergency (config)->max_issues, 100);
     assert_string_equal (hl_config_emergency (config)->notify,
@@ -380,6 +383,8 @@ static const bad_case_t s_wrong_type_bool
     = { "cycle = {\n  keep_unproven = 1;\n};\n", 2, "expected a boolean" };
 static const bad_case_t s_wrong_type_section
     = { "\ncycle = 5;\n", 2, "expected a group" };
+static const bad_case_t s_seed_negative
+    = { "cycle = {\n  seed = -1;\n};\n", 2, "-1 out of range" };
 static const bad_case_t s_range_low
     = { "master = {\n  liveness = 0;\n};\n", 2, "0 out of range 1..100" };
 static const bad_case_t s_range_high
@@ -616,6 +621,7 @@ main (void)
         BAD (_wrong_type_bool),
         BAD (_wrong_type_section),
         BAD (_range_low),
+        BAD (_seed_negative),
         BAD (_range_high),
         BAD (_range_float),
         BAD (_range_capacity),
