@@ -8,7 +8,8 @@
 #   make SANITIZE=thread test    any sanitizer set, in its own build folder
 #   make fuzz            libFuzzer on the codec for FUZZ_SECONDS (60)
 #   make bench           benchmarks (tests/bench/)
-#   make run             install what is missing, build, start the demo
+#   make run             install what is missing, build, start the demo swarm
+#   make demo            a few cycles and an incident, the reports, exit 0
 #   make install PREFIX=/usr/local DESTDIR=
 #   make lint | clean
 #
@@ -126,7 +127,7 @@ layer_libs = $(strip \
 
 # ---- rules -------------------------------------------------------------
 
-.PHONY: all test test-unit test-integration check fuzz bench run install \
+.PHONY: all test test-unit test-integration check fuzz bench run demo install \
         uninstall lint clean help deps
 
 all: $(BINS)
@@ -211,6 +212,10 @@ bench: $(BINS) $(BENCH_BINS)
 run: $(BINS)
 	$(Q)deploy/run.sh -b $(BIN)
 
+demo: $(BINS)
+	$(Q)deploy/install-deps.sh demo
+	$(Q)deploy/demo.sh $(BIN)
+
 # ---- install ------------------------------------------------------------
 
 install: $(BINS)
@@ -239,6 +244,6 @@ clean:
 	rm -rf build build-* bin
 
 help:
-	@sed -n '3,16p' Makefile
+	@sed -n '3,17p' Makefile
 
 -include $(shell find $(BUILD)/obj -name "*.d" 2>/dev/null)

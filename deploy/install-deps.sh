@@ -16,12 +16,14 @@ else
     build="$build libmsgpack-dev"
 fi
 fuzz="clang libclang-rt-dev"
+demo="python3"     # deploy/demo.sh reads the master's JSON with it
 
 case $group in
     build) want=$build ;;
     fuzz) want=$fuzz ;;
-    all) want="$build $fuzz" ;;
-    *) echo "install-deps.sh: unknown group '$group' (build|fuzz|all)" >&2
+    demo) want=$demo ;;
+    all) want="$build $fuzz $demo" ;;
+    *) echo "install-deps.sh: unknown group '$group' (build|fuzz|demo|all)" >&2
        exit 2 ;;
 esac
 

@@ -1,29 +1,33 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MPL-2.0
 # The local launcher: a helios-master, N helios-agents of each of the six
-# roles, and (unless --no-spy) a helios-spy showing the bus, all in the
-# foreground. Ctrl-C or SIGTERM stops them all: agents first, so that
-# they drain and say bye, then the master.
+# roles and the demo service helios-demo (unless --no-demo, when Helios
+# watches your own service), all in the foreground; the master's log shows
+# each cycle as it ends (health before and after, what was kept and what
+# was rolled back). --spy adds a helios-spy on the bus. Ctrl-C or SIGTERM
+# stops them all: agents first, so that they drain and say bye.
 #
 # Usage: deploy/run.sh [-b BIN_DIR] [-c CONFIG] [-n AGENTS_PER_ROLE]
-#                      [--topic PREFIX]... [--no-spy]
+#                      [--no-demo] [--spy] [--topic PREFIX]...
 set -u
 bin=bin
 cfg=${HELIOS_CONFIG:-deploy/helios.cfg}
 per_role=1
-spy=1
+demo=1
+spy=0
 topics=()
 roles=(prometheus-frontend prometheus-backend hephaestus-frontend
        hephaestus-backend athena-ux athena-api)
 
-usage() { sed -n '3,10p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
     case $1 in
         -b) bin=${2:?}; shift 2 ;;
         -c) cfg=${2:?}; shift 2 ;;
         -n) per_role=${2:?}; shift 2 ;;
-        --topic) topics+=(--topic "${2:?}"); shift 2 ;;
-        --no-spy) spy=0; shift ;;
+        --no-demo) demo=0; shift ;;
+        --spy) spy=1; shift ;;
+        --topic) spy=1; topics+=(--topic "${2:?}"); shift 2 ;;
         -h|--help) usage 0 ;;
         *) echo "run.sh: unknown argument '$1'" >&2; usage 2 ;;
     esac
@@ -31,40 +35,56 @@ done
 case $per_role in
     ''|*[!0-9]*) echo "run.sh: -n wants a number" >&2; exit 2 ;;
 esac
+# The agents' commands (helios-demo set ...) find the binaries on the PATH
+# and the configuration through HELIOS_CONFIG.
+bin=$(cd "$bin" && pwd) || exit 1
+cfg=$(cd "$(dirname "$cfg")" && pwd)/$(basename "$cfg")
+export PATH="$bin:$PATH" HELIOS_CONFIG="$cfg"
 
-master_pid=
+pids=()
 agent_pids=()
-spy_pid=
 stop() {
     trap - INT TERM EXIT
-    [ -n "$spy_pid" ] && kill -TERM "$spy_pid" 2>/dev/null
     for pid in "${agent_pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     for pid in "${agent_pids[@]}"; do wait "$pid" 2>/dev/null; done
-    [ -n "$master_pid" ] && kill -TERM "$master_pid" 2>/dev/null
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     wait 2>/dev/null
     echo "helios: stopped"
     exit 0
 }
 trap stop INT TERM EXIT
 
-fifo=$(mktemp -u /tmp/helios-run.XXXXXX)
-mkfifo "$fifo"
-exec 3<>"$fifo"   # kept open: the master's stdout never sees a closed pipe
-rm -f "$fifo"
-"$bin/helios-master" -c "$cfg" >&3 &
-master_pid=$!
-if ! read -r -t 10 -u 3 ready; then
-    echo "helios: the master did not come up (see above)" >&2
-    exit 1
-fi
+# Start a program whose first stdout line is "READY ...", on a FIFO held
+# open on file descriptor FD for as long as we run (so the program never
+# writes into a closed pipe), and wait for that line.
+ready=
+start_ready() {
+    local fd=$1 fifo
+    shift
+    fifo=$(mktemp -u /tmp/helios-run.XXXXXX)
+    mkfifo "$fifo"
+    eval "exec $fd<>\"\$fifo\""
+    rm -f "$fifo"
+    "$@" >&"$fd" &
+    pids+=($!)
+    if ! read -r -t 15 -u "$fd" ready; then
+        echo "helios: $1 did not come up (see above)" >&2
+        exit 1
+    fi
+}
+
+start_ready 3 "$bin/helios-master" -c "$cfg"
+master_pid=${pids[0]}
 echo "helios: master up: $ready"
 tasks=${ready#READY }
 tasks=${tasks%% *}
-
-# The spy first, so that it sees the agents join.
 if [ "$spy" = 1 ]; then
     "$bin/helios-spy" -c "$cfg" "${topics[@]}" &
-    spy_pid=$!
+    pids+=($!)
+fi
+if [ "$demo" = 1 ]; then
+    start_ready 4 "$bin/helios-demo" -c "$cfg" run
+    echo "helios: demo service up: $ready"
 fi
 for role in "${roles[@]}"; do
     for ((i = 1; i <= per_role; i++)); do
@@ -73,10 +93,11 @@ for role in "${roles[@]}"; do
     done
 done
 echo "helios: started ${#agent_pids[@]} agents ($per_role per role)"
-echo "helios: in another terminal try:"
-echo "  $bin/helios-ctl -c $cfg agents"
-echo "  $bin/helios-ctl -c $cfg bench echo --tasks 10000"
-echo "  $bin/helios-ctl -c $cfg metric push api_response_time 123"
+echo "helios: cycles run every cycle.duration seconds; in another terminal:"
+echo "  helios-ctl -c $cfg status | agents | cycles | report last"
+echo "  helios-ctl -c $cfg run optimization --wait"
+[ "$demo" = 1 ] &&
+    echo "  helios-demo -c $cfg incident db_slowdown    # then watch the emergency"
 # Until Ctrl-C, or until the master dies.
 wait "$master_pid"
 echo "helios: the master exited" >&2

@@ -833,11 +833,23 @@ s_report (hl_cycle_t *self, s_run_t *run)
         self->degraded_runs++;
     self->finished++;
     run->phase = P_DONE;
-    hl_log_notice ("%s %" PRIu64 " done: health %.1f -> %.1f, %zu "
-                   "action(s)%s",
+    /*  One line a person can follow: what was kept, what was undone. */
+    char kept[512] = "", undone[512] = "";
+    for (size_t i = 0; i < run->nacts; i++) {
+        const s_act_t *act = &run->acts[i];
+        bool k = streq (act->outcome, "kept");
+        char *list = k ? kept : undone;
+        size_t used = strlen (list);
+        snprintf (list + used, 512 - used, "%s%s%s%s%s", used ? ", " : "",
+                  act->action->name, k ? "" : " (",
+                  k ? "" : (*act->verdict ? act->verdict : act->outcome),
+                  k ? "" : ")");
+    }
+    hl_log_notice ("%s %" PRIu64 " done: health %.1f -> %.1f; kept: %s; "
+                   "rolled back or failed: %s%s",
                    run->kind, run->id, run->score_before, run->score_after,
-                   run->nacts,
-                   hl_value_size (run->degraded) ? ", degraded" : "");
+                   *kept ? kept : "none", *undone ? undone : "none",
+                   hl_value_size (run->degraded) ? "; degraded" : "");
     s_event (self, run, "finished");
     if (run->label_timer)
         zloop_timer_end (self->deps.loop, run->label_timer);
