@@ -62,6 +62,9 @@ typedef struct {
     uint64_t id;
     char kind[24];
     bool emergency;                    /* an emergency round */
+    bool analysis_only;                /* an analysis: no actions */
+    char focus[3][16];                 /* analysis: categories, or none */
+    size_t nfocus;
     s_phase_t phase;
     int phase_timer;                   /* zloop timer id, or 0 */
     int label_timer;                   /* settle -> verify label, or 0 */
@@ -436,6 +439,11 @@ s_collect_and_analyze (hl_cycle_t *self, s_run_t *run)
                                                             i);
             bool frontend = streq (m->category, "frontend");
             if (frontend != (r == 0))
+                continue;
+            bool focused = run->nfocus == 0;
+            for (size_t f = 0; f < run->nfocus; f++)
+                focused |= streq (m->category, run->focus[f]);
+            if (!focused)
                 continue;
             hl_value_t *item = hl_value_new_map ();
             hl_value_set_str (item, "name", m->name);
@@ -885,7 +893,10 @@ s_next_phase (hl_cycle_t *self, s_run_t *run)
             s_collect_and_analyze (self, run);
             break;
         case P_ANALYZE:
-            s_prioritize_and_apply (self, run);
+            if (run->analysis_only)
+                s_report (self, run);
+            else
+                s_prioritize_and_apply (self, run);
             break;
         case P_PRIORITIZE:
         case P_APPLY:
@@ -1306,8 +1317,35 @@ hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
         run->done_arg = done_arg;
         return run->id;
     }
+    /*  analysis: focus_areas is a list of categories, or a string of
+        them separated by commas; depth is accepted and recorded. */
+    char focus[3][16];
+    size_t nfocus = 0;
+    if (streq (kind, "analysis")) {
+        const hl_value_t *areas = hl_value_get (*params_p, "focus_areas");
+        char text[128] = "";
+        if (hl_value_str (areas, NULL))
+            snprintf (text, sizeof text, "%s", hl_value_str (areas, NULL));
+        for (size_t i = 0; i < hl_value_size (areas); i++) {
+            const char *a = hl_value_str (hl_value_at (areas, i), NULL);
+            size_t used = strlen (text);
+            snprintf (text + used, sizeof text - used, "%s%s",
+                      used ? "," : "", a ? a : "?");
+        }
+        for (char *tok = strtok (text, ","); tok; tok = strtok (NULL, ",")) {
+            if (!streq (tok, "frontend") && !streq (tok, "backend")
+                && !streq (tok, "business")) {
+                snprintf (error, errsize, "run: focus area '%.32s' is not "
+                          "frontend, backend or business", tok);
+                hl_value_destroy (params_p);
+                return 0;
+            }
+            if (nfocus < 3)
+                snprintf (focus[nfocus++], sizeof focus[0], "%s", tok);
+        }
+    }
     hl_value_destroy (params_p);
-    if (!streq (kind, "optimization")) {
+    if (!streq (kind, "optimization") && !streq (kind, "analysis")) {
         snprintf (error, errsize, "run: kind '%s' is not built yet", kind);
         return 0;
     }
@@ -1326,6 +1364,9 @@ hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
     run->done = done;
     run->done_arg = done_arg;
     run->phase = P_COLLECT;
+    run->analysis_only = streq (kind, "analysis");
+    memcpy (run->focus, focus, sizeof focus);
+    run->nfocus = nfocus;
     self->current = run;
     self->started++;
     int64_t duration = hl_config_cycle (self->deps.config)->duration;
@@ -1529,7 +1570,44 @@ hl_cycle_markdown (const hl_value_t *r)
                                                NULL));
         s_md (out, "\n");
     }
+    const hl_value_t *analysis = hl_value_get (r, "analysis");
+    if (hl_value_size (analysis)) {
+        s_md (out, "## Analysis\n\n| metric | severity | trend/h | breach "
+              "in s | anomaly z | recommended |\n|---|---|---|---|---|---|\n");
+        for (size_t i = 0; i < hl_value_size (analysis); i++) {
+            const hl_value_t *ms = hl_value_get (hl_value_val_at (analysis, i),
+                                                 "metrics");
+            for (size_t j = 0; j < hl_value_size (ms); j++) {
+                const hl_value_t *m = hl_value_at (ms, j);
+                s_md (out, "| %s | %s | ", hl_value_get_str (m, "name", "?"),
+                      hl_value_get_str (m, "severity", "?"));
+                s_md_number (out, hl_value_get (m, "trend_per_hour"), 2, true,
+                             1, "");
+                s_md (out, " | ");
+                s_md_number (out, hl_value_get (m, "breach_in_s"), 0, false,
+                             1, "");
+                s_md (out, " | ");
+                s_md_number (out, hl_value_get (m, "anomaly_z"), 1, true, 1,
+                             "");
+                s_md (out, " | ");
+                const hl_value_t *recs = hl_value_get (m, "recommendations");
+                for (size_t k = 0; k < hl_value_size (recs); k++)
+                    s_md (out, "%s%s", k ? ", " : "",
+                          hl_value_str (hl_value_at (recs, k), NULL));
+                s_md (out, " |\n");
+            }
+        }
+        s_md (out, "\n");
+    }
     const hl_value_t *actions = hl_value_get (r, "actions");
+    if (streq (hl_value_get_str (r, "kind", ""), "analysis")) {
+        size_t size = zchunk_size (out);
+        char *text = (char *) malloc (size + 1);
+        memcpy (text, zchunk_data (out), size);
+        text[size] = 0;
+        zchunk_destroy (&out);
+        return text;
+    }
     s_md (out, "## Actions\n\n");
     if (!hl_value_size (actions))
         s_md (out, "None: no action was a candidate.\n");

@@ -313,13 +313,52 @@ test_cycles_keep_and_roll_back (void **state)
     assert_string_equal (json_string_value (gc), "normal");
     json_decref (knobs);
 
+    /*  An analysis: a report with the backend's analysis and no
+        action. */
+    static char big[1 << 20];
+    assert_int_equal (ht_ctl (&w.m, big, sizeof big, "-t", "60000", "run",
+                              "analysis", "--param", "focus_areas=backend",
+                              "--wait", "--json", NULL),
+                      0);
+    json_t *analysis = json_loads (big, 0, NULL);
+    assert_non_null (analysis);
+    assert_string_equal (json_string_value (json_object_get (analysis,
+                                                             "kind")),
+                         "analysis");
+    assert_int_equal (json_array_size (json_object_get (analysis,
+                                                        "actions")),
+                      0);
+    json_t *pb = json_object_get (json_object_get (analysis, "analysis"),
+                                  "prometheus-backend");
+    assert_non_null (pb);
+    assert_null (json_object_get (json_object_get (analysis, "analysis"),
+                                  "prometheus-frontend"));
+    json_t *first = json_array_get (json_object_get (pb, "metrics"), 0);
+    assert_non_null (json_object_get (first, "trend_per_hour"));
+    assert_non_null (json_object_get (first, "severity"));
+    char path[512];
+    snprintf (path, sizeof path, "%s/state/reports/analysis-%d.md", w.m.dir,
+              (int) json_integer_value (json_object_get (analysis, "id")));
+    assert_int_equal (access (path, R_OK), 0);
+    json_decref (analysis);
+    /*  ... and a focus area that does not exist is refused. */
+    assert_int_equal (ht_ctl (&w.m, big, sizeof big, "run", "analysis",
+                              "--param", "focus_areas=marketing", NULL),
+                      1);
+
     /*  cycles and report agree with what ran. */
     assert_int_equal (ht_ctl (&w.m, out, sizeof out, "cycles", NULL), 0);
     assert_non_null (strstr (out, "optimization"));
     assert_int_equal (ht_ctl (&w.m, out, sizeof out, "report", "last",
                               "--format", "md", NULL),
                       0);
-    assert_non_null (strstr (out, "# Helios optimization"));
+    assert_non_null (strstr (out, "# Helios analysis"));
+    assert_int_equal (ht_ctl (&w.m, out, sizeof out, "report", "1",
+                              "--format", "md", NULL),
+                      0);
+    assert_non_null (strstr (out, "# Helios optimization 1"));
+    assert_int_equal (ht_ctl (&w.m, out, sizeof out, "report", "999", NULL),
+                      1);
     s_world_stop (&w);
 }
 
