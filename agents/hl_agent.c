@@ -883,11 +883,9 @@ s_on_dealer (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
     hl_agent_t *self = (hl_agent_t *)arg;
-    //  A batch per wake-up saves a poll per message; hl_bus_recv blocks,
-    //  so read only what ZeroMQ says is there
+    //  A batch per wake-up saves a poll per message; hl_bus_recv never
+    //  waits, so read until there is nothing (HL_ERR_IO)
     for (int i = 0; i < HL_AGENT_BATCH && reader == self->dealer; i++) {
-        if (i > 0 && !(zsock_events (reader) & ZMQ_POLLIN))
-            break;
         hl_msg_t *msg = NULL;
         int rc = hl_bus_recv (reader, &self->limits, &msg, NULL);
         if (rc == HL_ERR_IO)

@@ -250,6 +250,20 @@ typedef struct {
     uint64_t re;
 } s_waiter_t;
 
+/*  Who to answer, and to what, when a request's work ends later. */
+static s_waiter_t *
+s_waiter_new (hl_master_t *self, const hl_msg_t *request)
+{
+    s_waiter_t *waiter = (s_waiter_t *) zmalloc (sizeof (s_waiter_t));
+    size_t rid_len;
+    const uint8_t *rid = hl_msg_routing_id (request, &rid_len);
+    waiter->master = self;
+    memcpy (waiter->rid, rid, rid_len);
+    waiter->rid_len = rid_len;
+    waiter->re = hl_msg_id (request);
+    return waiter;
+}
+
 static void
 s_task_done (void *arg, const hl_task_end_t *end)
 {
@@ -305,16 +319,7 @@ s_op_task_run (hl_master_t *self, const hl_msg_t *request,
         return HL_ERR_ARGS;
     }
     hl_value_t *copy = targs ? hl_value_dup (targs) : NULL;
-    s_waiter_t *waiter = NULL;
-    if (wait) {
-        waiter = (s_waiter_t *) zmalloc (sizeof (s_waiter_t));
-        size_t rid_len;
-        const uint8_t *rid = hl_msg_routing_id (request, &rid_len);
-        waiter->master = self;
-        memcpy (waiter->rid, rid, rid_len);
-        waiter->rid_len = rid_len;
-        waiter->re = hl_msg_id (request);
-    }
+    s_waiter_t *waiter = wait ? s_waiter_new (self, request) : NULL;
     uint64_t id = hl_dispatch_submit (self->dispatch, &spec, &copy,
                                       wait ? s_task_done : NULL, waiter);
     if (!id) {
@@ -396,16 +401,7 @@ s_op_run (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
         return HL_ERR_ARGS;
     }
     hl_value_t *copy = params ? hl_value_dup (params) : NULL;
-    s_waiter_t *waiter = NULL;
-    if (wait) {
-        waiter = (s_waiter_t *) zmalloc (sizeof (s_waiter_t));
-        size_t rid_len;
-        const uint8_t *rid = hl_msg_routing_id (request, &rid_len);
-        waiter->master = self;
-        memcpy (waiter->rid, rid, rid_len);
-        waiter->rid_len = rid_len;
-        waiter->re = hl_msg_id (request);
-    }
+    s_waiter_t *waiter = wait ? s_waiter_new (self, request) : NULL;
     uint64_t id = hl_cycle_run (self->cycle, kind, &copy,
                                 wait ? s_run_done : NULL, waiter, error,
                                 errsize);
