@@ -58,6 +58,11 @@ int
 hl_client_recv (hl_client_t *self, int timeout_ms, hl_msg_t **reply_p)
 {
     *reply_p = NULL;
+    /*  A reply already queued needs no poll (a system call per reply
+        when a client keeps many requests in flight). */
+    int rc = hl_bus_recv (self->dealer, NULL, reply_p, NULL);
+    if (rc != HL_ERR_IO)
+        return rc;
     zmq_pollitem_t item = {zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0};
     if (zmq_poll (&item, 1, timeout_ms > 0 ? timeout_ms : 0) <= 0)
         return HL_ERR_TIMEOUT;

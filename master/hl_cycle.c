@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../bus/hl_log.h"
+#include "../bus/hl_stats.h"
 #include "hl_cycle.h"
 
 #define S_KEEP_RUNS 50          /* finished runs kept in memory */
@@ -80,6 +81,7 @@ typedef struct {
     hl_value_t *degraded;              /* array of reasons */
     hl_value_t *analysis;              /* role -> analyze data */
     hl_value_t *candidates;            /* the planner's explanation */
+    hl_value_t *plan;                  /* strategic planning's result */
     s_act_t acts[S_MAX_ACTS];
     size_t nacts;
     uint64_t open[2 * S_MAX_ACTS + 2]; /* task ids of the phase, 0 = ended */
@@ -162,6 +164,7 @@ s_run_destroy (s_run_t **run_p)
     hl_value_destroy (&run->degraded);
     hl_value_destroy (&run->analysis);
     hl_value_destroy (&run->candidates);
+    hl_value_destroy (&run->plan);
     hl_value_destroy (&run->report);
     free (run);
     *run_p = NULL;
@@ -815,6 +818,10 @@ s_report (hl_cycle_t *self, s_run_t *run)
     hl_value_set (r, "candidates", &v);
     v = hl_learning_to_value (self->deps.learning);
     hl_value_set (r, "learning", &v);
+    if (run->plan) {
+        v = hl_value_dup (run->plan);
+        hl_value_set (r, "plan", &v);
+    }
     run->report = r;
 
     /*  <kind>-<id>.json and .md under state_dir/reports */
@@ -996,6 +1003,177 @@ s_task_done (void *arg, const hl_task_end_t *end)
     free (ticket);
     if (--run->pending == 0)
         s_next_phase (self, run);
+}
+
+//  --------------------------------------------------------------------
+//  Strategic planning: forecasts to a horizon, and a roadmap
+
+#define S_PLAN_HISTORY_S 3600   /* seconds of history a forecast uses */
+
+/*  Collects one metric's per-second statistic as (t, value) pairs. */
+typedef struct {
+    double *x, *y;
+    size_t n, cap;
+    const char *stat;
+} s_points_t;
+
+static void
+s_points_add (const char *name, const hl_kpi_stats_t *stats, void *arg)
+{
+    (void) name;
+    s_points_t *p = (s_points_t *) arg;
+    double v;
+    if (p->n == p->cap || hl_kpi_stat (stats, p->stat, &v) || !isfinite (v))
+        return;
+    p->x[p->n] = (double) stats->second;
+    p->y[p->n++] = v;
+}
+
+/*  "7_days", "24_hours", "90_minutes", "3600" (seconds); 0 if bad. */
+static int64_t
+s_horizon (const char *text)
+{
+    char *end;
+    double n = strtod (text, &end);
+    if (end == text || !(n > 0) || n > 366 * 86400)
+        return 0;
+    double unit = streq (end, "") || streq (end, "_seconds") ? 1
+                  : streq (end, "_minutes")                  ? 60
+                  : streq (end, "_hours")                    ? 3600
+                  : streq (end, "_days")                     ? 86400
+                                                             : 0;
+    return (int64_t) (n * unit);
+}
+
+/*  Build the plan into run->report-to-be: per scenario, each metric's
+    trend and forecast at the horizon, projected breach and score, and the
+    health they make; then the roadmap: the actions the planner ranks now,
+    each with the health it is expected to add. growth:<pct> scales every
+    metric the wrong way by pct percent (load growing). */
+static hl_value_t *
+s_plan (hl_cycle_t *self, int64_t horizon_s, char (*scenarios)[32],
+        size_t nscenarios)
+{
+    const hl_config_t *config = self->deps.config;
+    int64_t now_us = hl_msg_now_us ();
+    double now_s = (double) now_us / 1e6;
+    hl_value_t *plan = hl_value_new_map ();
+    hl_value_set_int (plan, "horizon_s", horizon_s);
+    hl_value_t *list = hl_value_new_map ();
+    size_t cap = S_PLAN_HISTORY_S + 2;
+    s_points_t pts = {(double *) malloc (cap * sizeof (double)),
+                      (double *) malloc (cap * sizeof (double)), 0, cap,
+                      NULL};
+    for (size_t sc = 0; sc < nscenarios; sc++) {
+        double growth = 0;
+        if (!strncmp (scenarios[sc], "growth:", 7))
+            growth = atof (scenarios[sc] + 7) / 100.0;
+        hl_value_t *metrics = hl_value_new_array ();
+        double sum = 0, weights = 0;
+        for (size_t i = 0; i < hl_config_metrics_size (config); i++) {
+            const hl_config_metric_t *m = hl_config_metric (config, i);
+            pts.n = 0;
+            pts.stat = streq (m->stat, "last") ? "mean" : m->stat;
+            hl_kpi_series (self->deps.kpi, m->name,
+                           now_us - S_PLAN_HISTORY_S * 1000000LL, now_us + 1,
+                           s_points_add, &pts);
+            hl_value_t *item = hl_value_new_map ();
+            hl_value_set_str (item, "name", m->name);
+            hl_value_set_int (item, "points", (int64_t) pts.n);
+            hl_stats_trend_t trend;
+            if (pts.n < 2 || hl_stats_theil_sen (pts.x, pts.y, pts.n, &trend)) {
+                hl_value_set_str (item, "forecast", "nodata");
+                hl_value_append (metrics, &item);
+                continue;
+            }
+            double value = trend.intercept
+                           + trend.slope * (now_s + (double) horizon_s);
+            /*  growth makes the metric worse in its own direction */
+            value *= m->better == HL_BETTER_LOWER ? 1 + growth
+                                                  : 1 / (1 + growth);
+            double score = hl_health_score_value (m, value);
+            double at = 0;
+            hl_stats_trend_t grown = trend;
+            grown.intercept *= m->better == HL_BETTER_LOWER ? 1 + growth
+                                                            : 1 / (1 + growth);
+            grown.slope *= m->better == HL_BETTER_LOWER ? 1 + growth
+                                                        : 1 / (1 + growth);
+            bool breach = hl_stats_forecast (&grown, m->critical, now_s, &at)
+                          && at - now_s <= (double) horizon_s;
+            hl_value_set_double (item, "trend_per_hour", trend.slope * 3600);
+            hl_value_set_double (item, "at_horizon", value);
+            hl_value_set_double (item, "score_at_horizon",
+                                 isfinite (score) ? score : 0);
+            hl_value_t *b = breach ? hl_value_new_double (at - now_s)
+                                   : hl_value_new_nil ();
+            hl_value_set (item, "breach_in_s", &b);
+            hl_value_append (metrics, &item);
+            if (isfinite (score)) {
+                sum += score * m->weight;
+                weights += m->weight;
+            }
+        }
+        hl_value_t *scenario = hl_value_new_map ();
+        hl_value_t *h = weights > 0 ? hl_value_new_double (sum / weights)
+                                    : hl_value_new_nil ();
+        hl_value_set (scenario, "health_at_horizon", &h);
+        hl_value_set (scenario, "metrics", &metrics);
+        hl_value_set (list, scenarios[sc], &scenario);
+    }
+    free (pts.x);
+    free (pts.y);
+    hl_value_set (plan, "scenarios", &list);
+
+    /*  The roadmap: every candidate by gain, each with the health its
+        expected improvement would add (its metrics' scores moved by
+        `expected`, weighted like the overall score). */
+    hl_health_t *health = hl_health_compute (config, self->deps.kpi, now_us);
+    hl_candidate_t picks[S_MAX_ACTS];
+    size_t n = hl_planner_rank (self->deps.planner, health,
+                                self->deps.learning, now_us, S_MAX_ACTS,
+                                false, picks, S_MAX_ACTS, NULL);
+    double total_weight = 0;
+    for (size_t i = 0; i < hl_config_metrics_size (config); i++)
+        total_weight += hl_config_metric (config, i)->weight;
+    double expected_health = hl_health_score (health);
+    hl_value_t *roadmap = hl_value_new_array ();
+    for (size_t i = 0; i < n; i++) {
+        const hl_config_action_t *a = picks[i].action;
+        double gain = 0;
+        for (size_t k = 0; k < a->improves_n; k++) {
+            const hl_health_metric_t *hm = hl_health_metric_find (
+                health, a->improves[k]);
+            if (!hm || !isfinite (hm->value))
+                continue;
+            const hl_config_metric_t *m = hm->config;
+            double better = m->better == HL_BETTER_LOWER
+                                ? hm->value * (1 - a->expected)
+                                : hm->value * (1 + a->expected);
+            double delta = hl_health_score_value (m, better) - hm->score;
+            if (isfinite (delta) && total_weight > 0)
+                gain += delta * m->weight / total_weight;
+        }
+        if (isfinite (expected_health))
+            expected_health += gain * picks[i].p;
+        hl_value_t *step = hl_value_new_map ();
+        hl_value_set_int (step, "rank", (int64_t) i + 1);
+        hl_value_set_str (step, "action", a->name);
+        hl_value_set_str (step, "swarm", a->swarm);
+        hl_value_set_int (step, "urgency", picks[i].urgency);
+        hl_value_set_double (step, "p_success", picks[i].p);
+        hl_value_set_double (step, "gain", picks[i].gain);
+        hl_value_set_double (step, "health_gain", gain * picks[i].p);
+        hl_value_t *eh = isfinite (expected_health)
+                             ? hl_value_new_double (expected_health > 100
+                                                        ? 100
+                                                        : expected_health)
+                             : hl_value_new_nil ();
+        hl_value_set (step, "expected_health", &eh);
+        hl_value_append (roadmap, &step);
+    }
+    hl_health_destroy (&health);
+    hl_value_set (plan, "roadmap", &roadmap);
+    return plan;
 }
 
 //  --------------------------------------------------------------------
@@ -1344,10 +1522,77 @@ hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
                 snprintf (focus[nfocus++], sizeof focus[0], "%s", tok);
         }
     }
+    /*  strategic_planning: horizon (default 7_days) and scenarios
+        ("baseline", "growth:<pct>"; a list or a comma-separated string). */
+    int64_t horizon_s = 0;
+    char scenarios[4][32];
+    size_t nscenarios = 0;
+    if (streq (kind, "strategic_planning")) {
+        double seconds;
+        const hl_value_t *hv = hl_value_get (*params_p, "horizon");
+        if (hv && !hl_value_double (hv, &seconds))
+            horizon_s = seconds > 0 && seconds <= 366 * 86400
+                            ? (int64_t) seconds
+                            : 0;
+        else
+            horizon_s = s_horizon (hl_value_get_str (*params_p, "horizon",
+                                                     "7_days"));
+        const hl_value_t *sv = hl_value_get (*params_p, "scenarios");
+        char text[160] = "baseline";
+        if (hl_value_str (sv, NULL))
+            snprintf (text, sizeof text, "%s", hl_value_str (sv, NULL));
+        else if (hl_value_size (sv)) {
+            text[0] = 0;
+            for (size_t i = 0; i < hl_value_size (sv); i++) {
+                const char *t = hl_value_str (hl_value_at (sv, i), NULL);
+                size_t used = strlen (text);
+                snprintf (text + used, sizeof text - used, "%s%s",
+                          used ? "," : "", t ? t : "?");
+            }
+        }
+        for (char *tok = strtok (text, ","); tok; tok = strtok (NULL, ",")) {
+            char *end = NULL;
+            bool ok = streq (tok, "baseline")
+                      || (!strncmp (tok, "growth:", 7)
+                          && strtod (tok + 7, &end) > -100 && end
+                          && *end == 0 && end != tok + 7);
+            if (!ok || nscenarios == 4 || strlen (tok) >= 32) {
+                snprintf (error, errsize, "run: scenario '%.32s' is not "
+                          "baseline or growth:<pct> (4 at most)", tok);
+                hl_value_destroy (params_p);
+                return 0;
+            }
+            snprintf (scenarios[nscenarios++], sizeof scenarios[0], "%s",
+                      tok);
+        }
+        if (!horizon_s) {
+            snprintf (error, errsize, "run: horizon wants e.g. 7_days, "
+                      "24_hours or seconds");
+            hl_value_destroy (params_p);
+            return 0;
+        }
+    }
     hl_value_destroy (params_p);
-    if (!streq (kind, "optimization") && !streq (kind, "analysis")) {
-        snprintf (error, errsize, "run: kind '%s' is not built yet", kind);
+    if (!streq (kind, "optimization") && !streq (kind, "analysis")
+        && !streq (kind, "strategic_planning")) {
+        snprintf (error, errsize, "run: unknown kind '%s'", kind);
         return 0;
+    }
+    if (streq (kind, "strategic_planning")) {
+        /*  Computed here and now: no agent, no phase. */
+        s_run_t *run = (s_run_t *) zmalloc (sizeof (s_run_t));
+        run->id = self->next_id++;
+        snprintf (run->kind, sizeof run->kind, "%s", kind);
+        run->started_us = hl_msg_now_us ();
+        run->score_before = run->score_after = NAN;
+        run->degraded = hl_value_new_array ();
+        run->plan = s_plan (self, horizon_s, scenarios, nscenarios);
+        run->done = done;
+        run->done_arg = done_arg;
+        run->phase = P_DECIDE;
+        self->started++;
+        s_report (self, run);
+        return run->id;
     }
     if (self->current) {
         snprintf (error, errsize, "run: cycle %" PRIu64 " is still running "
@@ -1599,8 +1844,54 @@ hl_cycle_markdown (const hl_value_t *r)
         }
         s_md (out, "\n");
     }
+    const hl_value_t *plan = hl_value_get (r, "plan");
+    if (plan) {
+        const hl_value_t *scs = hl_value_get (plan, "scenarios");
+        s_md (out, "## Forecast to %" PRId64 " s from now\n\n",
+              hl_value_get_int (plan, "horizon_s", 0));
+        for (size_t i = 0; i < hl_value_size (scs); i++) {
+            const hl_value_t *sc = hl_value_val_at (scs, i);
+            s_md (out, "### Scenario %s: health ", hl_value_key_at (scs, i));
+            s_md_number (out, hl_value_get (sc, "health_at_horizon"), 1,
+                         false, 1, "");
+            s_md (out, "\n\n| metric | trend/h | at horizon | score | "
+                  "breach in s |\n|---|---|---|---|---|\n");
+            const hl_value_t *ms = hl_value_get (sc, "metrics");
+            for (size_t j = 0; j < hl_value_size (ms); j++) {
+                const hl_value_t *m = hl_value_at (ms, j);
+                s_md (out, "| %s | ", hl_value_get_str (m, "name", "?"));
+                s_md_number (out, hl_value_get (m, "trend_per_hour"), 2, true,
+                             1, "");
+                s_md (out, " | ");
+                s_md_number (out, hl_value_get (m, "at_horizon"), 2, false, 1,
+                             "");
+                s_md (out, " | ");
+                s_md_number (out, hl_value_get (m, "score_at_horizon"), 0,
+                             false, 1, "");
+                s_md (out, " | ");
+                s_md_number (out, hl_value_get (m, "breach_in_s"), 0, false,
+                             1, "");
+                s_md (out, " |\n");
+            }
+            s_md (out, "\n");
+        }
+        const hl_value_t *road = hl_value_get (plan, "roadmap");
+        s_md (out, "## Roadmap\n\n| # | action | swarm | p | expected "
+              "health |\n|---|---|---|---|---|\n");
+        for (size_t i = 0; i < hl_value_size (road); i++) {
+            const hl_value_t *st = hl_value_at (road, i);
+            s_md (out, "| %zu | %s | %s | ", i + 1,
+                  hl_value_get_str (st, "action", "?"),
+                  hl_value_get_str (st, "swarm", "?"));
+            s_md_number (out, hl_value_get (st, "p_success"), 2, false, 1, "");
+            s_md (out, " | ");
+            s_md_number (out, hl_value_get (st, "expected_health"), 1, false,
+                         1, "");
+            s_md (out, " |\n");
+        }
+    }
     const hl_value_t *actions = hl_value_get (r, "actions");
-    if (streq (hl_value_get_str (r, "kind", ""), "analysis")) {
+    if (streq (hl_value_get_str (r, "kind", ""), "analysis") || plan) {
         size_t size = zchunk_size (out);
         char *text = (char *) malloc (size + 1);
         memcpy (text, zchunk_data (out), size);

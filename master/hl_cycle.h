@@ -51,8 +51,10 @@ hl_cycle_t *hl_cycle_new (const hl_cycle_deps_t *deps, char *err,
 /*  Destroy; runs still open end as cancelled (their done is told). */
 void hl_cycle_destroy (hl_cycle_t **self_p);
 
-/*  Start a run now: "optimization" (a cycle) or "emergency" (the
-    protocol, params threshold and max_issues, at once). params (may be NULL) is
+/*  Start a run now: "optimization" (a cycle), "emergency" (the
+    protocol, params threshold and max_issues, at once), "analysis"
+    (focus_areas) or "strategic_planning" (horizon, scenarios; computed
+    at once, no agent needed). params (may be NULL) is
     taken. Returns the run's id, or 0 with the reason in error (a cycle is
     already running, unknown kind). done (may be NULL) is told at the
     end. */

@@ -346,13 +346,50 @@ test_cycles_keep_and_roll_back (void **state)
                               "--param", "focus_areas=marketing", NULL),
                       1);
 
+    /*  A strategic plan: forecasts per scenario and a roadmap. */
+    assert_int_equal (ht_ctl (&w.m, big, sizeof big, "run",
+                              "strategic_planning", "--param",
+                              "horizon=24_hours", "--param",
+                              "scenarios=baseline,growth:20", "--wait",
+                              "--json", NULL),
+                      0);
+    json_t *plan = json_loads (big, 0, NULL);
+    assert_non_null (plan);
+    json_t *scs = json_object_get (json_object_get (plan, "plan"),
+                                   "scenarios");
+    json_t *base = json_object_get (scs, "baseline");
+    json_t *grow = json_object_get (scs, "growth:20");
+    assert_int_equal (json_array_size (json_object_get (base, "metrics")),
+                      12);
+    assert_non_null (json_object_get (json_array_get (json_object_get (base,
+                                                                       "metrics"),
+                                                      0),
+                                      "at_horizon"));
+    /*  growth makes the horizon no better than the baseline */
+    assert_true (json_number_value (json_object_get (grow,
+                                                     "health_at_horizon"))
+                 <= json_number_value (json_object_get (base,
+                                                        "health_at_horizon")));
+    assert_true (json_is_array (json_object_get (json_object_get (plan,
+                                                                  "plan"),
+                                                 "roadmap")));
+    json_decref (plan);
+    assert_int_equal (ht_ctl (&w.m, big, sizeof big, "run",
+                              "strategic_planning", "--param",
+                              "horizon=soon", NULL),
+                      1);
+    assert_int_equal (ht_ctl (&w.m, big, sizeof big, "run",
+                              "strategic_planning", "--param",
+                              "scenarios=doom", NULL),
+                      1);
+
     /*  cycles and report agree with what ran. */
     assert_int_equal (ht_ctl (&w.m, out, sizeof out, "cycles", NULL), 0);
     assert_non_null (strstr (out, "optimization"));
     assert_int_equal (ht_ctl (&w.m, out, sizeof out, "report", "last",
                               "--format", "md", NULL),
                       0);
-    assert_non_null (strstr (out, "# Helios analysis"));
+    assert_non_null (strstr (out, "# Helios strategic_planning"));
     assert_int_equal (ht_ctl (&w.m, out, sizeof out, "report", "1",
                               "--format", "md", NULL),
                       0);
