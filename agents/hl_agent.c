@@ -503,8 +503,8 @@ s_echo_later (hl_agent_t *self, hl_agent_task_t *task)
     echo->agent = self;
     echo->task_id = task->task_id;
     task->state = echo;
-    task->echo_timer = zloop_timer (self->loop, (size_t)delay, 1, s_on_echo,
-                                    echo);
+    task->echo_timer
+        = zloop_timer (self->loop, (size_t)delay, 1, s_on_echo, echo);
 }
 
 //  A delayed echo that ends early (cancel, deadline, shutdown) stops its

@@ -48,7 +48,7 @@ struct _s_verify_t {
     uint64_t task_id;
     char action[HL_MAX_NAME + 1];
     double alpha, min_effect;
-    size_t min_n;           //  points each side below which: inconclusive
+    size_t min_n; //  points each side below which: inconclusive
     size_t settle_ms, window_ms;
     int64_t from_us, to_us; //  the window, wall clock; 0 while settling
     int timer_id;           //  settle, then window end
@@ -493,8 +493,8 @@ s_verify_new (const hl_value_t *args, uint64_t task_id, char *why, size_t size)
                          why, size)
         || s_get_number (args, "min_effect", 0, 1e9, HL_STATS_MIN_EFFECT,
                          &self->min_effect, why, size)
-        || s_get_number (args, "min_n", 3, 86400, HL_STATS_MIN_N, &min_n,
-                         why, size))
+        || s_get_number (args, "min_n", 3, 86400, HL_STATS_MIN_N, &min_n, why,
+                         size))
         goto fail;
     self->min_n = (size_t)min_n;
     self->settle_ms = (size_t)llround (settle_s * 1000);

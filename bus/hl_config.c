@@ -54,7 +54,7 @@ static const char *s_limits_keys[]
         "sndhwm",       "rcvhwm",  "linger_ms", NULL };
 static const char *s_cycle_keys[]
     = { "duration",      "max_concurrent", "cooldown", "settle",
-        "verify_window", "keep_unproven",  "seed", NULL };
+        "verify_window", "keep_unproven",  "seed",     NULL };
 static const char *s_emergency_keys[]
     = { "threshold", "max_issues", "notify", NULL };
 static const char *s_health_keys[] = { "target", "window", NULL };
@@ -1293,9 +1293,9 @@ hl_config_default_path (void)
     const char *env = getenv ("HELIOS_CONFIG");
     if (env && *env)
         return env;
-    static const char *const candidates[] = {
-        "deploy/helios.cfg", "/etc/helios/helios.cfg",
-        HL_DATADIR "/helios.cfg"};
+    static const char *const candidates[]
+        = { "deploy/helios.cfg", "/etc/helios/helios.cfg",
+            HL_DATADIR "/helios.cfg" };
     for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
         if (access (candidates[i], R_OK) == 0)
             return candidates[i];

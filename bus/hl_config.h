@@ -58,7 +58,7 @@ typedef struct {
     int settle;         /* seconds after apply before verifying, 30 */
     int verify_window;  /* seconds of samples verified, 60 */
     bool keep_unproven; /* keep unchanged/inconclusive changes, false */
-    uint64_t seed;       /* Thompson sampling's generator, 0 = clock */
+    uint64_t seed;      /* Thompson sampling's generator, 0 = clock */
 } hl_config_cycle_t;
 
 typedef struct {

@@ -29,9 +29,9 @@ struct _hl_proxy_t {
     char inproc_in[HL_PROXY_ENDPOINT]; /* same sockets, this process */
     char inproc_out[HL_PROXY_ENDPOINT];
     char inproc_subs[HL_PROXY_ENDPOINT];
-    zsock_t *subs;                  /* PAIR: the actor's copy of every
-                                       subscribe/unsubscribe on bus-out */
-    zhashx_t *wanted;               /* prefix -> subscriptions (intptr) */
+    zsock_t *subs;    /* PAIR: the actor's copy of every
+                         subscribe/unsubscribe on bus-out */
+    zhashx_t *wanted; /* prefix -> subscriptions (intptr) */
 };
 
 //  What the actor is started with; it lives on the caller's stack until
@@ -51,10 +51,10 @@ typedef struct {
     zsock_t *xsub;
     zsock_t *xpub;
     zsock_t *subs; /* PAIR to the owner: subscription changes */
-    void *xsub_h; /* raw handles, hot path */
+    void *xsub_h;  /* raw handles, hot path */
     void *xpub_h;
     size_t max_msg_size;
-    hl_limits_t limits;         /* for the structural scan */
+    hl_limits_t limits; /* for the structural scan */
     hl_proxy_stats_t stats;
 } s_actor_t;
 
@@ -266,7 +266,7 @@ s_actor (zsock_t *pipe, void *args)
         goto fail;
     }
     self->subs = zsock_new (ZMQ_PAIR);
-    zsock_set_sndhwm (self->subs, 0);  /* rare, and never to be lost */
+    zsock_set_sndhwm (self->subs, 0); /* rare, and never to be lost */
     if (zsock_connect (self->subs, "%s", start->inproc_subs) != 0) {
         zstr_sendx (pipe, "ERROR", "bus: subscription pipe", NULL);
         goto fail;
@@ -355,7 +355,7 @@ hl_proxy_new (const char *bus_in, const char *bus_out,
         goto fail;
     }
     self->wanted = zhashx_new ();
-    s_start_t start = { bus_in,           bus_out, self->inproc_in,
+    s_start_t start = { bus_in,           bus_out,           self->inproc_in,
                         self->inproc_out, self->inproc_subs, { 0 } };
     if (opts)
         start.opts = *opts;

@@ -18,13 +18,13 @@
 #include "hl_sock.h"
 
 typedef struct {
-    uint64_t received;        /* messages read from bus-in */
-    uint64_t forwarded;       /* messages sent on bus-out */
-    uint64_t bytes;           /* envelope bytes forwarded */
-    uint64_t dropped;         /* valid, dropped at a subscriber's HWM */
-    uint64_t rejected;        /* invalid, not forwarded */
+    uint64_t received;  /* messages read from bus-in */
+    uint64_t forwarded; /* messages sent on bus-out */
+    uint64_t bytes;     /* envelope bytes forwarded */
+    uint64_t dropped;   /* valid, dropped at a subscriber's HWM */
+    uint64_t rejected;  /* invalid, not forwarded */
     uint64_t rejected_by[HL_ERR_COUNT]; /* rejected, indexed by -hl_err_t */
-    uint64_t subscribers;     /* subscriptions now open on bus-out */
+    uint64_t subscribers;               /* subscriptions now open on bus-out */
 } hl_proxy_stats_t;
 
 typedef struct _hl_proxy_t hl_proxy_t;

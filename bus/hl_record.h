@@ -31,8 +31,7 @@ int hl_record_write (hl_record_t *self, int64_t recv_us, const void *topic,
     next call). Returns 1 with the fields filled, 0 at a clean end of file,
     or a negative hl_err_t: HL_ERR_MALFORMED (truncated), HL_ERR_TOO_BIG
     (a length past the limits), HL_ERR_IO. */
-int hl_record_read (hl_record_t *self, int64_t *recv_us,
-                    const uint8_t **topic, size_t *topic_len,
-                    const uint8_t **env, size_t *env_len);
+int hl_record_read (hl_record_t *self, int64_t *recv_us, const uint8_t **topic,
+                    size_t *topic_len, const uint8_t **env, size_t *env_len);
 
 #endif

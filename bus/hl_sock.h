@@ -15,7 +15,7 @@
 #include "hl_config.h"
 
 typedef struct {
-    size_t max_msg_size;   /* ZMQ_MAXMSGSIZE on receiving sockets */
+    size_t max_msg_size; /* ZMQ_MAXMSGSIZE on receiving sockets */
     int sndhwm;
     int rcvhwm;
     int linger_ms;

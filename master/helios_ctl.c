@@ -27,9 +27,9 @@
 #define S_EXIT_USAGE 2
 
 typedef struct {
-    const char *endpoint;   /* control endpoint */
+    const char *endpoint; /* control endpoint */
     int timeout_ms;
-    bool timeout_set;       /* -t given */
+    bool timeout_set; /* -t given */
     bool json;
 } s_opts_t;
 
@@ -91,15 +91,14 @@ s_call (const s_opts_t *opts, const char *op, hl_value_t **args_p,
         hl_msg_t **reply_p)
 {
     char src[HL_MAX_NAME + 1];
-    snprintf (src, sizeof src, "ctl@%d", (int) getpid ());
+    snprintf (src, sizeof src, "ctl@%d", (int)getpid ());
     hl_client_t *client = hl_client_new (opts->endpoint, src);
     if (!client) {
         hl_value_destroy (args_p);
         fprintf (stderr, "helios-ctl: bad endpoint '%s'\n", opts->endpoint);
         return S_EXIT_USAGE;
     }
-    int rc = hl_client_request (client, op, args_p, opts->timeout_ms,
-                                reply_p);
+    int rc = hl_client_request (client, op, args_p, opts->timeout_ms, reply_p);
     hl_client_destroy (&client);
     hl_value_destroy (args_p);
     if (rc == HL_ERR_TIMEOUT) {
@@ -112,8 +111,7 @@ s_call (const s_opts_t *opts, const char *op, hl_value_t **args_p,
         return S_EXIT_FAILED;
     }
     if (!hl_msg_ok (*reply_p)) {
-        fprintf (stderr, "helios-ctl: %s: %s\n", op,
-                 hl_msg_error (*reply_p));
+        fprintf (stderr, "helios-ctl: %s: %s\n", op, hl_msg_error (*reply_p));
         hl_msg_destroy (reply_p);
         return S_EXIT_FAILED;
     }
@@ -132,8 +130,7 @@ s_print_json (const hl_value_t *data)
 
 /*  "received 10  rejected 2 (malformed 1, topic 1)" */
 static void
-s_print_counters (const char *label, const hl_value_t *v,
-                  const char **keys)
+s_print_counters (const char *label, const hl_value_t *v, const char **keys)
 {
     printf ("%-9s", label);
     for (; *keys; keys++)
@@ -142,8 +139,7 @@ s_print_counters (const char *label, const hl_value_t *v,
     for (size_t i = 0; i < hl_value_size (by); i++) {
         int64_t n = 0;
         hl_value_int (hl_value_val_at (by, i), &n);
-        printf ("%s%s %" PRId64, i ? ", " : " (", hl_value_key_at (by, i),
-                n);
+        printf ("%s%s %" PRId64, i ? ", " : " (", hl_value_key_at (by, i), n);
     }
     printf ("%s\n", hl_value_size (by) ? ")" : "");
 }
@@ -169,11 +165,11 @@ s_cmd_status (const s_opts_t *opts)
                 hl_value_get_str (eps, "control", "?"),
                 hl_value_get_str (eps, "bus_in", "?"),
                 hl_value_get_str (eps, "bus_out", "?"));
-        const char *bus_keys[] = {"received", "forwarded", "dropped",
-                                  "subscribers", "published", "rejected",
-                                  NULL};
+        const char *bus_keys[]
+            = { "received",  "forwarded", "dropped", "subscribers",
+                "published", "rejected",  NULL };
         s_print_counters ("bus", hl_value_get (d, "bus"), bus_keys);
-        const char *in_keys[] = {"received", "rejected", NULL};
+        const char *in_keys[] = { "received", "rejected", NULL };
         s_print_counters ("control", hl_value_get (d, "control"), in_keys);
         s_print_counters ("tasks", hl_value_get (d, "tasks"), in_keys);
         printf ("decode errors %" PRId64 "\n",
@@ -224,8 +220,8 @@ s_cmd_agents (const s_opts_t *opts)
     if (opts->json)
         s_print_json (list);
     else {
-        printf ("%-40s %-20s %-16s %7s %9s %10s %8s\n", "NAME", "ROLE",
-                "HOST", "PID", "INFLIGHT", "HEARTBEAT", "DONE");
+        printf ("%-40s %-20s %-16s %7s %9s %10s %8s\n", "NAME", "ROLE", "HOST",
+                "PID", "INFLIGHT", "HEARTBEAT", "DONE");
         for (size_t i = 0; i < hl_value_size (list); i++) {
             const hl_value_t *a = hl_value_at (list, i);
             char load[32], beat[32];
@@ -234,8 +230,7 @@ s_cmd_agents (const s_opts_t *opts)
                       hl_value_get_int (a, "capacity", 0));
             snprintf (beat, sizeof beat, "%" PRId64 " ms",
                       hl_value_get_int (a, "last_heartbeat_ms_ago", 0));
-            printf ("%-40s %-20s %-16s %7" PRId64 " %9s %10s %8" PRId64
-                    "%s\n",
+            printf ("%-40s %-20s %-16s %7" PRId64 " %9s %10s %8" PRId64 "%s\n",
                     hl_value_get_str (a, "name", "?"),
                     hl_value_get_str (a, "role", "?"),
                     hl_value_get_str (a, "host", "?"),
@@ -270,7 +265,7 @@ s_cmd_pause (const s_opts_t *opts, const char *op)
 static int
 s_cmp_int64 (const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -305,17 +300,17 @@ s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
                               HL_MAX_STR / 2);
 
     char src[HL_MAX_NAME + 1];
-    snprintf (src, sizeof src, "ctl-bench@%d", (int) getpid ());
+    snprintf (src, sizeof src, "ctl-bench@%d", (int)getpid ());
     hl_client_t *client = hl_client_new (opts->endpoint, src);
     if (!client)
         return s_usage_error ("bad endpoint '%s'", opts->endpoint);
-    uint8_t *bytes = (uint8_t *) malloc ((size_t) payload + 1);
+    uint8_t *bytes = (uint8_t *)malloc ((size_t)payload + 1);
     for (long i = 0; i < payload; i++)
-        bytes[i] = (uint8_t) ('a' + i % 26);
+        bytes[i] = (uint8_t)('a' + i % 26);
     /*  Outstanding requests: envelope id -> send time. A reply whose re
         is not outstanding is a duplicate (or a stray). */
     zhashx_t *outstanding_ids = zhashx_new ();
-    int64_t *latency = (int64_t *) malloc ((size_t) tasks * sizeof (int64_t));
+    int64_t *latency = (int64_t *)malloc ((size_t)tasks * sizeof (int64_t));
     long submitted = 0, completed = 0, failed = 0, duplicates = 0;
     long outstanding = 0, corrupt = 0;
     int64_t start = zclock_usecs ();
@@ -327,7 +322,7 @@ s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
             hl_value_set_str (args, "kind", "echo");
             hl_value_set_str (args, "role", role);
             hl_value_t *targs = hl_value_new_map ();
-            hl_value_t *bin = hl_value_new_bin (bytes, (size_t) payload);
+            hl_value_t *bin = hl_value_new_bin (bytes, (size_t)payload);
             hl_value_set (targs, "payload", &bin);
             hl_value_set (args, "args", &targs);
             uint64_t id = hl_client_send (client, "task.run", &args);
@@ -339,21 +334,21 @@ s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
             char key[24];
             snprintf (key, sizeof key, "%" PRIu64, id);
             zhashx_insert (outstanding_ids, key,
-                           (void *) (intptr_t) zclock_usecs ());
+                           (void *)(intptr_t)zclock_usecs ());
             submitted++;
             outstanding++;
         }
         hl_msg_t *reply = NULL;
         if (hl_client_recv (client, 1000, &reply)) {
             if (zclock_mono () - last_progress > opts->timeout_ms)
-                break;  /* the rest are lost */
+                break; /* the rest are lost */
             continue;
         }
         last_progress = zclock_mono ();
         char key[24];
         snprintf (key, sizeof key, "%" PRIu64, hl_msg_re (reply));
-        int64_t sent_at = (int64_t) (intptr_t) zhashx_lookup (
-            outstanding_ids, key);
+        int64_t sent_at
+            = (int64_t)(intptr_t)zhashx_lookup (outstanding_ids, key);
         if (!sent_at) {
             duplicates++;
             hl_msg_destroy (&reply);
@@ -368,7 +363,7 @@ s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
             hl_value_get (hl_value_get (d, "data"), "payload"), &back_len);
         if (!hl_msg_ok (reply) || !streq (status, "ok"))
             failed++;
-        else if (back_len != (size_t) payload
+        else if (back_len != (size_t)payload
                  || (payload && memcmp (back, bytes, back_len)))
             corrupt++, failed++;
         else
@@ -376,8 +371,8 @@ s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
         hl_msg_destroy (&reply);
     }
 done:;
-    double elapsed = (double) (zclock_usecs () - start) / 1e6;
-    qsort (latency, (size_t) completed, sizeof (int64_t), s_cmp_int64);
+    double elapsed = (double)(zclock_usecs () - start) / 1e6;
+    qsort (latency, (size_t)completed, sizeof (int64_t), s_cmp_int64);
     int64_t p50 = completed ? latency[completed / 2] : 0;
     int64_t p99 = completed ? latency[(completed * 99) / 100] : 0;
     long lost = tasks - completed - failed;
@@ -441,8 +436,8 @@ s_cmd_run (s_opts_t *opts, int argc, char **argv)
 {
     if (argc < 1)
         return s_usage_error ("run: expected a kind");
-    static const char *kinds[] = {"optimization", "emergency", "analysis",
-                                  "strategic_planning"};
+    static const char *kinds[]
+        = { "optimization", "emergency", "analysis", "strategic_planning" };
     bool known = false;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         known |= streq (argv[0], kinds[i]);
@@ -462,10 +457,11 @@ s_cmd_run (s_opts_t *opts, int argc, char **argv)
                 hl_value_destroy (&params);
                 hl_value_destroy (&args);
                 return s_usage_error ("run: --param wants KEY=VALUE, not "
-                                      "'%s'", kv);
+                                      "'%s'",
+                                      kv);
             }
             char key[64];
-            memcpy (key, kv, (size_t) (eq - kv));
+            memcpy (key, kv, (size_t)(eq - kv));
             key[eq - kv] = 0;
             char *end;
             double number = strtod (eq + 1, &end);
@@ -473,8 +469,7 @@ s_cmd_run (s_opts_t *opts, int argc, char **argv)
                 hl_value_set_double (params, key, number);
             else
                 hl_value_set_str (params, key, eq + 1);
-        }
-        else {
+        } else {
             hl_value_destroy (&params);
             hl_value_destroy (&args);
             return s_usage_error ("run: bad argument '%s'", argv[i]);
@@ -517,8 +512,8 @@ s_cmd_cycles (const s_opts_t *opts)
                 "FAILED", "DEGRADED");
         for (size_t i = 0; i < hl_value_size (list); i++) {
             const hl_value_t *c = hl_value_at (list, i);
-            printf ("%6" PRId64 " %-14s %-10s %8.1f %8.1f %8" PRId64 " %5" PRId64
-                    " %12" PRId64 " %7" PRId64 " %9" PRId64 "\n",
+            printf ("%6" PRId64 " %-14s %-10s %8.1f %8.1f %8" PRId64
+                    " %5" PRId64 " %12" PRId64 " %7" PRId64 " %9" PRId64 "\n",
                     hl_value_get_int (c, "id", 0),
                     hl_value_get_str (c, "kind", "?"),
                     hl_value_get_str (c, "phase", "?"),
@@ -545,8 +540,7 @@ s_cmd_report (const s_opts_t *opts, int argc, char **argv)
             format = argv[++i];
             if (!streq (format, "md") && !streq (format, "json"))
                 return s_usage_error ("report: --format md or json");
-        }
-        else if (streq (argv[i], "last"))
+        } else if (streq (argv[i], "last"))
             id = 0;
         else {
             char *end;
@@ -575,7 +569,7 @@ s_cmd_report (const s_opts_t *opts, int argc, char **argv)
 int
 main (int argc, char *argv[])
 {
-    s_opts_t opts = {NULL, 5000, false, false};
+    s_opts_t opts = { NULL, 5000, false, false };
     const char *path = NULL;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -590,20 +584,17 @@ main (int argc, char *argv[])
             long ms = strtol (argv[++i], &end, 10);
             if (*end || ms <= 0 || ms > 3600000)
                 return s_usage_error ("bad timeout '%s'", argv[i]);
-            opts.timeout_ms = (int) ms;
+            opts.timeout_ms = (int)ms;
             opts.timeout_set = true;
-        }
-        else if (streq (a, "--json"))
+        } else if (streq (a, "--json"))
             opts.json = true;
         else if (streq (a, "-h") || streq (a, "--help")) {
             s_usage (stdout);
             return 0;
-        }
-        else if (streq (a, "--version")) {
+        } else if (streq (a, "--version")) {
             printf ("helios-ctl %s\n", HL_VERSION);
             return 0;
-        }
-        else
+        } else
             return s_usage_error ("bad option '%s'", a);
     }
     if (i >= argc)

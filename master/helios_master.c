@@ -44,14 +44,14 @@ main (int argc, char *argv[])
         else if (streq (a, "-h") || streq (a, "--help")) {
             s_usage (stdout);
             return 0;
-        }
-        else if (streq (a, "--version")) {
+        } else if (streq (a, "--version")) {
             printf ("helios-master %s\n", HL_VERSION);
             return 0;
-        }
-        else {
-            fprintf (stderr, "helios-master: bad argument '%s' "
-                     "(try --help)\n", a);
+        } else {
+            fprintf (stderr,
+                     "helios-master: bad argument '%s' "
+                     "(try --help)\n",
+                     a);
             return 2;
         }
     }
@@ -69,8 +69,7 @@ main (int argc, char *argv[])
     if (level < 0)
         level = HL_LOG_NOTICE;
     level += verbose;
-    hl_log_init ("master", level > HL_LOG_DEBUG ? HL_LOG_DEBUG : level,
-                 false);
+    hl_log_init ("master", level > HL_LOG_DEBUG ? HL_LOG_DEBUG : level, false);
 
     hl_master_t *master = hl_master_new (config, err, sizeof err);
     if (!master) {

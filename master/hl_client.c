@@ -22,7 +22,7 @@ hl_client_new (const char *endpoint, const char *src)
     zsock_t *dealer = hl_sock_connect (ZMQ_DEALER, endpoint, NULL, NULL);
     if (!dealer)
         return NULL;
-    hl_client_t *self = (hl_client_t *) zmalloc (sizeof (hl_client_t));
+    hl_client_t *self = (hl_client_t *)zmalloc (sizeof (hl_client_t));
     self->dealer = dealer;
     snprintf (self->src, sizeof self->src, "%s", src ? src : "client");
     return self;
@@ -63,7 +63,7 @@ hl_client_recv (hl_client_t *self, int timeout_ms, hl_msg_t **reply_p)
     int rc = hl_bus_recv (self->dealer, NULL, reply_p, NULL);
     if (rc != HL_ERR_IO)
         return rc;
-    zmq_pollitem_t item = {zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0};
+    zmq_pollitem_t item = { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 };
     if (zmq_poll (&item, 1, timeout_ms > 0 ? timeout_ms : 0) <= 0)
         return HL_ERR_TIMEOUT;
     return hl_bus_recv (self->dealer, NULL, reply_p, NULL);
@@ -83,13 +83,13 @@ hl_client_request (hl_client_t *self, const char *op, hl_value_t **args_p,
         if (left <= 0)
             return HL_ERR_TIMEOUT;
         hl_msg_t *msg = NULL;
-        int rc = hl_client_recv (self, (int) left, &msg);
+        int rc = hl_client_recv (self, (int)left, &msg);
         if (rc)
             return rc;
         if (hl_msg_type (msg) == HL_MSG_REPLY && hl_msg_re (msg) == id) {
             *reply_p = msg;
             return 0;
         }
-        hl_msg_destroy (&msg);  /* an answer to an earlier request */
+        hl_msg_destroy (&msg); /* an answer to an earlier request */
     }
 }

@@ -22,9 +22,8 @@ void hl_client_destroy (hl_client_t **self_p);
     wait up to timeout_ms for its reply. Returns 0 with *reply_p the reply
     (caller owns; check hl_msg_ok), or HL_ERR_TIMEOUT, HL_ERR_IO, or a
     decode error. Replies to other requests are discarded. */
-int hl_client_request (hl_client_t *self, const char *op,
-                       hl_value_t **args_p, int timeout_ms,
-                       hl_msg_t **reply_p);
+int hl_client_request (hl_client_t *self, const char *op, hl_value_t **args_p,
+                       int timeout_ms, hl_msg_t **reply_p);
 
 /*  Pipelining: send a request without waiting. Takes *args_p. Returns
     the request's envelope id (replies carry it in re), or 0 if the

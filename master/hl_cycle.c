@@ -22,11 +22,11 @@
 #include "../bus/hl_stats.h"
 #include "hl_cycle.h"
 
-#define S_KEEP_RUNS 50          /* finished runs kept in memory */
-#define S_MAX_ACTS 64           /* actions one cycle may apply */
-#define S_SERIES_S 600          /* seconds of history sent to analyze */
-#define S_ANALYZE_MS 20000      /* analysis phase deadline */
-#define S_SLACK_MS 15000        /* on top of a task's own expected time */
+#define S_KEEP_RUNS 50     /* finished runs kept in memory */
+#define S_MAX_ACTS 64      /* actions one cycle may apply */
+#define S_SERIES_S 600     /* seconds of history sent to analyze */
+#define S_ANALYZE_MS 20000 /* analysis phase deadline */
+#define S_SLACK_MS 15000   /* on top of a task's own expected time */
 
 typedef enum {
     P_COLLECT,
@@ -40,108 +40,110 @@ typedef enum {
     P_DONE
 } s_phase_t;
 
-static const char *s_phase_names[] = {"collect", "analyze", "prioritize",
-                                      "apply",   "settle",  "verify",
-                                      "decide",  "report",  "done"};
+static const char *s_phase_names[]
+    = { "collect", "analyze", "prioritize", "apply", "settle",
+        "verify",  "decide",  "report",     "done" };
 
 /*  What a task end is about. */
 typedef enum { W_ANALYZE, W_APPLY, W_VERIFY, W_ROLLBACK } s_what_t;
 
 typedef struct {
-    const hl_config_action_t *action;  /* borrowed from the config */
-    hl_candidate_t cand;               /* its figures when picked */
-    hl_value_t *baseline;              /* verify's metrics, built at apply */
-    hl_value_t *apply;                 /* {status, data} of the apply */
-    hl_value_t *verify;                /* the verify data */
-    hl_value_t *rollback;              /* {status, data} of the rollback */
-    char verdict[16];                  /* "" until verified */
-    char outcome[16];                  /* kept | rolled_back | failed */
+    const hl_config_action_t *action; /* borrowed from the config */
+    hl_candidate_t cand;              /* its figures when picked */
+    hl_value_t *baseline;             /* verify's metrics, built at apply */
+    hl_value_t *apply;                /* {status, data} of the apply */
+    hl_value_t *verify;               /* the verify data */
+    hl_value_t *rollback;             /* {status, data} of the rollback */
+    char verdict[16];                 /* "" until verified */
+    char outcome[16];                 /* kept | rolled_back | failed */
     bool applied;
 } s_act_t;
 
 typedef struct {
     uint64_t id;
     char kind[24];
-    bool emergency;                    /* an emergency round */
-    bool analysis_only;                /* an analysis: no actions */
-    char focus[3][16];                 /* analysis: categories, or none */
+    bool emergency;     /* an emergency round */
+    bool analysis_only; /* an analysis: no actions */
+    char focus[3][16];  /* analysis: categories, or none */
     size_t nfocus;
     s_phase_t phase;
-    int phase_timer;                   /* zloop timer id, or 0 */
-    int label_timer;                   /* settle -> verify label, or 0 */
-    int64_t detected_us;               /* emergency: health crossed */
-    int64_t baseline_us;               /* emergency: baseline starts */
-    int64_t first_task_us;             /* emergency: first task sent */
-    uint32_t seq;                      /* phase sequence, for callbacks */
+    int phase_timer;       /* zloop timer id, or 0 */
+    int label_timer;       /* settle -> verify label, or 0 */
+    int64_t detected_us;   /* emergency: health crossed */
+    int64_t baseline_us;   /* emergency: baseline starts */
+    int64_t first_task_us; /* emergency: first task sent */
+    uint32_t seq;          /* phase sequence, for callbacks */
     int64_t started_us;
     int64_t finished_us;
     double score_before;
     double score_after;
     hl_value_t *health_before;
-    hl_value_t *degraded;              /* array of reasons */
-    hl_value_t *analysis;              /* role -> analyze data */
-    hl_value_t *candidates;            /* the planner's explanation */
-    hl_value_t *plan;                  /* strategic planning's result */
+    hl_value_t *degraded;   /* array of reasons */
+    hl_value_t *analysis;   /* role -> analyze data */
+    hl_value_t *candidates; /* the planner's explanation */
+    hl_value_t *plan;       /* strategic planning's result */
     s_act_t acts[S_MAX_ACTS];
     size_t nacts;
     uint64_t open[2 * S_MAX_ACTS + 2]; /* task ids of the phase, 0 = ended */
     size_t nopen;
-    int pending;                       /* tasks of the phase still open */
-    hl_value_t *report;                /* when finished */
+    int pending;        /* tasks of the phase still open */
+    hl_value_t *report; /* when finished */
     hl_cycle_done_fn *done;
     void *done_arg;
 } s_run_t;
 
 typedef struct {
-    hl_cycle_t *engine;                /* NULL once the engine is gone */
-    void *handle;                      /* in the engine's ticket list */
+    hl_cycle_t *engine; /* NULL once the engine is gone */
+    void *handle;       /* in the engine's ticket list */
     uint64_t run_id;
     uint32_t seq;
     s_what_t what;
-    int act;                           /* index, or -1 */
+    int act; /* index, or -1 */
     char role[32];
 } s_ticket_t;
 
 struct _hl_cycle_t {
     hl_cycle_deps_t deps;
     char reports[HL_CONFIG_PATH + 16];
-    s_run_t *current;                  /* the cycle in progress, or NULL */
-    s_run_t *emergency;                /* the emergency round, or NULL */
-    zlistx_t *history;                 /* finished runs, newest first */
+    s_run_t *current;   /* the cycle in progress, or NULL */
+    s_run_t *emergency; /* the emergency round, or NULL */
+    zlistx_t *history;  /* finished runs, newest first */
     uint64_t next_id;
-    int64_t next_at_us;                /* when the scheduled cycle is due */
+    int64_t next_at_us; /* when the scheduled cycle is due */
     bool paused;
-    bool closing;                      /* no new work: shutting down */
-    zlistx_t *tickets;                 /* tasks submitted and not ended:
-                                          disowned at destroy, as the
-                                          dispatcher tells their end later */
+    bool closing;      /* no new work: shutting down */
+    zlistx_t *tickets; /* tasks submitted and not ended:
+                          disowned at destroy, as the
+                          dispatcher tells their end later */
     char learning_path[HL_CONFIG_PATH + 16];
     uint64_t started, finished, degraded_runs, kept, rolled_back, failed;
     /*  The emergency protocol: from health below the threshold until it
         is back above, in rounds of emergency actions. */
     bool em_active;
-    double em_threshold;               /* of the emergency in progress */
+    double em_threshold; /* of the emergency in progress */
     int em_max_issues;
-    int em_rounds;                     /* rounds started in this one */
-    int64_t em_detected_us;            /* when health crossed */
-    int64_t em_next_round_us;          /* earliest next round */
-    int64_t em_above_us;               /* back above since, or 0 */
-    int64_t em_last_round_us;          /* when the last round ended */
-    bool em_held;                      /* we paused dispatch and cycles */
-    uint64_t emergencies;              /* started since the master began */
-    int64_t em_last_response_us;       /* detection to first task, last */
-    zlistx_t *children;                /* notify commands to reap (pids) */
+    int em_rounds;               /* rounds started in this one */
+    int64_t em_detected_us;      /* when health crossed */
+    int64_t em_next_round_us;    /* earliest next round */
+    int64_t em_above_us;         /* back above since, or 0 */
+    int64_t em_last_round_us;    /* when the last round ended */
+    bool em_held;                /* we paused dispatch and cycles */
+    uint64_t emergencies;        /* started since the master began */
+    int64_t em_last_response_us; /* detection to first task, last */
+    zlistx_t *children;          /* notify commands to reap (pids) */
 };
 
-#define S_EM_ROUNDS 4                  /* rounds before we stop trying */
-#define S_EM_MIN_N 4                   /* points a side an emergency
-                                          verdict needs: a round's
-                                          baseline is seconds long */
-#define S_EM_GAP_US 5000000            /* between rounds */
-#define S_EM_CLEAR_US 3000000          /* above the threshold this long
-                                          ends it: a score hovering at the
-                                          line must not start and end an
-                                          emergency every second */
+#define S_EM_ROUNDS 4 /* rounds before we stop trying */
+#define S_EM_MIN_N                                                             \
+    4                       /* points a side an emergency                      \
+                               verdict needs: a round's                        \
+                               baseline is seconds long */
+#define S_EM_GAP_US 5000000 /* between rounds */
+#define S_EM_CLEAR_US                                                          \
+    3000000 /* above the threshold this long                                   \
+               ends it: a score hovering at the                                \
+               line must not start and end an                                  \
+               emergency every second */
 
 static void s_next_phase (hl_cycle_t *self, s_run_t *run);
 
@@ -173,7 +175,7 @@ s_run_destroy (s_run_t **run_p)
 static void
 s_run_free (void **item_p)
 {
-    s_run_destroy ((s_run_t **) item_p);
+    s_run_destroy ((s_run_t **)item_p);
 }
 
 static void s_degrade (s_run_t *run, const char *fmt, ...)
@@ -198,8 +200,8 @@ s_event (hl_cycle_t *self, s_run_t *run, const char *event)
 {
     char topic[64];
     snprintf (topic, sizeof topic, "cycle.%s", event);
-    if (!self->deps.publish || (self->deps.wants
-                                && !self->deps.wants (self->deps.arg, topic)))
+    if (!self->deps.publish
+        || (self->deps.wants && !self->deps.wants (self->deps.arg, topic)))
         return;
     hl_msg_t *msg = hl_msg_new (HL_MSG_CYCLE);
     hl_msg_set_cycle_id (msg, run->id);
@@ -224,8 +226,7 @@ s_has_agent (hl_cycle_t *self, const char *role, const char *action)
     hl_registry_t *registry = hl_dispatch_registry (self->deps.dispatch);
     for (size_t i = 0; i < hl_registry_size (registry); i++) {
         const hl_peer_t *peer = hl_registry_at (registry, i);
-        if (streq (peer->role, role)
-            && (!action || hl_peer_can (peer, action)))
+        if (streq (peer->role, role) && (!action || hl_peer_can (peer, action)))
             return true;
     }
     return false;
@@ -255,7 +256,7 @@ s_submit (hl_cycle_t *self, s_run_t *run, s_what_t what, int act,
           const char *role, const char *kind, const char *action,
           uint32_t deadline_ms, hl_value_t **args_p)
 {
-    s_ticket_t *ticket = (s_ticket_t *) zmalloc (sizeof (s_ticket_t));
+    s_ticket_t *ticket = (s_ticket_t *)zmalloc (sizeof (s_ticket_t));
     ticket->engine = self;
     ticket->run_id = run->id;
     ticket->seq = run->seq;
@@ -264,8 +265,8 @@ s_submit (hl_cycle_t *self, s_run_t *run, s_what_t what, int act,
     snprintf (ticket->role, sizeof ticket->role, "%s", role);
     /*  Emergency rounds and every rollback (a safety action) go first. */
     bool first = run->emergency || what == W_ROLLBACK;
-    hl_task_spec_t spec = {kind, role, action, first ? 1 : 2, first,
-                           deadline_ms};
+    hl_task_spec_t spec
+        = { kind, role, action, first ? 1 : 2, first, deadline_ms };
     ticket->handle = zlistx_add_end (self->tickets, ticket);
     uint64_t id = hl_dispatch_submit (self->deps.dispatch, &spec, args_p,
                                       s_task_done, ticket);
@@ -285,17 +286,15 @@ s_submit (hl_cycle_t *self, s_run_t *run, s_what_t what, int act,
     return true;
 }
 
-static int
-s_on_phase_timer (zloop_t *loop, int timer_id, void *arg);
+static int s_on_phase_timer (zloop_t *loop, int timer_id, void *arg);
 
 static void
 s_arm (hl_cycle_t *self, s_run_t *run, int64_t ms)
 {
     if (run->phase_timer)
         zloop_timer_end (self->deps.loop, run->phase_timer);
-    run->phase_timer = zloop_timer (self->deps.loop,
-                                    (size_t) (ms < 1 ? 1 : ms), 1,
-                                    s_on_phase_timer, self);
+    run->phase_timer = zloop_timer (self->deps.loop, (size_t)(ms < 1 ? 1 : ms),
+                                    1, s_on_phase_timer, self);
 }
 
 /*  The run with that id still in progress, or NULL. */
@@ -328,16 +327,15 @@ s_enter (hl_cycle_t *self, s_run_t *run, s_phase_t phase)
 static int
 s_on_phase_timer (zloop_t *loop, int timer_id, void *arg)
 {
-    (void) loop;
-    hl_cycle_t *self = (hl_cycle_t *) arg;
+    (void)loop;
+    hl_cycle_t *self = (hl_cycle_t *)arg;
     s_run_t *run = self->current && self->current->phase_timer == timer_id
                        ? self->current
-                   : self->emergency
-                           && self->emergency->phase_timer == timer_id
+                   : self->emergency && self->emergency->phase_timer == timer_id
                        ? self->emergency
                        : NULL;
     if (!run)
-        return 0;  /* ended, yet fired once more */
+        return 0; /* ended, yet fired once more */
     run->phase_timer = 0;
     s_degrade (run, "%s: %d task(s) did not end in time",
                s_phase_names[run->phase], run->pending);
@@ -356,9 +354,9 @@ s_on_phase_timer (zloop_t *loop, int timer_id, void *arg)
 static int
 s_on_label_timer (zloop_t *loop, int timer_id, void *arg)
 {
-    (void) loop;
-    hl_cycle_t *self = (hl_cycle_t *) arg;
-    s_run_t *runs[] = {self->current, self->emergency};
+    (void)loop;
+    hl_cycle_t *self = (hl_cycle_t *)arg;
+    s_run_t *runs[] = { self->current, self->emergency };
     for (int i = 0; i < 2; i++)
         if (runs[i] && runs[i]->label_timer == timer_id) {
             runs[i]->label_timer = 0;
@@ -383,8 +381,8 @@ typedef struct {
 static void
 s_series_add (const char *name, const hl_kpi_stats_t *stats, void *arg)
 {
-    (void) name;
-    s_series_t *series = (s_series_t *) arg;
+    (void)name;
+    s_series_t *series = (s_series_t *)arg;
     double v;
     if (hl_kpi_stat (stats, series->stat, &v) || !isfinite (v))
         return;
@@ -395,23 +393,22 @@ s_series_add (const char *name, const hl_kpi_stats_t *stats, void *arg)
         hl_value_t *val = hl_value_new_double (v);
         hl_value_append (item, &ts);
         hl_value_append (item, &val);
-    }
-    else
+    } else
         item = hl_value_new_double (v);
     hl_value_append (series->list, &item);
 }
 
 static hl_value_t *
-s_series (hl_cycle_t *self, const hl_config_metric_t *metric,
-          int64_t from_us, int64_t to_us, bool pairs)
+s_series (hl_cycle_t *self, const hl_config_metric_t *metric, int64_t from_us,
+          int64_t to_us, bool pairs)
 {
     /*  The per-second kpi messages carry no "last": verify compares means
         for a metric scored on its last value. */
-    const char *stat = streq (metric->stat, "last") && !pairs ? "mean"
-                                                              : metric->stat;
-    s_series_t series = {hl_value_new_array (), stat, pairs};
-    hl_kpi_series (self->deps.kpi, metric->name, from_us, to_us,
-                   s_series_add, &series);
+    const char *stat
+        = streq (metric->stat, "last") && !pairs ? "mean" : metric->stat;
+    s_series_t series = { hl_value_new_array (), stat, pairs };
+    hl_kpi_series (self->deps.kpi, metric->name, from_us, to_us, s_series_add,
+                   &series);
     return series.list;
 }
 
@@ -425,21 +422,21 @@ static void
 s_collect_and_analyze (hl_cycle_t *self, s_run_t *run)
 {
     int64_t now = hl_msg_now_us ();
-    hl_health_t *health = hl_health_compute (self->deps.config,
-                                             self->deps.kpi, now);
+    hl_health_t *health
+        = hl_health_compute (self->deps.config, self->deps.kpi, now);
     run->score_before = hl_health_score (health);
     run->health_before = hl_health_to_value (health);
     hl_health_destroy (&health);
 
     s_enter (self, run, P_ANALYZE);
-    const char *roles[] = {"prometheus-frontend", "prometheus-backend"};
+    const char *roles[] = { "prometheus-frontend", "prometheus-backend" };
     /*  An emergency acts on health as it stands: no time for analysis. */
     for (int r = 0; r < 2 && !run->emergency; r++) {
         hl_value_t *metrics = hl_value_new_array ();
         for (size_t i = 0; i < hl_config_metrics_size (self->deps.config);
              i++) {
-            const hl_config_metric_t *m = hl_config_metric (self->deps.config,
-                                                            i);
+            const hl_config_metric_t *m
+                = hl_config_metric (self->deps.config, i);
             bool frontend = streq (m->category, "frontend");
             if (frontend != (r == 0))
                 continue;
@@ -454,8 +451,8 @@ s_collect_and_analyze (hl_cycle_t *self, s_run_t *run)
             hl_value_set_double (item, "target", m->target);
             hl_value_set_double (item, "critical", m->critical);
             hl_value_set_str (item, "unit", m->unit);
-            hl_value_t *series = s_series (self, m, now - S_SERIES_S * 1000000LL,
-                                           now + 1, true);
+            hl_value_t *series = s_series (
+                self, m, now - S_SERIES_S * 1000000LL, now + 1, true);
             hl_value_set (item, "series", &series);
             hl_value_append (metrics, &item);
         }
@@ -485,8 +482,8 @@ s_prioritize_and_apply (hl_cycle_t *self, s_run_t *run)
     s_enter (self, run, P_PRIORITIZE);
     int64_t now = hl_msg_now_us ();
     const hl_config_cycle_t *cc = hl_config_cycle (self->deps.config);
-    hl_health_t *health = hl_health_compute (self->deps.config,
-                                             self->deps.kpi, now);
+    hl_health_t *health
+        = hl_health_compute (self->deps.config, self->deps.kpi, now);
     hl_candidate_t picks[S_MAX_ACTS];
     /*  max_concurrent counts what is still in flight from elsewhere; an
         emergency acts on at most max_issues, whatever else runs. */
@@ -494,16 +491,15 @@ s_prioritize_and_apply (hl_cycle_t *self, s_run_t *run)
     for (size_t i = 0; i < hl_config_actions_size (self->deps.config); i++)
         busy += hl_planner_in_flight (
             self->deps.planner, hl_config_action (self->deps.config, i)->name);
-    size_t max = (size_t) cc->max_concurrent > busy
-                     ? (size_t) cc->max_concurrent - busy
+    size_t max = (size_t)cc->max_concurrent > busy
+                     ? (size_t)cc->max_concurrent - busy
                      : 0;
     if (run->emergency)
-        max = (size_t) self->em_max_issues;
+        max = (size_t)self->em_max_issues;
     if (max > S_MAX_ACTS)
         max = S_MAX_ACTS;
-    size_t n = hl_planner_rank (self->deps.planner, health,
-                                self->deps.learning, now, max,
-                                run->emergency, picks, S_MAX_ACTS,
+    size_t n = hl_planner_rank (self->deps.planner, health, self->deps.learning,
+                                now, max, run->emergency, picks, S_MAX_ACTS,
                                 &run->candidates);
     hl_health_destroy (&health);
 
@@ -532,16 +528,16 @@ s_prioritize_and_apply (hl_cycle_t *self, s_run_t *run)
             hl_value_t *item = hl_value_new_map ();
             hl_value_set_str (item, "name", metric->name);
             hl_value_set_str (item, "better", s_better (metric));
-            hl_value_set_str (item, "stat", streq (metric->stat, "last")
-                                                ? "mean"
-                                                : metric->stat);
+            hl_value_set_str (item, "stat",
+                              streq (metric->stat, "last") ? "mean"
+                                                           : metric->stat);
             /*  In an emergency, what came before it is no baseline: only
                 the state since the previous round ended counts (for the
                 first round, since detection: often nothing, and then the
                 verdict is inconclusive). */
             int64_t from = run->emergency
                                ? run->baseline_us
-                               : now - (int64_t) cc->verify_window * 1000000;
+                               : now - (int64_t)cc->verify_window * 1000000;
             hl_value_t *base = s_series (self, metric, from, now, false);
             hl_value_set (item, "baseline", &base);
             hl_value_append (act->baseline, &item);
@@ -552,11 +548,11 @@ s_prioritize_and_apply (hl_cycle_t *self, s_run_t *run)
         hl_value_set_str (args, "action", action->name);
         hl_value_t *params = hl_value_new_map ();
         hl_value_set (args, "params", &params);
-        int64_t ms = (int64_t) action->timeout * 1000 + S_SLACK_MS;
+        int64_t ms = (int64_t)action->timeout * 1000 + S_SLACK_MS;
         if (ms > longest)
             longest = ms;
-        if (!s_submit (self, run, W_APPLY, (int) i, role, "apply",
-                       action->name, (uint32_t) ms, &args)) {
+        if (!s_submit (self, run, W_APPLY, (int)i, role, "apply", action->name,
+                       (uint32_t)ms, &args)) {
             snprintf (act->outcome, sizeof act->outcome, "failed");
             hl_planner_busy (self->deps.planner, action->name, false);
         }
@@ -574,9 +570,9 @@ s_verify (hl_cycle_t *self, s_run_t *run)
     s_enter (self, run, P_SETTLE);
     /*  An emergency cannot wait a whole verify window: short ones. */
     int settle = run->emergency && cc->settle > 2 ? 2 : cc->settle;
-    int window = run->emergency && cc->verify_window > 5 ? 5
-                                                         : cc->verify_window;
-    int64_t ms = (int64_t) (settle + window) * 1000 + S_SLACK_MS;
+    int window
+        = run->emergency && cc->verify_window > 5 ? 5 : cc->verify_window;
+    int64_t ms = (int64_t)(settle + window) * 1000 + S_SLACK_MS;
     for (size_t i = 0; i < run->nacts; i++) {
         s_act_t *act = &run->acts[i];
         if (!act->applied)
@@ -596,8 +592,8 @@ s_verify (hl_cycle_t *self, s_run_t *run)
             hl_value_set_int (args, "min_n", S_EM_MIN_N);
         hl_value_t *metrics = hl_value_dup (act->baseline);
         hl_value_set (args, "metrics", &metrics);
-        if (!s_submit (self, run, W_VERIFY, (int) i, role, "verify", NULL,
-                       (uint32_t) ms, &args))
+        if (!s_submit (self, run, W_VERIFY, (int)i, role, "verify", NULL,
+                       (uint32_t)ms, &args))
             snprintf (act->verdict, sizeof act->verdict, "inconclusive");
     }
     if (run->pending == 0) {
@@ -607,9 +603,9 @@ s_verify (hl_cycle_t *self, s_run_t *run)
     s_arm (self, run, ms + 1000);
     if (run->label_timer)
         zloop_timer_end (self->deps.loop, run->label_timer);
-    run->label_timer = zloop_timer (
-        self->deps.loop, (size_t) (settle > 0 ? settle * 1000 : 1), 1,
-        s_on_label_timer, self);
+    run->label_timer = zloop_timer (self->deps.loop,
+                                    (size_t)(settle > 0 ? settle * 1000 : 1), 1,
+                                    s_on_label_timer, self);
 }
 
 /*  The relative improvement of the action's first metric, positive when
@@ -617,11 +613,11 @@ s_verify (hl_cycle_t *self, s_run_t *run)
 static double
 s_improvement (const s_act_t *act)
 {
-    const hl_value_t *m = hl_value_at (hl_value_get (act->verify, "metrics"),
-                                       0);
+    const hl_value_t *m
+        = hl_value_at (hl_value_get (act->verify, "metrics"), 0);
     double effect = hl_value_get_double (m, "effect", NAN);
-    const char *better = hl_value_get_str (hl_value_at (act->baseline, 0),
-                                           "better", "lower");
+    const char *better
+        = hl_value_get_str (hl_value_at (act->baseline, 0), "better", "lower");
     return streq (better, "lower") ? -effect : effect;
 }
 
@@ -631,8 +627,8 @@ s_decide (hl_cycle_t *self, s_run_t *run)
     s_enter (self, run, P_DECIDE);
     /*  An emergency change stays unless it is shown to make things worse:
         there is no clean baseline to prove it better. */
-    bool keep_unproven = run->emergency
-                         || hl_config_cycle (self->deps.config)->keep_unproven;
+    bool keep_unproven
+        = run->emergency || hl_config_cycle (self->deps.config)->keep_unproven;
     int64_t longest = 0;
     for (size_t i = 0; i < run->nacts; i++) {
         s_act_t *act = &run->acts[i];
@@ -658,12 +654,12 @@ s_decide (hl_cycle_t *self, s_run_t *run)
         hl_value_set_str (args, "action", act->action->name);
         hl_value_t *params = hl_value_new_map ();
         hl_value_set (args, "params", &params);
-        int64_t ms = (int64_t) act->action->timeout * 1000 + S_SLACK_MS;
+        int64_t ms = (int64_t)act->action->timeout * 1000 + S_SLACK_MS;
         if (ms > longest)
             longest = ms;
         if (!s_has_agent (self, role, act->action->name)
-            || !s_submit (self, run, W_ROLLBACK, (int) i, role, "rollback",
-                          act->action->name, (uint32_t) ms, &args)) {
+            || !s_submit (self, run, W_ROLLBACK, (int)i, role, "rollback",
+                          act->action->name, (uint32_t)ms, &args)) {
             hl_value_destroy (&args);
             s_degrade (run, "%s: could not roll back %s", role,
                        act->action->name);
@@ -693,29 +689,25 @@ s_act_report (const s_act_t *act)
     const hl_value_t *metrics = hl_value_get (act->verify, "metrics");
     const hl_value_t *first = hl_value_at (metrics, 0);
     hl_value_t *v;
-    v = hl_value_get (first, "p_value") ? hl_value_dup (hl_value_get (first,
-                                                                      "p_value"))
-                                        : hl_value_new_nil ();
+    v = hl_value_get (first, "p_value")
+            ? hl_value_dup (hl_value_get (first, "p_value"))
+            : hl_value_new_nil ();
     hl_value_set (a, "p_value", &v);
-    v = hl_value_get (first, "effect") ? hl_value_dup (hl_value_get (first,
-                                                                     "effect"))
-                                       : hl_value_new_nil ();
+    v = hl_value_get (first, "effect")
+            ? hl_value_dup (hl_value_get (first, "effect"))
+            : hl_value_new_nil ();
     hl_value_set (a, "effect", &v);
     hl_value_t *list = hl_value_new_array ();
     for (size_t i = 0; i < hl_value_size (metrics); i++) {
         const hl_value_t *m = hl_value_at (metrics, i);
         hl_value_t *item = hl_value_new_map ();
         hl_value_set_str (item, "name", hl_value_get_str (m, "name", "?"));
-        const char *keys[][2] = {{"before", "median_before"},
-                                 {"after", "median_after"},
-                                 {"shift", "shift"},
-                                 {"ci_low", "ci_low"},
-                                 {"ci_high", "ci_high"},
-                                 {"p_value", "p_value"},
-                                 {"effect", "effect"},
-                                 {"n_before", "n_before"},
-                                 {"n_after", "n_after"},
-                                 {"verdict", "verdict"}};
+        const char *keys[][2]
+            = { { "before", "median_before" }, { "after", "median_after" },
+                { "shift", "shift" },          { "ci_low", "ci_low" },
+                { "ci_high", "ci_high" },      { "p_value", "p_value" },
+                { "effect", "effect" },        { "n_before", "n_before" },
+                { "n_after", "n_after" },      { "verdict", "verdict" } };
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
             const hl_value_t *src = hl_value_get (m, keys[k][1]);
             hl_value_t *copy = src ? hl_value_dup (src) : hl_value_new_nil ();
@@ -754,12 +746,11 @@ s_report (hl_cycle_t *self, s_run_t *run)
 {
     s_enter (self, run, P_REPORT);
     run->finished_us = hl_msg_now_us ();
-    hl_health_t *health = hl_health_compute (self->deps.config,
-                                             self->deps.kpi,
+    hl_health_t *health = hl_health_compute (self->deps.config, self->deps.kpi,
                                              run->finished_us);
     run->score_after = hl_health_score (health);
     hl_value_t *r = hl_value_new_map ();
-    hl_value_set_int (r, "id", (int64_t) run->id);
+    hl_value_set_int (r, "id", (int64_t)run->id);
     hl_value_set_str (r, "kind", run->kind);
     hl_value_set_str (r, "master", self->deps.src);
     hl_value_set_int (r, "started", run->started_us);
@@ -783,11 +774,10 @@ s_report (hl_cycle_t *self, s_run_t *run)
                                 ? hl_value_new_int (run->first_task_us)
                                 : hl_value_new_nil ();
         hl_value_set (em, "first_task", &first);
-        hl_value_t *rt = run->first_task_us
-                             ? hl_value_new_double (
-                                 (double) (run->first_task_us
-                                           - run->detected_us) / 1000.0)
-                             : hl_value_new_nil ();
+        hl_value_t *rt
+            = run->first_task_us ? hl_value_new_double (
+                  (double)(run->first_task_us - run->detected_us) / 1000.0)
+                                 : hl_value_new_nil ();
         hl_value_set (em, "response_ms", &rt);
         hl_value_set_bool (em, "resolved", !self->em_active);
         hl_value_set (r, "emergency", &em);
@@ -925,17 +915,16 @@ s_next_phase (hl_cycle_t *self, s_run_t *run)
 static void
 s_task_done (void *arg, const hl_task_end_t *end)
 {
-    s_ticket_t *ticket = (s_ticket_t *) arg;
+    s_ticket_t *ticket = (s_ticket_t *)arg;
     hl_cycle_t *self = ticket->engine;
     if (!self) {
-        free (ticket);  /* the engine is gone */
+        free (ticket); /* the engine is gone */
         return;
     }
     zlistx_delete (self->tickets, ticket->handle);
     s_run_t *run = s_find (self, ticket->run_id);
-    if (!run || run->seq != ticket->seq
-        || self->closing) {
-        free (ticket);  /* a phase already left */
+    if (!run || run->seq != ticket->seq || self->closing) {
+        free (ticket); /* a phase already left */
         return;
     }
     for (size_t i = 0; i < run->nopen; i++)
@@ -959,8 +948,7 @@ s_task_done (void *arg, const hl_task_end_t *end)
                 hl_value_t *copy = end->data ? hl_value_dup (end->data)
                                              : hl_value_new_nil ();
                 hl_value_set (run->analysis, ticket->role, &copy);
-            }
-            else
+            } else
                 s_degrade (run, "%s: analysis %s: %s", ticket->role,
                            end->status, why);
             hl_value_destroy (&summary);
@@ -972,19 +960,17 @@ s_task_done (void *arg, const hl_task_end_t *end)
                 s_degrade (run, "%s: apply %s %s: %s", ticket->role,
                            act->action->name, end->status, why);
                 snprintf (act->outcome, sizeof act->outcome, "failed");
-                hl_planner_busy (self->deps.planner, act->action->name,
-                                 false);
+                hl_planner_busy (self->deps.planner, act->action->name, false);
             }
             break;
         case W_VERIFY:
             hl_value_destroy (&summary);
             if (ok && end->data) {
                 act->verify = hl_value_dup (end->data);
-                snprintf (act->verdict, sizeof act->verdict, "%s",
-                          hl_value_get_str (end->data, "verdict",
-                                            "inconclusive"));
-            }
-            else {
+                snprintf (
+                    act->verdict, sizeof act->verdict, "%s",
+                    hl_value_get_str (end->data, "verdict", "inconclusive"));
+            } else {
                 s_degrade (run, "%s: verify %s %s: %s", ticket->role,
                            act->action->name, end->status, why);
                 snprintf (act->verdict, sizeof act->verdict, "inconclusive");
@@ -1008,7 +994,7 @@ s_task_done (void *arg, const hl_task_end_t *end)
 //  --------------------------------------------------------------------
 //  Strategic planning: forecasts to a horizon, and a roadmap
 
-#define S_PLAN_HISTORY_S 3600   /* seconds of history a forecast uses */
+#define S_PLAN_HISTORY_S 3600 /* seconds of history a forecast uses */
 
 /*  Collects one metric's per-second statistic as (t, value) pairs. */
 typedef struct {
@@ -1020,12 +1006,12 @@ typedef struct {
 static void
 s_points_add (const char *name, const hl_kpi_stats_t *stats, void *arg)
 {
-    (void) name;
-    s_points_t *p = (s_points_t *) arg;
+    (void)name;
+    s_points_t *p = (s_points_t *)arg;
     double v;
     if (p->n == p->cap || hl_kpi_stat (stats, p->stat, &v) || !isfinite (v))
         return;
-    p->x[p->n] = (double) stats->second;
+    p->x[p->n] = (double)stats->second;
     p->y[p->n++] = v;
 }
 
@@ -1042,7 +1028,7 @@ s_horizon (const char *text)
                   : streq (end, "_hours")                    ? 3600
                   : streq (end, "_days")                     ? 86400
                                                              : 0;
-    return (int64_t) (n * unit);
+    return (int64_t)(n * unit);
 }
 
 /*  Build the plan into run->report-to-be: per scenario, each metric's
@@ -1056,14 +1042,13 @@ s_plan (hl_cycle_t *self, int64_t horizon_s, char (*scenarios)[32],
 {
     const hl_config_t *config = self->deps.config;
     int64_t now_us = hl_msg_now_us ();
-    double now_s = (double) now_us / 1e6;
+    double now_s = (double)now_us / 1e6;
     hl_value_t *plan = hl_value_new_map ();
     hl_value_set_int (plan, "horizon_s", horizon_s);
     hl_value_t *list = hl_value_new_map ();
     size_t cap = S_PLAN_HISTORY_S + 2;
-    s_points_t pts = {(double *) malloc (cap * sizeof (double)),
-                      (double *) malloc (cap * sizeof (double)), 0, cap,
-                      NULL};
+    s_points_t pts = { (double *)malloc (cap * sizeof (double)),
+                       (double *)malloc (cap * sizeof (double)), 0, cap, NULL };
     for (size_t sc = 0; sc < nscenarios; sc++) {
         double growth = 0;
         if (!strncmp (scenarios[sc], "growth:", 7))
@@ -1079,27 +1064,27 @@ s_plan (hl_cycle_t *self, int64_t horizon_s, char (*scenarios)[32],
                            s_points_add, &pts);
             hl_value_t *item = hl_value_new_map ();
             hl_value_set_str (item, "name", m->name);
-            hl_value_set_int (item, "points", (int64_t) pts.n);
+            hl_value_set_int (item, "points", (int64_t)pts.n);
             hl_stats_trend_t trend;
             if (pts.n < 2 || hl_stats_theil_sen (pts.x, pts.y, pts.n, &trend)) {
                 hl_value_set_str (item, "forecast", "nodata");
                 hl_value_append (metrics, &item);
                 continue;
             }
-            double value = trend.intercept
-                           + trend.slope * (now_s + (double) horizon_s);
+            double value
+                = trend.intercept + trend.slope * (now_s + (double)horizon_s);
             /*  growth makes the metric worse in its own direction */
-            value *= m->better == HL_BETTER_LOWER ? 1 + growth
-                                                  : 1 / (1 + growth);
+            value
+                *= m->better == HL_BETTER_LOWER ? 1 + growth : 1 / (1 + growth);
             double score = hl_health_score_value (m, value);
             double at = 0;
             hl_stats_trend_t grown = trend;
-            grown.intercept *= m->better == HL_BETTER_LOWER ? 1 + growth
-                                                            : 1 / (1 + growth);
-            grown.slope *= m->better == HL_BETTER_LOWER ? 1 + growth
-                                                        : 1 / (1 + growth);
+            grown.intercept
+                *= m->better == HL_BETTER_LOWER ? 1 + growth : 1 / (1 + growth);
+            grown.slope
+                *= m->better == HL_BETTER_LOWER ? 1 + growth : 1 / (1 + growth);
             bool breach = hl_stats_forecast (&grown, m->critical, now_s, &at)
-                          && at - now_s <= (double) horizon_s;
+                          && at - now_s <= (double)horizon_s;
             hl_value_set_double (item, "trend_per_hour", trend.slope * 3600);
             hl_value_set_double (item, "at_horizon", value);
             hl_value_set_double (item, "score_at_horizon",
@@ -1129,9 +1114,9 @@ s_plan (hl_cycle_t *self, int64_t horizon_s, char (*scenarios)[32],
         `expected`, weighted like the overall score). */
     hl_health_t *health = hl_health_compute (config, self->deps.kpi, now_us);
     hl_candidate_t picks[S_MAX_ACTS];
-    size_t n = hl_planner_rank (self->deps.planner, health,
-                                self->deps.learning, now_us, S_MAX_ACTS,
-                                false, picks, S_MAX_ACTS, NULL);
+    size_t n
+        = hl_planner_rank (self->deps.planner, health, self->deps.learning,
+                           now_us, S_MAX_ACTS, false, picks, S_MAX_ACTS, NULL);
     double total_weight = 0;
     for (size_t i = 0; i < hl_config_metrics_size (config); i++)
         total_weight += hl_config_metric (config, i)->weight;
@@ -1141,8 +1126,8 @@ s_plan (hl_cycle_t *self, int64_t horizon_s, char (*scenarios)[32],
         const hl_config_action_t *a = picks[i].action;
         double gain = 0;
         for (size_t k = 0; k < a->improves_n; k++) {
-            const hl_health_metric_t *hm = hl_health_metric_find (
-                health, a->improves[k]);
+            const hl_health_metric_t *hm
+                = hl_health_metric_find (health, a->improves[k]);
             if (!hm || !isfinite (hm->value))
                 continue;
             const hl_config_metric_t *m = hm->config;
@@ -1156,18 +1141,16 @@ s_plan (hl_cycle_t *self, int64_t horizon_s, char (*scenarios)[32],
         if (isfinite (expected_health))
             expected_health += gain * picks[i].p;
         hl_value_t *step = hl_value_new_map ();
-        hl_value_set_int (step, "rank", (int64_t) i + 1);
+        hl_value_set_int (step, "rank", (int64_t)i + 1);
         hl_value_set_str (step, "action", a->name);
         hl_value_set_str (step, "swarm", a->swarm);
         hl_value_set_int (step, "urgency", picks[i].urgency);
         hl_value_set_double (step, "p_success", picks[i].p);
         hl_value_set_double (step, "gain", picks[i].gain);
         hl_value_set_double (step, "health_gain", gain * picks[i].p);
-        hl_value_t *eh = isfinite (expected_health)
-                             ? hl_value_new_double (expected_health > 100
-                                                        ? 100
-                                                        : expected_health)
-                             : hl_value_new_nil ();
+        hl_value_t *eh = isfinite (expected_health) ? hl_value_new_double (
+                             expected_health > 100 ? 100 : expected_health)
+                                                    : hl_value_new_nil ();
         hl_value_set (step, "expected_health", &eh);
         hl_value_append (roadmap, &step);
     }
@@ -1186,8 +1169,8 @@ s_alert (hl_cycle_t *self, const char *severity, const char *text,
 {
     char topic[64];
     snprintf (topic, sizeof topic, "alert.%s", severity);
-    if (!self->deps.publish || (self->deps.wants
-                                && !self->deps.wants (self->deps.arg, topic))) {
+    if (!self->deps.publish
+        || (self->deps.wants && !self->deps.wants (self->deps.arg, topic))) {
         hl_value_destroy (data_p);
         return;
     }
@@ -1221,20 +1204,18 @@ s_notify (hl_cycle_t *self, const hl_value_t *event)
         close (fds[0]);
         close (fds[1]);
         setpgid (0, 0);
-        execl ("/bin/sh", "sh", "-c", command, (char *) NULL);
+        execl ("/bin/sh", "sh", "-c", command, (char *)NULL);
         _exit (127);
     }
     close (fds[0]);
     if (pid > 0) {
         /*  The event is small: one write fits the pipe without blocking. */
         size_t len = strlen (text);
-        if (write (fds[1], text, len) != (ssize_t) len)
+        if (write (fds[1], text, len) != (ssize_t)len)
             hl_log_warning ("emergency: notify got a short write");
-        zlistx_add_end (self->children, (void *) (intptr_t) pid);
-    }
-    else
-        hl_log_warning ("emergency: cannot start notify: %s",
-                        strerror (errno));
+        zlistx_add_end (self->children, (void *)(intptr_t)pid);
+    } else
+        hl_log_warning ("emergency: cannot start notify: %s", strerror (errno));
     close (fds[1]);
     free (text);
 }
@@ -1263,7 +1244,7 @@ s_interrupt (hl_cycle_t *self, s_run_t *run)
         return;
     s_degrade (run, "interrupted by an emergency");
     uint32_t seq = run->seq;
-    run->seq++;  /* cancelled tasks end with an old sequence: ignored */
+    run->seq++; /* cancelled tasks end with an old sequence: ignored */
     for (size_t i = 0; i < run->nopen; i++)
         if (run->open[i])
             hl_dispatch_cancel (self->deps.dispatch, run->open[i]);
@@ -1275,7 +1256,7 @@ s_interrupt (hl_cycle_t *self, s_run_t *run)
     for (size_t i = 0; i < run->nacts; i++) {
         s_act_t *act = &run->acts[i];
         if (*act->outcome)
-            continue;  /* never applied */
+            continue; /* never applied */
         /*  An apply still running may have changed things: undo it too. */
         act->applied = true;
         if (!*act->verdict)
@@ -1287,7 +1268,7 @@ s_interrupt (hl_cycle_t *self, s_run_t *run)
 static void
 s_emergency_round (hl_cycle_t *self)
 {
-    s_run_t *run = (s_run_t *) zmalloc (sizeof (s_run_t));
+    s_run_t *run = (s_run_t *)zmalloc (sizeof (s_run_t));
     run->id = self->next_id++;
     snprintf (run->kind, sizeof run->kind, "emergency");
     run->emergency = true;
@@ -1302,8 +1283,7 @@ s_emergency_round (hl_cycle_t *self)
     self->emergency = run;
     self->em_rounds++;
     self->started++;
-    hl_log_notice ("emergency %" PRIu64 ": round %d", run->id,
-                   self->em_rounds);
+    hl_log_notice ("emergency %" PRIu64 ": round %d", run->id, self->em_rounds);
     s_event (self, run, "started");
     s_next_phase (self, run);
 }
@@ -1343,7 +1323,8 @@ s_emergency_end (hl_cycle_t *self, double score)
         self->em_held = false;
     }
     hl_log_notice ("emergency resolved: health %.1f >= %.1f after %d "
-                   "round(s)", score, self->em_threshold, self->em_rounds);
+                   "round(s)",
+                   score, self->em_threshold, self->em_rounds);
     char text[128];
     snprintf (text, sizeof text, "emergency resolved: health %.1f", score);
     hl_value_t *event = s_em_event (self, "emergency.resolved", score);
@@ -1358,8 +1339,8 @@ hl_cycle_health (hl_cycle_t *self, const hl_health_t *health)
     if (!isfinite (score) || self->closing)
         return;
     if (!self->em_active) {
-        const hl_config_emergency_t *ec = hl_config_emergency (
-            self->deps.config);
+        const hl_config_emergency_t *ec
+            = hl_config_emergency (self->deps.config);
         if (score < ec->threshold)
             s_emergency_start (self, score, ec->threshold, ec->max_issues,
                                "health");
@@ -1375,23 +1356,24 @@ hl_cycle_health (hl_cycle_t *self, const hl_health_t *health)
     }
     self->em_above_us = 0;
     if (self->emergency)
-        return;  /* a round is under way */
+        return; /* a round is under way */
     if (self->em_rounds < S_EM_ROUNDS) {
         if (now >= self->em_next_round_us)
             s_emergency_round (self);
-    }
-    else if (self->em_held) {
+    } else if (self->em_held) {
         /*  Nothing more to try in an emergency: normal cycles go on
             looking for improvements, and people are told. */
         hl_dispatch_pause (self->deps.dispatch, self->paused);
         self->em_held = false;
         hl_log_warning ("emergency unresolved after %d rounds: health "
-                        "%.1f; normal cycles resume", self->em_rounds,
-                        score);
+                        "%.1f; normal cycles resume",
+                        self->em_rounds, score);
         hl_value_t *event = s_em_event (self, "emergency.unresolved", score);
         s_notify (self, event);
-        s_alert (self, "critical", "emergency unresolved: normal cycles "
-                 "resume", &event);
+        s_alert (self, "critical",
+                 "emergency unresolved: normal cycles "
+                 "resume",
+                 &event);
     }
 }
 
@@ -1408,7 +1390,7 @@ hl_cycle_new (const hl_cycle_deps_t *deps, char *err, size_t errsize)
         snprintf (err, errsize, "cannot create %s", reports);
         return NULL;
     }
-    hl_cycle_t *self = (hl_cycle_t *) zmalloc (sizeof (hl_cycle_t));
+    hl_cycle_t *self = (hl_cycle_t *)zmalloc (sizeof (hl_cycle_t));
     self->deps = *deps;
     snprintf (self->reports, sizeof self->reports, "%s", reports);
     self->history = zlistx_new ();
@@ -1422,9 +1404,9 @@ hl_cycle_new (const hl_cycle_deps_t *deps, char *err, size_t errsize)
         hl_log_warning ("learning: %s not loaded: %s", self->learning_path,
                         hl_strerror (rc));
     self->next_id = 1;
-    self->next_at_us = hl_msg_now_us ()
-                       + (int64_t) hl_config_cycle (deps->config)->duration
-                             * 1000000;
+    self->next_at_us
+        = hl_msg_now_us ()
+          + (int64_t)hl_config_cycle (deps->config)->duration * 1000000;
     return self;
 }
 
@@ -1447,10 +1429,10 @@ hl_cycle_destroy (hl_cycle_t **self_p)
     /*  Notify commands still running are left to finish; reap what has. */
     for (void *p = zlistx_first (self->children); p;
          p = zlistx_next (self->children))
-        waitpid ((pid_t) (intptr_t) p, NULL, WNOHANG);
+        waitpid ((pid_t)(intptr_t)p, NULL, WNOHANG);
     zlistx_destroy (&self->children);
-    for (s_ticket_t *t = (s_ticket_t *) zlistx_first (self->tickets); t;
-         t = (s_ticket_t *) zlistx_next (self->tickets))
+    for (s_ticket_t *t = (s_ticket_t *)zlistx_first (self->tickets); t;
+         t = (s_ticket_t *)zlistx_next (self->tickets))
         t->engine = NULL;
     zlistx_destroy (&self->tickets);
     zlistx_destroy (&self->history);
@@ -1464,16 +1446,17 @@ hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
               size_t errsize)
 {
     if (streq (kind, "emergency")) {
-        const hl_config_emergency_t *ec = hl_config_emergency (
-            self->deps.config);
-        double threshold = hl_value_get_double (*params_p, "threshold",
-                                                ec->threshold);
-        int64_t max_issues = hl_value_get_int (*params_p, "max_issues",
-                                               ec->max_issues);
+        const hl_config_emergency_t *ec
+            = hl_config_emergency (self->deps.config);
+        double threshold
+            = hl_value_get_double (*params_p, "threshold", ec->threshold);
+        int64_t max_issues
+            = hl_value_get_int (*params_p, "max_issues", ec->max_issues);
         hl_value_destroy (params_p);
         if (!(threshold >= 0 && threshold <= 100) || max_issues < 1
             || max_issues > 100) {
-            snprintf (error, errsize, "run: emergency wants threshold "
+            snprintf (error, errsize,
+                      "run: emergency wants threshold "
                       "0..100 and max_issues 1..100");
             return 0;
         }
@@ -1486,7 +1469,7 @@ hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
             self->deps.config, self->deps.kpi, hl_msg_now_us ());
         score = hl_health_score (health);
         hl_health_destroy (&health);
-        s_emergency_start (self, score, threshold, (int) max_issues,
+        s_emergency_start (self, score, threshold, (int)max_issues,
                            "requested");
         s_run_t *run = self->emergency;
         if (!run)
@@ -1507,14 +1490,16 @@ hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
         for (size_t i = 0; i < hl_value_size (areas); i++) {
             const char *a = hl_value_str (hl_value_at (areas, i), NULL);
             size_t used = strlen (text);
-            snprintf (text + used, sizeof text - used, "%s%s",
-                      used ? "," : "", a ? a : "?");
+            snprintf (text + used, sizeof text - used, "%s%s", used ? "," : "",
+                      a ? a : "?");
         }
         for (char *tok = strtok (text, ","); tok; tok = strtok (NULL, ",")) {
             if (!streq (tok, "frontend") && !streq (tok, "backend")
                 && !streq (tok, "business")) {
-                snprintf (error, errsize, "run: focus area '%.32s' is not "
-                          "frontend, backend or business", tok);
+                snprintf (error, errsize,
+                          "run: focus area '%.32s' is not "
+                          "frontend, backend or business",
+                          tok);
                 hl_value_destroy (params_p);
                 return 0;
             }
@@ -1531,12 +1516,11 @@ hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
         double seconds;
         const hl_value_t *hv = hl_value_get (*params_p, "horizon");
         if (hv && !hl_value_double (hv, &seconds))
-            horizon_s = seconds > 0 && seconds <= 366 * 86400
-                            ? (int64_t) seconds
-                            : 0;
+            horizon_s
+                = seconds > 0 && seconds <= 366 * 86400 ? (int64_t)seconds : 0;
         else
-            horizon_s = s_horizon (hl_value_get_str (*params_p, "horizon",
-                                                     "7_days"));
+            horizon_s
+                = s_horizon (hl_value_get_str (*params_p, "horizon", "7_days"));
         const hl_value_t *sv = hl_value_get (*params_p, "scenarios");
         char text[160] = "baseline";
         if (hl_value_str (sv, NULL))
@@ -1554,19 +1538,21 @@ hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
             char *end = NULL;
             bool ok = streq (tok, "baseline")
                       || (!strncmp (tok, "growth:", 7)
-                          && strtod (tok + 7, &end) > -100 && end
-                          && *end == 0 && end != tok + 7);
+                          && strtod (tok + 7, &end) > -100 && end && *end == 0
+                          && end != tok + 7);
             if (!ok || nscenarios == 4 || strlen (tok) >= 32) {
-                snprintf (error, errsize, "run: scenario '%.32s' is not "
-                          "baseline or growth:<pct> (4 at most)", tok);
+                snprintf (error, errsize,
+                          "run: scenario '%.32s' is not "
+                          "baseline or growth:<pct> (4 at most)",
+                          tok);
                 hl_value_destroy (params_p);
                 return 0;
             }
-            snprintf (scenarios[nscenarios++], sizeof scenarios[0], "%s",
-                      tok);
+            snprintf (scenarios[nscenarios++], sizeof scenarios[0], "%s", tok);
         }
         if (!horizon_s) {
-            snprintf (error, errsize, "run: horizon wants e.g. 7_days, "
+            snprintf (error, errsize,
+                      "run: horizon wants e.g. 7_days, "
                       "24_hours or seconds");
             hl_value_destroy (params_p);
             return 0;
@@ -1580,7 +1566,7 @@ hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
     }
     if (streq (kind, "strategic_planning")) {
         /*  Computed here and now: no agent, no phase. */
-        s_run_t *run = (s_run_t *) zmalloc (sizeof (s_run_t));
+        s_run_t *run = (s_run_t *)zmalloc (sizeof (s_run_t));
         run->id = self->next_id++;
         snprintf (run->kind, sizeof run->kind, "%s", kind);
         run->started_us = hl_msg_now_us ();
@@ -1595,12 +1581,13 @@ hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
         return run->id;
     }
     if (self->current) {
-        snprintf (error, errsize, "run: cycle %" PRIu64 " is still running "
-                  "(%s)", self->current->id,
-                  s_phase_names[self->current->phase]);
+        snprintf (error, errsize,
+                  "run: cycle %" PRIu64 " is still running "
+                  "(%s)",
+                  self->current->id, s_phase_names[self->current->phase]);
         return 0;
     }
-    s_run_t *run = (s_run_t *) zmalloc (sizeof (s_run_t));
+    s_run_t *run = (s_run_t *)zmalloc (sizeof (s_run_t));
     run->id = self->next_id++;
     snprintf (run->kind, sizeof run->kind, "%s", kind);
     run->started_us = hl_msg_now_us ();
@@ -1631,9 +1618,8 @@ hl_cycle_tick (hl_cycle_t *self, int64_t now_us)
         again = false;
         for (void *p = zlistx_first (self->children); p;
              p = zlistx_next (self->children))
-            if (waitpid ((pid_t) (intptr_t) p, NULL, WNOHANG) != 0) {
-                zlistx_delete (self->children,
-                               zlistx_cursor (self->children));
+            if (waitpid ((pid_t)(intptr_t)p, NULL, WNOHANG) != 0) {
+                zlistx_delete (self->children, zlistx_cursor (self->children));
                 again = true;
                 break;
             }
@@ -1642,8 +1628,7 @@ hl_cycle_tick (hl_cycle_t *self, int64_t now_us)
         || now_us < self->next_at_us)
         return;
     char error[128];
-    hl_cycle_run (self, "optimization", NULL, NULL, NULL, error,
-                  sizeof error);
+    hl_cycle_run (self, "optimization", NULL, NULL, NULL, error, sizeof error);
 }
 
 void
@@ -1656,7 +1641,7 @@ static hl_value_t *
 s_summary (const s_run_t *run)
 {
     hl_value_t *s = hl_value_new_map ();
-    hl_value_set_int (s, "id", (int64_t) run->id);
+    hl_value_set_int (s, "id", (int64_t)run->id);
     hl_value_set_str (s, "kind", run->kind);
     hl_value_set_str (s, "phase", s_phase_names[run->phase]);
     hl_value_set_int (s, "started", run->started_us);
@@ -1674,11 +1659,11 @@ s_summary (const s_run_t *run)
         rolled += streq (run->acts[i].outcome, "rolled_back");
         failed += streq (run->acts[i].outcome, "failed");
     }
-    hl_value_set_int (s, "actions", (int64_t) run->nacts);
+    hl_value_set_int (s, "actions", (int64_t)run->nacts);
     hl_value_set_int (s, "kept", kept);
     hl_value_set_int (s, "rolled_back", rolled);
     hl_value_set_int (s, "failed", failed);
-    hl_value_set_int (s, "degraded", (int64_t) hl_value_size (run->degraded));
+    hl_value_set_int (s, "degraded", (int64_t)hl_value_size (run->degraded));
     return s;
 }
 
@@ -1686,14 +1671,14 @@ hl_value_t *
 hl_cycle_list (hl_cycle_t *self)
 {
     hl_value_t *list = hl_value_new_array ();
-    s_run_t *open[] = {self->emergency, self->current};
+    s_run_t *open[] = { self->emergency, self->current };
     for (int i = 0; i < 2; i++)
         if (open[i]) {
             hl_value_t *s = s_summary (open[i]);
             hl_value_append (list, &s);
         }
-    for (s_run_t *run = (s_run_t *) zlistx_first (self->history); run;
-         run = (s_run_t *) zlistx_next (self->history)) {
+    for (s_run_t *run = (s_run_t *)zlistx_first (self->history); run;
+         run = (s_run_t *)zlistx_next (self->history)) {
         hl_value_t *s = s_summary (run);
         hl_value_append (list, &s);
     }
@@ -1703,8 +1688,8 @@ hl_cycle_list (hl_cycle_t *self)
 const hl_value_t *
 hl_cycle_report (hl_cycle_t *self, uint64_t id)
 {
-    for (s_run_t *run = (s_run_t *) zlistx_first (self->history); run;
-         run = (s_run_t *) zlistx_next (self->history))
+    for (s_run_t *run = (s_run_t *)zlistx_first (self->history); run;
+         run = (s_run_t *)zlistx_next (self->history))
         if (id == 0 || run->id == id)
             return run->report;
     return NULL;
@@ -1714,40 +1699,38 @@ hl_value_t *
 hl_cycle_status (hl_cycle_t *self)
 {
     hl_value_t *s = hl_value_new_map ();
-    hl_value_set_str (s, "phase", self->current
-                                      ? s_phase_names[self->current->phase]
-                                      : "idle");
-    hl_value_set_int (s, "current", self->current
-                                        ? (int64_t) self->current->id
-                                        : 0);
+    hl_value_set_str (s, "phase",
+                      self->current ? s_phase_names[self->current->phase]
+                                    : "idle");
+    hl_value_set_int (s, "current",
+                      self->current ? (int64_t)self->current->id : 0);
     hl_value_set_bool (s, "paused", self->paused);
-    hl_value_set_int (s, "started", (int64_t) self->started);
-    hl_value_set_int (s, "finished", (int64_t) self->finished);
-    hl_value_set_int (s, "degraded", (int64_t) self->degraded_runs);
-    hl_value_set_int (s, "kept", (int64_t) self->kept);
-    hl_value_set_int (s, "rolled_back", (int64_t) self->rolled_back);
-    hl_value_set_int (s, "failed", (int64_t) self->failed);
+    hl_value_set_int (s, "started", (int64_t)self->started);
+    hl_value_set_int (s, "finished", (int64_t)self->finished);
+    hl_value_set_int (s, "degraded", (int64_t)self->degraded_runs);
+    hl_value_set_int (s, "kept", (int64_t)self->kept);
+    hl_value_set_int (s, "rolled_back", (int64_t)self->rolled_back);
+    hl_value_set_int (s, "failed", (int64_t)self->failed);
     /*  the seed's optimization_success_rate: kept of those verified */
     uint64_t judged = self->kept + self->rolled_back;
-    hl_value_t *rate = judged ? hl_value_new_double ((double) self->kept
-                                                     / (double) judged)
-                              : hl_value_new_nil ();
+    hl_value_t *rate
+        = judged ? hl_value_new_double ((double)self->kept / (double)judged)
+                 : hl_value_new_nil ();
     hl_value_set (s, "optimization_success_rate", &rate);
-    hl_value_set_double (s, "cycle_completion_rate",
-                         self->started ? (double) self->finished
-                                             / (double) self->started
-                                       : 1.0);
+    hl_value_set_double (
+        s, "cycle_completion_rate",
+        self->started ? (double)self->finished / (double)self->started : 1.0);
     hl_value_set_int (s, "next_in_s",
                       (self->next_at_us - hl_msg_now_us ()) / 1000000);
     hl_value_t *em = hl_value_new_map ();
     hl_value_set_bool (em, "active", self->em_active);
-    hl_value_set_int (em, "count", (int64_t) self->emergencies);
+    hl_value_set_int (em, "count", (int64_t)self->emergencies);
     hl_value_set_int (em, "rounds", self->em_rounds);
     hl_value_set_int (em, "detected", self->em_detected_us);
-    hl_value_t *rt = self->em_last_response_us
-                         ? hl_value_new_double (
-                             (double) self->em_last_response_us / 1000.0)
-                         : hl_value_new_nil ();
+    hl_value_t *rt
+        = self->em_last_response_us
+              ? hl_value_new_double ((double)self->em_last_response_us / 1000.0)
+              : hl_value_new_nil ();
     hl_value_set (em, "last_response_ms", &rt);
     hl_value_set (s, "emergency", &em);
     return s;
@@ -1769,11 +1752,9 @@ s_md_number (zchunk_t *out, const hl_value_t *v, int decimals, bool sign,
             snprintf (text, sizeof text, "%+.*f%s", decimals, d * scale,
                       suffix);
         else
-            snprintf (text, sizeof text, "%.*f%s", decimals, d * scale,
-                      suffix);
+            snprintf (text, sizeof text, "%.*f%s", decimals, d * scale, suffix);
         zchunk_extend (out, text, strlen (text));
-    }
-    else
+    } else
         zchunk_extend (out, "-", 1);
 }
 
@@ -1789,8 +1770,8 @@ s_md (zchunk_t *out, const char *fmt, ...)
     int n = vsnprintf (text, sizeof text, fmt, ap);
     va_end (ap);
     if (n > 0)
-        zchunk_extend (out, text, (size_t) n < sizeof text ? (size_t) n
-                                                           : sizeof text - 1);
+        zchunk_extend (out, text,
+                       (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
 }
 
 char *
@@ -1804,24 +1785,27 @@ hl_cycle_markdown (const hl_value_t *r)
     s_md (out, " before, ");
     s_md_number (out, hl_value_get (r, "health_after"), 1, false, 1, "");
     s_md (out, " after\n");
-    s_md (out, "- started %" PRId64 ", finished %" PRId64 " (us since the "
-          "epoch)\n\n", hl_value_get_int (r, "started", 0),
+    s_md (out,
+          "- started %" PRId64 ", finished %" PRId64 " (us since the "
+          "epoch)\n\n",
+          hl_value_get_int (r, "started", 0),
           hl_value_get_int (r, "finished", 0));
     const hl_value_t *degraded = hl_value_get (r, "degraded");
     if (hl_value_size (degraded)) {
         s_md (out, "## Degraded\n\n");
         for (size_t i = 0; i < hl_value_size (degraded); i++)
-            s_md (out, "- %s\n", hl_value_str (hl_value_at (degraded, i),
-                                               NULL));
+            s_md (out, "- %s\n",
+                  hl_value_str (hl_value_at (degraded, i), NULL));
         s_md (out, "\n");
     }
     const hl_value_t *analysis = hl_value_get (r, "analysis");
     if (hl_value_size (analysis)) {
-        s_md (out, "## Analysis\n\n| metric | severity | trend/h | breach "
+        s_md (out,
+              "## Analysis\n\n| metric | severity | trend/h | breach "
               "in s | anomaly z | recommended |\n|---|---|---|---|---|---|\n");
         for (size_t i = 0; i < hl_value_size (analysis); i++) {
-            const hl_value_t *ms = hl_value_get (hl_value_val_at (analysis, i),
-                                                 "metrics");
+            const hl_value_t *ms
+                = hl_value_get (hl_value_val_at (analysis, i), "metrics");
             for (size_t j = 0; j < hl_value_size (ms); j++) {
                 const hl_value_t *m = hl_value_at (ms, j);
                 s_md (out, "| %s | %s | ", hl_value_get_str (m, "name", "?"),
@@ -1829,8 +1813,8 @@ hl_cycle_markdown (const hl_value_t *r)
                 s_md_number (out, hl_value_get (m, "trend_per_hour"), 2, true,
                              1, "");
                 s_md (out, " | ");
-                s_md_number (out, hl_value_get (m, "breach_in_s"), 0, false,
-                             1, "");
+                s_md_number (out, hl_value_get (m, "breach_in_s"), 0, false, 1,
+                             "");
                 s_md (out, " | ");
                 s_md_number (out, hl_value_get (m, "anomaly_z"), 1, true, 1,
                              "");
@@ -1852,10 +1836,10 @@ hl_cycle_markdown (const hl_value_t *r)
         for (size_t i = 0; i < hl_value_size (scs); i++) {
             const hl_value_t *sc = hl_value_val_at (scs, i);
             s_md (out, "### Scenario %s: health ", hl_value_key_at (scs, i));
-            s_md_number (out, hl_value_get (sc, "health_at_horizon"), 1,
-                         false, 1, "");
+            s_md_number (out, hl_value_get (sc, "health_at_horizon"), 1, false,
+                         1, "");
             s_md (out, "\n\n| metric | trend/h | at horizon | score | "
-                  "breach in s |\n|---|---|---|---|---|\n");
+                       "breach in s |\n|---|---|---|---|---|\n");
             const hl_value_t *ms = hl_value_get (sc, "metrics");
             for (size_t j = 0; j < hl_value_size (ms); j++) {
                 const hl_value_t *m = hl_value_at (ms, j);
@@ -1869,15 +1853,15 @@ hl_cycle_markdown (const hl_value_t *r)
                 s_md_number (out, hl_value_get (m, "score_at_horizon"), 0,
                              false, 1, "");
                 s_md (out, " | ");
-                s_md_number (out, hl_value_get (m, "breach_in_s"), 0, false,
-                             1, "");
+                s_md_number (out, hl_value_get (m, "breach_in_s"), 0, false, 1,
+                             "");
                 s_md (out, " |\n");
             }
             s_md (out, "\n");
         }
         const hl_value_t *road = hl_value_get (plan, "roadmap");
         s_md (out, "## Roadmap\n\n| # | action | swarm | p | expected "
-              "health |\n|---|---|---|---|---|\n");
+                   "health |\n|---|---|---|---|---|\n");
         for (size_t i = 0; i < hl_value_size (road); i++) {
             const hl_value_t *st = hl_value_at (road, i);
             s_md (out, "| %zu | %s | %s | ", i + 1,
@@ -1885,15 +1869,15 @@ hl_cycle_markdown (const hl_value_t *r)
                   hl_value_get_str (st, "swarm", "?"));
             s_md_number (out, hl_value_get (st, "p_success"), 2, false, 1, "");
             s_md (out, " | ");
-            s_md_number (out, hl_value_get (st, "expected_health"), 1, false,
-                         1, "");
+            s_md_number (out, hl_value_get (st, "expected_health"), 1, false, 1,
+                         "");
             s_md (out, " |\n");
         }
     }
     const hl_value_t *actions = hl_value_get (r, "actions");
     if (streq (hl_value_get_str (r, "kind", ""), "analysis") || plan) {
         size_t size = zchunk_size (out);
-        char *text = (char *) malloc (size + 1);
+        char *text = (char *)malloc (size + 1);
         memcpy (text, zchunk_data (out), size);
         text[size] = 0;
         zchunk_destroy (&out);
@@ -1904,7 +1888,7 @@ hl_cycle_markdown (const hl_value_t *r)
         s_md (out, "None: no action was a candidate.\n");
     else {
         s_md (out, "| action | swarm | verdict | outcome | p-value | effect "
-              "|\n|---|---|---|---|---|---|\n");
+                   "|\n|---|---|---|---|---|---|\n");
         for (size_t i = 0; i < hl_value_size (actions); i++) {
             const hl_value_t *a = hl_value_at (actions, i);
             s_md (out, "| %s | %s | %s | %s | ",
@@ -1918,7 +1902,7 @@ hl_cycle_markdown (const hl_value_t *r)
             s_md (out, " |\n");
         }
         s_md (out, "\n### Metrics\n\n| action | metric | before | after | "
-              "shift | verdict |\n|---|---|---|---|---|---|\n");
+                   "shift | verdict |\n|---|---|---|---|---|---|\n");
         for (size_t i = 0; i < hl_value_size (actions); i++) {
             const hl_value_t *a = hl_value_at (actions, i);
             const hl_value_t *ms = hl_value_get (a, "metrics");
@@ -1936,7 +1920,7 @@ hl_cycle_markdown (const hl_value_t *r)
         }
     }
     size_t size = zchunk_size (out);
-    char *text = (char *) malloc (size + 1);
+    char *text = (char *)malloc (size + 1);
     memcpy (text, zchunk_data (out), size);
     text[size] = 0;
     zchunk_destroy (&out);

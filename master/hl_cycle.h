@@ -39,8 +39,8 @@ typedef struct {
     zloop_t *loop;
     hl_cycle_publish_fn *publish;
     hl_cycle_wants_fn *wants;
-    void *arg;                  /* for publish and wants */
-    const char *src;            /* the master's name, for reports */
+    void *arg;       /* for publish and wants */
+    const char *src; /* the master's name, for reports */
 } hl_cycle_deps_t;
 
 /*  Create the engine; reports go to state_dir/reports (made if missing).

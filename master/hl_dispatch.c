@@ -23,33 +23,33 @@
 #define HL_VERSION "0.0.0"
 #endif
 
-#define S_LANES 8              /* (emergency, normal) x priority 1..4 */
-#define S_QUEUES 7             /* six agent roles and "any" */
-#define S_DONE_KEEP 100000     /* DONE tasks remembered */
-#define S_DONE_KEEP_MS 120000  /* ...for at most this long */
-#define S_BACKOFF_MS 100       /* first retry waits about this long */
+#define S_LANES 8             /* (emergency, normal) x priority 1..4 */
+#define S_QUEUES 7            /* six agent roles and "any" */
+#define S_DONE_KEEP 100000    /* DONE tasks remembered */
+#define S_DONE_KEEP_MS 120000 /* ...for at most this long */
+#define S_BACKOFF_MS 100      /* first retry waits about this long */
 
 typedef enum { S_QUEUED, S_DELAYED, S_RUNNING, S_DONE } s_state_t;
 
 typedef struct {
     uint64_t id;
     char kind[16];
-    char action[HL_MAX_METRIC + 1];   /* "" when any peer will do */
-    int queue;                        /* index into queues */
+    char action[HL_MAX_METRIC + 1]; /* "" when any peer will do */
+    int queue;                      /* index into queues */
     uint32_t priority;
     uint32_t deadline_ms;
-    uint32_t attempt;                 /* dispatches so far */
+    uint32_t attempt; /* dispatches so far */
     bool emergency;
-    bool cancelling;                  /* cancel sent; end as cancelled */
+    bool cancelling; /* cancel sent; end as cancelled */
     hl_value_t *args;
     s_state_t state;
-    hl_peer_t *peer;                  /* RUNNING: where it is */
+    hl_peer_t *peer;                          /* RUNNING: where it is */
     uint64_t tried[HL_DISPATCH_ATTEMPTS + 1]; /* routing id hashes */
     size_t tried_n;
-    int64_t due_ms;                   /* RUNNING: deadline; DELAYED: wake */
-    int64_t done_ms;                  /* DONE: when */
+    int64_t due_ms;  /* RUNNING: deadline; DELAYED: wake */
+    int64_t done_ms; /* DONE: when */
     int64_t submitted_us;
-    void *handle;                     /* in the lane or list it is in */
+    void *handle; /* in the lane or list it is in */
     hl_task_done_fn *done;
     void *done_arg;
 } s_task_t;
@@ -67,34 +67,38 @@ typedef struct {
 } s_counters_t;
 
 struct _hl_dispatch_t {
-    zsock_t *sock;                    /* tasks ROUTER, borrowed */
+    zsock_t *sock; /* tasks ROUTER, borrowed */
     hl_limits_t limits;
     char src[HL_MAX_NAME + 1];
-    char session[33];                 /* this master run's identity */
+    char session[33]; /* this master run's identity */
     uint32_t heartbeat_ms;
     uint32_t liveness;
     hl_registry_t *registry;
-    zhashx_t *tasks;                  /* &id -> s_task_t, owns them */
+    zhashx_t *tasks; /* &id -> s_task_t, owns them */
     s_queue_t queues[S_QUEUES];
-    zlistx_t *running;                /* RUNNING tasks, for deadlines */
-    zlistx_t *delayed;                /* DELAYED tasks */
-    zlistx_t *finished;               /* DONE tasks, oldest first */
+    zlistx_t *running;  /* RUNNING tasks, for deadlines */
+    zlistx_t *delayed;  /* DELAYED tasks */
+    zlistx_t *finished; /* DONE tasks, oldest first */
     uint64_t next_id;
     bool paused;
     int64_t now_ms;
-    uint64_t rng;                     /* xorshift state for jitter */
+    uint64_t rng; /* xorshift state for jitter */
     hl_dispatch_event_fn *event_fn;
     hl_dispatch_wants_fn *wants_fn;
     void *event_arg;
     s_counters_t n;
 };
 
-static const char *s_queue_roles[S_QUEUES] = {
-    "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
-    "hephaestus-backend",  "athena-ux",          "athena-api", "any"};
+static const char *s_queue_roles[S_QUEUES] = { "prometheus-frontend",
+                                               "prometheus-backend",
+                                               "hephaestus-frontend",
+                                               "hephaestus-backend",
+                                               "athena-ux",
+                                               "athena-api",
+                                               "any" };
 
-static const char *s_kinds[] = {"analyze", "apply", "rollback", "verify",
-                                "echo"};
+static const char *s_kinds[]
+    = { "analyze", "apply", "rollback", "verify", "echo" };
 
 //  --------------------------------------------------------------------
 //  Small helpers
@@ -102,24 +106,24 @@ static const char *s_kinds[] = {"analyze", "apply", "rollback", "verify",
 static size_t
 s_id_hash (const void *key)
 {
-    uint64_t x = *(const uint64_t *) key;
+    uint64_t x = *(const uint64_t *)key;
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdULL;
     x ^= x >> 33;
-    return (size_t) x;
+    return (size_t)x;
 }
 
 static int
 s_id_cmp (const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
 
 static uint64_t
 s_rid_hash (const uint8_t *rid, size_t len)
 {
-    uint64_t h = 1469598103934665603ULL;  /* FNV-1a */
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     for (size_t i = 0; i < len; i++)
         h = (h ^ rid[i]) * 1099511628211ULL;
     return h;
@@ -131,7 +135,7 @@ s_random (hl_dispatch_t *self)
     self->rng ^= self->rng << 13;
     self->rng ^= self->rng >> 7;
     self->rng ^= self->rng << 17;
-    return (double) (self->rng >> 11) / 9007199254740992.0;
+    return (double)(self->rng >> 11) / 9007199254740992.0;
 }
 
 static int
@@ -155,7 +159,7 @@ s_kind_valid (const char *kind)
 static zlistx_t *
 s_lane (hl_dispatch_t *self, const s_task_t *task)
 {
-    int lane = (task->emergency ? 0 : 4) + (int) task->priority - 1;
+    int lane = (task->emergency ? 0 : 4) + (int)task->priority - 1;
     return self->queues[task->queue].lanes[lane];
 }
 
@@ -233,8 +237,8 @@ s_send_to (hl_dispatch_t *self, const uint8_t *rid, size_t rid_len,
 
 /*  Count a refused message and tell its sender why. */
 static void
-s_reject (hl_dispatch_t *self, const uint8_t *rid, size_t rid_len,
-          uint64_t re, int err, const char *text)
+s_reject (hl_dispatch_t *self, const uint8_t *rid, size_t rid_len, uint64_t re,
+          int err, const char *text)
 {
     self->n.rejected++;
     if (err < 0 && -err < HL_ERR_COUNT)
@@ -273,8 +277,8 @@ s_enqueue (hl_dispatch_t *self, s_task_t *task, bool front)
     task->state = S_QUEUED;
     task->peer = NULL;
     zlistx_t *lane = s_lane (self, task);
-    task->handle = front ? zlistx_add_start (lane, task)
-                         : zlistx_add_end (lane, task);
+    task->handle
+        = front ? zlistx_add_start (lane, task) : zlistx_add_end (lane, task);
 }
 
 /*  The task's one end: tell the submitter, publish, keep it DONE a while
@@ -299,17 +303,17 @@ s_finish (hl_dispatch_t *self, s_task_t *task, const char *status,
         self->n.failed++;
 
     if (task->done) {
-        hl_task_end_t end = {task->id,
-                             status,
-                             data,
-                             task->attempt,
-                             by ? by->name : "",
-                             duration_us,
-                             hl_msg_now_us () - task->submitted_us};
+        hl_task_end_t end = { task->id,
+                              status,
+                              data,
+                              task->attempt,
+                              by ? by->name : "",
+                              duration_us,
+                              hl_msg_now_us () - task->submitted_us };
         task->done (task->done_arg, &end);
     }
-    s_task_event (self, task, ok ? "completed" : "failed",
-                  by ? by->name : "", ok ? NULL : status);
+    s_task_event (self, task, ok ? "completed" : "failed", by ? by->name : "",
+                  ok ? NULL : status);
     hl_value_destroy (&task->args);
 }
 
@@ -335,8 +339,8 @@ s_retry (hl_dispatch_t *self, s_task_t *task, const char *why)
     }
     /*  Exponential backoff with jitter, so that the retries of many tasks
         lost together do not land together. */
-    double base = S_BACKOFF_MS * (double) (1u << (task->attempt - 1));
-    int64_t wait = (int64_t) (base * (0.5 + s_random (self)));
+    double base = S_BACKOFF_MS * (double)(1u << (task->attempt - 1));
+    int64_t wait = (int64_t)(base * (0.5 + s_random (self)));
     task->state = S_DELAYED;
     task->due_ms = self->now_ms + wait;
     task->handle = zlistx_add_end (self->delayed, task);
@@ -372,14 +376,13 @@ s_send_task (hl_dispatch_t *self, s_task_t *task, hl_peer_t *peer)
     if (task->tried_n < HL_DISPATCH_ATTEMPTS + 1)
         task->tried[task->tried_n++] = s_rid_hash (peer->rid, peer->rid_len);
     peer->inflight++;
-    peer->beat_ms = self->now_ms;  /* any message is a beat */
+    peer->beat_ms = self->now_ms; /* any message is a beat */
     self->n.dispatched++;
     s_task_event (self, task, "dispatched", peer->name, NULL);
     return 0;
 }
 
-static void s_expire (hl_dispatch_t *self, hl_peer_t *peer,
-                      const char *event);
+static void s_expire (hl_dispatch_t *self, hl_peer_t *peer, const char *event);
 
 /*  Give queued tasks to peers with free capacity, emergency lanes first.
     A task that needs a particular action does not hold up the others. */
@@ -391,15 +394,15 @@ s_pump (hl_dispatch_t *self)
             break;
         for (int q = 0; q < S_QUEUES; q++) {
             zlistx_t *list = self->queues[q].lanes[lane];
-            s_task_t *task = (s_task_t *) zlistx_first (list);
+            s_task_t *task = (s_task_t *)zlistx_first (list);
             while (task) {
-                s_task_t *next = (s_task_t *) zlistx_next (list);
-                hl_peer_t *peer = hl_registry_pick (
-                    self->registry, s_queue_roles[q],
-                    *task->action ? task->action : NULL);
+                s_task_t *next = (s_task_t *)zlistx_next (list);
+                hl_peer_t *peer
+                    = hl_registry_pick (self->registry, s_queue_roles[q],
+                                        *task->action ? task->action : NULL);
                 if (!peer) {
                     if (!*task->action)
-                        break;  /* nobody of this role is free */
+                        break; /* nobody of this role is free */
                     task = next;
                     continue;
                 }
@@ -408,16 +411,16 @@ s_pump (hl_dispatch_t *self)
                 if (s_send_task (self, task, peer)) {
                     s_expire (self, peer, "expired");
                     /*  The list changed under us: start it over. */
-                    task = (s_task_t *) zlistx_first (list);
+                    task = (s_task_t *)zlistx_first (list);
                     continue;
                 }
-                task = (s_task_t *) zlistx_first (list) == next
+                task = (s_task_t *)zlistx_first (list) == next
                            ? next
-                           : (s_task_t *) zlistx_first (list);
+                           : (s_task_t *)zlistx_first (list);
                 if (task && task != next) {
                     /*  Keep position: walk to next from the start. */
                     while (task && task != next)
-                        task = (s_task_t *) zlistx_next (list);
+                        task = (s_task_t *)zlistx_next (list);
                 }
             }
         }
@@ -429,17 +432,17 @@ s_pump (hl_dispatch_t *self)
 static void
 s_expire (hl_dispatch_t *self, hl_peer_t *peer, const char *event)
 {
-    s_task_t *task = (s_task_t *) zlistx_first (self->running);
+    s_task_t *task = (s_task_t *)zlistx_first (self->running);
     while (task) {
-        s_task_t *next = (s_task_t *) zlistx_next (self->running);
+        s_task_t *next = (s_task_t *)zlistx_next (self->running);
         if (task->peer == peer) {
             /*  A peer that left cleanly did not fail the attempt. */
             if (streq (event, "left") && task->attempt)
                 task->attempt--;
-            s_retry (self, task, streq (event, "left") ? "agent left"
-                                                       : "agent expired");
+            s_retry (self, task,
+                     streq (event, "left") ? "agent left" : "agent expired");
             /*  s_retry edits the running list; restart the walk. */
-            next = (s_task_t *) zlistx_first (self->running);
+            next = (s_task_t *)zlistx_first (self->running);
         }
         task = next;
     }
@@ -483,8 +486,8 @@ s_on_hello (hl_dispatch_t *self, hl_msg_t *msg)
     hl_msg_set_liveness (welcome, self->liveness);
     hl_msg_set_session (welcome, self->session);
     s_send_to (self, rid, rid_len, &welcome);
-    hl_log_info ("tasks: %s joined as %s (capacity %u)", peer->name,
-                 peer->role, peer->capacity);
+    hl_log_info ("tasks: %s joined as %s (capacity %u)", peer->name, peer->role,
+                 peer->capacity);
     s_agent_event (self, peer, "joined");
     s_pump (self);
 }
@@ -493,18 +496,17 @@ static void
 s_on_result (hl_dispatch_t *self, hl_peer_t *peer, hl_msg_t *msg)
 {
     uint64_t id = hl_msg_task_id (msg);
-    s_task_t *task = (s_task_t *) zhashx_lookup (self->tasks, &id);
+    s_task_t *task = (s_task_t *)zhashx_lookup (self->tasks, &id);
     uint64_t mine = s_rid_hash (peer->rid, peer->rid_len);
     bool tried = false;
     for (size_t i = 0; task && i < task->tried_n; i++)
         tried |= task->tried[i] == mine;
     if (!task || !tried) {
         char text[96];
-        snprintf (text, sizeof text, "no task %" PRIu64 " was sent to you",
-                  id);
+        snprintf (text, sizeof text, "no task %" PRIu64 " was sent to you", id);
         self->n.unknown_results++;
-        s_reject (self, peer->rid, peer->rid_len, hl_msg_id (msg),
-                  HL_ERR_ARGS, text);
+        s_reject (self, peer->rid, peer->rid_len, hl_msg_id (msg), HL_ERR_ARGS,
+                  text);
         return;
     }
     if (task->state != S_RUNNING && task->state != S_DELAYED) {
@@ -513,8 +515,7 @@ s_on_result (hl_dispatch_t *self, hl_peer_t *peer, hl_msg_t *msg)
         if (task->state == S_QUEUED && task->tried_n) {
             /*  Requeued after a lost attempt, yet that attempt finished:
                 the answer counts, once. */
-        }
-        else
+        } else
             return;
     }
     const char *status = hl_msg_status (msg);
@@ -600,10 +601,12 @@ hl_dispatch_readable (hl_dispatch_t *self)
             break;
         default: {
             char text[96];
-            snprintf (text, sizeof text, "%s is not taken on the tasks "
-                      "socket", hl_msg_type_name (type));
-            s_reject (self, rid, rid_len, hl_msg_id (msg),
-                      HL_ERR_UNSUPPORTED, text);
+            snprintf (text, sizeof text,
+                      "%s is not taken on the tasks "
+                      "socket",
+                      hl_msg_type_name (type));
+            s_reject (self, rid, rid_len, hl_msg_id (msg), HL_ERR_UNSUPPORTED,
+                      text);
         }
     }
     hl_msg_destroy (&msg);
@@ -617,16 +620,16 @@ void
 hl_dispatch_tick (hl_dispatch_t *self, int64_t now_ms)
 {
     self->now_ms = now_ms;
-    int64_t silence = (int64_t) self->heartbeat_ms * self->liveness;
+    int64_t silence = (int64_t)self->heartbeat_ms * self->liveness;
 
     /*  Peers: expire the silent, beat the quiet. */
     for (size_t i = 0; i < hl_registry_size (self->registry);) {
         hl_peer_t *peer = hl_registry_at (self->registry, i);
         if (now_ms - peer->heard_ms > silence) {
             s_expire (self, peer, "expired");
-            continue;  /* the array was swap-removed at i */
+            continue; /* the array was swap-removed at i */
         }
-        if (now_ms - peer->beat_ms >= (int64_t) self->heartbeat_ms) {
+        if (now_ms - peer->beat_ms >= (int64_t)self->heartbeat_ms) {
             hl_msg_t *beat = hl_msg_new (HL_MSG_HEARTBEAT);
             hl_msg_set_inflight (beat, peer->inflight);
             s_send_to (self, peer->rid, peer->rid_len, &beat);
@@ -635,25 +638,24 @@ hl_dispatch_tick (hl_dispatch_t *self, int64_t now_ms)
         i++;
     }
     /*  Deadlines of running attempts. */
-    s_task_t *task = (s_task_t *) zlistx_first (self->running);
+    s_task_t *task = (s_task_t *)zlistx_first (self->running);
     while (task) {
-        s_task_t *next = (s_task_t *) zlistx_next (self->running);
+        s_task_t *next = (s_task_t *)zlistx_next (self->running);
         if (now_ms >= task->due_ms) {
             if (task->peer) {
                 hl_msg_t *cancel = hl_msg_new (HL_MSG_CANCEL);
                 hl_msg_set_task_id (cancel, task->id);
-                s_send_to (self, task->peer->rid, task->peer->rid_len,
-                           &cancel);
+                s_send_to (self, task->peer->rid, task->peer->rid_len, &cancel);
             }
             s_retry (self, task, "deadline passed");
-            next = (s_task_t *) zlistx_first (self->running);
+            next = (s_task_t *)zlistx_first (self->running);
         }
         task = next;
     }
     /*  Backed-off tasks whose wait is over. */
-    task = (s_task_t *) zlistx_first (self->delayed);
+    task = (s_task_t *)zlistx_first (self->delayed);
     while (task) {
-        s_task_t *next = (s_task_t *) zlistx_next (self->delayed);
+        s_task_t *next = (s_task_t *)zlistx_next (self->delayed);
         if (now_ms >= task->due_ms) {
             s_unlink (self, task);
             s_enqueue (self, task, false);
@@ -661,7 +663,7 @@ hl_dispatch_tick (hl_dispatch_t *self, int64_t now_ms)
         task = next;
     }
     /*  Forget old DONE tasks. */
-    while ((task = (s_task_t *) zlistx_first (self->finished))) {
+    while ((task = (s_task_t *)zlistx_first (self->finished))) {
         if (zlistx_size (self->finished) <= S_DONE_KEEP
             && now_ms - task->done_ms < S_DONE_KEEP_MS)
             break;
@@ -677,7 +679,7 @@ hl_dispatch_tick (hl_dispatch_t *self, int64_t now_ms)
 static void
 s_task_free (void **item_p)
 {
-    s_task_t *task = (s_task_t *) *item_p;
+    s_task_t *task = (s_task_t *)*item_p;
     hl_value_destroy (&task->args);
     free (task);
     *item_p = NULL;
@@ -685,21 +687,21 @@ s_task_free (void **item_p)
 
 hl_dispatch_t *
 hl_dispatch_new (zsock_t *tasks, const hl_config_t *config, const char *src,
-                 hl_dispatch_event_fn *event_fn,
-                 hl_dispatch_wants_fn *wants_fn, void *event_arg)
+                 hl_dispatch_event_fn *event_fn, hl_dispatch_wants_fn *wants_fn,
+                 void *event_arg)
 {
     assert (tasks && config);
-    hl_dispatch_t *self = (hl_dispatch_t *) zmalloc (sizeof (hl_dispatch_t));
+    hl_dispatch_t *self = (hl_dispatch_t *)zmalloc (sizeof (hl_dispatch_t));
     self->sock = tasks;
     self->limits = hl_config_limits (config)->decode;
     hl_limits_lower (&self->limits);
     snprintf (self->src, sizeof self->src, "%s", src);
-    self->heartbeat_ms = (uint32_t) hl_config_master (config)->heartbeat_ms;
-    self->liveness = (uint32_t) hl_config_master (config)->liveness;
-    self->rng = ((uint64_t) zclock_time () * 2654435761u ^ (uint64_t) getpid ())
-                | 1;
+    self->heartbeat_ms = (uint32_t)hl_config_master (config)->heartbeat_ms;
+    self->liveness = (uint32_t)hl_config_master (config)->liveness;
+    self->rng
+        = ((uint64_t)zclock_time () * 2654435761u ^ (uint64_t)getpid ()) | 1;
     for (size_t i = 0; i < sizeof self->session - 1; i++)
-        self->session[i] = "0123456789abcdef"[(int) (s_random (self) * 16)];
+        self->session[i] = "0123456789abcdef"[(int)(s_random (self) * 16)];
     self->registry = hl_registry_new ();
     self->tasks = zhashx_new ();
     zhashx_set_key_hasher (self->tasks, s_id_hash);
@@ -732,11 +734,17 @@ hl_dispatch_destroy (hl_dispatch_t **self_p)
         return;
     /*  Submitters hear of every task's end, even at shutdown. */
     self->event_fn = NULL;
-    for (void *t = zhashx_first (self->tasks); t; t = zhashx_next (self->tasks)) {
-        s_task_t *task = (s_task_t *) t;
+    for (void *t = zhashx_first (self->tasks); t;
+         t = zhashx_next (self->tasks)) {
+        s_task_t *task = (s_task_t *)t;
         if (task->state != S_DONE && task->done) {
-            hl_task_end_t end = {task->id, "cancelled", NULL, task->attempt,
-                                 "", 0, hl_msg_now_us () - task->submitted_us};
+            hl_task_end_t end = { task->id,
+                                  "cancelled",
+                                  NULL,
+                                  task->attempt,
+                                  "",
+                                  0,
+                                  hl_msg_now_us () - task->submitted_us };
             task->done (task->done_arg, &end);
         }
     }
@@ -754,8 +762,7 @@ hl_dispatch_destroy (hl_dispatch_t **self_p)
 
 uint64_t
 hl_dispatch_submit (hl_dispatch_t *self, const hl_task_spec_t *spec,
-                    hl_value_t **args_p, hl_task_done_fn *done,
-                    void *done_arg)
+                    hl_value_t **args_p, hl_task_done_fn *done, void *done_arg)
 {
     int queue = spec->role ? s_queue_index (spec->role) : -1;
     if (queue < 0 || !spec->kind || !s_kind_valid (spec->kind)
@@ -764,13 +771,14 @@ hl_dispatch_submit (hl_dispatch_t *self, const hl_task_spec_t *spec,
         hl_value_destroy (args_p);
         return 0;
     }
-    s_task_t probe = {.queue = queue, .emergency = spec->emergency,
-                      .priority = spec->priority};
+    s_task_t probe = { .queue = queue,
+                       .emergency = spec->emergency,
+                       .priority = spec->priority };
     if (zlistx_size (s_lane (self, &probe)) >= HL_QUEUE_MAX) {
         hl_value_destroy (args_p);
         return 0;
     }
-    s_task_t *task = (s_task_t *) zmalloc (sizeof (s_task_t));
+    s_task_t *task = (s_task_t *)zmalloc (sizeof (s_task_t));
     task->id = self->next_id++;
     snprintf (task->kind, sizeof task->kind, "%s", spec->kind);
     snprintf (task->action, sizeof task->action, "%s",
@@ -778,8 +786,8 @@ hl_dispatch_submit (hl_dispatch_t *self, const hl_task_spec_t *spec,
     task->queue = queue;
     task->priority = spec->priority;
     task->emergency = spec->emergency;
-    task->deadline_ms = spec->deadline_ms ? spec->deadline_ms
-                                          : HL_DISPATCH_DEADLINE_MS;
+    task->deadline_ms
+        = spec->deadline_ms ? spec->deadline_ms : HL_DISPATCH_DEADLINE_MS;
     if (args_p) {
         task->args = *args_p;
         *args_p = NULL;
@@ -798,7 +806,7 @@ hl_dispatch_submit (hl_dispatch_t *self, const hl_task_spec_t *spec,
 int
 hl_dispatch_cancel (hl_dispatch_t *self, uint64_t task_id)
 {
-    s_task_t *task = (s_task_t *) zhashx_lookup (self->tasks, &task_id);
+    s_task_t *task = (s_task_t *)zhashx_lookup (self->tasks, &task_id);
     if (!task || task->state == S_DONE)
         return HL_ERR_ARGS;
     if (task->state == S_RUNNING) {
@@ -806,8 +814,7 @@ hl_dispatch_cancel (hl_dispatch_t *self, uint64_t task_id)
         hl_msg_t *cancel = hl_msg_new (HL_MSG_CANCEL);
         hl_msg_set_task_id (cancel, task->id);
         s_send_to (self, task->peer->rid, task->peer->rid_len, &cancel);
-    }
-    else
+    } else
         s_finish (self, task, "cancelled", NULL, NULL, 0);
     return 0;
 }
@@ -843,11 +850,11 @@ hl_dispatch_agents (hl_dispatch_t *self)
         hl_value_set_int (a, "capacity", p->capacity);
         hl_value_set_int (a, "last_heartbeat_us", p->heard_us);
         hl_value_set_int (a, "last_heartbeat_ms_ago", now - p->heard_ms);
-        hl_value_set_int (a, "tasks_done", (int64_t) p->done);
-        hl_value_set_int (a, "tasks_failed", (int64_t) p->failed);
+        hl_value_set_int (a, "tasks_done", (int64_t)p->done);
+        hl_value_set_int (a, "tasks_failed", (int64_t)p->failed);
         hl_value_set_bool (a, "draining", p->draining);
-        hl_value_t *actions = p->actions ? hl_value_dup (p->actions)
-                                         : hl_value_new_array ();
+        hl_value_t *actions
+            = p->actions ? hl_value_dup (p->actions) : hl_value_new_array ();
         hl_value_set (a, "actions", &actions);
         hl_value_append (list, &a);
     }
@@ -858,34 +865,33 @@ hl_value_t *
 hl_dispatch_stats (hl_dispatch_t *self)
 {
     hl_value_t *s = hl_value_new_map ();
-    hl_value_set_int (s, "received", (int64_t) self->n.received);
-    hl_value_set_int (s, "rejected", (int64_t) self->n.rejected);
+    hl_value_set_int (s, "received", (int64_t)self->n.received);
+    hl_value_set_int (s, "rejected", (int64_t)self->n.rejected);
     hl_value_t *by = hl_value_new_map ();
     for (int i = 1; i < HL_ERR_COUNT; i++)
         if (self->n.rejected_by[i])
             hl_value_set_int (by, hl_errname (-i),
-                              (int64_t) self->n.rejected_by[i]);
+                              (int64_t)self->n.rejected_by[i]);
     hl_value_set (s, "rejected_by", &by);
     size_t queued = 0;
     for (int q = 0; q < S_QUEUES; q++)
         for (int l = 0; l < S_LANES; l++)
             queued += zlistx_size (self->queues[q].lanes[l]);
-    hl_value_set_int (s, "agents", (int64_t) hl_registry_size (self->registry));
-    hl_value_set_int (s, "queued", (int64_t) queued);
-    hl_value_set_int (s, "delayed", (int64_t) zlistx_size (self->delayed));
-    hl_value_set_int (s, "running", (int64_t) zlistx_size (self->running));
-    hl_value_set_int (s, "submitted", (int64_t) self->n.submitted);
-    hl_value_set_int (s, "dispatched", (int64_t) self->n.dispatched);
-    hl_value_set_int (s, "completed", (int64_t) self->n.completed);
-    hl_value_set_int (s, "failed", (int64_t) self->n.failed);
-    hl_value_set_int (s, "cancelled", (int64_t) self->n.cancelled);
-    hl_value_set_int (s, "retried", (int64_t) self->n.retried);
-    hl_value_set_int (s, "late_results", (int64_t) self->n.late_results);
-    hl_value_set_int (s, "unknown_results",
-                      (int64_t) self->n.unknown_results);
-    hl_value_set_int (s, "agents_joined", (int64_t) self->n.joined);
-    hl_value_set_int (s, "agents_left", (int64_t) self->n.left);
-    hl_value_set_int (s, "agents_expired", (int64_t) self->n.expired);
+    hl_value_set_int (s, "agents", (int64_t)hl_registry_size (self->registry));
+    hl_value_set_int (s, "queued", (int64_t)queued);
+    hl_value_set_int (s, "delayed", (int64_t)zlistx_size (self->delayed));
+    hl_value_set_int (s, "running", (int64_t)zlistx_size (self->running));
+    hl_value_set_int (s, "submitted", (int64_t)self->n.submitted);
+    hl_value_set_int (s, "dispatched", (int64_t)self->n.dispatched);
+    hl_value_set_int (s, "completed", (int64_t)self->n.completed);
+    hl_value_set_int (s, "failed", (int64_t)self->n.failed);
+    hl_value_set_int (s, "cancelled", (int64_t)self->n.cancelled);
+    hl_value_set_int (s, "retried", (int64_t)self->n.retried);
+    hl_value_set_int (s, "late_results", (int64_t)self->n.late_results);
+    hl_value_set_int (s, "unknown_results", (int64_t)self->n.unknown_results);
+    hl_value_set_int (s, "agents_joined", (int64_t)self->n.joined);
+    hl_value_set_int (s, "agents_left", (int64_t)self->n.left);
+    hl_value_set_int (s, "agents_expired", (int64_t)self->n.expired);
     hl_value_set_bool (s, "paused", self->paused);
     return s;
 }

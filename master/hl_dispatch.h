@@ -22,12 +22,12 @@ typedef struct _hl_dispatch_t hl_dispatch_t;
 
 /*  What to run. args is taken by hl_dispatch_submit. */
 typedef struct {
-    const char *kind;       /* analyze|apply|rollback|verify|echo */
-    const char *role;       /* an agent role, or "any" */
-    const char *action;     /* a peer must advertise it; NULL: no need */
-    uint32_t priority;      /* 1 (urgent) .. 4 */
-    bool emergency;         /* ahead of every non-emergency task */
-    uint32_t deadline_ms;   /* per attempt; 0: HL_DISPATCH_DEADLINE_MS */
+    const char *kind;     /* analyze|apply|rollback|verify|echo */
+    const char *role;     /* an agent role, or "any" */
+    const char *action;   /* a peer must advertise it; NULL: no need */
+    uint32_t priority;    /* 1 (urgent) .. 4 */
+    bool emergency;       /* ahead of every non-emergency task */
+    uint32_t deadline_ms; /* per attempt; 0: HL_DISPATCH_DEADLINE_MS */
 } hl_task_spec_t;
 
 /*  How a task ended, for its submitter. */
@@ -54,8 +54,7 @@ typedef bool (hl_dispatch_wants_fn) (void *arg, const char *topic);
     limits; src names the master in envelopes. event_fn and wants_fn (may
     be NULL: every event is built) get event_arg. */
 hl_dispatch_t *hl_dispatch_new (zsock_t *tasks, const hl_config_t *config,
-                                const char *src,
-                                hl_dispatch_event_fn *event_fn,
+                                const char *src, hl_dispatch_event_fn *event_fn,
                                 hl_dispatch_wants_fn *wants_fn,
                                 void *event_arg);
 

@@ -35,31 +35,31 @@ typedef struct {
 } s_input_t;
 
 struct _hl_master_t {
-    const hl_config_t *config;   /* borrowed */
-    hl_limits_t limits;          /* decode limits of every input */
+    const hl_config_t *config; /* borrowed */
+    hl_limits_t limits;        /* decode limits of every input */
     zloop_t *loop;
-    zsock_t *control;            /* ROUTER: helios-ctl, HTTP handlers */
-    zsock_t *tasks;              /* ROUTER: agents and nodes */
-    hl_dispatch_t *dispatch;     /* serves the tasks socket */
-    zsock_t *pub;                /* XPUB to the proxy's inproc bus-in */
-    zsock_t *sub;                /* SUB on the proxy's inproc bus-out:
-                                    metric samples for the tracker */
-    hl_kpi_t *kpi;               /* the KPI tracker */
-    hl_health_t *health;         /* the last health computed */
-    int64_t health_us;           /* when */
-    hl_learning_t *learning;     /* what each action has done so far */
-    hl_planner_t *planner;       /* ranks candidate actions */
-    hl_cycle_t *cycle;           /* the optimisation cycles */
+    zsock_t *control;        /* ROUTER: helios-ctl, HTTP handlers */
+    zsock_t *tasks;          /* ROUTER: agents and nodes */
+    hl_dispatch_t *dispatch; /* serves the tasks socket */
+    zsock_t *pub;            /* XPUB to the proxy's inproc bus-in */
+    zsock_t *sub;            /* SUB on the proxy's inproc bus-out:
+                                metric samples for the tracker */
+    hl_kpi_t *kpi;           /* the KPI tracker */
+    hl_health_t *health;     /* the last health computed */
+    int64_t health_us;       /* when */
+    hl_learning_t *learning; /* what each action has done so far */
+    hl_planner_t *planner;   /* ranks candidate actions */
+    hl_cycle_t *cycle;       /* the optimisation cycles */
     hl_proxy_t *proxy;
     char tasks_ep[HL_CONFIG_ENDPOINT];
     char control_ep[HL_CONFIG_ENDPOINT];
-    char src[HL_MAX_NAME + 1];   /* "master@host:pid" */
+    char src[HL_MAX_NAME + 1]; /* "master@host:pid" */
     char ready[4 * HL_CONFIG_ENDPOINT + 64];
-    int64_t started_ms;          /* monotonic */
+    int64_t started_ms; /* monotonic */
     s_input_t control_in;
-    s_input_t metrics_in;        /* metric messages from the bus */
-    uint64_t published;          /* messages the master put on the bus */
-    uint64_t publish_failed;     /* refused by the publisher (HWM) */
+    s_input_t metrics_in;    /* metric messages from the bus */
+    uint64_t published;      /* messages the master put on the bus */
+    uint64_t publish_failed; /* refused by the publisher (HWM) */
 };
 
 /*  Messages handled per wake-up: a poll per message would cost more than
@@ -104,13 +104,13 @@ static hl_value_t *
 s_input_json (const s_input_t *input)
 {
     hl_value_t *map = hl_value_new_map ();
-    hl_value_set_int (map, "received", (int64_t) input->received);
-    hl_value_set_int (map, "rejected", (int64_t) input->rejected);
+    hl_value_set_int (map, "received", (int64_t)input->received);
+    hl_value_set_int (map, "rejected", (int64_t)input->rejected);
     hl_value_t *by = hl_value_new_map ();
     for (int i = 1; i < HL_ERR_COUNT; i++)
         if (input->rejected_by[i])
             hl_value_set_int (by, hl_errname (-i),
-                              (int64_t) input->rejected_by[i]);
+                              (int64_t)input->rejected_by[i]);
     hl_value_set (map, "rejected_by", &by);
     return map;
 }
@@ -119,7 +119,7 @@ static int
 s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
              char *error, size_t errsize)
 {
-    (void) request;
+    (void)request;
     hl_proxy_stats_t bus;
     if (hl_proxy_stats (self->proxy, &bus)) {
         snprintf (error, errsize, "bus proxy does not answer");
@@ -128,10 +128,9 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     hl_value_t *data = hl_value_new_map ();
     hl_value_set_str (data, "version", HL_VERSION);
     hl_value_set_str (data, "src", self->src);
-    hl_value_set_int (data, "pid", (int64_t) getpid ());
+    hl_value_set_int (data, "pid", (int64_t)getpid ());
     hl_value_set_double (data, "uptime_s",
-                         (double) (zclock_mono () - self->started_ms)
-                             / 1000.0);
+                         (double)(zclock_mono () - self->started_ms) / 1000.0);
 
     hl_value_t *eps = hl_value_new_map ();
     hl_value_set_str (eps, "tasks", self->tasks_ep);
@@ -141,20 +140,19 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     hl_value_set (data, "endpoints", &eps);
 
     hl_value_t *bv = hl_value_new_map ();
-    hl_value_set_int (bv, "received", (int64_t) bus.received);
-    hl_value_set_int (bv, "forwarded", (int64_t) bus.forwarded);
-    hl_value_set_int (bv, "bytes", (int64_t) bus.bytes);
-    hl_value_set_int (bv, "dropped", (int64_t) bus.dropped);
-    hl_value_set_int (bv, "rejected", (int64_t) bus.rejected);
-    hl_value_set_int (bv, "subscribers", (int64_t) bus.subscribers);
+    hl_value_set_int (bv, "received", (int64_t)bus.received);
+    hl_value_set_int (bv, "forwarded", (int64_t)bus.forwarded);
+    hl_value_set_int (bv, "bytes", (int64_t)bus.bytes);
+    hl_value_set_int (bv, "dropped", (int64_t)bus.dropped);
+    hl_value_set_int (bv, "rejected", (int64_t)bus.rejected);
+    hl_value_set_int (bv, "subscribers", (int64_t)bus.subscribers);
     hl_value_t *by = hl_value_new_map ();
     for (int i = 1; i < HL_ERR_COUNT; i++)
         if (bus.rejected_by[i])
-            hl_value_set_int (by, hl_errname (-i),
-                              (int64_t) bus.rejected_by[i]);
+            hl_value_set_int (by, hl_errname (-i), (int64_t)bus.rejected_by[i]);
     hl_value_set (bv, "rejected_by", &by);
-    hl_value_set_int (bv, "published", (int64_t) self->published);
-    hl_value_set_int (bv, "publish_failed", (int64_t) self->publish_failed);
+    hl_value_set_int (bv, "published", (int64_t)self->published);
+    hl_value_set_int (bv, "publish_failed", (int64_t)self->publish_failed);
     hl_value_set (data, "bus", &bv);
 
     hl_value_t *cv = s_input_json (&self->control_in);
@@ -174,8 +172,8 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     int64_t tasks_rejected = hl_value_get_int (tv, "rejected", 0);
     hl_value_set (data, "tasks", &tv);
     hl_value_set_int (data, "decode_errors",
-                      (int64_t) (bus.rejected + self->control_in.rejected
-                                 + self->metrics_in.rejected)
+                      (int64_t)(bus.rejected + self->control_in.rejected
+                                + self->metrics_in.rejected)
                           + tasks_rejected);
     *data_p = data;
     return 0;
@@ -201,8 +199,7 @@ s_publish (hl_master_t *self, hl_msg_t **msg_p)
     if (rc) {
         self->publish_failed++;
         hl_log_warning ("bus: publish failed: %s", hl_strerror (rc));
-    }
-    else
+    } else
         self->published++;
     return rc;
 }
@@ -216,12 +213,15 @@ s_op_metric_push (hl_master_t *self, const hl_msg_t *request,
     const hl_value_t *value = hl_value_get (args, "value");
     double v;
     if (!name || !s_metric_name_ok (name)) {
-        snprintf (error, errsize, "metric.push: name must be 1-%d of "
-                  "[A-Za-z0-9_.:-]", HL_MAX_METRIC);
+        snprintf (error, errsize,
+                  "metric.push: name must be 1-%d of "
+                  "[A-Za-z0-9_.:-]",
+                  HL_MAX_METRIC);
         return HL_ERR_ARGS;
     }
     if (!value || hl_value_double (value, &v) || !isfinite (v)) {
-        snprintf (error, errsize, "metric.push: value must be a finite "
+        snprintf (error, errsize,
+                  "metric.push: value must be a finite "
                   "number");
         return HL_ERR_ARGS;
     }
@@ -254,7 +254,7 @@ typedef struct {
 static s_waiter_t *
 s_waiter_new (hl_master_t *self, const hl_msg_t *request)
 {
-    s_waiter_t *waiter = (s_waiter_t *) zmalloc (sizeof (s_waiter_t));
+    s_waiter_t *waiter = (s_waiter_t *)zmalloc (sizeof (s_waiter_t));
     size_t rid_len;
     const uint8_t *rid = hl_msg_routing_id (request, &rid_len);
     waiter->master = self;
@@ -267,13 +267,13 @@ s_waiter_new (hl_master_t *self, const hl_msg_t *request)
 static void
 s_task_done (void *arg, const hl_task_end_t *end)
 {
-    s_waiter_t *waiter = (s_waiter_t *) arg;
+    s_waiter_t *waiter = (s_waiter_t *)arg;
     hl_value_t *data = hl_value_new_map ();
-    hl_value_set_int (data, "task_id", (int64_t) end->task_id);
+    hl_value_set_int (data, "task_id", (int64_t)end->task_id);
     hl_value_set_str (data, "status", end->status);
     hl_value_set_int (data, "attempts", end->attempts);
     hl_value_set_str (data, "agent", end->agent);
-    hl_value_set_int (data, "duration_us", (int64_t) end->duration_us);
+    hl_value_set_int (data, "duration_us", (int64_t)end->duration_us);
     hl_value_set_int (data, "latency_us", end->latency_us);
     if (end->data) {
         hl_value_t *copy = hl_value_dup (end->data);
@@ -285,17 +285,17 @@ s_task_done (void *arg, const hl_task_end_t *end)
 }
 
 static int
-s_op_task_run (hl_master_t *self, const hl_msg_t *request,
-               hl_value_t **data_p, char *error, size_t errsize)
+s_op_task_run (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
+               char *error, size_t errsize)
 {
     const hl_value_t *args = hl_msg_args (request);
-    hl_task_spec_t spec = {
-        .kind = hl_value_get_str (args, "kind", "echo"),
-        .role = hl_value_get_str (args, "role", "any"),
-        .action = hl_value_get_str (args, "action", NULL),
-        .priority = (uint32_t) hl_value_get_int (args, "priority", 3),
-        .emergency = false,
-        .deadline_ms = 0};
+    hl_task_spec_t spec
+        = { .kind = hl_value_get_str (args, "kind", "echo"),
+            .role = hl_value_get_str (args, "role", "any"),
+            .action = hl_value_get_str (args, "action", NULL),
+            .priority = (uint32_t)hl_value_get_int (args, "priority", 3),
+            .emergency = false,
+            .deadline_ms = 0 };
     const hl_value_t *v = hl_value_get (args, "emergency");
     if (v && hl_value_bool (v, &spec.emergency)) {
         snprintf (error, errsize, "task.run: emergency must be a bool");
@@ -306,7 +306,7 @@ s_op_task_run (hl_master_t *self, const hl_msg_t *request,
         snprintf (error, errsize, "task.run: deadline_ms out of range");
         return HL_ERR_ARGS;
     }
-    spec.deadline_ms = (uint32_t) deadline;
+    spec.deadline_ms = (uint32_t)deadline;
     bool wait = true;
     v = hl_value_get (args, "wait");
     if (v && hl_value_bool (v, &wait)) {
@@ -324,14 +324,15 @@ s_op_task_run (hl_master_t *self, const hl_msg_t *request,
                                       wait ? s_task_done : NULL, waiter);
     if (!id) {
         free (waiter);
-        snprintf (error, errsize, "task.run: bad kind, role or priority, "
+        snprintf (error, errsize,
+                  "task.run: bad kind, role or priority, "
                   "or the queue is full");
         return HL_ERR_ARGS;
     }
     if (wait)
-        return 1;  /* the reply comes when the task ends */
+        return 1; /* the reply comes when the task ends */
     hl_value_t *data = hl_value_new_map ();
-    hl_value_set_int (data, "task_id", (int64_t) id);
+    hl_value_set_int (data, "task_id", (int64_t)id);
     *data_p = data;
     return 0;
 }
@@ -340,9 +341,9 @@ static int
 s_op_task_cancel (hl_master_t *self, const hl_msg_t *request,
                   hl_value_t **data_p, char *error, size_t errsize)
 {
-    (void) data_p;
+    (void)data_p;
     int64_t id = hl_value_get_int (hl_msg_args (request), "task_id", 0);
-    if (id <= 0 || hl_dispatch_cancel (self->dispatch, (uint64_t) id)) {
+    if (id <= 0 || hl_dispatch_cancel (self->dispatch, (uint64_t)id)) {
         snprintf (error, errsize, "task.cancel: no open task %" PRId64, id);
         return HL_ERR_ARGS;
     }
@@ -353,9 +354,9 @@ static int
 s_op_agents (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
              char *error, size_t errsize)
 {
-    (void) request;
-    (void) error;
-    (void) errsize;
+    (void)request;
+    (void)error;
+    (void)errsize;
     *data_p = hl_dispatch_agents (self->dispatch);
     return 0;
 }
@@ -364,9 +365,9 @@ static int
 s_op_pause (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
             char *error, size_t errsize)
 {
-    (void) data_p;
-    (void) error;
-    (void) errsize;
+    (void)data_p;
+    (void)error;
+    (void)errsize;
     bool paused = streq (hl_msg_op (request), "pause");
     hl_dispatch_pause (self->dispatch, paused);
     hl_cycle_pause (self->cycle, paused);
@@ -376,7 +377,7 @@ s_op_pause (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
 static void
 s_run_done (void *arg, const hl_value_t *report)
 {
-    s_waiter_t *waiter = (s_waiter_t *) arg;
+    s_waiter_t *waiter = (s_waiter_t *)arg;
     hl_value_t *data = hl_value_dup (report);
     s_reply (waiter->master, waiter->rid, waiter->rid_len, waiter->re, true,
              &data, NULL);
@@ -402,17 +403,17 @@ s_op_run (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     }
     hl_value_t *copy = params ? hl_value_dup (params) : NULL;
     s_waiter_t *waiter = wait ? s_waiter_new (self, request) : NULL;
-    uint64_t id = hl_cycle_run (self->cycle, kind, &copy,
-                                wait ? s_run_done : NULL, waiter, error,
-                                errsize);
+    uint64_t id
+        = hl_cycle_run (self->cycle, kind, &copy, wait ? s_run_done : NULL,
+                        waiter, error, errsize);
     if (!id) {
         free (waiter);
         return HL_ERR_UNSUPPORTED;
     }
     if (wait)
-        return 1;  /* the report is the reply */
+        return 1; /* the report is the reply */
     hl_value_t *data = hl_value_new_map ();
-    hl_value_set_int (data, "id", (int64_t) id);
+    hl_value_set_int (data, "id", (int64_t)id);
     hl_value_set_str (data, "kind", kind);
     *data_p = data;
     return 0;
@@ -422,9 +423,9 @@ static int
 s_op_cycles (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
              char *error, size_t errsize)
 {
-    (void) request;
-    (void) error;
-    (void) errsize;
+    (void)request;
+    (void)error;
+    (void)errsize;
     *data_p = hl_cycle_list (self->cycle);
     return 0;
 }
@@ -440,7 +441,7 @@ s_op_report (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
         snprintf (error, errsize, "report: id >= 0, format json or md");
         return HL_ERR_ARGS;
     }
-    const hl_value_t *report = hl_cycle_report (self->cycle, (uint64_t) id);
+    const hl_value_t *report = hl_cycle_report (self->cycle, (uint64_t)id);
     if (!report) {
         if (id)
             snprintf (error, errsize, "report: no report %" PRId64, id);
@@ -452,8 +453,7 @@ s_op_report (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
         char *md = hl_cycle_markdown (report);
         *data_p = hl_value_new_str (md);
         free (md);
-    }
-    else
+    } else
         *data_p = hl_value_dup (report);
     return 0;
 }
@@ -462,16 +462,16 @@ static const struct {
     const char *op;
     s_op_fn *fn;
 } s_ops[] = {
-    {"run", s_op_run},
-    {"cycles", s_op_cycles},
-    {"report", s_op_report},
-    {"status", s_op_status},
-    {"metric.push", s_op_metric_push},
-    {"agents", s_op_agents},
-    {"task.run", s_op_task_run},
-    {"task.cancel", s_op_task_cancel},
-    {"pause", s_op_pause},
-    {"resume", s_op_pause},
+    { "run", s_op_run },
+    { "cycles", s_op_cycles },
+    { "report", s_op_report },
+    { "status", s_op_status },
+    { "metric.push", s_op_metric_push },
+    { "agents", s_op_agents },
+    { "task.run", s_op_task_run },
+    { "task.cancel", s_op_task_cancel },
+    { "pause", s_op_pause },
+    { "resume", s_op_pause },
 };
 
 static bool s_control_one (hl_master_t *self, zsock_t *sock);
@@ -479,9 +479,9 @@ static bool s_control_one (hl_master_t *self, zsock_t *sock);
 static int
 s_control_readable (zloop_t *loop, zsock_t *sock, void *arg)
 {
-    (void) loop;
+    (void)loop;
     for (int i = 0; i < S_BATCH; i++)
-        if (!s_control_one ((hl_master_t *) arg, sock))
+        if (!s_control_one ((hl_master_t *)arg, sock))
             break;
     return 0;
 }
@@ -494,13 +494,15 @@ s_control_one (hl_master_t *self, zsock_t *sock)
     zframe_t *peer = NULL;
     int rc = hl_bus_recv (sock, &self->limits, &msg, &peer);
     if (rc == HL_ERR_IO && !peer)
-        return false;  /* nothing was there */
+        return false; /* nothing was there */
     self->control_in.received++;
     char error[256] = "";
     if (rc == 0 && hl_msg_type (msg) != HL_MSG_REQUEST) {
         rc = HL_ERR_UNSUPPORTED;
-        snprintf (error, sizeof error, "control accepts only request, "
-                  "not %s", hl_msg_type_name (hl_msg_type (msg)));
+        snprintf (error, sizeof error,
+                  "control accepts only request, "
+                  "not %s",
+                  hl_msg_type_name (hl_msg_type (msg)));
     }
     if (rc) {
         s_count_reject (&self->control_in, rc);
@@ -527,7 +529,7 @@ s_control_one (hl_master_t *self, zsock_t *sock)
         }
     if (rc && !*error)
         snprintf (error, sizeof error, "%s", hl_strerror (rc));
-    if (rc <= 0)  /* > 0: the op replies later */
+    if (rc <= 0) /* > 0: the op replies later */
         s_reply (self, rid, rid_len, hl_msg_id (msg), rc == 0, &data, error);
     hl_value_destroy (&data);
 done:
@@ -539,10 +541,10 @@ done:
 static int
 s_tasks_readable (zloop_t *loop, zsock_t *sock, void *arg)
 {
-    (void) loop;
-    (void) sock;
+    (void)loop;
+    (void)sock;
     for (int i = 0; i < S_BATCH; i++)
-        if (!hl_dispatch_readable (((hl_master_t *) arg)->dispatch))
+        if (!hl_dispatch_readable (((hl_master_t *)arg)->dispatch))
             break;
     return 0;
 }
@@ -556,9 +558,9 @@ static void s_drain_pub (hl_master_t *self);
 static int
 s_tick (zloop_t *loop, int timer_id, void *arg)
 {
-    (void) loop;
-    (void) timer_id;
-    hl_master_t *self = (hl_master_t *) arg;
+    (void)loop;
+    (void)timer_id;
+    hl_master_t *self = (hl_master_t *)arg;
     hl_proxy_subscriptions_update (self->proxy);
     s_drain_pub (self);
     hl_dispatch_tick (self->dispatch, zclock_mono ());
@@ -568,7 +570,7 @@ s_tick (zloop_t *loop, int timer_id, void *arg)
 static void
 s_dispatch_event (void *arg, hl_msg_t **event_p)
 {
-    s_publish ((hl_master_t *) arg, event_p);
+    s_publish ((hl_master_t *)arg, event_p);
 }
 
 /*  Health now, and the emergency check that goes with it. */
@@ -599,8 +601,8 @@ s_sample (hl_master_t *self, const char *name, double value, int64_t ts,
 static int
 s_sub_readable (zloop_t *loop, zsock_t *sock, void *arg)
 {
-    (void) loop;
-    hl_master_t *self = (hl_master_t *) arg;
+    (void)loop;
+    hl_master_t *self = (hl_master_t *)arg;
     int64_t now_us = hl_msg_now_us ();
     int i = 0;
     for (; i < S_BATCH; i++) {
@@ -636,7 +638,7 @@ s_sub_readable (zloop_t *loop, zsock_t *sock, void *arg)
 static void
 s_publish_kpi (const char *name, const hl_kpi_stats_t *stats, void *arg)
 {
-    hl_master_t *self = (hl_master_t *) arg;
+    hl_master_t *self = (hl_master_t *)arg;
     char topic[HL_MAX_TOPIC + 1];
     snprintf (topic, sizeof topic, "kpi.%s", name);
     if (!hl_proxy_wanted (self->proxy, topic))
@@ -657,9 +659,9 @@ s_publish_kpi (const char *name, const hl_kpi_stats_t *stats, void *arg)
 static int
 s_second (zloop_t *loop, int timer_id, void *arg)
 {
-    (void) loop;
-    (void) timer_id;
-    hl_master_t *self = (hl_master_t *) arg;
+    (void)loop;
+    (void)timer_id;
+    hl_master_t *self = (hl_master_t *)arg;
     int64_t now_us = hl_msg_now_us ();
     hl_kpi_flush (self->kpi, now_us, s_publish_kpi, self);
     s_health (self, now_us);
@@ -680,16 +682,14 @@ s_second (zloop_t *loop, int timer_id, void *arg)
 static void
 s_cycle_publish (void *arg, hl_msg_t **msg_p)
 {
-    s_publish ((hl_master_t *) arg, msg_p);
+    s_publish ((hl_master_t *)arg, msg_p);
 }
 
 static bool
 s_wants (void *arg, const char *topic)
 {
-    return hl_proxy_wanted (((hl_master_t *) arg)->proxy, topic);
+    return hl_proxy_wanted (((hl_master_t *)arg)->proxy, topic);
 }
-
-
 
 /*  The publisher's XPUB hears the proxy's subscriptions; they only need
     draining. */
@@ -708,7 +708,7 @@ hl_master_t *
 hl_master_new (const hl_config_t *config, char *err, size_t errsize)
 {
     assert (config);
-    hl_master_t *self = (hl_master_t *) zmalloc (sizeof (hl_master_t));
+    hl_master_t *self = (hl_master_t *)zmalloc (sizeof (hl_master_t));
     self->config = config;
     self->started_ms = zclock_mono ();
     const hl_config_master_t *mc = hl_config_master (config);
@@ -719,18 +719,16 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     char host[64] = "localhost";
     gethostname (host, sizeof host - 1);
     snprintf (self->src, sizeof self->src, "master@%s:%d", host,
-              (int) getpid ());
+              (int)getpid ());
 
     hl_sock_opts_t opts;
     hl_sock_opts_from_config (lc, &opts);
 
-    self->proxy = hl_proxy_new (mc->bus_in, mc->bus_out, &opts, err,
-                                errsize);
+    self->proxy = hl_proxy_new (mc->bus_in, mc->bus_out, &opts, err, errsize);
     if (!self->proxy)
         goto fail;
     self->control = hl_sock_bind (ZMQ_ROUTER, mc->control, &opts,
-                                  self->control_ep,
-                                  sizeof self->control_ep);
+                                  self->control_ep, sizeof self->control_ep);
     if (!self->control) {
         snprintf (err, errsize, "cannot bind control socket to %s",
                   mc->control);
@@ -752,7 +750,7 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
               self->control_ep, hl_proxy_bus_in (self->proxy),
               hl_proxy_bus_out (self->proxy));
 
-    const char *metric_topics[] = {"metric"};  /* metric.* and metrics */
+    const char *metric_topics[] = { "metric" }; /* metric.* and metrics */
     self->sub = hl_sock_subscriber (hl_proxy_inproc_out (self->proxy),
                                     metric_topics, 1, &opts);
     if (!self->sub) {
@@ -766,8 +764,11 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     /*  Heartbeats, expiry, deadlines and retries are checked ten times
         per heartbeat, and at least every 100 ms. */
     int tick = mc->heartbeat_ms / 10;
-    zloop_timer (self->loop, tick < 1 ? 1 : tick > 100 ? 100 : tick, 0,
-                 s_tick, self);
+    zloop_timer (self->loop,
+                 tick < 1     ? 1
+                 : tick > 100 ? 100
+                              : tick,
+                 0, s_tick, self);
     zloop_reader (self->loop, self->control, s_control_readable, self);
     zloop_reader (self->loop, self->tasks, s_tasks_readable, self);
     zloop_reader (self->loop, self->sub, s_sub_readable, self);
@@ -775,10 +776,10 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
 
     self->learning = hl_learning_new (config, hl_config_cycle (config)->seed);
     self->planner = hl_planner_new (config);
-    hl_cycle_deps_t deps = {config,          self->kpi,     self->dispatch,
-                            self->learning,  self->planner, self->loop,
-                            s_cycle_publish, s_wants,       self,
-                            self->src};
+    hl_cycle_deps_t deps
+        = { config,        self->kpi,  self->dispatch,  self->learning,
+            self->planner, self->loop, s_cycle_publish, s_wants,
+            self,          self->src };
     self->cycle = hl_cycle_new (&deps, err, errsize);
     if (!self->cycle)
         goto fail;

@@ -185,7 +185,7 @@ s_score (s_rank_t *r, const hl_health_t *health, hl_learning_t *learning,
     r->cand.urgency = 5 - (int)worst;
     /*  A cycle explores (a Thompson draw); an emergency exploits what is
         known (the posterior mean): it is no time to try long shots. */
-    r->cand.p = !learning  ? 0.5
+    r->cand.p = !learning   ? 0.5
                 : emergency ? hl_learning_p (learning, action->name)
                             : hl_learning_sample (learning, action->name);
     r->cand.gain = r->cand.p * impact * r->cand.expected / r->cand.cost

@@ -58,8 +58,7 @@ void hl_planner_busy (hl_planner_t *self, const char *action, bool busy);
 /*  Mark an action in effect (applied and kept: applying it again would
     change nothing, and its verification would find nothing) or no longer
     in effect (rolled back). Unknown actions are ignored. */
-void hl_planner_effect (hl_planner_t *self, const char *action,
-                        bool in_effect);
+void hl_planner_effect (hl_planner_t *self, const char *action, bool in_effect);
 
 /*  Note when an action was last applied; its cooldown (cycle.cooldown
     seconds) starts then. Unknown actions are ignored. */

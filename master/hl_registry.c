@@ -11,16 +11,16 @@
 #include "hl_registry.h"
 
 struct _hl_registry_t {
-    hl_peer_t **peers;     /* registration order, swap-removed */
+    hl_peer_t **peers; /* registration order, swap-removed */
     size_t size;
     size_t alloc;
-    zhashx_t *by_rid;      /* hex routing id -> hl_peer_t (borrowed) */
-    uint64_t seq;          /* hands out assigned_seq */
+    zhashx_t *by_rid; /* hex routing id -> hl_peer_t (borrowed) */
+    uint64_t seq;     /* hands out assigned_seq */
 };
 
-static const char *s_agent_roles[] = {
-    "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
-    "hephaestus-backend",  "athena-ux",          "athena-api"};
+static const char *s_agent_roles[]
+    = { "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
+        "hephaestus-backend",  "athena-ux",          "athena-api" };
 
 static bool
 s_is_agent_role (const char *role)
@@ -41,7 +41,7 @@ static void
 s_key (const void *rid, size_t len, char *key)
 {
     static const char hex[] = "0123456789abcdef";
-    const uint8_t *b = (const uint8_t *) rid;
+    const uint8_t *b = (const uint8_t *)rid;
     for (size_t i = 0; i < len; i++) {
         key[2 * i] = hex[b[i] >> 4];
         key[2 * i + 1] = hex[b[i] & 15];
@@ -52,7 +52,7 @@ s_key (const void *rid, size_t len, char *key)
 hl_registry_t *
 hl_registry_new (void)
 {
-    hl_registry_t *self = (hl_registry_t *) zmalloc (sizeof (hl_registry_t));
+    hl_registry_t *self = (hl_registry_t *)zmalloc (sizeof (hl_registry_t));
     self->by_rid = zhashx_new ();
     return self;
 }
@@ -87,7 +87,7 @@ hl_registry_find (hl_registry_t *self, const void *rid, size_t rid_len)
         return NULL;
     char key[2 * HL_MAX_ROUTING_ID + 1];
     s_key (rid, rid_len, key);
-    return (hl_peer_t *) zhashx_lookup (self->by_rid, key);
+    return (hl_peer_t *)zhashx_lookup (self->by_rid, key);
 }
 
 hl_peer_t *
@@ -100,7 +100,7 @@ hl_registry_add (hl_registry_t *self, const hl_msg_t *hello, int64_t now_ms)
     if (old)
         hl_registry_remove (self, old);
 
-    hl_peer_t *peer = (hl_peer_t *) zmalloc (sizeof (hl_peer_t));
+    hl_peer_t *peer = (hl_peer_t *)zmalloc (sizeof (hl_peer_t));
     memcpy (peer->rid, rid, rid_len);
     peer->rid_len = rid_len;
     snprintf (peer->name, sizeof peer->name, "%s", hl_msg_src (hello));
@@ -117,7 +117,7 @@ hl_registry_add (hl_registry_t *self, const hl_msg_t *hello, int64_t now_ms)
 
     if (self->size == self->alloc) {
         self->alloc = self->alloc ? 2 * self->alloc : 16;
-        self->peers = (hl_peer_t **) realloc (
+        self->peers = (hl_peer_t **)realloc (
             self->peers, self->alloc * sizeof (hl_peer_t *));
         assert (self->peers);
     }
@@ -179,12 +179,13 @@ hl_registry_pick (hl_registry_t *self, const char *role, const char *action)
     for (size_t i = 0; i < self->size; i++) {
         hl_peer_t *p = self->peers[i];
         if (p->draining || p->inflight >= p->capacity
-            || !s_role_matches (p, role) || (action && !hl_peer_can (p, action)))
+            || !s_role_matches (p, role)
+            || (action && !hl_peer_can (p, action)))
             continue;
         if (best) {
             /*  Compare loads inflight/capacity without division. */
-            uint64_t mine = (uint64_t) p->inflight * best->capacity;
-            uint64_t theirs = (uint64_t) best->inflight * p->capacity;
+            uint64_t mine = (uint64_t)p->inflight * best->capacity;
+            uint64_t theirs = (uint64_t)best->inflight * p->capacity;
             if (mine > theirs
                 || (mine == theirs && p->assigned_seq >= best->assigned_seq))
                 continue;

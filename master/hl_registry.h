@@ -17,25 +17,25 @@
 /*  One peer. The registry owns it; other modules read it and may change
     inflight, done, failed and draining. */
 typedef struct {
-    uint8_t rid[HL_MAX_ROUTING_ID];  /* routing id */
+    uint8_t rid[HL_MAX_ROUTING_ID]; /* routing id */
     size_t rid_len;
-    char name[HL_MAX_NAME + 1];      /* its envelope src */
+    char name[HL_MAX_NAME + 1]; /* its envelope src */
     char role[32];
     char host[HL_MAX_NAME + 1];
     char version[32];
     uint32_t pid;
-    uint32_t capacity;               /* concurrent tasks it takes */
-    uint32_t inflight;               /* tasks the master has on it */
-    uint32_t reported;               /* inflight it last reported */
-    uint64_t done;                   /* results accepted from it */
-    uint64_t failed;                 /* of which not ok */
-    bool draining;                   /* takes no new tasks */
-    int64_t joined_ms;               /* monotonic */
-    int64_t heard_ms;                /* monotonic, last message */
-    int64_t heard_us;                /* wall clock, last message */
-    int64_t beat_ms;                 /* monotonic, last beat we sent */
-    uint64_t assigned_seq;           /* when it last got a task (ties) */
-    hl_value_t *actions;             /* array of action names, or NULL */
+    uint32_t capacity;     /* concurrent tasks it takes */
+    uint32_t inflight;     /* tasks the master has on it */
+    uint32_t reported;     /* inflight it last reported */
+    uint64_t done;         /* results accepted from it */
+    uint64_t failed;       /* of which not ok */
+    bool draining;         /* takes no new tasks */
+    int64_t joined_ms;     /* monotonic */
+    int64_t heard_ms;      /* monotonic, last message */
+    int64_t heard_us;      /* wall clock, last message */
+    int64_t beat_ms;       /* monotonic, last beat we sent */
+    uint64_t assigned_seq; /* when it last got a task (ties) */
+    hl_value_t *actions;   /* array of action names, or NULL */
 } hl_peer_t;
 
 typedef struct _hl_registry_t hl_registry_t;

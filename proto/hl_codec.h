@@ -19,8 +19,7 @@
     lengths, UTF-8 of str items, no trailing bytes. Returns 0 or a negative
     hl_err_t (HL_ERR_MALFORMED, _TOO_BIG, _ROOT, _STRING, _ITEMS, _DEPTH,
     _UTF8, _TRAILING). */
-int hl_codec_scan (const uint8_t *data, size_t size,
-                   const hl_limits_t *limits);
+int hl_codec_scan (const uint8_t *data, size_t size, const hl_limits_t *limits);
 
 /*  Cheap signature check for forwarders: the envelope is a map whose first
     entry is "v" = HL_PROTO_VERSION and whose second is "t" = a string. On

@@ -32,7 +32,7 @@ typedef enum {
     HL_ERR_UNSUPPORTED = -21 /* a valid request we do not serve */
 } hl_err_t;
 
-#define HL_ERR_COUNT 22      /* number of codes, HL_OK included */
+#define HL_ERR_COUNT 22 /* number of codes, HL_OK included */
 
 /*  Return a one-line English explanation of err; never NULL. */
 const char *hl_strerror (int err);

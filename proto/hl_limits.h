@@ -10,33 +10,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HL_PROTO_VERSION 1           /* envelope key "v" */
+#define HL_PROTO_VERSION 1 /* envelope key "v" */
 
 #define HL_MSG_MAX_SIZE (1024 * 1024) /* one encoded envelope, bytes */
-#define HL_MSG_WALL_FACTOR 2         /* ZMQ_MAXMSGSIZE = this x the limit:
-                                        frames up to the wall are read and
-                                        counted as too big; above it libzmq
-                                        drops the peer unread */
-#define HL_MAX_FRAMES 2              /* bus: topic + envelope; tasks: id + env */
-#define HL_MAX_TOPIC 255             /* bus topic frame, bytes */
-#define HL_MAX_NAME 255              /* type, src, role, host, op, event... */
-#define HL_MAX_METRIC 127            /* metric name, bytes */
-#define HL_MAX_STR 65536             /* any other string or bin, bytes */
-#define HL_MAX_ITEMS 16384           /* entries of one array or map */
-#define HL_MAX_DEPTH 16              /* nesting of arrays and maps; root is 1 */
-#define HL_MAX_ROUTING_ID 255        /* ZeroMQ routing id, bytes */
+#define HL_MSG_WALL_FACTOR                                                     \
+    2                         /* ZMQ_MAXMSGSIZE = this x the limit:            \
+                                 frames up to the wall are read and            \
+                                 counted as too big; above it libzmq           \
+                                 drops the peer unread */
+#define HL_MAX_FRAMES 2       /* bus: topic + envelope; tasks: id + env */
+#define HL_MAX_TOPIC 255      /* bus topic frame, bytes */
+#define HL_MAX_NAME 255       /* type, src, role, host, op, event... */
+#define HL_MAX_METRIC 127     /* metric name, bytes */
+#define HL_MAX_STR 65536      /* any other string or bin, bytes */
+#define HL_MAX_ITEMS 16384    /* entries of one array or map */
+#define HL_MAX_DEPTH 16       /* nesting of arrays and maps; root is 1 */
+#define HL_MAX_ROUTING_ID 255 /* ZeroMQ routing id, bytes */
 
-#define HL_QUEUE_MAX 100000          /* tasks queued per role */
-#define HL_HWM_DEFAULT 10000         /* socket high-water mark, messages */
+#define HL_QUEUE_MAX 100000  /* tasks queued per role */
+#define HL_HWM_DEFAULT 10000 /* socket high-water mark, messages */
 
 /*  The effective limits of one decoder or socket. hl_limits_default()
     gives the compiled-in values; hl_limits_lower() clamps a configured
     set so that no field exceeds its compiled-in ceiling. */
 typedef struct {
-    size_t max_msg_size;  /* <= HL_MSG_MAX_SIZE */
-    size_t max_str;       /* <= HL_MAX_STR */
-    size_t max_items;     /* <= HL_MAX_ITEMS */
-    size_t max_depth;     /* <= HL_MAX_DEPTH */
+    size_t max_msg_size; /* <= HL_MSG_MAX_SIZE */
+    size_t max_str;      /* <= HL_MAX_STR */
+    size_t max_items;    /* <= HL_MAX_ITEMS */
+    size_t max_depth;    /* <= HL_MAX_DEPTH */
 } hl_limits_t;
 
 /*  Fill *limits with the compiled-in ceilings. */

@@ -26,27 +26,27 @@ typedef struct _hl_msg_t hl_msg_t;
 
 typedef enum {
     /* tasks socket */
-    HL_MSG_HELLO = 1,  /* role, capacity, host, pid, version, [actions] */
-    HL_MSG_WELCOME,    /* heartbeat_ms, liveness, session */
-    HL_MSG_HEARTBEAT,  /* inflight */
-    HL_MSG_TASK,       /* task_id, kind, priority, attempt, [emergency,
-                          deadline_ms, args]; on the bus also [event, data] */
-    HL_MSG_PROGRESS,   /* task_id, pct, [note] */
-    HL_MSG_RESULT,     /* task_id, status, duration_us, [data] */
-    HL_MSG_CANCEL,     /* task_id */
-    HL_MSG_BYE,        /* reason */
-    HL_MSG_ERROR,      /* code, text */
+    HL_MSG_HELLO = 1, /* role, capacity, host, pid, version, [actions] */
+    HL_MSG_WELCOME,   /* heartbeat_ms, liveness, session */
+    HL_MSG_HEARTBEAT, /* inflight */
+    HL_MSG_TASK,      /* task_id, kind, priority, attempt, [emergency,
+                         deadline_ms, args]; on the bus also [event, data] */
+    HL_MSG_PROGRESS,  /* task_id, pct, [note] */
+    HL_MSG_RESULT,    /* task_id, status, duration_us, [data] */
+    HL_MSG_CANCEL,    /* task_id */
+    HL_MSG_BYE,       /* reason */
+    HL_MSG_ERROR,     /* code, text */
     /* control socket */
-    HL_MSG_REQUEST,    /* op, [args] */
-    HL_MSG_REPLY,      /* ok, [data], [error] (error required if !ok) */
+    HL_MSG_REQUEST, /* op, [args] */
+    HL_MSG_REPLY,   /* ok, [data], [error] (error required if !ok) */
     /* bus */
-    HL_MSG_METRIC,     /* name, value, ts, [tags] */
-    HL_MSG_METRICS,    /* samples: 1..max_items of {name, value, ts, [tags]} */
-    HL_MSG_KPI,        /* name, ts, count, mean, p50, p95, min, max */
-    HL_MSG_HEALTH,     /* score 0..100, state, [data] */
-    HL_MSG_CYCLE,      /* cycle_id, event, [data] */
-    HL_MSG_AGENT,      /* name, role, event, [data] */
-    HL_MSG_ALERT,      /* severity, text, [data] */
+    HL_MSG_METRIC,  /* name, value, ts, [tags] */
+    HL_MSG_METRICS, /* samples: 1..max_items of {name, value, ts, [tags]} */
+    HL_MSG_KPI,     /* name, ts, count, mean, p50, p95, min, max */
+    HL_MSG_HEALTH,  /* score 0..100, state, [data] */
+    HL_MSG_CYCLE,   /* cycle_id, event, [data] */
+    HL_MSG_AGENT,   /* name, role, event, [data] */
+    HL_MSG_ALERT,   /* severity, text, [data] */
     HL_MSG_TYPE_END
 } hl_msg_type_t;
 
@@ -54,8 +54,8 @@ typedef enum {
 typedef struct {
     char name[HL_MAX_METRIC + 1];
     double value;
-    int64_t ts;          /* sample time, microseconds since the epoch */
-    hl_value_t *tags;    /* map of strings, or NULL */
+    int64_t ts;       /* sample time, microseconds since the epoch */
+    hl_value_t *tags; /* map of strings, or NULL */
 } hl_sample_t;
 
 /*  Create a message of the given type with a fresh process-unique id and
@@ -90,8 +90,8 @@ int hl_msg_encode (const hl_msg_t *self, uint8_t **data_p, size_t *size_p);
     success returns 0 and *msg_p gets a new message; otherwise returns a
     negative hl_err_t and *msg_p is NULL. Nothing large is allocated before
     the bytes are scanned against the limits. */
-int hl_msg_decode (const uint8_t *data, size_t size,
-                   const hl_limits_t *limits, hl_msg_t **msg_p);
+int hl_msg_decode (const uint8_t *data, size_t size, const hl_limits_t *limits,
+                   hl_msg_t **msg_p);
 
 /*  Write the message's bus topic (e.g. "metric.api_response_time",
     "cycle.started", "health"; the type name for types without a suffix)
@@ -135,8 +135,8 @@ const char *hl_msg_version (const hl_msg_t *self);
 void hl_msg_set_version (hl_msg_t *self, const char *s);
 const char *hl_msg_session (const hl_msg_t *self);
 void hl_msg_set_session (hl_msg_t *self, const char *s);
-const char *hl_msg_kind (const hl_msg_t *self);  /* analyze|apply|rollback|
-                                                    verify|echo */
+const char *hl_msg_kind (const hl_msg_t *self); /* analyze|apply|rollback|
+                                                   verify|echo */
 void hl_msg_set_kind (hl_msg_t *self, const char *s);
 const char *hl_msg_note (const hl_msg_t *self);
 void hl_msg_set_note (hl_msg_t *self, const char *s);
@@ -173,15 +173,15 @@ uint32_t hl_msg_inflight (const hl_msg_t *self);
 void hl_msg_set_inflight (hl_msg_t *self, uint32_t v);
 uint64_t hl_msg_task_id (const hl_msg_t *self);
 void hl_msg_set_task_id (hl_msg_t *self, uint64_t v);
-uint32_t hl_msg_priority (const hl_msg_t *self);      /* 1 (urgent)..4 */
+uint32_t hl_msg_priority (const hl_msg_t *self); /* 1 (urgent)..4 */
 void hl_msg_set_priority (hl_msg_t *self, uint32_t v);
 bool hl_msg_emergency (const hl_msg_t *self);
 void hl_msg_set_emergency (hl_msg_t *self, bool v);
-uint32_t hl_msg_deadline_ms (const hl_msg_t *self);   /* 0: none */
+uint32_t hl_msg_deadline_ms (const hl_msg_t *self); /* 0: none */
 void hl_msg_set_deadline_ms (hl_msg_t *self, uint32_t v);
-uint32_t hl_msg_attempt (const hl_msg_t *self);       /* 1.. */
+uint32_t hl_msg_attempt (const hl_msg_t *self); /* 1.. */
 void hl_msg_set_attempt (hl_msg_t *self, uint32_t v);
-uint32_t hl_msg_pct (const hl_msg_t *self);           /* 0..100 */
+uint32_t hl_msg_pct (const hl_msg_t *self); /* 0..100 */
 void hl_msg_set_pct (hl_msg_t *self, uint32_t v);
 uint64_t hl_msg_duration_us (const hl_msg_t *self);
 void hl_msg_set_duration_us (hl_msg_t *self, uint64_t v);

@@ -18,10 +18,10 @@ typedef struct _hl_value_t hl_value_t;
 typedef enum {
     HL_VALUE_NIL,
     HL_VALUE_BOOL,
-    HL_VALUE_INT,     /* signed 64-bit */
-    HL_VALUE_UINT,    /* unsigned 64-bit above INT64_MAX */
+    HL_VALUE_INT,  /* signed 64-bit */
+    HL_VALUE_UINT, /* unsigned 64-bit above INT64_MAX */
     HL_VALUE_DOUBLE,
-    HL_VALUE_STR,     /* UTF-8, NUL-terminated, may hold no NUL itself */
+    HL_VALUE_STR, /* UTF-8, NUL-terminated, may hold no NUL itself */
     HL_VALUE_BIN,
     HL_VALUE_ARRAY,
     HL_VALUE_MAP

@@ -95,10 +95,10 @@ static const s_metric_t s_metrics[DEMO_METRICS] = {
 
 //  How much each technical metric drives each business metric
 static const double s_drivers[S_BUSINESS][S_TECHNICAL] = {
-    { 0.3, 0, 0, 0.4, 0.3, 0, 0, 0 },     /* retention */
-    { 0.4, 0.4, 0.2, 0, 0, 0, 0, 0 },     /* messages per session */
-    { 0.3, 0.3, 0.4, 0, 0, 0, 0, 0 },     /* session duration */
-    { 1, 1, 1, 1, 1, 1, 1, 1 },           /* roi */
+    { 0.3, 0, 0, 0.4, 0.3, 0, 0, 0 }, /* retention */
+    { 0.4, 0.4, 0.2, 0, 0, 0, 0, 0 }, /* messages per session */
+    { 0.3, 0.3, 0.4, 0, 0, 0, 0, 0 }, /* session duration */
+    { 1, 1, 1, 1, 1, 1, 1, 1 },       /* roi */
 };
 #define S_ELASTICITY 0.7
 #define S_DRIVE_MIN -1.5
@@ -158,15 +158,15 @@ static const char *s_incidents[S_INCIDENTS]
     = { "none", "db_slowdown", "cache_outage", "ws_storm" };
 
 struct _demo_model_t {
-    int knobs[DEMO_KNOBS];         /* current values, see s_knobs */
-    s_incident_t incident;         /* active incident */
-    double time;                   /* seconds since new */
-    double business[S_BUSINESS];   /* smoothed business levels */
+    int knobs[DEMO_KNOBS];       /* current values, see s_knobs */
+    s_incident_t incident;       /* active incident */
+    double time;                 /* seconds since new */
+    double business[S_BUSINESS]; /* smoothed business levels */
     double drift_amp[DEMO_METRICS];
     double drift_period[DEMO_METRICS]; /* seconds */
     double drift_phase[DEMO_METRICS];  /* radians */
-    uint64_t rng;                  /* splitmix64 state */
-    bool spare_ok;                 /* Box-Muller's second normal */
+    uint64_t rng;                      /* splitmix64 state */
+    bool spare_ok;                     /* Box-Muller's second normal */
     double spare;
 };
 
@@ -375,7 +375,8 @@ s_parse (int i, const char *value, int *out, char *err, size_t errsize)
         return -1;
     }
     if (knob->kind == S_GC) {
-        if (strcmp (value, "normal") == 0 || strcmp (value, "aggressive") == 0) {
+        if (strcmp (value, "normal") == 0
+            || strcmp (value, "aggressive") == 0) {
             *out = strcmp (value, "aggressive") == 0;
             return 0;
         }
@@ -519,9 +520,10 @@ demo_model_sample (demo_model_t *self, double out[DEMO_METRICS])
     for (int i = 0; i < DEMO_METRICS; i++) {
         const s_metric_t *m = &s_metrics[i];
         double drift
-            = 1 + self->drift_amp[i]
-                      * sin (2 * M_PI * self->time / self->drift_period[i]
-                             + self->drift_phase[i]);
+            = 1
+              + self->drift_amp[i]
+                    * sin (2 * M_PI * self->time / self->drift_period[i]
+                           + self->drift_phase[i]);
         double value = level[i] * drift * exp (m->noise * s_normal (self));
         out[i] = value < 0 ? 0 : value > m->max ? m->max : value;
     }

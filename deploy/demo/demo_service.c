@@ -26,11 +26,11 @@
 struct _demo_service_t {
     demo_model_t *model;
     zloop_t *loop;
-    zsock_t *control;                 /* ROUTER, bound */
-    zsock_t *publisher;               /* XPUB to bus-in */
+    zsock_t *control;                  /* ROUTER, bound */
+    zsock_t *publisher;                /* XPUB to bus-in */
     char endpoint[HL_CONFIG_ENDPOINT]; /* control as bound */
     char bus_in[HL_CONFIG_ENDPOINT];
-    char src[HL_MAX_NAME + 1];        /* "helios-demo@host:pid" */
+    char src[HL_MAX_NAME + 1]; /* "helios-demo@host:pid" */
     hl_limits_t limits;
     int rate;
     int64_t start_ms;   /* zclock_mono at run */
@@ -143,8 +143,8 @@ s_tick (zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     demo_service_t *self = (demo_service_t *)arg;
     int64_t elapsed = zclock_mono () - self->start_ms;
-    uint64_t due = (uint64_t)(elapsed > 0 ? elapsed : 0)
-                   * (uint64_t)self->rate / 1000;
+    uint64_t due
+        = (uint64_t)(elapsed > 0 ? elapsed : 0) * (uint64_t)self->rate / 1000;
     //  After a stall (a stopped process, a slow machine) skip ahead rather
     //  than flood the bus: at most one second of batches at once
     if (due > self->ticks + (uint64_t)self->rate) {
@@ -216,8 +216,9 @@ s_value_text (const hl_value_t *value, char *buf, size_t size)
         memcpy (buf, text, len + 1);
         return true;
     }
-    if (hl_value_type (value) == HL_VALUE_INT && hl_value_int (value, &number) == 0
-        && number >= 0 && number <= 1000000) {
+    if (hl_value_type (value) == HL_VALUE_INT
+        && hl_value_int (value, &number) == 0 && number >= 0
+        && number <= 1000000) {
         snprintf (buf, size, "%" PRId64, number);
         return true;
     }
@@ -241,8 +242,10 @@ s_op_set (demo_service_t *self, const hl_value_t *args, char *error,
         if (!s_value_text (hl_value_val_at (args, i), value, sizeof value)) {
             char shown[40];
             hl_log_escape (shown, sizeof shown, knob, strlen (knob));
-            snprintf (error, size, "bad value for %s: must be a string or "
-                      "an integer", shown);
+            snprintf (error, size,
+                      "bad value for %s: must be a string or "
+                      "an integer",
+                      shown);
             return -1;
         }
         if (demo_model_check (knob, value, error, size))
@@ -317,8 +320,7 @@ s_control_one (demo_service_t *self)
         self->requests++;
     else {
         self->rejected++;
-        hl_log_info ("control: %s refused: %s", op[0] ? "request" : "?",
-                     error);
+        hl_log_info ("control: %s refused: %s", op[0] ? "request" : "?", error);
     }
     hl_value_t *data = rc == 0 ? demo_model_state (self->model) : NULL;
     size_t rid_len;
@@ -352,8 +354,8 @@ demo_service_run (demo_service_t *self)
     zloop_reader (self->loop, self->control, s_control_readable, self);
     zloop_reader (self->loop, self->publisher, s_bus_readable, self);
     self->start_ms = zclock_mono ();
-    hl_log_notice ("control %s, publishing %d batches/s to %s",
-                   self->endpoint, self->rate, self->bus_in);
+    hl_log_notice ("control %s, publishing %d batches/s to %s", self->endpoint,
+                   self->rate, self->bus_in);
     //  zloop returns when SIGINT/SIGTERM sets zsys_interrupted: a clean stop
     zloop_start (self->loop);
     hl_log_notice ("stopped: %" PRIu64 " batches published, %" PRIu64

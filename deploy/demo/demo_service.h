@@ -47,8 +47,7 @@ int demo_service_run (demo_service_t *self);
     its reply. Returns 0 with *reply_p (caller owns; check hl_msg_ok), or
     -1 with the reason in err. opts may be NULL. */
 int demo_service_request (const char *endpoint, const hl_sock_opts_t *opts,
-                          const char *op, hl_value_t **args_p,
-                          int timeout_ms, hl_msg_t **reply_p, char *err,
-                          size_t errsize);
+                          const char *op, hl_value_t **args_p, int timeout_ms,
+                          hl_msg_t **reply_p, char *err, size_t errsize);
 
 #endif

@@ -149,16 +149,16 @@ s_client (const hl_config_t *config, const char *op, hl_value_t **args_p)
     int status = 1;
     hl_msg_t *reply = NULL;
     //  A wildcard bind such as tcp://*:7790 is reached on loopback
-    if (hl_config_connect_endpoint (hl_config_demo (config)->control,
-                                    endpoint, sizeof endpoint)) {
+    if (hl_config_connect_endpoint (hl_config_demo (config)->control, endpoint,
+                                    sizeof endpoint)) {
         fprintf (stderr, "helios-demo: control endpoint too long\n");
         hl_value_destroy (args_p);
         return 1;
     }
     hl_sock_opts_t opts;
     hl_sock_opts_from_config (hl_config_limits (config), &opts);
-    if (demo_service_request (endpoint, &opts, op, args_p,
-                              S_CLIENT_TIMEOUT_MS, &reply, err, sizeof err)) {
+    if (demo_service_request (endpoint, &opts, op, args_p, S_CLIENT_TIMEOUT_MS,
+                              &reply, err, sizeof err)) {
         fprintf (stderr, "helios-demo: %s\n", err);
         goto done;
     }
@@ -168,8 +168,8 @@ s_client (const hl_config_t *config, const char *op, hl_value_t **args_p)
         goto done;
     }
     json_t *json = hl_value_to_json (hl_msg_data (reply));
-    char *text = json ? json_dumps (json, JSON_COMPACT | JSON_PRESERVE_ORDER)
-                      : NULL;
+    char *text
+        = json ? json_dumps (json, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     if (text)
         printf ("%s\n", text);
     free (text);

@@ -24,9 +24,9 @@ typedef struct {
     double p99_us;
 } s_figures_t;
 
-static const char *s_roles[] = {
-    "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
-    "hephaestus-backend",  "athena-ux",          "athena-api"};
+static const char *s_roles[]
+    = { "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
+        "hephaestus-backend",  "athena-ux",          "athena-api" };
 
 //  ---- raw baseline -----------------------------------------------------
 
@@ -63,8 +63,7 @@ s_raw_broker (const char *front_ep, const char *back_ep, int workers)
                           zframe_size (ids[next]));
             next = (next + 1) % known;
             zmsg_send (&msg, back);
-        }
-        else {
+        } else {
             zframe_t *worker = zmsg_pop (msg);
             zframe_destroy (&worker);
             zmsg_send (&msg, front);
@@ -82,7 +81,7 @@ s_raw_worker (const char *back_ep)
         zmsg_t *msg = zmsg_recv (dealer);
         if (!msg)
             break;
-        zmsg_send (&msg, dealer);  /* [client][payload] back */
+        zmsg_send (&msg, dealer); /* [client][payload] back */
     }
     _exit (0);
 }
@@ -90,7 +89,7 @@ s_raw_worker (const char *back_ep)
 static int
 s_cmp (const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -98,7 +97,7 @@ static s_figures_t
 s_raw_run (long tasks, long concurrency, long payload, int workers)
 {
     char front_ep[64], back_ep[64];
-    int port = 20000 + (int) (getpid () % 20000);
+    int port = 20000 + (int)(getpid () % 20000);
     snprintf (front_ep, sizeof front_ep, "tcp://127.0.0.1:%d", port);
     snprintf (back_ep, sizeof back_ep, "tcp://127.0.0.1:%d", port + 1);
     pid_t pids[1025];
@@ -111,17 +110,17 @@ s_raw_run (long tasks, long concurrency, long payload, int workers)
 
     zsock_t *client = zsock_new_dealer (front_ep);
     zsock_set_sndhwm (client, 100000);
-    byte *body = (byte *) malloc ((size_t) payload + 8);
-    memset (body, 'x', (size_t) payload + 8);
-    int64_t *sent = (int64_t *) calloc ((size_t) tasks, sizeof (int64_t));
-    int64_t *lat = (int64_t *) calloc ((size_t) tasks, sizeof (int64_t));
+    byte *body = (byte *)malloc ((size_t)payload + 8);
+    memset (body, 'x', (size_t)payload + 8);
+    int64_t *sent = (int64_t *)calloc ((size_t)tasks, sizeof (int64_t));
+    int64_t *lat = (int64_t *)calloc ((size_t)tasks, sizeof (int64_t));
     long submitted = 0, done = 0;
     int64_t start = zclock_usecs ();
     while (done < tasks) {
         while (submitted - done < concurrency && submitted < tasks) {
             memcpy (body, &submitted, sizeof submitted);
             sent[submitted] = zclock_usecs ();
-            zsock_send (client, "b", body, (size_t) payload + 8);
+            zsock_send (client, "b", body, (size_t)payload + 8);
             submitted++;
         }
         zframe_t *reply = zframe_recv (client);
@@ -132,10 +131,10 @@ s_raw_run (long tasks, long concurrency, long payload, int workers)
         lat[done++] = zclock_usecs () - sent[seq];
         zframe_destroy (&reply);
     }
-    double elapsed = (double) (zclock_usecs () - start) / 1e6;
-    qsort (lat, (size_t) done, sizeof (int64_t), s_cmp);
-    s_figures_t f = {done / elapsed, (double) lat[done / 2],
-                     (double) lat[done * 99 / 100]};
+    double elapsed = (double)(zclock_usecs () - start) / 1e6;
+    qsort (lat, (size_t)done, sizeof (int64_t), s_cmp);
+    s_figures_t f = { done / elapsed, (double)lat[done / 2],
+                      (double)lat[done * 99 / 100] };
     zsock_destroy (&client);
     for (int i = 0; i < n; i++)
         kill (pids[i], SIGKILL);
@@ -163,10 +162,10 @@ s_helios_run (long tasks, long concurrency, long payload, int agents,
     char capacity[32];
     snprintf (capacity, sizeof capacity, "%ld",
               concurrency / agents + 1 > 1024 ? 1024
-                                               : concurrency / agents + 1);
+                                              : concurrency / agents + 1);
     for (int i = 0; i < agents; i++)
-        procs[n++] = ht_agent_start (&m, s_roles[i % 6], "--capacity",
-                                     capacity, NULL);
+        procs[n++]
+            = ht_agent_start (&m, s_roles[i % 6], "--capacity", capacity, NULL);
     /*  Wait until every agent is registered. */
     char out[1 << 16];
     for (int tries = 0; tries < 100; tries++) {
@@ -174,7 +173,7 @@ s_helios_run (long tasks, long concurrency, long payload, int agents,
         json_t *list = json_loads (out, 0, NULL);
         size_t have = json_array_size (list);
         json_decref (list);
-        if (have == (size_t) agents)
+        if (have == (size_t)agents)
             break;
         zclock_sleep (50);
     }
@@ -183,19 +182,18 @@ s_helios_run (long tasks, long concurrency, long payload, int agents,
     snprintf (c, sizeof c, "%ld", concurrency);
     snprintf (p, sizeof p, "%ld", payload);
     int rc = ht_ctl (&m, out, sizeof out, "-t", "30000", "bench", "echo",
-                     "--tasks", t, "--concurrency", c, "--payload", p,
-                     "--json", NULL);
+                     "--tasks", t, "--concurrency", c, "--payload", p, "--json",
+                     NULL);
     json_t *json = json_loads (out, 0, NULL);
     bool ok = rc == 0 && json;
     if (json) {
         f->per_s = json_number_value (json_object_get (json, "tasks_per_s"));
-        f->p50_us = (double) json_integer_value (json_object_get (json,
-                                                                  "p50_us"));
-        f->p99_us = (double) json_integer_value (json_object_get (json,
-                                                                  "p99_us"));
-        *lost = (long) json_integer_value (json_object_get (json, "lost"));
-        *dups = (long) json_integer_value (json_object_get (json,
-                                                            "duplicates"));
+        f->p50_us
+            = (double)json_integer_value (json_object_get (json, "p50_us"));
+        f->p99_us
+            = (double)json_integer_value (json_object_get (json, "p99_us"));
+        *lost = (long)json_integer_value (json_object_get (json, "lost"));
+        *dups = (long)json_integer_value (json_object_get (json, "duplicates"));
         json_decref (json);
     }
     for (int i = 0; i < n; i++)
@@ -226,13 +224,14 @@ main (int argc, char *argv[])
     zsys_init ();
     setenv ("HT_QUIET", "1", 1);
     printf ("echo round trips: %ld tasks, %ld in flight, %ld-byte payload, "
-            "%ld agents\n", tasks, concurrency, payload, agents);
-    s_figures_t raw = s_raw_run (tasks, concurrency, payload, (int) agents);
+            "%ld agents\n",
+            tasks, concurrency, payload, agents);
+    s_figures_t raw = s_raw_run (tasks, concurrency, payload, (int)agents);
     printf ("  raw czmq ROUTER/DEALER  %10.0f /s  p50 %7.0f us  p99 %7.0f us\n",
             raw.per_s, raw.p50_us, raw.p99_us);
-    s_figures_t hel = {0, 0, 0};
+    s_figures_t hel = { 0, 0, 0 };
     long lost = -1, dups = -1;
-    if (!s_helios_run (tasks, concurrency, payload, (int) agents, &hel, &lost,
+    if (!s_helios_run (tasks, concurrency, payload, (int)agents, &hel, &lost,
                        &dups)) {
         printf ("  helios: the run failed\n");
         return 1;

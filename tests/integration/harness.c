@@ -55,7 +55,7 @@ s_now_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void
@@ -72,9 +72,9 @@ ht_tmpdir (char *dir, size_t size)
 static int
 s_rm (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void) st;
-    (void) flag;
-    (void) ftw;
+    (void)st;
+    (void)flag;
+    (void)ftw;
     return remove (path);
 }
 
@@ -88,13 +88,13 @@ ht_rmdir (const char *dir)
 int
 ht_teardown (void **state)
 {
-    (void) state;
+    (void)state;
     int left = 0;
     for (int i = 0; i < S_TRACK; i++)
         if (s_procs[i]) {
             if (s_procs[i]->pid)
                 fprintf (stderr, "harness: pid %d left running\n",
-                         (int) s_procs[i]->pid);
+                         (int)s_procs[i]->pid);
             kill (s_procs[i]->pid, SIGKILL);
             ht_proc_t *proc = s_procs[i];
             ht_stop (&proc, 1000);
@@ -141,14 +141,14 @@ ht_start (const char *const argv[])
         }
         close (fds[0]);
         close (fds[1]);
-        execv (argv[0], (char *const *) argv);
+        execv (argv[0], (char *const *)argv);
         fprintf (stderr, "exec %s: %s\n", argv[0], strerror (errno));
         _exit (127);
     }
     close (fds[1]);
     fcntl (fds[0], F_SETFL, O_NONBLOCK);
     fcntl (fds[0], F_SETFD, FD_CLOEXEC);
-    ht_proc_t *proc = (ht_proc_t *) calloc (1, sizeof (ht_proc_t));
+    ht_proc_t *proc = (ht_proc_t *)calloc (1, sizeof (ht_proc_t));
     proc->pid = pid;
     proc->out_fd = fds[0];
     s_track_proc (proc, true);
@@ -162,7 +162,7 @@ ht_read_line (ht_proc_t *proc, char *line, size_t size, int timeout_ms)
     while (true) {
         char *nl = memchr (proc->buf, '\n', proc->buf_len);
         if (nl) {
-            size_t len = (size_t) (nl - proc->buf);
+            size_t len = (size_t)(nl - proc->buf);
             size_t copy = len < size - 1 ? len : size - 1;
             memcpy (line, proc->buf, copy);
             line[copy] = 0;
@@ -175,13 +175,13 @@ ht_read_line (ht_proc_t *proc, char *line, size_t size, int timeout_ms)
         int64_t left = deadline - s_now_ms ();
         if (left <= 0)
             return false;
-        struct pollfd pfd = {proc->out_fd, POLLIN, 0};
-        if (poll (&pfd, 1, (int) left) <= 0)
+        struct pollfd pfd = { proc->out_fd, POLLIN, 0 };
+        if (poll (&pfd, 1, (int)left) <= 0)
             continue;
         ssize_t n = read (proc->out_fd, proc->buf + proc->buf_len,
                           sizeof proc->buf - proc->buf_len);
         if (n > 0)
-            proc->buf_len += (size_t) n;
+            proc->buf_len += (size_t)n;
         else if (n == 0 || (errno != EAGAIN && errno != EINTR))
             proc->eof = true;
     }
@@ -209,7 +209,7 @@ s_drain (ht_proc_t *proc)
                                  sizeof proc->buf - proc->buf_len)
                          : read (proc->out_fd, sink, sizeof sink);
         if (n > 0 && room)
-            proc->buf_len += (size_t) n;
+            proc->buf_len += (size_t)n;
         else if (n == 0)
             proc->eof = true;
         else if (n < 0)
@@ -235,7 +235,7 @@ ht_wait (ht_proc_t *proc, int timeout_ms)
         if (s_now_ms () >= deadline)
             return -2;
         /*  Wake on output or after a short step to re-check the child. */
-        struct pollfd pfd = {proc->out_fd, POLLIN, 0};
+        struct pollfd pfd = { proc->out_fd, POLLIN, 0 };
         poll (&pfd, proc->eof ? 0 : 1, 5);
     }
 }
@@ -277,8 +277,7 @@ ht_run (const char *const argv[], int timeout_ms, char *out, size_t outsize)
         rc = -1;
     }
     if (out && outsize) {
-        size_t copy = proc->buf_len < outsize - 1 ? proc->buf_len
-                                                  : outsize - 1;
+        size_t copy = proc->buf_len < outsize - 1 ? proc->buf_len : outsize - 1;
         memcpy (out, proc->buf, copy);
         out[copy] = 0;
     }
@@ -314,15 +313,17 @@ ht_write_config (const char *dir, const char *tasks, const char *master_extra,
 static bool
 s_parse_ready (ht_master_t *m, const char *line)
 {
-    return sscanf (line, "READY %255s control=%255s bus_in=%255s "
-                   "bus_out=%255s", m->tasks, m->control, m->bus_in,
-                   m->bus_out) == 4;
+    return sscanf (line,
+                   "READY %255s control=%255s bus_in=%255s "
+                   "bus_out=%255s",
+                   m->tasks, m->control, m->bus_in, m->bus_out)
+           == 4;
 }
 
 bool
 ht_master_launch (ht_master_t *m)
 {
-    const char *argv[] = {ht_bin ("helios-master"), "-c", m->config, NULL};
+    const char *argv[] = { ht_bin ("helios-master"), "-c", m->config, NULL };
     m->proc = ht_start (argv);
     if (!m->proc)
         return false;
@@ -349,8 +350,13 @@ ht_master_start (ht_master_t *m, const char *master_extra, const char *extra)
 ht_proc_t *
 ht_agent_start (const ht_master_t *m, const char *role, ...)
 {
-    const char *argv[32] = {ht_bin ("helios-agent"), "-c", m->config,
-                            "--master", m->tasks, "--role", role};
+    const char *argv[32] = { ht_bin ("helios-agent"),
+                             "-c",
+                             m->config,
+                             "--master",
+                             m->tasks,
+                             "--role",
+                             role };
     int argc = 7;
     va_list ap;
     va_start (ap, role);
@@ -369,7 +375,7 @@ ht_request (const ht_master_t *m, const char *op, void *args_p)
     if (!client)
         return NULL;
     hl_msg_t *reply = NULL;
-    hl_client_request (client, op, (hl_value_t **) args_p, 5000, &reply);
+    hl_client_request (client, op, (hl_value_t **)args_p, 5000, &reply);
     hl_client_destroy (&client);
     return reply;
 }
@@ -380,13 +386,13 @@ ht_wait_agents (const ht_master_t *m, int n, int timeout_ms)
     int64_t deadline = s_now_ms () + timeout_ms;
     int seen = -1;
     while (true) {
-        hl_msg_t *reply = (hl_msg_t *) ht_request (m, "agents", NULL);
+        hl_msg_t *reply = (hl_msg_t *)ht_request (m, "agents", NULL);
         if (reply)
-            seen = (int) hl_value_size (hl_msg_data (reply));
+            seen = (int)hl_value_size (hl_msg_data (reply));
         hl_msg_destroy (&reply);
         if (seen >= n || s_now_ms () >= deadline)
             return seen;
-        poll (NULL, 0, 20);  /* a short step between polls */
+        poll (NULL, 0, 20); /* a short step between polls */
     }
 }
 
@@ -403,7 +409,7 @@ ht_master_stop (ht_master_t *m)
 int
 ht_ctl (const ht_master_t *m, char *out, size_t outsize, ...)
 {
-    const char *argv[32] = {ht_bin ("helios-ctl"), "-e", m->control};
+    const char *argv[32] = { ht_bin ("helios-ctl"), "-e", m->control };
     int argc = 3;
     va_list ap;
     va_start (ap, outsize);

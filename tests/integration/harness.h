@@ -17,15 +17,15 @@
 
 typedef struct {
     pid_t pid;
-    int out_fd;                /* the child's stdout, non-blocking */
-    char buf[65536];           /* unread stdout bytes */
+    int out_fd;      /* the child's stdout, non-blocking */
+    char buf[65536]; /* unread stdout bytes */
     size_t buf_len;
     bool eof;
 } ht_proc_t;
 
 typedef struct {
-    char dir[256];             /* scratch folder */
-    char config[320];          /* its helios.cfg */
+    char dir[256];    /* scratch folder */
+    char config[320]; /* its helios.cfg */
     ht_proc_t *proc;
     char tasks[HT_EP], control[HT_EP], bus_in[HT_EP], bus_out[HT_EP];
 } ht_master_t;
@@ -66,8 +66,8 @@ int ht_run (const char *const argv[], int timeout_ms, char *out,
     NULL), state_dir in dir, master_extra inside the master section and
     extra appended verbatim (either may be NULL). */
 void ht_write_config (const char *dir, const char *tasks,
-                      const char *master_extra, const char *extra,
-                      char *path, size_t size);
+                      const char *master_extra, const char *extra, char *path,
+                      size_t size);
 
 /*  Make a scratch folder and config, start helios-master on it and wait
     for its READY line (endpoints parsed). Returns false on failure. */

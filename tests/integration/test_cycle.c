@@ -22,14 +22,14 @@
 #include "../../proto/hl_msg.h"
 #include "harness.h"
 
-static const char *s_roles[] = {
-    "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
-    "hephaestus-backend",  "athena-ux",          "athena-api"};
+static const char *s_roles[]
+    = { "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
+        "hephaestus-backend",  "athena-ux",          "athena-api" };
 
 typedef struct {
     ht_master_t m;
-    char config[400];          /* for the demo and the agents */
-    char notify_dir[256];      /* where the notify command writes */
+    char config[400];     /* for the demo and the agents */
+    char notify_dir[256]; /* where the notify command writes */
     ht_proc_t *demo;
     ht_proc_t *agents[6];
     int nagents;
@@ -40,15 +40,15 @@ typedef struct {
 static char *
 s_playbook (void)
 {
-    FILE *f = fopen ("deploy/helios.cfg", "r");  /* tests run at the top */
+    FILE *f = fopen ("deploy/helios.cfg", "r"); /* tests run at the top */
     assert_non_null (f);
     zchunk_t *out = zchunk_new (NULL, 16384);
     char line[1024];
     bool skip = false;
     while (fgets (line, sizeof line, f)) {
-        if (!strncmp (line, "master = {", 10) || !strncmp (line, "connect = {", 11)
-            || !strncmp (line, "demo = {", 8)
-            || !strncmp (line, "cycle = {", 9)
+        if (!strncmp (line, "master = {", 10)
+            || !strncmp (line, "connect = {", 11)
+            || !strncmp (line, "demo = {", 8) || !strncmp (line, "cycle = {", 9)
             || !strncmp (line, "health = {", 10)
             || !strncmp (line, "emergency = {", 13))
             skip = true;
@@ -59,17 +59,18 @@ s_playbook (void)
     }
     fclose (f);
     zchunk_extend (out, "", 1);
-    char *text = strdup ((char *) zchunk_data (out));
+    char *text = strdup ((char *)zchunk_data (out));
     zchunk_destroy (&out);
     return text;
 }
 
 /*  Cycles on demand only (no scheduled cycle gets in the way), with the
     demo's short settle and verify windows. */
-#define S_CYCLE "cycle = { duration = 3600; max_concurrent = 4; " \
-                "cooldown = 60; settle = 3; verify_window = 10; " \
-                "seed = 42; };\n" \
-                "health = { target = 85; window = 5; };\n"
+#define S_CYCLE                                                                \
+    "cycle = { duration = 3600; max_concurrent = 4; "                          \
+    "cooldown = 60; settle = 3; verify_window = 10; "                          \
+    "seed = 42; };\n"                                                          \
+    "health = { target = 85; window = 5; };\n"
 
 /*  learning (may be NULL): the learning file the master starts with, as a
     Helios that has run before has one. */
@@ -123,8 +124,8 @@ s_world_start (s_world_t *w, bool verifiers, const char *learning)
               getenv ("PATH") ? getenv ("PATH") : "/usr/bin:/bin");
     setenv ("PATH", path, 1);
 
-    const char *demo_argv[] = {ht_bin ("helios-demo"), "-c", w->config,
-                               "run", NULL};
+    const char *demo_argv[]
+        = { ht_bin ("helios-demo"), "-c", w->config, "run", NULL };
     w->demo = ht_start (demo_argv);
     char line[1024];
     assert_true (ht_read_line (w->demo, line, sizeof line, 10000));
@@ -132,8 +133,9 @@ s_world_start (s_world_t *w, bool verifiers, const char *learning)
     for (int i = 0; i < 6; i++) {
         if (!verifiers && !strncmp (s_roles[i], "athena", 6))
             continue;
-        const char *argv[] = {ht_bin ("helios-agent"), "-c", w->config,
-                              "--role", s_roles[i], NULL};
+        const char *argv[] = {
+            ht_bin ("helios-agent"), "-c", w->config, "--role", s_roles[i], NULL
+        };
         w->agents[w->nagents++] = ht_start (argv);
     }
     assert_int_equal (ht_wait_agents (&w->m, w->nagents, 5000), w->nagents);
@@ -143,7 +145,7 @@ s_world_start (s_world_t *w, bool verifiers, const char *learning)
     int64_t deadline = zclock_mono () + 30000;
     bool ready = false;
     while (!ready && zclock_mono () < deadline) {
-        hl_msg_t *status = (hl_msg_t *) ht_request (&w->m, "status", NULL);
+        hl_msg_t *status = (hl_msg_t *)ht_request (&w->m, "status", NULL);
         const hl_value_t *data = hl_msg_data (status);
         const hl_value_t *health = hl_value_get (data, "health");
         ready = hl_value_size (hl_value_get (health, "nodata")) == 0
@@ -151,7 +153,7 @@ s_world_start (s_world_t *w, bool verifiers, const char *learning)
                 && hl_value_get_double (data, "uptime_s", 0) > 12.5;
         hl_msg_destroy (&status);
         if (!ready)
-            zclock_sleep (100);  /* a short step between polls */
+            zclock_sleep (100); /* a short step between polls */
     }
     assert_true (ready);
 }
@@ -177,9 +179,9 @@ s_cycle (s_world_t *w)
     json_t *report = json_loads (out, 0, NULL);
     assert_non_null (report);
     /*  The fields every cycle report has. */
-    const char *keys[] = {"id",          "kind",         "started",
-                          "finished",    "health_before", "health_after",
-                          "degraded",    "actions"};
+    const char *keys[]
+        = { "id",           "kind",     "started", "finished", "health_before",
+            "health_after", "degraded", "actions" };
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         assert_non_null (json_object_get (report, keys[i]));
     assert_string_equal (json_string_value (json_object_get (report, "kind")),
@@ -192,16 +194,17 @@ s_action (json_t *report, const char *name)
 {
     size_t i;
     json_t *a;
-    json_array_foreach (json_object_get (report, "actions"), i, a)
-        if (streq (json_string_value (json_object_get (a, "name")), name))
-            return a;
+    json_array_foreach (
+        json_object_get (report, "actions"), i,
+        a) if (streq (json_string_value (json_object_get (a, "name")),
+                      name)) return a;
     return NULL;
 }
 
 static void
 test_cycles_keep_and_roll_back (void **state)
 {
-    (void) state;
+    (void)state;
     s_world_t w;
     /*  Earlier runs believed the gc tuning works: it goes first, and
         verification must prove them wrong. */
@@ -214,46 +217,45 @@ test_cycles_keep_and_roll_back (void **state)
     double first_before = NAN, last_after = NAN;
     /*  Cycles until each outcome has been seen and health has clearly
         risen, within a budget of five. */
-    for (int c = 0; c < 5 && !(kept_improved && gc_rolled_back
-                               && last_after > first_before + 5);
+    for (int c = 0;
+         c < 5
+         && !(kept_improved && gc_rolled_back && last_after > first_before + 5);
          c++) {
         json_t *report = s_cycle (&w);
         if (c == 0)
-            first_before = json_number_value (json_object_get (report,
-                                                               "health_before"));
-        last_after = json_number_value (json_object_get (report,
-                                                         "health_after"));
+            first_before
+                = json_number_value (json_object_get (report, "health_before"));
+        last_after
+            = json_number_value (json_object_get (report, "health_after"));
         if (getenv ("HT_VERBOSE")) {
             char *text = json_dumps (json_object_get (report, "actions"),
                                      JSON_COMPACT);
-            fprintf (stderr, "cycle %d: %.1f -> %.1f %s\n", c,
-                     json_number_value (json_object_get (report,
-                                                         "health_before")),
-                     last_after, text);
+            fprintf (
+                stderr, "cycle %d: %.1f -> %.1f %s\n", c,
+                json_number_value (json_object_get (report, "health_before")),
+                last_after, text);
             free (text);
         }
-        assert_int_equal (json_array_size (json_object_get (report,
-                                                            "degraded")),
-                          0);
+        assert_int_equal (
+            json_array_size (json_object_get (report, "degraded")), 0);
         size_t i;
         json_t *a;
-        json_array_foreach (json_object_get (report, "actions"), i, a) {
-            const char *verdict = json_string_value (json_object_get (a,
-                                                                      "verdict"));
-            const char *outcome = json_string_value (json_object_get (a,
-                                                                      "outcome"));
+        json_array_foreach (json_object_get (report, "actions"), i, a)
+        {
+            const char *verdict
+                = json_string_value (json_object_get (a, "verdict"));
+            const char *outcome
+                = json_string_value (json_object_get (a, "outcome"));
             assert_non_null (json_object_get (a, "swarm"));
             assert_non_null (json_object_get (a, "p_value"));
             assert_non_null (json_object_get (a, "effect"));
-            json_t *metric = json_array_get (json_object_get (a, "metrics"),
-                                             0);
+            json_t *metric = json_array_get (json_object_get (a, "metrics"), 0);
             assert_non_null (json_object_get (metric, "before"));
             assert_non_null (json_object_get (metric, "after"));
             if (streq (verdict, "improved")) {
                 assert_string_equal (outcome, "kept");
                 kept_improved = true;
-            }
-            else
+            } else
                 assert_string_equal (outcome, "rolled_back");
         }
         json_t *gc = s_action (report, "aggressive_gc_tuning");
@@ -274,7 +276,7 @@ test_cycles_keep_and_roll_back (void **state)
         char path[512];
         snprintf (path, sizeof path, "%s/state/reports/optimization-%d.json",
                   w.m.dir,
-                  (int) json_integer_value (json_object_get (report, "id")));
+                  (int)json_integer_value (json_object_get (report, "id")));
         assert_int_equal (access (path, R_OK), 0);
         path[strlen (path) - 4] = 0;
         strcat (path, "md");
@@ -285,29 +287,27 @@ test_cycles_keep_and_roll_back (void **state)
     assert_true (gc_rolled_back);
     /*  Health rises: once the health window has left the regression that
         was rolled back behind, the score is above where it started. */
-    (void) last_after;
+    (void)last_after;
     double score = 0;
     int64_t deadline = zclock_mono () + 20000;
     while (zclock_mono () < deadline) {
-        hl_msg_t *status = (hl_msg_t *) ht_request (&w.m, "status", NULL);
-        score = hl_value_get_double (hl_value_get (hl_msg_data (status),
-                                                   "health"),
-                                     "score", 0);
+        hl_msg_t *status = (hl_msg_t *)ht_request (&w.m, "status", NULL);
+        score = hl_value_get_double (
+            hl_value_get (hl_msg_data (status), "health"), "score", 0);
         hl_msg_destroy (&status);
         if (score > first_before + 5)
             break;
-        zclock_sleep (200);  /* a short step between polls */
+        zclock_sleep (200); /* a short step between polls */
     }
     assert_true (score > first_before + 5);
 
     /*  The demo's gc knob is back where it was. */
     char out[4096];
-    const char *get[] = {ht_bin ("helios-demo"), "-c", w.config, "get", NULL};
+    const char *get[] = { ht_bin ("helios-demo"), "-c", w.config, "get", NULL };
     assert_int_equal (ht_run (get, 5000, out, sizeof out), 0);
     json_t *knobs = json_loads (out, 0, NULL);
     assert_non_null (knobs);
-    json_t *gc = json_object_get (json_object_get (knobs, "knobs"),
-                                  "gc_mode");
+    json_t *gc = json_object_get (json_object_get (knobs, "knobs"), "gc_mode");
     if (!gc)
         gc = json_object_get (knobs, "gc_mode");
     assert_string_equal (json_string_value (gc), "normal");
@@ -322,11 +322,9 @@ test_cycles_keep_and_roll_back (void **state)
                       0);
     json_t *analysis = json_loads (big, 0, NULL);
     assert_non_null (analysis);
-    assert_string_equal (json_string_value (json_object_get (analysis,
-                                                             "kind")),
+    assert_string_equal (json_string_value (json_object_get (analysis, "kind")),
                          "analysis");
-    assert_int_equal (json_array_size (json_object_get (analysis,
-                                                        "actions")),
+    assert_int_equal (json_array_size (json_object_get (analysis, "actions")),
                       0);
     json_t *pb = json_object_get (json_object_get (analysis, "analysis"),
                                   "prometheus-backend");
@@ -338,7 +336,7 @@ test_cycles_keep_and_roll_back (void **state)
     assert_non_null (json_object_get (first, "severity"));
     char path[512];
     snprintf (path, sizeof path, "%s/state/reports/analysis-%d.md", w.m.dir,
-              (int) json_integer_value (json_object_get (analysis, "id")));
+              (int)json_integer_value (json_object_get (analysis, "id")));
     assert_int_equal (access (path, R_OK), 0);
     json_decref (analysis);
     /*  ... and a focus area that does not exist is refused. */
@@ -347,40 +345,33 @@ test_cycles_keep_and_roll_back (void **state)
                       1);
 
     /*  A strategic plan: forecasts per scenario and a roadmap. */
-    assert_int_equal (ht_ctl (&w.m, big, sizeof big, "run",
-                              "strategic_planning", "--param",
-                              "horizon=24_hours", "--param",
-                              "scenarios=baseline,growth:20", "--wait",
-                              "--json", NULL),
-                      0);
+    assert_int_equal (
+        ht_ctl (&w.m, big, sizeof big, "run", "strategic_planning", "--param",
+                "horizon=24_hours", "--param", "scenarios=baseline,growth:20",
+                "--wait", "--json", NULL),
+        0);
     json_t *plan = json_loads (big, 0, NULL);
     assert_non_null (plan);
-    json_t *scs = json_object_get (json_object_get (plan, "plan"),
-                                   "scenarios");
+    json_t *scs = json_object_get (json_object_get (plan, "plan"), "scenarios");
     json_t *base = json_object_get (scs, "baseline");
     json_t *grow = json_object_get (scs, "growth:20");
-    assert_int_equal (json_array_size (json_object_get (base, "metrics")),
-                      12);
-    assert_non_null (json_object_get (json_array_get (json_object_get (base,
-                                                                       "metrics"),
-                                                      0),
-                                      "at_horizon"));
+    assert_int_equal (json_array_size (json_object_get (base, "metrics")), 12);
+    assert_non_null (json_object_get (
+        json_array_get (json_object_get (base, "metrics"), 0), "at_horizon"));
     /*  growth makes the horizon no better than the baseline */
-    assert_true (json_number_value (json_object_get (grow,
-                                                     "health_at_horizon"))
-                 <= json_number_value (json_object_get (base,
-                                                        "health_at_horizon")));
-    assert_true (json_is_array (json_object_get (json_object_get (plan,
-                                                                  "plan"),
-                                                 "roadmap")));
+    assert_true (
+        json_number_value (json_object_get (grow, "health_at_horizon"))
+        <= json_number_value (json_object_get (base, "health_at_horizon")));
+    assert_true (json_is_array (
+        json_object_get (json_object_get (plan, "plan"), "roadmap")));
     json_decref (plan);
     assert_int_equal (ht_ctl (&w.m, big, sizeof big, "run",
-                              "strategic_planning", "--param",
-                              "horizon=soon", NULL),
+                              "strategic_planning", "--param", "horizon=soon",
+                              NULL),
                       1);
     assert_int_equal (ht_ctl (&w.m, big, sizeof big, "run",
-                              "strategic_planning", "--param",
-                              "scenarios=doom", NULL),
+                              "strategic_planning", "--param", "scenarios=doom",
+                              NULL),
                       1);
 
     /*  cycles and report agree with what ran. */
@@ -390,19 +381,18 @@ test_cycles_keep_and_roll_back (void **state)
                               "--format", "md", NULL),
                       0);
     assert_non_null (strstr (out, "# Helios strategic_planning"));
-    assert_int_equal (ht_ctl (&w.m, out, sizeof out, "report", "1",
-                              "--format", "md", NULL),
-                      0);
+    assert_int_equal (
+        ht_ctl (&w.m, out, sizeof out, "report", "1", "--format", "md", NULL),
+        0);
     assert_non_null (strstr (out, "# Helios optimization 1"));
-    assert_int_equal (ht_ctl (&w.m, out, sizeof out, "report", "999", NULL),
-                      1);
+    assert_int_equal (ht_ctl (&w.m, out, sizeof out, "report", "999", NULL), 1);
     s_world_stop (&w);
 }
 
 static void
 test_cycle_without_verifiers_degrades (void **state)
 {
-    (void) state;
+    (void)state;
     s_world_t w;
     s_world_start (&w, false, NULL);
     json_t *report = s_cycle (&w);
@@ -411,17 +401,16 @@ test_cycle_without_verifiers_degrades (void **state)
     bool named = false;
     size_t i;
     json_t *d;
-    json_array_foreach (degraded, i, d)
-        named |= strstr (json_string_value (d), "athena") != NULL;
+    json_array_foreach (degraded, i, d) named
+        |= strstr (json_string_value (d), "athena") != NULL;
     assert_true (named);
     /*  Unverified changes do not stay. */
     json_t *a;
-    json_array_foreach (json_object_get (report, "actions"), i, a) {
-        assert_string_equal (json_string_value (json_object_get (a,
-                                                                 "verdict")),
+    json_array_foreach (json_object_get (report, "actions"), i, a)
+    {
+        assert_string_equal (json_string_value (json_object_get (a, "verdict")),
                              "inconclusive");
-        assert_string_equal (json_string_value (json_object_get (a,
-                                                                 "outcome")),
+        assert_string_equal (json_string_value (json_object_get (a, "outcome")),
                              "rolled_back");
     }
     json_decref (report);
@@ -435,7 +424,7 @@ test_cycle_without_verifiers_degrades (void **state)
 static void
 test_incident_emergency (void **state)
 {
-    (void) state;
+    (void)state;
     s_world_t w;
     /*  What earlier cycles taught: the cache and the pool work, the gc
         tuning does not. (Without it, a first round, which acts before
@@ -452,8 +441,9 @@ test_incident_emergency (void **state)
                    "\"failures\": 2, \"improvement\": -0.3, "
                    "\"measured\": 2}}}");
     char out[4096];
-    const char *incident[] = {ht_bin ("helios-demo"), "-c", w.config,
-                              "incident", "db_slowdown", NULL};
+    const char *incident[]
+        = { ht_bin ("helios-demo"), "-c", w.config, "incident",
+            "db_slowdown",          NULL };
     assert_int_equal (ht_run (incident, 5000, out, sizeof out), 0);
     int64_t incident_ms = zclock_mono ();
 
@@ -461,7 +451,7 @@ test_incident_emergency (void **state)
     bool started = false;
     int64_t deadline = zclock_mono () + 15000;
     while (!started && zclock_mono () < deadline) {
-        hl_msg_t *status = (hl_msg_t *) ht_request (&w.m, "status", NULL);
+        hl_msg_t *status = (hl_msg_t *)ht_request (&w.m, "status", NULL);
         const hl_value_t *em = hl_value_get (
             hl_value_get (hl_msg_data (status), "cycle"), "emergency");
         started = hl_value_get_int (em, "count", 0) >= 1;
@@ -473,7 +463,7 @@ test_incident_emergency (void **state)
         }
         hl_msg_destroy (&status);
         if (!started)
-            zclock_sleep (20);  /* a short step between polls */
+            zclock_sleep (20); /* a short step between polls */
     }
     assert_true (started);
     assert_true (zclock_mono () - incident_ms < 15000);
@@ -483,38 +473,37 @@ test_incident_emergency (void **state)
     double score = 0;
     deadline = zclock_mono () + 90000;
     while (!resolved && zclock_mono () < deadline) {
-        hl_msg_t *status = (hl_msg_t *) ht_request (&w.m, "status", NULL);
+        hl_msg_t *status = (hl_msg_t *)ht_request (&w.m, "status", NULL);
         const hl_value_t *data = hl_msg_data (status);
-        const hl_value_t *em = hl_value_get (hl_value_get (data, "cycle"),
-                                             "emergency");
-        score = hl_value_get_double (hl_value_get (data, "health"), "score",
-                                     0);
+        const hl_value_t *em
+            = hl_value_get (hl_value_get (data, "cycle"), "emergency");
+        score = hl_value_get_double (hl_value_get (data, "health"), "score", 0);
         bool active = true;
         hl_value_bool (hl_value_get (em, "active"), &active);
         resolved = !active;
         hl_msg_destroy (&status);
         if (!resolved)
-            zclock_sleep (200);  /* a short step between polls */
+            zclock_sleep (200); /* a short step between polls */
     }
     assert_true (resolved);
     assert_true (score >= 50);
 
     /*  The emergency left a report with its actions kept, and the notify
         command heard it start and end. */
-    assert_int_equal (ht_ctl (&w.m, out, sizeof out, "cycles", "--json",
-                              NULL),
+    assert_int_equal (ht_ctl (&w.m, out, sizeof out, "cycles", "--json", NULL),
                       0);
     json_t *list = json_loads (out, 0, NULL);
     assert_non_null (list);
     int emergencies = 0, kept = 0;
     size_t i;
     json_t *c;
-    json_array_foreach (list, i, c)
-        if (streq (json_string_value (json_object_get (c, "kind")),
-                   "emergency")) {
-            emergencies++;
-            kept += (int) json_integer_value (json_object_get (c, "kept"));
-        }
+    json_array_foreach (
+        list, i, c) if (streq (json_string_value (json_object_get (c, "kind")),
+                               "emergency"))
+    {
+        emergencies++;
+        kept += (int)json_integer_value (json_object_get (c, "kept"));
+    }
     json_decref (list);
     assert_true (emergencies >= 1);
     assert_true (kept >= 1);
@@ -535,8 +524,7 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown (test_cycles_keep_and_roll_back,
-                                   ht_teardown),
+        cmocka_unit_test_teardown (test_cycles_keep_and_roll_back, ht_teardown),
         cmocka_unit_test_teardown (test_cycle_without_verifiers_degrades,
                                    ht_teardown),
         cmocka_unit_test_teardown (test_incident_emergency, ht_teardown),

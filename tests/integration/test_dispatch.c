@@ -23,9 +23,9 @@
 #include "../../master/hl_client.h"
 #include "harness.h"
 
-static const char *s_roles[] = {
-    "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
-    "hephaestus-backend",  "athena-ux",          "athena-api"};
+static const char *s_roles[]
+    = { "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
+        "hephaestus-backend",  "athena-ux",          "athena-api" };
 
 /*  Fast liveness so that expiry tests take a second, not three. */
 #define S_FAST "heartbeat_ms = 200; liveness = 3;"
@@ -33,10 +33,10 @@ static const char *s_roles[] = {
 static int64_t
 s_stat (const ht_master_t *m, const char *group, const char *key)
 {
-    hl_msg_t *reply = (hl_msg_t *) ht_request (m, "status", NULL);
+    hl_msg_t *reply = (hl_msg_t *)ht_request (m, "status", NULL);
     assert_non_null (reply);
-    int64_t v = hl_value_get_int (hl_value_get (hl_msg_data (reply), group),
-                                  key, -1);
+    int64_t v
+        = hl_value_get_int (hl_value_get (hl_msg_data (reply), group), key, -1);
     hl_msg_destroy (&reply);
     return v;
 }
@@ -44,7 +44,7 @@ s_stat (const ht_master_t *m, const char *group, const char *key)
 static void
 test_swarm_registers_and_echoes (void **state)
 {
-    (void) state;
+    (void)state;
     ht_master_t m;
     assert_true (ht_master_start (&m, NULL, NULL));
     ht_proc_t *agents[12];
@@ -60,11 +60,11 @@ test_swarm_registers_and_echoes (void **state)
     assert_int_equal (json_array_size (list), 12);
     size_t i;
     json_t *a;
-    json_array_foreach (list, i, a) {
+    json_array_foreach (list, i, a)
+    {
         assert_non_null (json_string_value (json_object_get (a, "name")));
         assert_non_null (json_string_value (json_object_get (a, "role")));
-        assert_true (json_integer_value (json_object_get (a, "capacity"))
-                     >= 1);
+        assert_true (json_integer_value (json_object_get (a, "capacity")) >= 1);
         assert_non_null (json_object_get (a, "last_heartbeat_us"));
     }
     json_decref (list);
@@ -72,9 +72,8 @@ test_swarm_registers_and_echoes (void **state)
     assert_non_null (strstr (out, "12 agents"));
 
     /*  10,000 echo tasks: none lost, none twice. */
-    assert_int_equal (ht_ctl (&m, out, sizeof out, "bench", "echo",
-                              "--tasks", "10000", "--concurrency", "64",
-                              "--json", NULL),
+    assert_int_equal (ht_ctl (&m, out, sizeof out, "bench", "echo", "--tasks",
+                              "10000", "--concurrency", "64", "--json", NULL),
                       0);
     json_t *r = json_loads (out, 0, NULL);
     assert_non_null (r);
@@ -122,7 +121,7 @@ s_wait_inflight (const ht_master_t *m, pid_t pid, int want)
 {
     int64_t deadline = zclock_mono () + 5000;
     while (zclock_mono () < deadline) {
-        hl_msg_t *reply = (hl_msg_t *) ht_request (m, "agents", NULL);
+        hl_msg_t *reply = (hl_msg_t *)ht_request (m, "agents", NULL);
         const hl_value_t *list = hl_msg_data (reply);
         for (size_t i = 0; i < hl_value_size (list); i++) {
             const hl_value_t *a = hl_value_at (list, i);
@@ -133,9 +132,9 @@ s_wait_inflight (const ht_master_t *m, pid_t pid, int want)
             }
         }
         hl_msg_destroy (&reply);
-        zclock_sleep (20);  /* a short step between polls */
+        zclock_sleep (20); /* a short step between polls */
     }
-    fail_msg ("agent %d never had %d tasks in flight", (int) pid, want);
+    fail_msg ("agent %d never had %d tasks in flight", (int)pid, want);
 }
 
 /*  Collect the n replies: each exactly once, each ok. Returns how many
@@ -144,7 +143,7 @@ static int
 s_collect (hl_client_t *client, int n, const uint64_t *ids,
            const char *survivor)
 {
-    bool seen[64] = {false};
+    bool seen[64] = { false };
     int retried = 0;
     for (int got = 0; got < n;) {
         hl_msg_t *reply = NULL;
@@ -154,17 +153,16 @@ s_collect (hl_client_t *client, int n, const uint64_t *ids,
             if (ids[i] == hl_msg_re (reply))
                 which = i;
         assert_true (which >= 0);
-        assert_false (seen[which]);  /* exactly once */
+        assert_false (seen[which]); /* exactly once */
         seen[which] = true;
         got++;
         const hl_value_t *d = hl_msg_data (reply);
         assert_string_equal (hl_value_get_str (d, "status", ""), "ok");
-        assert_int_equal (
-            hl_value_get_int (hl_value_get (d, "data"), "n", -1), which);
+        assert_int_equal (hl_value_get_int (hl_value_get (d, "data"), "n", -1),
+                          which);
         if (hl_value_get_int (d, "attempts", 0) > 1) {
             retried++;
-            assert_string_equal (hl_value_get_str (d, "agent", ""),
-                                 survivor);
+            assert_string_equal (hl_value_get_str (d, "agent", ""), survivor);
         }
         hl_msg_destroy (&reply);
     }
@@ -178,7 +176,7 @@ s_collect (hl_client_t *client, int n, const uint64_t *ids,
 static void
 s_agent_name (const ht_master_t *m, pid_t pid, char *name, size_t size)
 {
-    hl_msg_t *reply = (hl_msg_t *) ht_request (m, "agents", NULL);
+    hl_msg_t *reply = (hl_msg_t *)ht_request (m, "agents", NULL);
     const hl_value_t *list = hl_msg_data (reply);
     *name = 0;
     for (size_t i = 0; i < hl_value_size (list); i++) {
@@ -197,10 +195,10 @@ s_lose_agent (int sig)
 {
     ht_master_t m;
     assert_true (ht_master_start (&m, S_FAST, NULL));
-    ht_proc_t *victim = ht_agent_start (&m, "athena-api", "--capacity", "4",
-                                        NULL);
-    ht_proc_t *survivor = ht_agent_start (&m, "athena-api", "--capacity",
-                                          "4", NULL);
+    ht_proc_t *victim
+        = ht_agent_start (&m, "athena-api", "--capacity", "4", NULL);
+    ht_proc_t *survivor
+        = ht_agent_start (&m, "athena-api", "--capacity", "4", NULL);
     assert_int_equal (ht_wait_agents (&m, 2, 5000), 2);
     char survivor_name[256];
     s_agent_name (&m, survivor->pid, survivor_name, sizeof survivor_name);
@@ -223,8 +221,7 @@ s_lose_agent (int sig)
         kill (victim->pid, SIGCONT);
         assert_int_equal (ht_wait_agents (&m, 2, 5000), 2);
         assert_int_equal (ht_stop (&victim, 5000), 0);
-    }
-    else
+    } else
         ht_stop (&victim, 1000);
     assert_int_equal (ht_stop (&survivor, 5000), 0);
     assert_int_equal (ht_master_stop (&m), 0);
@@ -233,21 +230,21 @@ s_lose_agent (int sig)
 static void
 test_agent_killed_with_tasks (void **state)
 {
-    (void) state;
+    (void)state;
     s_lose_agent (SIGKILL);
 }
 
 static void
 test_agent_hung_with_tasks (void **state)
 {
-    (void) state;
+    (void)state;
     s_lose_agent (SIGSTOP);
 }
 
 static void
 test_master_restart (void **state)
 {
-    (void) state;
+    (void)state;
     ht_master_t m;
     assert_true (ht_master_start (&m, NULL, NULL));
     ht_proc_t *agents[6];
@@ -271,8 +268,8 @@ test_master_restart (void **state)
     /*  Registered again within 3 s, and new tasks flow. */
     assert_int_equal (ht_wait_agents (&m, 6, 3000), 6);
     char out[4096];
-    assert_int_equal (ht_ctl (&m, out, sizeof out, "bench", "echo",
-                              "--tasks", "500", "--json", NULL),
+    assert_int_equal (ht_ctl (&m, out, sizeof out, "bench", "echo", "--tasks",
+                              "500", "--json", NULL),
                       0);
     json_t *r = json_loads (out, 0, NULL);
     assert_int_equal (json_integer_value (json_object_get (r, "completed")),
@@ -286,7 +283,7 @@ test_master_restart (void **state)
 static void
 test_agent_before_master (void **state)
 {
-    (void) state;
+    (void)state;
     ht_master_t m;
     memset (&m, 0, sizeof m);
     ht_tmpdir (m.dir, sizeof m.dir);
@@ -299,9 +296,9 @@ test_agent_before_master (void **state)
     assert_true (ht_master_launch (&m));
     assert_int_equal (ht_wait_agents (&m, 1, 10000), 1);
     char out[4096];
-    assert_int_equal (ht_ctl (&m, out, sizeof out, "bench", "echo",
-                              "--tasks", "100", NULL),
-                      0);
+    assert_int_equal (
+        ht_ctl (&m, out, sizeof out, "bench", "echo", "--tasks", "100", NULL),
+        0);
     assert_int_equal (ht_stop (&agent, 5000), 0);
     assert_int_equal (ht_master_stop (&m), 0);
 }
@@ -337,7 +334,7 @@ s_hello (const char *role)
 static void
 test_tasks_bad_input (void **state)
 {
-    (void) state;
+    (void)state;
     ht_master_t m;
     assert_true (ht_master_start (&m, NULL, NULL));
     zsock_t *dealer = hl_sock_connect (ZMQ_DEALER, m.tasks, NULL, NULL);
@@ -393,7 +390,7 @@ test_tasks_bad_input (void **state)
     zsock_destroy (&dealer);
 
     assert_int_equal (s_stat (&m, "tasks", "rejected"), 5);
-    hl_msg_t *reply = (hl_msg_t *) ht_request (&m, "status", NULL);
+    hl_msg_t *reply = (hl_msg_t *)ht_request (&m, "status", NULL);
     const hl_value_t *by = hl_value_get (
         hl_value_get (hl_msg_data (reply), "tasks"), "rejected_by");
     assert_int_equal (hl_value_get_int (by, "root", 0), 1);
@@ -406,8 +403,8 @@ test_tasks_bad_input (void **state)
     ht_proc_t *agent = ht_agent_start (&m, "athena-ux", NULL);
     assert_true (ht_wait_agents (&m, 1, 5000) >= 1);
     char out[4096];
-    assert_int_equal (ht_ctl (&m, out, sizeof out, "bench", "echo",
-                              "--tasks", "100", "--role", "athena-ux", NULL),
+    assert_int_equal (ht_ctl (&m, out, sizeof out, "bench", "echo", "--tasks",
+                              "100", "--role", "athena-ux", NULL),
                       0);
     assert_int_equal (ht_stop (&agent, 5000), 0);
     assert_int_equal (ht_master_stop (&m), 0);
@@ -418,22 +415,23 @@ test_tasks_bad_input (void **state)
 static void
 test_spy_sees_task_events (void **state)
 {
-    (void) state;
+    (void)state;
     ht_master_t m;
     assert_true (ht_master_start (&m, NULL, NULL));
     ht_proc_t *agent = ht_agent_start (&m, "athena-ux", NULL);
     assert_int_equal (ht_wait_agents (&m, 1, 5000), 1);
-    const char *argv[] = {ht_bin ("helios-spy"), "-e", m.bus_out, "--topic",
-                          "task.", "--timeout", "30", NULL};
+    const char *argv[]
+        = { ht_bin ("helios-spy"), "-e", m.bus_out, "--topic", "task.",
+            "--timeout",           "30", NULL };
     ht_proc_t *spy = ht_start (argv);
     /*  The subscription reaches the master asynchronously: run tasks
         until the spy shows one. */
     char line[8192], out[4096];
     bool seen = false;
     for (int i = 0; i < 50 && !seen; i++) {
-        assert_int_equal (ht_ctl (&m, out, sizeof out, "bench", "echo",
-                                  "--tasks", "1", NULL),
-                          0);
+        assert_int_equal (
+            ht_ctl (&m, out, sizeof out, "bench", "echo", "--tasks", "1", NULL),
+            0);
         seen = ht_read_line (spy, line, sizeof line, 200);
     }
     assert_true (seen);

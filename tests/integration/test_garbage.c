@@ -27,8 +27,7 @@ s_status (const ht_master_t *m)
     hl_client_t *client = hl_client_new (m->control, "test");
     assert_non_null (client);
     hl_msg_t *reply = NULL;
-    assert_int_equal (hl_client_request (client, "status", NULL, 5000,
-                                         &reply),
+    assert_int_equal (hl_client_request (client, "status", NULL, 5000, &reply),
                       0);
     assert_true (hl_msg_ok (reply));
     hl_client_destroy (&client);
@@ -68,7 +67,7 @@ s_wait_counter (const ht_master_t *m, const char *group, const char *key,
         hl_msg_destroy (&status);
         if (value >= want)
             break;
-        zpoller_wait (idle, 20);  /* a short step between polls */
+        zpoller_wait (idle, 20); /* a short step between polls */
     }
     zpoller_destroy (&idle);
     return value;
@@ -120,7 +119,7 @@ s_expect_refusal (zsock_t *dealer)
 static void
 test_control_garbage (void **state)
 {
-    (void) state;
+    (void)state;
     ht_master_t m;
     assert_true (ht_master_start (&m, NULL, NULL));
     zsock_t *dealer = hl_sock_connect (ZMQ_DEALER, m.control, NULL, NULL);
@@ -131,8 +130,9 @@ test_control_garbage (void **state)
     s_expect_refusal (dealer);
     /*  2. a valid request cut short */
     zframe_t *whole = s_encoded_request ("status");
-    s_send_frames (dealer, zframe_new (zframe_data (whole),
-                                       zframe_size (whole) - 3), NULL);
+    s_send_frames (dealer,
+                   zframe_new (zframe_data (whole), zframe_size (whole) - 3),
+                   NULL);
     zframe_destroy (&whole);
     s_expect_refusal (dealer);
     /*  3. msgpack, but an array, not an envelope */
@@ -149,8 +149,8 @@ test_control_garbage (void **state)
     assert_int_equal (hl_bus_send (dealer, &hello), 0);
     s_expect_refusal (dealer);
     /*  6. two frames where one is expected */
-    s_send_frames (dealer, s_encoded_request ("status"),
-                   zframe_new ("x", 1), NULL);
+    s_send_frames (dealer, s_encoded_request ("status"), zframe_new ("x", 1),
+                   NULL);
     s_expect_refusal (dealer);
     /*  7. an operation nobody serves */
     s_send_frames (dealer, s_encoded_request ("no.such.op"), NULL);
@@ -181,8 +181,7 @@ test_control_garbage (void **state)
     json_t *json = json_loads (out, 0, NULL);
     assert_non_null (json);
     assert_non_null (json_object_get (json, "version"));
-    assert_true (json_number_value (json_object_get (json, "uptime_s"))
-                 >= 0);
+    assert_true (json_number_value (json_object_get (json, "uptime_s")) >= 0);
     json_decref (json);
     assert_int_equal (ht_master_stop (&m), 0);
 }
@@ -190,7 +189,7 @@ test_control_garbage (void **state)
 static void
 test_bus_garbage (void **state)
 {
-    (void) state;
+    (void)state;
     ht_master_t m;
     assert_true (ht_master_start (&m, NULL, NULL));
     zsock_t *pub = hl_sock_publisher (m.bus_in, NULL);
@@ -250,32 +249,34 @@ test_bus_garbage (void **state)
 static void
 test_ctl_errors (void **state)
 {
-    (void) state;
+    (void)state;
     ht_master_t m;
     assert_true (ht_master_start (&m, NULL, NULL));
     char out[4096];
     /*  bad usage: exit 2 */
     assert_int_equal (ht_ctl (&m, out, sizeof out, "frobnicate", NULL), 2);
-    assert_int_equal (ht_ctl (&m, out, sizeof out, "metric", "push", "x",
-                              NULL),
+    assert_int_equal (ht_ctl (&m, out, sizeof out, "metric", "push", "x", NULL),
                       2);
-    assert_int_equal (ht_ctl (&m, out, sizeof out, "metric", "push", "x",
-                              "nan", NULL),
-                      2);
-    assert_int_equal (ht_ctl (&m, out, sizeof out, "metric", "push", "x",
-                              "12abc", NULL),
-                      2);
+    assert_int_equal (
+        ht_ctl (&m, out, sizeof out, "metric", "push", "x", "nan", NULL), 2);
+    assert_int_equal (
+        ht_ctl (&m, out, sizeof out, "metric", "push", "x", "12abc", NULL), 2);
     /*  refused by the master: exit 1 */
-    assert_int_equal (ht_ctl (&m, out, sizeof out, "metric", "push",
-                              "bad name!", "1", NULL),
-                      1);
+    assert_int_equal (
+        ht_ctl (&m, out, sizeof out, "metric", "push", "bad name!", "1", NULL),
+        1);
     /*  nobody there: exit 1 after the deadline */
-    const char *argv[] = {ht_bin ("helios-ctl"), "-e", "tcp://127.0.0.1:9",
-                          "-t", "300", "status", NULL};
+    const char *argv[] = { ht_bin ("helios-ctl"),
+                           "-e",
+                           "tcp://127.0.0.1:9",
+                           "-t",
+                           "300",
+                           "status",
+                           NULL };
     assert_int_equal (ht_run (argv, 5000, out, sizeof out), 1);
     /*  a bad config: exit 1 */
-    const char *cfg[] = {ht_bin ("helios-ctl"), "-c", "/nonexistent.cfg",
-                         "status", NULL};
+    const char *cfg[]
+        = { ht_bin ("helios-ctl"), "-c", "/nonexistent.cfg", "status", NULL };
     assert_int_equal (ht_run (cfg, 5000, out, sizeof out), 1);
     /*  and the master served all along */
     assert_int_equal (ht_ctl (&m, out, sizeof out, "status", NULL), 0);
@@ -285,16 +286,16 @@ test_ctl_errors (void **state)
 static void
 test_master_bad_start (void **state)
 {
-    (void) state;
+    (void)state;
     char dir[256], path[320], out[1024];
     ht_tmpdir (dir, sizeof dir);
     /*  a config with an error: exit 1, no READY */
     ht_write_config (dir, NULL, NULL, "cycle = { duration = -5; };", path,
                      sizeof path);
-    const char *argv[] = {ht_bin ("helios-master"), "-c", path, NULL};
+    const char *argv[] = { ht_bin ("helios-master"), "-c", path, NULL };
     assert_int_equal (ht_run (argv, 5000, out, sizeof out), 1);
     assert_null (strstr (out, "READY"));
-    const char *usage[] = {ht_bin ("helios-master"), "--frobnicate", NULL};
+    const char *usage[] = { ht_bin ("helios-master"), "--frobnicate", NULL };
     assert_int_equal (ht_run (usage, 5000, out, sizeof out), 2);
     ht_rmdir (dir);
 }

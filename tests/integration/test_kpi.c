@@ -21,13 +21,13 @@
 #include "../../bus/hl_sock.h"
 #include "harness.h"
 
-static const char *s_metrics =
-    "health = { window = 60; };\n"
-    "metrics = (\n"
-    "  { name = \"latency\"; category = \"backend\"; better = \"lower\";\n"
-    "    stat = \"p95\"; target = 100.0; critical = 500.0; key = true; },\n"
-    "  { name = \"hits\"; category = \"backend\"; better = \"higher\";\n"
-    "    stat = \"mean\"; target = 90.0; critical = 50.0; } );\n";
+static const char *s_metrics
+    = "health = { window = 60; };\n"
+      "metrics = (\n"
+      "  { name = \"latency\"; category = \"backend\"; better = \"lower\";\n"
+      "    stat = \"p95\"; target = 100.0; critical = 500.0; key = true; },\n"
+      "  { name = \"hits\"; category = \"backend\"; better = \"higher\";\n"
+      "    stat = \"mean\"; target = 90.0; critical = 50.0; } );\n";
 
 static void
 s_publish (zsock_t *pub, hl_msg_t **msg_p)
@@ -54,14 +54,21 @@ s_group (hl_msg_t *status, const char *name)
 static void
 test_samples_kpi_and_health (void **state)
 {
-    (void) state;
+    (void)state;
     ht_master_t m;
     assert_true (ht_master_start (&m, NULL, s_metrics));
     /*  A spy on kpi. and health; its subscription must reach the master
         before anything is built, so wait for the first health line. */
-    const char *argv[] = {ht_bin ("helios-spy"), "-e",      m.bus_out,
-                          "--topic",            "kpi.",    "--topic",
-                          "health",             "--timeout", "30", NULL};
+    const char *argv[] = { ht_bin ("helios-spy"),
+                           "-e",
+                           m.bus_out,
+                           "--topic",
+                           "kpi.",
+                           "--topic",
+                           "health",
+                           "--timeout",
+                           "30",
+                           NULL };
     ht_proc_t *spy = ht_start (argv);
     char line[65536];
     assert_true (ht_read_line (spy, line, sizeof line, 5000));
@@ -74,8 +81,7 @@ test_samples_kpi_and_health (void **state)
         s_metric (pub, "latency", 150 + 10 * i, now + i);
     hl_msg_t *batch = hl_msg_new (HL_MSG_METRICS);
     for (int i = 0; i < 3; i++)
-        assert_int_equal (hl_msg_add_sample (batch, "hits", 70, now + i,
-                                             NULL),
+        assert_int_equal (hl_msg_add_sample (batch, "hits", 70, now + i, NULL),
                           0);
     s_publish (pub, &batch);
     /*  refused: NaN, +inf, far future, far past, unknown */
@@ -104,20 +110,18 @@ test_samples_kpi_and_health (void **state)
             kpi_seen = true;
         }
         if (streq (topic, "health")
-            && json_object_get (json_object_get (json_object_get (body,
-                                                                  "data"),
-                                                 "metrics"),
-                                "hits")
+            && json_object_get (
+                json_object_get (json_object_get (body, "data"), "metrics"),
+                "hits")
             && json_integer_value (json_object_get (
-                   json_object_get (json_object_get (json_object_get (body,
-                                                                      "data"),
-                                                     "metrics"),
-                                    "hits"),
+                   json_object_get (
+                       json_object_get (json_object_get (body, "data"),
+                                        "metrics"),
+                       "hits"),
                    "count"))
                    == 3) {
             /*  latency 180 -> 80; hits 70 -> 50; equal weights: 65 */
-            double score = json_number_value (json_object_get (body,
-                                                               "score"));
+            double score = json_number_value (json_object_get (body, "score"));
             assert_true (fabs (score - 65.0) < 1.5);
             assert_string_equal (
                 json_string_value (json_object_get (body, "state")),
@@ -130,7 +134,7 @@ test_samples_kpi_and_health (void **state)
     assert_true (health_seen);
 
     /*  status: the refusals by reason, and health. */
-    hl_msg_t *status = (hl_msg_t *) ht_request (&m, "status", NULL);
+    hl_msg_t *status = (hl_msg_t *)ht_request (&m, "status", NULL);
     assert_non_null (status);
     const hl_value_t *kpi = s_group (status, "kpi");
     const hl_value_t *rejected = hl_value_get (kpi, "rejected");
@@ -156,26 +160,24 @@ test_samples_kpi_and_health (void **state)
 static void
 test_key_metric_caps_health (void **state)
 {
-    (void) state;
+    (void)state;
     ht_master_t m;
     assert_true (ht_master_start (&m, NULL, s_metrics));
     char out[1024];
-    assert_int_equal (ht_ctl (&m, out, sizeof out, "metric", "push",
-                              "latency", "900", NULL),
-                      0);
-    assert_int_equal (ht_ctl (&m, out, sizeof out, "metric", "push", "hits",
-                              "95", NULL),
-                      0);
+    assert_int_equal (
+        ht_ctl (&m, out, sizeof out, "metric", "push", "latency", "900", NULL),
+        0);
+    assert_int_equal (
+        ht_ctl (&m, out, sizeof out, "metric", "push", "hits", "95", NULL), 0);
     /*  Health is computed every second: wait for it to see both. */
     int64_t deadline = zclock_mono () + 5000;
     const char *state_name = "";
     double score = -1;
     while (zclock_mono () < deadline) {
-        hl_msg_t *status = (hl_msg_t *) ht_request (&m, "status", NULL);
+        hl_msg_t *status = (hl_msg_t *)ht_request (&m, "status", NULL);
         const hl_value_t *health = s_group (status, "health");
-        const hl_value_t *hits = hl_value_get (hl_value_get (health,
-                                                             "metrics"),
-                                               "hits");
+        const hl_value_t *hits
+            = hl_value_get (hl_value_get (health, "metrics"), "hits");
         bool ready = hl_value_get_int (hits, "count", 0) == 1;
         state_name = ready ? "emergency" : "";
         if (ready) {
@@ -186,7 +188,7 @@ test_key_metric_caps_health (void **state)
         hl_msg_destroy (&status);
         if (ready)
             break;
-        zclock_sleep (50);  /* a short step between polls */
+        zclock_sleep (50); /* a short step between polls */
     }
     assert_string_equal (state_name, "emergency");
     assert_true (score >= 0 && score < 50);

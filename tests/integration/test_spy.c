@@ -44,11 +44,12 @@ s_push_until_seen (ht_master_t *m, ht_proc_t *spy, const char *name,
 static void
 test_spy_prints_pushed_metric (void **state)
 {
-    (void) state;
+    (void)state;
     ht_master_t m;
     assert_true (ht_master_start (&m, NULL, NULL));
-    const char *argv[] = {ht_bin ("helios-spy"), "-e", m.bus_out, "--count",
-                          "1", "--timeout", "20", NULL};
+    const char *argv[]
+        = { ht_bin ("helios-spy"), "-e", m.bus_out, "--count", "1",
+            "--timeout",           "20", NULL };
     ht_proc_t *spy = ht_start (argv);
     json_t *json = s_push_until_seen (&m, spy, "api_response_time", "123");
     assert_string_equal (json_string_value (json_object_get (json, "topic")),
@@ -58,8 +59,7 @@ test_spy_prints_pushed_metric (void **state)
     json_t *body = json_object_get (json, "body");
     assert_string_equal (json_string_value (json_object_get (body, "name")),
                          "api_response_time");
-    assert_true (json_number_value (json_object_get (body, "value"))
-                 == 123.0);
+    assert_true (json_number_value (json_object_get (body, "value")) == 123.0);
     assert_non_null (json_object_get (json, "src"));
     assert_true (json_integer_value (json_object_get (json, "ts")) > 0);
     json_decref (json);
@@ -74,16 +74,25 @@ test_spy_prints_pushed_metric (void **state)
 static void
 test_record_replay_same_order (void **state)
 {
-    (void) state;
+    (void)state;
     ht_master_t m;
     assert_true (ht_master_start (&m, NULL, NULL));
     char record[400], line[8192], out[1024];
     snprintf (record, sizeof record, "%s/bus.rec", m.dir);
 
     /*  1. Record: the first seen probe, then S_RECORDED - 1 samples. */
-    const char *rec_argv[] = {ht_bin ("helios-spy"), "-e", m.bus_out,
-                              "--topic", "metric.rr_", "--record", record,
-                              "--count", "6", "--timeout", "30", NULL};
+    const char *rec_argv[] = { ht_bin ("helios-spy"),
+                               "-e",
+                               m.bus_out,
+                               "--topic",
+                               "metric.rr_",
+                               "--record",
+                               record,
+                               "--count",
+                               "6",
+                               "--timeout",
+                               "30",
+                               NULL };
     ht_proc_t *recorder = ht_start (rec_argv);
     char *expected[S_RECORDED];
     json_t *first = s_push_until_seen (&m, recorder, "rr_probe", "0");
@@ -114,22 +123,28 @@ test_record_replay_same_order (void **state)
     ht_stop (&recorder, 1000);
 
     /*  2. Watch: a second spy, ready once it sees a probe of its own. */
-    const char *watch_argv[] = {ht_bin ("helios-spy"), "-e", m.bus_out,
-                                "--topic", "metric.", "--timeout", "30",
-                                NULL};
+    const char *watch_argv[]
+        = { ht_bin ("helios-spy"), "-e", m.bus_out, "--topic", "metric.",
+            "--timeout",           "30", NULL };
     ht_proc_t *watcher = ht_start (watch_argv);
     json_decref (s_push_until_seen (&m, watcher, "watch_probe", "1"));
 
     /*  3. Replay the recording onto bus-in, ten times faster. */
-    const char *replay_argv[] = {ht_bin ("helios-spy"), "-e", m.bus_in,
-                                 "--replay", record, "--speed", "10", NULL};
+    const char *replay_argv[] = { ht_bin ("helios-spy"),
+                                  "-e",
+                                  m.bus_in,
+                                  "--replay",
+                                  record,
+                                  "--speed",
+                                  "10",
+                                  NULL };
     assert_int_equal (ht_run (replay_argv, 20000, out, sizeof out), 0);
 
     /*  4. The watcher shows the recorded messages, same order, same
         bytes (ids, sources and timestamps included). */
     int got = 0;
-    while (got < S_RECORDED && ht_read_line (watcher, line, sizeof line,
-                                             5000)) {
+    while (got < S_RECORDED
+           && ht_read_line (watcher, line, sizeof line, 5000)) {
         json_t *j = json_loads (line, 0, NULL);
         assert_non_null (j);
         const char *topic = json_string_value (json_object_get (j, "topic"));
@@ -151,18 +166,18 @@ test_record_replay_same_order (void **state)
 static void
 test_spy_usage_errors (void **state)
 {
-    (void) state;
+    (void)state;
     char out[1024];
-    const char *bad_flag[] = {ht_bin ("helios-spy"), "--bogus", NULL};
+    const char *bad_flag[] = { ht_bin ("helios-spy"), "--bogus", NULL };
     assert_int_equal (ht_run (bad_flag, 5000, out, sizeof out), 2);
-    const char *bad_count[] = {ht_bin ("helios-spy"), "--count", "x", NULL};
+    const char *bad_count[] = { ht_bin ("helios-spy"), "--count", "x", NULL };
     assert_int_equal (ht_run (bad_count, 5000, out, sizeof out), 2);
-    const char *no_value[] = {ht_bin ("helios-spy"), "--topic", NULL};
+    const char *no_value[] = { ht_bin ("helios-spy"), "--topic", NULL };
     assert_int_equal (ht_run (no_value, 5000, out, sizeof out), 2);
-    const char *missing[] = {ht_bin ("helios-spy"), "--replay",
-                             "/nonexistent/helios.rec", NULL};
+    const char *missing[] = { ht_bin ("helios-spy"), "--replay",
+                              "/nonexistent/helios.rec", NULL };
     assert_int_equal (ht_run (missing, 5000, out, sizeof out), 1);
-    const char *version[] = {ht_bin ("helios-spy"), "--version", NULL};
+    const char *version[] = { ht_bin ("helios-spy"), "--version", NULL };
     assert_int_equal (ht_run (version, 5000, out, sizeof out), 0);
     assert_non_null (strstr (out, "helios-spy"));
 }

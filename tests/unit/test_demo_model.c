@@ -183,8 +183,7 @@ test_drift (void **state)
     demo_model_t *model = demo_model_new (S_SEED);
     double lo = INFINITY, hi = 0;
     for (int minute = 0; minute < 20; minute++) {
-        double median
-            = s_quantile (model, "api_response_time", S_SAMPLES, 0.5);
+        double median = s_quantile (model, "api_response_time", S_SAMPLES, 0.5);
         lo = median < lo ? median : lo;
         hi = median > hi ? median : hi;
         demo_model_advance (model, 30);
@@ -345,12 +344,10 @@ test_db_slowdown (void **state)
     double api = s_level (model, "api_response_time");
     double report = s_level (model, "report_generation");
     char err[256];
-    assert_int_equal (demo_model_incident (model, "db_slowdown", err,
-                                           sizeof err),
-                      0);
+    assert_int_equal (
+        demo_model_incident (model, "db_slowdown", err, sizeof err), 0);
     assert_string_equal (demo_model_incident_name (model), "db_slowdown");
-    s_near (s_level (model, "api_response_time") / api, 6.5, 1e-9,
-            "api x6.5");
+    s_near (s_level (model, "api_response_time") / api, 6.5, 1e-9, "api x6.5");
     s_near (s_level (model, "report_generation") / report, 4, 1e-9,
             "report x4");
     //  api p95 far beyond its critical 1000 ms: an emergency
@@ -369,8 +366,7 @@ test_db_slowdown (void **state)
                  < 900);
 
     //  clear restores the levels exactly
-    assert_int_equal (demo_model_incident (model, "clear", err, sizeof err),
-                      0);
+    assert_int_equal (demo_model_incident (model, "clear", err, sizeof err), 0);
     assert_string_equal (demo_model_incident_name (model), "none");
     s_set (model, "cache", "off");
     s_set (model, "db_pool", "8");
@@ -389,16 +385,14 @@ test_other_incidents (void **state)
     double api = s_level (model, "api_response_time");
     double ws = s_level (model, "websocket_throughput");
     s_set (model, "cache", "on");
-    assert_int_equal (demo_model_incident (model, "cache_outage", err,
-                                           sizeof err),
-                      0);
+    assert_int_equal (
+        demo_model_incident (model, "cache_outage", err, sizeof err), 0);
     //  The cache is down: cache=on cannot help
     s_near (s_level (model, "redis_cache_hit"), 5, 1e-9, "hit in outage");
     s_near (s_level (model, "api_response_time") / api, 2.5, 1e-9,
             "api in outage");
     //  A new incident replaces the old one
-    assert_int_equal (demo_model_incident (model, "ws_storm", err,
-                                           sizeof err),
+    assert_int_equal (demo_model_incident (model, "ws_storm", err, sizeof err),
                       0);
     assert_string_equal (demo_model_incident_name (model), "ws_storm");
     s_near (s_level (model, "websocket_throughput") / ws, 0.3, 1e-9,
@@ -426,7 +420,8 @@ test_invalid_values (void **state)
     } bad[] = {
         { "bogus", "1", "unknown knob \"bogus\"" },
         { "", "1", "unknown knob" },
-        { "cache", "maybe", "bad value \"maybe\" for cache: must be on or off" },
+        { "cache", "maybe",
+          "bad value \"maybe\" for cache: must be on or off" },
         { "cache", "ON", "must be on or off" },
         { "cache", "", "must be on or off" },
         { "db_pool", "0", "must be an integer 1..512" },
@@ -451,12 +446,11 @@ test_invalid_values (void **state)
     char err[256];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
-        assert_int_equal (demo_model_check (bad[i].knob, bad[i].value, err,
-                                            sizeof err),
-                          -1);
-        assert_int_equal (demo_model_set (model, bad[i].knob, bad[i].value,
-                                          err, sizeof err),
-                          -1);
+        assert_int_equal (
+            demo_model_check (bad[i].knob, bad[i].value, err, sizeof err), -1);
+        assert_int_equal (
+            demo_model_set (model, bad[i].knob, bad[i].value, err, sizeof err),
+            -1);
         if (!strstr (err, bad[i].reason))
             fail_msg ("%s=%s: got \"%s\", want \"%s\"", bad[i].knob,
                       bad[i].value, err, bad[i].reason);
@@ -488,9 +482,8 @@ test_state (void **state)
     s_set (model, "db_pool", "32");
     s_set (model, "gc_mode", "aggressive");
     char err[256];
-    assert_int_equal (demo_model_incident (model, "db_slowdown", err,
-                                           sizeof err),
-                      0);
+    assert_int_equal (
+        demo_model_incident (model, "db_slowdown", err, sizeof err), 0);
     hl_value_t *map = demo_model_state (model);
     assert_int_equal (hl_value_size (map), DEMO_KNOBS + 1);
     assert_string_equal (hl_value_get_str (map, "cache", ""), "on");
@@ -499,8 +492,7 @@ test_state (void **state)
     assert_int_equal (hl_value_get_int (map, "report_workers", 0), 1);
     assert_int_equal (hl_value_get_int (map, "debounce", -1), 0);
     assert_string_equal (hl_value_get_str (map, "gc_mode", ""), "aggressive");
-    assert_string_equal (hl_value_get_str (map, "incident", ""),
-                         "db_slowdown");
+    assert_string_equal (hl_value_get_str (map, "incident", ""), "db_slowdown");
     hl_value_destroy (&map);
     demo_model_destroy (&model);
 }

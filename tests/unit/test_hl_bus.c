@@ -127,8 +127,7 @@ test_recv_bad_frames (void **state)
 
     //  Two frames from a DEALER: [id][a][b] at the ROUTER
     assert_int_equal (zstr_sendx (p->dealer, "a", "b", NULL), 0);
-    assert_int_equal (recv_wait (p->router, NULL, &msg, &peer),
-                      HL_ERR_FRAMES);
+    assert_int_equal (recv_wait (p->router, NULL, &msg, &peer), HL_ERR_FRAMES);
     assert_null (msg);
     assert_non_null (peer);
     assert_true (zframe_streq (peer, "agent-1"));
@@ -137,8 +136,7 @@ test_recv_bad_frames (void **state)
     //  Many frames: all consumed, the next message is intact
     assert_int_equal (
         zstr_sendx (p->dealer, "1", "2", "3", "4", "5", "6", NULL), 0);
-    assert_int_equal (recv_wait (p->router, NULL, &msg, &peer),
-                      HL_ERR_FRAMES);
+    assert_int_equal (recv_wait (p->router, NULL, &msg, &peer), HL_ERR_FRAMES);
     zframe_destroy (&peer);
     //  Garbage envelope: a decode error, the peer still known
     assert_int_equal (zstr_send (p->dealer, "\xc1garbage"), 0);
@@ -165,8 +163,7 @@ test_recv_bad_frames (void **state)
 
     //  A DEALER expects one frame
     assert_int_equal (zstr_sendx (p->router, "agent-1", "x", "y", NULL), 0);
-    assert_int_equal (recv_wait (p->dealer, NULL, &msg, &peer),
-                      HL_ERR_FRAMES);
+    assert_int_equal (recv_wait (p->dealer, NULL, &msg, &peer), HL_ERR_FRAMES);
     assert_null (peer);
 
     //  Nothing to read: no waiting, an answer at once

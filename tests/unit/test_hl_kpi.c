@@ -533,7 +533,7 @@ test_flush_once (void **state)
     assert_true (pub.stats[0].mean == 2 && pub.stats[0].min == 1
                  && pub.stats[0].max == 3 && pub.stats[0].last == 3);
     s_assert_near (pub.stats[0].p50, 2);
-    s_assert_near (pub.stats[0].p95, 3);  /* nearest rank: 3rd of 3 */
+    s_assert_near (pub.stats[0].p95, 3); /* nearest rank: 3rd of 3 */
     assert_string_equal (pub.names[1], "lat");
     assert_int_equal (pub.stats[1].second, T0 / SEC + 1);
     assert_int_equal (pub.stats[1].count, 5);

@@ -288,14 +288,13 @@ test_wanted (void **state)
     assert_false (hl_proxy_wanted (proxy, "task.completed"));
 
     const char *prefixes[] = { "task." };
-    zsock_t *sub = hl_sock_subscriber (hl_proxy_bus_out (proxy), prefixes, 1,
-                                       NULL);
+    zsock_t *sub
+        = hl_sock_subscriber (hl_proxy_bus_out (proxy), prefixes, 1, NULL);
     assert_true (s_wait_wanted (proxy, "task.completed", true));
     assert_false (hl_proxy_wanted (proxy, "agent.joined"));
     assert_false (hl_proxy_wanted (proxy, "task"));
     //  A second subscriber to everything, then both go
-    zsock_t *all = hl_sock_subscriber (hl_proxy_bus_out (proxy), NULL, 0,
-                                       NULL);
+    zsock_t *all = hl_sock_subscriber (hl_proxy_bus_out (proxy), NULL, 0, NULL);
     assert_true (s_wait_wanted (proxy, "agent.joined", true));
     zsock_destroy (&all);
     assert_true (s_wait_wanted (proxy, "agent.joined", false));
@@ -326,10 +325,8 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_forward),
-        cmocka_unit_test (test_garbage),
-        cmocka_unit_test (test_dropped),
-        cmocka_unit_test (test_wanted),
+        cmocka_unit_test (test_forward),      cmocka_unit_test (test_garbage),
+        cmocka_unit_test (test_dropped),      cmocka_unit_test (test_wanted),
         cmocka_unit_test (test_bind_failure),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
