@@ -26,6 +26,7 @@
 #include "../../bus/hl_sock.h"
 #include "../../proto/hl_err.h"
 #include "../../proto/hl_msg.h"
+#include "fake_master.h"
 
 #define WAIT_MS 3000 //  the longest any condition may take
 
@@ -197,8 +198,7 @@ s_env_stop (s_env_t *env)
 static void
 s_send (s_env_t *env, hl_msg_t *msg)
 {
-    assert_int_equal (hl_msg_set_routing_id (msg, env->peer, env->peer_len), 0);
-    assert_int_equal (hl_bus_send (env->router, &msg), 0);
+    fake_master_send (env->router, env->peer, env->peer_len, msg);
 }
 
 //  The next message of type (0: any) within ms, or NULL. Heartbeats are
@@ -206,35 +206,8 @@ s_send (s_env_t *env, hl_msg_t *msg)
 static hl_msg_t *
 s_recv_within (s_env_t *env, hl_msg_type_t type, int ms)
 {
-    int64_t deadline = zclock_mono () + ms;
-    zpoller_t *poller = zpoller_new (env->router, NULL);
-    hl_msg_t *found = NULL;
-    while (!found) {
-        int64_t left = deadline - zclock_mono ();
-        if (left <= 0 || !zpoller_wait (poller, (int)left))
-            break;
-        hl_msg_t *msg = NULL;
-        if (hl_bus_recv (env->router, NULL, &msg, NULL) != 0)
-            continue;
-        size_t len = 0;
-        const uint8_t *id = hl_msg_routing_id (msg, &len);
-        memcpy (env->peer, id, len);
-        env->peer_len = len;
-        if (hl_msg_type (msg) == HL_MSG_HEARTBEAT) {
-            env->beats++;
-            if (env->answer_beats) {
-                hl_msg_t *beat = hl_msg_new (HL_MSG_HEARTBEAT);
-                hl_msg_set_inflight (beat, 0);
-                s_send (env, beat);
-            }
-        }
-        if (type == 0 || hl_msg_type (msg) == type)
-            found = msg;
-        else
-            hl_msg_destroy (&msg);
-    }
-    zpoller_destroy (&poller);
-    return found;
+    return fake_master_recv (env->router, env->peer, &env->peer_len, type, ms,
+                             env->answer_beats, &env->beats);
 }
 
 static hl_msg_t *

@@ -25,6 +25,7 @@
 #include "../../bus/hl_proxy.h"
 #include "../../bus/hl_sock.h"
 #include "../../proto/hl_msg.h"
+#include "fake_master.h"
 
 #define WAIT_MS 3000    //  the longest a message or subscription may take
 #define RESULT_MS 10000 //  window_s 2 plus the role's grace, and margin
@@ -48,26 +49,8 @@ typedef struct {
 static hl_msg_t *
 s_recv_within (s_env_t *env, hl_msg_type_t type, int ms)
 {
-    int64_t deadline = zclock_mono () + ms;
-    zpoller_t *poller = zpoller_new (env->router, NULL);
-    hl_msg_t *found = NULL;
-    while (!found) {
-        int64_t left = deadline - zclock_mono ();
-        if (left <= 0 || !zpoller_wait (poller, (int)left))
-            break;
-        hl_msg_t *msg = NULL;
-        if (hl_bus_recv (env->router, NULL, &msg, NULL) != 0)
-            continue;
-        size_t len = 0;
-        const uint8_t *id = hl_msg_routing_id (msg, &len);
-        memcpy (env->peer, id, len);
-        env->peer_len = len;
-        if (hl_msg_type (msg) == type)
-            found = msg;
-        else
-            hl_msg_destroy (&msg);
-    }
-    zpoller_destroy (&poller);
+    hl_msg_t *found = fake_master_recv (env->router, env->peer, &env->peer_len,
+                                        type, ms, false, NULL);
     assert_non_null (found);
     return found;
 }
@@ -75,8 +58,7 @@ s_recv_within (s_env_t *env, hl_msg_type_t type, int ms)
 static void
 s_send (s_env_t *env, hl_msg_t *msg)
 {
-    assert_int_equal (hl_msg_set_routing_id (msg, env->peer, env->peer_len), 0);
-    assert_int_equal (hl_bus_send (env->router, &msg), 0);
+    fake_master_send (env->router, env->peer, env->peer_len, msg);
 }
 
 static int

@@ -23,6 +23,7 @@
 #include "../../bus/hl_log.h"
 #include "../../bus/hl_sock.h"
 #include "../../proto/hl_msg.h"
+#include "fake_master.h"
 
 #define WAIT_MS 5000 //  the longest any answer may take
 #define T0 1700000000000000LL
@@ -60,26 +61,8 @@ typedef struct {
 static hl_msg_t *
 s_recv (s_env_t *env, hl_msg_type_t type)
 {
-    int64_t deadline = zclock_mono () + WAIT_MS;
-    zpoller_t *poller = zpoller_new (env->router, NULL);
-    hl_msg_t *found = NULL;
-    while (!found) {
-        int64_t left = deadline - zclock_mono ();
-        if (left <= 0 || !zpoller_wait (poller, (int)left))
-            break;
-        hl_msg_t *msg = NULL;
-        if (hl_bus_recv (env->router, NULL, &msg, NULL) != 0)
-            continue;
-        size_t len = 0;
-        const uint8_t *id = hl_msg_routing_id (msg, &len);
-        memcpy (env->peer, id, len);
-        env->peer_len = len;
-        if (hl_msg_type (msg) == type)
-            found = msg;
-        else
-            hl_msg_destroy (&msg);
-    }
-    zpoller_destroy (&poller);
+    hl_msg_t *found = fake_master_recv (env->router, env->peer, &env->peer_len,
+                                        type, WAIT_MS, false, NULL);
     assert_non_null (found);
     return found;
 }
@@ -87,8 +70,7 @@ s_recv (s_env_t *env, hl_msg_type_t type)
 static void
 s_send (s_env_t *env, hl_msg_t *msg)
 {
-    assert_int_equal (hl_msg_set_routing_id (msg, env->peer, env->peer_len), 0);
-    assert_int_equal (hl_bus_send (env->router, &msg), 0);
+    fake_master_send (env->router, env->peer, env->peer_len, msg);
 }
 
 static int
