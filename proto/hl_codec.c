@@ -29,6 +29,19 @@ hl_codec_utf8_ok (const void *data, size_t len)
     const uint8_t *p = (const uint8_t *)data;
     const uint8_t *end = p + len;
     while (p < end) {
+        //  Most strings are ASCII: take eight bytes at a time while none
+        //  has its high bit set and none is NUL.
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy (&w, p, 8);
+            const uint64_t lo = 0x0101010101010101ULL;
+            const uint64_t hi = 0x8080808080808080ULL;
+            if ((w & hi) || ((w - lo) & ~w & hi))
+                break;
+            p += 8;
+        }
+        if (p == end)
+            break;
         uint8_t c = *p;
         if (c >= 0x01 && c < 0x80) {
             p++;

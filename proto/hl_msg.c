@@ -462,8 +462,10 @@ s_charset_ok (const char *s, s_charset_t charset)
     return true;
 }
 
+//  deep: a local caller built the string; decoded strings passed the
+//  codec scan, which proved them UTF-8 already.
 static int
-s_check_str (const s_spec_t *spec, const char *s)
+s_check_str (const s_spec_t *spec, const char *s, bool deep)
 {
     size_t len = strlen (s);
     if (len > spec->maxlen)
@@ -472,7 +474,7 @@ s_check_str (const s_spec_t *spec, const char *s)
         return HL_ERR_RANGE;
     if (spec->charset != CS_ANY && !s_charset_ok (s, spec->charset))
         return HL_ERR_RANGE;
-    if (spec->charset == CS_ANY && !hl_codec_utf8_ok (s, len))
+    if (deep && spec->charset == CS_ANY && !hl_codec_utf8_ok (s, len))
         return HL_ERR_UTF8;
     if (spec->enums) {
         for (const char *const *e = spec->enums; *e; e++)
@@ -537,7 +539,8 @@ s_validate (const hl_msg_t *self, bool deep)
                 return (self->set & S_BIT (F_SAMPLES)) ? HL_ERR_RANGE
                                                        : HL_ERR_MISSING;
             for (size_t j = 0; j < self->nsamples && rc == 0; j++) {
-                rc = s_check_str (&s_sample_name, self->samples[j].name);
+                rc = s_check_str (&s_sample_name, self->samples[j].name,
+                                 deep);
                 if (rc == 0 && deep)
                     rc = s_check_tags (self->samples[j].tags);
             }
@@ -553,7 +556,7 @@ s_validate (const hl_msg_t *self, bool deep)
         const s_num_t *num = s_num (self, spec->field);
         switch (spec->kind) {
             case K_STR:
-                rc = s_check_str (spec, self->str[spec->field]);
+                rc = s_check_str (spec, self->str[spec->field], deep);
                 break;
             case K_U32:
             case K_U64:
@@ -1298,11 +1301,25 @@ hl_msg_topic (const hl_msg_t *self, char *buf, size_t size)
 int
 hl_msg_check_topic (const hl_msg_t *self, const void *topic, size_t len)
 {
-    char buf[HL_MAX_TOPIC + 1];
-    int rc = hl_msg_topic (self, buf, sizeof buf);
-    if (rc < 0 || !topic || (size_t)rc != len || memcmp (buf, topic, len))
+    //  Compared in place: this runs for every message off the bus.
+    if (!self || !topic || len > HL_MAX_TOPIC)
         return HL_ERR_TOPIC;
-    return 0;
+    const char *name = s_types[self->type].name;
+    int field = s_topic_field (self->type);
+    const char *suffix = field >= 0 ? self->str[field] : NULL;
+    const char *t = (const char *)topic;
+    size_t n = strlen (name);
+    if (len < n || memcmp (t, name, n))
+        return HL_ERR_TOPIC;
+    if (suffix && *suffix) {
+        size_t m = strlen (suffix);
+        if (len != n + 1 + m || t[n] != '.' || memcmp (t + n + 1, suffix, m))
+            return HL_ERR_TOPIC;
+        return 0;
+    }
+    if (field < 0 || self->type == HL_MSG_TASK)
+        return len == n ? 0 : HL_ERR_TOPIC;
+    return HL_ERR_TOPIC;
 }
 
 //  --------------------------------------------------------------------

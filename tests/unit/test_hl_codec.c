@@ -809,6 +809,34 @@ test_utf8 (void **state)
     }
 }
 
+//  The eight-bytes-at-a-time ASCII path must still see one bad byte at
+//  any offset, and hand valid multi-byte characters to the slow path.
+static void
+test_utf8_long (void **state)
+{
+    (void)state;
+    char s[40];
+    for (size_t len = 1; len < sizeof s; len++) {
+        memset (s, 'a', sizeof s);
+        assert_int_equal (hl_codec_utf8_ok (s, len), 1);
+        for (size_t at = 0; at < len; at++) {
+            s[at] = '\0';
+            assert_int_equal (hl_codec_utf8_ok (s, len), 0);
+            s[at] = (char)0x80;
+            assert_int_equal (hl_codec_utf8_ok (s, len), 0);
+            s[at] = (char)0x7f;
+            assert_int_equal (hl_codec_utf8_ok (s, len), 1);
+            s[at] = 'a';
+        }
+        if (len >= 2) {
+            s[len - 2] = (char)0xc3; //  é at the end
+            s[len - 1] = (char)0xa9;
+            assert_int_equal (hl_codec_utf8_ok (s, len), 1);
+            assert_int_equal (hl_codec_utf8_ok (s, len - 1), 0);
+        }
+    }
+}
+
 //  A result whose data nests levels arrays; the innermost holds 1.
 static void
 b_nested (bld_t *b, size_t levels)
@@ -1184,6 +1212,7 @@ main (void)
         cmocka_unit_test (test_huge_declared),
         cmocka_unit_test (test_trailing),
         cmocka_unit_test (test_utf8),
+        cmocka_unit_test (test_utf8_long),
         cmocka_unit_test (test_limit_depth),
         cmocka_unit_test (test_limit_items),
         cmocka_unit_test (test_limit_str),
