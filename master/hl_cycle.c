@@ -1307,11 +1307,13 @@ s_emergency_start (hl_cycle_t *self, double score, double threshold,
     char text[128];
     snprintf (text, sizeof text, "emergency: health %.1f below %.1f", score,
               threshold);
+    /*  Respond first: the first emergency tasks leave before the notify
+        command is spawned. */
+    s_interrupt (self, self->current);
+    s_emergency_round (self);
     hl_value_t *event = s_em_event (self, "emergency.started", score);
     s_notify (self, event);
     s_alert (self, "critical", text, &event);
-    s_interrupt (self, self->current);
-    s_emergency_round (self);
 }
 
 static void

@@ -47,6 +47,7 @@ struct _hl_master_t {
     hl_kpi_t *kpi;           /* the KPI tracker */
     hl_health_t *health;     /* the last health computed */
     int64_t health_us;       /* when */
+    int health_timer;        /* a recompute is due: its timer, or -1 */
     hl_learning_t *learning; /* what each action has done so far */
     hl_planner_t *planner;   /* ranks candidate actions */
     hl_cycle_t *cycle;       /* the optimisation cycles */
@@ -66,6 +67,7 @@ struct _hl_master_t {
     the message. hl_bus_recv blocks, so read only what ZeroMQ says is
     there. */
 #define S_BATCH 256
+#define S_HEALTH_GAP_US 2000 /* between two recomputes for new samples */
 
 /*  A control operation: 0 and *data_p to reply ok, a negative hl_err_t
     and error to refuse, or 1 when it will reply itself later. */
@@ -584,6 +586,32 @@ s_health (hl_master_t *self, int64_t now_us)
         hl_cycle_health (self->cycle, self->health);
 }
 
+static int
+s_health_due (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    hl_master_t *self = (hl_master_t *)arg;
+    self->health_timer = -1;
+    s_health (self, hl_msg_now_us ());
+    return 0;
+}
+
+/*  New samples: the one that takes health under the threshold must start
+    the emergency at once, not at the next second. Recompute now, or, if
+    the last recompute is under S_HEALTH_GAP_US old, when the gap ends, so
+    that a flood of samples stays cheap and a lone sample still counts. */
+static void
+s_health_soon (hl_master_t *self, int64_t now_us)
+{
+    int64_t wait_us = self->health_us + S_HEALTH_GAP_US - now_us;
+    if (wait_us <= 0)
+        s_health (self, now_us);
+    else if (self->health_timer < 0)
+        self->health_timer = zloop_timer (
+            self->loop, (size_t)((wait_us + 999) / 1000), 1, s_health_due, self);
+}
+
 /*  One sample into the tracker; refusals are counted there by reason. */
 static void
 s_sample (hl_master_t *self, const char *name, double value, int64_t ts,
@@ -626,11 +654,8 @@ s_sub_readable (zloop_t *loop, zsock_t *sock, void *arg)
             }
         hl_msg_destroy (&msg);
     }
-    /*  The sample that takes health under the threshold must start the
-        emergency at once, not at the next second: recompute after each
-        batch, at most every 2 ms so a flood of samples stays cheap. */
-    if (i > 0 && now_us - self->health_us >= 2000)
-        s_health (self, now_us);
+    if (i > 0)
+        s_health_soon (self, now_us);
     return 0;
 }
 
@@ -709,6 +734,7 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
 {
     assert (config);
     hl_master_t *self = (hl_master_t *)zmalloc (sizeof (hl_master_t));
+    self->health_timer = -1;
     self->config = config;
     self->started_ms = zclock_mono ();
     const hl_config_master_t *mc = hl_config_master (config);
