@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MPL-2.0
 # Install the Debian packages Helios needs, and only those, if any is
-# missing. Usage: install-deps.sh [build|fuzz|all]   (default: build)
+# missing. Usage: install-deps.sh [build|fuzz|demo|lint|all]
+# (default: build)
 # Runs apt-get as root, through sudo otherwise; prints what it would run
 # and fails if it can do neither.
 set -eu
@@ -17,13 +18,15 @@ else
 fi
 fuzz="clang libclang-rt-dev"
 demo="python3"     # deploy/demo.sh reads the master's JSON with it
+lint="cppcheck clang-format"
 
 case $group in
     build) want=$build ;;
     fuzz) want=$fuzz ;;
     demo) want=$demo ;;
-    all) want="$build $fuzz $demo" ;;
-    *) echo "install-deps.sh: unknown group '$group' (build|fuzz|demo|all)" >&2
+    lint) want=$lint ;;
+    all) want="$build $fuzz $demo $lint" ;;
+    *) echo "install-deps.sh: unknown group '$group' (build|fuzz|demo|lint|all)" >&2
        exit 2 ;;
 esac
 

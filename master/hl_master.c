@@ -608,8 +608,9 @@ s_health_soon (hl_master_t *self, int64_t now_us)
     if (wait_us <= 0)
         s_health (self, now_us);
     else if (self->health_timer < 0)
-        self->health_timer = zloop_timer (
-            self->loop, (size_t)((wait_us + 999) / 1000), 1, s_health_due, self);
+        self->health_timer
+            = zloop_timer (self->loop, (size_t)((wait_us + 999) / 1000), 1,
+                           s_health_due, self);
 }
 
 /*  One sample into the tracker; refusals are counted there by reason. */

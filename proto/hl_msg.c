@@ -539,8 +539,7 @@ s_validate (const hl_msg_t *self, bool deep)
                 return (self->set & S_BIT (F_SAMPLES)) ? HL_ERR_RANGE
                                                        : HL_ERR_MISSING;
             for (size_t j = 0; j < self->nsamples && rc == 0; j++) {
-                rc = s_check_str (&s_sample_name, self->samples[j].name,
-                                 deep);
+                rc = s_check_str (&s_sample_name, self->samples[j].name, deep);
                 if (rc == 0 && deep)
                     rc = s_check_tags (self->samples[j].tags);
             }

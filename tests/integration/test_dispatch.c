@@ -148,11 +148,14 @@ s_collect (hl_client_t *client, int n, const uint64_t *ids,
     for (int got = 0; got < n;) {
         hl_msg_t *reply = NULL;
         assert_int_equal (hl_client_recv (client, 15000, &reply), 0);
-        int which = -1;
+        int which = 0;
+        bool known = false;
         for (int i = 0; i < n; i++)
-            if (ids[i] == hl_msg_re (reply))
+            if (ids[i] == hl_msg_re (reply)) {
                 which = i;
-        assert_true (which >= 0);
+                known = true;
+            }
+        assert_true (known);
         assert_false (seen[which]); /* exactly once */
         seen[which] = true;
         got++;

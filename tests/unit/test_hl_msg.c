@@ -279,8 +279,9 @@ test_topics (void **state)
         for (int at = 0; at <= len; at++) {
             memcpy (bad, topics[t], (size_t)len + 1);
             bad[at] = at < len ? (char)(bad[at] ^ 0x20) : 'x';
-            assert_int_equal (hl_msg_check_topic (m, bad, (size_t)len + (at == len)),
-                              HL_ERR_TOPIC);
+            assert_int_equal (
+                hl_msg_check_topic (m, bad, (size_t)len + (at == len)),
+                HL_ERR_TOPIC);
         }
         //  too small a buffer
         assert_int_equal (hl_msg_topic (m, buf, (size_t)len), HL_ERR_TOPIC);
