@@ -144,6 +144,49 @@ s_print_counters (const char *label, const hl_value_t *v, const char **keys)
     printf ("%s\n", hl_value_size (by) ? ")" : "");
 }
 
+/*  " label 12.3unit", or " label -" when v is missing or nil;
+    scale turns a ratio into a percentage. */
+static void
+s_print_figure (const char *label, const hl_value_t *v, double scale,
+                const char *unit)
+{
+    double d;
+    if (v && !hl_value_double (v, &d) && isfinite (d))
+        printf ("  %s %.1f%s", label, d * scale, unit);
+    else
+        printf ("  %s -", label);
+}
+
+static void
+s_print_seed_figures (const hl_value_t *d)
+{
+    const hl_value_t *k = hl_value_get (d, "kpis");
+    printf ("kpis         ");
+    s_print_figure ("health", hl_value_get (k, "overall_health_score"), 1, "");
+    s_print_figure ("success", hl_value_get (k, "optimization_success_rate"),
+                    100, "%");
+    s_print_figure ("availability", hl_value_get (k, "system_availability"),
+                    100, "%");
+    s_print_figure ("concurrent",
+                    hl_value_get (k, "concurrent_optimization_efficiency"), 100,
+                    "%");
+    const hl_value_t *o = hl_value_get (d, "orchestration");
+    const hl_value_t *lat = hl_value_get (o, "latency_ms");
+    printf ("\norchestration");
+    s_print_figure ("cycles done", hl_value_get (o, "cycle_completion_rate"),
+                    100, "%");
+    s_print_figure ("emergency", hl_value_get (o, "emergency_response_ms"), 1,
+                    " ms");
+    s_print_figure ("dispatch p50", hl_value_get (lat, "p50"), 1, " ms");
+    s_print_figure ("p99", hl_value_get (lat, "p99"), 1, " ms");
+    s_print_figure ("overhead", hl_value_get (o, "overhead"), 100, "%");
+    s_print_figure ("evenness",
+                    hl_value_get (hl_value_get (o, "evenness"), "worst"), 1,
+                    "");
+    printf ("  conflicts %" PRId64 "\n",
+            hl_value_get_int (hl_value_get (o, "conflicts"), "occurred", 0));
+}
+
 static int
 s_cmd_status (const s_opts_t *opts)
 {
@@ -174,6 +217,7 @@ s_cmd_status (const s_opts_t *opts)
         s_print_counters ("tasks", hl_value_get (d, "tasks"), in_keys);
         printf ("decode errors %" PRId64 "\n",
                 hl_value_get_int (d, "decode_errors", 0));
+        s_print_seed_figures (d);
     }
     hl_msg_destroy (&reply);
     return 0;

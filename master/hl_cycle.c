@@ -117,6 +117,8 @@ struct _hl_cycle_t {
                           dispatcher tells their end later */
     char learning_path[HL_CONFIG_PATH + 16];
     uint64_t started, finished, degraded_runs, kept, rolled_back, failed;
+    uint64_t parallel, parallel_ok; /* actions of runs with several, and
+                                       of those the ones that ran through */
     /*  The emergency protocol: from health below the threshold until it
         is back above, in rounds of emergency actions. */
     bool em_active;
@@ -791,6 +793,10 @@ s_report (hl_cycle_t *self, s_run_t *run)
             self->rolled_back++;
         else
             self->failed++;
+        if (run->nacts >= 2) {
+            self->parallel++;
+            self->parallel_ok += !streq (act->outcome, "failed");
+        }
         v = s_act_report (act);
         hl_value_append (actions, &v);
     }
@@ -1719,6 +1725,13 @@ hl_cycle_status (hl_cycle_t *self)
         = judged ? hl_value_new_double ((double)self->kept / (double)judged)
                  : hl_value_new_nil ();
     hl_value_set (s, "optimization_success_rate", &rate);
+    /*  the seed's concurrent_optimization_efficiency: of the actions run
+        side by side with others, the share that applied, verified and
+        were kept or rolled back cleanly (none failed) */
+    hl_value_t *eff = self->parallel ? hl_value_new_double (
+                          (double)self->parallel_ok / (double)self->parallel)
+                                     : hl_value_new_nil ();
+    hl_value_set (s, "concurrent_optimization_efficiency", &eff);
     hl_value_set_double (
         s, "cycle_completion_rate",
         self->started ? (double)self->finished / (double)self->started : 1.0);

@@ -64,7 +64,13 @@ typedef struct {
     uint64_t rejected_by[HL_ERR_COUNT];
     uint64_t submitted, dispatched, completed, failed, retried, cancelled;
     uint64_t late_results, unknown_results, expired, joined, left;
+    uint64_t sent;       /* messages sent on the tasks socket */
+    uint64_t results_in; /* of those received, results */
 } s_counters_t;
+
+/*  The last S_LATENCIES first-attempt waits, submit to send: the
+    coordination latency of the seed's success metrics. */
+#define S_LATENCIES 1024
 
 struct _hl_dispatch_t {
     zsock_t *sock; /* tasks ROUTER, borrowed */
@@ -87,6 +93,8 @@ struct _hl_dispatch_t {
     hl_dispatch_wants_fn *wants_fn;
     void *event_arg;
     s_counters_t n;
+    int64_t latency_us[S_LATENCIES]; /* a ring */
+    size_t latency_n;                /* written so far */
 };
 
 static const char *s_queue_roles[S_QUEUES] = { "prometheus-frontend",
@@ -232,6 +240,7 @@ s_send_to (hl_dispatch_t *self, const uint8_t *rid, size_t rid_len,
 {
     hl_msg_set_src (*msg_p, self->src);
     hl_msg_set_routing_id (*msg_p, rid, rid_len);
+    self->n.sent++;
     return hl_bus_send (self->sock, msg_p);
 }
 
@@ -368,6 +377,9 @@ s_send_task (hl_dispatch_t *self, s_task_t *task, hl_peer_t *peer)
         s_enqueue (self, task, true);
         return -1;
     }
+    if (task->attempt == 0)
+        self->latency_us[self->latency_n++ % S_LATENCIES]
+            = hl_msg_now_us () - task->submitted_us;
     task->attempt++;
     task->state = S_RUNNING;
     task->peer = peer;
@@ -572,6 +584,8 @@ hl_dispatch_readable (hl_dispatch_t *self)
     size_t rid_len;
     const uint8_t *rid = hl_msg_routing_id (msg, &rid_len);
     hl_msg_type_t type = hl_msg_type (msg);
+    if (type == HL_MSG_RESULT)
+        self->n.results_in++;
     if (type == HL_MSG_HELLO) {
         s_on_hello (self, msg);
         hl_msg_destroy (&msg);
@@ -894,4 +908,73 @@ hl_dispatch_stats (hl_dispatch_t *self)
     hl_value_set_int (s, "agents_expired", (int64_t)self->n.expired);
     hl_value_set_bool (s, "paused", self->paused);
     return s;
+}
+
+static int
+s_cmp_i64 (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+hl_value_t *
+hl_dispatch_coordination (hl_dispatch_t *self)
+{
+    hl_value_t *c = hl_value_new_map ();
+    size_t n = self->latency_n < S_LATENCIES ? self->latency_n : S_LATENCIES;
+    hl_value_t *lat = hl_value_new_map ();
+    hl_value_set_int (lat, "samples", (int64_t)n);
+    if (n) {
+        int64_t sorted[S_LATENCIES];
+        memcpy (sorted, self->latency_us, n * sizeof (int64_t));
+        qsort (sorted, n, sizeof (int64_t), s_cmp_i64);
+        //  nearest rank
+        hl_value_set_double (lat, "p50", (double)sorted[(n - 1) / 2] / 1000.0);
+        hl_value_set_double (lat, "p99",
+                             (double)sorted[(n * 99 + 99) / 100 - 1] / 1000.0);
+        hl_value_set_double (lat, "max", (double)sorted[n - 1] / 1000.0);
+    }
+    hl_value_set (c, "latency_ms", &lat);
+
+    //  Overhead: the share of tasks-socket messages that are not a task
+    //  or its result (hello, welcome, heartbeats, cancels, errors...).
+    uint64_t all = self->n.sent + self->n.received;
+    uint64_t work = self->n.dispatched + self->n.results_in;
+    hl_value_set_int (c, "messages", (int64_t)all);
+    hl_value_set_int (c, "task_messages", (int64_t)work);
+    hl_value_t *overhead
+        = all ? hl_value_new_double ((double)(all - work) / (double)all)
+              : hl_value_new_nil ();
+    hl_value_set (c, "overhead", &overhead);
+
+    //  Evenness per role: Jain's index of the tasks each live agent has
+    //  done, (sum x)^2 / (n sum x^2): 1 is even, 1/n all on one. Roles
+    //  with fewer than two agents or no work yet have none.
+    hl_value_t *by = hl_value_new_map ();
+    double worst = NAN;
+    for (int q = 0; q < S_QUEUES - 1; q++) {
+        double sum = 0, sum2 = 0;
+        size_t agents = 0;
+        for (size_t i = 0; i < hl_registry_size (self->registry); i++) {
+            const hl_peer_t *peer = hl_registry_at (self->registry, i);
+            if (!streq (peer->role, s_queue_roles[q]))
+                continue;
+            agents++;
+            sum += (double)peer->done;
+            sum2 += (double)peer->done * (double)peer->done;
+        }
+        if (agents < 2 || sum2 == 0)
+            continue;
+        double index = sum * sum / ((double)agents * sum2);
+        hl_value_set_double (by, s_queue_roles[q], index);
+        if (!(index >= worst))
+            worst = index;
+    }
+    hl_value_t *even = hl_value_new_map ();
+    hl_value_t *w
+        = isfinite (worst) ? hl_value_new_double (worst) : hl_value_new_nil ();
+    hl_value_set (even, "worst", &w);
+    hl_value_set (even, "by_role", &by);
+    hl_value_set (c, "evenness", &even);
+    return c;
 }

@@ -93,4 +93,12 @@ hl_value_t *hl_dispatch_agents (hl_dispatch_t *self);
 /*  Counters for "status" (caller owns). */
 hl_value_t *hl_dispatch_stats (hl_dispatch_t *self);
 
+/*  The seed's coordination figures (caller owns): {"latency_ms": {p50,
+    p99, max (null before any task), samples} of the last 1024 tasks'
+    first wait from submit to send; "messages", "task_messages" and
+    "overhead" (share of tasks-socket messages that are not a task or its
+    result, null before any); "evenness": {"worst", "by_role"}: Jain's
+    index of tasks done across a role's live agents}. */
+hl_value_t *hl_dispatch_coordination (hl_dispatch_t *self);
+
 #endif

@@ -48,6 +48,8 @@ struct _hl_master_t {
     hl_health_t *health;     /* the last health computed */
     int64_t health_us;       /* when */
     int health_timer;        /* a recompute is due: its timer, or -1 */
+    uint64_t scored_s;       /* seconds with a health score */
+    uint64_t available_s;    /* of which at or above the threshold */
     hl_learning_t *learning; /* what each action has done so far */
     hl_planner_t *planner;   /* ranks candidate actions */
     hl_cycle_t *cycle;       /* the optimisation cycles */
@@ -100,6 +102,54 @@ s_reply (hl_master_t *self, const uint8_t *rid, size_t rid_len, uint64_t re,
     int rc = hl_bus_send (self->control, &reply);
     if (rc)
         hl_log_info ("control: reply not sent: %s", hl_strerror (rc));
+}
+
+/*  A copy of key from the map from, or nil. */
+static hl_value_t *
+s_copy (const hl_value_t *from, const char *key)
+{
+    const hl_value_t *v = hl_value_get (from, key);
+    return v ? hl_value_dup (v) : hl_value_new_nil ();
+}
+
+/*  The seed's system-wide KPIs and orchestration figures (design §5), in
+    one place for "status --json": "kpis" and "orchestration". */
+static void
+s_seed_figures (hl_master_t *self, hl_value_t *data, const hl_value_t *cycle)
+{
+    hl_value_t *k = hl_value_new_map ();
+    double score = self->health ? hl_health_score (self->health) : NAN;
+    hl_value_t *v
+        = isfinite (score) ? hl_value_new_double (score) : hl_value_new_nil ();
+    hl_value_set (k, "overall_health_score", &v);
+    v = s_copy (cycle, "optimization_success_rate");
+    hl_value_set (k, "optimization_success_rate", &v);
+    /*  Availability: the share of scored seconds the service spent at or
+        above the emergency threshold. */
+    v = self->scored_s ? hl_value_new_double ((double)self->available_s
+                                              / (double)self->scored_s)
+                       : hl_value_new_nil ();
+    hl_value_set (k, "system_availability", &v);
+    v = s_copy (cycle, "concurrent_optimization_efficiency");
+    hl_value_set (k, "concurrent_optimization_efficiency", &v);
+    hl_value_set (data, "kpis", &k);
+
+    hl_value_t *o = hl_dispatch_coordination (self->dispatch);
+    v = s_copy (cycle, "cycle_completion_rate");
+    hl_value_set (o, "cycle_completion_rate", &v);
+    v = s_copy (hl_value_get (cycle, "emergency"), "last_response_ms");
+    hl_value_set (o, "emergency_response_ms", &v);
+    hl_planner_stats_t ps = hl_planner_stats (self->planner);
+    hl_value_t *c = hl_value_new_map ();
+    hl_value_set_int (c, "actions", (int64_t)ps.started);
+    hl_value_set_int (c, "occurred", (int64_t)ps.conflicts);
+    hl_value_set_int (c, "held_back", (int64_t)ps.held_back);
+    v = ps.started
+            ? hl_value_new_double ((double)ps.conflicts / (double)ps.started)
+            : hl_value_new_nil ();
+    hl_value_set (c, "rate", &v);
+    hl_value_set (o, "conflicts", &c);
+    hl_value_set (data, "orchestration", &o);
 }
 
 static hl_value_t *
@@ -167,6 +217,7 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
                                   : hl_value_new_map ();
     hl_value_set (data, "health", &hv);
     hl_value_t *cyv = hl_cycle_status (self->cycle);
+    s_seed_figures (self, data, cyv);
     hl_value_set (data, "cycle", &cyv);
     hl_value_t *lv = hl_learning_to_value (self->learning);
     hl_value_set (data, "learning", &lv);
@@ -691,6 +742,12 @@ s_second (zloop_t *loop, int timer_id, void *arg)
     int64_t now_us = hl_msg_now_us ();
     hl_kpi_flush (self->kpi, now_us, s_publish_kpi, self);
     s_health (self, now_us);
+    double now_score = self->health ? hl_health_score (self->health) : NAN;
+    if (isfinite (now_score)) {
+        self->scored_s++;
+        self->available_s
+            += now_score >= hl_config_emergency (self->config)->threshold;
+    }
     hl_cycle_tick (self->cycle, now_us);
     if (self->health && hl_proxy_wanted (self->proxy, "health")) {
         hl_msg_t *msg = hl_msg_new (HL_MSG_HEALTH);

@@ -29,6 +29,7 @@ struct _hl_planner_t {
     const hl_config_t *config; /* borrowed */
     s_state_t *states;         /* config order */
     size_t states_n;
+    hl_planner_stats_t stats;
 };
 
 //  One action during a ranking
@@ -75,13 +76,37 @@ hl_planner_destroy (hl_planner_t **self_p)
     *self_p = NULL;
 }
 
+static bool s_conflict (const hl_config_action_t *a,
+                        const hl_config_action_t *b);
+
 void
 hl_planner_busy (hl_planner_t *self, const char *action, bool busy)
 {
     assert (self);
     s_state_t *state = s_state (self, action);
-    if (state)
-        state->busy = busy;
+    if (!state)
+        return;
+    if (busy && !state->busy) {
+        //  Measured, not assumed: a caller that starts an action the
+        //  ranking would have held back shows up here.
+        self->stats.started++;
+        const hl_config_action_t *a
+            = hl_config_action (self->config, (size_t)(state - self->states));
+        for (size_t j = 0; j < self->states_n; j++)
+            if (self->states[j].busy
+                && s_conflict (a, hl_config_action (self->config, j))) {
+                self->stats.conflicts++;
+                break;
+            }
+    }
+    state->busy = busy;
+}
+
+hl_planner_stats_t
+hl_planner_stats (const hl_planner_t *self)
+{
+    assert (self);
+    return self->stats;
 }
 
 void
@@ -209,10 +234,11 @@ s_cmp_rank (const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
-//  Close every open candidate that conflicts with a pick
-static void
+//  Close every open candidate that conflicts with a pick; returns how many
+static uint64_t
 s_close_conflicts (s_rank_t *ranks, size_t n)
 {
+    uint64_t closed = 0;
     for (size_t i = 0; i < n; i++) {
         if (!ranks[i].open)
             continue;
@@ -221,9 +247,11 @@ s_close_conflicts (s_rank_t *ranks, size_t n)
                 && s_conflict (ranks[i].cand.action, ranks[j].cand.action)) {
                 ranks[i].open = false;
                 ranks[i].cand.reason = HL_PLANNER_CONFLICT;
+                closed++;
                 break;
             }
     }
+    return closed;
 }
 
 static size_t
@@ -322,6 +350,8 @@ hl_planner_rank (hl_planner_t *self, const hl_health_t *health,
                                    hl_config_action (self->config, j)))
                     r->cand.reason = HL_PLANNER_CONFLICT;
             r->open = r->cand.reason == NULL;
+            if (r->cand.reason)
+                self->stats.held_back++;
         }
     }
     qsort (ranks, n, sizeof (s_rank_t), s_cmp_rank);
@@ -329,7 +359,7 @@ hl_planner_rank (hl_planner_t *self, const hl_health_t *health,
     size_t limit = max < out_size ? max : out_size;
     size_t picks = 0;
     while (picks < limit) {
-        s_close_conflicts (ranks, n);
+        self->stats.held_back += s_close_conflicts (ranks, n);
         ssize_t next = s_next_pick (ranks, n);
         if (next < 0)
             break;
@@ -341,7 +371,7 @@ hl_planner_rank (hl_planner_t *self, const hl_health_t *health,
     }
     //  What is still open lost only to the limit, unless it conflicts
     //  with the last pick
-    s_close_conflicts (ranks, n);
+    self->stats.held_back += s_close_conflicts (ranks, n);
     for (size_t i = 0; i < n; i++)
         if (ranks[i].open) {
             ranks[i].open = false;

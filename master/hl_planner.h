@@ -45,6 +45,16 @@ typedef struct {
 
 typedef struct _hl_planner_t hl_planner_t;
 
+/*  Since the planner began: actions marked in flight, those of them that
+    touched a resource or target metric of one already in flight (the
+    seed's optimisation conflicts: 0 unless a caller bypasses the
+    ranking), and candidates the ranking held back for such a conflict. */
+typedef struct {
+    uint64_t started;
+    uint64_t conflicts;
+    uint64_t held_back;
+} hl_planner_stats_t;
+
 /*  A planner for config's actions, none in flight or applied; config must
     outlive it. NULL if config is NULL. The caller owns the result. */
 hl_planner_t *hl_planner_new (const hl_config_t *config);
@@ -68,6 +78,9 @@ void hl_planner_applied (hl_planner_t *self, const char *action,
 /*  True while action is within cooldown of its last apply. */
 bool hl_planner_cooling (const hl_planner_t *self, const char *action,
                          int64_t now_us);
+
+/*  The counters above. */
+hl_planner_stats_t hl_planner_stats (const hl_planner_t *self);
 
 /*  True while action is marked in flight. */
 bool hl_planner_in_flight (const hl_planner_t *self, const char *action);

@@ -386,6 +386,45 @@ test_cycles_keep_and_roll_back (void **state)
         0);
     assert_non_null (strstr (out, "# Helios optimization 1"));
     assert_int_equal (ht_ctl (&w.m, out, sizeof out, "report", "999", NULL), 1);
+
+    /*  The seed's KPIs and orchestration figures, from what ran: one
+        action kept and one rolled back, side by side, none failed. */
+    assert_int_equal (ht_ctl (&w.m, big, sizeof big, "status", "--json", NULL),
+                      0);
+    json_t *status = json_loads (big, 0, NULL);
+    assert_non_null (status);
+    json_t *kpis = json_object_get (status, "kpis");
+    double health
+        = json_number_value (json_object_get (kpis, "overall_health_score"));
+    assert_true (health > 0 && health <= 100);
+    double rate = json_number_value (
+        json_object_get (kpis, "optimization_success_rate"));
+    assert_true (rate > 0 && rate < 1);
+    double avail
+        = json_number_value (json_object_get (kpis, "system_availability"));
+    assert_true (avail > 0 && avail <= 1);
+    assert_true (json_number_value (json_object_get (
+                     kpis, "concurrent_optimization_efficiency"))
+                 == 1.0);
+    json_t *orch = json_object_get (status, "orchestration");
+    json_t *lat = json_object_get (orch, "latency_ms");
+    assert_true (json_integer_value (json_object_get (lat, "samples")) > 4);
+    double p50 = json_number_value (json_object_get (lat, "p50"));
+    double p99 = json_number_value (json_object_get (lat, "p99"));
+    assert_true (p50 >= 0 && p50 <= p99
+                 && p99 <= json_number_value (json_object_get (lat, "max")));
+    double overhead = json_number_value (json_object_get (orch, "overhead"));
+    assert_true (overhead > 0 && overhead < 1);
+    assert_true (
+        json_number_value (json_object_get (orch, "cycle_completion_rate"))
+        > 0);
+    json_t *conflicts = json_object_get (orch, "conflicts");
+    assert_true (json_integer_value (json_object_get (conflicts, "actions"))
+                 >= 2);
+    assert_int_equal (
+        json_integer_value (json_object_get (conflicts, "occurred")), 0);
+    assert_non_null (json_object_get (orch, "evenness"));
+    json_decref (status);
     s_world_stop (&w);
 }
 

@@ -90,6 +90,15 @@ test_swarm_registers_and_echoes (void **state)
     /*  ... and the master agrees: 10,000 completed, none retried. */
     assert_int_equal (s_stat (&m, "tasks", "completed"), 10000);
     assert_int_equal (s_stat (&m, "tasks", "retried"), 0);
+    /*  ... spread evenly: Jain's index over each role's two agents. */
+    hl_msg_t *reply = (hl_msg_t *)ht_request (&m, "status", NULL);
+    assert_non_null (reply);
+    const hl_value_t *even = hl_value_get (
+        hl_value_get (hl_msg_data (reply), "orchestration"), "evenness");
+    assert_int_equal (hl_value_size (hl_value_get (even, "by_role")), 6);
+    double worst = hl_value_get_double (even, "worst", 0);
+    assert_true (worst > 0.8 && worst <= 1.0);
+    hl_msg_destroy (&reply);
 
     for (int j = 0; j < 12; j++)
         assert_int_equal (ht_stop (&agents[j], 5000), 0);

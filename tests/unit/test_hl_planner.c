@@ -433,6 +433,20 @@ test_conflict_in_flight (void **state)
     assert_string_equal (s_names (out, n), "fa fc");
     assert_string_equal (s_reason (explain, "fb"), HL_PLANNER_CONFLICT);
     hl_value_destroy (&explain);
+
+    //  Counted: fa then fc started, fb held back by each ranking. A caller
+    //  that starts fb beside fa anyway makes a conflict; marking an action
+    //  in flight twice starts it once.
+    hl_planner_stats_t st = hl_planner_stats (planner);
+    assert_int_equal (st.started, 2);
+    assert_int_equal (st.held_back, 3);
+    assert_int_equal (st.conflicts, 0);
+    hl_planner_busy (planner, "fa", true);
+    hl_planner_busy (planner, "fa", true);
+    hl_planner_busy (planner, "fb", true);
+    st = hl_planner_stats (planner);
+    assert_int_equal (st.started, 4);
+    assert_int_equal (st.conflicts, 1);
     hl_health_destroy (&health);
     hl_planner_destroy (&planner);
 }
