@@ -222,13 +222,15 @@ s_cmp_double (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/*  The median of field over n runs. */
+typedef enum { S_PER_S, S_P50 } s_field_t;
+
+/*  The median of a field over n (1..16) runs. */
 static double
-s_median (const s_figures_t *runs, int n, size_t offset)
+s_median (const s_figures_t *runs, int n, s_field_t field)
 {
-    double v[16];
-    for (int i = 0; i < n; i++)
-        v[i] = *(const double *)((const char *)&runs[i] + offset);
+    double v[16] = { 0 };
+    for (int i = 0; i < n && i < 16; i++)
+        v[i] = field == S_PER_S ? runs[i].per_s : runs[i].p50_us;
     qsort (v, (size_t)n, sizeof (double), s_cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
@@ -302,12 +304,10 @@ main (int argc, char *argv[])
         return 1;
     }
     int n = (int)rounds;
-    double thr = s_median (hel_thr, n, offsetof (s_figures_t, per_s))
-                 / s_median (raw_thr, n, offsetof (s_figures_t, per_s));
-    double lat = s_median (hel_lat, n, offsetof (s_figures_t, p50_us))
-                 / s_median (raw_lat, n, offsetof (s_figures_t, p50_us));
-    double loaded = s_median (hel_thr, n, offsetof (s_figures_t, p50_us))
-                    / s_median (raw_thr, n, offsetof (s_figures_t, p50_us));
+    double thr
+        = s_median (hel_thr, n, S_PER_S) / s_median (raw_thr, n, S_PER_S);
+    double lat = s_median (hel_lat, n, S_P50) / s_median (raw_lat, n, S_P50);
+    double loaded = s_median (hel_thr, n, S_P50) / s_median (raw_thr, n, S_P50);
     printf (" medians: helios / raw (lost 0, duplicated 0)\n");
     printf ("  throughput %.2f (target >= 0.50)   p50, 1 in flight %.2fx "
             "(target <= 1.50x)\n",
