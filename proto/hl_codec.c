@@ -239,8 +239,15 @@ hl_codec_scan (const uint8_t *data, size_t size, const hl_limits_t *limits)
         }
         if (need > (size_t)(end - cur))
             return HL_ERR_MALFORMED;
-        if (kind == 1 && !hl_codec_utf8_ok (cur, count))
-            return HL_ERR_UTF8;
+        if (kind == 1) {
+            //  Keys and most values are short ASCII: check inline, and
+            //  leave the rest to the full check from the first other byte.
+            size_t i = 0;
+            while (i < count && cur[i] >= 0x01 && cur[i] < 0x80)
+                i++;
+            if (i < count && !hl_codec_utf8_ok (cur + i, count - i))
+                return HL_ERR_UTF8;
+        }
         cur += need;
 
         if (kind >= 3) {
