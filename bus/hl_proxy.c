@@ -43,6 +43,7 @@ typedef struct {
     const char *inproc_out;
     const char *inproc_subs;
     hl_sock_opts_t opts;
+    hl_limits_t limits;
 } s_start_t;
 
 //  The actor's own state
@@ -276,8 +277,9 @@ s_actor (zsock_t *pipe, void *args)
     self->max_msg_size = start->opts.max_msg_size;
     if (self->max_msg_size == 0 || self->max_msg_size > HL_MSG_MAX_SIZE)
         self->max_msg_size = HL_MSG_MAX_SIZE;
-    hl_limits_default (&self->limits);
-    self->limits.max_msg_size = self->max_msg_size;
+    self->limits = start->limits;
+    if (self->limits.max_msg_size > self->max_msg_size)
+        self->limits.max_msg_size = self->max_msg_size;
     //  A full subscriber makes send fail, so drops are counted, not silent
     zsock_set_xpub_nodrop (self->xpub, 1);
     zsock_set_xpub_verboser (self->xpub, 1);
@@ -322,7 +324,8 @@ fail:
 
 hl_proxy_t *
 hl_proxy_new (const char *bus_in, const char *bus_out,
-              const hl_sock_opts_t *opts, char *err, size_t errsize)
+              const hl_sock_opts_t *opts, const hl_limits_t *limits, char *err,
+              size_t errsize)
 {
     char *status = NULL;
     char *first = NULL;
@@ -355,12 +358,19 @@ hl_proxy_new (const char *bus_in, const char *bus_out,
         goto fail;
     }
     self->wanted = zhashx_new ();
-    s_start_t start = { bus_in,           bus_out,           self->inproc_in,
-                        self->inproc_out, self->inproc_subs, { 0 } };
+    s_start_t start = {
+        bus_in, bus_out, self->inproc_in, self->inproc_out, self->inproc_subs,
+        { 0 },  { 0 }
+    };
     if (opts)
         start.opts = *opts;
     else
         hl_sock_opts_default (&start.opts);
+    if (limits) {
+        start.limits = *limits;
+        hl_limits_lower (&start.limits);
+    } else
+        hl_limits_default (&start.limits);
     self->actor = zactor_new (s_actor, &start);
     if (!self->actor) {
         if (err)

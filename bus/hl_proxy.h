@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "../proto/hl_err.h"
+#include "../proto/hl_limits.h"
 #include "hl_sock.h"
 
 typedef struct {
@@ -30,11 +31,13 @@ typedef struct {
 typedef struct _hl_proxy_t hl_proxy_t;
 
 /*  Start the proxy bound to bus_in and bus_out (and to inproc endpoints for
-    the owning process). Returns NULL, with the reason in err, if a bind
-    fails. */
+    the owning process). Every message it forwards has passed
+    hl_codec_scan with limits (NULL: the defaults), so a subscriber in this
+    process with the same limits may decode with hl_bus_recv_proxied.
+    Returns NULL, with the reason in err, if a bind fails. */
 hl_proxy_t *hl_proxy_new (const char *bus_in, const char *bus_out,
-                          const hl_sock_opts_t *opts, char *err,
-                          size_t errsize);
+                          const hl_sock_opts_t *opts, const hl_limits_t *limits,
+                          char *err, size_t errsize);
 
 /*  Stop the actor and close its sockets; accepts NULL, nulls *self_p. */
 void hl_proxy_destroy (hl_proxy_t **self_p);

@@ -687,7 +687,7 @@ s_sub_readable (zloop_t *loop, zsock_t *sock, void *arg)
     int i = 0;
     for (; i < S_BATCH; i++) {
         hl_msg_t *msg = NULL;
-        int rc = hl_bus_recv (sock, &self->limits, &msg, NULL);
+        int rc = hl_bus_recv_proxied (sock, &self->limits, &msg);
         if (rc == HL_ERR_IO)
             break;
         self->metrics_in.received++;
@@ -808,7 +808,8 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     hl_sock_opts_t opts;
     hl_sock_opts_from_config (lc, &opts);
 
-    self->proxy = hl_proxy_new (mc->bus_in, mc->bus_out, &opts, err, errsize);
+    self->proxy = hl_proxy_new (mc->bus_in, mc->bus_out, &opts, &self->limits,
+                                err, errsize);
     if (!self->proxy)
         goto fail;
     self->control = hl_sock_bind (ZMQ_ROUTER, mc->control, &opts,

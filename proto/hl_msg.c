@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -267,6 +268,8 @@ typedef union {
     bool b;     //  K_BOOL
 } s_num_t;
 
+#define S_ARENA 128
+
 struct _hl_msg_t {
     hl_msg_type_t type;
     uint64_t id;
@@ -282,6 +285,10 @@ struct _hl_msg_t {
     size_t samples_cap;
     uint8_t routing_id[HL_MAX_ROUTING_ID];
     size_t routing_id_len;
+    //  Short strings live here rather than in their own allocation: a
+    //  metric's src and name cost no malloc on the bus's hot path.
+    char arena[S_ARENA];
+    size_t arena_used;
 };
 
 static atomic_uint_fast64_t s_next_id = 1;
@@ -324,6 +331,28 @@ s_strndup (const char *s, size_t len)
     return copy;
 }
 
+//  A copy of s[0..len) owned by self: in its arena while there is room
+static char *
+s_msg_strndup (hl_msg_t *self, const char *s, size_t len)
+{
+    if (len + 1 > S_ARENA - self->arena_used)
+        return s_strndup (s, len);
+    char *copy = self->arena + self->arena_used;
+    self->arena_used += len + 1;
+    memcpy (copy, s, len);
+    copy[len] = '\0';
+    return copy;
+}
+
+//  Free a string from s_msg_strndup (a replaced one's arena bytes stay
+//  used: the arena only grows, and is small)
+static void
+s_msg_strfree (hl_msg_t *self, char *s)
+{
+    if (s && (s < self->arena || s >= self->arena + S_ARENA))
+        free (s);
+}
+
 static bool
 s_valid_type (hl_msg_type_t type)
 {
@@ -344,7 +373,12 @@ s_spec_of (const hl_msg_t *self, s_field_t field)
 static hl_msg_t *
 s_msg_new (hl_msg_type_t type)
 {
-    hl_msg_t *self = (hl_msg_t *)s_alloc (sizeof (hl_msg_t));
+    //  Zero all but the arena: it is written before it is read
+    hl_msg_t *self = (hl_msg_t *)malloc (sizeof (hl_msg_t));
+    if (!self)
+        abort ();
+    memset (self, 0, offsetof (hl_msg_t, arena));
+    self->arena_used = 0;
     self->type = type;
     return self;
 }
@@ -376,9 +410,9 @@ hl_msg_destroy (hl_msg_t **self_p)
     if (!self_p || !*self_p)
         return;
     hl_msg_t *self = *self_p;
-    free (self->src);
+    s_msg_strfree (self, self->src);
     for (size_t i = 0; i < S_STR_END; i++)
-        free (self->str[i]);
+        s_msg_strfree (self, self->str[i]);
     for (size_t i = 0; i < S_VALS; i++)
         hl_value_destroy (&self->val[i]);
     s_clear_samples (self);
@@ -393,11 +427,13 @@ hl_msg_dup (const hl_msg_t *self)
         return NULL;
     hl_msg_t *copy = (hl_msg_t *)s_alloc (sizeof (hl_msg_t));
     *copy = *self;
+    copy->arena_used = 0; /* the copy's strings are its own */
     if (self->src)
-        copy->src = s_strndup (self->src, strlen (self->src));
+        copy->src = s_msg_strndup (copy, self->src, strlen (self->src));
     for (size_t i = 0; i < S_STR_END; i++)
         if (self->str[i])
-            copy->str[i] = s_strndup (self->str[i], strlen (self->str[i]));
+            copy->str[i]
+                = s_msg_strndup (copy, self->str[i], strlen (self->str[i]));
     for (size_t i = 0; i < S_VALS; i++)
         copy->val[i] = hl_value_dup (self->val[i]);
     if (self->nsamples) {
@@ -1045,9 +1081,9 @@ s_obj_field (hl_msg_t *self, const s_spec_t *spec, const msgpack_object *o)
             //  Length first: a name field never copies 64 KiB.
             if (o->via.str.size > spec->maxlen)
                 return HL_ERR_STRING;
-            free (self->str[spec->field]);
+            s_msg_strfree (self, self->str[spec->field]);
             self->str[spec->field]
-                = s_strndup (o->via.str.ptr, o->via.str.size);
+                = s_msg_strndup (self, o->via.str.ptr, o->via.str.size);
             break;
         case K_U32:
             rc = s_obj_u64 (o, &num->u);
@@ -1172,8 +1208,9 @@ s_obj_envelope (const msgpack_object *root, hl_msg_t **msg_p)
             else if (val->via.str.size > HL_MAX_NAME)
                 rc = HL_ERR_STRING;
             else {
-                free (self->src);
-                self->src = s_strndup (val->via.str.ptr, val->via.str.size);
+                s_msg_strfree (self, self->src);
+                self->src
+                    = s_msg_strndup (self, val->via.str.ptr, val->via.str.size);
             }
         } else if (s_key_is (key, "body", 4)) {
             if (val->type != MSGPACK_OBJECT_MAP)
@@ -1228,6 +1265,9 @@ s_zone (void)
     return zone;
 }
 
+static int s_decode_scanned (const uint8_t *data, size_t size,
+                             hl_msg_t **msg_p);
+
 int
 hl_msg_decode (const uint8_t *data, size_t size, const hl_limits_t *limits,
                hl_msg_t **msg_p)
@@ -1238,7 +1278,24 @@ hl_msg_decode (const uint8_t *data, size_t size, const hl_limits_t *limits,
     int rc = hl_codec_scan (data, size, limits);
     if (rc)
         return rc;
+    return s_decode_scanned (data, size, msg_p);
+}
 
+int
+hl_msg_decode_scanned (const uint8_t *data, size_t size, hl_msg_t **msg_p)
+{
+    if (!msg_p)
+        return HL_ERR_ARGS;
+    *msg_p = NULL;
+    if (!data || size == 0)
+        return HL_ERR_MALFORMED;
+    return s_decode_scanned (data, size, msg_p);
+}
+
+static int
+s_decode_scanned (const uint8_t *data, size_t size, hl_msg_t **msg_p)
+{
+    int rc;
     //  The scan bounds every count by the bytes behind it, so the zone
     //  grows at most linearly with size.
     msgpack_zone *zone = s_zone ();
@@ -1282,19 +1339,24 @@ hl_msg_topic (const hl_msg_t *self, char *buf, size_t size)
 {
     if (!self || !buf)
         return HL_ERR_TOPIC;
+    //  Built by hand: every message sent on the bus comes through here.
     const char *name = s_types[self->type].name;
     int field = s_topic_field (self->type);
     const char *suffix = field >= 0 ? self->str[field] : NULL;
-    int len;
+    size_t n = strlen (name), m = 0;
     if (suffix && *suffix)
-        len = snprintf (buf, size, "%s.%s", name, suffix);
-    else if (field < 0 || self->type == HL_MSG_TASK)
-        len = snprintf (buf, size, "%s", name);
-    else
+        m = strlen (suffix) + 1;
+    else if (field >= 0 && self->type != HL_MSG_TASK)
         return HL_ERR_TOPIC;
-    if (len < 0 || (size_t)len >= size || len > HL_MAX_TOPIC)
+    if (n + m >= size || n + m > HL_MAX_TOPIC)
         return HL_ERR_TOPIC;
-    return len;
+    memcpy (buf, name, n);
+    if (m) {
+        buf[n] = '.';
+        memcpy (buf + n + 1, suffix, m - 1);
+    }
+    buf[n + m] = '\0';
+    return (int)(n + m);
 }
 
 int
@@ -1531,8 +1593,8 @@ hl_msg_src (const hl_msg_t *self)
 void
 hl_msg_set_src (hl_msg_t *self, const char *src)
 {
-    free (self->src);
-    self->src = src ? s_strndup (src, strlen (src)) : NULL;
+    s_msg_strfree (self, self->src);
+    self->src = src ? s_msg_strndup (self, src, strlen (src)) : NULL;
 }
 
 int64_t
@@ -1575,8 +1637,8 @@ s_set_str (hl_msg_t *self, s_field_t field, const char *s)
 {
     if (!s_spec_of (self, field))
         return;
-    free (self->str[field]);
-    self->str[field] = s ? s_strndup (s, strlen (s)) : NULL;
+    s_msg_strfree (self, self->str[field]);
+    self->str[field] = s ? s_msg_strndup (self, s, strlen (s)) : NULL;
     if (s)
         self->set |= S_BIT (field);
     else

@@ -93,6 +93,11 @@ int hl_msg_encode (const hl_msg_t *self, uint8_t **data_p, size_t *size_p);
 int hl_msg_decode (const uint8_t *data, size_t size, const hl_limits_t *limits,
                    hl_msg_t **msg_p);
 
+/*  hl_msg_decode for bytes that already passed hl_codec_scan with limits
+    at least as strict, in this process (the proxy's output): the scan is
+    not repeated. Never for bytes straight off a socket. */
+int hl_msg_decode_scanned (const uint8_t *data, size_t size, hl_msg_t **msg_p);
+
 /*  Write the message's bus topic (e.g. "metric.api_response_time",
     "cycle.started", "health"; the type name for types without a suffix)
     into buf, NUL-terminated. Returns its length, or HL_ERR_TOPIC if it does

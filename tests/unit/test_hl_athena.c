@@ -68,7 +68,7 @@ s_setup (void **state)
     assert_non_null (env);
     char err[256];
     env->proxy = hl_proxy_new ("tcp://127.0.0.1:*", "tcp://127.0.0.1:*", NULL,
-                               err, sizeof err);
+                               NULL, err, sizeof err);
     assert_non_null (env->proxy);
     env->publisher = hl_sock_publisher (hl_proxy_bus_in (env->proxy), NULL);
     assert_non_null (env->publisher);

@@ -489,6 +489,63 @@ test_encode_errors (void **state)
     assert_int_equal (hl_msg_encode (NULL, NULL, NULL), HL_ERR_ARGS);
 }
 
+//  Strings replaced again and again outgrow the message's inline room and
+//  move to the heap; a copy owns its strings once the original is gone
+static void
+test_string_room (void **state)
+{
+    (void)state;
+    hl_msg_t *msg = hl_msg_new (HL_MSG_METRIC);
+    char text[80];
+    for (int i = 0; i < 50; i++) {
+        snprintf (text, sizeof text, "source-%d-%.*s", i, i,
+                  "xxxxxxxxxxxxxxx"
+                  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        hl_msg_set_src (msg, text);
+        hl_msg_set_name (msg, text + 7);
+        assert_string_equal (hl_msg_src (msg), text);
+        assert_string_equal (hl_msg_name (msg), text + 7);
+    }
+    hl_msg_set_src (msg, "s");
+    hl_msg_set_name (msg, "n");
+    hl_msg_t *copy = hl_msg_dup (msg);
+    hl_msg_destroy (&msg);
+    assert_string_equal (hl_msg_src (copy), "s");
+    assert_string_equal (hl_msg_name (copy), "n");
+    hl_msg_set_src (copy, NULL);
+    assert_string_equal (hl_msg_src (copy), "");
+    hl_msg_destroy (&copy);
+}
+
+//  decode_scanned trusts an earlier scan, yet still fails cleanly on what
+//  msgpack-c itself cannot read
+static void
+test_decode_scanned (void **state)
+{
+    (void)state;
+    hl_msg_t *msg = hl_msg_new (HL_MSG_METRIC);
+    hl_msg_set_src (msg, "t");
+    hl_msg_set_name (msg, "cpu");
+    hl_msg_set_value (msg, 0.5);
+    hl_msg_set_sample_ts (msg, 7);
+    uint8_t *data = NULL;
+    size_t size = 0;
+    assert_int_equal (hl_msg_encode (msg, &data, &size), 0);
+    hl_msg_destroy (&msg);
+    assert_int_equal (hl_msg_decode_scanned (data, size, &msg), 0);
+    assert_string_equal (hl_msg_name (msg), "cpu");
+    assert_true (hl_msg_value (msg) == 0.5);
+    hl_msg_destroy (&msg);
+    for (size_t cut = 1; cut < size; cut++) {
+        assert_int_equal (hl_msg_decode_scanned (data, cut, &msg),
+                          HL_ERR_MALFORMED);
+        assert_null (msg);
+    }
+    assert_int_equal (hl_msg_decode_scanned (NULL, 0, &msg), HL_ERR_MALFORMED);
+    assert_int_equal (hl_msg_decode_scanned (data, size, NULL), HL_ERR_ARGS);
+    free (data);
+}
+
 int
 main (void)
 {
@@ -501,6 +558,8 @@ main (void)
         cmocka_unit_test (test_topics),
         cmocka_unit_test (test_json),
         cmocka_unit_test (test_encode_errors),
+        cmocka_unit_test (test_decode_scanned),
+        cmocka_unit_test (test_string_room),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -78,7 +78,7 @@ test_forward (void **state)
 {
     (void)state;
     char err[256];
-    hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, NULL, err, sizeof err);
+    hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, NULL, NULL, err, sizeof err);
     assert_non_null (proxy);
     assert_non_null (strstr (hl_proxy_bus_in (proxy), "tcp://127.0.0.1:"));
     assert_non_null (strstr (hl_proxy_bus_out (proxy), "tcp://127.0.0.1:"));
@@ -137,7 +137,7 @@ test_garbage (void **state)
 {
     (void)state;
     char err[256];
-    hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, NULL, err, sizeof err);
+    hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, NULL, NULL, err, sizeof err);
     assert_non_null (proxy);
     zsock_t *sub = hl_sock_subscriber (hl_proxy_bus_out (proxy), NULL, 0, NULL);
     zsock_set_rcvtimeo (sub, WAIT_MS);
@@ -236,7 +236,7 @@ test_dropped (void **state)
     hl_sock_opts_t opts;
     hl_sock_opts_default (&opts);
     opts.sndhwm = 10;
-    hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, &opts, err, sizeof err);
+    hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, &opts, NULL, err, sizeof err);
     assert_non_null (proxy);
     //  A subscriber that never reads, with a small queue
     hl_sock_opts_t small;
@@ -262,6 +262,45 @@ test_dropped (void **state)
     hl_proxy_destroy (&proxy);
 }
 
+//  The proxy scans with the limits it was given, so a subscriber in the
+//  process with the same limits can skip its own scan.
+static void
+test_limits_and_proxied (void **state)
+{
+    (void)state;
+    char err[256];
+    hl_limits_t limits;
+    hl_limits_default (&limits);
+    limits.max_str = 16;
+    hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, NULL, &limits, err, sizeof err);
+    assert_non_null (proxy);
+    zsock_t *sub
+        = hl_sock_subscriber (hl_proxy_inproc_out (proxy), NULL, 0, NULL);
+    hl_proxy_stats_t stats;
+    s_wait_stats (proxy, &stats, s_has_subscribers, 1);
+    zsock_t *pub = s_ready_publisher (hl_proxy_inproc_in (proxy), NULL);
+    hl_msg_t *msg = s_metric ("cpu", 1);
+    hl_msg_set_src (msg, "a-source-name-over-sixteen-bytes");
+    assert_int_equal (hl_bus_send (pub, &msg), 0);
+    msg = s_metric ("cpu", 2);
+    assert_int_equal (hl_bus_send (pub, &msg), 0);
+    s_wait_stats (proxy, &stats, s_settled, 2);
+    assert_int_equal (stats.rejected, 1);
+    assert_int_equal (stats.rejected_by[-HL_ERR_STRING], 1);
+
+    zpoller_t *poller = zpoller_new (sub, NULL);
+    assert_non_null (zpoller_wait (poller, WAIT_MS));
+    zpoller_destroy (&poller);
+    assert_int_equal (hl_bus_recv_proxied (sub, &limits, &msg), 0);
+    assert_int_equal (hl_msg_value (msg), 2);
+    hl_msg_destroy (&msg);
+    //  Nothing else came through
+    assert_int_equal (hl_bus_recv_proxied (sub, &limits, &msg), HL_ERR_IO);
+    zsock_destroy (&pub);
+    zsock_destroy (&sub);
+    hl_proxy_destroy (&proxy);
+}
+
 //  Wait until the owner's mirror says topic is (or is not) wanted
 static bool
 s_wait_wanted (hl_proxy_t *proxy, const char *topic, bool want)
@@ -283,7 +322,7 @@ test_wanted (void **state)
 {
     (void)state;
     char err[256];
-    hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, NULL, err, sizeof err);
+    hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, NULL, NULL, err, sizeof err);
     assert_non_null (proxy);
     assert_false (hl_proxy_wanted (proxy, "task.completed"));
 
@@ -309,15 +348,16 @@ test_bind_failure (void **state)
 {
     (void)state;
     char err[256] = "";
-    assert_null (hl_proxy_new ("nonsense://x", ANY, NULL, err, sizeof err));
+    assert_null (
+        hl_proxy_new ("nonsense://x", ANY, NULL, NULL, err, sizeof err));
     assert_non_null (strstr (err, "nonsense://x"));
-    hl_proxy_t *first = hl_proxy_new (ANY, ANY, NULL, err, sizeof err);
+    hl_proxy_t *first = hl_proxy_new (ANY, ANY, NULL, NULL, err, sizeof err);
     assert_non_null (first);
     err[0] = 0;
-    assert_null (
-        hl_proxy_new (ANY, hl_proxy_bus_out (first), NULL, err, sizeof err));
+    assert_null (hl_proxy_new (ANY, hl_proxy_bus_out (first), NULL, NULL, err,
+                               sizeof err));
     assert_non_null (strstr (err, hl_proxy_bus_out (first)));
-    assert_null (hl_proxy_new (NULL, ANY, NULL, err, sizeof err));
+    assert_null (hl_proxy_new (NULL, ANY, NULL, NULL, err, sizeof err));
     hl_proxy_destroy (&first);
 }
 
@@ -325,8 +365,11 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_forward),      cmocka_unit_test (test_garbage),
-        cmocka_unit_test (test_dropped),      cmocka_unit_test (test_wanted),
+        cmocka_unit_test (test_forward),
+        cmocka_unit_test (test_garbage),
+        cmocka_unit_test (test_dropped),
+        cmocka_unit_test (test_limits_and_proxied),
+        cmocka_unit_test (test_wanted),
         cmocka_unit_test (test_bind_failure),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

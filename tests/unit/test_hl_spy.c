@@ -117,7 +117,7 @@ test_replay (void **state)
     }
     hl_record_destroy (&rec);
 
-    hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, NULL, err, sizeof err);
+    hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, NULL, NULL, err, sizeof err);
     assert_non_null (proxy);
     zsock_t *sub = hl_sock_subscriber (hl_proxy_bus_out (proxy), NULL, 0, NULL);
     zsock_set_rcvtimeo (sub, WAIT_MS);
