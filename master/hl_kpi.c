@@ -383,9 +383,26 @@ s_range (int64_t from_us, int64_t to_us, int64_t *first, int64_t *last)
         *first = *last - HL_KPI_RING + 1;
 }
 
+static int s_window (const hl_kpi_t *self, const char *name, int64_t from_us,
+                     int64_t to_us, hl_kpi_stats_t *out, bool quantiles);
+
 int
 hl_kpi_window (const hl_kpi_t *self, const char *name, int64_t from_us,
                int64_t to_us, hl_kpi_stats_t *out)
+{
+    return s_window (self, name, from_us, to_us, out, true);
+}
+
+int
+hl_kpi_window_basic (const hl_kpi_t *self, const char *name, int64_t from_us,
+                     int64_t to_us, hl_kpi_stats_t *out)
+{
+    return s_window (self, name, from_us, to_us, out, false);
+}
+
+static int
+s_window (const hl_kpi_t *self, const char *name, int64_t from_us,
+          int64_t to_us, hl_kpi_stats_t *out, bool quantiles)
 {
     assert (self);
     assert (out);
@@ -423,6 +440,8 @@ hl_kpi_window (const hl_kpi_t *self, const char *name, int64_t from_us,
     if (out->count == 0)
         return 0;
     out->mean = sum / (double)out->count;
+    if (!quantiles)
+        return 0;
 
     //  Pass 2: merge the sketches into a dense histogram over that span
     size_t span = (size_t)(kmax - kmin + 1);

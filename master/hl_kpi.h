@@ -101,6 +101,12 @@ int hl_kpi_add (hl_kpi_t *self, const char *name, double value, int64_t ts_us,
 int hl_kpi_window (const hl_kpi_t *self, const char *name, int64_t from_us,
                    int64_t to_us, hl_kpi_stats_t *out);
 
+/*  hl_kpi_window without the quantiles (p50 and p95 stay NaN), which cost
+    a merge of every second's sketch: for health on a mean, min, max or
+    last, recomputed after every batch of samples. */
+int hl_kpi_window_basic (const hl_kpi_t *self, const char *name,
+                         int64_t from_us, int64_t to_us, hl_kpi_stats_t *out);
+
 /*  One statistic of stats by name: "mean", "p50", "p95", "min", "max" or
     "last". Returns 0 and sets *out; HL_ERR_ARGS for another name;
     HL_ERR_MISSING when stats has no samples. */

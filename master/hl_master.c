@@ -7,6 +7,7 @@
     shown by the "status" operation.
 */
 #include <czmq.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -69,6 +70,7 @@ struct _hl_master_t {
     the message. hl_bus_recv blocks, so read only what ZeroMQ says is
     there. */
 #define S_BATCH 256
+#define S_INTAKE_HWM_X 10 /* the metric intake's queue, x rcvhwm */
 #define S_HEALTH_GAP_US 2000 /* between two recomputes for new samples */
 
 /*  A control operation: 0 and *data_p to reply ok, a negative hl_err_t
@@ -836,8 +838,13 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
               hl_proxy_bus_out (self->proxy));
 
     const char *metric_topics[] = { "metric" }; /* metric.* and metrics */
+    /*  The tracker's intake rides out a few scheduler slices of a busy
+        machine: a deeper queue than a network peer gets, still bounded. */
+    hl_sock_opts_t intake = opts;
+    if (intake.rcvhwm > 0 && intake.rcvhwm <= INT_MAX / S_INTAKE_HWM_X)
+        intake.rcvhwm *= S_INTAKE_HWM_X;
     self->sub = hl_sock_subscriber (hl_proxy_inproc_out (self->proxy),
-                                    metric_topics, 1, &opts);
+                                    metric_topics, 1, &intake);
     if (!self->sub) {
         snprintf (err, errsize, "cannot subscribe to the bus proxy");
         goto fail;

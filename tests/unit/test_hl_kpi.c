@@ -226,6 +226,15 @@ test_window_exact (void **state)
             hl_kpi_window (kpi, "lat", windows[w][0], windows[w][1], &got), 0);
         s_exact (samples, n, windows[w][0], windows[w][1], &want);
         s_assert_stats (&got, &want);
+        //  The basic window: the same exact fields, no quantiles
+        hl_kpi_stats_t basic;
+        assert_int_equal (hl_kpi_window_basic (kpi, "lat", windows[w][0],
+                                               windows[w][1], &basic),
+                          0);
+        assert_int_equal (basic.count, got.count);
+        assert_true (basic.mean == got.mean && basic.min == got.min
+                     && basic.max == got.max && basic.last == got.last);
+        assert_true (isnan (basic.p50) && isnan (basic.p95));
     }
     //  A window with no data
     hl_kpi_stats_t got;
