@@ -70,7 +70,7 @@ struct _hl_master_t {
     the message. hl_bus_recv blocks, so read only what ZeroMQ says is
     there. */
 #define S_BATCH 256
-#define S_INTAKE_HWM_X 10 /* the metric intake's queue, x rcvhwm */
+#define S_INTAKE_HWM_X 10    /* the metric intake's queue, x rcvhwm */
 #define S_HEALTH_GAP_US 2000 /* between two recomputes for new samples */
 
 /*  A control operation: 0 and *data_p to reply ok, a negative hl_err_t
