@@ -670,7 +670,7 @@ main (int argc, char *argv[])
         return 1;
     }
     bool ok = true;
-    double raw_per_s[S_ROUNDS_MAX], hel_per_s[S_ROUNDS_MAX];
+    double raw_per_s[S_ROUNDS_MAX] = { 0 }, hel_per_s[S_ROUNDS_MAX] = { 0 };
     s_run_t r;
     bool lost = false;
     for (int k = 0; ok && k < rounds; k++) {
