@@ -167,10 +167,14 @@ zsock_t *
 hl_sock_publisher (const char *bus_in, const hl_sock_opts_t *opts)
 {
     //  An XPUB rather than a PUB: it reads the proxy's subscribe-all, which
-    //  tells hl_sock_publisher_wait the pipe is up. It keeps XPUB's lossy
-    //  default: past sndhwm messages are dropped here, not blocked on, so
-    //  a slow proxy never stalls a publisher's loop.
-    return hl_sock_connect (ZMQ_XPUB, bus_in, opts, NULL);
+    //  tells hl_sock_publisher_wait the pipe is up. With XPUB_NODROP a
+    //  full queue to the proxy refuses the send (hl_bus_send never waits:
+    //  HL_ERR_IO) instead of dropping it unseen, so the caller knows and
+    //  counts; a slow proxy still never stalls a publisher's loop.
+    zsock_t *sock = hl_sock_connect (ZMQ_XPUB, bus_in, opts, NULL);
+    if (sock)
+        zsock_set_xpub_nodrop (sock, 1);
+    return sock;
 }
 
 int

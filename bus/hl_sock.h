@@ -43,7 +43,8 @@ zsock_t *hl_sock_connect (int type, const char *endpoint,
                           const hl_sock_opts_t *opts, const char *identity);
 
 /*  A publisher for the bus: an XPUB connected to bus-in, so that it can
-    see the proxy's subscription and know it is connected. */
+    see the proxy's subscription and know it is connected. Past sndhwm a
+    send is refused (hl_bus_send: HL_ERR_IO), never dropped unseen. */
 zsock_t *hl_sock_publisher (const char *bus_in, const hl_sock_opts_t *opts);
 
 /*  Wait up to timeout_ms for a publisher from hl_sock_publisher to receive
