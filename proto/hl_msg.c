@@ -283,12 +283,13 @@ struct _hl_msg_t {
     hl_sample_t *samples;    //  METRICS batch
     size_t nsamples;
     size_t samples_cap;
-    uint8_t routing_id[HL_MAX_ROUTING_ID];
     size_t routing_id_len;
-    //  Short strings live here rather than in their own allocation: a
-    //  metric's src and name cost no malloc on the bus's hot path.
-    char arena[S_ARENA];
     size_t arena_used;
+    //  Not zeroed at creation (written before read): the routing id, and
+    //  short strings, which live here rather than in their own allocation
+    //  so that a metric's src and name cost no malloc on the hot path.
+    uint8_t routing_id[HL_MAX_ROUTING_ID];
+    char arena[S_ARENA];
 };
 
 static atomic_uint_fast64_t s_next_id = 1;
@@ -373,12 +374,10 @@ s_spec_of (const hl_msg_t *self, s_field_t field)
 static hl_msg_t *
 s_msg_new (hl_msg_type_t type)
 {
-    //  Zero all but the arena: it is written before it is read
     hl_msg_t *self = (hl_msg_t *)malloc (sizeof (hl_msg_t));
     if (!self)
         abort ();
-    memset (self, 0, offsetof (hl_msg_t, arena));
-    self->arena_used = 0;
+    memset (self, 0, offsetof (hl_msg_t, routing_id));
     self->type = type;
     return self;
 }
