@@ -93,10 +93,8 @@ s_score_metric (hl_health_metric_t *m, const hl_kpi_t *kpi, int64_t from,
     m->state = HL_HEALTH_NODATA;
     m->severity = HL_SEVERITY_NONE;
     hl_kpi_stats_t stats;
-    //  Quantiles cost a merge of every second's sketch: only when scored
-    int rc = m->config->stat[0] == 'p'
-                 ? hl_kpi_window (kpi, m->config->name, from, to, &stats)
-                 : hl_kpi_window_basic (kpi, m->config->name, from, to, &stats);
+    int rc = hl_kpi_window_for (kpi, m->config->name, m->config->stat, from, to,
+                                &stats);
     if (rc != 0 || hl_kpi_stat (&stats, m->config->stat, &m->value) != 0)
         return;
     m->count = stats.count;

@@ -400,6 +400,14 @@ hl_kpi_window_basic (const hl_kpi_t *self, const char *name, int64_t from_us,
     return s_window (self, name, from_us, to_us, out, false);
 }
 
+int
+hl_kpi_window_for (const hl_kpi_t *self, const char *name, const char *stat,
+                   int64_t from_us, int64_t to_us, hl_kpi_stats_t *out)
+{
+    bool quantile = stat && (streq (stat, "p50") || streq (stat, "p95"));
+    return s_window (self, name, from_us, to_us, out, quantile);
+}
+
 static int
 s_window (const hl_kpi_t *self, const char *name, int64_t from_us,
           int64_t to_us, hl_kpi_stats_t *out, bool quantiles)

@@ -102,10 +102,15 @@ int hl_kpi_window (const hl_kpi_t *self, const char *name, int64_t from_us,
                    int64_t to_us, hl_kpi_stats_t *out);
 
 /*  hl_kpi_window without the quantiles (p50 and p95 stay NaN), which cost
-    a merge of every second's sketch: for health on a mean, min, max or
-    last, recomputed after every batch of samples. */
+    a merge of every second's sketch. */
 int hl_kpi_window_basic (const hl_kpi_t *self, const char *name,
                          int64_t from_us, int64_t to_us, hl_kpi_stats_t *out);
+
+/*  The window stat (as hl_kpi_stat names it) needs: hl_kpi_window for a
+    quantile, hl_kpi_window_basic otherwise. For health, recomputed after
+    every batch of samples. */
+int hl_kpi_window_for (const hl_kpi_t *self, const char *name, const char *stat,
+                       int64_t from_us, int64_t to_us, hl_kpi_stats_t *out);
 
 /*  One statistic of stats by name: "mean", "p50", "p95", "min", "max" or
     "last". Returns 0 and sets *out; HL_ERR_ARGS for another name;

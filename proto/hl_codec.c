@@ -21,6 +21,27 @@ s_be (const uint8_t *p, size_t n)
     return v;
 }
 
+//  How many leading bytes of p[0..len) are ASCII other than NUL. Most
+//  strings are all ASCII: eight bytes at a time while none has its high
+//  bit set and none is NUL, then byte by byte; inline, as the scan calls
+//  it for every key.
+static inline size_t
+s_ascii_prefix (const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+    for (; len - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy (&w, p + i, 8);
+        const uint64_t lo = 0x0101010101010101ULL;
+        const uint64_t hi = 0x8080808080808080ULL;
+        if ((w & hi) || ((w - lo) & ~w & hi))
+            break;
+    }
+    while (i < len && p[i] >= 0x01 && p[i] < 0x80)
+        i++;
+    return i;
+}
+
 //  Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. A NUL
 //  is refused too, since strings are copied into C strings.
 int
@@ -29,24 +50,10 @@ hl_codec_utf8_ok (const void *data, size_t len)
     const uint8_t *p = (const uint8_t *)data;
     const uint8_t *end = p + len;
     while (p < end) {
-        //  Most strings are ASCII: take eight bytes at a time while none
-        //  has its high bit set and none is NUL.
-        while (end - p >= 8) {
-            uint64_t w;
-            memcpy (&w, p, 8);
-            const uint64_t lo = 0x0101010101010101ULL;
-            const uint64_t hi = 0x8080808080808080ULL;
-            if ((w & hi) || ((w - lo) & ~w & hi))
-                break;
-            p += 8;
-        }
+        p += s_ascii_prefix (p, (size_t)(end - p));
         if (p == end)
             break;
         uint8_t c = *p;
-        if (c >= 0x01 && c < 0x80) {
-            p++;
-            continue;
-        }
         size_t n;
         uint32_t cp, min;
         if (c >= 0xc2 && c <= 0xdf) {
@@ -240,11 +247,9 @@ hl_codec_scan (const uint8_t *data, size_t size, const hl_limits_t *limits)
         if (need > (size_t)(end - cur))
             return HL_ERR_MALFORMED;
         if (kind == 1) {
-            //  Keys and most values are short ASCII: check inline, and
-            //  leave the rest to the full check from the first other byte.
-            size_t i = 0;
-            while (i < count && cur[i] >= 0x01 && cur[i] < 0x80)
-                i++;
+            //  Keys and most values are ASCII: the full check only from
+            //  the first other byte.
+            size_t i = s_ascii_prefix (cur, count);
             if (i < count && !hl_codec_utf8_ok (cur + i, count - i))
                 return HL_ERR_UTF8;
         }
