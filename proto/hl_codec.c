@@ -84,6 +84,73 @@ hl_codec_utf8_ok (const void *data, size_t len)
     return 1;
 }
 
+//  What the scan needs to know of a tag byte: the kind of item, how many
+//  length or count bytes follow it (hdr), how many fixed payload bytes
+//  (need), and for the fix* forms the mask that takes the count out of
+//  the tag itself. One table look-up per item instead of a switch: the
+//  scan runs on every message the proxy forwards.
+enum { K_BAD, K_SCALAR, K_STR, K_BIN, K_ARR, K_MAP };
+
+typedef struct {
+    uint8_t kind;
+    uint8_t hdr;
+    uint8_t need;
+    uint8_t mask;
+} s_tag_t;
+
+#define S_T(k, h, n, m)                                                        \
+    {                                                                          \
+        K_##k, h, n, m                                                         \
+    }
+#define S_X2(...) S_T (__VA_ARGS__), S_T (__VA_ARGS__)
+#define S_X4(...) S_X2 (__VA_ARGS__), S_X2 (__VA_ARGS__)
+#define S_X8(...) S_X4 (__VA_ARGS__), S_X4 (__VA_ARGS__)
+#define S_X16(...) S_X8 (__VA_ARGS__), S_X8 (__VA_ARGS__)
+#define S_X32(...) S_X16 (__VA_ARGS__), S_X16 (__VA_ARGS__)
+#define S_X128(...)                                                            \
+    S_X32 (__VA_ARGS__), S_X32 (__VA_ARGS__), S_X32 (__VA_ARGS__),             \
+        S_X32 (__VA_ARGS__)
+
+static const s_tag_t s_tags[] = {
+    S_X128 (SCALAR, 0, 0, 0), /* 0x00-0x7f positive fixint */
+    S_X16 (MAP, 0, 0, 0x0f),  /* 0x80-0x8f fixmap */
+    S_X16 (ARR, 0, 0, 0x0f),  /* 0x90-0x9f fixarray */
+    S_X32 (STR, 0, 0, 0x1f),  /* 0xa0-0xbf fixstr */
+    S_T (SCALAR, 0, 0, 0),    /* 0xc0 nil */
+    S_T (BAD, 0, 0, 0),       /* 0xc1 never used */
+    S_X2 (SCALAR, 0, 0, 0),   /* 0xc2-0xc3 false, true */
+    S_T (BIN, 1, 0, 0),       /* 0xc4 bin 8 */
+    S_T (BIN, 2, 0, 0),       /* 0xc5 bin 16 */
+    S_T (BIN, 4, 0, 0),       /* 0xc6 bin 32 */
+    S_T (BIN, 1, 1, 0),       /* 0xc7 ext 8: + type byte */
+    S_T (BIN, 2, 1, 0),       /* 0xc8 ext 16 */
+    S_T (BIN, 4, 1, 0),       /* 0xc9 ext 32 */
+    S_T (SCALAR, 0, 4, 0),    /* 0xca float 32 */
+    S_T (SCALAR, 0, 8, 0),    /* 0xcb float 64 */
+    S_T (SCALAR, 0, 1, 0),    /* 0xcc uint 8 */
+    S_T (SCALAR, 0, 2, 0),    /* 0xcd uint 16 */
+    S_T (SCALAR, 0, 4, 0),    /* 0xce uint 32 */
+    S_T (SCALAR, 0, 8, 0),    /* 0xcf uint 64 */
+    S_T (SCALAR, 0, 1, 0),    /* 0xd0 int 8 */
+    S_T (SCALAR, 0, 2, 0),    /* 0xd1 int 16 */
+    S_T (SCALAR, 0, 4, 0),    /* 0xd2 int 32 */
+    S_T (SCALAR, 0, 8, 0),    /* 0xd3 int 64 */
+    S_T (SCALAR, 0, 2, 0),    /* 0xd4 fixext 1 */
+    S_T (SCALAR, 0, 3, 0),    /* 0xd5 fixext 2 */
+    S_T (SCALAR, 0, 5, 0),    /* 0xd6 fixext 4 */
+    S_T (SCALAR, 0, 9, 0),    /* 0xd7 fixext 8 */
+    S_T (SCALAR, 0, 17, 0),   /* 0xd8 fixext 16 */
+    S_T (STR, 1, 0, 0),       /* 0xd9 str 8 */
+    S_T (STR, 2, 0, 0),       /* 0xda str 16 */
+    S_T (STR, 4, 0, 0),       /* 0xdb str 32 */
+    S_T (ARR, 2, 0, 0),       /* 0xdc array 16 */
+    S_T (ARR, 4, 0, 0),       /* 0xdd array 32 */
+    S_T (MAP, 2, 0, 0),       /* 0xde map 16 */
+    S_T (MAP, 4, 0, 0),       /* 0xdf map 32 */
+    S_X32 (SCALAR, 0, 0, 0),  /* 0xe0-0xff negative fixint */
+};
+_Static_assert(sizeof s_tags / sizeof s_tags[0] == 256, "one per byte");
+
 int
 hl_codec_scan (const uint8_t *data, size_t size, const hl_limits_t *limits)
 {
@@ -98,8 +165,7 @@ hl_codec_scan (const uint8_t *data, size_t size, const hl_limits_t *limits)
         return HL_ERR_MALFORMED;
     if (size > lim.max_msg_size)
         return HL_ERR_TOO_BIG;
-    uint8_t b = data[0];
-    if (!((b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf))
+    if (s_tags[data[0]].kind != K_MAP)
         return HL_ERR_ROOT;
 
     const uint8_t *cur = data;
@@ -110,164 +176,52 @@ hl_codec_scan (const uint8_t *data, size_t size, const hl_limits_t *limits)
     do {
         if (cur >= end)
             return HL_ERR_MALFORMED;
-        b = *cur++;
-        size_t need = 0; //  fixed payload bytes after the tag
-        size_t hdr = 0;  //  length or count bytes after the tag
-        int kind = 0;    //  0 scalar, 1 str, 2 bin/ext, 3 arr, 4 map
-        size_t count = 0;
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-            ;
-        else if (b <= 0x8f) {
-            kind = 4;
-            count = b & 0x0f;
-        } else if (b <= 0x9f) {
-            kind = 3;
-            count = b & 0x0f;
-        } else if (b <= 0xbf) {
-            kind = 1;
-            count = b & 0x1f;
-        } else
-            switch (b) {
-                case 0xc4:
-                    hdr = 1;
-                    kind = 2;
-                    break;
-                case 0xc5:
-                    hdr = 2;
-                    kind = 2;
-                    break;
-                case 0xc6:
-                    hdr = 4;
-                    kind = 2;
-                    break;
-                //  ext: length, then one type byte counted in need
-                case 0xc7:
-                    hdr = 1;
-                    kind = 2;
-                    need = 1;
-                    break;
-                case 0xc8:
-                    hdr = 2;
-                    kind = 2;
-                    need = 1;
-                    break;
-                case 0xc9:
-                    hdr = 4;
-                    kind = 2;
-                    need = 1;
-                    break;
-                case 0xca:
-                    need = 4;
-                    break;
-                case 0xcb:
-                    need = 8;
-                    break;
-                case 0xcc:
-                    need = 1;
-                    break;
-                case 0xcd:
-                    need = 2;
-                    break;
-                case 0xce:
-                    need = 4;
-                    break;
-                case 0xcf:
-                    need = 8;
-                    break;
-                case 0xd0:
-                    need = 1;
-                    break;
-                case 0xd1:
-                    need = 2;
-                    break;
-                case 0xd2:
-                    need = 4;
-                    break;
-                case 0xd3:
-                    need = 8;
-                    break;
-                case 0xd4:
-                    need = 2;
-                    break;
-                case 0xd5:
-                    need = 3;
-                    break;
-                case 0xd6:
-                    need = 5;
-                    break;
-                case 0xd7:
-                    need = 9;
-                    break;
-                case 0xd8:
-                    need = 17;
-                    break;
-                case 0xd9:
-                    hdr = 1;
-                    kind = 1;
-                    break;
-                case 0xda:
-                    hdr = 2;
-                    kind = 1;
-                    break;
-                case 0xdb:
-                    hdr = 4;
-                    kind = 1;
-                    break;
-                case 0xdc:
-                    hdr = 2;
-                    kind = 3;
-                    break;
-                case 0xdd:
-                    hdr = 4;
-                    kind = 3;
-                    break;
-                case 0xde:
-                    hdr = 2;
-                    kind = 4;
-                    break;
-                case 0xdf:
-                    hdr = 4;
-                    kind = 4;
-                    break;
-                default:
-                    return HL_ERR_MALFORMED; //  0xc1, never used
+        uint8_t b = *cur++;
+        s_tag_t tag = s_tags[b];
+        if (tag.kind == K_SCALAR) {
+            if (tag.need > (size_t)(end - cur))
+                return HL_ERR_MALFORMED;
+            cur += tag.need;
+        } else {
+            if (tag.kind == K_BAD)
+                return HL_ERR_MALFORMED;
+            size_t count = b & tag.mask;
+            size_t need = tag.need;
+            if (tag.hdr) {
+                if (tag.hdr > (size_t)(end - cur))
+                    return HL_ERR_MALFORMED;
+                count = s_be (cur, tag.hdr);
+                cur += tag.hdr;
             }
-        if (hdr) {
-            if (hdr > (size_t)(end - cur))
-                return HL_ERR_MALFORMED;
-            count = s_be (cur, hdr);
-            cur += hdr;
-        }
-        if (kind == 1 || kind == 2) {
-            //  Limit first, so an absurd length reads as what it is.
-            if (count > lim.max_str)
-                return HL_ERR_STRING;
-            need += count;
-        }
-        if (need > (size_t)(end - cur))
-            return HL_ERR_MALFORMED;
-        if (kind == 1) {
-            //  Keys and most values are ASCII: the full check only from
-            //  the first other byte.
-            size_t i = s_ascii_prefix (cur, count);
-            if (i < count && !hl_codec_utf8_ok (cur + i, count - i))
-                return HL_ERR_UTF8;
-        }
-        cur += need;
-
-        if (kind >= 3) {
-            if (depth + 1 > lim.max_depth)
-                return HL_ERR_DEPTH;
-            if (count > lim.max_items)
-                return HL_ERR_ITEMS;
-            //  Each item takes at least one byte: a count the remaining
-            //  bytes cannot hold is a lie msgpack-c would allocate for.
-            size_t room = (size_t)(end - cur);
-            if (kind == 4 ? count > room / 2 : count > room)
-                return HL_ERR_MALFORMED;
-            if (count > 0) {
-                left[depth++] = kind == 4 ? count * 2 : count;
-                continue;
+            if (tag.kind <= K_BIN) {
+                //  Limit first, so an absurd length reads as what it is
+                if (count > lim.max_str)
+                    return HL_ERR_STRING;
+                need += count;
+                if (need > (size_t)(end - cur))
+                    return HL_ERR_MALFORMED;
+                //  Keys and most values are ASCII: the full check only
+                //  from the first other byte
+                if (tag.kind == K_STR) {
+                    size_t i = s_ascii_prefix (cur, count);
+                    if (i < count && !hl_codec_utf8_ok (cur + i, count - i))
+                        return HL_ERR_UTF8;
+                }
+                cur += need;
+            } else {
+                if (depth + 1 > lim.max_depth)
+                    return HL_ERR_DEPTH;
+                if (count > lim.max_items)
+                    return HL_ERR_ITEMS;
+                //  Each item takes at least one byte: a count the bytes
+                //  left cannot hold is a lie msgpack-c would allocate for
+                size_t room = (size_t)(end - cur);
+                if (tag.kind == K_MAP ? count > room / 2 : count > room)
+                    return HL_ERR_MALFORMED;
+                if (count > 0) {
+                    left[depth++] = tag.kind == K_MAP ? count * 2 : count;
+                    continue;
+                }
             }
         }
         //  One item done: close every container it completes.
