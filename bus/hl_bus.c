@@ -15,8 +15,9 @@
 //  Frames we keep from one message; any more are read and discarded
 #define HL_BUS_FRAMES_MAX (HL_MAX_FRAMES + 1)
 
-//  Envelopes up to this size are copied into the frame rather than handed
-//  over: copying a few hundred bytes is cheaper than a second allocation
+//  Envelopes up to this size are built on the stack and copied into the
+//  frame rather than handed over: copying a few hundred bytes is cheaper
+//  than an allocation freed by the I/O thread
 #define S_COPY_MAX 4096
 
 static void
@@ -32,6 +33,7 @@ hl_bus_send (zsock_t *sock, hl_msg_t **msg_p)
     assert (msg_p);
     hl_msg_t *msg = *msg_p;
     *msg_p = NULL;
+    uint8_t space[S_COPY_MAX];
     uint8_t *data = NULL;
     size_t size = 0;
     int rc = HL_ERR_ARGS;
@@ -57,7 +59,7 @@ hl_bus_send (zsock_t *sock, hl_msg_t **msg_p)
     } else if (type == ZMQ_SUB || type == ZMQ_XSUB || type == ZMQ_PULL)
         goto fail;
 
-    rc = hl_msg_encode (msg, &data, &size);
+    rc = hl_msg_encode_buf (msg, space, sizeof space, &data, &size);
     if (rc != 0)
         goto fail;
     rc = HL_ERR_IO;
@@ -65,13 +67,10 @@ hl_bus_send (zsock_t *sock, hl_msg_t **msg_p)
         && zmq_send (handle, head, head_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         goto fail;
     //  Once the first frame is taken libzmq takes the rest of the
-    //  message: its HWM counts whole messages. A small envelope is
-    //  copied: one allocation, freed where it was made, instead of a
-    //  buffer and a libzmq content block freed by the I/O thread.
-    if (size <= S_COPY_MAX) {
-        if (zmq_send (handle, data, size, ZMQ_DONTWAIT) < 0)
+    //  message: its HWM counts whole messages.
+    if (data == space) {
+        if (zmq_send (handle, space, size, ZMQ_DONTWAIT) < 0)
             goto fail;
-        free (data);
         hl_msg_destroy (&msg);
         return 0;
     }
@@ -86,7 +85,8 @@ hl_bus_send (zsock_t *sock, hl_msg_t **msg_p)
     hl_msg_destroy (&msg);
     return 0;
 fail:
-    free (data);
+    if (data != space)
+        free (data);
     hl_msg_destroy (&msg);
     return rc;
 }

@@ -98,6 +98,7 @@ typedef enum { CS_ANY, CS_METRIC, CS_EVENT } s_charset_t;
 
 typedef struct {
     const char *key;          //  wire key in the body
+    uint8_t keylen;           //  its length: matched on every decode
     uint8_t field;            //  s_field_t
     uint8_t kind;             //  s_kind_t
     uint8_t flags;            //  SF_*
@@ -116,15 +117,15 @@ static const char *const s_statuses[]
 
 #define STR(k, f, fl, len, cs, en)                                             \
     {                                                                          \
-        k, f, K_STR, fl, cs, en, 0, 0, len                                     \
+        k, sizeof (k) - 1, f, K_STR, fl, cs, en, 0, 0, len                     \
     }
 #define NUM(k, f, kind, fl, lo, hi)                                            \
     {                                                                          \
-        k, f, kind, fl, 0, NULL, lo, hi, 0                                     \
+        k, sizeof (k) - 1, f, kind, fl, 0, NULL, lo, hi, 0                     \
     }
 #define VAL(k, f, kind, fl)                                                    \
     {                                                                          \
-        k, f, kind, fl, 0, NULL, 0, 0, 0                                       \
+        k, sizeof (k) - 1, f, kind, fl, 0, NULL, 0, 0, 0                       \
     }
 #define NAME(k, f) STR (k, f, SF_REQ, HL_MAX_NAME, CS_ANY, NULL)
 #define EVENT(k, f, fl)                                                        \
@@ -413,8 +414,10 @@ hl_msg_destroy (hl_msg_t **self_p)
     for (size_t i = 0; i < S_STR_END; i++)
         s_msg_strfree (self, self->str[i]);
     for (size_t i = 0; i < S_VALS; i++)
-        hl_value_destroy (&self->val[i]);
-    s_clear_samples (self);
+        if (self->val[i])
+            hl_value_destroy (&self->val[i]);
+    if (self->samples)
+        s_clear_samples (self);
     free (self);
     *self_p = NULL;
 }
@@ -626,39 +629,58 @@ s_validate (const hl_msg_t *self, bool deep)
 typedef struct {
     uint8_t *data;
     size_t size;
-    size_t cap;
-    bool over; //  past HL_MSG_MAX_SIZE: stop growing, fail at the end
+    size_t cap;      //  never above HL_MSG_MAX_SIZE; size once over
+    uint8_t *caller; //  the caller's buffer, not ours to free
+    bool over;       //  past HL_MSG_MAX_SIZE: fail at the end
 } s_buf_t;
 
+//  The rare path of s_buf_write: grow, or refuse past HL_MSG_MAX_SIZE.
+//  Once over, cap is pinned to size so that every later write comes here.
+static __attribute__ ((noinline)) int
+s_buf_grow_write (s_buf_t *self, const char *buf, size_t len)
+{
+    if (self->over || len > HL_MSG_MAX_SIZE - self->size) {
+        self->over = true;
+        self->cap = self->size;
+        return -1;
+    }
+    size_t cap = self->cap * 2;
+    while (cap < self->size + len)
+        cap *= 2;
+    if (cap > HL_MSG_MAX_SIZE)
+        cap = HL_MSG_MAX_SIZE;
+    uint8_t *grown;
+    if (self->data == self->caller) {
+        grown = (uint8_t *)malloc (cap);
+        if (grown)
+            memcpy (grown, self->data, self->size);
+    } else
+        grown = (uint8_t *)realloc (self->data, cap);
+    if (!grown)
+        abort ();
+    self->data = grown;
+    self->cap = cap;
+    memcpy (self->data + self->size, buf, len);
+    self->size += len;
+    return 0;
+}
+
+//  msgpack-c calls this for every tag, number and string: one compare on
+//  the way in, and a byte loop rather than a call into memcpy for the few
+//  bytes most writes carry.
 static int
 s_buf_write (void *data, const char *buf, size_t len)
 {
     s_buf_t *self = (s_buf_t *)data;
-    if (self->over)
-        return -1;
-    if (len > HL_MSG_MAX_SIZE - self->size) {
-        self->over = true;
-        return -1;
-    }
-    if (self->size + len > self->cap) {
-        size_t cap = self->cap * 2;
-        while (cap < self->size + len)
-            cap *= 2;
-        uint8_t *grown = (uint8_t *)realloc (self->data, cap);
-        if (!grown)
-            abort ();
-        self->data = grown;
-        self->cap = cap;
-    }
-    //  msgpack-c writes a tag, a number or a key at a time: a byte loop
-    //  beats a call into memcpy for those few bytes.
+    if (len > self->cap - self->size)
+        return s_buf_grow_write (self, buf, len);
     uint8_t *to = self->data + self->size;
+    self->size += len;
     if (len <= 16)
         for (size_t i = 0; i < len; i++)
             to[i] = (uint8_t)buf[i];
     else
         memcpy (to, buf, len);
-    self->size += len;
     return 0;
 }
 
@@ -791,6 +813,13 @@ s_pack_samples (msgpack_packer *pk, const hl_msg_t *self)
 int
 hl_msg_encode (const hl_msg_t *self, uint8_t **data_p, size_t *size_p)
 {
+    return hl_msg_encode_buf (self, NULL, 0, data_p, size_p);
+}
+
+int
+hl_msg_encode_buf (const hl_msg_t *self, uint8_t *space, size_t space_size,
+                   uint8_t **data_p, size_t *size_p)
+{
     if (!self || !data_p || !size_p)
         return HL_ERR_ARGS;
     *data_p = NULL;
@@ -803,9 +832,16 @@ hl_msg_encode (const hl_msg_t *self, uint8_t **data_p, size_t *size_p)
     if (self->src && !hl_codec_utf8_ok (self->src, strlen (self->src)))
         return HL_ERR_UTF8;
 
-    s_buf_t buf = { (uint8_t *)malloc (256), 0, 256, false };
-    if (!buf.data)
-        abort ();
+    if (space && space_size > HL_MSG_MAX_SIZE)
+        space_size = HL_MSG_MAX_SIZE;
+    s_buf_t buf = { space, 0, space_size, space, false };
+    if (!space || space_size < 16) {
+        buf.data = (uint8_t *)malloc (256);
+        if (!buf.data)
+            abort ();
+        buf.cap = 256;
+        buf.caller = NULL;
+    }
     msgpack_packer pk;
     msgpack_packer_init (&pk, &buf, s_buf_write);
 
@@ -840,7 +876,7 @@ hl_msg_encode (const hl_msg_t *self, uint8_t **data_p, size_t *size_p)
         const s_spec_t *spec = &specs[i];
         if (!s_is_set (self, spec))
             continue;
-        s_pack_str (&pk, spec->key, strlen (spec->key));
+        s_pack_str (&pk, spec->key, spec->keylen);
         const s_num_t *num = s_num (self, spec->field);
         switch (spec->kind) {
             case K_STR:
@@ -879,7 +915,8 @@ hl_msg_encode (const hl_msg_t *self, uint8_t **data_p, size_t *size_p)
     *size_p = buf.size;
     return 0;
 fail:
-    free (buf.data);
+    if (buf.data != buf.caller)
+        free (buf.data);
     return rc;
 }
 
@@ -889,7 +926,9 @@ fail:
 static bool
 s_key_is (const msgpack_object *key, const char *name, size_t len)
 {
+    //  Keys are a few bytes: the first one sorts out most candidates
     return key->type == MSGPACK_OBJECT_STR && key->via.str.size == len
+           && len > 0 && key->via.str.ptr[0] == name[0]
            && memcmp (key->via.str.ptr, name, len) == 0;
 }
 
@@ -1156,7 +1195,7 @@ s_obj_body (hl_msg_t *self, const msgpack_object *body)
             return HL_ERR_MISTYPED;
         //  Unknown keys are skipped: a newer peer may send more.
         for (size_t j = 0; j < nspecs; j++) {
-            if (s_key_is (key, specs[j].key, strlen (specs[j].key))) {
+            if (s_key_is (key, specs[j].key, specs[j].keylen)) {
                 int rc
                     = s_obj_field (self, &specs[j], &body->via.map.ptr[i].val);
                 if (rc)

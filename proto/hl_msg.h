@@ -86,6 +86,12 @@ int64_t hl_msg_now_us (void);
     field unset, a limit exceeded). */
 int hl_msg_encode (const hl_msg_t *self, uint8_t **data_p, size_t *size_p);
 
+/*  As hl_msg_encode, but into space (space_size bytes) while it fits, so
+    that a sender needs no allocation per message: on success *data_p is
+    space, or a malloc'd buffer the caller frees when it is not space. */
+int hl_msg_encode_buf (const hl_msg_t *self, uint8_t *space, size_t space_size,
+                       uint8_t **data_p, size_t *size_p);
+
 /*  Decode and validate one envelope. limits NULL means the defaults. On
     success returns 0 and *msg_p gets a new message; otherwise returns a
     negative hl_err_t and *msg_p is NULL. Nothing large is allocated before
