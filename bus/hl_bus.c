@@ -126,9 +126,9 @@ s_recv_frames (void *handle, zmq_msg_t *frames, int *kept_p)
     return count;
 }
 
-static int
-s_recv (zsock_t *sock, const hl_limits_t *limits, hl_msg_t **msg_p,
-        zframe_t **peer_p, bool scanned)
+int
+hl_bus_recv (zsock_t *sock, const hl_limits_t *limits, hl_msg_t **msg_p,
+             zframe_t **peer_p)
 {
     assert (msg_p);
     *msg_p = NULL;
@@ -177,12 +177,8 @@ s_recv (zsock_t *sock, const hl_limits_t *limits, hl_msg_t **msg_p,
         rc = HL_ERR_TOPIC;
         goto done;
     }
-    if (scanned)
-        rc = hl_msg_decode_scanned ((const uint8_t *)zmq_msg_data (env),
-                                    zmq_msg_size (env), &msg);
-    else
-        rc = hl_msg_decode ((const uint8_t *)zmq_msg_data (env),
-                            zmq_msg_size (env), limits, &msg);
+    rc = hl_msg_decode ((const uint8_t *)zmq_msg_data (env), zmq_msg_size (env),
+                        limits, &msg);
     if (rc != 0)
         goto done;
     if (topical) {
@@ -210,14 +206,38 @@ done:
 }
 
 int
-hl_bus_recv (zsock_t *sock, const hl_limits_t *limits, hl_msg_t **msg_p,
-             zframe_t **peer_p)
+hl_bus_recv_intake (zsock_t *sock, hl_msg_t **msg_p)
 {
-    return s_recv (sock, limits, msg_p, peer_p, false);
-}
-
-int
-hl_bus_recv_proxied (zsock_t *sock, const hl_limits_t *limits, hl_msg_t **msg_p)
-{
-    return s_recv (sock, limits, msg_p, NULL, true);
+    assert (msg_p);
+    *msg_p = NULL;
+    if (!sock)
+        return HL_ERR_ARGS;
+    void *handle = zsock_resolve (sock);
+    //  One [topic][envelope] pair of a batch; the rest of the batch stays
+    //  queued for the next call (a multipart message arrives whole, so
+    //  its frames never need a wait)
+    zmq_msg_t topic, env;
+    zmq_msg_init (&topic);
+    zmq_msg_init (&env);
+    int rc = HL_ERR_IO;
+    if (zmq_msg_recv (&topic, handle, ZMQ_DONTWAIT) < 0)
+        goto done;
+    rc = HL_ERR_FRAMES;
+    if (!zmq_msg_more (&topic) || zmq_msg_recv (&env, handle, 0) < 0)
+        goto done;
+    if (zmq_msg_size (&topic) == 0 || zmq_msg_size (&topic) > HL_MAX_TOPIC) {
+        rc = HL_ERR_TOPIC;
+        goto done;
+    }
+    rc = hl_msg_decode_scanned ((const uint8_t *)zmq_msg_data (&env),
+                                zmq_msg_size (&env), msg_p);
+    if (rc == 0)
+        rc = hl_msg_check_topic (*msg_p, zmq_msg_data (&topic),
+                                 zmq_msg_size (&topic));
+    if (rc != 0)
+        hl_msg_destroy (msg_p);
+done:
+    zmq_msg_close (&topic);
+    zmq_msg_close (&env);
+    return rc;
 }

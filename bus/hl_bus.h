@@ -34,10 +34,10 @@ int hl_bus_send (zsock_t *sock, hl_msg_t **msg_p);
 int hl_bus_recv (zsock_t *sock, const hl_limits_t *limits, hl_msg_t **msg_p,
                  zframe_t **peer_p);
 
-/*  hl_bus_recv for a SUB on this process's own proxy (hl_proxy_inproc_out)
-    started with the same limits: the proxy scanned every message it
-    forwards, so the scan is not repeated here. */
-int hl_bus_recv_proxied (zsock_t *sock, const hl_limits_t *limits,
-                         hl_msg_t **msg_p);
+/*  The next message from this process's proxy intake (hl_proxy_intake),
+    whose proxy was started with the limits the caller decodes with: it
+    scanned every message it passes, so the scan is not repeated here.
+    Reads one [topic][envelope] pair of a batch; returns as hl_bus_recv. */
+int hl_bus_recv_intake (zsock_t *sock, hl_msg_t **msg_p);
 
 #endif

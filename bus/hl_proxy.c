@@ -3,8 +3,9 @@
 
     hl_proxy - the bus actor. Its thread owns the XSUB (bus-in) and XPUB
     (bus-out) sockets and the counters; the caller talks to it only over
-    the actor pipe ("STATS", "$TERM"). Messages move between the sockets
-    as zmq_msg_t, never copied.
+    the actor pipe ("STATS", "INTAKE", "$TERM"). Messages move between the
+    sockets as zmq_msg_t, never copied; what goes to the owner's intake as
+    well shares the same content (zmq_msg_copy counts a reference).
 */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -21,6 +22,9 @@
 #define HL_PROXY_ENDPOINT 256
 //  Period of the upstream subscribe-all refresh (see s_resubscribe)
 #define HL_PROXY_RESUBSCRIBE_MS 100
+//  Messages per intake batch (one multipart message of topic/envelope
+//  pairs): the owner's queue holds hwm / this many batches
+#define HL_PROXY_INTAKE_BATCH 64
 
 struct _hl_proxy_t {
     zactor_t *actor;                /* the forwarding thread */
@@ -29,8 +33,10 @@ struct _hl_proxy_t {
     char inproc_in[HL_PROXY_ENDPOINT]; /* same sockets, this process */
     char inproc_out[HL_PROXY_ENDPOINT];
     char inproc_subs[HL_PROXY_ENDPOINT];
+    char inproc_intake[HL_PROXY_ENDPOINT];
     zsock_t *subs;    /* PAIR: the actor's copy of every
                          subscribe/unsubscribe on bus-out */
+    zsock_t *intake;  /* PAIR: the owner's intake, once opened */
     zhashx_t *wanted; /* prefix -> subscriptions (intptr) */
 };
 
@@ -42,6 +48,7 @@ typedef struct {
     const char *inproc_in;
     const char *inproc_out;
     const char *inproc_subs;
+    const char *inproc_intake;
     hl_sock_opts_t opts;
     hl_limits_t limits;
 } s_start_t;
@@ -57,6 +64,16 @@ typedef struct {
     size_t max_msg_size;
     hl_limits_t limits; /* for the structural scan */
     hl_proxy_stats_t stats;
+    const char *inproc_intake;
+    zsock_t *intake; /* PAIR to the owner, once it asks (INTAKE) */
+    void *intake_h;
+    char intake_prefix[HL_MAX_TOPIC + 1];
+    size_t intake_prefix_len;
+    //  The intake's last message is held back until the next one, or the
+    //  end of the wakeup, says whether the batch goes on (ZMQ_SNDMORE)
+    zmq_msg_t held[2];
+    bool holding;
+    size_t batch_len; /* messages of the open batch sent so far */
 } s_actor_t;
 
 static void
@@ -107,6 +124,50 @@ s_check (s_actor_t *self, zmq_msg_t *topic, zmq_msg_t *env)
                           &self->limits);
 }
 
+//  Send the held intake message; more says whether the batch goes on.
+//  Only a batch's first frame can meet a full queue (libzmq counts whole
+//  messages against the HWM): then the message is dropped and counted.
+static void
+s_intake_send_held (s_actor_t *self, bool more)
+{
+    self->holding = false;
+    if (zmq_msg_send (&self->held[0], self->intake_h,
+                      ZMQ_SNDMORE | ZMQ_DONTWAIT)
+            < 0
+        || zmq_msg_send (&self->held[1], self->intake_h,
+                         (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT)
+               < 0) {
+        zmq_msg_close (&self->held[0]);
+        zmq_msg_close (&self->held[1]);
+        self->stats.intake_dropped++;
+        return;
+    }
+    self->stats.intake++;
+    self->batch_len = more ? self->batch_len + 1 : 0;
+}
+
+//  Queue one message for the intake: the one held before goes out as part
+//  of the batch, this one is held.
+static void
+s_intake_hold (s_actor_t *self, zmq_msg_t *topic, zmq_msg_t *env)
+{
+    if (self->holding)
+        s_intake_send_held (self, self->batch_len + 2 <= HL_PROXY_INTAKE_BATCH);
+    zmq_msg_init (&self->held[0]);
+    zmq_msg_init (&self->held[1]);
+    zmq_msg_copy (&self->held[0], topic);
+    zmq_msg_copy (&self->held[1], env);
+    self->holding = true;
+}
+
+//  End of a wakeup: the held message closes the batch.
+static void
+s_intake_flush (s_actor_t *self)
+{
+    if (self->holding)
+        s_intake_send_held (self, false);
+}
+
 //  Read and forward one message from bus-in. Returns false when there was
 //  nothing to read.
 static bool
@@ -140,14 +201,19 @@ s_forward_one (s_actor_t *self)
         goto done;
     }
     size_t env_len = zmq_msg_size (&frames[1]);
+    if (self->intake_h && zmq_msg_size (&frames[0]) >= self->intake_prefix_len
+        && memcmp (zmq_msg_data (&frames[0]), self->intake_prefix,
+                   self->intake_prefix_len)
+               == 0)
+        s_intake_hold (self, &frames[0], &frames[1]);
+    //  Nobody subscribed on bus-out: nothing to send. The count may run
+    //  high (a subscriber that leaves need not unsubscribe), never low.
     //  With XPUB_NODROP a full subscriber refuses the first frame; after
     //  that libzmq takes the whole message.
-    if (zmq_msg_send (&frames[0], self->xpub_h, ZMQ_SNDMORE | ZMQ_DONTWAIT)
-        < 0) {
-        self->stats.dropped++;
-        goto done;
-    }
-    if (zmq_msg_send (&frames[1], self->xpub_h, ZMQ_DONTWAIT) < 0) {
+    if (self->stats.subscribers > 0
+        && (zmq_msg_send (&frames[0], self->xpub_h, ZMQ_SNDMORE | ZMQ_DONTWAIT)
+                < 0
+            || zmq_msg_send (&frames[1], self->xpub_h, ZMQ_DONTWAIT) < 0)) {
         self->stats.dropped++;
         goto done;
     }
@@ -206,6 +272,30 @@ s_resubscribe (s_actor_t *self)
     zmq_send (self->xsub_h, &unsubscribe, 1, ZMQ_DONTWAIT);
 }
 
+//  INTAKE prefix hwm: connect to the owner's intake, which has bound it
+//  already; what the owner asks for is checked there.
+static void
+s_intake_open (s_actor_t *self)
+{
+    char *prefix = zstr_recv (self->pipe);
+    char *hwm = zstr_recv (self->pipe);
+    if (!self->intake && prefix && hwm
+        && strlen (prefix) < sizeof self->intake_prefix) {
+        self->intake = zsock_new (ZMQ_PAIR);
+        zsock_set_sndhwm (self->intake, atoi (hwm));
+        if (zsock_connect (self->intake, "%s", self->inproc_intake) == 0) {
+            self->intake_h = zsock_resolve (self->intake);
+            strcpy (self->intake_prefix, prefix);
+            self->intake_prefix_len = strlen (prefix);
+        } else {
+            hl_log_error ("bus: cannot connect the intake");
+            zsock_destroy (&self->intake);
+        }
+    }
+    zstr_free (&prefix);
+    zstr_free (&hwm);
+}
+
 //  Returns false on $TERM.
 static bool
 s_command (s_actor_t *self)
@@ -219,6 +309,8 @@ s_command (s_actor_t *self)
     else if (streq (command, "STATS"))
         zmq_send (zsock_resolve (self->pipe), &self->stats, sizeof self->stats,
                   ZMQ_DONTWAIT);
+    else if (streq (command, "INTAKE"))
+        s_intake_open (self);
     else
         hl_log_warning ("bus: unknown proxy command \"%.32s\"", command);
     zstr_free (&command);
@@ -249,7 +341,7 @@ static void
 s_actor (zsock_t *pipe, void *args)
 {
     s_start_t *start = (s_start_t *)args;
-    s_actor_t self_s = { .pipe = pipe };
+    s_actor_t self_s = { .pipe = pipe, .inproc_intake = start->inproc_intake };
     s_actor_t *self = &self_s;
     char bus_in[HL_PROXY_ENDPOINT];
     char bus_out[HL_PROXY_ENDPOINT];
@@ -311,12 +403,19 @@ s_actor (zsock_t *pipe, void *args)
                 break;
         if (items[2].revents & ZMQ_POLLIN)
             s_subscriptions (self);
-        if (items[1].revents & ZMQ_POLLIN)
+        if (items[1].revents & ZMQ_POLLIN) {
             for (int n = 0; n < HL_PROXY_BATCH; n++)
                 if (!s_forward_one (self))
                     break;
+            s_intake_flush (self);
+        }
     }
 fail:
+    if (self->holding) {
+        zmq_msg_close (&self->held[0]);
+        zmq_msg_close (&self->held[1]);
+    }
+    zsock_destroy (&self->intake);
     zsock_destroy (&self->subs);
     zsock_destroy (&self->xsub);
     zsock_destroy (&self->xpub);
@@ -350,6 +449,8 @@ hl_proxy_new (const char *bus_in, const char *bus_out,
               "inproc://hl-bus-out-%" PRIu64, n);
     snprintf (self->inproc_subs, sizeof self->inproc_subs,
               "inproc://hl-bus-subs-%" PRIu64, n);
+    snprintf (self->inproc_intake, sizeof self->inproc_intake,
+              "inproc://hl-bus-intake-%" PRIu64, n);
     self->subs = zsock_new (ZMQ_PAIR);
     zsock_set_rcvhwm (self->subs, 0);
     if (zsock_bind (self->subs, "%s", self->inproc_subs) != 0) {
@@ -358,10 +459,14 @@ hl_proxy_new (const char *bus_in, const char *bus_out,
         goto fail;
     }
     self->wanted = zhashx_new ();
-    s_start_t start = {
-        bus_in, bus_out, self->inproc_in, self->inproc_out, self->inproc_subs,
-        { 0 },  { 0 }
-    };
+    s_start_t start = { bus_in,
+                        bus_out,
+                        self->inproc_in,
+                        self->inproc_out,
+                        self->inproc_subs,
+                        self->inproc_intake,
+                        { 0 },
+                        { 0 } };
     if (opts)
         start.opts = *opts;
     else
@@ -411,9 +516,37 @@ hl_proxy_destroy (hl_proxy_t **self_p)
         return;
     zactor_destroy (&self->actor);
     zsock_destroy (&self->subs);
+    zsock_destroy (&self->intake);
     zhashx_destroy (&self->wanted);
     free (self);
     *self_p = NULL;
+}
+
+zsock_t *
+hl_proxy_intake (hl_proxy_t *self, const char *prefix, int hwm)
+{
+    assert (self);
+    if (self->intake || !prefix || strlen (prefix) > HL_MAX_TOPIC || hwm < 0)
+        return NULL;
+    //  The queue counts batches, hwm messages at most; an inproc pipe
+    //  holds both ends' HWM, so each end gets half. 0 is unbounded.
+    int batches = (int)(((int64_t)hwm + HL_PROXY_INTAKE_BATCH - 1)
+                        / HL_PROXY_INTAKE_BATCH);
+    int rcv = (batches + 1) / 2;
+    int snd = batches == 0 ? 0 : batches - rcv > 0 ? batches - rcv : 1;
+    self->intake = zsock_new (ZMQ_PAIR);
+    zsock_set_rcvhwm (self->intake, rcv);
+    if (zsock_bind (self->intake, "%s", self->inproc_intake) != 0) {
+        zsock_destroy (&self->intake);
+        return NULL;
+    }
+    char hwm_s[16];
+    snprintf (hwm_s, sizeof hwm_s, "%d", snd);
+    if (zstr_sendx (self->actor, "INTAKE", prefix, hwm_s, NULL) != 0) {
+        zsock_destroy (&self->intake);
+        return NULL;
+    }
+    return self->intake;
 }
 
 zsock_t *

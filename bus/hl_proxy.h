@@ -26,14 +26,16 @@ typedef struct {
     uint64_t rejected;  /* invalid, not forwarded */
     uint64_t rejected_by[HL_ERR_COUNT]; /* rejected, indexed by -hl_err_t */
     uint64_t subscribers;               /* subscriptions now open on bus-out */
+    uint64_t intake;         /* messages passed to the owner's intake */
+    uint64_t intake_dropped; /* valid, dropped at the intake's HWM */
 } hl_proxy_stats_t;
 
 typedef struct _hl_proxy_t hl_proxy_t;
 
 /*  Start the proxy bound to bus_in and bus_out (and to inproc endpoints for
     the owning process). Every message it forwards has passed
-    hl_codec_scan with limits (NULL: the defaults), so a subscriber in this
-    process with the same limits may decode with hl_bus_recv_proxied.
+    hl_codec_scan with limits (NULL: the defaults), so the owner's intake
+    decodes with the same limits without a second scan.
     Returns NULL, with the reason in err, if a bind fails. */
 hl_proxy_t *hl_proxy_new (const char *bus_in, const char *bus_out,
                           const hl_sock_opts_t *opts, const hl_limits_t *limits,
@@ -53,6 +55,17 @@ const char *hl_proxy_inproc_out (const hl_proxy_t *self);
 /*  Copy the current counters into *stats. Returns 0, or -1 if the actor
     does not answer within a second. */
 int hl_proxy_stats (hl_proxy_t *self, hl_proxy_stats_t *stats);
+
+/*  The owner's intake: a PAIR socket on which the proxy passes every
+    valid message whose topic starts with prefix, as a SUB subscribed to
+    prefix on bus-out would get it, but in batches (one multipart message
+    of [topic][envelope] pairs per wakeup of the proxy, up to 64 pairs),
+    so that the owner pays for one hand-over per batch, not per message.
+    Read it with hl_bus_recv_intake. hwm bounds the messages queued (0:
+    unbounded); past it a message is dropped and counted in
+    intake_dropped. One intake per proxy: returns NULL if one is open, or
+    on a bad prefix. Borrowed: destroyed with the proxy. */
+zsock_t *hl_proxy_intake (hl_proxy_t *self, const char *prefix, int hwm);
 
 /*  Subscriptions, as seen from the owning thread: a PAIR socket on which
     the actor reports every subscribe and unsubscribe on bus-out (read it

@@ -209,8 +209,8 @@ s_cmd_status (const s_opts_t *opts)
                 hl_value_get_str (eps, "bus_in", "?"),
                 hl_value_get_str (eps, "bus_out", "?"));
         const char *bus_keys[]
-            = { "received",  "forwarded", "dropped", "subscribers",
-                "published", "rejected",  NULL };
+            = { "received",  "forwarded", "dropped",        "subscribers",
+                "published", "rejected",  "intake_dropped", NULL };
         s_print_counters ("bus", hl_value_get (d, "bus"), bus_keys);
         const char *in_keys[] = { "received", "rejected", NULL };
         s_print_counters ("control", hl_value_get (d, "control"), in_keys);

@@ -43,8 +43,8 @@ struct _hl_master_t {
     zsock_t *tasks;          /* ROUTER: agents and nodes */
     hl_dispatch_t *dispatch; /* serves the tasks socket */
     zsock_t *pub;            /* XPUB to the proxy's inproc bus-in */
-    zsock_t *sub;            /* SUB on the proxy's inproc bus-out:
-                                metric samples for the tracker */
+    zsock_t *intake;         /* the proxy's intake: metric samples
+                                for the tracker (borrowed) */
     hl_kpi_t *kpi;           /* the KPI tracker */
     hl_health_t *health;     /* the last health computed */
     int64_t health_us;       /* when */
@@ -200,6 +200,8 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     hl_value_set_int (bv, "dropped", (int64_t)bus.dropped);
     hl_value_set_int (bv, "rejected", (int64_t)bus.rejected);
     hl_value_set_int (bv, "subscribers", (int64_t)bus.subscribers);
+    hl_value_set_int (bv, "intake", (int64_t)bus.intake);
+    hl_value_set_int (bv, "intake_dropped", (int64_t)bus.intake_dropped);
     hl_value_t *by = hl_value_new_map ();
     for (int i = 1; i < HL_ERR_COUNT; i++)
         if (bus.rejected_by[i])
@@ -681,7 +683,7 @@ s_sample (hl_master_t *self, const char *name, double value, int64_t ts,
 }
 
 static int
-s_sub_readable (zloop_t *loop, zsock_t *sock, void *arg)
+s_intake_readable (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     hl_master_t *self = (hl_master_t *)arg;
@@ -689,7 +691,7 @@ s_sub_readable (zloop_t *loop, zsock_t *sock, void *arg)
     int i = 0;
     for (; i < S_BATCH; i++) {
         hl_msg_t *msg = NULL;
-        int rc = hl_bus_recv_proxied (sock, &self->limits, &msg);
+        int rc = hl_bus_recv_intake (sock, &msg);
         if (rc == HL_ERR_IO)
             break;
         self->metrics_in.received++;
@@ -837,16 +839,15 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
               self->control_ep, hl_proxy_bus_in (self->proxy),
               hl_proxy_bus_out (self->proxy));
 
-    const char *metric_topics[] = { "metric" }; /* metric.* and metrics */
-    /*  The tracker's intake rides out a few scheduler slices of a busy
+    /*  metric.* and metrics, straight from the proxy in batches. The
+        tracker's intake rides out a few scheduler slices of a busy
         machine: a deeper queue than a network peer gets, still bounded. */
-    hl_sock_opts_t intake = opts;
-    if (intake.rcvhwm > 0 && intake.rcvhwm <= INT_MAX / S_INTAKE_HWM_X)
-        intake.rcvhwm *= S_INTAKE_HWM_X;
-    self->sub = hl_sock_subscriber (hl_proxy_inproc_out (self->proxy),
-                                    metric_topics, 1, &intake);
-    if (!self->sub) {
-        snprintf (err, errsize, "cannot subscribe to the bus proxy");
+    int intake_hwm = opts.rcvhwm;
+    if (intake_hwm > 0 && intake_hwm <= INT_MAX / S_INTAKE_HWM_X)
+        intake_hwm *= S_INTAKE_HWM_X;
+    self->intake = hl_proxy_intake (self->proxy, "metric", intake_hwm);
+    if (!self->intake) {
+        snprintf (err, errsize, "cannot open the bus proxy's intake");
         goto fail;
     }
     self->kpi = hl_kpi_new (config);
@@ -863,7 +864,7 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
                  0, s_tick, self);
     zloop_reader (self->loop, self->control, s_control_readable, self);
     zloop_reader (self->loop, self->tasks, s_tasks_readable, self);
-    zloop_reader (self->loop, self->sub, s_sub_readable, self);
+    zloop_reader (self->loop, self->intake, s_intake_readable, self);
     zloop_timer (self->loop, 1000, 0, s_second, self);
 
     self->learning = hl_learning_new (config, hl_config_cycle (config)->seed);
@@ -898,7 +899,6 @@ hl_master_destroy (hl_master_t **self_p)
     hl_learning_destroy (&self->learning);
     hl_health_destroy (&self->health);
     hl_kpi_destroy (&self->kpi);
-    zsock_destroy (&self->sub);
     zsock_destroy (&self->pub);
     zsock_destroy (&self->tasks);
     zsock_destroy (&self->control);

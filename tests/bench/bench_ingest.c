@@ -368,7 +368,7 @@ typedef struct {
     int64_t accepted;      /* kpi: samples in the tracker */
     int64_t refused;       /* kpi: samples refused, all reasons */
     int64_t bus_received;  /* proxy: messages read from bus-in */
-    int64_t bus_dropped;   /* proxy: dropped at a subscriber's HWM */
+    int64_t bus_dropped;   /* proxy: dropped at the master's intake */
     int64_t bus_rejected;  /* proxy: invalid, not forwarded */
     int64_t published;     /* the master's own publications */
     int64_t decode_errors; /* master: metric messages it refused */
@@ -393,7 +393,7 @@ s_status (const ht_master_t *m, s_status_t *st)
                   + hl_value_get_int (refused, "too_old", 0)
                   + hl_value_get_int (refused, "too_new", 0);
     st->bus_received = hl_value_get_int (bus, "received", 0);
-    st->bus_dropped = hl_value_get_int (bus, "dropped", 0);
+    st->bus_dropped = hl_value_get_int (bus, "intake_dropped", 0);
     st->bus_rejected = hl_value_get_int (bus, "rejected", 0);
     st->published = hl_value_get_int (bus, "published", 0);
     st->decode_errors = hl_value_get_int (metrics, "rejected", 0);

@@ -262,10 +262,10 @@ test_dropped (void **state)
     hl_proxy_destroy (&proxy);
 }
 
-//  The proxy scans with the limits it was given, so a subscriber in the
-//  process with the same limits can skip its own scan.
+//  The proxy scans with the limits it was given, so its intake can skip
+//  the owner's own scan.
 static void
-test_limits_and_proxied (void **state)
+test_limits_and_intake (void **state)
 {
     (void)state;
     char err[256];
@@ -274,30 +274,141 @@ test_limits_and_proxied (void **state)
     limits.max_str = 16;
     hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, NULL, &limits, err, sizeof err);
     assert_non_null (proxy);
-    zsock_t *sub
-        = hl_sock_subscriber (hl_proxy_inproc_out (proxy), NULL, 0, NULL);
-    hl_proxy_stats_t stats;
-    s_wait_stats (proxy, &stats, s_has_subscribers, 1);
+    zsock_t *intake = hl_proxy_intake (proxy, "metric", 0);
+    assert_non_null (intake);
     zsock_t *pub = s_ready_publisher (hl_proxy_inproc_in (proxy), NULL);
     hl_msg_t *msg = s_metric ("cpu", 1);
     hl_msg_set_src (msg, "a-source-name-over-sixteen-bytes");
     assert_int_equal (hl_bus_send (pub, &msg), 0);
     msg = s_metric ("cpu", 2);
     assert_int_equal (hl_bus_send (pub, &msg), 0);
+    hl_proxy_stats_t stats;
     s_wait_stats (proxy, &stats, s_settled, 2);
     assert_int_equal (stats.rejected, 1);
     assert_int_equal (stats.rejected_by[-HL_ERR_STRING], 1);
 
-    zpoller_t *poller = zpoller_new (sub, NULL);
+    zpoller_t *poller = zpoller_new (intake, NULL);
     assert_non_null (zpoller_wait (poller, WAIT_MS));
     zpoller_destroy (&poller);
-    assert_int_equal (hl_bus_recv_proxied (sub, &limits, &msg), 0);
+    assert_int_equal (hl_bus_recv_intake (intake, &msg), 0);
     assert_int_equal (hl_msg_value (msg), 2);
     hl_msg_destroy (&msg);
     //  Nothing else came through
-    assert_int_equal (hl_bus_recv_proxied (sub, &limits, &msg), HL_ERR_IO);
+    assert_int_equal (hl_bus_recv_intake (intake, &msg), HL_ERR_IO);
+    assert_int_equal (hl_bus_recv_intake (NULL, &msg), HL_ERR_ARGS);
+    zsock_destroy (&pub);
+    hl_proxy_destroy (&proxy);
+}
+
+static bool
+s_readable (zsock_t *sock)
+{
+    zpoller_t *poller = zpoller_new (sock, NULL);
+    bool ready = zpoller_wait (poller, WAIT_MS) != NULL;
+    zpoller_destroy (&poller);
+    return ready;
+}
+
+static bool
+s_intake_settled (const hl_proxy_stats_t *s, uint64_t n)
+{
+    return s->intake + s->intake_dropped == n;
+}
+
+//  The intake gets what a SUB on the prefix gets, in order, in batches,
+//  and bus-out subscribers still get everything.
+static void
+test_intake (void **state)
+{
+    (void)state;
+    char err[256];
+    hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, NULL, NULL, err, sizeof err);
+    assert_non_null (proxy);
+    assert_null (hl_proxy_intake (proxy, NULL, 0));
+    assert_null (hl_proxy_intake (proxy, "metric", -1));
+    zsock_t *intake = hl_proxy_intake (proxy, "metric", 0);
+    assert_non_null (intake);
+    assert_null (hl_proxy_intake (proxy, "metric", 0)); /* one only */
+    zsock_t *sub = hl_sock_subscriber (hl_proxy_bus_out (proxy), NULL, 0, NULL);
+    hl_proxy_stats_t stats;
+    s_wait_stats (proxy, &stats, s_has_subscribers, 1);
+    zsock_t *pub = s_ready_publisher (hl_proxy_bus_in (proxy), NULL);
+
+    //  Metrics in one go (the proxy batches what it reads in one wakeup),
+    //  with messages of other types in between that the intake skips
+    const int n = 1000;
+    int others = 0;
+    for (int i = 0; i < n; i++) {
+        hl_msg_t *msg = s_metric (i % 2 ? "cpu" : "mem", i);
+        assert_int_equal (hl_bus_send (pub, &msg), 0);
+        if (i % 100 == 0) {
+            msg = hl_msg_new (HL_MSG_HEALTH);
+            hl_msg_set_score (msg, 90);
+            hl_msg_set_state (msg, "ok");
+            assert_int_equal (hl_bus_send (pub, &msg), 0);
+            others++;
+        }
+    }
+    s_wait_stats (proxy, &stats, s_settled, (uint64_t)(n + others));
+    assert_int_equal (stats.intake, n);
+    assert_int_equal (stats.intake_dropped, 0);
+    assert_int_equal (stats.forwarded, n + others);
+
+    for (int i = 0; i < n; i++) {
+        hl_msg_t *msg = NULL;
+        assert_true (s_readable (intake));
+        assert_int_equal (hl_bus_recv_intake (intake, &msg), 0);
+        assert_int_equal (hl_msg_type (msg), HL_MSG_METRIC);
+        assert_int_equal (hl_msg_value (msg), i);
+        assert_string_equal (hl_msg_name (msg), i % 2 ? "cpu" : "mem");
+        hl_msg_destroy (&msg);
+    }
+    hl_msg_t *msg = NULL;
+    assert_int_equal (hl_bus_recv_intake (intake, &msg), HL_ERR_IO);
+    //  bus-out had all of them
+    for (int i = 0; i < n + others; i++) {
+        assert_int_equal (recv_wait (sub, NULL, &msg, NULL), 0);
+        hl_msg_destroy (&msg);
+    }
     zsock_destroy (&pub);
     zsock_destroy (&sub);
+    hl_proxy_destroy (&proxy);
+}
+
+//  An owner that does not read: past the intake's HWM messages are
+//  dropped and counted, and every message counted as passed is there.
+static void
+test_intake_full (void **state)
+{
+    (void)state;
+    char err[256];
+    hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, NULL, NULL, err, sizeof err);
+    assert_non_null (proxy);
+    zsock_t *intake = hl_proxy_intake (proxy, "metric", 100);
+    assert_non_null (intake);
+    hl_sock_opts_t opts;
+    hl_sock_opts_default (&opts);
+    opts.sndhwm = 0; /* the publisher never drops: only the intake does */
+    zsock_t *pub = s_ready_publisher (hl_proxy_inproc_in (proxy), &opts);
+    const int n = 20000;
+    for (int i = 0; i < n; i++) {
+        hl_msg_t *msg = s_metric ("cpu", i);
+        assert_int_equal (hl_bus_send (pub, &msg), 0);
+    }
+    hl_proxy_stats_t stats;
+    s_wait_stats (proxy, &stats, s_intake_settled, (uint64_t)n);
+    assert_true (stats.intake_dropped > 0);
+    assert_true (stats.intake > 0);
+    //  The queue is bounded: no more than a few batches of 64
+    assert_true (stats.intake <= 4 * 64);
+    uint64_t got = 0;
+    hl_msg_t *msg = NULL;
+    while (hl_bus_recv_intake (intake, &msg) == 0) {
+        hl_msg_destroy (&msg);
+        got++;
+    }
+    assert_int_equal (got, stats.intake);
+    zsock_destroy (&pub);
     hl_proxy_destroy (&proxy);
 }
 
@@ -368,7 +479,9 @@ main (void)
         cmocka_unit_test (test_forward),
         cmocka_unit_test (test_garbage),
         cmocka_unit_test (test_dropped),
-        cmocka_unit_test (test_limits_and_proxied),
+        cmocka_unit_test (test_limits_and_intake),
+        cmocka_unit_test (test_intake),
+        cmocka_unit_test (test_intake_full),
         cmocka_unit_test (test_wanted),
         cmocka_unit_test (test_bind_failure),
     };
