@@ -27,8 +27,27 @@ s_free_buffer (void *data, void *hint)
     free (data);
 }
 
-int
-hl_bus_send (zsock_t *sock, hl_msg_t **msg_p)
+//  Send one frame, which the socket takes over. A full queue refuses it at
+//  once, or after up to wait_ms (ZMQ_SNDTIMEO for this send only: libzmq
+//  wakes a blocked sender when the queue drains; polling for POLLOUT does
+//  not work on an XPUB, which always says it can send).
+static int
+s_send_frame (zsock_t *sock, zmq_msg_t *frame, int flags, int wait_ms)
+{
+    void *handle = zsock_resolve (sock);
+    if (zmq_msg_send (frame, handle, flags | ZMQ_DONTWAIT) >= 0)
+        return 0;
+    if (wait_ms <= 0 || zmq_errno () != EAGAIN)
+        return -1;
+    int was = zsock_sndtimeo (sock);
+    zsock_set_sndtimeo (sock, wait_ms);
+    int rc = zmq_msg_send (frame, handle, flags);
+    zsock_set_sndtimeo (sock, was);
+    return rc < 0 ? -1 : 0;
+}
+
+static int
+s_send (zsock_t *sock, hl_msg_t **msg_p, int wait_ms)
 {
     assert (msg_p);
     hl_msg_t *msg = *msg_p;
@@ -39,7 +58,6 @@ hl_bus_send (zsock_t *sock, hl_msg_t **msg_p)
     int rc = HL_ERR_ARGS;
     if (!sock || !msg)
         goto fail;
-    void *handle = zsock_resolve (sock);
     int type = zsock_type (sock);
 
     //  The first frame: a routing id, a topic, or nothing
@@ -63,22 +81,25 @@ hl_bus_send (zsock_t *sock, hl_msg_t **msg_p)
     if (rc != 0)
         goto fail;
     rc = HL_ERR_IO;
-    if (head
-        && zmq_send (handle, head, head_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-        goto fail;
-    //  Once the first frame is taken libzmq takes the rest of the
-    //  message: its HWM counts whole messages.
-    if (data == space) {
-        if (zmq_send (handle, space, size, ZMQ_DONTWAIT) < 0)
-            goto fail;
-        hl_msg_destroy (&msg);
-        return 0;
-    }
     zmq_msg_t frame;
-    if (zmq_msg_init_data (&frame, data, size, s_free_buffer, NULL) != 0)
+    if (head) {
+        zmq_msg_init_size (&frame, head_len);
+        memcpy (zmq_msg_data (&frame), head, head_len);
+        if (s_send_frame (sock, &frame, ZMQ_SNDMORE, wait_ms) != 0) {
+            zmq_msg_close (&frame);
+            goto fail;
+        }
+    }
+    //  Once the first frame is taken libzmq takes the rest of the message
+    //  (its HWM counts whole messages). What fitted in space is copied.
+    if (data == space) {
+        zmq_msg_init_size (&frame, size);
+        memcpy (zmq_msg_data (&frame), space, size);
+    } else if (zmq_msg_init_data (&frame, data, size, s_free_buffer, NULL) == 0)
+        data = NULL; //  the frame owns it now
+    else
         goto fail;
-    data = NULL; //  the frame owns it now
-    if (zmq_msg_send (&frame, handle, ZMQ_DONTWAIT) < 0) {
+    if (s_send_frame (sock, &frame, 0, wait_ms) != 0) {
         zmq_msg_close (&frame);
         goto fail;
     }
@@ -89,6 +110,18 @@ fail:
         free (data);
     hl_msg_destroy (&msg);
     return rc;
+}
+
+int
+hl_bus_send (zsock_t *sock, hl_msg_t **msg_p)
+{
+    return s_send (sock, msg_p, 0);
+}
+
+int
+hl_bus_send_wait (zsock_t *sock, hl_msg_t **msg_p, int timeout_ms)
+{
+    return s_send (sock, msg_p, timeout_ms > 0 ? timeout_ms : 0);
 }
 
 //  Read every frame of the next message. Keeps the first HL_BUS_FRAMES_MAX

@@ -21,6 +21,12 @@
     blocks: a full pipe is HL_ERR_IO. */
 int hl_bus_send (zsock_t *sock, hl_msg_t **msg_p);
 
+/*  hl_bus_send that waits up to timeout_ms for room when the queue is
+    full (a publisher keeping pace with the bus instead of counting and
+    retrying); the message is encoded once. HL_ERR_IO if there is still
+    no room. The caller's loop is blocked meanwhile: not for reactors. */
+int hl_bus_send_wait (zsock_t *sock, hl_msg_t **msg_p, int timeout_ms);
+
 /*  Receive one whole ZeroMQ message from sock, without waiting for one
     (HL_ERR_IO and no peer frame when none is there: drain until then),
     and decode it with limits

@@ -198,8 +198,9 @@ s_build (long first, long count, long batch)
 
 /*  The Helios publisher: samples in messages of batch samples to bus-in
     through hl_sock_publisher, flat out (rate 0) or paced at rate samples
-    per second. A send refused (HL_ERR_IO) is retried after a short poll
-    and counted. */
+    per second. A full queue makes it wait for room, as the raw publisher
+    does (hl_bus_send_wait); a send refused even so (HL_ERR_IO after a
+    second) is counted and retried, ten times at most. */
 static int
 s_child_pub (const char *endpoint, long samples, long batch, double rate)
 {
@@ -225,18 +226,16 @@ s_child_pub (const char *endpoint, long samples, long batch, double rate)
             poll (NULL, 0, 1);
         for (int tries = 1;; tries++) {
             hl_msg_t *msg = s_build (first, count, batch);
-            int rc = hl_bus_send (pub, &msg);
+            int rc = hl_bus_send_wait (pub, &msg, 1000);
             if (rc == 0) {
                 sent++;
                 break;
             }
-            if (rc != HL_ERR_IO || tries == 10000) {
-                failed++; /* not retried: cannot encode, or 10 s stuck */
+            if (rc != HL_ERR_IO || tries == 10) {
+                failed++; /* not retried: cannot encode, or stuck */
                 break;
             }
             retries++;
-            zmq_pollitem_t item = { zsock_resolve (pub), 0, ZMQ_POLLOUT, 0 };
-            zmq_poll (&item, 1, 1);
         }
     }
     s_line ("DONE %ld %ld %ld %" PRId64 "\n", sent, retries, failed,
@@ -494,8 +493,9 @@ s_lost (const s_run_t *r, long samples)
 }
 
 /*  Where the losses happened, in messages unless said otherwise. The
-    publisher's share is what never reached the proxy: its XPUB drops past
-    its HWM without a word, so it is what the proxy did not count. */
+    publisher's share is what it sent that the proxy never read (its
+    XPUB refuses rather than drops past the HWM, so this is what a lost
+    connection or the end of the run took). */
 static void
 s_print_losses (const s_run_t *r, long samples)
 {

@@ -222,6 +222,90 @@ test_pub_sub (void **state)
     zsock_destroy (&sub);
 }
 
+static hl_msg_t *
+s_metric (double value)
+{
+    hl_msg_t *msg = hl_msg_new (HL_MSG_METRIC);
+    assert_non_null (msg);
+    hl_msg_set_name (msg, "cpu");
+    hl_msg_set_value (msg, value);
+    hl_msg_set_sample_ts (msg, 1);
+    return msg;
+}
+
+//  Plays a proxy that reads nothing until told to: binds an XSUB with a
+//  small queue, subscribes (again and again until "GO", the inproc
+//  slow-joiner), then drains everything once it gets "DRAIN".
+static void
+s_stalled_proxy (zsock_t *pipe, void *args)
+{
+    (void)args;
+    zsock_t *xsub = zsock_new (ZMQ_XSUB);
+    zsock_set_rcvhwm (xsub, 10);
+    assert_int_equal (zsock_bind (xsub, "inproc://hl-bus-stalled"), 0);
+    zsock_signal (pipe, 0);
+    char *command = NULL;
+    while (!command) {
+        uint8_t all = 1;
+        zmq_send (zsock_resolve (xsub), &all, 1, ZMQ_DONTWAIT);
+        zpoller_t *poller = zpoller_new (pipe, NULL);
+        if (zpoller_wait (poller, 20))
+            command = zstr_recv (pipe);
+        zpoller_destroy (&poller);
+    }
+    bool drain = false;
+    while (command && !streq (command, "$TERM")) {
+        drain = drain || streq (command, "DRAIN");
+        zstr_free (&command);
+        zpoller_t *poller = zpoller_new (pipe, NULL);
+        while (!zpoller_wait (poller, drain ? 1 : 100)) {
+            zmsg_t *msg;
+            while (drain && (msg = zmsg_recv_nowait (xsub)))
+                zmsg_destroy (&msg);
+        }
+        zpoller_destroy (&poller);
+        command = zstr_recv (pipe);
+    }
+    zstr_free (&command);
+    zsock_destroy (&xsub);
+}
+
+//  A full queue refuses hl_bus_send at once; hl_bus_send_wait waits for
+//  room, and gives up if none comes.
+static void
+test_send_wait (void **state)
+{
+    (void)state;
+    zactor_t *proxy = zactor_new (s_stalled_proxy, NULL);
+    hl_sock_opts_t opts;
+    hl_sock_opts_default (&opts);
+    opts.sndhwm = 10;
+    zsock_t *pub = hl_sock_publisher ("inproc://hl-bus-stalled", &opts);
+    assert_non_null (pub);
+    assert_int_equal (hl_sock_publisher_wait (pub, WAIT_MS), 0);
+    zstr_send (proxy, "GO");
+    int rc = 0;
+    for (int i = 0; i < 10000 && rc == 0; i++) {
+        hl_msg_t *metric = s_metric (i);
+        rc = hl_bus_send (pub, &metric);
+        assert_null (metric);
+    }
+    assert_int_equal (rc, HL_ERR_IO); /* full: refused at once */
+    hl_msg_t *metric = s_metric (1);
+    assert_int_equal (hl_bus_send_wait (pub, &metric, 20), HL_ERR_IO);
+    assert_null (metric);
+    //  Room comes: the waiting send goes through
+    zstr_send (proxy, "DRAIN");
+    metric = s_metric (2);
+    assert_int_equal (hl_bus_send_wait (pub, &metric, WAIT_MS), 0);
+    //  The socket's own timeout is left as it was
+    assert_int_equal (zsock_sndtimeo (pub), -1);
+    metric = NULL;
+    assert_int_equal (hl_bus_send_wait (pub, &metric, 10), HL_ERR_ARGS);
+    zsock_destroy (&pub);
+    zactor_destroy (&proxy);
+}
+
 int
 main (void)
 {
@@ -233,6 +317,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_recv_bad_frames, setup_pair,
                                          teardown_pair),
         cmocka_unit_test (test_pub_sub),
+        cmocka_unit_test (test_send_wait),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
