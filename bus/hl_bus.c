@@ -1,8 +1,9 @@
 /*  SPDX-License-Identifier: MPL-2.0
     Copyright (c) 2026 the Helios developers
 
-    hl_bus - hl_msg_t over ZeroMQ: framing per socket type, non-blocking
-    sends (small envelopes copied, large ones handed to libzmq), and
+    hl_bus - hl_msg_t over ZeroMQ: framing per socket type, sends that
+    never wait or wait a bounded time for room (small envelopes built on
+    the stack and copied, large ones handed to libzmq), and
     receives that read the whole message, check frame count and sizes,
     then decode. This is the hot path of every process.
 */
