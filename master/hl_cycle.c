@@ -116,6 +116,7 @@ struct _hl_cycle_t {
                           disowned at destroy, as the
                           dispatcher tells their end later */
     char learning_path[HL_CONFIG_PATH + 16];
+    uint64_t learning_saved; /* hl_learning_outcomes at the last save */
     uint64_t started, finished, degraded_runs, kept, rolled_back, failed;
     uint64_t parallel, parallel_ok; /* actions of runs with several, and
                                        of those the ones that ran through */
@@ -836,10 +837,18 @@ s_report (hl_cycle_t *self, s_run_t *run)
     s_write_file (path, md);
     free (md);
 
-    int saved = hl_learning_save (self->deps.learning, self->learning_path);
-    if (saved)
-        hl_log_warning ("learning: cannot save %s: %s", self->learning_path,
-                        hl_strerror (saved));
+    /*  Saving syncs twice: only when something was learned, so that a
+        run ended without a verdict (one an emergency interrupts, on the
+        way to its first tasks) does not wait for the disk. */
+    uint64_t outcomes = hl_learning_outcomes (self->deps.learning);
+    if (outcomes != self->learning_saved) {
+        int saved = hl_learning_save (self->deps.learning, self->learning_path);
+        if (saved)
+            hl_log_warning ("learning: cannot save %s: %s", self->learning_path,
+                            hl_strerror (saved));
+        else
+            self->learning_saved = outcomes;
+    }
     if (hl_value_size (run->degraded))
         self->degraded_runs++;
     self->finished++;

@@ -39,6 +39,7 @@ struct _hl_learning_t {
     uint64_t rng[4]; /* xoshiro256** state, never all zero */
     bool has_spare;  /* the polar method makes normals in pairs */
     double spare;
+    uint64_t outcomes; /* recorded since creation: tells a saver what moved */
 };
 
 //  ---------------------------------------------------------------------
@@ -201,6 +202,7 @@ hl_learning_record (hl_learning_t *self, const char *action, bool success,
         arm->successes++;
     else
         arm->failures++;
+    self->outcomes++;
     if (isfinite (improvement)) {
         //  Welford's running mean: no sum to overflow or lose precision
         arm->measured++;
@@ -316,6 +318,13 @@ s_sync_dir (const char *path)
         close (fd);
     }
     free (copy);
+}
+
+uint64_t
+hl_learning_outcomes (const hl_learning_t *self)
+{
+    assert (self);
+    return self->outcomes;
 }
 
 int

@@ -50,6 +50,10 @@ uint64_t hl_learning_failures (const hl_learning_t *self, const char *action);
     config order, for status and reports. The caller owns the result. */
 hl_value_t *hl_learning_to_value (const hl_learning_t *self);
 
+/*  Outcomes recorded since creation: a saver that remembers this skips
+    writing (and syncing) what has not moved. */
+uint64_t hl_learning_outcomes (const hl_learning_t *self);
+
 /*  Persist to path atomically (a temp file in the same folder, fsync,
     rename). Returns 0, or HL_ERR_IO. */
 int hl_learning_save (const hl_learning_t *self, const char *path);

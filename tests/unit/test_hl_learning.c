@@ -112,6 +112,7 @@ test_posterior (void **state)
     assert_non_null (learning);
 
     //  Nothing learned: Beta(1, 1), mean 1/2, no improvement
+    assert_int_equal (hl_learning_outcomes (learning), 0);
     s_near (hl_learning_p (learning, "cache"), 0.5, 1e-12);
     assert_true (isnan (hl_learning_improvement (learning, "cache")));
 
@@ -131,10 +132,12 @@ test_posterior (void **state)
                       0);
     s_near (hl_learning_p (learning, "lazy"), 1.0 / 4, 1e-12);
     assert_true (isnan (hl_learning_improvement (learning, "lazy")));
+    assert_int_equal (hl_learning_outcomes (learning), 6);
 
     //  Unknown actions
     assert_int_equal (hl_learning_record (learning, "nope", true, 0.1), -1);
     assert_int_equal (hl_learning_record (learning, NULL, true, 0.1), -1);
+    assert_int_equal (hl_learning_outcomes (learning), 6);
     s_near (hl_learning_p (learning, "nope"), 0.5, 1e-12);
     s_near (hl_learning_sample (learning, "nope"), 0.5, 1e-12);
     assert_true (isnan (hl_learning_improvement (learning, "nope")));
