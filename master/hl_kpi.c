@@ -41,6 +41,8 @@ _Static_assert(sizeof (s_bucket_t) == 440, "bucket size differs from hl_kpi.h");
 typedef struct {
     const hl_config_metric_t *config; /* borrowed; name lives here */
     s_bucket_t *ring;                 /* HL_KPI_RING buckets */
+    bool critical;                    /* the last sample stored was at or
+                                         past the critical level */
 } s_metric_t;
 
 typedef struct {
@@ -367,6 +369,12 @@ hl_kpi_add (hl_kpi_t *self, const char *name, double value, int64_t ts_us,
     if (second <= self->flushed_s)
         self->counters.after_flush++;
     self->counters.accepted++;
+    const hl_config_metric_t *mc = metric->config;
+    bool critical = mc->better == HL_BETTER_LOWER ? value >= mc->critical
+                                                  : value <= mc->critical;
+    if (critical && !metric->critical)
+        self->counters.crossings++;
+    metric->critical = critical;
     return 0;
 }
 
@@ -617,6 +625,7 @@ hl_kpi_status (const hl_kpi_t *self)
     hl_value_set_int (status, "bytes", (int64_t)hl_kpi_bytes (self));
     hl_value_set_int (status, "accepted", (int64_t)c->accepted);
     hl_value_set_int (status, "after_flush", (int64_t)c->after_flush);
+    hl_value_set_int (status, "crossings", (int64_t)c->crossings);
 
     hl_value_t *rejected = hl_value_new_map ();
     hl_value_set_int (rejected, "unknown", (int64_t)c->unknown);

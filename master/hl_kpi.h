@@ -75,6 +75,10 @@ typedef struct {
     uint64_t too_new;     /* refused: more than HL_KPI_FUTURE_US ahead */
     uint64_t after_flush; /* stored, but its second was already flushed
                              and will not be published again */
+    uint64_t crossings;   /* stored samples at or past their metric's
+                             critical level whose previous one was not:
+                             health may have just fallen (hl_master
+                             recomputes it at once when this moves) */
 } hl_kpi_counters_t;
 
 /*  Called for one metric's second; name and stats are borrowed. */

@@ -49,6 +49,7 @@ struct _hl_master_t {
     hl_health_t *health;     /* the last health computed */
     int64_t health_us;       /* when */
     int health_timer;        /* a recompute is due: its timer, or -1 */
+    uint64_t crossings;      /* the tracker's at the last recompute */
     uint64_t scored_s;       /* seconds with a health score */
     uint64_t available_s;    /* of which at or above the threshold */
     hl_learning_t *learning; /* what each action has done so far */
@@ -637,6 +638,7 @@ s_health (hl_master_t *self, int64_t now_us)
     hl_health_destroy (&self->health);
     self->health = hl_health_compute (self->config, self->kpi, now_us);
     self->health_us = now_us;
+    self->crossings = hl_kpi_counters (self->kpi)->crossings;
     if (self->health && self->cycle)
         hl_cycle_health (self->cycle, self->health);
 }
@@ -653,14 +655,17 @@ s_health_due (zloop_t *loop, int timer_id, void *arg)
 }
 
 /*  New samples: the one that takes health under the threshold must start
-    the emergency at once, not at the next second. Recompute now, or, if
-    the last recompute is under S_HEALTH_GAP_US old, when the gap ends, so
-    that a flood of samples stays cheap and a lone sample still counts. */
+    the emergency at once, not at the next second. Recompute now if a
+    metric has just gone past its critical level, or the last recompute is
+    S_HEALTH_GAP_US old; else when the gap ends (a timer has ms
+    granularity), so that a flood of samples stays cheap and a lone
+    sample still counts. */
 static void
 s_health_soon (hl_master_t *self, int64_t now_us)
 {
     int64_t wait_us = self->health_us + S_HEALTH_GAP_US - now_us;
-    if (wait_us <= 0)
+    if (wait_us <= 0
+        || hl_kpi_counters (self->kpi)->crossings != self->crossings)
         s_health (self, now_us);
     else if (self->health_timer < 0)
         self->health_timer

@@ -603,6 +603,40 @@ test_series (void **state)
     hl_kpi_destroy (&kpi);
 }
 
+//  A crossing is a stored sample at or past critical after one that was
+//  not, in the metric's own direction; refused samples do not count.
+static void
+test_crossings (void **state)
+{
+    (void)state;
+    hl_kpi_t *kpi = hl_kpi_new (s_config);
+    const hl_kpi_counters_t *c = hl_kpi_counters (kpi);
+    struct {
+        const char *name;
+        double value;
+        uint64_t crossings;
+    } steps[] = {
+        { "lat", 500, 0 },  { "lat", 999.9, 0 }, { "lat", 1000, 1 },
+        { "lat", 5000, 1 }, { "lat", 100, 1 },   { "lat", 2000, 2 },
+        { "hit", 60, 2 },   { "hit", 50, 3 },    { "hit", 10, 3 },
+        { "hit", 95, 3 },   { "hit", 49, 4 },
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        assert_int_equal (
+            hl_kpi_add (kpi, steps[i].name, steps[i].value, T0, T0), 0);
+        assert_int_equal (c->crossings, steps[i].crossings);
+    }
+    //  Refused: not stored, no crossing, the state stays
+    assert_int_equal (hl_kpi_add (kpi, "lat", NAN, T0, T0), HL_ERR_RANGE);
+    assert_int_equal (hl_kpi_add (kpi, "hit", 10, T0 + 3600 * SEC, T0),
+                      HL_ERR_RANGE);
+    assert_int_equal (c->crossings, 4);
+    assert_int_equal (hl_kpi_add (kpi, "lat", 100, T0, T0), 0);
+    assert_int_equal (hl_kpi_add (kpi, "lat", 1500, T0, T0), 0);
+    assert_int_equal (c->crossings, 5);
+    hl_kpi_destroy (&kpi);
+}
+
 int
 main (void)
 {
@@ -619,6 +653,7 @@ main (void)
         cmocka_unit_test (test_many_in_one_second),
         cmocka_unit_test (test_flush_once),
         cmocka_unit_test (test_series),
+        cmocka_unit_test (test_crossings),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
