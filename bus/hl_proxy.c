@@ -155,8 +155,14 @@ s_intake_hold (s_actor_t *self, zmq_msg_t *topic, zmq_msg_t *env)
         s_intake_send_held (self, self->batch_len + 2 <= HL_PROXY_INTAKE_BATCH);
     zmq_msg_init (&self->held[0]);
     zmq_msg_init (&self->held[1]);
-    zmq_msg_copy (&self->held[0], topic);
-    zmq_msg_copy (&self->held[1], env);
+    //  Shared with bus-out when somebody listens there, else taken
+    if (self->stats.subscribers > 0) {
+        zmq_msg_copy (&self->held[0], topic);
+        zmq_msg_copy (&self->held[1], env);
+    } else {
+        zmq_msg_move (&self->held[0], topic);
+        zmq_msg_move (&self->held[1], env);
+    }
     self->holding = true;
 }
 
