@@ -125,15 +125,16 @@ struct _hl_cycle_t {
     bool em_active;
     double em_threshold; /* of the emergency in progress */
     int em_max_issues;
-    int em_rounds;               /* rounds started in this one */
-    int64_t em_detected_us;      /* when health crossed */
-    int64_t em_next_round_us;    /* earliest next round */
-    int64_t em_above_us;         /* back above since, or 0 */
-    int64_t em_last_round_us;    /* when the last round ended */
-    bool em_held;                /* we paused dispatch and cycles */
-    uint64_t emergencies;        /* started since the master began */
-    int64_t em_last_response_us; /* detection to first task, last */
-    zlistx_t *children;          /* notify commands to reap (pids) */
+    int em_rounds;                 /* rounds started in this one */
+    int64_t em_detected_us;        /* when health crossed */
+    int64_t em_next_round_us;      /* earliest next round */
+    int64_t em_above_us;           /* back above since, or 0 */
+    int64_t em_last_round_us;      /* when the last round ended */
+    bool em_held;                  /* we paused dispatch and cycles */
+    uint64_t emergencies;          /* started since the master began */
+    int64_t em_last_response_us;   /* detection to first task, last */
+    int64_t em_last_first_task_us; /* when that first task was sent */
+    zlistx_t *children;            /* notify commands to reap (pids) */
 };
 
 #define S_EM_ROUNDS 4 /* rounds before we stop trying */
@@ -285,6 +286,7 @@ s_submit (hl_cycle_t *self, s_run_t *run, s_what_t what, int act,
     if (run->emergency && !run->first_task_us) {
         run->first_task_us = hl_msg_now_us ();
         self->em_last_response_us = run->first_task_us - run->detected_us;
+        self->em_last_first_task_us = run->first_task_us;
     }
     return true;
 }
@@ -1756,6 +1758,10 @@ hl_cycle_status (hl_cycle_t *self)
               ? hl_value_new_double ((double)self->em_last_response_us / 1000.0)
               : hl_value_new_nil ();
     hl_value_set (em, "last_response_ms", &rt);
+    rt = self->em_last_first_task_us
+             ? hl_value_new_int (self->em_last_first_task_us)
+             : hl_value_new_nil ();
+    hl_value_set (em, "first_task", &rt);
     hl_value_set (s, "emergency", &em);
     return s;
 }
