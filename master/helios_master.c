@@ -6,6 +6,7 @@
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../bus/hl_config.h"
 #include "../bus/hl_log.h"
@@ -26,6 +27,23 @@ s_usage (FILE *out)
              "  -h, --help         this help\n"
              "      --version      print the version\n"
              "Prints \"READY <tasks endpoint> ...\" on stdout once bound.\n");
+}
+
+/*  Every agent is a connection, a descriptor: a soft limit of 1024, still
+    common, would stop a swarm short of design §10's thousand agents. The
+    hard limit is ours to take. */
+static void
+s_raise_nofile (void)
+{
+    struct rlimit rl;
+    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rlim_t was = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit (RLIMIT_NOFILE, &rl) == 0)
+            hl_log_info ("open files: limit raised from %llu to %llu",
+                         (unsigned long long)was,
+                         (unsigned long long)rl.rlim_cur);
+    }
 }
 
 int
@@ -70,6 +88,7 @@ main (int argc, char *argv[])
         level = HL_LOG_NOTICE;
     level += verbose;
     hl_log_init ("master", level > HL_LOG_DEBUG ? HL_LOG_DEBUG : level, false);
+    s_raise_nofile ();
 
     hl_master_t *master = hl_master_new (config, err, sizeof err);
     if (!master) {
