@@ -864,6 +864,14 @@ s_on_message (hl_agent_t *self, hl_msg_t **msg_p)
             s_on_task (self, msg_p);
             return;
         case HL_MSG_HEARTBEAT:
+            //  Answered in the master's wake when ours is half due: the
+            //  master beats a little early, so a swarm's beats follow its
+            //  own instead of each waking it at a phase of its own
+            if (self->state == S_READY && self->heart
+                && hl_heart_answer (self->heart, s_now ())) {
+                s_heartbeat (self, s_now ());
+                s_schedule (self);
+            }
             break;
         case HL_MSG_CANCEL:
             s_on_cancel (self, msg);

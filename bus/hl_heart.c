@@ -77,6 +77,13 @@ hl_heart_due (const hl_heart_t *self, int64_t now_ms)
 }
 
 bool
+hl_heart_answer (const hl_heart_t *self, int64_t now_ms)
+{
+    assert (self);
+    return s_left (self->last_sent, self->interval_ms / 2, now_ms) == 0;
+}
+
+bool
 hl_heart_expired (const hl_heart_t *self, int64_t now_ms)
 {
     assert (self);

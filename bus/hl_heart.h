@@ -28,6 +28,12 @@ void hl_heart_sent (hl_heart_t *self, int64_t now_ms);
 /*  True once interval_ms has passed since we last sent. */
 bool hl_heart_due (const hl_heart_t *self, int64_t now_ms);
 
+/*  True once half of interval_ms has passed since we last sent: the
+    peer's heartbeat is then worth answering at once, so that a swarm's
+    beats reach the master together, in the wake of its own, instead of
+    one wakeup each. */
+bool hl_heart_answer (const hl_heart_t *self, int64_t now_ms);
+
 /*  True once interval_ms * liveness has passed since we last heard. */
 bool hl_heart_expired (const hl_heart_t *self, int64_t now_ms);
 

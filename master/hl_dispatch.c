@@ -635,6 +635,7 @@ hl_dispatch_tick (hl_dispatch_t *self, int64_t now_ms)
 {
     self->now_ms = now_ms;
     int64_t silence = (int64_t)self->heartbeat_ms * self->liveness;
+    int64_t beat_every = (int64_t)self->heartbeat_ms * 9 / 10;
 
     /*  Peers: expire the silent, beat the quiet. */
     for (size_t i = 0; i < hl_registry_size (self->registry);) {
@@ -643,7 +644,10 @@ hl_dispatch_tick (hl_dispatch_t *self, int64_t now_ms)
             s_expire (self, peer, "expired");
             continue; /* the array was swap-removed at i */
         }
-        if (now_ms - peer->beat_ms >= (int64_t)self->heartbeat_ms) {
+        //  A tenth early (ticks come ten times an interval): the beat
+        //  reaches an agent before its own comes due, and agents answer
+        //  it, so their beats arrive together (hl_heart_answer)
+        if (now_ms - peer->beat_ms >= beat_every) {
             hl_msg_t *beat = hl_msg_new (HL_MSG_HEARTBEAT);
             hl_msg_set_inflight (beat, peer->inflight);
             s_send_to (self, peer->rid, peer->rid_len, &beat);

@@ -4,9 +4,11 @@
     bench_heartbeat - design §10: 1,000 connected agents heartbeating cost
     the master under 5% of a core. A real helios-master; this process
     plays the agents, one DEALER each over tcp: hello (the six roles in
-    turn), then a heartbeat every heartbeat_ms, their phases spread over
-    the interval as real agents drift apart, reading everything the
-    master sends them. The master's CPU (utime + stime of its process) is
+    turn), then heartbeats as hl_agent sends them: every heartbeat_ms,
+    phases spread over the interval as real agents drift apart, and in
+    answer to the master's own once half an interval has passed
+    (hl_heart_answer). It reads everything the master sends. The
+    master's CPU (utime + stime of its process) is
     taken over a window with no agent connected, then over the same
     window with all of them live; at the end its status must still count
     every agent and none expired.
@@ -70,24 +72,43 @@ typedef struct {
     uint64_t sent, received, failed;
 } s_swarm_t;
 
-/*  Read whatever the master sent; counts welcomes into *welcomed. */
+static void
+s_beat (s_swarm_t *swarm, long i, int64_t now)
+{
+    hl_msg_t *hb = hl_msg_new (HL_MSG_HEARTBEAT);
+    hl_msg_set_inflight (hb, 0);
+    if (hl_bus_send (swarm->socks[i], &hb) == 0)
+        swarm->sent++;
+    else
+        swarm->failed++;
+    swarm->next_us[i] = now + (int64_t)swarm->heartbeat_ms * 1000;
+}
+
+/*  Read whatever the master sent; counts welcomes into *welcomed, and
+    answers the master's heartbeats as hl_agent does once running. */
 static void
 s_drain (s_swarm_t *swarm, long *welcomed)
 {
     if (zmq_poll (swarm->items, (int)swarm->n, S_POLL_MS) <= 0)
         return;
+    int64_t now = zclock_usecs ();
+    int64_t half = (int64_t)swarm->heartbeat_ms * 500;
     for (long i = 0; i < swarm->n; i++) {
         if (!(swarm->items[i].revents & ZMQ_POLLIN))
             continue;
         hl_msg_t *msg = NULL;
         while (hl_bus_recv (swarm->socks[i], NULL, &msg, NULL) != HL_ERR_IO) {
             swarm->received++;
-            if (msg && hl_msg_type (msg) == HL_MSG_WELCOME && welcomed) {
+            hl_msg_type_t type = msg ? hl_msg_type (msg) : HL_MSG_TYPE_END;
+            if (type == HL_MSG_WELCOME && welcomed) {
                 (*welcomed)++;
                 int hb = (int)hl_msg_heartbeat_ms (msg);
                 if (hb > 0)
                     swarm->heartbeat_ms = hb;
-            }
+            } else if (type == HL_MSG_HEARTBEAT && !welcomed
+                       && swarm->next_us[i] - now
+                              <= (int64_t)swarm->heartbeat_ms * 1000 - half)
+                s_beat (swarm, i, now);
             hl_msg_destroy (&msg);
         }
     }
@@ -131,17 +152,9 @@ s_run (s_swarm_t *swarm, int64_t ms)
     int64_t end = zclock_mono () + ms;
     while (zclock_mono () < end) {
         int64_t now = zclock_usecs ();
-        for (long i = 0; i < swarm->n; i++) {
-            if (swarm->next_us[i] > now)
-                continue;
-            hl_msg_t *hb = hl_msg_new (HL_MSG_HEARTBEAT);
-            hl_msg_set_inflight (hb, 0);
-            if (hl_bus_send (swarm->socks[i], &hb) == 0)
-                swarm->sent++;
-            else
-                swarm->failed++;
-            swarm->next_us[i] += (int64_t)swarm->heartbeat_ms * 1000;
-        }
+        for (long i = 0; i < swarm->n; i++)
+            if (swarm->next_us[i] <= now)
+                s_beat (swarm, i, now);
         s_drain (swarm, NULL);
     }
 }

@@ -49,6 +49,14 @@ test_due (void **state)
 
     //  A clock behind the last send is never due
     assert_false (hl_heart_due (heart, 100));
+
+    //  The peer's beat is answered once half an interval has passed
+    assert_false (hl_heart_answer (heart, 6999));
+    assert_true (hl_heart_answer (heart, 7000));
+    hl_heart_sent (heart, 7000);
+    assert_false (hl_heart_answer (heart, 7499));
+    assert_true (hl_heart_answer (heart, 7500));
+    assert_false (hl_heart_answer (heart, 100));
     hl_heart_destroy (&heart);
 }
 
