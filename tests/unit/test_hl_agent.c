@@ -423,6 +423,37 @@ test_heartbeats (void **state)
     s_env_stop (&env);
 }
 
+//  The agent answers the master's heartbeat once half an interval has
+//  passed since it last sent, well before its own beat is due: with a 4 s
+//  interval the answer comes from 2 s on, its own beat only at 4 s.
+static void
+test_answers_master_beat (void **state)
+{
+    (void)state;
+    s_env_t env;
+    s_env_start (&env, "athena-api", 1, NULL);
+    env.answer_beats = false;
+    hl_msg_t *hello = s_recv (&env, HL_MSG_HELLO);
+    s_welcome (&env, hello, 4000, 5);
+    hl_msg_destroy (&hello);
+    int64_t deadline = zclock_mono () + 3500;
+    hl_msg_t *beat = NULL;
+    int sent = 0;
+    while (!beat && zclock_mono () < deadline) {
+        hl_msg_t *ours = hl_msg_new (HL_MSG_HEARTBEAT);
+        hl_msg_set_inflight (ours, 0);
+        s_send (&env, ours);
+        sent++;
+        beat = s_recv_within (&env, HL_MSG_HEARTBEAT, 100);
+    }
+    assert_non_null (beat);
+    hl_msg_destroy (&beat);
+    //  Not at once: the first beats, inside half an interval, went
+    //  unanswered
+    assert_true (sent > 1);
+    s_env_stop (&env);
+}
+
 static void
 test_echo (void **state)
 {
@@ -859,6 +890,7 @@ main (void)
         cmocka_unit_test (test_hephaestus_actions),
         cmocka_unit_test (test_bad_options),
         cmocka_unit_test (test_heartbeats),
+        cmocka_unit_test (test_answers_master_beat),
         cmocka_unit_test (test_echo),
         cmocka_unit_test (test_repeated_id),
         cmocka_unit_test (test_capacity),
