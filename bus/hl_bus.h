@@ -40,9 +40,9 @@ int hl_bus_send_wait (zsock_t *sock, hl_msg_t **msg_p, int timeout_ms);
 int hl_bus_recv (zsock_t *sock, const hl_limits_t *limits, hl_msg_t **msg_p,
                  zframe_t **peer_p);
 
-/*  The next message from this process's proxy intake (hl_proxy_intake),
-    whose proxy was started with the limits the caller decodes with: it
-    scanned every message it passes, so the scan is not repeated here.
+/*  The next message from this process's proxy intake (hl_proxy_intake).
+    The proxy scanned every message it passes with the limits it was
+    started with, so the scan is not repeated here.
     Reads one [topic][envelope] pair of a batch; returns as hl_bus_recv. */
 int hl_bus_recv_intake (zsock_t *sock, hl_msg_t **msg_p);
 

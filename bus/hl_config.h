@@ -96,6 +96,14 @@ typedef struct {
     bool key;        /* a key metric at 0 caps the overall score */
 } hl_config_metric_t;
 
+/*  A value at or worse than the metric's critical level (its score is 0). */
+static inline bool
+hl_config_metric_critical (const hl_config_metric_t *metric, double value)
+{
+    return metric->better == HL_BETTER_LOWER ? value >= metric->critical
+                                             : value <= metric->critical;
+}
+
 typedef enum { HL_PARAM_INT, HL_PARAM_FLOAT, HL_PARAM_STR } hl_param_type_t;
 
 typedef struct {

@@ -4,8 +4,9 @@
     hl_proxy - the bus actor. Its thread owns the XSUB (bus-in) and XPUB
     (bus-out) sockets and the counters; the caller talks to it only over
     the actor pipe ("STATS", "INTAKE", "$TERM"). Messages move between the
-    sockets as zmq_msg_t, never copied; what goes to the owner's intake as
-    well shares the same content (zmq_msg_copy counts a reference).
+    sockets as zmq_msg_t, never copied; what goes to the owner's intake and
+    bus-out both shares the same content (zmq_msg_copy counts a
+    reference).
 */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -147,16 +148,16 @@ s_intake_send_held (s_actor_t *self, bool more)
 }
 
 //  Queue one message for the intake: the one held before goes out as part
-//  of the batch, this one is held.
+//  of the batch, this one is held: shared when it goes to bus-out too,
+//  else taken from the frames.
 static void
-s_intake_hold (s_actor_t *self, zmq_msg_t *topic, zmq_msg_t *env)
+s_intake_hold (s_actor_t *self, zmq_msg_t *topic, zmq_msg_t *env, bool share)
 {
     if (self->holding)
         s_intake_send_held (self, self->batch_len + 2 <= HL_PROXY_INTAKE_BATCH);
     zmq_msg_init (&self->held[0]);
     zmq_msg_init (&self->held[1]);
-    //  Shared with bus-out when somebody listens there, else taken
-    if (self->stats.subscribers > 0) {
+    if (share) {
         zmq_msg_copy (&self->held[0], topic);
         zmq_msg_copy (&self->held[1], env);
     } else {
@@ -207,16 +208,17 @@ s_forward_one (s_actor_t *self)
         goto done;
     }
     size_t env_len = zmq_msg_size (&frames[1]);
+    //  Nobody subscribed on bus-out: nothing to send. The count may run
+    //  high (a subscriber that leaves need not unsubscribe), never low.
+    bool bus_out = self->stats.subscribers > 0;
     if (self->intake_h && zmq_msg_size (&frames[0]) >= self->intake_prefix_len
         && memcmp (zmq_msg_data (&frames[0]), self->intake_prefix,
                    self->intake_prefix_len)
                == 0)
-        s_intake_hold (self, &frames[0], &frames[1]);
-    //  Nobody subscribed on bus-out: nothing to send. The count may run
-    //  high (a subscriber that leaves need not unsubscribe), never low.
+        s_intake_hold (self, &frames[0], &frames[1], bus_out);
     //  With XPUB_NODROP a full subscriber refuses the first frame; after
     //  that libzmq takes the whole message.
-    if (self->stats.subscribers > 0
+    if (bus_out
         && (zmq_msg_send (&frames[0], self->xpub_h, ZMQ_SNDMORE | ZMQ_DONTWAIT)
                 < 0
             || zmq_msg_send (&frames[1], self->xpub_h, ZMQ_DONTWAIT) < 0)) {
@@ -539,7 +541,7 @@ hl_proxy_intake (hl_proxy_t *self, const char *prefix, int hwm)
     int batches = (int)(((int64_t)hwm + HL_PROXY_INTAKE_BATCH - 1)
                         / HL_PROXY_INTAKE_BATCH);
     int rcv = (batches + 1) / 2;
-    int snd = batches == 0 ? 0 : batches - rcv > 0 ? batches - rcv : 1;
+    int snd = batches == 1 ? 1 : batches - rcv; /* not 0: unbounded */
     self->intake = zsock_new (ZMQ_PAIR);
     zsock_set_rcvhwm (self->intake, rcv);
     if (zsock_bind (self->intake, "%s", self->inproc_intake) != 0) {

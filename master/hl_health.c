@@ -40,20 +40,16 @@ hl_health_score_value (const hl_config_metric_t *metric, double value)
         return NAN;
     //  The loader guarantees target < critical for lower, > for higher,
     //  so the division below never sees a zero span
-    if (metric->better == HL_BETTER_LOWER) {
-        if (value <= metric->target)
-            return 100;
-        if (value >= metric->critical)
-            return 0;
-        return 100 * (metric->critical - value)
-               / (metric->critical - metric->target);
-    }
-    if (value >= metric->target)
-        return 100;
-    if (value <= metric->critical)
+    if (hl_config_metric_critical (metric, value))
         return 0;
-    return 100 * (value - metric->critical)
-           / (metric->target - metric->critical);
+    if (metric->better == HL_BETTER_LOWER)
+        return value <= metric->target
+                   ? 100
+                   : 100 * (metric->critical - value)
+                         / (metric->critical - metric->target);
+    return value >= metric->target ? 100
+                                   : 100 * (value - metric->critical)
+                                         / (metric->target - metric->critical);
 }
 
 hl_severity_t

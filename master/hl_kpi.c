@@ -369,9 +369,7 @@ hl_kpi_add (hl_kpi_t *self, const char *name, double value, int64_t ts_us,
     if (second <= self->flushed_s)
         self->counters.after_flush++;
     self->counters.accepted++;
-    const hl_config_metric_t *mc = metric->config;
-    bool critical = mc->better == HL_BETTER_LOWER ? value >= mc->critical
-                                                  : value <= mc->critical;
+    bool critical = hl_config_metric_critical (metric->config, value);
     if (critical && !metric->critical)
         self->counters.crossings++;
     metric->critical = critical;
