@@ -252,18 +252,19 @@ main (int argc, char *argv[])
 {
     long tasks = 50000, concurrency = 64, payload = 64, agents = 12;
     long rounds = 3, lat_tasks = 5000;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        long v = atol (argv[i + 1]);
-        if (streq (argv[i], "--tasks"))
-            tasks = v;
-        else if (streq (argv[i], "--concurrency"))
-            concurrency = v;
-        else if (streq (argv[i], "--payload"))
-            payload = v;
-        else if (streq (argv[i], "--agents"))
-            agents = v;
-        else if (streq (argv[i], "--rounds"))
-            rounds = v;
+    for (int i = 1; i < argc; i += 2) {
+        long *slot = streq (argv[i], "--tasks")         ? &tasks
+                     : streq (argv[i], "--concurrency") ? &concurrency
+                     : streq (argv[i], "--payload")     ? &payload
+                     : streq (argv[i], "--agents")      ? &agents
+                     : streq (argv[i], "--rounds")      ? &rounds
+                                                        : NULL;
+        if (!slot || i + 1 == argc) {
+            fprintf (stderr, "bench_echo: %s %s\n", argv[i],
+                     slot ? "needs a value" : "is not an option");
+            return 2;
+        }
+        *slot = atol (argv[i + 1]);
     }
     if (agents < 1 || agents > 1000 || rounds < 1 || rounds > 16 || tasks < 1
         || concurrency < 1) {

@@ -212,6 +212,10 @@ main (int argc, char *argv[])
             verbose = true;
         else if (streq (argv[i], "--trials") && i + 1 < argc)
             trials = atol (argv[++i]);
+        else {
+            fprintf (stderr, "bench_emergency: unknown argument %s\n", argv[i]);
+            return 2;
+        }
     if (trials < 1 || trials > 1000) {
         fprintf (stderr, "bench_emergency: --trials 1..1000\n");
         return 2;

@@ -306,6 +306,51 @@ test_send_wait (void **state)
     zactor_destroy (&proxy);
 }
 
+//  The intake reader takes one [topic][envelope] pair at a time and
+//  refuses a broken one with a named error, leaving the rest readable.
+static void
+test_recv_intake_bad (void **state)
+{
+    (void)state;
+    zsock_t *in = zsock_new (ZMQ_PAIR);
+    assert_int_equal (zsock_bind (in, "inproc://hl-bus-intake-test"), 0);
+    zsock_t *out = zsock_new (ZMQ_PAIR);
+    assert_int_equal (zsock_connect (out, "inproc://hl-bus-intake-test"), 0);
+    void *h = zsock_resolve (out);
+    hl_msg_t *metric = s_metric (7);
+    uint8_t *env;
+    size_t size;
+    assert_int_equal (hl_msg_encode (metric, &env, &size), 0);
+    hl_msg_destroy (&metric);
+
+    zmq_send (h, "metric.cpu", 10, 0); /* a topic with no envelope */
+    zmq_send (h, "", 0, ZMQ_SNDMORE);  /* an empty topic */
+    zmq_send (h, env, size, 0);
+    zmq_send (h, "health", 6, ZMQ_SNDMORE); /* the wrong topic */
+    zmq_send (h, env, size, 0);
+    zmq_send (h, "metric.cpu", 10, ZMQ_SNDMORE); /* not msgpack */
+    zmq_send (h, "\xc1", 1, 0);
+    zmq_send (h, "metric.cpu", 10, ZMQ_SNDMORE); /* then a good one */
+    zmq_send (h, env, size, 0);
+
+    hl_msg_t *msg = NULL;
+    zpoller_t *poller = zpoller_new (in, NULL);
+    assert_non_null (zpoller_wait (poller, WAIT_MS));
+    zpoller_destroy (&poller);
+    assert_int_equal (hl_bus_recv_intake (in, &msg), HL_ERR_FRAMES);
+    assert_int_equal (hl_bus_recv_intake (in, &msg), HL_ERR_TOPIC);
+    assert_int_equal (hl_bus_recv_intake (in, &msg), HL_ERR_TOPIC);
+    assert_int_equal (hl_bus_recv_intake (in, &msg), HL_ERR_MALFORMED);
+    assert_null (msg);
+    assert_int_equal (hl_bus_recv_intake (in, &msg), 0);
+    assert_int_equal (hl_msg_value (msg), 7);
+    hl_msg_destroy (&msg);
+    assert_int_equal (hl_bus_recv_intake (in, &msg), HL_ERR_IO);
+    free (env);
+    zsock_destroy (&out);
+    zsock_destroy (&in);
+}
+
 int
 main (void)
 {
@@ -318,6 +363,7 @@ main (void)
                                          teardown_pair),
         cmocka_unit_test (test_pub_sub),
         cmocka_unit_test (test_send_wait),
+        cmocka_unit_test (test_recv_intake_bad),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
