@@ -203,7 +203,7 @@ s_judge (const s_verify_t *verify, hl_verdict_t *overall)
         bool both = m->baseline_n > 0 && m->after_n > 0;
         hl_value_t *out = hl_value_new_map ();
         hl_value_set_str (out, "name", m->name);
-        hl_value_set_str (out, "verdict", hl_stats_verdict_str (v.verdict));
+        hl_value_set_str (out, "verdict", hl_verdict_name (v.verdict));
         s_set_number (out, "p_value", both ? v.p_value : NAN);
         s_set_number (out, "shift", both ? v.shift : NAN);
         s_set_number (out, "ci_low", both ? v.ci_low : NAN);
@@ -237,7 +237,7 @@ s_on_window_end (zloop_t *loop, int timer_id, void *arg)
     hl_value_t *metrics = s_judge (verify, &overall);
     hl_value_t *data = hl_value_new_map ();
     hl_value_set_str (data, "action", verify->action);
-    hl_value_set_str (data, "verdict", hl_stats_verdict_str (overall));
+    hl_value_set_str (data, "verdict", hl_verdict_name (overall));
     hl_value_set (data, "metrics", &metrics);
     //  Out of the role first: completing starts the next queued task
     uint64_t task_id = verify->task_id;

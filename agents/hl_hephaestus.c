@@ -277,7 +277,7 @@ s_check_action (s_hephaestus_t *self, const hl_value_t *args, bool apply,
     s_safe (name, safe, sizeof safe);
     const hl_config_action_t *action
         = hl_config_action_find (self->config, name);
-    if (!action || !streq (action->swarm, self->swarm)) {
+    if (!action || !streq (hl_swarm_name (action->swarm), self->swarm)) {
         snprintf (err, errsize, "action \"%s\" is not one of the %s swarm's",
                   safe, self->swarm);
         return NULL;
@@ -835,7 +835,7 @@ s_hello (void *state, hl_value_t *actions)
     size_t n = hl_config_actions_size (self->config);
     for (size_t i = 0; i < n; i++) {
         const hl_config_action_t *action = hl_config_action (self->config, i);
-        if (streq (action->swarm, self->swarm) && action->apply
+        if (streq (hl_swarm_name (action->swarm), self->swarm) && action->apply
             && *action->apply) {
             hl_value_t *name = hl_value_new_str (action->name);
             hl_value_append (actions, &name);

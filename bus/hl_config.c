@@ -68,11 +68,9 @@ static const char *s_action_keys[]
 static const char *s_param_keys[]
     = { "name", "type", "min", "max", "pattern", "required", "default", NULL };
 
-static const char *s_categories[] = { "frontend", "backend", "business", NULL };
 static const char *s_betters[] = { "lower", "higher", NULL };
 static const char *s_stats[]
     = { "mean", "p50", "p95", "min", "max", "last", NULL };
-static const char *s_swarms[] = { "frontend", "backend", NULL };
 static const char *s_param_types[] = { "int", "float", "str", NULL };
 static const char *s_log_levels[]
     = { "error", "warning", "notice", "info", "debug", NULL };
@@ -786,9 +784,12 @@ s_load_metric (s_ctx_t *ctx, const config_setting_t *g, hl_config_metric_t *m)
         || s_require (ctx, g, "target") || s_require (ctx, g, "critical"))
         return -1;
     int category = 0, better = 0, stat = 0;
+    const char *categories[HL_CATEGORY_COUNT + 1] = { NULL };
+    for (int i = 0; i < HL_CATEGORY_COUNT; i++)
+        categories[i] = hl_category_name ((hl_category_t)i);
     m->weight = 1.0;
     m->key = false;
-    if (s_get_enum (ctx, g, "category", s_categories, &category)
+    if (s_get_enum (ctx, g, "category", categories, &category)
         || s_get_string (ctx, g, "unit", m->unit, sizeof m->unit)
         || s_get_enum (ctx, g, "better", s_betters, &better)
         || s_get_enum (ctx, g, "stat", s_stats, &stat)
@@ -797,7 +798,7 @@ s_load_metric (s_ctx_t *ctx, const config_setting_t *g, hl_config_metric_t *m)
         || s_get_double (ctx, g, "weight", DBL_MIN, 1e6, &m->weight)
         || s_get_bool (ctx, g, "key", &m->key))
         return -1;
-    snprintf (m->category, sizeof m->category, "%s", s_categories[category]);
+    m->category = (hl_category_t)category;
     snprintf (m->stat, sizeof m->stat, "%s", s_stats[stat]);
     m->better = better == 0 ? HL_BETTER_LOWER : HL_BETTER_HIGHER;
     if (m->better == HL_BETTER_LOWER && !(m->target < m->critical))
@@ -1029,20 +1030,23 @@ s_load_action (s_ctx_t *ctx, const config_setting_t *g, hl_config_t *self,
     if (config_setting_type (g) != CONFIG_TYPE_GROUP)
         return s_wrong_type (ctx, g, "a group { ... }");
     int swarm = 0;
+    const char *swarms[HL_SWARM_COUNT + 1] = { NULL };
+    for (int i = 0; i < HL_SWARM_COUNT; i++)
+        swarms[i] = hl_swarm_name ((hl_swarm_t)i);
     a->timeout = 30;
     a->cost = 1.0;
     a->expected = 0.1;
     if (s_check_keys (ctx, g, s_action_keys)
         || s_get_name (ctx, g, a->name, sizeof a->name)
         || s_require (ctx, g, "swarm") || s_require (ctx, g, "improves")
-        || s_get_enum (ctx, g, "swarm", s_swarms, &swarm)
+        || s_get_enum (ctx, g, "swarm", swarms, &swarm)
         || s_get_strings (ctx, g, "improves",
                           sizeof ((hl_config_metric_t *)0)->name, &a->improves,
                           &a->improves_n)
         || s_get_strings (ctx, g, "resources", HL_CONFIG_PATH, &a->resources,
                           &a->resources_n))
         return -1;
-    snprintf (a->swarm, sizeof a->swarm, "%s", s_swarms[swarm]);
+    a->swarm = (hl_swarm_t)swarm;
 
     const config_setting_t *improves
         = config_setting_get_member (g, "improves");

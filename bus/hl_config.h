@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "../proto/hl_limits.h"
+#include "../proto/hl_names.h"
 
 #define HL_CONFIG_ENDPOINT 256 /* bytes for an endpoint, NUL included */
 #define HL_CONFIG_PATH 1024    /* bytes for a path or command */
@@ -86,8 +87,8 @@ typedef enum { HL_BETTER_LOWER, HL_BETTER_HIGHER } hl_better_t;
 
 typedef struct {
     char name[HL_MAX_METRIC + 1];
-    char category[16]; /* "frontend", "backend" or "business" */
-    char unit[16];     /* free text: "ms", "%", "msg/s"... */
+    hl_category_t category;
+    char unit[16]; /* free text: "ms", "%", "msg/s"... */
     hl_better_t better;
     char stat[8];    /* "mean", "p50", "p95", "min", "max", "last" */
     double target;   /* score 100 at or better than this */
@@ -118,7 +119,7 @@ typedef struct {
 
 typedef struct {
     char name[HL_MAX_METRIC + 1];
-    char swarm[16];  /* "frontend" or "backend" */
+    hl_swarm_t swarm;
     char **improves; /* metric names, >= 1 */
     size_t improves_n;
     char **resources; /* resources it touches, may be 0 */

@@ -711,19 +711,3 @@ hl_stats_verdict (const double *before, size_t n1, const double *after,
         out->verdict = HL_VERDICT_UNCHANGED;
     return 0;
 }
-
-const char *
-hl_stats_verdict_str (hl_verdict_t verdict)
-{
-    switch (verdict) {
-        case HL_VERDICT_IMPROVED:
-            return "improved";
-        case HL_VERDICT_UNCHANGED:
-            return "unchanged";
-        case HL_VERDICT_REGRESSED:
-            return "regressed";
-        case HL_VERDICT_INCONCLUSIVE:
-            return "inconclusive";
-    }
-    return "inconclusive";
-}

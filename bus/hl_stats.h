@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../proto/hl_names.h"
+
 /*  Inputs must be finite. NaN and +-inf are the caller's bug; they are
     skipped (never a crash), so every n reported counts finite values only.
     Work arrays are allocated and freed inside each call (abort on OOM);
@@ -166,13 +168,8 @@ int hl_stats_hodges_lehmann (const double *x, size_t n1, const double *y,
 
 //  ---- verdict -----------------------------------------------------------
 
-typedef enum {
-    HL_VERDICT_INCONCLUSIVE, // fewer than min_n points on a side
-    HL_VERDICT_UNCHANGED,    // no significant shift of at least min_effect
-    HL_VERDICT_IMPROVED,     // significant, CI all on the better side, and
-                             // |relative| >= min_effect
-    HL_VERDICT_REGRESSED     // the same on the worse side
-} hl_verdict_t;
+//  hl_verdict_t is one of the shared names (proto/hl_names.h); this
+//  judgement never gives HL_VERDICT_NONE.
 
 typedef struct {
     hl_verdict_t verdict; // the judgement
@@ -202,8 +199,5 @@ typedef struct {
 int hl_stats_verdict (const double *before, size_t n1, const double *after,
                       size_t n2, bool better_lower, double alpha,
                       double min_effect, size_t min_n, hl_stats_verdict_t *out);
-
-/*  "improved", "unchanged", "regressed" or "inconclusive". */
-const char *hl_stats_verdict_str (hl_verdict_t verdict);
 
 #endif

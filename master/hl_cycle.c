@@ -239,13 +239,14 @@ s_has_agent (hl_cycle_t *self, const char *role, const char *action)
 static const char *
 s_verifier (const hl_config_action_t *action)
 {
-    return streq (action->swarm, "frontend") ? "athena-ux" : "athena-api";
+    return hl_role_name (hl_role_of (HL_FAMILY_ATHENA, action->swarm));
 }
 
 static void
 s_hephaestus (const hl_config_action_t *action, char *role, size_t size)
 {
-    snprintf (role, size, "hephaestus-%s", action->swarm);
+    snprintf (role, size, "%s",
+              hl_role_name (hl_role_of (HL_FAMILY_HEPHAESTUS, action->swarm)));
 }
 
 //  --------------------------------------------------------------------
@@ -442,12 +443,13 @@ s_collect_and_analyze (hl_cycle_t *self, s_run_t *run)
              i++) {
             const hl_config_metric_t *m
                 = hl_config_metric (self->deps.config, i);
-            bool frontend = streq (m->category, "frontend");
+            bool frontend = m->category == HL_CATEGORY_FRONTEND;
             if (frontend != (r == 0))
                 continue;
             bool focused = run->nfocus == 0;
             for (size_t f = 0; f < run->nfocus; f++)
-                focused |= streq (m->category, run->focus[f]);
+                focused
+                    |= streq (hl_category_name (m->category), run->focus[f]);
             if (!focused)
                 continue;
             hl_value_t *item = hl_value_new_map ();
@@ -683,7 +685,7 @@ s_act_report (const s_act_t *act)
 {
     hl_value_t *a = hl_value_new_map ();
     hl_value_set_str (a, "name", act->action->name);
-    hl_value_set_str (a, "swarm", act->action->swarm);
+    hl_value_set_str (a, "swarm", hl_swarm_name (act->action->swarm));
     hl_value_set_str (a, "verdict", *act->verdict ? act->verdict : "none");
     hl_value_set_str (a, "outcome", *act->outcome ? act->outcome : "failed");
     hl_value_set_int (a, "urgency", act->cand.urgency);
@@ -1160,7 +1162,7 @@ s_plan (hl_cycle_t *self, int64_t horizon_s, char (*scenarios)[32],
         hl_value_t *step = hl_value_new_map ();
         hl_value_set_int (step, "rank", (int64_t)i + 1);
         hl_value_set_str (step, "action", a->name);
-        hl_value_set_str (step, "swarm", a->swarm);
+        hl_value_set_str (step, "swarm", hl_swarm_name (a->swarm));
         hl_value_set_int (step, "urgency", picks[i].urgency);
         hl_value_set_double (step, "p_success", picks[i].p);
         hl_value_set_double (step, "gain", picks[i].gain);

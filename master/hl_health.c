@@ -14,8 +14,7 @@
 
 #include "hl_health.h"
 
-static const char *s_categories[] = { "frontend", "backend", "business" };
-#define S_CATEGORIES 3
+#define S_CATEGORIES HL_CATEGORY_COUNT
 
 struct _hl_health_t {
     const hl_config_t *config; /* borrowed */
@@ -115,13 +114,40 @@ s_cmp_bottleneck (const void *a, const void *b)
     return strcmp (x->config->name, y->config->name);
 }
 
-static int
-s_category_index (const char *category)
+double
+hl_health_combine (const hl_config_t *config, const double *scores,
+                   bool *capped_p)
 {
-    for (int i = 0; i < S_CATEGORIES; i++)
-        if (streq (category, s_categories[i]))
-            return i;
-    return -1;
+    double sum = 0, weight = 0;
+    bool key_at_zero = false;
+    for (size_t i = 0; i < hl_config_metrics_size (config); i++) {
+        const hl_config_metric_t *m = hl_config_metric (config, i);
+        if (!isfinite (scores[i]))
+            continue; /* nodata: left out, never a pass */
+        sum += m->weight * scores[i];
+        weight += m->weight;
+        if (m->key && scores[i] <= 0)
+            key_at_zero = true;
+    }
+    if (capped_p)
+        *capped_p = false;
+    if (weight == 0)
+        return NAN;
+    double score = sum / weight;
+    //  A key metric at 0 must trigger an emergency however well the rest
+    //  does: cap strictly below the threshold. One point below keeps the
+    //  figure round and stable, and min() keeps a lower score as it is.
+    if (key_at_zero) {
+        double cap = hl_config_emergency (config)->threshold - 1;
+        if (cap < 0)
+            cap = 0;
+        if (score > cap) {
+            score = cap;
+            if (capped_p)
+                *capped_p = true;
+        }
+    }
+    return score;
 }
 
 hl_health_t *
@@ -147,28 +173,21 @@ hl_health_compute (const hl_config_t *config, const hl_kpi_t *kpi,
     int64_t to = (now_us / 1000000 + (now_us % 1000000 >= 0 ? 1 : 0)) * 1000000;
     int64_t from = to - (int64_t)self->window * 1000000;
 
-    double sum = 0, weight = 0;
     double cat_sum[S_CATEGORIES] = { 0 }, cat_weight[S_CATEGORIES] = { 0 };
-    bool key_at_zero = false;
+    double *scores = (double *)zmalloc (alloc * sizeof (double));
     for (size_t i = 0; i < self->metrics_n; i++) {
         hl_health_metric_t *m = &self->metrics[i];
         m->config = hl_config_metric (config, i);
         s_score_metric (m, kpi, from, to);
+        scores[i] = m->score;
         if (m->state == HL_HEALTH_NODATA) {
             self->nodata[self->nodata_n++] = m;
             continue;
         }
-        sum += m->config->weight * m->score;
-        weight += m->config->weight;
-        int c = s_category_index (m->config->category);
-        if (c >= 0) {
-            cat_sum[c] += m->config->weight * m->score;
-            cat_weight[c] += m->config->weight;
-        }
+        cat_sum[m->config->category] += m->config->weight * m->score;
+        cat_weight[m->config->category] += m->config->weight;
         if (m->score < 100)
             self->bottlenecks[self->bottlenecks_n++] = m;
-        if (m->config->key && m->score <= 0)
-            key_at_zero = true;
     }
     for (int c = 0; c < S_CATEGORIES; c++)
         self->categories[c]
@@ -177,23 +196,11 @@ hl_health_compute (const hl_config_t *config, const hl_kpi_t *kpi,
            s_cmp_bottleneck);
 
     const hl_config_emergency_t *emergency = hl_config_emergency (config);
-    if (weight == 0) {
-        self->score = NAN;
+    self->score = hl_health_combine (config, scores, &self->capped);
+    free (scores);
+    if (!isfinite (self->score)) {
         self->state = HL_OVERALL_NODATA;
         return self;
-    }
-    self->score = sum / weight;
-    //  A key metric at 0 must trigger an emergency however well the rest
-    //  does: cap strictly below the threshold. One point below keeps the
-    //  figure round and stable, and min() keeps a lower score as it is.
-    if (key_at_zero) {
-        double cap = emergency->threshold - 1;
-        if (cap < 0)
-            cap = 0;
-        if (self->score > cap) {
-            self->score = cap;
-            self->capped = true;
-        }
     }
     if (self->score < emergency->threshold)
         self->state = HL_OVERALL_EMERGENCY;
@@ -240,11 +247,12 @@ hl_health_capped (const hl_health_t *self)
 }
 
 double
-hl_health_category (const hl_health_t *self, const char *category)
+hl_health_category (const hl_health_t *self, hl_category_t category)
 {
     assert (self);
-    int c = category ? s_category_index (category) : -1;
-    return c >= 0 ? self->categories[c] : NAN;
+    return (int)category >= 0 && category < S_CATEGORIES
+               ? self->categories[category]
+               : NAN;
 }
 
 size_t
@@ -316,24 +324,6 @@ hl_health_state_name (hl_health_state_t state)
 }
 
 const char *
-hl_health_severity_name (hl_severity_t severity)
-{
-    switch (severity) {
-        case HL_SEVERITY_NONE:
-            return "none";
-        case HL_SEVERITY_LOW:
-            return "low";
-        case HL_SEVERITY_MEDIUM:
-            return "medium";
-        case HL_SEVERITY_HIGH:
-            return "high";
-        case HL_SEVERITY_CRITICAL:
-            return "critical";
-    }
-    return "none";
-}
-
-const char *
 hl_health_overall_name (hl_overall_t state)
 {
     switch (state) {
@@ -375,7 +365,8 @@ hl_health_to_value (const hl_health_t *self)
 
     hl_value_t *categories = hl_value_new_map ();
     for (int c = 0; c < S_CATEGORIES; c++)
-        s_set_number (categories, s_categories[c], self->categories[c]);
+        s_set_number (categories, hl_category_name ((hl_category_t)c),
+                      self->categories[c]);
     hl_value_set (root, "categories", &categories);
 
     hl_value_t *metrics = hl_value_new_map ();
@@ -405,9 +396,9 @@ hl_health_to_value (const hl_health_t *self)
         const hl_health_metric_t *m = self->bottlenecks[i];
         hl_value_t *entry = hl_value_new_map ();
         hl_value_set_str (entry, "metric", m->config->name);
-        hl_value_set_str (entry, "category", m->config->category);
-        hl_value_set_str (entry, "severity",
-                          hl_health_severity_name (m->severity));
+        hl_value_set_str (entry, "category",
+                          hl_category_name (m->config->category));
+        hl_value_set_str (entry, "severity", hl_severity_name (m->severity));
         hl_value_set_double (entry, "score", m->score);
         hl_value_set_double (entry, "value", m->value);
         hl_value_set_double (entry, "target", m->config->target);

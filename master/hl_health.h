@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "../bus/hl_config.h"
+#include "../proto/hl_names.h"
 #include "../proto/hl_value.h"
 #include "hl_kpi.h"
 
@@ -33,13 +34,7 @@ typedef enum {
 #define HL_HEALTH_HIGH_BELOW 50.0
 #define HL_HEALTH_MEDIUM_BELOW 75.0
 
-typedef enum {
-    HL_SEVERITY_NONE,
-    HL_SEVERITY_LOW,
-    HL_SEVERITY_MEDIUM,
-    HL_SEVERITY_HIGH,
-    HL_SEVERITY_CRITICAL
-} hl_severity_t;
+/*  hl_severity_t is one of the shared names (proto/hl_names.h). */
 
 /*  Overall state: nodata when no metric has samples, emergency below
     emergency.threshold, degraded below health.target, else ok. */
@@ -70,6 +65,14 @@ typedef struct _hl_health_t hl_health_t;
     NAN value. */
 double hl_health_score_value (const hl_config_metric_t *metric, double value);
 
+/*  The one rule that combines metric scores into the overall score, for
+    live health and for forecasts alike: scores[i] is the score of the
+    config's metric i, NAN for nodata (left out). The weighted mean, capped
+    one point under emergency.threshold when a key metric is at 0
+    (*capped_p, which may be NULL, tells). NAN when no metric has data. */
+double hl_health_combine (const hl_config_t *config, const double *scores,
+                          bool *capped_p);
+
 /*  Severity of a score under target, by the thresholds above. */
 hl_severity_t hl_health_severity (double score);
 
@@ -88,9 +91,9 @@ hl_overall_t hl_health_state (const hl_health_t *self);
 /*  True when a key metric at 0 capped the overall score. */
 bool hl_health_capped (const hl_health_t *self);
 
-/*  Weighted score of a category ("frontend", "backend", "business"), NAN
-    when none of its metrics has data or the category is unknown. */
-double hl_health_category (const hl_health_t *self, const char *category);
+/*  Weighted score of a category, NAN when none of its metrics has data
+    or the category is out of range. */
+double hl_health_category (const hl_health_t *self, hl_category_t category);
 
 /*  Every metric in config order; i past the end gives NULL (borrowed). */
 size_t hl_health_metrics_size (const hl_health_t *self);
@@ -110,11 +113,9 @@ const hl_health_metric_t *hl_health_bottleneck (const hl_health_t *self,
 size_t hl_health_nodata_size (const hl_health_t *self);
 const hl_health_metric_t *hl_health_nodata (const hl_health_t *self, size_t i);
 
-/*  Names for JSON: "ok", "degraded", "critical", "nodata"; "none", "low",
-    "medium", "high", "critical"; "ok", "degraded", "emergency",
-    "nodata". Never NULL. */
+/*  Names for JSON: "ok", "degraded", "critical", "nodata"; "ok",
+    "degraded", "emergency", "nodata". Never NULL. */
 const char *hl_health_state_name (hl_health_state_t state);
-const char *hl_health_severity_name (hl_severity_t severity);
 const char *hl_health_overall_name (hl_overall_t state);
 
 /*  The result shaped for the health bus message and status (caller owns):

@@ -255,11 +255,11 @@ s_close_conflicts (s_rank_t *ranks, size_t n)
 }
 
 static size_t
-s_swarm_picks (const s_rank_t *ranks, size_t n, const char *swarm)
+s_swarm_picks (const s_rank_t *ranks, size_t n, hl_swarm_t swarm)
 {
     size_t count = 0;
     for (size_t i = 0; i < n; i++)
-        if (ranks[i].picked && streq (ranks[i].cand.action->swarm, swarm))
+        if (ranks[i].picked && ranks[i].cand.action->swarm == swarm)
             count++;
     return count;
 }
@@ -292,7 +292,7 @@ s_explain (const s_rank_t *ranks, size_t n)
         const hl_candidate_t *c = &ranks[i].cand;
         hl_value_t *item = hl_value_new_map ();
         hl_value_set_str (item, "action", c->action->name);
-        hl_value_set_str (item, "swarm", c->action->swarm);
+        hl_value_set_str (item, "swarm", hl_swarm_name (c->action->swarm));
         if (c->urgency)
             hl_value_set_int (item, "urgency", c->urgency);
         else {

@@ -241,7 +241,7 @@ test_full_file (void **state)
     assert_int_equal (hl_config_metrics_size (config), 2);
     const hl_config_metric_t *m = hl_config_metric (config, 0);
     assert_string_equal (m->name, "api_response_time");
-    assert_string_equal (m->category, "backend");
+    assert_int_equal (m->category, HL_CATEGORY_BACKEND);
     assert_string_equal (m->unit, "ms");
     assert_int_equal (m->better, HL_BETTER_LOWER);
     assert_string_equal (m->stat, "p95");
@@ -258,7 +258,7 @@ test_full_file (void **state)
     const hl_config_action_t *a
         = hl_config_action_find (config, "tune_db_pool");
     assert_ptr_equal (a, hl_config_action (config, 0));
-    assert_string_equal (a->swarm, "backend");
+    assert_int_equal (a->swarm, HL_SWARM_BACKEND);
     assert_int_equal (a->improves_n, 2);
     assert_string_equal (a->improves[1], "redis.cache:hit-ratio");
     assert_int_equal (a->resources_n, 1);
@@ -332,8 +332,8 @@ test_deploy_file (void **state)
     size_t frontend = 0, backend = 0;
     for (size_t i = 0; i < hl_config_actions_size (config); i++) {
         const hl_config_action_t *a = hl_config_action (config, i);
-        frontend += strcmp (a->swarm, "frontend") == 0;
-        backend += strcmp (a->swarm, "backend") == 0;
+        frontend += a->swarm == HL_SWARM_FRONTEND;
+        backend += a->swarm == HL_SWARM_BACKEND;
         assert_non_null (strstr (a->apply, "helios-demo set "));
         assert_non_null (strstr (a->rollback, "helios-demo set "));
     }

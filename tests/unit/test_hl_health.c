@@ -144,10 +144,10 @@ test_at_target (void **state)
     s_near (hl_health_score (health), 100);
     assert_int_equal (hl_health_state (health), HL_OVERALL_OK);
     assert_false (hl_health_capped (health));
-    s_near (hl_health_category (health, "frontend"), 100);
-    s_near (hl_health_category (health, "backend"), 100);
-    s_near (hl_health_category (health, "business"), 100);
-    assert_true (isnan (hl_health_category (health, "other")));
+    s_near (hl_health_category (health, HL_CATEGORY_FRONTEND), 100);
+    s_near (hl_health_category (health, HL_CATEGORY_BACKEND), 100);
+    s_near (hl_health_category (health, HL_CATEGORY_BUSINESS), 100);
+    assert_true (isnan (hl_health_category (health, (hl_category_t)7)));
     assert_int_equal (hl_health_bottlenecks_size (health), 0);
     assert_null (hl_health_bottleneck (health, 0));
     assert_int_equal (hl_health_metrics_size (health), 7);
@@ -182,9 +182,9 @@ test_weighted (void **state)
     hl_health_t *health = hl_health_compute (s_config, kpi, NOW);
     //  frontend (2*50 + 1*100) / 3, backend (3*50 + 1*100) / 4,
     //  business 50, overall 475 / 7.5
-    s_near (hl_health_category (health, "frontend"), 200.0 / 3);
-    s_near (hl_health_category (health, "backend"), 62.5);
-    s_near (hl_health_category (health, "business"), 50);
+    s_near (hl_health_category (health, HL_CATEGORY_FRONTEND), 200.0 / 3);
+    s_near (hl_health_category (health, HL_CATEGORY_BACKEND), 62.5);
+    s_near (hl_health_category (health, HL_CATEGORY_BUSINESS), 50);
     s_near (hl_health_score (health), 475 / 7.5);
     assert_int_equal (hl_health_state (health), HL_OVERALL_DEGRADED);
     assert_false (hl_health_capped (health));
@@ -218,7 +218,7 @@ test_weighted (void **state)
     s_near (err->score, 50);
     s_near (err->gap, 0.5);
     s_near (err->impact, 0.5);
-    s_near (hl_health_category (health, "business"), 50);
+    s_near (hl_health_category (health, HL_CATEGORY_BUSINESS), 50);
     s_near (hl_health_score (health), 525 / 8.5);
     hl_health_destroy (&health);
     hl_kpi_destroy (&kpi);
@@ -239,7 +239,7 @@ test_key_cap (void **state)
     assert_int_equal (lat->state, HL_HEALTH_CRITICAL);
     assert_int_equal (lat->severity, HL_SEVERITY_CRITICAL);
     s_near (lat->score, 0);
-    s_near (hl_health_category (health, "frontend"), 100.0 / 3);
+    s_near (hl_health_category (health, HL_CATEGORY_FRONTEND), 100.0 / 3);
     hl_health_destroy (&health);
     hl_kpi_destroy (&kpi);
 
@@ -307,7 +307,7 @@ test_nodata (void **state)
     assert_int_equal (hl_health_state (health), HL_OVERALL_NODATA);
     assert_int_equal (hl_health_nodata_size (health), 7);
     assert_int_equal (hl_health_bottlenecks_size (health), 0);
-    assert_true (isnan (hl_health_category (health, "backend")));
+    assert_true (isnan (hl_health_category (health, HL_CATEGORY_BACKEND)));
     hl_value_t *value = hl_health_to_value (health);
     assert_int_equal (hl_value_type (hl_value_get (value, "score")),
                       HL_VALUE_NIL);

@@ -670,7 +670,7 @@ s_expect (const double *before, const double *after, size_t n,
                       0);
     if (v.verdict != want)
         fail_msg ("verdict %s, want %s (p %g, shift %g [%g, %g], rel %g)",
-                  hl_stats_verdict_str (v.verdict), hl_stats_verdict_str (want),
+                  hl_verdict_name (v.verdict), hl_verdict_name (want),
                   v.p_value, v.shift, v.ci_low, v.ci_high, v.relative);
 }
 
@@ -773,13 +773,10 @@ test_verdict_edges (void **state)
     s_near (v.relative, 1, 0);
     assert_int_equal (v.verdict, HL_VERDICT_REGRESSED);
 
-    assert_string_equal (hl_stats_verdict_str (HL_VERDICT_IMPROVED),
-                         "improved");
-    assert_string_equal (hl_stats_verdict_str (HL_VERDICT_UNCHANGED),
-                         "unchanged");
-    assert_string_equal (hl_stats_verdict_str (HL_VERDICT_REGRESSED),
-                         "regressed");
-    assert_string_equal (hl_stats_verdict_str (HL_VERDICT_INCONCLUSIVE),
+    assert_string_equal (hl_verdict_name (HL_VERDICT_IMPROVED), "improved");
+    assert_string_equal (hl_verdict_name (HL_VERDICT_UNCHANGED), "unchanged");
+    assert_string_equal (hl_verdict_name (HL_VERDICT_REGRESSED), "regressed");
+    assert_string_equal (hl_verdict_name (HL_VERDICT_INCONCLUSIVE),
                          "inconclusive");
 }
 
