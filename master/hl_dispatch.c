@@ -13,27 +13,32 @@
 #include <czmq.h>
 #include <math.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../bus/hl_bus.h"
+#include "../bus/hl_hash.h"
 #include "../bus/hl_log.h"
+#include "../bus/hl_rand.h"
+#include "../proto/hl_alloc.h"
 #include "hl_dispatch.h"
 
 #ifndef HL_VERSION
 #define HL_VERSION "0.0.0"
 #endif
 
-#define S_LANES 8             /* (emergency, normal) x priority 1..4 */
-#define S_QUEUES 7            /* six agent roles and "any" */
-#define S_DONE_KEEP 100000    /* DONE tasks remembered */
-#define S_DONE_KEEP_MS 120000 /* ...for at most this long */
-#define S_BACKOFF_MS 100      /* first retry waits about this long */
+#define S_LANES 8                    /* (emergency, normal) x priority 1..4 */
+#define S_QUEUES (HL_ROLE_COUNT + 1) /* a queue per agent role, then "any" */
+#define S_DONE_KEEP 100000           /* DONE tasks remembered */
+#define S_DONE_KEEP_MS 120000        /* ...for at most this long */
+#define S_BACKOFF_MS 100             /* first retry waits about this long */
 
 typedef enum { S_QUEUED, S_DELAYED, S_RUNNING, S_DONE } s_state_t;
 
+_Static_assert(HL_DISPATCH_ANY == HL_REGISTRY_ANY,
+               "the dispatcher's and the registry's any are the same");
+
 typedef struct {
     uint64_t id;
-    char kind[16];
+    hl_task_kind_t kind;
     char action[HL_MAX_METRIC + 1]; /* "" when any peer will do */
     int queue;                      /* index into queues */
     uint32_t priority;
@@ -55,7 +60,6 @@ typedef struct {
 } s_task_t;
 
 typedef struct {
-    const char *role;
     zlistx_t *lanes[S_LANES];
 } s_queue_t;
 
@@ -88,7 +92,7 @@ struct _hl_dispatch_t {
     uint64_t next_id;
     bool paused;
     int64_t now_ms;
-    uint64_t rng; /* xorshift state for jitter */
+    hl_rand_t rng; /* jitter and the session */
     hl_dispatch_event_fn *event_fn;
     hl_dispatch_wants_fn *wants_fn;
     void *event_arg;
@@ -97,28 +101,27 @@ struct _hl_dispatch_t {
     size_t latency_n;                /* written so far */
 };
 
-static const char *s_queue_roles[S_QUEUES] = { "prometheus-frontend",
-                                               "prometheus-backend",
-                                               "hephaestus-frontend",
-                                               "hephaestus-backend",
-                                               "athena-ux",
-                                               "athena-api",
-                                               "any" };
-
-static const char *s_kinds[]
-    = { "analyze", "apply", "rollback", "verify", "echo" };
-
 //  --------------------------------------------------------------------
 //  Small helpers
+
+/*  Queue q serves this role: the agent roles in hl_role_id_t order, then
+    HL_DISPATCH_ANY. */
+static int
+s_queue_role (int q)
+{
+    return q < HL_ROLE_COUNT ? q : HL_DISPATCH_ANY;
+}
+
+static const char *
+s_queue_name (int q)
+{
+    return hl_registry_role_name (s_queue_role (q));
+}
 
 static size_t
 s_id_hash (const void *key)
 {
-    uint64_t x = *(const uint64_t *)key;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return (size_t)x;
+    return (size_t)hl_hash_u64 (*(const uint64_t *)key);
 }
 
 static int
@@ -128,40 +131,14 @@ s_id_cmp (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static uint64_t
-s_rid_hash (const uint8_t *rid, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ rid[i]) * 1099511628211ULL;
-    return h;
-}
-
-static double
-s_random (hl_dispatch_t *self)
-{
-    self->rng ^= self->rng << 13;
-    self->rng ^= self->rng >> 7;
-    self->rng ^= self->rng << 17;
-    return (double)(self->rng >> 11) / 9007199254740992.0;
-}
-
+/*  The queue of role, or -1 if role is neither an agent role nor
+    HL_DISPATCH_ANY. */
 static int
-s_queue_index (const char *role)
+s_queue_index (int role)
 {
-    for (int i = 0; i < S_QUEUES; i++)
-        if (streq (role, s_queue_roles[i]))
-            return i;
-    return -1;
-}
-
-static bool
-s_kind_valid (const char *kind)
-{
-    for (size_t i = 0; i < sizeof s_kinds / sizeof *s_kinds; i++)
-        if (streq (kind, s_kinds[i]))
-            return true;
-    return false;
+    if (role == HL_DISPATCH_ANY)
+        return HL_ROLE_COUNT;
+    return role >= 0 && role < HL_ROLE_COUNT ? role : -1;
 }
 
 static zlistx_t *
@@ -201,13 +178,13 @@ s_task_event (hl_dispatch_t *self, const s_task_t *task, const char *event,
         return;
     hl_msg_t *msg = hl_msg_new (HL_MSG_TASK);
     hl_msg_set_task_id (msg, task->id);
-    hl_msg_set_kind (msg, task->kind);
+    hl_msg_set_kind (msg, hl_kind_name (task->kind));
     hl_msg_set_priority (msg, task->priority);
     hl_msg_set_attempt (msg, task->attempt ? task->attempt : 1);
     hl_msg_set_emergency (msg, task->emergency);
     hl_msg_set_event (msg, event);
     hl_value_t *data = hl_value_new_map ();
-    hl_value_set_str (data, "role", s_queue_roles[task->queue]);
+    hl_value_set_str (data, "role", s_queue_name (task->queue));
     if (agent && *agent)
         hl_value_set_str (data, "agent", agent);
     if (detail && *detail)
@@ -223,7 +200,7 @@ s_agent_event (hl_dispatch_t *self, const hl_peer_t *peer, const char *event)
         return;
     hl_msg_t *msg = hl_msg_new (HL_MSG_AGENT);
     hl_msg_set_name (msg, peer->name);
-    hl_msg_set_role (msg, peer->role);
+    hl_msg_set_role (msg, hl_registry_role_name (peer->role));
     hl_msg_set_event (msg, event);
     hl_value_t *data = hl_value_new_map ();
     hl_value_set_str (data, "host", peer->host);
@@ -293,7 +270,7 @@ s_enqueue (hl_dispatch_t *self, s_task_t *task, bool front)
 /*  The task's one end: tell the submitter, publish, keep it DONE a while
     so that late answers are recognised. */
 static void
-s_finish (hl_dispatch_t *self, s_task_t *task, const char *status,
+s_finish (hl_dispatch_t *self, s_task_t *task, hl_task_status_t status,
           const hl_value_t *data, const hl_peer_t *by, uint64_t duration_us)
 {
     s_unlink (self, task);
@@ -303,10 +280,10 @@ s_finish (hl_dispatch_t *self, s_task_t *task, const char *status,
     task->state = S_DONE;
     task->done_ms = self->now_ms;
     task->handle = zlistx_add_end (self->finished, task);
-    bool ok = streq (status, "ok");
+    bool ok = status == HL_STATUS_OK;
     if (ok)
         self->n.completed++;
-    else if (streq (status, "cancelled"))
+    else if (status == HL_STATUS_CANCELLED)
         self->n.cancelled++;
     else
         self->n.failed++;
@@ -322,7 +299,7 @@ s_finish (hl_dispatch_t *self, s_task_t *task, const char *status,
         task->done (task->done_arg, &end);
     }
     s_task_event (self, task, ok ? "completed" : "failed", by ? by->name : "",
-                  ok ? NULL : status);
+                  ok ? NULL : hl_status_name (status));
     hl_value_destroy (&task->args);
 }
 
@@ -336,20 +313,20 @@ s_retry (hl_dispatch_t *self, s_task_t *task, const char *why)
         task->peer->inflight--;
     task->peer = NULL;
     if (task->cancelling) {
-        s_finish (self, task, "cancelled", NULL, NULL, 0);
+        s_finish (self, task, HL_STATUS_CANCELLED, NULL, NULL, 0);
         return;
     }
     if (task->attempt >= HL_DISPATCH_ATTEMPTS) {
         hl_value_t *data = hl_value_new_map ();
         hl_value_set_str (data, "error", why);
-        s_finish (self, task, "timeout", data, NULL, 0);
+        s_finish (self, task, HL_STATUS_TIMEOUT, data, NULL, 0);
         hl_value_destroy (&data);
         return;
     }
     /*  Exponential backoff with jitter, so that the retries of many tasks
         lost together do not land together. */
     double base = S_BACKOFF_MS * (double)(1u << (task->attempt - 1));
-    int64_t wait = (int64_t)(base * (0.5 + s_random (self)));
+    int64_t wait = (int64_t)(base * (0.5 + hl_rand_uniform (&self->rng)));
     task->state = S_DELAYED;
     task->due_ms = self->now_ms + wait;
     task->handle = zlistx_add_end (self->delayed, task);
@@ -364,7 +341,7 @@ s_send_task (hl_dispatch_t *self, s_task_t *task, hl_peer_t *peer)
 {
     hl_msg_t *msg = hl_msg_new (HL_MSG_TASK);
     hl_msg_set_task_id (msg, task->id);
-    hl_msg_set_kind (msg, task->kind);
+    hl_msg_set_kind (msg, hl_kind_name (task->kind));
     hl_msg_set_priority (msg, task->priority);
     hl_msg_set_emergency (msg, task->emergency);
     hl_msg_set_deadline_ms (msg, task->deadline_ms);
@@ -386,7 +363,7 @@ s_send_task (hl_dispatch_t *self, s_task_t *task, hl_peer_t *peer)
     task->due_ms = self->now_ms + task->deadline_ms;
     task->handle = zlistx_add_end (self->running, task);
     if (task->tried_n < HL_DISPATCH_ATTEMPTS + 1)
-        task->tried[task->tried_n++] = s_rid_hash (peer->rid, peer->rid_len);
+        task->tried[task->tried_n++] = hl_hash_bytes (peer->rid, peer->rid_len);
     peer->inflight++;
     peer->beat_ms = self->now_ms; /* any message is a beat */
     self->n.dispatched++;
@@ -410,7 +387,7 @@ s_pump (hl_dispatch_t *self)
             while (task) {
                 s_task_t *next = (s_task_t *)zlistx_next (list);
                 hl_peer_t *peer
-                    = hl_registry_pick (self->registry, s_queue_roles[q],
+                    = hl_registry_pick (self->registry, s_queue_role (q),
                                         *task->action ? task->action : NULL);
                 if (!peer) {
                     if (!*task->action)
@@ -462,7 +439,8 @@ s_expire (hl_dispatch_t *self, hl_peer_t *peer, const char *event)
         self->n.expired++;
     else
         self->n.left++;
-    hl_log_notice ("tasks: %s %s (%s)", peer->name, event, peer->role);
+    hl_log_notice ("tasks: %s %s (%s)", peer->name, event,
+                   hl_registry_role_name (peer->role));
     s_agent_event (self, peer, event);
     hl_registry_remove (self->registry, peer);
 }
@@ -491,6 +469,7 @@ s_on_hello (hl_dispatch_t *self, hl_msg_t *msg)
     if (old)
         s_expire (self, old, "left");
     hl_peer_t *peer = hl_registry_add (self->registry, msg, self->now_ms);
+    assert (peer); /* its role was checked above */
     self->n.joined++;
     hl_msg_t *welcome = hl_msg_new (HL_MSG_WELCOME);
     hl_msg_set_re (welcome, hl_msg_id (msg));
@@ -498,8 +477,8 @@ s_on_hello (hl_dispatch_t *self, hl_msg_t *msg)
     hl_msg_set_liveness (welcome, self->liveness);
     hl_msg_set_session (welcome, self->session);
     s_send_to (self, rid, rid_len, &welcome);
-    hl_log_info ("tasks: %s joined as %s (capacity %u)", peer->name, peer->role,
-                 peer->capacity);
+    hl_log_info ("tasks: %s joined as %s (capacity %u)", peer->name,
+                 hl_registry_role_name (peer->role), peer->capacity);
     s_agent_event (self, peer, "joined");
     s_pump (self);
 }
@@ -509,7 +488,7 @@ s_on_result (hl_dispatch_t *self, hl_peer_t *peer, hl_msg_t *msg)
 {
     uint64_t id = hl_msg_task_id (msg);
     s_task_t *task = (s_task_t *)zhashx_lookup (self->tasks, &id);
-    uint64_t mine = s_rid_hash (peer->rid, peer->rid_len);
+    uint64_t mine = hl_hash_bytes (peer->rid, peer->rid_len);
     bool tried = false;
     for (size_t i = 0; task && i < task->tried_n; i++)
         tried |= task->tried[i] == mine;
@@ -530,9 +509,16 @@ s_on_result (hl_dispatch_t *self, hl_peer_t *peer, hl_msg_t *msg)
         } else
             return;
     }
-    const char *status = hl_msg_status (msg);
+    /*  The decoder admits only the statuses hl_names knows; should the
+        two ever disagree, the answer is refused, not guessed at. */
+    int status = hl_status_parse (hl_msg_status (msg));
+    if (status < 0) {
+        s_reject (self, peer->rid, peer->rid_len, hl_msg_id (msg), HL_ERR_ARGS,
+                  "unknown status");
+        return;
+    }
     const hl_value_t *data = hl_msg_data (msg);
-    if (streq (status, "rejected") && task->peer == peer) {
+    if (status == HL_STATUS_REJECTED && task->peer == peer) {
         /*  A draining agent refuses new work; that is not the task's
             failure: send it elsewhere without spending an attempt. */
         const char *why = hl_value_get_str (data, "error", "");
@@ -555,9 +541,10 @@ s_on_result (hl_dispatch_t *self, hl_peer_t *peer, hl_msg_t *msg)
         s_send_to (self, task->peer->rid, task->peer->rid_len, &cancel);
     }
     peer->done++;
-    if (!streq (status, "ok"))
+    if (status != HL_STATUS_OK)
         peer->failed++;
-    s_finish (self, task, status, data, peer, hl_msg_duration_us (msg));
+    s_finish (self, task, (hl_task_status_t)status, data, peer,
+              hl_msg_duration_us (msg));
     s_pump (self);
 }
 
@@ -709,17 +696,17 @@ hl_dispatch_new (zsock_t *tasks, const hl_config_t *config, const char *src,
                  void *event_arg)
 {
     assert (tasks && config);
-    hl_dispatch_t *self = (hl_dispatch_t *)zmalloc (sizeof (hl_dispatch_t));
+    hl_dispatch_t *self = (hl_dispatch_t *)hl_alloc (sizeof (hl_dispatch_t));
     self->sock = tasks;
     self->limits = hl_config_limits (config)->decode;
     hl_limits_lower (&self->limits);
     snprintf (self->src, sizeof self->src, "%s", src);
     self->heartbeat_ms = (uint32_t)hl_config_master (config)->heartbeat_ms;
     self->liveness = (uint32_t)hl_config_master (config)->liveness;
-    self->rng
-        = ((uint64_t)zclock_time () * 2654435761u ^ (uint64_t)getpid ()) | 1;
-    for (size_t i = 0; i < sizeof self->session - 1; i++)
-        self->session[i] = "0123456789abcdef"[(int)(s_random (self) * 16)];
+    hl_rand_seed (&self->rng, 0); /* from the clock and the pid */
+    uint64_t hi = hl_rand_next (&self->rng), lo = hl_rand_next (&self->rng);
+    snprintf (self->session, sizeof self->session, "%016" PRIx64 "%016" PRIx64,
+              hi, lo);
     self->registry = hl_registry_new ();
     self->tasks = zhashx_new ();
     zhashx_set_key_hasher (self->tasks, s_id_hash);
@@ -728,7 +715,6 @@ hl_dispatch_new (zsock_t *tasks, const hl_config_t *config, const char *src,
     zhashx_set_key_destructor (self->tasks, NULL);
     zhashx_set_destructor (self->tasks, s_task_free);
     for (int q = 0; q < S_QUEUES; q++) {
-        self->queues[q].role = s_queue_roles[q];
         for (int l = 0; l < S_LANES; l++)
             self->queues[q].lanes[l] = zlistx_new ();
     }
@@ -757,7 +743,7 @@ hl_dispatch_destroy (hl_dispatch_t **self_p)
         s_task_t *task = (s_task_t *)t;
         if (task->state != S_DONE && task->done) {
             hl_task_end_t end = { task->id,
-                                  "cancelled",
+                                  HL_STATUS_CANCELLED,
                                   NULL,
                                   task->attempt,
                                   "",
@@ -782,8 +768,8 @@ uint64_t
 hl_dispatch_submit (hl_dispatch_t *self, const hl_task_spec_t *spec,
                     hl_value_t **args_p, hl_task_done_fn *done, void *done_arg)
 {
-    int queue = spec->role ? s_queue_index (spec->role) : -1;
-    if (queue < 0 || !spec->kind || !s_kind_valid (spec->kind)
+    int queue = s_queue_index (spec->role);
+    if (queue < 0 || (int)spec->kind < 0 || (int)spec->kind >= HL_KIND_COUNT
         || spec->priority < 1 || spec->priority > 4
         || (spec->action && strlen (spec->action) > HL_MAX_METRIC)) {
         hl_value_destroy (args_p);
@@ -796,9 +782,9 @@ hl_dispatch_submit (hl_dispatch_t *self, const hl_task_spec_t *spec,
         hl_value_destroy (args_p);
         return 0;
     }
-    s_task_t *task = (s_task_t *)zmalloc (sizeof (s_task_t));
+    s_task_t *task = (s_task_t *)hl_alloc (sizeof (s_task_t));
     task->id = self->next_id++;
-    snprintf (task->kind, sizeof task->kind, "%s", spec->kind);
+    task->kind = spec->kind;
     snprintf (task->action, sizeof task->action, "%s",
               spec->action ? spec->action : "");
     task->queue = queue;
@@ -833,7 +819,7 @@ hl_dispatch_cancel (hl_dispatch_t *self, uint64_t task_id)
         hl_msg_set_task_id (cancel, task->id);
         s_send_to (self, task->peer->rid, task->peer->rid_len, &cancel);
     } else
-        s_finish (self, task, "cancelled", NULL, NULL, 0);
+        s_finish (self, task, HL_STATUS_CANCELLED, NULL, NULL, 0);
     return 0;
 }
 
@@ -860,7 +846,7 @@ hl_dispatch_agents (hl_dispatch_t *self)
         const hl_peer_t *p = hl_registry_at (self->registry, i);
         hl_value_t *a = hl_value_new_map ();
         hl_value_set_str (a, "name", p->name);
-        hl_value_set_str (a, "role", p->role);
+        hl_value_set_str (a, "role", hl_registry_role_name (p->role));
         hl_value_set_str (a, "host", p->host);
         hl_value_set_int (a, "pid", p->pid);
         hl_value_set_str (a, "version", p->version);
@@ -961,7 +947,7 @@ hl_dispatch_coordination (hl_dispatch_t *self)
         size_t agents = 0;
         for (size_t i = 0; i < hl_registry_size (self->registry); i++) {
             const hl_peer_t *peer = hl_registry_at (self->registry, i);
-            if (!streq (peer->role, s_queue_roles[q]))
+            if (peer->role != s_queue_role (q))
                 continue;
             agents++;
             sum += (double)peer->done;
@@ -970,7 +956,7 @@ hl_dispatch_coordination (hl_dispatch_t *self)
         if (agents < 2 || sum2 == 0)
             continue;
         double index = sum * sum / ((double)agents * sum2);
-        hl_value_set_double (by, s_queue_roles[q], index);
+        hl_value_set_double (by, s_queue_name (q), index);
         if (!(index >= worst))
             worst = index;
     }

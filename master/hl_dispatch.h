@@ -5,7 +5,9 @@
     expiry of silent peers, a priority queue per role, dispatch to the
     least-loaded instance, deadlines, retries with backoff and jitter,
     cancellation, and results recorded exactly once. Runs inside the
-    master's reactor; never blocks.
+    master's reactor; never blocks. Kinds, roles and statuses are the
+    proto/hl_names enums; their names appear only on the wire and in
+    events.
 */
 #ifndef HL_DISPATCH_H
 #define HL_DISPATCH_H
@@ -13,17 +15,19 @@
 #include <czmq.h>
 
 #include "../bus/hl_config.h"
+#include "../proto/hl_names.h"
 #include "hl_registry.h"
 
 #define HL_DISPATCH_ATTEMPTS 3        /* tries per task */
 #define HL_DISPATCH_DEADLINE_MS 30000 /* per attempt, when none is given */
+#define HL_DISPATCH_ANY (-1)          /* the "any" queue: every agent role */
 
 typedef struct _hl_dispatch_t hl_dispatch_t;
 
 /*  What to run. args is taken by hl_dispatch_submit. */
 typedef struct {
-    const char *kind;     /* analyze|apply|rollback|verify|echo */
-    const char *role;     /* an agent role, or "any" */
+    hl_task_kind_t kind;
+    int role;             /* hl_role_id_t, or HL_DISPATCH_ANY */
     const char *action;   /* a peer must advertise it; NULL: no need */
     uint32_t priority;    /* 1 (urgent) .. 4 */
     bool emergency;       /* ahead of every non-emergency task */
@@ -33,7 +37,7 @@ typedef struct {
 /*  How a task ended, for its submitter. */
 typedef struct {
     uint64_t task_id;
-    const char *status;     /* ok|failed|rejected|timeout|cancelled */
+    hl_task_status_t status;
     const hl_value_t *data; /* the agent's data, or NULL (borrowed) */
     uint32_t attempts;      /* dispatches made */
     const char *agent;      /* name of the agent that answered, or "" */
@@ -70,8 +74,9 @@ bool hl_dispatch_readable (hl_dispatch_t *self);
 void hl_dispatch_tick (hl_dispatch_t *self, int64_t now_ms);
 
 /*  Queue a task; takes *args_p (may be NULL). Returns its id, or 0 when
-    the spec is invalid or the role's queue is full (HL_QUEUE_MAX); then
-    done is not called. */
+    the spec is invalid (kind or role out of range, priority not 1..4,
+    action too long) or the task's lane of its role's queue is full
+    (HL_QUEUE_MAX); then done is not called. */
 uint64_t hl_dispatch_submit (hl_dispatch_t *self, const hl_task_spec_t *spec,
                              hl_value_t **args_p, hl_task_done_fn *done,
                              void *done_arg);

@@ -328,7 +328,7 @@ s_task_done (void *arg, const hl_task_end_t *end)
     s_waiter_t *waiter = (s_waiter_t *)arg;
     hl_value_t *data = hl_value_new_map ();
     hl_value_set_int (data, "task_id", (int64_t)end->task_id);
-    hl_value_set_str (data, "status", end->status);
+    hl_value_set_str (data, "status", hl_status_name (end->status));
     hl_value_set_int (data, "attempts", end->attempts);
     hl_value_set_str (data, "agent", end->agent);
     hl_value_set_int (data, "duration_us", (int64_t)end->duration_us);
@@ -347,9 +347,26 @@ s_op_task_run (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
                char *error, size_t errsize)
 {
     const hl_value_t *args = hl_msg_args (request);
+    /*  Kind and role arrive as names; inside they are hl_names enums. */
+    const char *kind_name = hl_value_get_str (args, "kind", "echo");
+    const char *role_name = hl_value_get_str (args, "role", "any");
+    char esc[64];
+    int kind = hl_kind_parse (kind_name);
+    if (kind < 0) {
+        hl_log_escape (esc, sizeof esc, kind_name, strlen (kind_name));
+        snprintf (error, errsize, "task.run: unknown kind '%s'", esc);
+        return HL_ERR_ARGS;
+    }
+    int role = streq (role_name, "any") ? HL_DISPATCH_ANY
+                                        : hl_role_parse (role_name);
+    if (role < 0 && role != HL_DISPATCH_ANY) {
+        hl_log_escape (esc, sizeof esc, role_name, strlen (role_name));
+        snprintf (error, errsize, "task.run: unknown role '%s'", esc);
+        return HL_ERR_ARGS;
+    }
     hl_task_spec_t spec
-        = { .kind = hl_value_get_str (args, "kind", "echo"),
-            .role = hl_value_get_str (args, "role", "any"),
+        = { .kind = (hl_task_kind_t)kind,
+            .role = role,
             .action = hl_value_get_str (args, "action", NULL),
             .priority = (uint32_t)hl_value_get_int (args, "priority", 3),
             .emergency = false,
@@ -383,8 +400,7 @@ s_op_task_run (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     if (!id) {
         free (waiter);
         snprintf (error, errsize,
-                  "task.run: bad kind, role or priority, "
-                  "or the queue is full");
+                  "task.run: bad priority or action, or the queue is full");
         return HL_ERR_ARGS;
     }
     if (wait)

@@ -7,7 +7,7 @@
 #include <czmq.h>
 #include <string.h>
 
-#include "../bus/hl_log.h"
+#include "../proto/hl_alloc.h"
 #include "hl_registry.h"
 
 struct _hl_registry_t {
@@ -18,23 +18,35 @@ struct _hl_registry_t {
     uint64_t seq;     /* hands out assigned_seq */
 };
 
-static const char *s_agent_roles[]
-    = { "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
-        "hephaestus-backend",  "athena-ux",          "athena-api" };
-
 static bool
-s_is_agent_role (const char *role)
+s_is_agent_role (int role)
 {
-    for (size_t i = 0; i < sizeof s_agent_roles / sizeof *s_agent_roles; i++)
-        if (streq (role, s_agent_roles[i]))
-            return true;
-    return false;
+    return role >= 0 && role < HL_ROLE_COUNT;
+}
+
+/*  An hl_role_id_t, HL_REGISTRY_NODE, or -1. */
+static int
+s_role_parse (const char *text)
+{
+    if (text && streq (text, "node"))
+        return HL_REGISTRY_NODE;
+    return hl_role_parse (text);
 }
 
 bool
 hl_registry_role_valid (const char *role)
 {
-    return s_is_agent_role (role) || streq (role, "node");
+    return s_role_parse (role) >= 0;
+}
+
+const char *
+hl_registry_role_name (int role)
+{
+    if (role == HL_REGISTRY_ANY)
+        return "any";
+    if (role == HL_REGISTRY_NODE)
+        return "node";
+    return hl_role_name ((hl_role_id_t)role);
 }
 
 static void
@@ -52,7 +64,7 @@ s_key (const void *rid, size_t len, char *key)
 hl_registry_t *
 hl_registry_new (void)
 {
-    hl_registry_t *self = (hl_registry_t *)zmalloc (sizeof (hl_registry_t));
+    hl_registry_t *self = (hl_registry_t *)hl_alloc (sizeof (hl_registry_t));
     self->by_rid = zhashx_new ();
     return self;
 }
@@ -96,15 +108,18 @@ hl_registry_add (hl_registry_t *self, const hl_msg_t *hello, int64_t now_ms)
     size_t rid_len;
     const uint8_t *rid = hl_msg_routing_id (hello, &rid_len);
     assert (rid && rid_len > 0);
+    int role = s_role_parse (hl_msg_role (hello));
+    if (role < 0)
+        return NULL;
     hl_peer_t *old = hl_registry_find (self, rid, rid_len);
     if (old)
         hl_registry_remove (self, old);
 
-    hl_peer_t *peer = (hl_peer_t *)zmalloc (sizeof (hl_peer_t));
+    hl_peer_t *peer = (hl_peer_t *)hl_alloc (sizeof (hl_peer_t));
     memcpy (peer->rid, rid, rid_len);
     peer->rid_len = rid_len;
     snprintf (peer->name, sizeof peer->name, "%s", hl_msg_src (hello));
-    snprintf (peer->role, sizeof peer->role, "%s", hl_msg_role (hello));
+    peer->role = role;
     snprintf (peer->host, sizeof peer->host, "%s", hl_msg_host (hello));
     snprintf (peer->version, sizeof peer->version, "%s",
               hl_msg_version (hello));
@@ -117,9 +132,8 @@ hl_registry_add (hl_registry_t *self, const hl_msg_t *hello, int64_t now_ms)
 
     if (self->size == self->alloc) {
         self->alloc = self->alloc ? 2 * self->alloc : 16;
-        self->peers = (hl_peer_t **)realloc (
+        self->peers = (hl_peer_t **)hl_realloc (
             self->peers, self->alloc * sizeof (hl_peer_t *));
-        assert (self->peers);
     }
     self->peers[self->size++] = peer;
     char key[2 * HL_MAX_ROUTING_ID + 1];
@@ -166,14 +180,14 @@ hl_peer_can (const hl_peer_t *peer, const char *action)
 }
 
 static bool
-s_role_matches (const hl_peer_t *peer, const char *role)
+s_role_matches (const hl_peer_t *peer, int role)
 {
-    return streq (role, "any") ? s_is_agent_role (peer->role)
-                               : streq (peer->role, role);
+    return role == HL_REGISTRY_ANY ? s_is_agent_role (peer->role)
+                                   : peer->role == role;
 }
 
 hl_peer_t *
-hl_registry_pick (hl_registry_t *self, const char *role, const char *action)
+hl_registry_pick (hl_registry_t *self, int role, const char *action)
 {
     hl_peer_t *best = NULL;
     for (size_t i = 0; i < self->size; i++) {
@@ -198,10 +212,11 @@ hl_registry_pick (hl_registry_t *self, const char *role, const char *action)
 }
 
 bool
-hl_registry_has_role (hl_registry_t *self, const char *role)
+hl_registry_has (hl_registry_t *self, int role, const char *action)
 {
     for (size_t i = 0; i < self->size; i++)
-        if (s_role_matches (self->peers[i], role))
+        if (s_role_matches (self->peers[i], role)
+            && (!action || hl_peer_can (self->peers[i], action)))
             return true;
     return false;
 }

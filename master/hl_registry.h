@@ -3,7 +3,8 @@
 
     hl_registry - the master's table of live peers (agents and nodes),
     keyed by ZeroMQ routing id, with each one's role, capacity, load and
-    liveness; picks the least-loaded instance of a role for a task.
+    liveness; picks the least-loaded instance of a role for a task. Roles
+    are hl_role_id_t inside; their names only at the edges.
 */
 #ifndef HL_REGISTRY_H
 #define HL_REGISTRY_H
@@ -13,6 +14,10 @@
 #include <stdint.h>
 
 #include "../proto/hl_msg.h"
+#include "../proto/hl_names.h"
+
+#define HL_REGISTRY_ANY (-1)           /* any agent role (echo) */
+#define HL_REGISTRY_NODE HL_ROLE_COUNT /* a helios-node, not an agent */
 
 /*  One peer. The registry owns it; other modules read it and may change
     inflight, done, failed and draining. */
@@ -20,7 +25,7 @@ typedef struct {
     uint8_t rid[HL_MAX_ROUTING_ID]; /* routing id */
     size_t rid_len;
     char name[HL_MAX_NAME + 1]; /* its envelope src */
-    char role[32];
+    int role;                   /* hl_role_id_t, or HL_REGISTRY_NODE */
     char host[HL_MAX_NAME + 1];
     char version[32];
     uint32_t pid;
@@ -43,11 +48,17 @@ typedef struct _hl_registry_t hl_registry_t;
 hl_registry_t *hl_registry_new (void);
 void hl_registry_destroy (hl_registry_t **self_p);
 
-/*  True if role is one the master knows (the six agent roles, "node"). */
+/*  True if a hello may name role: the six agent roles and "node" ("any"
+    is no peer's role). */
 bool hl_registry_role_valid (const char *role);
 
+/*  The name of role: an agent role's, "node", or "any" for
+    HL_REGISTRY_ANY; "?" for anything else. Never NULL. */
+const char *hl_registry_role_name (int role);
+
 /*  Register the sender of a valid hello (routing id attached), replacing
-    a peer with the same routing id. Returns the peer (borrowed). */
+    a peer with the same routing id. Returns the peer (borrowed), or NULL
+    if the hello's role is not valid (hl_registry_role_valid). */
 hl_peer_t *hl_registry_add (hl_registry_t *self, const hl_msg_t *hello,
                             int64_t now_ms);
 
@@ -64,16 +75,16 @@ size_t hl_registry_size (const hl_registry_t *self);
     a peer is removed. */
 hl_peer_t *hl_registry_at (hl_registry_t *self, size_t i);
 
-/*  The live, non-draining peer of role ("any": any agent role) with free
-    capacity and the lowest load (inflight / capacity), which advertises
-    action if action is not NULL; NULL if none. Ties go to the peer that
-    has waited longest since its last task. */
-hl_peer_t *hl_registry_pick (hl_registry_t *self, const char *role,
-                             const char *action);
+/*  The live, non-draining peer of role (HL_REGISTRY_ANY: any agent role)
+    with free capacity and the lowest load (inflight / capacity), which
+    advertises action if action is not NULL; NULL if none. Ties go to the
+    peer that has waited longest since its last task. */
+hl_peer_t *hl_registry_pick (hl_registry_t *self, int role, const char *action);
 
-/*  True if some peer of role (or any agent, for "any") is registered,
-    busy or not. */
-bool hl_registry_has_role (hl_registry_t *self, const char *role);
+/*  True if some registered peer of role (HL_REGISTRY_ANY, which is
+    HL_DISPATCH_ANY: any agent role), busy or not, advertises action
+    (NULL: needs no particular action). */
+bool hl_registry_has (hl_registry_t *self, int role, const char *action);
 
 /*  Whether peer advertises action. */
 bool hl_peer_can (const hl_peer_t *peer, const char *action);
