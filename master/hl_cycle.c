@@ -230,7 +230,8 @@ s_has_agent (hl_cycle_t *self, const char *role, const char *action)
     hl_registry_t *registry = hl_dispatch_registry (self->deps.dispatch);
     for (size_t i = 0; i < hl_registry_size (registry); i++) {
         const hl_peer_t *peer = hl_registry_at (registry, i);
-        if (streq (peer->role, role) && (!action || hl_peer_can (peer, action)))
+        if (peer->role == hl_role_parse (role)
+            && (!action || hl_peer_can (peer, action)))
             return true;
     }
     return false;
@@ -270,8 +271,12 @@ s_submit (hl_cycle_t *self, s_run_t *run, s_what_t what, int act,
     snprintf (ticket->role, sizeof ticket->role, "%s", role);
     /*  Emergency rounds and every rollback (a safety action) go first. */
     bool first = run->emergency || what == W_ROLLBACK;
-    hl_task_spec_t spec
-        = { kind, role, action, first ? 1 : 2, first, deadline_ms };
+    hl_task_spec_t spec = { (hl_task_kind_t)hl_kind_parse (kind),
+                            hl_role_parse (role),
+                            action,
+                            first ? 1 : 2,
+                            first,
+                            deadline_ms };
     ticket->handle = zlistx_add_end (self->tickets, ticket);
     uint64_t id = hl_dispatch_submit (self->deps.dispatch, &spec, args_p,
                                       s_task_done, ticket);
@@ -949,11 +954,12 @@ s_task_done (void *arg, const hl_task_end_t *end)
     for (size_t i = 0; i < run->nopen; i++)
         if (run->open[i] == end->task_id)
             run->open[i] = 0;
-    bool ok = streq (end->status, "ok");
-    const char *why = hl_value_get_str (end->data, "error", end->status);
+    bool ok = end->status == HL_STATUS_OK;
+    const char *why
+        = hl_value_get_str (end->data, "error", hl_status_name (end->status));
     s_act_t *act = ticket->act >= 0 ? &run->acts[ticket->act] : NULL;
     hl_value_t *summary = hl_value_new_map ();
-    hl_value_set_str (summary, "status", end->status);
+    hl_value_set_str (summary, "status", hl_status_name (end->status));
     hl_value_set_str (summary, "agent", end->agent);
     if (end->data) {
         hl_value_t *copy = hl_value_dup (end->data);
@@ -969,7 +975,7 @@ s_task_done (void *arg, const hl_task_end_t *end)
                 hl_value_set (run->analysis, ticket->role, &copy);
             } else
                 s_degrade (run, "%s: analysis %s: %s", ticket->role,
-                           end->status, why);
+                           hl_status_name (end->status), why);
             hl_value_destroy (&summary);
             break;
         case W_APPLY:
@@ -977,7 +983,8 @@ s_task_done (void *arg, const hl_task_end_t *end)
             act->applied = ok;
             if (!ok) {
                 s_degrade (run, "%s: apply %s %s: %s", ticket->role,
-                           act->action->name, end->status, why);
+                           act->action->name, hl_status_name (end->status),
+                           why);
                 snprintf (act->outcome, sizeof act->outcome, "failed");
                 hl_planner_busy (self->deps.planner, act->action->name, false);
             }
@@ -991,7 +998,8 @@ s_task_done (void *arg, const hl_task_end_t *end)
                     hl_value_get_str (end->data, "verdict", "inconclusive"));
             } else {
                 s_degrade (run, "%s: verify %s %s: %s", ticket->role,
-                           act->action->name, end->status, why);
+                           act->action->name, hl_status_name (end->status),
+                           why);
                 snprintf (act->verdict, sizeof act->verdict, "inconclusive");
             }
             break;
@@ -1001,7 +1009,8 @@ s_task_done (void *arg, const hl_task_end_t *end)
                       ok ? "rolled_back" : "failed");
             if (!ok)
                 s_degrade (run, "%s: rollback %s %s: %s", ticket->role,
-                           act->action->name, end->status, why);
+                           act->action->name, hl_status_name (end->status),
+                           why);
             hl_planner_busy (self->deps.planner, act->action->name, false);
             break;
     }
