@@ -17,6 +17,7 @@
 
 #include "../bus/hl_config.h"
 #include "../bus/hl_log.h"
+#include "../proto/hl_alloc.h"
 #include "hl_client.h"
 
 #ifndef HL_VERSION
@@ -348,13 +349,13 @@ s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
     hl_client_t *client = hl_client_new (opts->endpoint, src);
     if (!client)
         return s_usage_error ("bad endpoint '%s'", opts->endpoint);
-    uint8_t *bytes = (uint8_t *)malloc ((size_t)payload + 1);
+    uint8_t *bytes = (uint8_t *)hl_alloc ((size_t)payload + 1);
     for (long i = 0; i < payload; i++)
         bytes[i] = (uint8_t)('a' + i % 26);
     /*  Outstanding requests: envelope id -> send time. A reply whose re
         is not outstanding is a duplicate (or a stray). */
     zhashx_t *outstanding_ids = zhashx_new ();
-    int64_t *latency = (int64_t *)malloc ((size_t)tasks * sizeof (int64_t));
+    int64_t *latency = (int64_t *)hl_calloc ((size_t)tasks, sizeof (int64_t));
     long submitted = 0, completed = 0, failed = 0, duplicates = 0;
     long outstanding = 0, corrupt = 0;
     int64_t start = zclock_usecs ();

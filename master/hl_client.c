@@ -9,6 +9,7 @@
 
 #include "../bus/hl_bus.h"
 #include "../bus/hl_sock.h"
+#include "../proto/hl_alloc.h"
 #include "hl_client.h"
 
 struct _hl_client_t {
@@ -22,7 +23,7 @@ hl_client_new (const char *endpoint, const char *src)
     zsock_t *dealer = hl_sock_connect (ZMQ_DEALER, endpoint, NULL, NULL);
     if (!dealer)
         return NULL;
-    hl_client_t *self = (hl_client_t *)zmalloc (sizeof (hl_client_t));
+    hl_client_t *self = (hl_client_t *)hl_alloc (sizeof (hl_client_t));
     self->dealer = dealer;
     snprintf (self->src, sizeof self->src, "%s", src ? src : "client");
     return self;

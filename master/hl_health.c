@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../proto/hl_alloc.h"
 #include "hl_health.h"
 
 #define S_CATEGORIES HL_CATEGORY_COUNT
@@ -156,17 +157,17 @@ hl_health_compute (const hl_config_t *config, const hl_kpi_t *kpi,
 {
     assert (config);
     assert (kpi);
-    hl_health_t *self = (hl_health_t *)zmalloc (sizeof (hl_health_t));
+    hl_health_t *self = (hl_health_t *)hl_alloc (sizeof (hl_health_t));
     self->config = config;
     self->window = hl_config_health (config)->window;
     self->metrics_n = hl_config_metrics_size (config);
-    size_t alloc = self->metrics_n ? self->metrics_n : 1;
+    size_t n = self->metrics_n;
     self->metrics
-        = (hl_health_metric_t *)zmalloc (alloc * sizeof (hl_health_metric_t));
-    self->bottlenecks = (const hl_health_metric_t **)zmalloc (
-        alloc * sizeof (hl_health_metric_t *));
-    self->nodata = (const hl_health_metric_t **)zmalloc (
-        alloc * sizeof (hl_health_metric_t *));
+        = (hl_health_metric_t *)hl_calloc (n, sizeof (hl_health_metric_t));
+    self->bottlenecks = (const hl_health_metric_t **)hl_calloc (
+        n, sizeof (hl_health_metric_t *));
+    self->nodata = (const hl_health_metric_t **)hl_calloc (
+        n, sizeof (hl_health_metric_t *));
 
     //  The last window seconds, whole, the current (partial) one included
     //  so that "last" sees the newest sample
@@ -174,7 +175,7 @@ hl_health_compute (const hl_config_t *config, const hl_kpi_t *kpi,
     int64_t from = to - (int64_t)self->window * 1000000;
 
     double cat_sum[S_CATEGORIES] = { 0 }, cat_weight[S_CATEGORIES] = { 0 };
-    double *scores = (double *)zmalloc (alloc * sizeof (double));
+    double *scores = (double *)hl_calloc (n, sizeof (double));
     for (size_t i = 0; i < self->metrics_n; i++) {
         hl_health_metric_t *m = &self->metrics[i];
         m->config = hl_config_metric (config, i);

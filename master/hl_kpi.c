@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../bus/hl_hash.h"
+#include "../proto/hl_alloc.h"
 #include "../proto/hl_err.h"
 #include "hl_kpi.h"
 
@@ -80,21 +82,12 @@ s_slot (int64_t second)
     return (size_t)(i < 0 ? i + HL_KPI_RING : i);
 }
 
-static uint64_t
-s_hash_str (const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; //  FNV-1a
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ULL;
-    return h;
-}
-
 static s_metric_t *
 s_find (const hl_kpi_t *self, const char *name)
 {
     if (!name || self->metrics_n == 0)
         return NULL;
-    size_t i = (size_t)s_hash_str (name) & self->hash_mask;
+    size_t i = (size_t)hl_hash_str (name) & self->hash_mask;
     while (self->hash[i]) {
         s_metric_t *metric = &self->metrics[self->hash[i] - 1];
         if (strcmp (metric->config->name, name) == 0)
@@ -109,7 +102,7 @@ hl_kpi_new (const hl_config_t *config)
 {
     if (!config)
         return NULL;
-    hl_kpi_t *self = (hl_kpi_t *)zmalloc (sizeof (hl_kpi_t));
+    hl_kpi_t *self = (hl_kpi_t *)hl_alloc (sizeof (hl_kpi_t));
     self->config = config;
     self->gamma = (1 + HL_KPI_ALPHA) / (1 - HL_KPI_ALPHA);
     self->log_gamma = log (self->gamma);
@@ -120,20 +113,20 @@ hl_kpi_new (const hl_config_t *config)
     size_t size = 4;
     while (size < 2 * self->metrics_n)
         size *= 2;
-    self->hash = (size_t *)zmalloc (size * sizeof (size_t));
+    self->hash = (size_t *)hl_calloc (size, sizeof (size_t));
     self->hash_mask = size - 1;
 
-    self->metrics = (s_metric_t *)zmalloc (
-        (self->metrics_n ? self->metrics_n : 1) * sizeof (s_metric_t));
+    self->metrics
+        = (s_metric_t *)hl_calloc (self->metrics_n, sizeof (s_metric_t));
     for (size_t m = 0; m < self->metrics_n; m++) {
         s_metric_t *metric = &self->metrics[m];
         metric->config = hl_config_metric (config, m);
         metric->ring
-            = (s_bucket_t *)zmalloc (HL_KPI_RING * sizeof (s_bucket_t));
+            = (s_bucket_t *)hl_calloc (HL_KPI_RING, sizeof (s_bucket_t));
         for (size_t i = 0; i < HL_KPI_RING; i++)
             metric->ring[i].second = INT64_MIN;
         //  Config names are unique, so no duplicate check
-        size_t i = (size_t)s_hash_str (metric->config->name) & self->hash_mask;
+        size_t i = (size_t)hl_hash_str (metric->config->name) & self->hash_mask;
         while (self->hash[i])
             i = (i + 1) & self->hash_mask;
         self->hash[i] = m + 1;
@@ -462,7 +455,7 @@ s_window (const hl_kpi_t *self, const char *name, int64_t from_us,
     uint64_t stack[S_STACK_BINS] = { 0 };
     uint64_t *hist = span <= S_STACK_BINS
                          ? stack
-                         : (uint64_t *)zmalloc (span * sizeof (uint64_t));
+                         : (uint64_t *)hl_calloc (span, sizeof (uint64_t));
     for (int64_t s = first; s <= last; s++) {
         const s_bucket_t *bucket = &metric->ring[s_slot (s)];
         if (bucket->second != s)

@@ -2,9 +2,10 @@
     Copyright (c) 2026 the Helios developers
 
     hl_learning - one arm per configured action, in config order, and a
-    private xoshiro256** generator (seeded through splitmix64) so draws
-    never touch the global rand() and a fixed seed replays exactly.
-    Beta draws are X / (X + Y) of two Marsaglia-Tsang Gamma draws.
+    generator of its own (bus/hl_rand: xoshiro256** seeded through
+    splitmix64) so draws never touch the global rand() and a fixed seed
+    replays exactly. Beta draws are X / (X + Y) of two Marsaglia-Tsang
+    Gamma draws (hl_rand_beta).
 */
 #include <assert.h>
 #include <czmq.h>
@@ -18,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../bus/hl_rand.h"
+#include "../proto/hl_alloc.h"
 #include "../proto/hl_err.h"
 #include "hl_learning.h"
 
@@ -36,108 +39,9 @@ struct _hl_learning_t {
     const hl_config_t *config; /* borrowed */
     s_arm_t *arms;             /* config order */
     size_t arms_n;
-    uint64_t rng[4]; /* xoshiro256** state, never all zero */
-    bool has_spare;  /* the polar method makes normals in pairs */
-    double spare;
+    hl_rand_t rng;     /* Thompson draws; seeded, so replayable */
     uint64_t outcomes; /* recorded since creation: tells a saver what moved */
 };
-
-//  ---------------------------------------------------------------------
-//  Generator
-
-static uint64_t
-s_splitmix64 (uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t
-s_rotl (uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t
-s_next (hl_learning_t *self)
-{
-    uint64_t *s = self->rng;
-    uint64_t result = s_rotl (s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = s_rotl (s[3], 45);
-    return result;
-}
-
-//  Uniform on the open interval (0, 1): the top 53 bits, centred, so a
-//  log() of it is always finite
-static double
-s_uniform (hl_learning_t *self)
-{
-    return ((double)(s_next (self) >> 11) + 0.5) * 0x1p-53;
-}
-
-//  Standard normal by Marsaglia's polar method
-static double
-s_normal (hl_learning_t *self)
-{
-    if (self->has_spare) {
-        self->has_spare = false;
-        return self->spare;
-    }
-    double u, v, s;
-    do {
-        u = 2 * s_uniform (self) - 1;
-        v = 2 * s_uniform (self) - 1;
-        s = u * u + v * v;
-    } while (s >= 1 || s == 0);
-    double f = sqrt (-2 * log (s) / s);
-    self->spare = v * f;
-    self->has_spare = true;
-    return u * f;
-}
-
-//  Gamma(shape, 1) by Marsaglia and Tsang (2000). Shapes here are
-//  counts + 1 >= 1; a smaller one would use the U^(1/a) boost.
-static double
-s_gamma (hl_learning_t *self, double shape)
-{
-    if (shape < 1) {
-        double u = s_uniform (self);
-        return s_gamma (self, shape + 1) * pow (u, 1 / shape);
-    }
-    double d = shape - 1.0 / 3;
-    double c = 1 / sqrt (9 * d);
-    while (true) {
-        double x, v;
-        do {
-            x = s_normal (self);
-            v = 1 + c * x;
-        } while (v <= 0);
-        v = v * v * v;
-        double u = s_uniform (self);
-        double x2 = x * x;
-        if (u < 1 - 0.0331 * x2 * x2)
-            return d * v;
-        if (log (u) < 0.5 * x2 + d * (1 - v + log (v)))
-            return d * v;
-    }
-}
-
-static double
-s_beta (hl_learning_t *self, double a, double b)
-{
-    double x = s_gamma (self, a);
-    double y = s_gamma (self, b);
-    //  Both are > 0 for shapes >= 1 (d > 0, v > 0)
-    return x / (x + y);
-}
 
 //  ---------------------------------------------------------------------
 //  Arms
@@ -158,23 +62,15 @@ hl_learning_new (const hl_config_t *config, uint64_t seed)
 {
     if (!config)
         return NULL;
-    hl_learning_t *self = (hl_learning_t *)zmalloc (sizeof (hl_learning_t));
+    hl_learning_t *self = (hl_learning_t *)hl_alloc (sizeof (hl_learning_t));
     self->config = config;
     self->arms_n = hl_config_actions_size (config);
-    self->arms = (s_arm_t *)zmalloc ((self->arms_n ? self->arms_n : 1)
-                                     * sizeof (s_arm_t));
+    self->arms = (s_arm_t *)hl_calloc (self->arms_n, sizeof (s_arm_t));
     for (size_t i = 0; i < self->arms_n; i++) {
         self->arms[i].action = hl_config_action (config, i);
         self->arms[i].improvement = NAN;
     }
-    if (seed == 0)
-        seed = (uint64_t)zclock_usecs () ^ ((uint64_t)getpid () << 40);
-    //  splitmix64 spreads any seed over the state; the chance of an
-    //  all-zero state is nil, but xoshiro would be stuck there
-    for (int i = 0; i < 4; i++)
-        self->rng[i] = s_splitmix64 (&seed);
-    if (!(self->rng[0] | self->rng[1] | self->rng[2] | self->rng[3]))
-        self->rng[0] = 1;
+    hl_rand_seed (&self->rng, seed); /* 0: from the clock and the pid */
     return self;
 }
 
@@ -222,7 +118,8 @@ hl_learning_sample (hl_learning_t *self, const char *action)
     const s_arm_t *arm = s_arm (self, action);
     if (!arm)
         return 0.5;
-    return s_beta (self, (double)arm->successes + 1, (double)arm->failures + 1);
+    return hl_rand_beta (&self->rng, (double)arm->successes + 1,
+                         (double)arm->failures + 1);
 }
 
 double
@@ -309,9 +206,7 @@ s_write_all (int fd, const char *data, size_t size)
 static void
 s_sync_dir (const char *path)
 {
-    char *copy = strdup (path);
-    if (!copy)
-        return;
+    char *copy = hl_strdup (path);
     int fd = open (dirname (copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         fsync (fd);
@@ -345,7 +240,7 @@ hl_learning_save (const hl_learning_t *self, const char *path)
     int rc = HL_ERR_IO;
     int fd = -1;
     size_t tmp_size = strlen (path) + sizeof ".tmp.XXXXXX";
-    char *tmp = (char *)zmalloc (tmp_size);
+    char *tmp = (char *)hl_alloc (tmp_size);
     snprintf (tmp, tmp_size, "%s.tmp.XXXXXX", path);
     if (!text)
         goto fail;
@@ -434,7 +329,7 @@ hl_learning_load (hl_learning_t *self, const char *path)
         goto fail;
     }
     size_t size = (size_t)st.st_size;
-    data = (char *)zmalloc (size + 1);
+    data = (char *)hl_alloc (size + 1);
     size_t got = 0;
     while (got < size) {
         ssize_t n = read (fd, data + got, size - got);
@@ -457,8 +352,7 @@ hl_learning_load (hl_learning_t *self, const char *path)
         || json_integer_value (version) != S_FILE_VERSION
         || !json_is_object (actions))
         goto fail;
-    arms = (s_arm_t *)zmalloc ((self->arms_n ? self->arms_n : 1)
-                               * sizeof (s_arm_t));
+    arms = (s_arm_t *)hl_calloc (self->arms_n, sizeof (s_arm_t));
     memcpy (arms, self->arms, self->arms_n * sizeof (s_arm_t));
     const char *name;
     json_t *entry;

@@ -16,6 +16,7 @@
 #include "../bus/hl_log.h"
 #include "../bus/hl_proxy.h"
 #include "../bus/hl_sock.h"
+#include "../proto/hl_alloc.h"
 #include "hl_cycle.h"
 #include "hl_dispatch.h"
 #include "hl_health.h"
@@ -312,7 +313,7 @@ typedef struct {
 static s_waiter_t *
 s_waiter_new (hl_master_t *self, const hl_msg_t *request)
 {
-    s_waiter_t *waiter = (s_waiter_t *)zmalloc (sizeof (s_waiter_t));
+    s_waiter_t *waiter = (s_waiter_t *)hl_alloc (sizeof (s_waiter_t));
     size_t rid_len;
     const uint8_t *rid = hl_msg_routing_id (request, &rid_len);
     waiter->master = self;
@@ -816,7 +817,7 @@ hl_master_t *
 hl_master_new (const hl_config_t *config, char *err, size_t errsize)
 {
     assert (config);
-    hl_master_t *self = (hl_master_t *)zmalloc (sizeof (hl_master_t));
+    hl_master_t *self = (hl_master_t *)hl_alloc (sizeof (hl_master_t));
     self->health_timer = -1;
     self->config = config;
     self->started_ms = zclock_mono ();

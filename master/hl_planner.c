@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../proto/hl_alloc.h"
 #include "hl_planner.h"
 
 #define S_MIN_COST 0.01 /* a free action must not get an infinite gain */
@@ -56,11 +57,10 @@ hl_planner_new (const hl_config_t *config)
 {
     if (!config)
         return NULL;
-    hl_planner_t *self = (hl_planner_t *)zmalloc (sizeof (hl_planner_t));
+    hl_planner_t *self = (hl_planner_t *)hl_alloc (sizeof (hl_planner_t));
     self->config = config;
     self->states_n = hl_config_actions_size (config);
-    self->states = (s_state_t *)zmalloc ((self->states_n ? self->states_n : 1)
-                                         * sizeof (s_state_t));
+    self->states = (s_state_t *)hl_calloc (self->states_n, sizeof (s_state_t));
     return self;
 }
 
@@ -321,7 +321,7 @@ hl_planner_rank (hl_planner_t *self, const hl_health_t *health,
     assert (health);
     assert (out || out_size == 0);
     size_t n = self->states_n;
-    s_rank_t *ranks = (s_rank_t *)zmalloc ((n ? n : 1) * sizeof (s_rank_t));
+    s_rank_t *ranks = (s_rank_t *)hl_calloc (n, sizeof (s_rank_t));
 
     //  Score in config order, so a seeded learning draws in a fixed order
     for (size_t i = 0; i < n; i++) {

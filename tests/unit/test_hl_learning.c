@@ -3,8 +3,9 @@
 
     test_hl_learning - the per-action posterior on a hand-made config:
     exact posterior means and running improvements, the moments of 20,000
-    Thompson draws against Beta(a, b)'s, seeded reproducibility, and the
-    JSON file's round trip, refusals and atomic replace.
+    Thompson draws against Beta(a, b)'s, seeded reproducibility and the
+    very draws a seed gives, and the JSON file's round trip, refusals and
+    atomic replace.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -225,6 +226,29 @@ test_seed (void **state)
     hl_learning_destroy (&clock);
 }
 
+/*  The draws a seed gives, as learning's own generator gave them before
+    it moved to bus/hl_rand: a replayed run must replay its plans. */
+static void
+test_draws_pinned (void **state)
+{
+    (void)state;
+    static const double want[][2] = {
+        { 0.53913929404682448, 0.43235085324603834 },
+        { 0.89041701831855979, 0.42650370608617211 },
+        { 0.58274714118377191, 0.018194720952175981 },
+        { 0.33004376244636924, 0.04940355976413803 },
+    };
+    hl_learning_t *learning = hl_learning_new (s_config, 42);
+    assert_int_equal (hl_learning_record (learning, "cache", true, 0.2), 0);
+    assert_int_equal (hl_learning_record (learning, "cache", true, 0.3), 0);
+    assert_int_equal (hl_learning_record (learning, "cache", false, NAN), 0);
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        s_near (hl_learning_sample (learning, "cache"), want[i][0], 1e-12);
+        s_near (hl_learning_sample (learning, "lazy"), want[i][1], 1e-12);
+    }
+    hl_learning_destroy (&learning);
+}
+
 static void
 test_round_trip (void **state)
 {
@@ -362,6 +386,7 @@ main (void)
         cmocka_unit_test (test_posterior),
         cmocka_unit_test (test_moments),
         cmocka_unit_test (test_seed),
+        cmocka_unit_test (test_draws_pinned),
         cmocka_unit_test (test_round_trip),
         cmocka_unit_test (test_unknown_entries),
         cmocka_unit_test (test_corrupt),
