@@ -324,8 +324,11 @@ s_retry (hl_dispatch_t *self, s_task_t *task, const char *why)
         return;
     }
     /*  Exponential backoff with jitter, so that the retries of many tasks
-        lost together do not land together. */
-    double base = S_BACKOFF_MS * (double)(1u << (task->attempt - 1));
+        lost together do not land together. An attempt handed back by an
+        agent that left cleanly was not spent (attempt may be 0 here): it
+        waits the first step. */
+    uint32_t spent = task->attempt ? task->attempt : 1;
+    double base = S_BACKOFF_MS * (double)(1u << (spent - 1));
     int64_t wait = (int64_t)(base * (0.5 + hl_rand_uniform (&self->rng)));
     task->state = S_DELAYED;
     task->due_ms = self->now_ms + wait;
