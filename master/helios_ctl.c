@@ -112,7 +112,12 @@ s_call (const s_opts_t *opts, const char *op, hl_value_t **args_p,
         return S_EXIT_FAILED;
     }
     if (!hl_msg_ok (*reply_p)) {
-        fprintf (stderr, "helios-ctl: %s: %s\n", op, hl_msg_error (*reply_p));
+        /*  The master names the operation in most of its errors */
+        const char *error = hl_msg_error (*reply_p);
+        size_t len = strlen (op);
+        bool named = !strncmp (error, op, len) && error[len] == ':';
+        fprintf (stderr, "helios-ctl: %s%s%s\n", named ? "" : op,
+                 named ? "" : ": ", error);
         hl_msg_destroy (reply_p);
         return S_EXIT_FAILED;
     }

@@ -1,12 +1,19 @@
 /*  SPDX-License-Identifier: MPL-2.0
     Copyright (c) 2026 the Helios developers
 
-    hl_cycle - the optimisation cycle: COLLECT, ANALYZE (both Prometheus
-    swarms in parallel), PRIORITIZE, APPLY (Hephaestus), SETTLE and VERIFY
-    (Athena), KEEP or ROLLBACK, REPORT. Every step is a task or a timer on
-    the master's reactor, so nothing blocks; a role that is missing or
-    silent makes the cycle degrade and say so in its report, never hang.
-    Each run leaves state_dir/reports/<kind>-<id>.json and .md.
+    hl_cycle - the run engine. Every run starts through hl_cycle_run and
+    one table of run kinds, {kind, parse its params, start it}:
+    optimization (a cycle), analysis (a cycle that stops after ANALYZE),
+    strategic_planning (hl_forecast, at once) and emergency (hl_emergency,
+    whose rounds are cycles with the emergency flag). A cycle is COLLECT,
+    ANALYZE (both Prometheus swarms in parallel), PRIORITIZE, APPLY
+    (Hephaestus), SETTLE and VERIFY (Athena), DECIDE (keep or roll back),
+    REPORT (hl_report). Every step is a task or a timer on the master's
+    reactor, so nothing blocks; a role that is missing or silent makes the
+    run degrade and say so in its report, never hang.
+
+    To add a run kind: a parse and a start function and a row in s_kinds
+    (hl_cycle.c).
 */
 #ifndef HL_CYCLE_H
 #define HL_CYCLE_H
@@ -19,6 +26,7 @@
 #include "hl_kpi.h"
 #include "hl_learning.h"
 #include "hl_planner.h"
+#include "hl_run.h"
 
 typedef struct _hl_cycle_t hl_cycle_t;
 
@@ -27,7 +35,7 @@ typedef void (hl_cycle_publish_fn) (void *arg, hl_msg_t **msg_p);
 typedef bool (hl_cycle_wants_fn) (void *arg, const char *topic);
 
 /*  Told once when a run ends, with its report (borrowed for the call). */
-typedef void (hl_cycle_done_fn) (void *arg, const hl_value_t *report);
+typedef hl_run_done_fn hl_cycle_done_fn;
 
 /*  What the engine works with; all borrowed, all outliving it. */
 typedef struct {
@@ -48,46 +56,46 @@ typedef struct {
 hl_cycle_t *hl_cycle_new (const hl_cycle_deps_t *deps, char *err,
                           size_t errsize);
 
-/*  Destroy; runs still open end as cancelled (their done is told). */
+/*  Destroy; runs still open end at once, degraded "master shut down"
+    (their done is told). */
 void hl_cycle_destroy (hl_cycle_t **self_p);
 
-/*  Start a run now: "optimization" (a cycle), "emergency" (the
-    protocol, params threshold and max_issues, at once), "analysis"
-    (focus_areas) or "strategic_planning" (horizon, scenarios; computed
-    at once, no agent needed). params (may be NULL) is
-    taken. Returns the run's id, or 0 with the reason in error (a cycle is
-    already running, unknown kind). done (may be NULL) is told at the
-    end. */
+/*  Start a run of kind now: "optimization", "analysis" (params:
+    focus_areas, depth), "strategic_planning" (horizon, scenarios;
+    computed at once, no agent needed) or "emergency" (threshold,
+    max_issues). params may be NULL or point to NULL (the defaults); *params_p
+    is taken either way. Returns the run's id, or 0 with the reason in
+    error (unknown kind, bad params, a cycle or an emergency already
+    running). done (may be NULL) is told once at the end, which may come
+    before this returns (a plan, an emergency round with nothing to do). */
 uint64_t hl_cycle_run (hl_cycle_t *self, const char *kind,
                        hl_value_t **params_p, hl_cycle_done_fn *done,
                        void *done_arg, char *error, size_t errsize);
 
-/*  Health was computed: the emergency protocol starts the moment the
-    score falls below emergency.threshold (normal work held, an unverified
-    cycle rolled back, emergency actions for the top max_issues critical
-    bottlenecks, alert and notify), takes another round while it stays
-    below, and ends once it is back above. Call it on every computation. */
+/*  Health was computed: the emergency protocol's step (hl_emergency) is
+    carried out at once: normal work held, the unverified cycle stopped
+    and rolled back, a round of emergency actions, alert and notify; and
+    released when it is over. Call it on every computation. */
 void hl_cycle_health (hl_cycle_t *self, const hl_health_t *health);
 
 /*  Every second: start the scheduled cycle when cycle.duration has
-    passed and none is running, unless paused. */
+    passed and none is running, unless paused or held; reap notify
+    commands. */
 void hl_cycle_tick (hl_cycle_t *self, int64_t now_us);
 
-/*  Hold scheduled cycles (on-demand runs still start), or release. */
+/*  Hold scheduled cycles and normal dispatch (on-demand runs still start),
+    or release. */
 void hl_cycle_pause (hl_cycle_t *self, bool paused);
 
-/*  The runs kept in memory, newest first: id, kind, phase, started,
-    finished, health_before, health_after, actions, degraded (caller
+/*  The runs kept in memory, newest first (hl_report_summary each; caller
     owns). */
 hl_value_t *hl_cycle_list (hl_cycle_t *self);
 
 /*  The report of run id (0: the last finished), or NULL (borrowed). */
 const hl_value_t *hl_cycle_report (hl_cycle_t *self, uint64_t id);
 
-/*  Counters and the current phase, for status (caller owns). */
+/*  Counters, the current phase and the emergency's state, for status
+    (caller owns). */
 hl_value_t *hl_cycle_status (hl_cycle_t *self);
-
-/*  Render a report as Markdown; the caller frees the string. */
-char *hl_cycle_markdown (const hl_value_t *report);
 
 #endif

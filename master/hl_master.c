@@ -18,6 +18,7 @@
 #include "../bus/hl_sock.h"
 #include "../proto/hl_alloc.h"
 #include "hl_cycle.h"
+#include "hl_report.h"
 #include "hl_dispatch.h"
 #include "hl_health.h"
 #include "hl_kpi.h"
@@ -444,7 +445,8 @@ s_op_pause (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     (void)error;
     (void)errsize;
     bool paused = streq (hl_msg_op (request), "pause");
-    hl_dispatch_pause (self->dispatch, paused);
+    /*  The engine decides dispatch's pause: the user's and an
+        emergency's hold together. */
     hl_cycle_pause (self->cycle, paused);
     return 0;
 }
@@ -525,7 +527,7 @@ s_op_report (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
         return HL_ERR_ARGS;
     }
     if (streq (format, "md")) {
-        char *md = hl_cycle_markdown (report);
+        char *md = hl_report_markdown (report);
         *data_p = hl_value_new_str (md);
         free (md);
     } else
