@@ -56,7 +56,7 @@ typedef struct {
 typedef struct {
     uint64_t task_id; //  0: free
     uint64_t duration_us;
-    hl_agent_status_t status;
+    hl_task_status_t status;
     hl_value_t *data; //  the result's data, or NULL
     hl_msg_t *task;   //  echo: the task, whose args are the data
 } s_done_t;
@@ -64,6 +64,7 @@ typedef struct {
 struct _hl_agent_task_t {
     hl_msg_t *msg; //  the task as received
     uint64_t task_id;
+    hl_task_kind_t kind;
     uint64_t *repeats; //  envelope ids of repeats, answered too
     size_t repeats_n;
     int64_t deadline;             //  monotonic ms, 0: none
@@ -78,29 +79,15 @@ typedef struct {
     hl_agent_task_t *head, *tail;
 } s_list_t;
 
-static const struct {
-    const char *name;
-    const hl_role_t *role;
-    const char *swarm;
-} s_roles[] = {
-    { "prometheus-frontend", &hl_prometheus_role, "frontend" },
-    { "prometheus-backend", &hl_prometheus_role, "backend" },
-    { "hephaestus-frontend", &hl_hephaestus_role, "frontend" },
-    { "hephaestus-backend", &hl_hephaestus_role, "backend" },
-    { "athena-ux", &hl_athena_role, "frontend" },
-    { "athena-api", &hl_athena_role, "backend" },
-};
-#define S_ROLES_N (sizeof s_roles / sizeof s_roles[0])
-
-static const char *const s_status_names[]
-    = { "ok", "failed", "rejected", "timeout", "cancelled" };
+//  The plug-in of each role family
+static const hl_role_t *const s_plugins[HL_FAMILY_COUNT]
+    = { &hl_prometheus_role, &hl_hephaestus_role, &hl_athena_role };
 
 struct _hl_agent_t {
     const hl_config_t *config;         //  borrowed
     const hl_role_t *role;             //  the plug-in
     void *role_state;                  //  its state
-    const char *role_name;             //  "athena-ux"...
-    const char *swarm;                 //  "frontend" or "backend"
+    hl_role_id_t role_id;              //  athena-ux...
     char name[HL_MAX_NAME + 1];        //  envelope src
     char host[128];                    //  hostnames are at most 64 on Linux
     char endpoint[HL_CONFIG_ENDPOINT]; //  the master's tasks socket
@@ -307,27 +294,27 @@ s_error_value (const char *text)
 }
 
 static void
-s_count_result (hl_agent_t *self, hl_agent_status_t status)
+s_count_result (hl_agent_t *self, hl_task_status_t status)
 {
     self->stats.results++;
-    if (status == HL_AGENT_REJECTED)
+    if (status == HL_STATUS_REJECTED)
         self->stats.rejected++;
-    else if (status == HL_AGENT_CANCELLED)
+    else if (status == HL_STATUS_CANCELLED)
         self->stats.cancelled++;
-    else if (status == HL_AGENT_TIMEOUT)
+    else if (status == HL_STATUS_TIMEOUT)
         self->stats.timeouts++;
 }
 
 //  Send one result; takes *data_p (NULL: nil)
 static void
 s_send_result (hl_agent_t *self, uint64_t re, uint64_t task_id,
-               hl_agent_status_t status, uint64_t duration_us,
+               hl_task_status_t status, uint64_t duration_us,
                hl_value_t **data_p)
 {
     hl_msg_t *msg = hl_msg_new (HL_MSG_RESULT);
     hl_msg_set_re (msg, re);
     hl_msg_set_task_id (msg, task_id);
-    hl_msg_set_status (msg, s_status_names[status]);
+    hl_msg_set_status (msg, hl_status_name (status));
     hl_msg_set_duration_us (msg, duration_us);
     hl_value_t *data = data_p && *data_p ? *data_p : hl_value_new_nil ();
     if (data_p)
@@ -353,13 +340,13 @@ static void
 s_refuse (hl_agent_t *self, uint64_t re, uint64_t task_id, const char *why)
 {
     hl_value_t *data = s_error_value (why);
-    s_send_result (self, re, task_id, HL_AGENT_REJECTED, 0, &data);
+    s_send_result (self, re, task_id, HL_STATUS_REJECTED, 0, &data);
 }
 
 //  Keep a result in the ring, evicting the oldest; takes *data_p and
 //  *task_p (either may be NULL)
 static s_done_t *
-s_store (hl_agent_t *self, uint64_t task_id, hl_agent_status_t status,
+s_store (hl_agent_t *self, uint64_t task_id, hl_task_status_t status,
          uint64_t duration_us, hl_value_t **data_p, hl_msg_t **task_p)
 {
     s_done_t *done = &self->done[self->done_next];
@@ -411,7 +398,7 @@ s_check_drained (hl_agent_t *self)
 //  The end of every queued or running task: answer each message that
 //  asked for it, keep the result, start what now fits. Takes *data_p.
 static void
-s_finish (hl_agent_t *self, hl_agent_task_t *task, hl_agent_status_t status,
+s_finish (hl_agent_t *self, hl_agent_task_t *task, hl_task_status_t status,
           hl_value_t **data_p)
 {
     uint64_t duration
@@ -432,7 +419,7 @@ static void s_echo_stop (hl_agent_t *self, hl_agent_task_t *task);
 //  Stop a running task through the role's cancel hook, then answer it
 static void
 s_cancel_running (hl_agent_t *self, hl_agent_task_t *task,
-                  hl_agent_status_t status, hl_value_t **data_p)
+                  hl_task_status_t status, hl_value_t **data_p)
 {
     uint64_t task_id = task->task_id;
     if (task->echo_timer)
@@ -486,7 +473,7 @@ s_on_echo (zloop_t *loop, int timer_id, void *arg)
         task->echo_timer = 0;
         const hl_value_t *args = hl_msg_args (task->msg);
         hl_value_t *data = args ? hl_value_dup (args) : NULL;
-        s_finish (self, task, HL_AGENT_OK, &data);
+        s_finish (self, task, HL_STATUS_OK, &data);
     }
     return 0;
 }
@@ -540,7 +527,7 @@ s_pump (hl_agent_t *self)
         self->stats.inflight++;
         if (task->deadline && s_now () >= task->deadline) {
             hl_value_t *data = s_error_value ("deadline passed in queue");
-            s_finish (self, task, HL_AGENT_TIMEOUT, &data);
+            s_finish (self, task, HL_STATUS_TIMEOUT, &data);
             continue;
         }
         if (self->stats.inflight > self->stats.max_inflight)
@@ -549,7 +536,7 @@ s_pump (hl_agent_t *self)
         self->stats.started++;
         uint64_t task_id = task->task_id;
         deadlines |= task->deadline != 0;
-        if (streq (hl_msg_kind (task->msg), "echo")) {
+        if (task->kind == HL_KIND_ECHO) {
             s_echo_later (self, task);
             continue;
         }
@@ -557,7 +544,7 @@ s_pump (hl_agent_t *self)
             task = (hl_agent_task_t *)s_idmap_find (&self->live, task_id);
             if (task) {
                 hl_value_t *data = s_error_value ("role could not start");
-                s_finish (self, task, HL_AGENT_FAILED, &data);
+                s_finish (self, task, HL_STATUS_FAILED, &data);
             }
         }
     }
@@ -567,12 +554,10 @@ s_pump (hl_agent_t *self)
 }
 
 static bool
-s_serves (const hl_role_t *role, const char *kind)
+s_serves (const hl_role_t *role, int kind)
 {
-    for (const char *const *k = role->kinds; k && *k; k++)
-        if (streq (*k, kind))
-            return true;
-    return false;
+    return kind >= 0 && kind < HL_KIND_COUNT
+           && (role->kinds & HL_ROLE_KIND (kind));
 }
 
 static void
@@ -614,21 +599,22 @@ s_on_task (hl_agent_t *self, hl_msg_t **msg_p)
         hl_msg_destroy (&msg);
         return;
     }
-    const char *kind = hl_msg_kind (msg);
-    bool echo = streq (kind, "echo");
+    //  The codec let only known kinds through; parsed once, here
+    int kind = hl_kind_parse (hl_msg_kind (msg));
+    bool echo = kind == HL_KIND_ECHO;
     if (echo && hl_value_get_int (hl_msg_args (msg), "delay_ms", 0) <= 0) {
         //  The hot path: the kept task message itself holds the data
         self->stats.started++;
-        done = s_store (self, task_id, HL_AGENT_OK, 0, NULL, &msg);
+        done = s_store (self, task_id, HL_STATUS_OK, 0, NULL, &msg);
         s_answer (self, done, re);
         return;
     }
     if (!echo && !s_serves (self->role, kind)) {
         char text[128];
         snprintf (text, sizeof text, "role %s does not run kind %s",
-                  self->role_name, kind);
+                  hl_role_name (self->role_id), hl_msg_kind (msg));
         hl_value_t *data = s_error_value (text);
-        done = s_store (self, task_id, HL_AGENT_REJECTED, 0, &data, NULL);
+        done = s_store (self, task_id, HL_STATUS_REJECTED, 0, &data, NULL);
         s_answer (self, done, re);
         hl_msg_destroy (&msg);
         return;
@@ -643,6 +629,7 @@ s_on_task (hl_agent_t *self, hl_msg_t **msg_p)
         abort ();
     task->msg = msg;
     task->task_id = task_id;
+    task->kind = (hl_task_kind_t)kind;
     uint32_t deadline_ms = hl_msg_deadline_ms (msg);
     //  A deadline counts from when this agent got the task
     task->deadline = deadline_ms ? s_now () + deadline_ms : 0;
@@ -669,9 +656,9 @@ s_on_cancel (hl_agent_t *self, const hl_msg_t *msg)
         return;
     }
     if (task->bucket >= 0)
-        s_finish (self, task, HL_AGENT_CANCELLED, NULL);
+        s_finish (self, task, HL_STATUS_CANCELLED, NULL);
     else
-        s_cancel_running (self, task, HL_AGENT_CANCELLED, NULL);
+        s_cancel_running (self, task, HL_STATUS_CANCELLED, NULL);
 }
 
 //  Cancel and answer everything, queued first so that nothing new starts
@@ -683,11 +670,11 @@ s_abort_all (hl_agent_t *self, const char *why)
     for (int b = 0; b < HL_AGENT_BUCKETS; b++)
         while (self->queue[b].head) {
             hl_value_t *data = s_error_value (why);
-            s_finish (self, self->queue[b].head, HL_AGENT_CANCELLED, &data);
+            s_finish (self, self->queue[b].head, HL_STATUS_CANCELLED, &data);
         }
     while (self->running.head) {
         hl_value_t *data = s_error_value (why);
-        s_cancel_running (self, self->running.head, HL_AGENT_CANCELLED, &data);
+        s_cancel_running (self, self->running.head, HL_STATUS_CANCELLED, &data);
     }
     self->aborting = false;
     s_stop (self, "shutdown");
@@ -704,7 +691,7 @@ s_expire_tasks (hl_agent_t *self, int64_t now)
         for (hl_agent_task_t *t = self->running.head; t; t = t->next)
             if (t->deadline && now >= t->deadline) {
                 hl_value_t *data = s_error_value ("deadline passed");
-                s_cancel_running (self, t, HL_AGENT_TIMEOUT, &data);
+                s_cancel_running (self, t, HL_STATUS_TIMEOUT, &data);
                 again = true;
                 break;
             }
@@ -761,7 +748,7 @@ s_hello (hl_agent_t *self, bool new_socket)
     if (new_socket || !self->dealer)
         s_open (self);
     hl_msg_t *msg = hl_msg_new (HL_MSG_HELLO);
-    hl_msg_set_role (msg, self->role_name);
+    hl_msg_set_role (msg, hl_role_name (self->role_id));
     hl_msg_set_capacity (msg, self->capacity);
     hl_msg_set_host (msg, self->host);
     hl_msg_set_pid (msg, (uint32_t)getpid ());
@@ -1010,15 +997,6 @@ s_stop (hl_agent_t *self, const char *reason)
 //  ---------------------------------------------------------------------
 //  Public API
 
-bool
-hl_agent_role_valid (const char *role)
-{
-    for (size_t i = 0; role && i < S_ROLES_N; i++)
-        if (streq (s_roles[i].name, role))
-            return true;
-    return false;
-}
-
 hl_agent_t *
 hl_agent_new (const hl_config_t *config, const hl_agent_opts_t *opts, char *err,
               size_t errsize)
@@ -1030,7 +1008,8 @@ hl_agent_new (const hl_config_t *config, const hl_agent_opts_t *opts, char *err,
     }
     *err = '\0';
     hl_agent_t *self = NULL;
-    if (!config || !opts || !hl_agent_role_valid (opts->role)) {
+    int role = opts ? hl_role_parse (opts->role) : -1;
+    if (!config || role < 0) {
         snprintf (err, errsize, "unknown role '%s'",
                   opts && opts->role ? opts->role : "");
         goto fail;
@@ -1039,12 +1018,9 @@ hl_agent_new (const hl_config_t *config, const hl_agent_opts_t *opts, char *err,
     if (!self)
         abort ();
     self->config = config;
-    for (size_t i = 0; i < S_ROLES_N; i++)
-        if (streq (s_roles[i].name, opts->role)) {
-            self->role_name = s_roles[i].name;
-            self->role = opts->plugin ? opts->plugin : s_roles[i].role;
-            self->swarm = s_roles[i].swarm;
-        }
+    self->role_id = (hl_role_id_t)role;
+    self->role = opts->plugin ? opts->plugin
+                              : s_plugins[hl_role_family (self->role_id)];
     const hl_config_connect_t *connect = hl_config_connect (config);
     int capacity = opts->capacity ? opts->capacity : connect->capacity;
     if (capacity < 1 || capacity > 1024) {
@@ -1077,8 +1053,8 @@ hl_agent_new (const hl_config_t *config, const hl_agent_opts_t *opts, char *err,
         }
         memcpy (self->name, opts->name, len + 1);
     } else
-        snprintf (self->name, sizeof self->name, "%s@%s:%d", self->role_name,
-                  self->host, (int)getpid ());
+        snprintf (self->name, sizeof self->name, "%s@%s:%d",
+                  hl_role_name (self->role_id), self->host, (int)getpid ());
 
     const hl_config_limits_t *limits = hl_config_limits (config);
     hl_sock_opts_from_config (limits, &self->sock_opts);
@@ -1103,7 +1079,8 @@ hl_agent_new (const hl_config_t *config, const hl_agent_opts_t *opts, char *err,
 
     if (!self->role->start
         || (self->role->new && self->role->new (self, &self->role_state))) {
-        snprintf (err, errsize, "role %s could not start", self->role_name);
+        snprintf (err, errsize, "role %s could not start",
+                  hl_role_name (self->role_id));
         goto fail;
     }
     self->actions = hl_value_new_array ();
@@ -1371,26 +1348,26 @@ hl_agent_name (const hl_agent_t *self)
     return self->name;
 }
 
-const char *
+hl_role_id_t
 hl_agent_role (const hl_agent_t *self)
 {
     assert (self);
-    return self->role_name;
+    return self->role_id;
 }
 
-const char *
+hl_swarm_t
 hl_agent_swarm (const hl_agent_t *self)
 {
     assert (self);
-    return self->swarm;
+    return hl_role_swarm (self->role_id);
 }
 
 int
-hl_agent_complete (hl_agent_t *self, uint64_t task_id, hl_agent_status_t status,
+hl_agent_complete (hl_agent_t *self, uint64_t task_id, hl_task_status_t status,
                    hl_value_t **data_p)
 {
     assert (self);
-    assert (status >= HL_AGENT_OK && status <= HL_AGENT_CANCELLED);
+    assert (status >= 0 && status < HL_STATUS_COUNT);
     hl_agent_task_t *task
         = (hl_agent_task_t *)s_idmap_find (&self->live, task_id);
     if (!task || task->bucket >= 0) {
@@ -1426,11 +1403,11 @@ hl_agent_task_id (const hl_agent_task_t *task)
     return task->task_id;
 }
 
-const char *
+hl_task_kind_t
 hl_agent_task_kind (const hl_agent_task_t *task)
 {
     assert (task);
-    return hl_msg_kind (task->msg);
+    return task->kind;
 }
 
 const hl_value_t *
@@ -1480,12 +1457,4 @@ hl_agent_task_set_state (hl_agent_task_t *task, void *state)
 {
     assert (task);
     task->state = state;
-}
-
-const char *
-hl_agent_status_name (hl_agent_status_t status)
-{
-    if (status < HL_AGENT_OK || status > HL_AGENT_CANCELLED)
-        return "unknown";
-    return s_status_names[status];
 }

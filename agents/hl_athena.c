@@ -73,8 +73,6 @@ typedef struct {
     uint64_t bad; //  messages dropped as invalid
 } s_athena_t;
 
-static const char *const s_kinds[] = { "verify", NULL };
-
 //  ---------------------------------------------------------------------
 //  Subscriptions, one per name however many tasks want it
 
@@ -243,7 +241,7 @@ s_on_window_end (zloop_t *loop, int timer_id, void *arg)
     uint64_t task_id = verify->task_id;
     s_detach (self, verify);
     s_verify_destroy (&verify);
-    hl_agent_complete (self->agent, task_id, HL_AGENT_OK, &data);
+    hl_agent_complete (self->agent, task_id, HL_STATUS_OK, &data);
     return 0;
 }
 
@@ -579,14 +577,14 @@ s_start (void *state, hl_agent_task_t *task)
     if (!verify) {
         data = hl_value_new_map ();
         hl_value_set_str (data, "error", why);
-        hl_agent_complete (self->agent, task_id, HL_AGENT_REJECTED, &data);
+        hl_agent_complete (self->agent, task_id, HL_STATUS_REJECTED, &data);
         return 0;
     }
     if (s_open (self) != 0) {
         s_verify_destroy (&verify);
         data = hl_value_new_map ();
         hl_value_set_str (data, "error", "cannot subscribe to bus-out");
-        hl_agent_complete (self->agent, task_id, HL_AGENT_FAILED, &data);
+        hl_agent_complete (self->agent, task_id, HL_STATUS_FAILED, &data);
         return 0;
     }
     //  Subscribed from the start, so that the first second after settle
@@ -616,7 +614,7 @@ s_cancel (void *state, hl_agent_task_t *task)
 
 const hl_role_t hl_athena_role = {
     .name = "athena",
-    .kinds = s_kinds,
+    .kinds = HL_ROLE_KIND (HL_KIND_VERIFY),
     .new = s_new,
     .destroy = s_destroy,
     .start = s_start,

@@ -56,8 +56,6 @@ typedef struct {
     size_t ran_next;                  //  the slot written next
 } s_hephaestus_t;
 
-static const char *const s_kinds[] = { "apply", "rollback", NULL };
-
 //  ---------------------------------------------------------------------
 //  Checking a task
 
@@ -311,9 +309,9 @@ s_complete (s_hephaestus_t *self, s_child_t *child)
     size_t len = hl_spawn_output (spawn, output, sizeof output);
     value = hl_value_new_strn (output, len);
     hl_value_set (data, "output", &value);
-    hl_agent_status_t status = timed_out        ? HL_AGENT_TIMEOUT
-                               : exit_code == 0 ? HL_AGENT_OK
-                                                : HL_AGENT_FAILED;
+    hl_task_status_t status = timed_out        ? HL_STATUS_TIMEOUT
+                              : exit_code == 0 ? HL_STATUS_OK
+                                               : HL_STATUS_FAILED;
     hl_log_info ("task %llu: %s ended: exit %d, signal %d%s, %lld ms",
                  (unsigned long long)task_id, child->action, exit_code, signum,
                  timed_out ? ", timed out" : "", (long long)duration);
@@ -498,7 +496,7 @@ s_new (hl_agent_t *agent, void **state_p)
     s_hephaestus_t *self = (s_hephaestus_t *)hl_alloc (sizeof *self);
     self->agent = agent;
     self->config = hl_agent_config (agent);
-    self->swarm = (hl_swarm_t)hl_swarm_parse (hl_agent_swarm (agent));
+    self->swarm = hl_agent_swarm (agent);
     self->ran = (uint64_t *)hl_calloc (HL_HEPH_RAN_MAX, sizeof *self->ran);
     //  Absolute, in case a command changes directory
     const char *path = hl_config_path (self->config);
@@ -558,11 +556,12 @@ s_start (void *state, hl_agent_task_t *task)
     s_hephaestus_t *self = (s_hephaestus_t *)state;
     uint64_t task_id = hl_agent_task_id (task);
     const hl_value_t *args = hl_agent_task_args (task);
-    bool apply = streq (hl_agent_task_kind (task), "apply");
+    hl_task_kind_t kind = hl_agent_task_kind (task);
+    bool apply = kind == HL_KIND_APPLY;
     const hl_config_action_t *action = NULL;
     s_param_t *values = NULL;
     s_child_t *child = NULL;
-    hl_agent_status_t status = HL_AGENT_REJECTED;
+    hl_task_status_t status = HL_STATUS_REJECTED;
     char err[256] = "";
     //  The runtime answers repeats from its results, but keeps only the
     //  last 4096: a change once made is never made again for the id
@@ -582,20 +581,20 @@ s_start (void *state, hl_agent_task_t *task)
     child = s_spawn (self, action, apply ? action->apply : action->rollback,
                      values, task_id, err, sizeof err);
     if (!child) {
-        status = HL_AGENT_FAILED;
+        status = HL_STATUS_FAILED;
         goto fail;
     }
     self->ran[self->ran_next] = task_id;
     self->ran_next = (self->ran_next + 1) % HL_HEPH_RAN_MAX;
     hl_log_info ("task %llu: %s %s started as process %d",
-                 (unsigned long long)task_id, hl_agent_task_kind (task),
-                 action->name, hl_spawn_pid (child->spawn));
+                 (unsigned long long)task_id, hl_kind_name (kind), action->name,
+                 hl_spawn_pid (child->spawn));
     free (values);
     return 0;
 fail:
     free (values);
     hl_log_notice ("task %llu: %s refused: %s", (unsigned long long)task_id,
-                   hl_agent_task_kind (task), err);
+                   hl_kind_name (kind), err);
     hl_value_t *data = hl_value_new_map ();
     hl_value_set_str (data, "error", err);
     hl_agent_complete (self->agent, task_id, status, &data);
@@ -624,7 +623,7 @@ s_cancel (void *state, hl_agent_task_t *task)
 
 const hl_role_t hl_hephaestus_role = {
     .name = "hephaestus",
-    .kinds = s_kinds,
+    .kinds = HL_ROLE_KIND (HL_KIND_APPLY) | HL_ROLE_KIND (HL_KIND_ROLLBACK),
     .new = s_new,
     .destroy = s_destroy,
     .hello = s_hello,

@@ -34,13 +34,6 @@ typedef struct {
     const hl_value_t *series; //  array of [ts_us, value]
 } s_metric_t;
 
-typedef enum { S_OK, S_LOW, S_MEDIUM, S_HIGH, S_CRITICAL } s_severity_t;
-
-static const char *const s_severity_names[]
-    = { "ok", "low", "medium", "high", "critical" };
-
-static const char *const s_kinds[] = { "analyze", NULL };
-
 static int
 s_new (hl_agent_t *agent, void **state_p)
 {
@@ -198,19 +191,19 @@ s_score (const s_metric_t *metric, double value)
     return 100 * (1 - worse / span);
 }
 
-static s_severity_t
+static hl_severity_t
 s_severity (double score)
 {
     //  Quarters of the scale, as the master's health (hl_health.h)
     if (score >= 100)
-        return S_OK;
+        return HL_SEVERITY_NONE;
     if (score >= 75)
-        return S_LOW;
+        return HL_SEVERITY_LOW;
     if (score >= 50)
-        return S_MEDIUM;
+        return HL_SEVERITY_MEDIUM;
     if (score >= 25)
-        return S_HIGH;
-    return S_CRITICAL;
+        return HL_SEVERITY_HIGH;
+    return HL_SEVERITY_CRITICAL;
 }
 
 //  Seconds from now (x = 0) until the trend line reaches threshold: 0
@@ -318,9 +311,10 @@ s_analyze (s_prometheus_t *self, const s_metric_t *metric, double horizon_s,
         z = hl_stats_robust_z (hl_stats_median (y + trailing, recent), y,
                                trailing);
 
-    s_severity_t severity = s_severity (s_score (metric, last));
+    hl_severity_t severity = s_severity (s_score (metric, last));
     bool breach_soon = isfinite (breach_in) && breach_in <= horizon_s;
-    if ((fabs (z) >= S_ANOMALY_Z || breach_soon) && severity < S_CRITICAL)
+    if ((fabs (z) >= S_ANOMALY_Z || breach_soon)
+        && severity < HL_SEVERITY_CRITICAL)
         severity++;
 
     hl_value_t *out = hl_value_new_map ();
@@ -334,9 +328,13 @@ s_analyze (s_prometheus_t *self, const s_metric_t *metric, double horizon_s,
     s_set_number (out, "breach_in_s", breach_in);
     s_set_number (out, "target_in_s", target_in);
     s_set_number (out, "anomaly_z", z);
-    hl_value_set_str (out, "severity", s_severity_names[severity]);
-    hl_value_t *names = severity == S_OK ? hl_value_new_array ()
-                                         : s_recommend (self, metric->name);
+    //  On the wire, no severity reads "ok" (docs/task-kinds.md)
+    hl_value_set_str (
+        out, "severity",
+        severity == HL_SEVERITY_NONE ? "ok" : hl_severity_name (severity));
+    hl_value_t *names = severity == HL_SEVERITY_NONE
+                            ? hl_value_new_array ()
+                            : s_recommend (self, metric->name);
     hl_value_set (out, "recommendations", &names);
     free (x);
     free (y);
@@ -392,19 +390,19 @@ s_start (void *state, hl_agent_task_t *task)
     free (metrics);
     data = hl_value_new_map ();
     hl_value_set (data, "metrics", &results);
-    hl_agent_complete (self->agent, task_id, HL_AGENT_OK, &data);
+    hl_agent_complete (self->agent, task_id, HL_STATUS_OK, &data);
     return 0;
 fail:
     free (metrics);
     data = hl_value_new_map ();
     hl_value_set_str (data, "error", why);
-    hl_agent_complete (self->agent, task_id, HL_AGENT_REJECTED, &data);
+    hl_agent_complete (self->agent, task_id, HL_STATUS_REJECTED, &data);
     return 0;
 }
 
 const hl_role_t hl_prometheus_role = {
     .name = "prometheus",
-    .kinds = s_kinds,
+    .kinds = HL_ROLE_KIND (HL_KIND_ANALYZE),
     .new = s_new,
     .destroy = s_destroy,
     .start = s_start,
