@@ -17,9 +17,12 @@
 #include "hl_agent.h"
 #include "hl_role.h"
 #include "../bus/hl_bus.h"
+#include "../bus/hl_hash.h"
 #include "../bus/hl_heart.h"
 #include "../bus/hl_log.h"
+#include "../bus/hl_rand.h"
 #include "../bus/hl_sock.h"
+#include "../proto/hl_alloc.h"
 #include "../proto/hl_err.h"
 #include "../proto/hl_msg.h"
 
@@ -118,31 +121,24 @@ struct _hl_agent_t {
     bool finished;                     //  bye sent, the loop is to exit
     bool terminated;                   //  $TERM from the actor's pipe
     bool started;                      //  s_start ran
-    uint32_t rand_state;               //  xorshift32, for jitter
+    hl_rand_t rand;                    //  for jitter
     hl_agent_stats_t stats;            //  also inflight and queued counts
 };
 
 //  ---------------------------------------------------------------------
 //  Task id map
 
+//  Master task ids are sequential: mixed, they spread over the slots
 static size_t
 s_hash (uint64_t key)
 {
-    //  splitmix64's finaliser: master task ids are sequential
-    key ^= key >> 30;
-    key *= 0xbf58476d1ce4e5b9ULL;
-    key ^= key >> 27;
-    key *= 0x94d049bb133111ebULL;
-    key ^= key >> 31;
-    return (size_t)key;
+    return (size_t)hl_hash_u64 (key);
 }
 
 static void
 s_idmap_init (s_idmap_t *map, size_t slots)
 {
-    map->slots = calloc (slots, sizeof *map->slots);
-    if (!map->slots)
-        abort ();
+    map->slots = (s_slot_t *)hl_calloc (slots, sizeof *map->slots);
     map->mask = slots - 1;
     map->size = 0;
 }
@@ -484,9 +480,7 @@ s_echo_later (hl_agent_t *self, hl_agent_task_t *task)
     int64_t delay = hl_value_get_int (hl_msg_args (task->msg), "delay_ms", 1);
     if (delay > S_ECHO_DELAY_MAX)
         delay = S_ECHO_DELAY_MAX;
-    s_echo_t *echo = (s_echo_t *)malloc (sizeof *echo);
-    if (!echo)
-        abort ();
+    s_echo_t *echo = (s_echo_t *)hl_alloc (sizeof *echo);
     echo->agent = self;
     echo->task_id = task->task_id;
     task->state = echo;
@@ -584,10 +578,8 @@ s_on_task (hl_agent_t *self, hl_msg_t **msg_p)
     if (task) {
         self->stats.duplicates++;
         if (task->repeats_n < HL_AGENT_REPEATS_MAX) {
-            uint64_t *repeats = realloc (task->repeats, (task->repeats_n + 1)
-                                                            * sizeof *repeats);
-            if (!repeats)
-                abort ();
+            uint64_t *repeats = (uint64_t *)hl_realloc (
+                task->repeats, (task->repeats_n + 1) * sizeof *repeats);
             repeats[task->repeats_n++] = re;
             task->repeats = repeats;
         }
@@ -624,9 +616,7 @@ s_on_task (hl_agent_t *self, hl_msg_t **msg_p)
         hl_msg_destroy (&msg);
         return;
     }
-    task = (hl_agent_task_t *)calloc (1, sizeof *task);
-    if (!task)
-        abort ();
+    task = (hl_agent_task_t *)hl_alloc (sizeof *task);
     task->msg = msg;
     task->task_id = task_id;
     task->kind = (hl_task_kind_t)kind;
@@ -733,12 +723,7 @@ s_open (hl_agent_t *self)
 static int
 s_jitter (hl_agent_t *self, int ms)
 {
-    uint32_t x = self->rand_state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    self->rand_state = x;
-    double f = 0.75 + 0.5 * ((double)x / (double)UINT32_MAX);
+    double f = 0.75 + 0.5 * hl_rand_uniform (&self->rand);
     return (int)(ms * f);
 }
 
@@ -1014,9 +999,7 @@ hl_agent_new (const hl_config_t *config, const hl_agent_opts_t *opts, char *err,
                   opts && opts->role ? opts->role : "");
         goto fail;
     }
-    self = (hl_agent_t *)calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    self = (hl_agent_t *)hl_alloc (sizeof *self);
     self->config = config;
     self->role_id = (hl_role_id_t)role;
     self->role = opts->plugin ? opts->plugin
@@ -1065,14 +1048,10 @@ hl_agent_new (const hl_config_t *config, const hl_agent_opts_t *opts, char *err,
     if (self->backoff_max < self->backoff_min)
         self->backoff_max = self->backoff_min;
     self->backoff = self->backoff_min;
-    self->rand_state = (uint32_t)getpid () ^ (uint32_t)zclock_usecs ();
-    if (!self->rand_state)
-        self->rand_state = 1;
+    hl_rand_seed (&self->rand, 0); //  from the clock and the pid
     s_idmap_init (&self->live, 64);
     s_idmap_init (&self->done_index, HL_AGENT_DONE_MAX * 2);
-    self->done = (s_done_t *)calloc (HL_AGENT_DONE_MAX, sizeof *self->done);
-    if (!self->done)
-        abort ();
+    self->done = (s_done_t *)hl_calloc (HL_AGENT_DONE_MAX, sizeof *self->done);
     self->loop = zloop_new ();
     //  The agent decides when to stop; czmq's interrupt flag does not
     zloop_set_nonstop (self->loop, true);

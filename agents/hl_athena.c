@@ -17,6 +17,7 @@
 #include "../bus/hl_log.h"
 #include "../bus/hl_sock.h"
 #include "../bus/hl_stats.h"
+#include "../proto/hl_alloc.h"
 #include "../proto/hl_err.h"
 #include "../proto/hl_msg.h"
 
@@ -92,10 +93,8 @@ s_subscribe (s_athena_t *self, const char *name)
         }
     if (self->subs_n == self->subs_max) {
         self->subs_max = self->subs_max ? self->subs_max * 2 : 16;
-        self->subs = (s_sub_t *)realloc (self->subs,
-                                         self->subs_max * sizeof *self->subs);
-        if (!self->subs)
-            abort ();
+        self->subs = (s_sub_t *)hl_realloc (
+            self->subs, self->subs_max * sizeof *self->subs);
     }
     s_sub_t *sub = &self->subs[self->subs_n++];
     snprintf (sub->name, sizeof sub->name, "%s", name);
@@ -313,10 +312,8 @@ s_on_kpi (s_athena_t *self, const hl_msg_t *msg)
                 m->after_max = m->after_max ? m->after_max * 2 : 64;
                 if (m->after_max > S_POINTS_MAX)
                     m->after_max = S_POINTS_MAX;
-                m->after = (double *)realloc (m->after,
-                                              m->after_max * sizeof *m->after);
-                if (!m->after)
-                    abort ();
+                m->after = (double *)hl_realloc (
+                    m->after, m->after_max * sizeof *m->after);
             }
             m->after[m->after_n++] = value;
         }
@@ -446,9 +443,7 @@ s_check_metric (const hl_value_t *item, size_t i, s_metric_t *m, char *why,
                   i, S_POINTS_MAX);
         return -1;
     }
-    m->baseline = (double *)malloc ((n ? n : 1) * sizeof *m->baseline);
-    if (!m->baseline)
-        abort ();
+    m->baseline = (double *)hl_calloc (n, sizeof *m->baseline);
     for (size_t k = 0; k < n; k++)
         if (s_number (hl_value_at (baseline, k), &m->baseline[k]) != 0) {
             snprintf (why, size,
@@ -469,9 +464,7 @@ s_verify_new (const hl_value_t *args, uint64_t task_id, char *why, size_t size)
         snprintf (why, size, "args must be a map");
         goto fail;
     }
-    self = (s_verify_t *)calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    self = (s_verify_t *)hl_alloc (sizeof *self);
     self->task_id = task_id;
     size_t len = 0;
     const char *action = hl_value_str (hl_value_get (args, "action"), &len);
@@ -506,9 +499,7 @@ s_verify_new (const hl_value_t *args, uint64_t task_id, char *why, size_t size)
                   S_METRICS_MAX);
         goto fail;
     }
-    self->metrics = (s_metric_t *)calloc (n, sizeof *self->metrics);
-    if (!self->metrics)
-        abort ();
+    self->metrics = (s_metric_t *)hl_calloc (n, sizeof *self->metrics);
     for (size_t i = 0; i < n; i++) {
         //  Counted first, so that a failure frees what it allocated
         self->metrics_n = i + 1;
@@ -534,9 +525,7 @@ fail:
 static int
 s_new (hl_agent_t *agent, void **state_p)
 {
-    s_athena_t *self = (s_athena_t *)calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    s_athena_t *self = (s_athena_t *)hl_alloc (sizeof *self);
     self->agent = agent;
     self->loop = hl_agent_loop (agent);
     self->limits = hl_config_limits (hl_agent_config (agent))->decode;

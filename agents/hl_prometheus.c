@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hl_role.h"
+#include "../proto/hl_alloc.h"
 #include "../bus/hl_stats.h"
 
 #define S_METRICS_MAX 64       //  metrics per task
@@ -37,9 +38,7 @@ typedef struct {
 static int
 s_new (hl_agent_t *agent, void **state_p)
 {
-    s_prometheus_t *self = (s_prometheus_t *)calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    s_prometheus_t *self = (s_prometheus_t *)hl_alloc (sizeof *self);
     self->agent = agent;
     *state_p = self;
     return 0;
@@ -244,9 +243,7 @@ s_recommend (s_prometheus_t *self, const char *name)
     size_t actions_n = hl_config_actions_size (config);
     if (actions_n == 0)
         return names;
-    s_rank_t *ranks = (s_rank_t *)calloc (actions_n, sizeof *ranks);
-    if (!ranks)
-        abort ();
+    s_rank_t *ranks = (s_rank_t *)hl_calloc (actions_n, sizeof *ranks);
     size_t ranks_n = 0;
     for (size_t i = 0; i < actions_n; i++) {
         const hl_config_action_t *action = hl_config_action (config, i);
@@ -271,10 +268,8 @@ s_analyze (s_prometheus_t *self, const s_metric_t *metric, double horizon_s,
            double interval_s)
 {
     size_t n = hl_value_size (metric->series);
-    double *x = (double *)malloc (n * sizeof *x);
-    double *y = (double *)malloc (n * sizeof *y);
-    if (!x || !y)
-        abort ();
+    double *x = (double *)hl_calloc (n, sizeof *x);
+    double *y = (double *)hl_calloc (n, sizeof *y);
     //  Seconds relative to the last point: now is 0, and no digits are
     //  lost to epoch microseconds
     double last_ts;
@@ -373,9 +368,7 @@ s_start (void *state, hl_agent_task_t *task)
                        why, sizeof why))
         goto fail;
     //  Check everything before computing anything
-    metrics = (s_metric_t *)calloc (metrics_n, sizeof *metrics);
-    if (!metrics)
-        abort ();
+    metrics = (s_metric_t *)hl_calloc (metrics_n, sizeof *metrics);
     for (size_t i = 0; i < metrics_n; i++)
         if (s_check_metric (hl_value_at (list, i), i, &metrics[i], why,
                             sizeof why))
