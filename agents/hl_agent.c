@@ -15,9 +15,10 @@
 #include <unistd.h>
 
 #include "hl_agent.h"
+#include "hl_queue.h"
+#include "hl_results.h"
 #include "hl_role.h"
 #include "../bus/hl_bus.h"
-#include "../bus/hl_hash.h"
 #include "../bus/hl_heart.h"
 #include "../bus/hl_log.h"
 #include "../bus/hl_rand.h"
@@ -34,7 +35,7 @@
 #define HL_AGENT_DRAIN_MS 30000 //  longest a drain waits for tasks
 #define HL_AGENT_BATCH 64       //  messages read per wake-up
 #define HL_AGENT_REPEATS_MAX 16 //  repeats of a live task answered
-#define HL_AGENT_BUCKETS 8      //  queue: emergency x priority 1..4
+#define HL_AGENT_LANES 8        //  queue: emergency x priority 1..4
 #define HL_AGENT_LINGER_MS 1000 //  for bye and last results to leave
 
 typedef enum {
@@ -43,44 +44,17 @@ typedef enum {
     S_READY  //  welcomed, master alive
 } s_state_t;
 
-//  Open-addressing map from a task id (never 0) to a pointer
-typedef struct {
-    uint64_t key; //  0: empty
-    void *value;
-} s_slot_t;
-
-typedef struct {
-    s_slot_t *slots;
-    size_t mask; //  slots - 1, slots a power of two
-    size_t size; //  keys held, at most half the slots
-} s_idmap_t;
-
-//  One kept result
-typedef struct {
-    uint64_t task_id; //  0: free
-    uint64_t duration_us;
-    hl_task_status_t status;
-    hl_value_t *data; //  the result's data, or NULL
-    hl_msg_t *task;   //  echo: the task, whose args are the data
-} s_done_t;
-
 struct _hl_agent_task_t {
     hl_msg_t *msg; //  the task as received
     uint64_t task_id;
     hl_task_kind_t kind;
     uint64_t *repeats; //  envelope ids of repeats, answered too
     size_t repeats_n;
-    int64_t deadline;             //  monotonic ms, 0: none
-    int64_t started_us;           //  monotonic, for duration_us
-    hl_agent_task_t *prev, *next; //  in a queue bucket or running
-    int bucket;                   //  queue bucket, -1 while running
-    void *state;                  //  the role's
-    int echo_timer;               //  a delayed echo's timer, or 0
+    int64_t deadline;   //  monotonic ms, 0: none
+    int64_t started_us; //  monotonic, for duration_us
+    void *state;        //  the role's
+    int echo_timer;     //  a delayed echo's timer, or 0
 };
-
-typedef struct {
-    hl_agent_task_t *head, *tail;
-} s_list_t;
 
 //  The plug-in of each role family
 static const hl_role_t *const s_plugins[HL_FAMILY_COUNT]
@@ -108,12 +82,8 @@ struct _hl_agent_t {
     char session[HL_MAX_NAME + 1];     //  the master's, "" before any
     int timer_id;                      //  the pending tick, 0: none
     int64_t wake_at;                   //  when it fires
-    s_idmap_t live;                    //  task id -> queued or running task
-    s_list_t queue[HL_AGENT_BUCKETS];  //  emergency first, then priority
-    s_list_t running;                  //  started, not yet finished
-    s_done_t *done;                    //  ring of HL_AGENT_DONE_MAX
-    size_t done_next;                  //  the slot written next
-    s_idmap_t done_index;              //  task id -> s_done_t
+    hl_queue_t *tasks;                 //  queued and running, by task id
+    hl_results_t *results;             //  the last HL_AGENT_DONE_MAX
     bool pumping;                      //  s_pump is on the stack
     bool aborting;                     //  cancelling everything: start none
     bool draining;                     //  refusing new tasks
@@ -122,123 +92,8 @@ struct _hl_agent_t {
     bool terminated;                   //  $TERM from the actor's pipe
     bool started;                      //  s_start ran
     hl_rand_t rand;                    //  for jitter
-    hl_agent_stats_t stats;            //  also inflight and queued counts
+    hl_agent_stats_t stats;            //  but inflight and queued
 };
-
-//  ---------------------------------------------------------------------
-//  Task id map
-
-//  Master task ids are sequential: mixed, they spread over the slots
-static size_t
-s_hash (uint64_t key)
-{
-    return (size_t)hl_hash_u64 (key);
-}
-
-static void
-s_idmap_init (s_idmap_t *map, size_t slots)
-{
-    map->slots = (s_slot_t *)hl_calloc (slots, sizeof *map->slots);
-    map->mask = slots - 1;
-    map->size = 0;
-}
-
-static void *
-s_idmap_find (const s_idmap_t *map, uint64_t key)
-{
-    for (size_t i = s_hash (key) & map->mask;; i = (i + 1) & map->mask) {
-        if (map->slots[i].key == key)
-            return map->slots[i].value;
-        if (map->slots[i].key == 0)
-            return NULL;
-    }
-}
-
-static void s_idmap_put (s_idmap_t *map, uint64_t key, void *value);
-
-static void
-s_idmap_grow (s_idmap_t *map)
-{
-    s_idmap_t bigger;
-    s_idmap_init (&bigger, (map->mask + 1) * 2);
-    for (size_t i = 0; i <= map->mask; i++)
-        if (map->slots[i].key)
-            s_idmap_put (&bigger, map->slots[i].key, map->slots[i].value);
-    free (map->slots);
-    *map = bigger;
-}
-
-static void
-s_idmap_put (s_idmap_t *map, uint64_t key, void *value)
-{
-    assert (key);
-    if ((map->size + 1) * 2 > map->mask + 1)
-        s_idmap_grow (map);
-    size_t i = s_hash (key) & map->mask;
-    while (map->slots[i].key && map->slots[i].key != key)
-        i = (i + 1) & map->mask;
-    if (map->slots[i].key == 0)
-        map->size++;
-    map->slots[i].key = key;
-    map->slots[i].value = value;
-}
-
-static void
-s_idmap_remove (s_idmap_t *map, uint64_t key)
-{
-    size_t i = s_hash (key) & map->mask;
-    while (map->slots[i].key != key) {
-        if (map->slots[i].key == 0)
-            return;
-        i = (i + 1) & map->mask;
-    }
-    //  Shift later entries of the probe run back, so that no tombstones
-    //  are needed: an entry moves if its home is not in (i, j]
-    size_t j = i;
-    while (true) {
-        j = (j + 1) & map->mask;
-        if (map->slots[j].key == 0)
-            break;
-        size_t home = s_hash (map->slots[j].key) & map->mask;
-        bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-        if (!stays) {
-            map->slots[i] = map->slots[j];
-            i = j;
-        }
-    }
-    map->slots[i].key = 0;
-    map->slots[i].value = NULL;
-    map->size--;
-}
-
-//  ---------------------------------------------------------------------
-//  Task lists
-
-static void
-s_list_push (s_list_t *list, hl_agent_task_t *task)
-{
-    task->next = NULL;
-    task->prev = list->tail;
-    if (list->tail)
-        list->tail->next = task;
-    else
-        list->head = task;
-    list->tail = task;
-}
-
-static void
-s_list_remove (s_list_t *list, hl_agent_task_t *task)
-{
-    if (task->prev)
-        task->prev->next = task->next;
-    else
-        list->head = task->next;
-    if (task->next)
-        task->next->prev = task->prev;
-    else
-        list->tail = task->prev;
-    task->prev = task->next = NULL;
-}
 
 static void
 s_task_destroy (hl_agent_task_t **task_p)
@@ -322,12 +177,25 @@ s_send_result (hl_agent_t *self, uint64_t re, uint64_t task_id,
 
 //  Answer a task message from a kept result
 static void
-s_answer (hl_agent_t *self, const s_done_t *done, uint64_t re)
+s_answer (hl_agent_t *self, const hl_result_t *done, uint64_t re)
 {
-    const hl_value_t *data = done->task ? hl_msg_args (done->task) : done->data;
-    hl_value_t *copy = data ? hl_value_dup (data) : NULL;
+    hl_value_t *copy = done->data ? hl_value_dup (done->data) : NULL;
     s_send_result (self, re, done->task_id, done->status, done->duration_us,
                    &copy);
+}
+
+//  Keep a result and answer the task message re with it; takes *data_p
+//  and *task_p (either may be NULL)
+static void
+s_keep_and_answer (hl_agent_t *self, uint64_t task_id, hl_task_status_t status,
+                   uint64_t duration_us, hl_value_t **data_p, hl_msg_t **task_p,
+                   uint64_t re)
+{
+    hl_results_put (self->results, task_id, status, duration_us, data_p,
+                    task_p);
+    hl_result_t done;
+    hl_results_find (self->results, task_id, &done);
+    s_answer (self, &done, re);
 }
 
 //  Answer without keeping the result: refusals that depend on the moment
@@ -339,55 +207,30 @@ s_refuse (hl_agent_t *self, uint64_t re, uint64_t task_id, const char *why)
     s_send_result (self, re, task_id, HL_STATUS_REJECTED, 0, &data);
 }
 
-//  Keep a result in the ring, evicting the oldest; takes *data_p and
-//  *task_p (either may be NULL)
-static s_done_t *
-s_store (hl_agent_t *self, uint64_t task_id, hl_task_status_t status,
-         uint64_t duration_us, hl_value_t **data_p, hl_msg_t **task_p)
-{
-    s_done_t *done = &self->done[self->done_next];
-    self->done_next = (self->done_next + 1) % HL_AGENT_DONE_MAX;
-    if (done->task_id) {
-        s_idmap_remove (&self->done_index, done->task_id);
-        hl_value_destroy (&done->data);
-        hl_msg_destroy (&done->task);
-    }
-    done->task_id = task_id;
-    done->status = status;
-    done->duration_us = duration_us;
-    done->data = data_p ? *data_p : NULL;
-    if (data_p)
-        *data_p = NULL;
-    done->task = task_p ? *task_p : NULL;
-    if (task_p)
-        *task_p = NULL;
-    s_idmap_put (&self->done_index, task_id, done);
-    return done;
-}
-
 //  ---------------------------------------------------------------------
 //  Lifecycle of tasks
 
 static void s_pump (hl_agent_t *self);
 static void s_stop (hl_agent_t *self, const char *reason);
 
-static void
-s_unlink (hl_agent_t *self, hl_agent_task_t *task)
+//  The task of task_id, queued or running, or NULL
+static hl_agent_task_t *
+s_find (hl_agent_t *self, uint64_t task_id)
 {
-    if (task->bucket < 0) {
-        s_list_remove (&self->running, task);
-        self->stats.inflight--;
-    } else {
-        s_list_remove (&self->queue[task->bucket], task);
-        self->stats.queued--;
-    }
-    s_idmap_remove (&self->live, task->task_id);
+    return (hl_agent_task_t *)hl_queue_find (self->tasks, task_id);
+}
+
+static bool
+s_running (hl_agent_t *self, uint64_t task_id)
+{
+    return hl_queue_started (self->tasks, task_id);
 }
 
 static void
 s_check_drained (hl_agent_t *self)
 {
-    if (self->draining && !self->finished && self->live.size == 0)
+    if (self->draining && !self->finished && !hl_queue_waiting (self->tasks)
+        && !hl_queue_running (self->tasks))
         s_stop (self, "shutdown");
 }
 
@@ -399,12 +242,14 @@ s_finish (hl_agent_t *self, hl_agent_task_t *task, hl_task_status_t status,
 {
     uint64_t duration
         = task->started_us ? (uint64_t)(zclock_usecs () - task->started_us) : 0;
-    s_unlink (self, task);
-    s_done_t *done
-        = s_store (self, task->task_id, status, duration, data_p, NULL);
-    s_answer (self, done, hl_msg_id (task->msg));
+    hl_queue_remove (self->tasks, task->task_id);
+    hl_results_put (self->results, task->task_id, status, duration, data_p,
+                    NULL);
+    hl_result_t done;
+    hl_results_find (self->results, task->task_id, &done);
+    s_answer (self, &done, hl_msg_id (task->msg));
     for (size_t i = 0; i < task->repeats_n; i++)
-        s_answer (self, done, task->repeats[i]);
+        s_answer (self, &done, task->repeats[i]);
     s_task_destroy (&task);
     s_pump (self);
     s_check_drained (self);
@@ -423,25 +268,11 @@ s_cancel_running (hl_agent_t *self, hl_agent_task_t *task,
     else if (self->role->cancel)
         self->role->cancel (self->role_state, task);
     //  The hook may have completed it itself
-    task = (hl_agent_task_t *)s_idmap_find (&self->live, task_id);
+    task = s_find (self, task_id);
     if (task)
         s_finish (self, task, status, data_p);
     else
         hl_value_destroy (data_p);
-}
-
-static hl_agent_task_t *
-s_dequeue (hl_agent_t *self)
-{
-    for (int b = 0; b < HL_AGENT_BUCKETS; b++) {
-        hl_agent_task_t *task = self->queue[b].head;
-        if (task) {
-            s_list_remove (&self->queue[b], task);
-            self->stats.queued--;
-            return task;
-        }
-    }
-    return NULL;
 }
 
 static void s_schedule (hl_agent_t *self);
@@ -462,8 +293,7 @@ s_on_echo (zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     s_echo_t *echo = (s_echo_t *)arg;
     hl_agent_t *self = echo->agent;
-    hl_agent_task_t *task
-        = (hl_agent_task_t *)s_idmap_find (&self->live, echo->task_id);
+    hl_agent_task_t *task = s_find (self, echo->task_id);
     free (echo);
     if (task) {
         task->echo_timer = 0;
@@ -511,21 +341,18 @@ s_pump (hl_agent_t *self)
         return;
     self->pumping = true;
     bool deadlines = false;
-    while (self->stats.inflight < self->capacity) {
-        hl_agent_task_t *task = s_dequeue (self);
+    while (hl_queue_running (self->tasks) < self->capacity) {
+        hl_agent_task_t *task = (hl_agent_task_t *)hl_queue_start (self->tasks);
         if (!task)
             break;
-        //  Back on a list at once, so that s_unlink always finds it
-        task->bucket = -1;
-        s_list_push (&self->running, task);
-        self->stats.inflight++;
         if (task->deadline && s_now () >= task->deadline) {
             hl_value_t *data = s_error_value ("deadline passed in queue");
             s_finish (self, task, HL_STATUS_TIMEOUT, &data);
             continue;
         }
-        if (self->stats.inflight > self->stats.max_inflight)
-            self->stats.max_inflight = self->stats.inflight;
+        uint32_t inflight = (uint32_t)hl_queue_running (self->tasks);
+        if (inflight > self->stats.max_inflight)
+            self->stats.max_inflight = inflight;
         task->started_us = zclock_usecs ();
         self->stats.started++;
         uint64_t task_id = task->task_id;
@@ -535,7 +362,7 @@ s_pump (hl_agent_t *self)
             continue;
         }
         if (self->role->start (self->role_state, task) != 0) {
-            task = (hl_agent_task_t *)s_idmap_find (&self->live, task_id);
+            task = s_find (self, task_id);
             if (task) {
                 hl_value_t *data = s_error_value ("role could not start");
                 s_finish (self, task, HL_STATUS_FAILED, &data);
@@ -565,16 +392,14 @@ s_on_task (hl_agent_t *self, hl_msg_t **msg_p)
 
     //  A repeated id never runs twice: answer from the kept result, or
     //  answer this message too when the running one ends
-    const s_done_t *done
-        = (const s_done_t *)s_idmap_find (&self->done_index, task_id);
-    if (done) {
+    hl_result_t done;
+    if (hl_results_find (self->results, task_id, &done) == 0) {
         self->stats.duplicates++;
-        s_answer (self, done, re);
+        s_answer (self, &done, re);
         hl_msg_destroy (&msg);
         return;
     }
-    hl_agent_task_t *task
-        = (hl_agent_task_t *)s_idmap_find (&self->live, task_id);
+    hl_agent_task_t *task = s_find (self, task_id);
     if (task) {
         self->stats.duplicates++;
         if (task->repeats_n < HL_AGENT_REPEATS_MAX) {
@@ -597,8 +422,7 @@ s_on_task (hl_agent_t *self, hl_msg_t **msg_p)
     if (echo && hl_value_get_int (hl_msg_args (msg), "delay_ms", 0) <= 0) {
         //  The hot path: the kept task message itself holds the data
         self->stats.started++;
-        done = s_store (self, task_id, HL_STATUS_OK, 0, NULL, &msg);
-        s_answer (self, done, re);
+        s_keep_and_answer (self, task_id, HL_STATUS_OK, 0, NULL, &msg, re);
         return;
     }
     if (!echo && !s_serves (self->role, kind)) {
@@ -606,12 +430,12 @@ s_on_task (hl_agent_t *self, hl_msg_t **msg_p)
         snprintf (text, sizeof text, "role %s does not run kind %s",
                   hl_role_name (self->role_id), hl_msg_kind (msg));
         hl_value_t *data = s_error_value (text);
-        done = s_store (self, task_id, HL_STATUS_REJECTED, 0, &data, NULL);
-        s_answer (self, done, re);
+        s_keep_and_answer (self, task_id, HL_STATUS_REJECTED, 0, &data, NULL,
+                           re);
         hl_msg_destroy (&msg);
         return;
     }
-    if (self->stats.queued >= HL_QUEUE_MAX) {
+    if (hl_queue_waiting (self->tasks) >= HL_QUEUE_MAX) {
         s_refuse (self, re, task_id, "queue full");
         hl_msg_destroy (&msg);
         return;
@@ -626,10 +450,8 @@ s_on_task (hl_agent_t *self, hl_msg_t **msg_p)
     uint32_t priority = hl_msg_priority (msg);
     if (priority < 1 || priority > 4)
         priority = 4;
-    task->bucket = (hl_msg_emergency (msg) ? 0 : 4) + (int)priority - 1;
-    s_idmap_put (&self->live, task_id, task);
-    s_list_push (&self->queue[task->bucket], task);
-    self->stats.queued++;
+    int lane = (hl_msg_emergency (msg) ? 0 : 4) + (int)priority - 1;
+    hl_queue_push (self->tasks, task_id, lane, task);
     s_pump (self);
 }
 
@@ -637,15 +459,14 @@ static void
 s_on_cancel (hl_agent_t *self, const hl_msg_t *msg)
 {
     uint64_t task_id = hl_msg_task_id (msg);
-    hl_agent_task_t *task
-        = (hl_agent_task_t *)s_idmap_find (&self->live, task_id);
+    hl_agent_task_t *task = s_find (self, task_id);
     if (!task) {
         //  Already answered, or never seen: nothing to stop
         hl_log_debug ("cancel of task %llu: not queued or running",
                       (unsigned long long)task_id);
         return;
     }
-    if (task->bucket >= 0)
+    if (!s_running (self, task_id))
         s_finish (self, task, HL_STATUS_CANCELLED, NULL);
     else
         s_cancel_running (self, task, HL_STATUS_CANCELLED, NULL);
@@ -657,14 +478,14 @@ s_abort_all (hl_agent_t *self, const char *why)
 {
     self->aborting = true;
     self->draining = true;
-    for (int b = 0; b < HL_AGENT_BUCKETS; b++)
-        while (self->queue[b].head) {
-            hl_value_t *data = s_error_value (why);
-            s_finish (self, self->queue[b].head, HL_STATUS_CANCELLED, &data);
-        }
-    while (self->running.head) {
+    hl_agent_task_t *task;
+    while ((task = hl_queue_first_waiting (self->tasks))) {
         hl_value_t *data = s_error_value (why);
-        s_cancel_running (self, self->running.head, HL_STATUS_CANCELLED, &data);
+        s_finish (self, task, HL_STATUS_CANCELLED, &data);
+    }
+    while ((task = hl_queue_first_running (self->tasks))) {
+        hl_value_t *data = s_error_value (why);
+        s_cancel_running (self, task, HL_STATUS_CANCELLED, &data);
     }
     self->aborting = false;
     s_stop (self, "shutdown");
@@ -678,7 +499,8 @@ s_expire_tasks (hl_agent_t *self, int64_t now)
     bool again = true;
     while (again) {
         again = false;
-        for (hl_agent_task_t *t = self->running.head; t; t = t->next)
+        for (hl_agent_task_t *t = hl_queue_first_running (self->tasks); t;
+             t = hl_queue_next_running (self->tasks, t->task_id))
             if (t->deadline && now >= t->deadline) {
                 hl_value_t *data = s_error_value ("deadline passed");
                 s_cancel_running (self, t, HL_STATUS_TIMEOUT, &data);
@@ -758,7 +580,7 @@ static void
 s_heartbeat (hl_agent_t *self, int64_t now)
 {
     hl_msg_t *msg = hl_msg_new (HL_MSG_HEARTBEAT);
-    hl_msg_set_inflight (msg, self->stats.inflight);
+    hl_msg_set_inflight (msg, (uint32_t)hl_queue_running (self->tasks));
     s_send (self, &msg);
     hl_heart_sent (self->heart, now);
 }
@@ -906,7 +728,8 @@ s_schedule (hl_agent_t *self)
         at = self->hello_at;
     else if (self->state == S_READY && self->heart)
         at = now + hl_heart_next (self->heart, now);
-    for (hl_agent_task_t *t = self->running.head; t; t = t->next)
+    for (hl_agent_task_t *t = hl_queue_first_running (self->tasks); t;
+         t = hl_queue_next_running (self->tasks, t->task_id))
         if (t->deadline && t->deadline < at)
             at = t->deadline;
     if (self->draining && self->drain_until < at)
@@ -947,8 +770,9 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     if (self->draining && !self->finished && now >= self->drain_until) {
         hl_log_warning ("drain took %d ms: cancelling %u running, %u "
                         "queued",
-                        HL_AGENT_DRAIN_MS, self->stats.inflight,
-                        self->stats.queued);
+                        HL_AGENT_DRAIN_MS,
+                        (unsigned)hl_queue_running (self->tasks),
+                        (unsigned)hl_queue_waiting (self->tasks));
         s_abort_all (self, "agent shut down");
     }
     s_schedule (self);
@@ -1049,9 +873,8 @@ hl_agent_new (const hl_config_t *config, const hl_agent_opts_t *opts, char *err,
         self->backoff_max = self->backoff_min;
     self->backoff = self->backoff_min;
     hl_rand_seed (&self->rand, 0); //  from the clock and the pid
-    s_idmap_init (&self->live, 64);
-    s_idmap_init (&self->done_index, HL_AGENT_DONE_MAX * 2);
-    self->done = (s_done_t *)hl_calloc (HL_AGENT_DONE_MAX, sizeof *self->done);
+    self->tasks = hl_queue_new (HL_AGENT_LANES);
+    self->results = hl_results_new (HL_AGENT_DONE_MAX);
     self->loop = zloop_new ();
     //  The agent decides when to stop; czmq's interrupt flag does not
     zloop_set_nonstop (self->loop, true);
@@ -1080,26 +903,18 @@ hl_agent_destroy (hl_agent_t **self_p)
     //  The role first: it may still hold readers, timers and tasks
     if (self->role && self->role->destroy && self->role_state)
         self->role->destroy (&self->role_state);
-    for (int b = 0; b < HL_AGENT_BUCKETS; b++)
-        while (self->queue[b].head) {
-            hl_agent_task_t *task = self->queue[b].head;
-            s_list_remove (&self->queue[b], task);
-            s_task_destroy (&task);
-        }
-    while (self->running.head) {
-        hl_agent_task_t *task = self->running.head;
-        s_list_remove (&self->running, task);
+    hl_agent_task_t *task;
+    while (self->tasks && (task = hl_queue_first_waiting (self->tasks))) {
+        hl_queue_remove (self->tasks, task->task_id);
+        s_task_destroy (&task);
+    }
+    while (self->tasks && (task = hl_queue_first_running (self->tasks))) {
+        hl_queue_remove (self->tasks, task->task_id);
         s_echo_stop (self, task);
         s_task_destroy (&task);
     }
-    if (self->done)
-        for (size_t i = 0; i < HL_AGENT_DONE_MAX; i++) {
-            hl_value_destroy (&self->done[i].data);
-            hl_msg_destroy (&self->done[i].task);
-        }
-    free (self->done);
-    free (self->live.slots);
-    free (self->done_index.slots);
+    hl_queue_destroy (&self->tasks);
+    hl_results_destroy (&self->results);
     hl_value_destroy (&self->actions);
     hl_heart_destroy (&self->heart);
     if (self->dealer) {
@@ -1289,6 +1104,8 @@ hl_agent_stats (const hl_agent_t *self, hl_agent_stats_t *stats)
 {
     assert (self && stats);
     *stats = self->stats;
+    stats->inflight = (uint32_t)hl_queue_running (self->tasks);
+    stats->queued = (uint32_t)hl_queue_waiting (self->tasks);
 }
 
 void
@@ -1300,8 +1117,9 @@ hl_agent_drain (hl_agent_t *self)
     self->draining = true;
     self->stats.draining = true;
     self->drain_until = s_now () + HL_AGENT_DRAIN_MS;
-    hl_log_notice ("draining: %u running, %u queued", self->stats.inflight,
-                   self->stats.queued);
+    hl_log_notice ("draining: %u running, %u queued",
+                   (unsigned)hl_queue_running (self->tasks),
+                   (unsigned)hl_queue_waiting (self->tasks));
     s_check_drained (self);
     s_schedule (self);
 }
@@ -1347,9 +1165,8 @@ hl_agent_complete (hl_agent_t *self, uint64_t task_id, hl_task_status_t status,
 {
     assert (self);
     assert (status >= 0 && status < HL_STATUS_COUNT);
-    hl_agent_task_t *task
-        = (hl_agent_task_t *)s_idmap_find (&self->live, task_id);
-    if (!task || task->bucket >= 0) {
+    hl_agent_task_t *task = s_find (self, task_id);
+    if (!task || !s_running (self, task_id)) {
         hl_value_destroy (data_p);
         return -1;
     }
@@ -1362,9 +1179,8 @@ hl_agent_progress (hl_agent_t *self, uint64_t task_id, uint32_t pct,
                    const char *note)
 {
     assert (self);
-    const hl_agent_task_t *task
-        = (const hl_agent_task_t *)s_idmap_find (&self->live, task_id);
-    if (!task || task->bucket >= 0)
+    const hl_agent_task_t *task = s_find (self, task_id);
+    if (!task || !s_running (self, task_id))
         return -1;
     hl_msg_t *msg = hl_msg_new (HL_MSG_PROGRESS);
     hl_msg_set_re (msg, hl_msg_id (task->msg));
