@@ -1,11 +1,11 @@
 /*  SPDX-License-Identifier: MPL-2.0
     Copyright (c) 2026 the Helios developers
 
-    hl_agent - the agent runtime: one zloop owns a DEALER to the master,
-    the hello/welcome handshake with jittered backoff, heartbeats and
-    liveness, the local priority queue in front of the role's capacity,
-    the echo kind, a ring of the last results for repeated task ids,
-    cancel, deadlines and the drain on SIGTERM.
+    hl_agent - the agent runtime: one zloop owns the link to the master
+    (hl_link: handshake, heartbeats, reconnects), the local queue in
+    front of the role's capacity (hl_queue), the echo kind, the kept
+    results for repeated task ids (hl_results), cancel, deadlines and
+    the drain on SIGTERM.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,16 +15,13 @@
 #include <unistd.h>
 
 #include "hl_agent.h"
+#include "hl_link.h"
 #include "hl_queue.h"
 #include "hl_results.h"
 #include "hl_role.h"
-#include "../bus/hl_bus.h"
 #include "../bus/hl_heart.h"
 #include "../bus/hl_log.h"
-#include "../bus/hl_rand.h"
-#include "../bus/hl_sock.h"
 #include "../proto/hl_alloc.h"
-#include "../proto/hl_err.h"
 #include "../proto/hl_msg.h"
 
 #ifndef HL_VERSION
@@ -33,16 +30,9 @@
 
 #define HL_AGENT_DONE_MAX 4096  //  results kept for repeated task ids
 #define HL_AGENT_DRAIN_MS 30000 //  longest a drain waits for tasks
-#define HL_AGENT_BATCH 64       //  messages read per wake-up
 #define HL_AGENT_REPEATS_MAX 16 //  repeats of a live task answered
 #define HL_AGENT_LANES 8        //  queue: emergency x priority 1..4
 #define HL_AGENT_LINGER_MS 1000 //  for bye and last results to leave
-
-typedef enum {
-    S_IDLE,  //  not started
-    S_HELLO, //  hello sent, waiting for welcome
-    S_READY  //  welcomed, master alive
-} s_state_t;
 
 struct _hl_agent_task_t {
     hl_msg_t *msg; //  the task as received
@@ -68,18 +58,10 @@ struct _hl_agent_t {
     char name[HL_MAX_NAME + 1];        //  envelope src
     char host[128];                    //  hostnames are at most 64 on Linux
     char endpoint[HL_CONFIG_ENDPOINT]; //  the master's tasks socket
-    hl_sock_opts_t sock_opts;          //  from the config's limits
-    hl_limits_t limits;                //  applied to every message read
     hl_value_t *actions;               //  hello's actions, an array
     uint32_t capacity;                 //  tasks running at once, 1..1024
-    int backoff_min, backoff_max;      //  ms
-    int backoff;                       //  the next hello retry's wait, ms
     zloop_t *loop;                     //  the one reactor; roles add to it
-    zsock_t *dealer;                   //  to the master, NULL if none
-    s_state_t state;                   //  where the handshake is
-    int64_t hello_at;                  //  monotonic ms of the next hello
-    hl_heart_t *heart;                 //  while S_READY
-    char session[HL_MAX_NAME + 1];     //  the master's, "" before any
+    hl_link_t *link;                   //  to the master
     int timer_id;                      //  the pending tick, 0: none
     int64_t wake_at;                   //  when it fires
     hl_queue_t *tasks;                 //  queued and running, by task id
@@ -91,8 +73,7 @@ struct _hl_agent_t {
     bool finished;                     //  bye sent, the loop is to exit
     bool terminated;                   //  $TERM from the actor's pipe
     bool started;                      //  s_start ran
-    hl_rand_t rand;                    //  for jitter
-    hl_agent_stats_t stats;            //  but inflight and queued
+    hl_agent_stats_t stats;            //  the runtime's counters
 };
 
 static void
@@ -120,20 +101,7 @@ s_now (void)
 static int
 s_send (hl_agent_t *self, hl_msg_t **msg_p)
 {
-    if (!self->dealer) {
-        hl_msg_destroy (msg_p);
-        self->stats.send_failed++;
-        return -1;
-    }
-    hl_msg_set_src (*msg_p, self->name);
-    int rc = hl_bus_send (self->dealer, msg_p);
-    if (rc == 0) {
-        self->stats.sent++;
-        return 0;
-    }
-    self->stats.send_failed++;
-    hl_log_debug ("%s: send failed: %s", self->endpoint, hl_strerror (rc));
-    return -1;
+    return hl_link_send (self->link, msg_p);
 }
 
 static hl_value_t *
@@ -511,49 +479,24 @@ s_expire_tasks (hl_agent_t *self, int64_t now)
 }
 
 //  ---------------------------------------------------------------------
-//  Connection
-
-static int s_on_dealer (zloop_t *loop, zsock_t *reader, void *arg);
+//  The link's callbacks
 
 static void
-s_close (hl_agent_t *self)
+s_on_master (void *arg, hl_msg_t **msg_p)
 {
-    if (!self->dealer)
-        return;
-    zloop_reader_end (self->loop, self->dealer);
-    zsock_destroy (&self->dealer);
+    hl_agent_t *self = (hl_agent_t *)arg;
+    if (hl_msg_type (*msg_p) == HL_MSG_TASK)
+        s_on_task (self, msg_p);
+    else {
+        s_on_cancel (self, *msg_p);
+        hl_msg_destroy (msg_p);
+    }
 }
 
-static void
-s_open (hl_agent_t *self)
+static hl_msg_t *
+s_hello (void *arg)
 {
-    s_close (self);
-    //  A new socket each time: hellos queued for a dead master go with
-    //  the old one
-    self->dealer
-        = hl_sock_connect (ZMQ_DEALER, self->endpoint, &self->sock_opts, NULL);
-    if (!self->dealer)
-        return;
-    self->stats.connects++;
-    zloop_reader (self->loop, self->dealer, s_on_dealer, self);
-    zloop_reader_set_tolerant (self->loop, self->dealer);
-    hl_log_info ("%s: connecting (socket %llu)", self->endpoint,
-                 (unsigned long long)self->stats.connects);
-}
-
-//  backoff +-25%
-static int
-s_jitter (hl_agent_t *self, int ms)
-{
-    double f = 0.75 + 0.5 * hl_rand_uniform (&self->rand);
-    return (int)(ms * f);
-}
-
-static void
-s_hello (hl_agent_t *self, bool new_socket)
-{
-    if (new_socket || !self->dealer)
-        s_open (self);
+    hl_agent_t *self = (hl_agent_t *)arg;
     hl_msg_t *msg = hl_msg_new (HL_MSG_HELLO);
     hl_msg_set_role (msg, hl_role_name (self->role_id));
     hl_msg_set_capacity (msg, self->capacity);
@@ -562,145 +505,14 @@ s_hello (hl_agent_t *self, bool new_socket)
     hl_msg_set_version (msg, HL_VERSION);
     hl_value_t *actions = hl_value_dup (self->actions);
     hl_msg_set_actions (msg, &actions);
-    if (s_send (self, &msg) == 0)
-        self->stats.hellos++;
-    self->state = S_HELLO;
-    self->stats.ready = false;
-    hl_heart_destroy (&self->heart);
-    int wait = s_jitter (self, self->backoff);
-    self->hello_at = s_now () + wait;
-    self->backoff = self->backoff * 2 > self->backoff_max ? self->backoff_max
-                                                          : self->backoff * 2;
-    hl_log_info ("%s: hello sent as %s, retry in %d ms", self->endpoint,
-                 self->name, wait);
-    s_schedule (self);
+    return msg;
 }
 
-static void
-s_heartbeat (hl_agent_t *self, int64_t now)
+static uint32_t
+s_inflight (void *arg)
 {
-    hl_msg_t *msg = hl_msg_new (HL_MSG_HEARTBEAT);
-    hl_msg_set_inflight (msg, (uint32_t)hl_queue_running (self->tasks));
-    s_send (self, &msg);
-    hl_heart_sent (self->heart, now);
-}
-
-static void
-s_on_welcome (hl_agent_t *self, const hl_msg_t *msg)
-{
-    int64_t now = s_now ();
-    const char *session = hl_msg_session (msg);
-    char shown[64];
-    hl_log_escape (shown, sizeof shown, session, strlen (session));
-    if (*self->session && !streq (self->session, session))
-        hl_log_notice ("%s: master restarted (session %s)", self->endpoint,
-                       shown);
-    snprintf (self->session, sizeof self->session, "%s", session);
-    hl_heart_destroy (&self->heart);
-    self->heart = hl_heart_new (hl_msg_heartbeat_ms (msg),
-                                (int)hl_msg_liveness (msg), now);
-    if (!self->heart) {
-        //  The codec checked the ranges; this is only belt and braces
-        hl_log_warning ("%s: welcome with a bad heartbeat ignored",
-                        self->endpoint);
-        return;
-    }
-    bool was_ready = self->state == S_READY;
-    self->state = S_READY;
-    self->stats.ready = true;
-    self->stats.welcomes++;
-    self->backoff = self->backoff_min;
-    if (!was_ready)
-        hl_log_info ("%s: welcome, session %s, heartbeat %u ms x %u",
-                     self->endpoint, shown, hl_msg_heartbeat_ms (msg),
-                     hl_msg_liveness (msg));
-    s_schedule (self);
-}
-
-static void
-s_on_error (hl_agent_t *self, const hl_msg_t *msg)
-{
-    char text[128];
-    const char *t = hl_msg_text (msg);
-    hl_log_escape (text, sizeof text, t, strlen (t));
-    if (hl_msg_code (msg) == HL_ERR_PEER) {
-        //  Already saying hello: every result would bring one of these
-        if (self->state == S_HELLO)
-            return;
-        hl_log_info ("%s: master does not know us (%s): hello again",
-                     self->endpoint, text);
-        s_hello (self, false);
-        return;
-    }
-    hl_log_warning ("%s: master error %lld: %s", self->endpoint,
-                    (long long)hl_msg_code (msg), text);
-}
-
-static void
-s_on_message (hl_agent_t *self, hl_msg_t **msg_p)
-{
-    hl_msg_t *msg = *msg_p;
-    hl_msg_type_t type = hl_msg_type (msg);
-    if (type != HL_MSG_TASK && type != HL_MSG_HEARTBEAT && type != HL_MSG_CANCEL
-        && type != HL_MSG_WELCOME && type != HL_MSG_ERROR) {
-        self->stats.dropped++;
-        hl_log_warning ("%s: unexpected %s from the master dropped",
-                        self->endpoint, hl_msg_type_name (type));
-        hl_msg_destroy (msg_p);
-        return;
-    }
-    //  Any valid message from the master is a sign of life
-    self->stats.received++;
-    if (self->heart)
-        hl_heart_heard (self->heart, s_now ());
-    switch (type) {
-        case HL_MSG_TASK:
-            s_on_task (self, msg_p);
-            return;
-        case HL_MSG_HEARTBEAT:
-            //  Answered in the master's wake when ours is half due: the
-            //  master beats a little early, so a swarm's beats follow its
-            //  own instead of each waking it at a phase of its own
-            if (self->state == S_READY && self->heart
-                && hl_heart_answer (self->heart, s_now ())) {
-                s_heartbeat (self, s_now ());
-                s_schedule (self);
-            }
-            break;
-        case HL_MSG_CANCEL:
-            s_on_cancel (self, msg);
-            break;
-        case HL_MSG_WELCOME:
-            s_on_welcome (self, msg);
-            break;
-        default:
-            s_on_error (self, msg);
-            break;
-    }
-    hl_msg_destroy (msg_p);
-}
-
-static int
-s_on_dealer (zloop_t *loop, zsock_t *reader, void *arg)
-{
-    (void)loop;
     hl_agent_t *self = (hl_agent_t *)arg;
-    //  A batch per wake-up saves a poll per message; hl_bus_recv never
-    //  waits, so read until there is nothing (HL_ERR_IO)
-    for (int i = 0; i < HL_AGENT_BATCH && reader == self->dealer; i++) {
-        hl_msg_t *msg = NULL;
-        int rc = hl_bus_recv (reader, &self->limits, &msg, NULL);
-        if (rc == HL_ERR_IO)
-            break;
-        if (rc != 0) {
-            self->stats.dropped++;
-            hl_log_warning ("%s: bad message from the master dropped: %s",
-                            self->endpoint, hl_strerror (rc));
-            continue;
-        }
-        s_on_message (self, &msg);
-    }
-    return 0;
+    return (uint32_t)hl_queue_running (self->tasks);
 }
 
 //  ---------------------------------------------------------------------
@@ -724,10 +536,6 @@ s_schedule (hl_agent_t *self)
         return;
     int64_t now = s_now ();
     int64_t at = INT64_MAX;
-    if (self->state == S_HELLO)
-        at = self->hello_at;
-    else if (self->state == S_READY && self->heart)
-        at = now + hl_heart_next (self->heart, now);
     for (hl_agent_task_t *t = hl_queue_first_running (self->tasks); t;
          t = hl_queue_next_running (self->tasks, t->task_id))
         if (t->deadline && t->deadline < at)
@@ -755,17 +563,6 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     if (timer_id == self->timer_id)
         self->timer_id = 0; //  one-shot: zloop deletes it
     int64_t now = s_now ();
-    if (self->state == S_HELLO && now >= self->hello_at)
-        s_hello (self, true);
-    else if (self->state == S_READY && self->heart) {
-        if (hl_heart_expired (self->heart, now)) {
-            hl_log_notice ("%s: master silent for %lld ms: reconnecting",
-                           self->endpoint,
-                           (long long)hl_heart_silence (self->heart, now));
-            s_hello (self, true);
-        } else if (hl_heart_due (self->heart, now))
-            s_heartbeat (self, now);
-    }
     s_expire_tasks (self, now);
     if (self->draining && !self->finished && now >= self->drain_until) {
         hl_log_warning ("drain took %d ms: cancelling %u running, %u "
@@ -789,22 +586,81 @@ s_stop (hl_agent_t *self, const char *reason)
     hl_msg_t *bye = hl_msg_new (HL_MSG_BYE);
     hl_msg_set_reason (bye, reason);
     s_send (self, &bye);
+    hl_link_stop (self->link);
     self->finished = true;
     if (self->timer_id)
         zloop_timer_end (self->loop, self->timer_id);
     self->timer_id = 0;
     //  Whoever's handler we are in, the loop ends at its next pass
     zloop_timer (self->loop, 1, 1, s_on_exit, self);
+    hl_agent_stats_t stats;
+    hl_agent_stats (self, &stats);
     hl_log_notice ("stopped (%s): %llu tasks, %llu results, %llu "
                    "rejected, %llu dropped messages",
-                   reason, (unsigned long long)self->stats.tasks,
-                   (unsigned long long)self->stats.results,
-                   (unsigned long long)self->stats.rejected,
-                   (unsigned long long)self->stats.dropped);
+                   reason, (unsigned long long)stats.tasks,
+                   (unsigned long long)stats.results,
+                   (unsigned long long)stats.rejected,
+                   (unsigned long long)stats.dropped);
 }
 
 //  ---------------------------------------------------------------------
 //  Public API
+
+//  Capacity, endpoint and name from opts and the config. 0, or -1 and
+//  the reason in err.
+static int
+s_apply_opts (hl_agent_t *self, const hl_agent_opts_t *opts, char *err,
+              size_t errsize)
+{
+    const hl_config_connect_t *connect = hl_config_connect (self->config);
+    int capacity = opts->capacity ? opts->capacity : connect->capacity;
+    if (capacity < 1 || capacity > 1024) {
+        snprintf (err, errsize, "capacity %d is not in 1..1024", capacity);
+        return -1;
+    }
+    self->capacity = (uint32_t)capacity;
+    const char *endpoint = opts->endpoint ? opts->endpoint : connect->tasks;
+    if (!*endpoint
+        || (size_t)snprintf (self->endpoint, sizeof self->endpoint, "%s",
+                             endpoint)
+               >= sizeof self->endpoint) {
+        snprintf (err, errsize, "bad master endpoint");
+        return -1;
+    }
+    if (gethostname (self->host, sizeof self->host - 1) != 0 || !*self->host)
+        snprintf (self->host, sizeof self->host, "localhost");
+    if (opts->name) {
+        size_t len = strlen (opts->name);
+        if (len == 0 || len > HL_MAX_NAME) {
+            snprintf (err, errsize, "name must be 1..%d bytes", HL_MAX_NAME);
+            return -1;
+        }
+        memcpy (self->name, opts->name, len + 1);
+    } else
+        snprintf (self->name, sizeof self->name, "%s@%s:%d",
+                  hl_role_name (self->role_id), self->host, (int)getpid ());
+    return 0;
+}
+
+//  The link to the master, with its backoff from opts. 0, or -1 if the
+//  endpoint is one ZeroMQ cannot connect to.
+static int
+s_link_new (hl_agent_t *self, const hl_agent_opts_t *opts)
+{
+    int min = opts->backoff_min_ms > 0 ? opts->backoff_min_ms : 1000;
+    int max = opts->backoff_max_ms > 0 ? opts->backoff_max_ms : 32000;
+    hl_link_opts_t link = { .endpoint = self->endpoint,
+                            .name = self->name,
+                            .limits = hl_config_limits (self->config),
+                            .backoff_min_ms = min,
+                            .backoff_max_ms = max < min ? min : max,
+                            .on_message = s_on_master,
+                            .hello = s_hello,
+                            .inflight = s_inflight,
+                            .arg = self };
+    self->link = hl_link_new (self->loop, &link);
+    return self->link ? 0 : -1;
+}
 
 hl_agent_t *
 hl_agent_new (const hl_config_t *config, const hl_agent_opts_t *opts, char *err,
@@ -828,57 +684,18 @@ hl_agent_new (const hl_config_t *config, const hl_agent_opts_t *opts, char *err,
     self->role_id = (hl_role_id_t)role;
     self->role = opts->plugin ? opts->plugin
                               : s_plugins[hl_role_family (self->role_id)];
-    const hl_config_connect_t *connect = hl_config_connect (config);
-    int capacity = opts->capacity ? opts->capacity : connect->capacity;
-    if (capacity < 1 || capacity > 1024) {
-        snprintf (err, errsize, "capacity %d is not in 1..1024", capacity);
-        goto fail;
-    }
-    self->capacity = (uint32_t)capacity;
-    const char *endpoint = opts->endpoint ? opts->endpoint : connect->tasks;
-    if (!*endpoint
-        || (size_t)snprintf (self->endpoint, sizeof self->endpoint, "%s",
-                             endpoint)
-               >= sizeof self->endpoint) {
-        snprintf (err, errsize, "bad master endpoint");
-        goto fail;
-    }
-    //  A bad endpoint fails now, not at every reconnect
-    zsock_t *probe = hl_sock_connect (ZMQ_DEALER, self->endpoint, NULL, NULL);
-    if (!probe) {
-        snprintf (err, errsize, "cannot connect to '%s'", self->endpoint);
-        goto fail;
-    }
-    zsock_destroy (&probe);
-    if (gethostname (self->host, sizeof self->host - 1) != 0 || !*self->host)
-        snprintf (self->host, sizeof self->host, "localhost");
-    if (opts->name) {
-        size_t len = strlen (opts->name);
-        if (len == 0 || len > HL_MAX_NAME) {
-            snprintf (err, errsize, "name must be 1..%d bytes", HL_MAX_NAME);
-            goto fail;
-        }
-        memcpy (self->name, opts->name, len + 1);
-    } else
-        snprintf (self->name, sizeof self->name, "%s@%s:%d",
-                  hl_role_name (self->role_id), self->host, (int)getpid ());
-
-    const hl_config_limits_t *limits = hl_config_limits (config);
-    hl_sock_opts_from_config (limits, &self->sock_opts);
-    self->limits = limits->decode;
-    hl_limits_lower (&self->limits);
-    self->backoff_min = opts->backoff_min_ms > 0 ? opts->backoff_min_ms : 1000;
-    self->backoff_max = opts->backoff_max_ms > 0 ? opts->backoff_max_ms : 32000;
-    if (self->backoff_max < self->backoff_min)
-        self->backoff_max = self->backoff_min;
-    self->backoff = self->backoff_min;
-    hl_rand_seed (&self->rand, 0); //  from the clock and the pid
     self->tasks = hl_queue_new (HL_AGENT_LANES);
     self->results = hl_results_new (HL_AGENT_DONE_MAX);
     self->loop = zloop_new ();
     //  The agent decides when to stop; czmq's interrupt flag does not
     zloop_set_nonstop (self->loop, true);
-
+    if (s_apply_opts (self, opts, err, errsize) != 0)
+        goto fail;
+    //  A bad endpoint fails now, not at every reconnect
+    if (s_link_new (self, opts) != 0) {
+        snprintf (err, errsize, "cannot connect to '%s'", self->endpoint);
+        goto fail;
+    }
     if (!self->role->start
         || (self->role->new && self->role->new (self, &self->role_state))) {
         snprintf (err, errsize, "role %s could not start",
@@ -916,11 +733,9 @@ hl_agent_destroy (hl_agent_t **self_p)
     hl_queue_destroy (&self->tasks);
     hl_results_destroy (&self->results);
     hl_value_destroy (&self->actions);
-    hl_heart_destroy (&self->heart);
-    if (self->dealer) {
-        zloop_reader_end (self->loop, self->dealer);
-        zsock_destroy (&self->dealer);
-    }
+    hl_link_destroy (&self->link);
+    if (self->timer_id)
+        zloop_timer_end (self->loop, self->timer_id);
     zloop_destroy (&self->loop);
     free (self);
     *self_p = NULL;
@@ -934,8 +749,7 @@ s_start (hl_agent_t *self)
     self->started = true;
     hl_log_notice ("%s starting: capacity %u, master %s", self->name,
                    self->capacity, self->endpoint);
-    s_hello (self, true);
-    return self->dealer ? 0 : -1;
+    return hl_link_start (self->link);
 }
 
 //  zloop_start also returns when a signal interrupts its poll: go round
@@ -953,9 +767,7 @@ s_loop (hl_agent_t *self)
         return -1;
     }
     //  Let bye and the last results leave before the socket closes
-    if (self->dealer)
-        zsock_set_linger (self->dealer, HL_AGENT_LINGER_MS);
-    s_close (self);
+    hl_link_close (self->link, HL_AGENT_LINGER_MS);
     return 0;
 }
 
@@ -1057,7 +869,7 @@ hl_agent_actor (zsock_t *pipe, void *args)
     if (s_start (self) == 0)
         s_loop (self);
     zloop_reader_end (self->loop, pipe);
-    s_close (self);
+    hl_link_close (self->link, HL_AGENT_LINGER_MS);
     if (self->terminated)
         return;
     zstr_send (pipe, "STOPPED");
@@ -1104,6 +916,16 @@ hl_agent_stats (const hl_agent_t *self, hl_agent_stats_t *stats)
 {
     assert (self && stats);
     *stats = self->stats;
+    hl_link_stats_t link;
+    hl_link_stats (self->link, &link);
+    stats->received = link.received;
+    stats->dropped = link.dropped;
+    stats->sent = link.sent;
+    stats->send_failed = link.send_failed;
+    stats->hellos = link.hellos;
+    stats->connects = link.connects;
+    stats->welcomes = link.welcomes;
+    stats->ready = link.ready;
     stats->inflight = (uint32_t)hl_queue_running (self->tasks);
     stats->queued = (uint32_t)hl_queue_waiting (self->tasks);
 }
