@@ -349,6 +349,27 @@ s_serves (const hl_role_t *role, int kind)
            && (role->kinds & HL_ROLE_KIND (kind));
 }
 
+//  Queue the task *msg_p (taken) in its lane: emergency first, then by
+//  priority
+static void
+s_enqueue (hl_agent_t *self, hl_msg_t **msg_p, hl_task_kind_t kind)
+{
+    hl_msg_t *msg = *msg_p;
+    *msg_p = NULL;
+    hl_agent_task_t *task = (hl_agent_task_t *)hl_alloc (sizeof *task);
+    task->msg = msg;
+    task->task_id = hl_msg_task_id (msg);
+    task->kind = kind;
+    uint32_t deadline_ms = hl_msg_deadline_ms (msg);
+    //  A deadline counts from when this agent got the task
+    task->deadline = deadline_ms ? s_now () + deadline_ms : 0;
+    uint32_t priority = hl_msg_priority (msg);
+    if (priority < 1 || priority > 4)
+        priority = 4;
+    int lane = (hl_msg_emergency (msg) ? 0 : 4) + (int)priority - 1;
+    hl_queue_push (self->tasks, task->task_id, lane, task);
+}
+
 static void
 s_on_task (hl_agent_t *self, hl_msg_t **msg_p)
 {
@@ -408,18 +429,7 @@ s_on_task (hl_agent_t *self, hl_msg_t **msg_p)
         hl_msg_destroy (&msg);
         return;
     }
-    task = (hl_agent_task_t *)hl_alloc (sizeof *task);
-    task->msg = msg;
-    task->task_id = task_id;
-    task->kind = (hl_task_kind_t)kind;
-    uint32_t deadline_ms = hl_msg_deadline_ms (msg);
-    //  A deadline counts from when this agent got the task
-    task->deadline = deadline_ms ? s_now () + deadline_ms : 0;
-    uint32_t priority = hl_msg_priority (msg);
-    if (priority < 1 || priority > 4)
-        priority = 4;
-    int lane = (hl_msg_emergency (msg) ? 0 : 4) + (int)priority - 1;
-    hl_queue_push (self->tasks, task_id, lane, task);
+    s_enqueue (self, &msg, (hl_task_kind_t)kind);
     s_pump (self);
 }
 

@@ -96,71 +96,77 @@ s_format_double (double d, char *out, size_t size)
         snprintf (out, size, "%.17g", d);
 }
 
-//  Check one value against its declaration and render it for the
-//  environment. 0, or -1 with the reason in err.
+//  An int param's value, rendered for the environment. 0, or -1 with
+//  the reason in err.
 static int
-s_param_value (const hl_config_param_t *p, const hl_value_t *value,
-               s_param_t *out, char *err, size_t errsize)
+s_param_int (const hl_config_param_t *p, const hl_value_t *value,
+             s_param_t *out, char *err, size_t errsize)
 {
     hl_value_type_t type = hl_value_type (value);
-    if (p->type == HL_PARAM_INT) {
-        int64_t i = 0;
-        uint64_t u = 0;
-        double d = 0;
-        bool whole = true;
-        if (type == HL_VALUE_INT)
-            hl_value_int (value, &i);
-        else if (type == HL_VALUE_UINT)
-            hl_value_uint (value, &u);
-        else if (type == HL_VALUE_DOUBLE) {
-            //  A real that is a whole number will do: numbers may arrive
-            //  as reals
-            hl_value_double (value, &d);
-            whole
-                = isfinite (d) && d == trunc (d) && d >= -9.2e18 && d <= 9.2e18;
-            i = (int64_t)d;
-        } else
-            whole = false;
-        if (!whole) {
-            snprintf (err, errsize, "param %s: expected an integer", p->name);
-            return -1;
-        }
-        double n = type == HL_VALUE_UINT ? (double)u : (double)i;
-        if (n < p->min || n > p->max) {
-            snprintf (err, errsize,
-                      "param %s: %.17g is out of range [%.17g, %.17g]", p->name,
-                      n, p->min, p->max);
-            return -1;
-        }
-        if (type == HL_VALUE_UINT)
-            snprintf (out->text, sizeof out->text, "%llu",
-                      (unsigned long long)u);
-        else
-            snprintf (out->text, sizeof out->text, "%lld", (long long)i);
-        out->set = true;
-        return 0;
+    int64_t i = 0;
+    uint64_t u = 0;
+    double d = 0;
+    bool whole = true;
+    if (type == HL_VALUE_INT)
+        hl_value_int (value, &i);
+    else if (type == HL_VALUE_UINT)
+        hl_value_uint (value, &u);
+    else if (type == HL_VALUE_DOUBLE) {
+        //  A real that is a whole number will do: numbers may arrive as
+        //  reals
+        hl_value_double (value, &d);
+        whole = isfinite (d) && d == trunc (d) && d >= -9.2e18 && d <= 9.2e18;
+        i = (int64_t)d;
+    } else
+        whole = false;
+    if (!whole) {
+        snprintf (err, errsize, "param %s: expected an integer", p->name);
+        return -1;
     }
-    if (p->type == HL_PARAM_FLOAT) {
-        double d = 0;
-        if (type == HL_VALUE_STR || hl_value_double (value, &d) != 0) {
-            snprintf (err, errsize, "param %s: expected a number", p->name);
-            return -1;
-        }
-        if (!isfinite (d)) {
-            snprintf (err, errsize, "param %s: not a finite number", p->name);
-            return -1;
-        }
-        if (d < p->min || d > p->max) {
-            snprintf (err, errsize,
-                      "param %s: %.17g is out of range "
-                      "[%.17g, %.17g]",
-                      p->name, d, p->min, p->max);
-            return -1;
-        }
-        s_format_double (d, out->text, sizeof out->text);
-        out->set = true;
-        return 0;
+    double n = type == HL_VALUE_UINT ? (double)u : (double)i;
+    if (n < p->min || n > p->max) {
+        snprintf (err, errsize,
+                  "param %s: %.17g is out of range [%.17g, %.17g]", p->name, n,
+                  p->min, p->max);
+        return -1;
     }
+    if (type == HL_VALUE_UINT)
+        snprintf (out->text, sizeof out->text, "%llu", (unsigned long long)u);
+    else
+        snprintf (out->text, sizeof out->text, "%lld", (long long)i);
+    return 0;
+}
+
+//  A float param's value, the same way
+static int
+s_param_float (const hl_config_param_t *p, const hl_value_t *value,
+               s_param_t *out, char *err, size_t errsize)
+{
+    double d = 0;
+    if (hl_value_type (value) == HL_VALUE_STR
+        || hl_value_double (value, &d) != 0) {
+        snprintf (err, errsize, "param %s: expected a number", p->name);
+        return -1;
+    }
+    if (!isfinite (d)) {
+        snprintf (err, errsize, "param %s: not a finite number", p->name);
+        return -1;
+    }
+    if (d < p->min || d > p->max) {
+        snprintf (err, errsize,
+                  "param %s: %.17g is out of range [%.17g, %.17g]", p->name, d,
+                  p->min, p->max);
+        return -1;
+    }
+    s_format_double (d, out->text, sizeof out->text);
+    return 0;
+}
+
+//  A str param's value, the same way
+static int
+s_param_str (const hl_config_param_t *p, const hl_value_t *value,
+             s_param_t *out, char *err, size_t errsize)
+{
     size_t len = 0;
     const char *s = hl_value_str (value, &len);
     if (!s) {
@@ -178,8 +184,24 @@ s_param_value (const hl_config_param_t *p, const hl_value_t *value,
         return -1;
     }
     memcpy (out->text, s, len + 1);
-    out->set = true;
     return 0;
+}
+
+//  Check one value against its declaration and render it for the
+//  environment. 0, or -1 with the reason in err.
+static int
+s_param_value (const hl_config_param_t *p, const hl_value_t *value,
+               s_param_t *out, char *err, size_t errsize)
+{
+    int rc;
+    if (p->type == HL_PARAM_INT)
+        rc = s_param_int (p, value, out, err, errsize);
+    else if (p->type == HL_PARAM_FLOAT)
+        rc = s_param_float (p, value, out, err, errsize);
+    else
+        rc = s_param_str (p, value, out, err, errsize);
+    out->set = rc == 0;
+    return rc;
 }
 
 //  Check params (a map, or NULL) against the action's declarations, fill
