@@ -253,10 +253,17 @@ s_check_params (const hl_config_action_t *action, const hl_value_t *params,
     return 0;
 }
 
+//  The command of action for kind, apply or rollback (NULL or "": none)
+static const char *
+s_command (const hl_config_action_t *action, hl_task_kind_t kind)
+{
+    return kind == HL_KIND_APPLY ? action->apply : action->rollback;
+}
+
 //  The action this task names, if this agent may run it. NULL and err.
 static const hl_config_action_t *
-s_check_action (s_hephaestus_t *self, const hl_value_t *args, bool apply,
-                char *err, size_t errsize)
+s_check_action (s_hephaestus_t *self, const hl_value_t *args,
+                hl_task_kind_t kind, char *err, size_t errsize)
 {
     if (!args || hl_value_type (args) != HL_VALUE_MAP) {
         snprintf (err, errsize, "args must be a map with an action");
@@ -276,10 +283,10 @@ s_check_action (s_hephaestus_t *self, const hl_value_t *args, bool apply,
                   safe, hl_swarm_name (self->swarm));
         return NULL;
     }
-    const char *command = apply ? action->apply : action->rollback;
+    const char *command = s_command (action, kind);
     if (!command || !*command) {
         snprintf (err, errsize, "action \"%s\" has no %s command", safe,
-                  apply ? "apply" : "rollback");
+                  hl_kind_name (kind));
         return NULL;
     }
     return action;
@@ -579,7 +586,6 @@ s_start (void *state, hl_agent_task_t *task)
     uint64_t task_id = hl_agent_task_id (task);
     const hl_value_t *args = hl_agent_task_args (task);
     hl_task_kind_t kind = hl_agent_task_kind (task);
-    bool apply = kind == HL_KIND_APPLY;
     const hl_config_action_t *action = NULL;
     s_param_t *values = NULL;
     s_child_t *child = NULL;
@@ -593,15 +599,15 @@ s_start (void *state, hl_agent_task_t *task)
                   (unsigned long long)task_id);
         goto fail;
     }
-    action = s_check_action (self, args, apply, err, sizeof err);
+    action = s_check_action (self, args, kind, err, sizeof err);
     if (!action)
         goto fail;
     values = (s_param_t *)hl_calloc (action->params_n + 1, sizeof *values);
     if (s_check_params (action, hl_value_get (args, "params"), values, err,
                         sizeof err))
         goto fail;
-    child = s_spawn (self, action, apply ? action->apply : action->rollback,
-                     values, task_id, err, sizeof err);
+    child = s_spawn (self, action, s_command (action, kind), values, task_id,
+                     err, sizeof err);
     if (!child) {
         status = HL_STATUS_FAILED;
         goto fail;
