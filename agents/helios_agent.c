@@ -89,7 +89,7 @@ main (int argc, char *argv[])
         fprintf (stderr, "helios-agent: --role is required (try --help)\n");
         return 2;
     }
-    if (!hl_agent_role_valid (opts.role))
+    if (hl_role_parse (opts.role) < 0)
         return s_bad ("unknown role", opts.role);
     if (opts.name && (!*opts.name || strlen (opts.name) > HL_MAX_NAME))
         return s_bad ("name must be 1..255 bytes, not", opts.name);

@@ -1,11 +1,11 @@
 /*  SPDX-License-Identifier: MPL-2.0
     Copyright (c) 2026 the Helios developers
 
-    hl_agent - the agent runtime: one zloop owns a DEALER to the master,
-    the hello/welcome handshake with jittered backoff, heartbeats and
-    liveness, the local priority queue in front of the role's capacity,
-    the echo kind, a ring of the last results for repeated task ids,
-    cancel, deadlines and the drain on SIGTERM.
+    hl_agent - the agent runtime: one zloop owns the link to the master
+    (hl_link: handshake, heartbeats, reconnects), the local queue in
+    front of the role's capacity (hl_queue), the echo kind, the kept
+    results for repeated task ids (hl_results), cancel, deadlines and
+    the drain on SIGTERM.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,12 +15,13 @@
 #include <unistd.h>
 
 #include "hl_agent.h"
+#include "hl_link.h"
+#include "hl_queue.h"
+#include "hl_results.h"
 #include "hl_role.h"
-#include "../bus/hl_bus.h"
 #include "../bus/hl_heart.h"
 #include "../bus/hl_log.h"
-#include "../bus/hl_sock.h"
-#include "../proto/hl_err.h"
+#include "../proto/hl_alloc.h"
 #include "../proto/hl_msg.h"
 
 #ifndef HL_VERSION
@@ -29,101 +30,42 @@
 
 #define HL_AGENT_DONE_MAX 4096  //  results kept for repeated task ids
 #define HL_AGENT_DRAIN_MS 30000 //  longest a drain waits for tasks
-#define HL_AGENT_BATCH 64       //  messages read per wake-up
 #define HL_AGENT_REPEATS_MAX 16 //  repeats of a live task answered
-#define HL_AGENT_BUCKETS 8      //  queue: emergency x priority 1..4
+#define HL_AGENT_LANES 8        //  queue: emergency x priority 1..4
 #define HL_AGENT_LINGER_MS 1000 //  for bye and last results to leave
-
-typedef enum {
-    S_IDLE,  //  not started
-    S_HELLO, //  hello sent, waiting for welcome
-    S_READY  //  welcomed, master alive
-} s_state_t;
-
-//  Open-addressing map from a task id (never 0) to a pointer
-typedef struct {
-    uint64_t key; //  0: empty
-    void *value;
-} s_slot_t;
-
-typedef struct {
-    s_slot_t *slots;
-    size_t mask; //  slots - 1, slots a power of two
-    size_t size; //  keys held, at most half the slots
-} s_idmap_t;
-
-//  One kept result
-typedef struct {
-    uint64_t task_id; //  0: free
-    uint64_t duration_us;
-    hl_agent_status_t status;
-    hl_value_t *data; //  the result's data, or NULL
-    hl_msg_t *task;   //  echo: the task, whose args are the data
-} s_done_t;
 
 struct _hl_agent_task_t {
     hl_msg_t *msg; //  the task as received
     uint64_t task_id;
+    hl_task_kind_t kind;
     uint64_t *repeats; //  envelope ids of repeats, answered too
     size_t repeats_n;
-    int64_t deadline;             //  monotonic ms, 0: none
-    int64_t started_us;           //  monotonic, for duration_us
-    hl_agent_task_t *prev, *next; //  in a queue bucket or running
-    int bucket;                   //  queue bucket, -1 while running
-    void *state;                  //  the role's
-    int echo_timer;               //  a delayed echo's timer, or 0
+    int64_t deadline;   //  monotonic ms, 0: none
+    int64_t started_us; //  monotonic, for duration_us
+    void *state;        //  the role's
+    int echo_timer;     //  a delayed echo's timer, or 0
 };
 
-typedef struct {
-    hl_agent_task_t *head, *tail;
-} s_list_t;
-
-static const struct {
-    const char *name;
-    const hl_role_t *role;
-    const char *swarm;
-} s_roles[] = {
-    { "prometheus-frontend", &hl_prometheus_role, "frontend" },
-    { "prometheus-backend", &hl_prometheus_role, "backend" },
-    { "hephaestus-frontend", &hl_hephaestus_role, "frontend" },
-    { "hephaestus-backend", &hl_hephaestus_role, "backend" },
-    { "athena-ux", &hl_athena_role, "frontend" },
-    { "athena-api", &hl_athena_role, "backend" },
-};
-#define S_ROLES_N (sizeof s_roles / sizeof s_roles[0])
-
-static const char *const s_status_names[]
-    = { "ok", "failed", "rejected", "timeout", "cancelled" };
+//  The plug-in of each role family
+static const hl_role_t *const s_plugins[HL_FAMILY_COUNT]
+    = { &hl_prometheus_role, &hl_hephaestus_role, &hl_athena_role };
 
 struct _hl_agent_t {
     const hl_config_t *config;         //  borrowed
     const hl_role_t *role;             //  the plug-in
     void *role_state;                  //  its state
-    const char *role_name;             //  "athena-ux"...
-    const char *swarm;                 //  "frontend" or "backend"
+    hl_role_id_t role_id;              //  athena-ux...
     char name[HL_MAX_NAME + 1];        //  envelope src
     char host[128];                    //  hostnames are at most 64 on Linux
     char endpoint[HL_CONFIG_ENDPOINT]; //  the master's tasks socket
-    hl_sock_opts_t sock_opts;          //  from the config's limits
-    hl_limits_t limits;                //  applied to every message read
     hl_value_t *actions;               //  hello's actions, an array
     uint32_t capacity;                 //  tasks running at once, 1..1024
-    int backoff_min, backoff_max;      //  ms
-    int backoff;                       //  the next hello retry's wait, ms
     zloop_t *loop;                     //  the one reactor; roles add to it
-    zsock_t *dealer;                   //  to the master, NULL if none
-    s_state_t state;                   //  where the handshake is
-    int64_t hello_at;                  //  monotonic ms of the next hello
-    hl_heart_t *heart;                 //  while S_READY
-    char session[HL_MAX_NAME + 1];     //  the master's, "" before any
+    hl_link_t *link;                   //  to the master
     int timer_id;                      //  the pending tick, 0: none
     int64_t wake_at;                   //  when it fires
-    s_idmap_t live;                    //  task id -> queued or running task
-    s_list_t queue[HL_AGENT_BUCKETS];  //  emergency first, then priority
-    s_list_t running;                  //  started, not yet finished
-    s_done_t *done;                    //  ring of HL_AGENT_DONE_MAX
-    size_t done_next;                  //  the slot written next
-    s_idmap_t done_index;              //  task id -> s_done_t
+    hl_queue_t *tasks;                 //  queued and running, by task id
+    hl_results_t *results;             //  the last HL_AGENT_DONE_MAX
     bool pumping;                      //  s_pump is on the stack
     bool aborting;                     //  cancelling everything: start none
     bool draining;                     //  refusing new tasks
@@ -131,131 +73,8 @@ struct _hl_agent_t {
     bool finished;                     //  bye sent, the loop is to exit
     bool terminated;                   //  $TERM from the actor's pipe
     bool started;                      //  s_start ran
-    uint32_t rand_state;               //  xorshift32, for jitter
-    hl_agent_stats_t stats;            //  also inflight and queued counts
+    hl_agent_stats_t stats;            //  the runtime's counters
 };
-
-//  ---------------------------------------------------------------------
-//  Task id map
-
-static size_t
-s_hash (uint64_t key)
-{
-    //  splitmix64's finaliser: master task ids are sequential
-    key ^= key >> 30;
-    key *= 0xbf58476d1ce4e5b9ULL;
-    key ^= key >> 27;
-    key *= 0x94d049bb133111ebULL;
-    key ^= key >> 31;
-    return (size_t)key;
-}
-
-static void
-s_idmap_init (s_idmap_t *map, size_t slots)
-{
-    map->slots = calloc (slots, sizeof *map->slots);
-    if (!map->slots)
-        abort ();
-    map->mask = slots - 1;
-    map->size = 0;
-}
-
-static void *
-s_idmap_find (const s_idmap_t *map, uint64_t key)
-{
-    for (size_t i = s_hash (key) & map->mask;; i = (i + 1) & map->mask) {
-        if (map->slots[i].key == key)
-            return map->slots[i].value;
-        if (map->slots[i].key == 0)
-            return NULL;
-    }
-}
-
-static void s_idmap_put (s_idmap_t *map, uint64_t key, void *value);
-
-static void
-s_idmap_grow (s_idmap_t *map)
-{
-    s_idmap_t bigger;
-    s_idmap_init (&bigger, (map->mask + 1) * 2);
-    for (size_t i = 0; i <= map->mask; i++)
-        if (map->slots[i].key)
-            s_idmap_put (&bigger, map->slots[i].key, map->slots[i].value);
-    free (map->slots);
-    *map = bigger;
-}
-
-static void
-s_idmap_put (s_idmap_t *map, uint64_t key, void *value)
-{
-    assert (key);
-    if ((map->size + 1) * 2 > map->mask + 1)
-        s_idmap_grow (map);
-    size_t i = s_hash (key) & map->mask;
-    while (map->slots[i].key && map->slots[i].key != key)
-        i = (i + 1) & map->mask;
-    if (map->slots[i].key == 0)
-        map->size++;
-    map->slots[i].key = key;
-    map->slots[i].value = value;
-}
-
-static void
-s_idmap_remove (s_idmap_t *map, uint64_t key)
-{
-    size_t i = s_hash (key) & map->mask;
-    while (map->slots[i].key != key) {
-        if (map->slots[i].key == 0)
-            return;
-        i = (i + 1) & map->mask;
-    }
-    //  Shift later entries of the probe run back, so that no tombstones
-    //  are needed: an entry moves if its home is not in (i, j]
-    size_t j = i;
-    while (true) {
-        j = (j + 1) & map->mask;
-        if (map->slots[j].key == 0)
-            break;
-        size_t home = s_hash (map->slots[j].key) & map->mask;
-        bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-        if (!stays) {
-            map->slots[i] = map->slots[j];
-            i = j;
-        }
-    }
-    map->slots[i].key = 0;
-    map->slots[i].value = NULL;
-    map->size--;
-}
-
-//  ---------------------------------------------------------------------
-//  Task lists
-
-static void
-s_list_push (s_list_t *list, hl_agent_task_t *task)
-{
-    task->next = NULL;
-    task->prev = list->tail;
-    if (list->tail)
-        list->tail->next = task;
-    else
-        list->head = task;
-    list->tail = task;
-}
-
-static void
-s_list_remove (s_list_t *list, hl_agent_task_t *task)
-{
-    if (task->prev)
-        task->prev->next = task->next;
-    else
-        list->head = task->next;
-    if (task->next)
-        task->next->prev = task->prev;
-    else
-        list->tail = task->prev;
-    task->prev = task->next = NULL;
-}
 
 static void
 s_task_destroy (hl_agent_task_t **task_p)
@@ -282,20 +101,7 @@ s_now (void)
 static int
 s_send (hl_agent_t *self, hl_msg_t **msg_p)
 {
-    if (!self->dealer) {
-        hl_msg_destroy (msg_p);
-        self->stats.send_failed++;
-        return -1;
-    }
-    hl_msg_set_src (*msg_p, self->name);
-    int rc = hl_bus_send (self->dealer, msg_p);
-    if (rc == 0) {
-        self->stats.sent++;
-        return 0;
-    }
-    self->stats.send_failed++;
-    hl_log_debug ("%s: send failed: %s", self->endpoint, hl_strerror (rc));
-    return -1;
+    return hl_link_send (self->link, msg_p);
 }
 
 static hl_value_t *
@@ -307,27 +113,27 @@ s_error_value (const char *text)
 }
 
 static void
-s_count_result (hl_agent_t *self, hl_agent_status_t status)
+s_count_result (hl_agent_t *self, hl_task_status_t status)
 {
     self->stats.results++;
-    if (status == HL_AGENT_REJECTED)
+    if (status == HL_STATUS_REJECTED)
         self->stats.rejected++;
-    else if (status == HL_AGENT_CANCELLED)
+    else if (status == HL_STATUS_CANCELLED)
         self->stats.cancelled++;
-    else if (status == HL_AGENT_TIMEOUT)
+    else if (status == HL_STATUS_TIMEOUT)
         self->stats.timeouts++;
 }
 
 //  Send one result; takes *data_p (NULL: nil)
 static void
 s_send_result (hl_agent_t *self, uint64_t re, uint64_t task_id,
-               hl_agent_status_t status, uint64_t duration_us,
+               hl_task_status_t status, uint64_t duration_us,
                hl_value_t **data_p)
 {
     hl_msg_t *msg = hl_msg_new (HL_MSG_RESULT);
     hl_msg_set_re (msg, re);
     hl_msg_set_task_id (msg, task_id);
-    hl_msg_set_status (msg, s_status_names[status]);
+    hl_msg_set_status (msg, hl_status_name (status));
     hl_msg_set_duration_us (msg, duration_us);
     hl_value_t *data = data_p && *data_p ? *data_p : hl_value_new_nil ();
     if (data_p)
@@ -339,12 +145,25 @@ s_send_result (hl_agent_t *self, uint64_t re, uint64_t task_id,
 
 //  Answer a task message from a kept result
 static void
-s_answer (hl_agent_t *self, const s_done_t *done, uint64_t re)
+s_answer (hl_agent_t *self, const hl_result_t *done, uint64_t re)
 {
-    const hl_value_t *data = done->task ? hl_msg_args (done->task) : done->data;
-    hl_value_t *copy = data ? hl_value_dup (data) : NULL;
+    hl_value_t *copy = done->data ? hl_value_dup (done->data) : NULL;
     s_send_result (self, re, done->task_id, done->status, done->duration_us,
                    &copy);
+}
+
+//  Keep a result and answer the task message re with it; takes *data_p
+//  and *task_p (either may be NULL)
+static void
+s_keep_and_answer (hl_agent_t *self, uint64_t task_id, hl_task_status_t status,
+                   uint64_t duration_us, hl_value_t **data_p, hl_msg_t **task_p,
+                   uint64_t re)
+{
+    hl_results_put (self->results, task_id, status, duration_us, data_p,
+                    task_p);
+    hl_result_t done;
+    hl_results_find (self->results, task_id, &done);
+    s_answer (self, &done, re);
 }
 
 //  Answer without keeping the result: refusals that depend on the moment
@@ -353,33 +172,7 @@ static void
 s_refuse (hl_agent_t *self, uint64_t re, uint64_t task_id, const char *why)
 {
     hl_value_t *data = s_error_value (why);
-    s_send_result (self, re, task_id, HL_AGENT_REJECTED, 0, &data);
-}
-
-//  Keep a result in the ring, evicting the oldest; takes *data_p and
-//  *task_p (either may be NULL)
-static s_done_t *
-s_store (hl_agent_t *self, uint64_t task_id, hl_agent_status_t status,
-         uint64_t duration_us, hl_value_t **data_p, hl_msg_t **task_p)
-{
-    s_done_t *done = &self->done[self->done_next];
-    self->done_next = (self->done_next + 1) % HL_AGENT_DONE_MAX;
-    if (done->task_id) {
-        s_idmap_remove (&self->done_index, done->task_id);
-        hl_value_destroy (&done->data);
-        hl_msg_destroy (&done->task);
-    }
-    done->task_id = task_id;
-    done->status = status;
-    done->duration_us = duration_us;
-    done->data = data_p ? *data_p : NULL;
-    if (data_p)
-        *data_p = NULL;
-    done->task = task_p ? *task_p : NULL;
-    if (task_p)
-        *task_p = NULL;
-    s_idmap_put (&self->done_index, task_id, done);
-    return done;
+    s_send_result (self, re, task_id, HL_STATUS_REJECTED, 0, &data);
 }
 
 //  ---------------------------------------------------------------------
@@ -388,40 +181,43 @@ s_store (hl_agent_t *self, uint64_t task_id, hl_agent_status_t status,
 static void s_pump (hl_agent_t *self);
 static void s_stop (hl_agent_t *self, const char *reason);
 
-static void
-s_unlink (hl_agent_t *self, hl_agent_task_t *task)
+//  The task of task_id, queued or running, or NULL
+static hl_agent_task_t *
+s_find (hl_agent_t *self, uint64_t task_id)
 {
-    if (task->bucket < 0) {
-        s_list_remove (&self->running, task);
-        self->stats.inflight--;
-    } else {
-        s_list_remove (&self->queue[task->bucket], task);
-        self->stats.queued--;
-    }
-    s_idmap_remove (&self->live, task->task_id);
+    return (hl_agent_task_t *)hl_queue_find (self->tasks, task_id);
+}
+
+static bool
+s_running (hl_agent_t *self, uint64_t task_id)
+{
+    return hl_queue_started (self->tasks, task_id);
 }
 
 static void
 s_check_drained (hl_agent_t *self)
 {
-    if (self->draining && !self->finished && self->live.size == 0)
+    if (self->draining && !self->finished && !hl_queue_waiting (self->tasks)
+        && !hl_queue_running (self->tasks))
         s_stop (self, "shutdown");
 }
 
 //  The end of every queued or running task: answer each message that
 //  asked for it, keep the result, start what now fits. Takes *data_p.
 static void
-s_finish (hl_agent_t *self, hl_agent_task_t *task, hl_agent_status_t status,
+s_finish (hl_agent_t *self, hl_agent_task_t *task, hl_task_status_t status,
           hl_value_t **data_p)
 {
     uint64_t duration
         = task->started_us ? (uint64_t)(zclock_usecs () - task->started_us) : 0;
-    s_unlink (self, task);
-    s_done_t *done
-        = s_store (self, task->task_id, status, duration, data_p, NULL);
-    s_answer (self, done, hl_msg_id (task->msg));
+    hl_queue_remove (self->tasks, task->task_id);
+    hl_results_put (self->results, task->task_id, status, duration, data_p,
+                    NULL);
+    hl_result_t done;
+    hl_results_find (self->results, task->task_id, &done);
+    s_answer (self, &done, hl_msg_id (task->msg));
     for (size_t i = 0; i < task->repeats_n; i++)
-        s_answer (self, done, task->repeats[i]);
+        s_answer (self, &done, task->repeats[i]);
     s_task_destroy (&task);
     s_pump (self);
     s_check_drained (self);
@@ -432,7 +228,7 @@ static void s_echo_stop (hl_agent_t *self, hl_agent_task_t *task);
 //  Stop a running task through the role's cancel hook, then answer it
 static void
 s_cancel_running (hl_agent_t *self, hl_agent_task_t *task,
-                  hl_agent_status_t status, hl_value_t **data_p)
+                  hl_task_status_t status, hl_value_t **data_p)
 {
     uint64_t task_id = task->task_id;
     if (task->echo_timer)
@@ -440,25 +236,11 @@ s_cancel_running (hl_agent_t *self, hl_agent_task_t *task,
     else if (self->role->cancel)
         self->role->cancel (self->role_state, task);
     //  The hook may have completed it itself
-    task = (hl_agent_task_t *)s_idmap_find (&self->live, task_id);
+    task = s_find (self, task_id);
     if (task)
         s_finish (self, task, status, data_p);
     else
         hl_value_destroy (data_p);
-}
-
-static hl_agent_task_t *
-s_dequeue (hl_agent_t *self)
-{
-    for (int b = 0; b < HL_AGENT_BUCKETS; b++) {
-        hl_agent_task_t *task = self->queue[b].head;
-        if (task) {
-            s_list_remove (&self->queue[b], task);
-            self->stats.queued--;
-            return task;
-        }
-    }
-    return NULL;
 }
 
 static void s_schedule (hl_agent_t *self);
@@ -479,14 +261,13 @@ s_on_echo (zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     s_echo_t *echo = (s_echo_t *)arg;
     hl_agent_t *self = echo->agent;
-    hl_agent_task_t *task
-        = (hl_agent_task_t *)s_idmap_find (&self->live, echo->task_id);
+    hl_agent_task_t *task = s_find (self, echo->task_id);
     free (echo);
     if (task) {
         task->echo_timer = 0;
         const hl_value_t *args = hl_msg_args (task->msg);
         hl_value_t *data = args ? hl_value_dup (args) : NULL;
-        s_finish (self, task, HL_AGENT_OK, &data);
+        s_finish (self, task, HL_STATUS_OK, &data);
     }
     return 0;
 }
@@ -497,9 +278,7 @@ s_echo_later (hl_agent_t *self, hl_agent_task_t *task)
     int64_t delay = hl_value_get_int (hl_msg_args (task->msg), "delay_ms", 1);
     if (delay > S_ECHO_DELAY_MAX)
         delay = S_ECHO_DELAY_MAX;
-    s_echo_t *echo = (s_echo_t *)malloc (sizeof *echo);
-    if (!echo)
-        abort ();
+    s_echo_t *echo = (s_echo_t *)hl_alloc (sizeof *echo);
     echo->agent = self;
     echo->task_id = task->task_id;
     task->state = echo;
@@ -530,34 +309,31 @@ s_pump (hl_agent_t *self)
         return;
     self->pumping = true;
     bool deadlines = false;
-    while (self->stats.inflight < self->capacity) {
-        hl_agent_task_t *task = s_dequeue (self);
+    while (hl_queue_running (self->tasks) < self->capacity) {
+        hl_agent_task_t *task = (hl_agent_task_t *)hl_queue_start (self->tasks);
         if (!task)
             break;
-        //  Back on a list at once, so that s_unlink always finds it
-        task->bucket = -1;
-        s_list_push (&self->running, task);
-        self->stats.inflight++;
         if (task->deadline && s_now () >= task->deadline) {
             hl_value_t *data = s_error_value ("deadline passed in queue");
-            s_finish (self, task, HL_AGENT_TIMEOUT, &data);
+            s_finish (self, task, HL_STATUS_TIMEOUT, &data);
             continue;
         }
-        if (self->stats.inflight > self->stats.max_inflight)
-            self->stats.max_inflight = self->stats.inflight;
+        uint32_t inflight = (uint32_t)hl_queue_running (self->tasks);
+        if (inflight > self->stats.max_inflight)
+            self->stats.max_inflight = inflight;
         task->started_us = zclock_usecs ();
         self->stats.started++;
         uint64_t task_id = task->task_id;
         deadlines |= task->deadline != 0;
-        if (streq (hl_msg_kind (task->msg), "echo")) {
+        if (task->kind == HL_KIND_ECHO) {
             s_echo_later (self, task);
             continue;
         }
         if (self->role->start (self->role_state, task) != 0) {
-            task = (hl_agent_task_t *)s_idmap_find (&self->live, task_id);
+            task = s_find (self, task_id);
             if (task) {
                 hl_value_t *data = s_error_value ("role could not start");
-                s_finish (self, task, HL_AGENT_FAILED, &data);
+                s_finish (self, task, HL_STATUS_FAILED, &data);
             }
         }
     }
@@ -567,12 +343,31 @@ s_pump (hl_agent_t *self)
 }
 
 static bool
-s_serves (const hl_role_t *role, const char *kind)
+s_serves (const hl_role_t *role, int kind)
 {
-    for (const char *const *k = role->kinds; k && *k; k++)
-        if (streq (*k, kind))
-            return true;
-    return false;
+    return kind >= 0 && kind < HL_KIND_COUNT
+           && (role->kinds & HL_ROLE_KIND (kind));
+}
+
+//  Queue the task *msg_p (taken) in its lane: emergency first, then by
+//  priority
+static void
+s_enqueue (hl_agent_t *self, hl_msg_t **msg_p, hl_task_kind_t kind)
+{
+    hl_msg_t *msg = *msg_p;
+    *msg_p = NULL;
+    hl_agent_task_t *task = (hl_agent_task_t *)hl_alloc (sizeof *task);
+    task->msg = msg;
+    task->task_id = hl_msg_task_id (msg);
+    task->kind = kind;
+    uint32_t deadline_ms = hl_msg_deadline_ms (msg);
+    //  A deadline counts from when this agent got the task
+    task->deadline = deadline_ms ? s_now () + deadline_ms : 0;
+    uint32_t priority = hl_msg_priority (msg);
+    if (priority < 1 || priority > 4)
+        priority = 4;
+    int lane = (hl_msg_emergency (msg) ? 0 : 4) + (int)priority - 1;
+    hl_queue_push (self->tasks, task->task_id, lane, task);
 }
 
 static void
@@ -586,23 +381,19 @@ s_on_task (hl_agent_t *self, hl_msg_t **msg_p)
 
     //  A repeated id never runs twice: answer from the kept result, or
     //  answer this message too when the running one ends
-    const s_done_t *done
-        = (const s_done_t *)s_idmap_find (&self->done_index, task_id);
-    if (done) {
+    hl_result_t done;
+    if (hl_results_find (self->results, task_id, &done) == 0) {
         self->stats.duplicates++;
-        s_answer (self, done, re);
+        s_answer (self, &done, re);
         hl_msg_destroy (&msg);
         return;
     }
-    hl_agent_task_t *task
-        = (hl_agent_task_t *)s_idmap_find (&self->live, task_id);
+    hl_agent_task_t *task = s_find (self, task_id);
     if (task) {
         self->stats.duplicates++;
         if (task->repeats_n < HL_AGENT_REPEATS_MAX) {
-            uint64_t *repeats = realloc (task->repeats, (task->repeats_n + 1)
-                                                            * sizeof *repeats);
-            if (!repeats)
-                abort ();
+            uint64_t *repeats = (uint64_t *)hl_realloc (
+                task->repeats, (task->repeats_n + 1) * sizeof *repeats);
             repeats[task->repeats_n++] = re;
             task->repeats = repeats;
         }
@@ -614,45 +405,31 @@ s_on_task (hl_agent_t *self, hl_msg_t **msg_p)
         hl_msg_destroy (&msg);
         return;
     }
-    const char *kind = hl_msg_kind (msg);
-    bool echo = streq (kind, "echo");
+    //  The codec let only known kinds through; parsed once, here
+    int kind = hl_kind_parse (hl_msg_kind (msg));
+    bool echo = kind == HL_KIND_ECHO;
     if (echo && hl_value_get_int (hl_msg_args (msg), "delay_ms", 0) <= 0) {
         //  The hot path: the kept task message itself holds the data
         self->stats.started++;
-        done = s_store (self, task_id, HL_AGENT_OK, 0, NULL, &msg);
-        s_answer (self, done, re);
+        s_keep_and_answer (self, task_id, HL_STATUS_OK, 0, NULL, &msg, re);
         return;
     }
     if (!echo && !s_serves (self->role, kind)) {
         char text[128];
         snprintf (text, sizeof text, "role %s does not run kind %s",
-                  self->role_name, kind);
+                  hl_role_name (self->role_id), hl_msg_kind (msg));
         hl_value_t *data = s_error_value (text);
-        done = s_store (self, task_id, HL_AGENT_REJECTED, 0, &data, NULL);
-        s_answer (self, done, re);
+        s_keep_and_answer (self, task_id, HL_STATUS_REJECTED, 0, &data, NULL,
+                           re);
         hl_msg_destroy (&msg);
         return;
     }
-    if (self->stats.queued >= HL_QUEUE_MAX) {
+    if (hl_queue_waiting (self->tasks) >= HL_QUEUE_MAX) {
         s_refuse (self, re, task_id, "queue full");
         hl_msg_destroy (&msg);
         return;
     }
-    task = (hl_agent_task_t *)calloc (1, sizeof *task);
-    if (!task)
-        abort ();
-    task->msg = msg;
-    task->task_id = task_id;
-    uint32_t deadline_ms = hl_msg_deadline_ms (msg);
-    //  A deadline counts from when this agent got the task
-    task->deadline = deadline_ms ? s_now () + deadline_ms : 0;
-    uint32_t priority = hl_msg_priority (msg);
-    if (priority < 1 || priority > 4)
-        priority = 4;
-    task->bucket = (hl_msg_emergency (msg) ? 0 : 4) + (int)priority - 1;
-    s_idmap_put (&self->live, task_id, task);
-    s_list_push (&self->queue[task->bucket], task);
-    self->stats.queued++;
+    s_enqueue (self, &msg, (hl_task_kind_t)kind);
     s_pump (self);
 }
 
@@ -660,18 +437,17 @@ static void
 s_on_cancel (hl_agent_t *self, const hl_msg_t *msg)
 {
     uint64_t task_id = hl_msg_task_id (msg);
-    hl_agent_task_t *task
-        = (hl_agent_task_t *)s_idmap_find (&self->live, task_id);
+    hl_agent_task_t *task = s_find (self, task_id);
     if (!task) {
         //  Already answered, or never seen: nothing to stop
         hl_log_debug ("cancel of task %llu: not queued or running",
                       (unsigned long long)task_id);
         return;
     }
-    if (task->bucket >= 0)
-        s_finish (self, task, HL_AGENT_CANCELLED, NULL);
+    if (!s_running (self, task_id))
+        s_finish (self, task, HL_STATUS_CANCELLED, NULL);
     else
-        s_cancel_running (self, task, HL_AGENT_CANCELLED, NULL);
+        s_cancel_running (self, task, HL_STATUS_CANCELLED, NULL);
 }
 
 //  Cancel and answer everything, queued first so that nothing new starts
@@ -680,14 +456,14 @@ s_abort_all (hl_agent_t *self, const char *why)
 {
     self->aborting = true;
     self->draining = true;
-    for (int b = 0; b < HL_AGENT_BUCKETS; b++)
-        while (self->queue[b].head) {
-            hl_value_t *data = s_error_value (why);
-            s_finish (self, self->queue[b].head, HL_AGENT_CANCELLED, &data);
-        }
-    while (self->running.head) {
+    hl_agent_task_t *task;
+    while ((task = hl_queue_first_waiting (self->tasks))) {
         hl_value_t *data = s_error_value (why);
-        s_cancel_running (self, self->running.head, HL_AGENT_CANCELLED, &data);
+        s_finish (self, task, HL_STATUS_CANCELLED, &data);
+    }
+    while ((task = hl_queue_first_running (self->tasks))) {
+        hl_value_t *data = s_error_value (why);
+        s_cancel_running (self, task, HL_STATUS_CANCELLED, &data);
     }
     self->aborting = false;
     s_stop (self, "shutdown");
@@ -701,10 +477,11 @@ s_expire_tasks (hl_agent_t *self, int64_t now)
     bool again = true;
     while (again) {
         again = false;
-        for (hl_agent_task_t *t = self->running.head; t; t = t->next)
+        for (hl_agent_task_t *t = hl_queue_first_running (self->tasks); t;
+             t = hl_queue_next_running (self->tasks, t->task_id))
             if (t->deadline && now >= t->deadline) {
                 hl_value_t *data = s_error_value ("deadline passed");
-                s_cancel_running (self, t, HL_AGENT_TIMEOUT, &data);
+                s_cancel_running (self, t, HL_STATUS_TIMEOUT, &data);
                 again = true;
                 break;
             }
@@ -712,201 +489,40 @@ s_expire_tasks (hl_agent_t *self, int64_t now)
 }
 
 //  ---------------------------------------------------------------------
-//  Connection
-
-static int s_on_dealer (zloop_t *loop, zsock_t *reader, void *arg);
+//  The link's callbacks
 
 static void
-s_close (hl_agent_t *self)
+s_on_master (void *arg, hl_msg_t **msg_p)
 {
-    if (!self->dealer)
-        return;
-    zloop_reader_end (self->loop, self->dealer);
-    zsock_destroy (&self->dealer);
+    hl_agent_t *self = (hl_agent_t *)arg;
+    if (hl_msg_type (*msg_p) == HL_MSG_TASK)
+        s_on_task (self, msg_p);
+    else {
+        s_on_cancel (self, *msg_p);
+        hl_msg_destroy (msg_p);
+    }
 }
 
-static void
-s_open (hl_agent_t *self)
+static hl_msg_t *
+s_hello (void *arg)
 {
-    s_close (self);
-    //  A new socket each time: hellos queued for a dead master go with
-    //  the old one
-    self->dealer
-        = hl_sock_connect (ZMQ_DEALER, self->endpoint, &self->sock_opts, NULL);
-    if (!self->dealer)
-        return;
-    self->stats.connects++;
-    zloop_reader (self->loop, self->dealer, s_on_dealer, self);
-    zloop_reader_set_tolerant (self->loop, self->dealer);
-    hl_log_info ("%s: connecting (socket %llu)", self->endpoint,
-                 (unsigned long long)self->stats.connects);
-}
-
-//  backoff +-25%
-static int
-s_jitter (hl_agent_t *self, int ms)
-{
-    uint32_t x = self->rand_state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    self->rand_state = x;
-    double f = 0.75 + 0.5 * ((double)x / (double)UINT32_MAX);
-    return (int)(ms * f);
-}
-
-static void
-s_hello (hl_agent_t *self, bool new_socket)
-{
-    if (new_socket || !self->dealer)
-        s_open (self);
+    hl_agent_t *self = (hl_agent_t *)arg;
     hl_msg_t *msg = hl_msg_new (HL_MSG_HELLO);
-    hl_msg_set_role (msg, self->role_name);
+    hl_msg_set_role (msg, hl_role_name (self->role_id));
     hl_msg_set_capacity (msg, self->capacity);
     hl_msg_set_host (msg, self->host);
     hl_msg_set_pid (msg, (uint32_t)getpid ());
     hl_msg_set_version (msg, HL_VERSION);
     hl_value_t *actions = hl_value_dup (self->actions);
     hl_msg_set_actions (msg, &actions);
-    if (s_send (self, &msg) == 0)
-        self->stats.hellos++;
-    self->state = S_HELLO;
-    self->stats.ready = false;
-    hl_heart_destroy (&self->heart);
-    int wait = s_jitter (self, self->backoff);
-    self->hello_at = s_now () + wait;
-    self->backoff = self->backoff * 2 > self->backoff_max ? self->backoff_max
-                                                          : self->backoff * 2;
-    hl_log_info ("%s: hello sent as %s, retry in %d ms", self->endpoint,
-                 self->name, wait);
-    s_schedule (self);
+    return msg;
 }
 
-static void
-s_heartbeat (hl_agent_t *self, int64_t now)
+static uint32_t
+s_inflight (void *arg)
 {
-    hl_msg_t *msg = hl_msg_new (HL_MSG_HEARTBEAT);
-    hl_msg_set_inflight (msg, self->stats.inflight);
-    s_send (self, &msg);
-    hl_heart_sent (self->heart, now);
-}
-
-static void
-s_on_welcome (hl_agent_t *self, const hl_msg_t *msg)
-{
-    int64_t now = s_now ();
-    const char *session = hl_msg_session (msg);
-    char shown[64];
-    hl_log_escape (shown, sizeof shown, session, strlen (session));
-    if (*self->session && !streq (self->session, session))
-        hl_log_notice ("%s: master restarted (session %s)", self->endpoint,
-                       shown);
-    snprintf (self->session, sizeof self->session, "%s", session);
-    hl_heart_destroy (&self->heart);
-    self->heart = hl_heart_new (hl_msg_heartbeat_ms (msg),
-                                (int)hl_msg_liveness (msg), now);
-    if (!self->heart) {
-        //  The codec checked the ranges; this is only belt and braces
-        hl_log_warning ("%s: welcome with a bad heartbeat ignored",
-                        self->endpoint);
-        return;
-    }
-    bool was_ready = self->state == S_READY;
-    self->state = S_READY;
-    self->stats.ready = true;
-    self->stats.welcomes++;
-    self->backoff = self->backoff_min;
-    if (!was_ready)
-        hl_log_info ("%s: welcome, session %s, heartbeat %u ms x %u",
-                     self->endpoint, shown, hl_msg_heartbeat_ms (msg),
-                     hl_msg_liveness (msg));
-    s_schedule (self);
-}
-
-static void
-s_on_error (hl_agent_t *self, const hl_msg_t *msg)
-{
-    char text[128];
-    const char *t = hl_msg_text (msg);
-    hl_log_escape (text, sizeof text, t, strlen (t));
-    if (hl_msg_code (msg) == HL_ERR_PEER) {
-        //  Already saying hello: every result would bring one of these
-        if (self->state == S_HELLO)
-            return;
-        hl_log_info ("%s: master does not know us (%s): hello again",
-                     self->endpoint, text);
-        s_hello (self, false);
-        return;
-    }
-    hl_log_warning ("%s: master error %lld: %s", self->endpoint,
-                    (long long)hl_msg_code (msg), text);
-}
-
-static void
-s_on_message (hl_agent_t *self, hl_msg_t **msg_p)
-{
-    hl_msg_t *msg = *msg_p;
-    hl_msg_type_t type = hl_msg_type (msg);
-    if (type != HL_MSG_TASK && type != HL_MSG_HEARTBEAT && type != HL_MSG_CANCEL
-        && type != HL_MSG_WELCOME && type != HL_MSG_ERROR) {
-        self->stats.dropped++;
-        hl_log_warning ("%s: unexpected %s from the master dropped",
-                        self->endpoint, hl_msg_type_name (type));
-        hl_msg_destroy (msg_p);
-        return;
-    }
-    //  Any valid message from the master is a sign of life
-    self->stats.received++;
-    if (self->heart)
-        hl_heart_heard (self->heart, s_now ());
-    switch (type) {
-        case HL_MSG_TASK:
-            s_on_task (self, msg_p);
-            return;
-        case HL_MSG_HEARTBEAT:
-            //  Answered in the master's wake when ours is half due: the
-            //  master beats a little early, so a swarm's beats follow its
-            //  own instead of each waking it at a phase of its own
-            if (self->state == S_READY && self->heart
-                && hl_heart_answer (self->heart, s_now ())) {
-                s_heartbeat (self, s_now ());
-                s_schedule (self);
-            }
-            break;
-        case HL_MSG_CANCEL:
-            s_on_cancel (self, msg);
-            break;
-        case HL_MSG_WELCOME:
-            s_on_welcome (self, msg);
-            break;
-        default:
-            s_on_error (self, msg);
-            break;
-    }
-    hl_msg_destroy (msg_p);
-}
-
-static int
-s_on_dealer (zloop_t *loop, zsock_t *reader, void *arg)
-{
-    (void)loop;
     hl_agent_t *self = (hl_agent_t *)arg;
-    //  A batch per wake-up saves a poll per message; hl_bus_recv never
-    //  waits, so read until there is nothing (HL_ERR_IO)
-    for (int i = 0; i < HL_AGENT_BATCH && reader == self->dealer; i++) {
-        hl_msg_t *msg = NULL;
-        int rc = hl_bus_recv (reader, &self->limits, &msg, NULL);
-        if (rc == HL_ERR_IO)
-            break;
-        if (rc != 0) {
-            self->stats.dropped++;
-            hl_log_warning ("%s: bad message from the master dropped: %s",
-                            self->endpoint, hl_strerror (rc));
-            continue;
-        }
-        s_on_message (self, &msg);
-    }
-    return 0;
+    return (uint32_t)hl_queue_running (self->tasks);
 }
 
 //  ---------------------------------------------------------------------
@@ -930,11 +546,8 @@ s_schedule (hl_agent_t *self)
         return;
     int64_t now = s_now ();
     int64_t at = INT64_MAX;
-    if (self->state == S_HELLO)
-        at = self->hello_at;
-    else if (self->state == S_READY && self->heart)
-        at = now + hl_heart_next (self->heart, now);
-    for (hl_agent_task_t *t = self->running.head; t; t = t->next)
+    for (hl_agent_task_t *t = hl_queue_first_running (self->tasks); t;
+         t = hl_queue_next_running (self->tasks, t->task_id))
         if (t->deadline && t->deadline < at)
             at = t->deadline;
     if (self->draining && self->drain_until < at)
@@ -960,23 +573,13 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     if (timer_id == self->timer_id)
         self->timer_id = 0; //  one-shot: zloop deletes it
     int64_t now = s_now ();
-    if (self->state == S_HELLO && now >= self->hello_at)
-        s_hello (self, true);
-    else if (self->state == S_READY && self->heart) {
-        if (hl_heart_expired (self->heart, now)) {
-            hl_log_notice ("%s: master silent for %lld ms: reconnecting",
-                           self->endpoint,
-                           (long long)hl_heart_silence (self->heart, now));
-            s_hello (self, true);
-        } else if (hl_heart_due (self->heart, now))
-            s_heartbeat (self, now);
-    }
     s_expire_tasks (self, now);
     if (self->draining && !self->finished && now >= self->drain_until) {
         hl_log_warning ("drain took %d ms: cancelling %u running, %u "
                         "queued",
-                        HL_AGENT_DRAIN_MS, self->stats.inflight,
-                        self->stats.queued);
+                        HL_AGENT_DRAIN_MS,
+                        (unsigned)hl_queue_running (self->tasks),
+                        (unsigned)hl_queue_waiting (self->tasks));
         s_abort_all (self, "agent shut down");
     }
     s_schedule (self);
@@ -993,30 +596,80 @@ s_stop (hl_agent_t *self, const char *reason)
     hl_msg_t *bye = hl_msg_new (HL_MSG_BYE);
     hl_msg_set_reason (bye, reason);
     s_send (self, &bye);
+    hl_link_stop (self->link);
     self->finished = true;
     if (self->timer_id)
         zloop_timer_end (self->loop, self->timer_id);
     self->timer_id = 0;
     //  Whoever's handler we are in, the loop ends at its next pass
     zloop_timer (self->loop, 1, 1, s_on_exit, self);
+    hl_agent_stats_t stats;
+    hl_agent_stats (self, &stats);
     hl_log_notice ("stopped (%s): %llu tasks, %llu results, %llu "
                    "rejected, %llu dropped messages",
-                   reason, (unsigned long long)self->stats.tasks,
-                   (unsigned long long)self->stats.results,
-                   (unsigned long long)self->stats.rejected,
-                   (unsigned long long)self->stats.dropped);
+                   reason, (unsigned long long)stats.tasks,
+                   (unsigned long long)stats.results,
+                   (unsigned long long)stats.rejected,
+                   (unsigned long long)stats.dropped);
 }
 
 //  ---------------------------------------------------------------------
 //  Public API
 
-bool
-hl_agent_role_valid (const char *role)
+//  Capacity, endpoint and name from opts and the config. 0, or -1 and
+//  the reason in err.
+static int
+s_apply_opts (hl_agent_t *self, const hl_agent_opts_t *opts, char *err,
+              size_t errsize)
 {
-    for (size_t i = 0; role && i < S_ROLES_N; i++)
-        if (streq (s_roles[i].name, role))
-            return true;
-    return false;
+    const hl_config_connect_t *connect = hl_config_connect (self->config);
+    int capacity = opts->capacity ? opts->capacity : connect->capacity;
+    if (capacity < 1 || capacity > 1024) {
+        snprintf (err, errsize, "capacity %d is not in 1..1024", capacity);
+        return -1;
+    }
+    self->capacity = (uint32_t)capacity;
+    const char *endpoint = opts->endpoint ? opts->endpoint : connect->tasks;
+    if (!*endpoint
+        || (size_t)snprintf (self->endpoint, sizeof self->endpoint, "%s",
+                             endpoint)
+               >= sizeof self->endpoint) {
+        snprintf (err, errsize, "bad master endpoint");
+        return -1;
+    }
+    if (gethostname (self->host, sizeof self->host - 1) != 0 || !*self->host)
+        snprintf (self->host, sizeof self->host, "localhost");
+    if (opts->name) {
+        size_t len = strlen (opts->name);
+        if (len == 0 || len > HL_MAX_NAME) {
+            snprintf (err, errsize, "name must be 1..%d bytes", HL_MAX_NAME);
+            return -1;
+        }
+        memcpy (self->name, opts->name, len + 1);
+    } else
+        snprintf (self->name, sizeof self->name, "%s@%s:%d",
+                  hl_role_name (self->role_id), self->host, (int)getpid ());
+    return 0;
+}
+
+//  The link to the master, with its backoff from opts. 0, or -1 if the
+//  endpoint is one ZeroMQ cannot connect to.
+static int
+s_link_new (hl_agent_t *self, const hl_agent_opts_t *opts)
+{
+    int min = opts->backoff_min_ms > 0 ? opts->backoff_min_ms : 1000;
+    int max = opts->backoff_max_ms > 0 ? opts->backoff_max_ms : 32000;
+    hl_link_opts_t link = { .endpoint = self->endpoint,
+                            .name = self->name,
+                            .limits = hl_config_limits (self->config),
+                            .backoff_min_ms = min,
+                            .backoff_max_ms = max < min ? min : max,
+                            .on_message = s_on_master,
+                            .hello = s_hello,
+                            .inflight = s_inflight,
+                            .arg = self };
+    self->link = hl_link_new (self->loop, &link);
+    return self->link ? 0 : -1;
 }
 
 hl_agent_t *
@@ -1030,80 +683,33 @@ hl_agent_new (const hl_config_t *config, const hl_agent_opts_t *opts, char *err,
     }
     *err = '\0';
     hl_agent_t *self = NULL;
-    if (!config || !opts || !hl_agent_role_valid (opts->role)) {
+    int role = opts ? hl_role_parse (opts->role) : -1;
+    if (!config || role < 0) {
         snprintf (err, errsize, "unknown role '%s'",
                   opts && opts->role ? opts->role : "");
         goto fail;
     }
-    self = (hl_agent_t *)calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    self = (hl_agent_t *)hl_alloc (sizeof *self);
     self->config = config;
-    for (size_t i = 0; i < S_ROLES_N; i++)
-        if (streq (s_roles[i].name, opts->role)) {
-            self->role_name = s_roles[i].name;
-            self->role = opts->plugin ? opts->plugin : s_roles[i].role;
-            self->swarm = s_roles[i].swarm;
-        }
-    const hl_config_connect_t *connect = hl_config_connect (config);
-    int capacity = opts->capacity ? opts->capacity : connect->capacity;
-    if (capacity < 1 || capacity > 1024) {
-        snprintf (err, errsize, "capacity %d is not in 1..1024", capacity);
-        goto fail;
-    }
-    self->capacity = (uint32_t)capacity;
-    const char *endpoint = opts->endpoint ? opts->endpoint : connect->tasks;
-    if (!*endpoint
-        || (size_t)snprintf (self->endpoint, sizeof self->endpoint, "%s",
-                             endpoint)
-               >= sizeof self->endpoint) {
-        snprintf (err, errsize, "bad master endpoint");
-        goto fail;
-    }
-    //  A bad endpoint fails now, not at every reconnect
-    zsock_t *probe = hl_sock_connect (ZMQ_DEALER, self->endpoint, NULL, NULL);
-    if (!probe) {
-        snprintf (err, errsize, "cannot connect to '%s'", self->endpoint);
-        goto fail;
-    }
-    zsock_destroy (&probe);
-    if (gethostname (self->host, sizeof self->host - 1) != 0 || !*self->host)
-        snprintf (self->host, sizeof self->host, "localhost");
-    if (opts->name) {
-        size_t len = strlen (opts->name);
-        if (len == 0 || len > HL_MAX_NAME) {
-            snprintf (err, errsize, "name must be 1..%d bytes", HL_MAX_NAME);
-            goto fail;
-        }
-        memcpy (self->name, opts->name, len + 1);
-    } else
-        snprintf (self->name, sizeof self->name, "%s@%s:%d", self->role_name,
-                  self->host, (int)getpid ());
-
-    const hl_config_limits_t *limits = hl_config_limits (config);
-    hl_sock_opts_from_config (limits, &self->sock_opts);
-    self->limits = limits->decode;
-    hl_limits_lower (&self->limits);
-    self->backoff_min = opts->backoff_min_ms > 0 ? opts->backoff_min_ms : 1000;
-    self->backoff_max = opts->backoff_max_ms > 0 ? opts->backoff_max_ms : 32000;
-    if (self->backoff_max < self->backoff_min)
-        self->backoff_max = self->backoff_min;
-    self->backoff = self->backoff_min;
-    self->rand_state = (uint32_t)getpid () ^ (uint32_t)zclock_usecs ();
-    if (!self->rand_state)
-        self->rand_state = 1;
-    s_idmap_init (&self->live, 64);
-    s_idmap_init (&self->done_index, HL_AGENT_DONE_MAX * 2);
-    self->done = (s_done_t *)calloc (HL_AGENT_DONE_MAX, sizeof *self->done);
-    if (!self->done)
-        abort ();
+    self->role_id = (hl_role_id_t)role;
+    self->role = opts->plugin ? opts->plugin
+                              : s_plugins[hl_role_family (self->role_id)];
+    self->tasks = hl_queue_new (HL_AGENT_LANES);
+    self->results = hl_results_new (HL_AGENT_DONE_MAX);
     self->loop = zloop_new ();
     //  The agent decides when to stop; czmq's interrupt flag does not
     zloop_set_nonstop (self->loop, true);
-
+    if (s_apply_opts (self, opts, err, errsize) != 0)
+        goto fail;
+    //  A bad endpoint fails now, not at every reconnect
+    if (s_link_new (self, opts) != 0) {
+        snprintf (err, errsize, "cannot connect to '%s'", self->endpoint);
+        goto fail;
+    }
     if (!self->role->start
         || (self->role->new && self->role->new (self, &self->role_state))) {
-        snprintf (err, errsize, "role %s could not start", self->role_name);
+        snprintf (err, errsize, "role %s could not start",
+                  hl_role_name (self->role_id));
         goto fail;
     }
     self->actions = hl_value_new_array ();
@@ -1124,32 +730,22 @@ hl_agent_destroy (hl_agent_t **self_p)
     //  The role first: it may still hold readers, timers and tasks
     if (self->role && self->role->destroy && self->role_state)
         self->role->destroy (&self->role_state);
-    for (int b = 0; b < HL_AGENT_BUCKETS; b++)
-        while (self->queue[b].head) {
-            hl_agent_task_t *task = self->queue[b].head;
-            s_list_remove (&self->queue[b], task);
-            s_task_destroy (&task);
-        }
-    while (self->running.head) {
-        hl_agent_task_t *task = self->running.head;
-        s_list_remove (&self->running, task);
+    hl_agent_task_t *task;
+    while (self->tasks && (task = hl_queue_first_waiting (self->tasks))) {
+        hl_queue_remove (self->tasks, task->task_id);
+        s_task_destroy (&task);
+    }
+    while (self->tasks && (task = hl_queue_first_running (self->tasks))) {
+        hl_queue_remove (self->tasks, task->task_id);
         s_echo_stop (self, task);
         s_task_destroy (&task);
     }
-    if (self->done)
-        for (size_t i = 0; i < HL_AGENT_DONE_MAX; i++) {
-            hl_value_destroy (&self->done[i].data);
-            hl_msg_destroy (&self->done[i].task);
-        }
-    free (self->done);
-    free (self->live.slots);
-    free (self->done_index.slots);
+    hl_queue_destroy (&self->tasks);
+    hl_results_destroy (&self->results);
     hl_value_destroy (&self->actions);
-    hl_heart_destroy (&self->heart);
-    if (self->dealer) {
-        zloop_reader_end (self->loop, self->dealer);
-        zsock_destroy (&self->dealer);
-    }
+    hl_link_destroy (&self->link);
+    if (self->timer_id)
+        zloop_timer_end (self->loop, self->timer_id);
     zloop_destroy (&self->loop);
     free (self);
     *self_p = NULL;
@@ -1163,8 +759,7 @@ s_start (hl_agent_t *self)
     self->started = true;
     hl_log_notice ("%s starting: capacity %u, master %s", self->name,
                    self->capacity, self->endpoint);
-    s_hello (self, true);
-    return self->dealer ? 0 : -1;
+    return hl_link_start (self->link);
 }
 
 //  zloop_start also returns when a signal interrupts its poll: go round
@@ -1182,9 +777,7 @@ s_loop (hl_agent_t *self)
         return -1;
     }
     //  Let bye and the last results leave before the socket closes
-    if (self->dealer)
-        zsock_set_linger (self->dealer, HL_AGENT_LINGER_MS);
-    s_close (self);
+    hl_link_close (self->link, HL_AGENT_LINGER_MS);
     return 0;
 }
 
@@ -1286,7 +879,7 @@ hl_agent_actor (zsock_t *pipe, void *args)
     if (s_start (self) == 0)
         s_loop (self);
     zloop_reader_end (self->loop, pipe);
-    s_close (self);
+    hl_link_close (self->link, HL_AGENT_LINGER_MS);
     if (self->terminated)
         return;
     zstr_send (pipe, "STOPPED");
@@ -1333,6 +926,18 @@ hl_agent_stats (const hl_agent_t *self, hl_agent_stats_t *stats)
 {
     assert (self && stats);
     *stats = self->stats;
+    hl_link_stats_t link;
+    hl_link_stats (self->link, &link);
+    stats->received = link.received;
+    stats->dropped = link.dropped;
+    stats->sent = link.sent;
+    stats->send_failed = link.send_failed;
+    stats->hellos = link.hellos;
+    stats->connects = link.connects;
+    stats->welcomes = link.welcomes;
+    stats->ready = link.ready;
+    stats->inflight = (uint32_t)hl_queue_running (self->tasks);
+    stats->queued = (uint32_t)hl_queue_waiting (self->tasks);
 }
 
 void
@@ -1344,8 +949,9 @@ hl_agent_drain (hl_agent_t *self)
     self->draining = true;
     self->stats.draining = true;
     self->drain_until = s_now () + HL_AGENT_DRAIN_MS;
-    hl_log_notice ("draining: %u running, %u queued", self->stats.inflight,
-                   self->stats.queued);
+    hl_log_notice ("draining: %u running, %u queued",
+                   (unsigned)hl_queue_running (self->tasks),
+                   (unsigned)hl_queue_waiting (self->tasks));
     s_check_drained (self);
     s_schedule (self);
 }
@@ -1371,29 +977,28 @@ hl_agent_name (const hl_agent_t *self)
     return self->name;
 }
 
-const char *
+hl_role_id_t
 hl_agent_role (const hl_agent_t *self)
 {
     assert (self);
-    return self->role_name;
+    return self->role_id;
 }
 
-const char *
+hl_swarm_t
 hl_agent_swarm (const hl_agent_t *self)
 {
     assert (self);
-    return self->swarm;
+    return hl_role_swarm (self->role_id);
 }
 
 int
-hl_agent_complete (hl_agent_t *self, uint64_t task_id, hl_agent_status_t status,
+hl_agent_complete (hl_agent_t *self, uint64_t task_id, hl_task_status_t status,
                    hl_value_t **data_p)
 {
     assert (self);
-    assert (status >= HL_AGENT_OK && status <= HL_AGENT_CANCELLED);
-    hl_agent_task_t *task
-        = (hl_agent_task_t *)s_idmap_find (&self->live, task_id);
-    if (!task || task->bucket >= 0) {
+    assert (status >= 0 && status < HL_STATUS_COUNT);
+    hl_agent_task_t *task = s_find (self, task_id);
+    if (!task || !s_running (self, task_id)) {
         hl_value_destroy (data_p);
         return -1;
     }
@@ -1406,9 +1011,8 @@ hl_agent_progress (hl_agent_t *self, uint64_t task_id, uint32_t pct,
                    const char *note)
 {
     assert (self);
-    const hl_agent_task_t *task
-        = (const hl_agent_task_t *)s_idmap_find (&self->live, task_id);
-    if (!task || task->bucket >= 0)
+    const hl_agent_task_t *task = s_find (self, task_id);
+    if (!task || !s_running (self, task_id))
         return -1;
     hl_msg_t *msg = hl_msg_new (HL_MSG_PROGRESS);
     hl_msg_set_re (msg, hl_msg_id (task->msg));
@@ -1426,11 +1030,11 @@ hl_agent_task_id (const hl_agent_task_t *task)
     return task->task_id;
 }
 
-const char *
+hl_task_kind_t
 hl_agent_task_kind (const hl_agent_task_t *task)
 {
     assert (task);
-    return hl_msg_kind (task->msg);
+    return task->kind;
 }
 
 const hl_value_t *
@@ -1480,12 +1084,4 @@ hl_agent_task_set_state (hl_agent_task_t *task, void *state)
 {
     assert (task);
     task->state = state;
-}
-
-const char *
-hl_agent_status_name (hl_agent_status_t status)
-{
-    if (status < HL_AGENT_OK || status > HL_AGENT_CANCELLED)
-        return "unknown";
-    return s_status_names[status];
 }

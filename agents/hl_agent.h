@@ -16,6 +16,7 @@
 #include <czmq.h>
 
 #include "../bus/hl_config.h"
+#include "../proto/hl_names.h"
 #include "../proto/hl_value.h"
 
 /*  What the master can rely on (design §3, §5):
@@ -34,18 +35,9 @@ typedef struct _hl_agent_t hl_agent_t;
 typedef struct _hl_agent_task_t hl_agent_task_t;
 typedef struct _hl_role_t hl_role_t;
 
-/*  A result's status, as on the wire (ok|failed|rejected|timeout|
-    cancelled). */
-typedef enum {
-    HL_AGENT_OK,
-    HL_AGENT_FAILED,
-    HL_AGENT_REJECTED,
-    HL_AGENT_TIMEOUT,
-    HL_AGENT_CANCELLED
-} hl_agent_status_t;
-
 typedef struct {
-    const char *role;        /* one of the six role names; required */
+    const char *role;        /* one of the six role names (hl_role_parse);
+                                required */
     const char *endpoint;    /* NULL: the config's connect.tasks */
     const char *name;        /* NULL: "<role>@<host>:<pid>" */
     int capacity;            /* 0: the config's connect.capacity, 1..1024 */
@@ -76,10 +68,6 @@ typedef struct {
     bool ready;            /* welcomed and not presumed dead */
     bool draining;         /* refusing new tasks, finishing the rest */
 } hl_agent_stats_t;
-
-/*  True if role is one of prometheus-frontend, prometheus-backend,
-    hephaestus-frontend, hephaestus-backend, athena-ux, athena-api. */
-bool hl_agent_role_valid (const char *role);
 
 /*  Create an agent of opts->role with config (borrowed: it must outlive
     the agent). Nothing is sent before run. Returns NULL and a one-line
@@ -119,8 +107,8 @@ void hl_agent_drain (hl_agent_t *self);
 zloop_t *hl_agent_loop (hl_agent_t *self);
 const hl_config_t *hl_agent_config (const hl_agent_t *self);
 const char *hl_agent_name (const hl_agent_t *self);
-const char *hl_agent_role (const hl_agent_t *self);  /* "athena-ux"... */
-const char *hl_agent_swarm (const hl_agent_t *self); /* frontend|backend */
+hl_role_id_t hl_agent_role (const hl_agent_t *self);
+hl_swarm_t hl_agent_swarm (const hl_agent_t *self); /* the role's swarm */
 
 /*  Finish running task task_id with status and *data_p (taken, nulled;
     NULL or *data_p NULL sends nil). May be called from within the role's
@@ -128,7 +116,7 @@ const char *hl_agent_swarm (const hl_agent_t *self); /* frontend|backend */
     next queued task starts. Returns -1 (data destroyed) if task_id is not
     running, e.g. because it was cancelled or timed out meanwhile. */
 int hl_agent_complete (hl_agent_t *self, uint64_t task_id,
-                       hl_agent_status_t status, hl_value_t **data_p);
+                       hl_task_status_t status, hl_value_t **data_p);
 
 /*  Send a progress report (pct 0..100, note may be NULL) for running task
     task_id. Returns 0, or -1 if it is not running or the send failed. */
@@ -138,7 +126,7 @@ int hl_agent_progress (hl_agent_t *self, uint64_t task_id, uint32_t pct,
 /*  A task as its role sees it, borrowed from start until the task is
     completed, cancelled or timed out. */
 uint64_t hl_agent_task_id (const hl_agent_task_t *task);
-const char *hl_agent_task_kind (const hl_agent_task_t *task);
+hl_task_kind_t hl_agent_task_kind (const hl_agent_task_t *task);
 const hl_value_t *hl_agent_task_args (const hl_agent_task_t *task); /* or
                                                                        NULL */
 uint32_t hl_agent_task_priority (const hl_agent_task_t *task);
@@ -149,8 +137,5 @@ uint32_t hl_agent_task_attempt (const hl_agent_task_t *task);
 /*  The role's own per-task pointer; the runtime never touches it. */
 void *hl_agent_task_state (const hl_agent_task_t *task);
 void hl_agent_task_set_state (hl_agent_task_t *task, void *state);
-
-/*  Wire name of a status ("ok", "cancelled"...). */
-const char *hl_agent_status_name (hl_agent_status_t status);
 
 #endif

@@ -17,6 +17,7 @@
 #include "../bus/hl_log.h"
 #include "../bus/hl_sock.h"
 #include "../bus/hl_stats.h"
+#include "../proto/hl_alloc.h"
 #include "../proto/hl_err.h"
 #include "../proto/hl_msg.h"
 
@@ -73,8 +74,6 @@ typedef struct {
     uint64_t bad; //  messages dropped as invalid
 } s_athena_t;
 
-static const char *const s_kinds[] = { "verify", NULL };
-
 //  ---------------------------------------------------------------------
 //  Subscriptions, one per name however many tasks want it
 
@@ -94,10 +93,8 @@ s_subscribe (s_athena_t *self, const char *name)
         }
     if (self->subs_n == self->subs_max) {
         self->subs_max = self->subs_max ? self->subs_max * 2 : 16;
-        self->subs = (s_sub_t *)realloc (self->subs,
-                                         self->subs_max * sizeof *self->subs);
-        if (!self->subs)
-            abort ();
+        self->subs = (s_sub_t *)hl_realloc (
+            self->subs, self->subs_max * sizeof *self->subs);
     }
     s_sub_t *sub = &self->subs[self->subs_n++];
     snprintf (sub->name, sizeof sub->name, "%s", name);
@@ -243,7 +240,7 @@ s_on_window_end (zloop_t *loop, int timer_id, void *arg)
     uint64_t task_id = verify->task_id;
     s_detach (self, verify);
     s_verify_destroy (&verify);
-    hl_agent_complete (self->agent, task_id, HL_AGENT_OK, &data);
+    hl_agent_complete (self->agent, task_id, HL_STATUS_OK, &data);
     return 0;
 }
 
@@ -315,10 +312,8 @@ s_on_kpi (s_athena_t *self, const hl_msg_t *msg)
                 m->after_max = m->after_max ? m->after_max * 2 : 64;
                 if (m->after_max > S_POINTS_MAX)
                     m->after_max = S_POINTS_MAX;
-                m->after = (double *)realloc (m->after,
-                                              m->after_max * sizeof *m->after);
-                if (!m->after)
-                    abort ();
+                m->after = (double *)hl_realloc (
+                    m->after, m->after_max * sizeof *m->after);
             }
             m->after[m->after_n++] = value;
         }
@@ -448,9 +443,7 @@ s_check_metric (const hl_value_t *item, size_t i, s_metric_t *m, char *why,
                   i, S_POINTS_MAX);
         return -1;
     }
-    m->baseline = (double *)malloc ((n ? n : 1) * sizeof *m->baseline);
-    if (!m->baseline)
-        abort ();
+    m->baseline = (double *)hl_calloc (n, sizeof *m->baseline);
     for (size_t k = 0; k < n; k++)
         if (s_number (hl_value_at (baseline, k), &m->baseline[k]) != 0) {
             snprintf (why, size,
@@ -471,9 +464,7 @@ s_verify_new (const hl_value_t *args, uint64_t task_id, char *why, size_t size)
         snprintf (why, size, "args must be a map");
         goto fail;
     }
-    self = (s_verify_t *)calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    self = (s_verify_t *)hl_alloc (sizeof *self);
     self->task_id = task_id;
     size_t len = 0;
     const char *action = hl_value_str (hl_value_get (args, "action"), &len);
@@ -508,9 +499,7 @@ s_verify_new (const hl_value_t *args, uint64_t task_id, char *why, size_t size)
                   S_METRICS_MAX);
         goto fail;
     }
-    self->metrics = (s_metric_t *)calloc (n, sizeof *self->metrics);
-    if (!self->metrics)
-        abort ();
+    self->metrics = (s_metric_t *)hl_calloc (n, sizeof *self->metrics);
     for (size_t i = 0; i < n; i++) {
         //  Counted first, so that a failure frees what it allocated
         self->metrics_n = i + 1;
@@ -536,9 +525,7 @@ fail:
 static int
 s_new (hl_agent_t *agent, void **state_p)
 {
-    s_athena_t *self = (s_athena_t *)calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    s_athena_t *self = (s_athena_t *)hl_alloc (sizeof *self);
     self->agent = agent;
     self->loop = hl_agent_loop (agent);
     self->limits = hl_config_limits (hl_agent_config (agent))->decode;
@@ -579,14 +566,14 @@ s_start (void *state, hl_agent_task_t *task)
     if (!verify) {
         data = hl_value_new_map ();
         hl_value_set_str (data, "error", why);
-        hl_agent_complete (self->agent, task_id, HL_AGENT_REJECTED, &data);
+        hl_agent_complete (self->agent, task_id, HL_STATUS_REJECTED, &data);
         return 0;
     }
     if (s_open (self) != 0) {
         s_verify_destroy (&verify);
         data = hl_value_new_map ();
         hl_value_set_str (data, "error", "cannot subscribe to bus-out");
-        hl_agent_complete (self->agent, task_id, HL_AGENT_FAILED, &data);
+        hl_agent_complete (self->agent, task_id, HL_STATUS_FAILED, &data);
         return 0;
     }
     //  Subscribed from the start, so that the first second after settle
@@ -616,7 +603,7 @@ s_cancel (void *state, hl_agent_task_t *task)
 
 const hl_role_t hl_athena_role = {
     .name = "athena",
-    .kinds = s_kinds,
+    .kinds = HL_ROLE_KIND (HL_KIND_VERIFY),
     .new = s_new,
     .destroy = s_destroy,
     .start = s_start,

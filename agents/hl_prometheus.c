@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hl_role.h"
+#include "../proto/hl_alloc.h"
 #include "../bus/hl_stats.h"
 
 #define S_METRICS_MAX 64       //  metrics per task
@@ -34,19 +35,10 @@ typedef struct {
     const hl_value_t *series; //  array of [ts_us, value]
 } s_metric_t;
 
-typedef enum { S_OK, S_LOW, S_MEDIUM, S_HIGH, S_CRITICAL } s_severity_t;
-
-static const char *const s_severity_names[]
-    = { "ok", "low", "medium", "high", "critical" };
-
-static const char *const s_kinds[] = { "analyze", NULL };
-
 static int
 s_new (hl_agent_t *agent, void **state_p)
 {
-    s_prometheus_t *self = (s_prometheus_t *)calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    s_prometheus_t *self = (s_prometheus_t *)hl_alloc (sizeof *self);
     self->agent = agent;
     *state_p = self;
     return 0;
@@ -198,19 +190,19 @@ s_score (const s_metric_t *metric, double value)
     return 100 * (1 - worse / span);
 }
 
-static s_severity_t
+static hl_severity_t
 s_severity (double score)
 {
     //  Quarters of the scale, as the master's health (hl_health.h)
     if (score >= 100)
-        return S_OK;
+        return HL_SEVERITY_NONE;
     if (score >= 75)
-        return S_LOW;
+        return HL_SEVERITY_LOW;
     if (score >= 50)
-        return S_MEDIUM;
+        return HL_SEVERITY_MEDIUM;
     if (score >= 25)
-        return S_HIGH;
-    return S_CRITICAL;
+        return HL_SEVERITY_HIGH;
+    return HL_SEVERITY_CRITICAL;
 }
 
 //  Seconds from now (x = 0) until the trend line reaches threshold: 0
@@ -251,9 +243,7 @@ s_recommend (s_prometheus_t *self, const char *name)
     size_t actions_n = hl_config_actions_size (config);
     if (actions_n == 0)
         return names;
-    s_rank_t *ranks = (s_rank_t *)calloc (actions_n, sizeof *ranks);
-    if (!ranks)
-        abort ();
+    s_rank_t *ranks = (s_rank_t *)hl_calloc (actions_n, sizeof *ranks);
     size_t ranks_n = 0;
     for (size_t i = 0; i < actions_n; i++) {
         const hl_config_action_t *action = hl_config_action (config, i);
@@ -278,10 +268,8 @@ s_analyze (s_prometheus_t *self, const s_metric_t *metric, double horizon_s,
            double interval_s)
 {
     size_t n = hl_value_size (metric->series);
-    double *x = (double *)malloc (n * sizeof *x);
-    double *y = (double *)malloc (n * sizeof *y);
-    if (!x || !y)
-        abort ();
+    double *x = (double *)hl_calloc (n, sizeof *x);
+    double *y = (double *)hl_calloc (n, sizeof *y);
     //  Seconds relative to the last point: now is 0, and no digits are
     //  lost to epoch microseconds
     double last_ts;
@@ -318,9 +306,10 @@ s_analyze (s_prometheus_t *self, const s_metric_t *metric, double horizon_s,
         z = hl_stats_robust_z (hl_stats_median (y + trailing, recent), y,
                                trailing);
 
-    s_severity_t severity = s_severity (s_score (metric, last));
+    hl_severity_t severity = s_severity (s_score (metric, last));
     bool breach_soon = isfinite (breach_in) && breach_in <= horizon_s;
-    if ((fabs (z) >= S_ANOMALY_Z || breach_soon) && severity < S_CRITICAL)
+    if ((fabs (z) >= S_ANOMALY_Z || breach_soon)
+        && severity < HL_SEVERITY_CRITICAL)
         severity++;
 
     hl_value_t *out = hl_value_new_map ();
@@ -334,9 +323,13 @@ s_analyze (s_prometheus_t *self, const s_metric_t *metric, double horizon_s,
     s_set_number (out, "breach_in_s", breach_in);
     s_set_number (out, "target_in_s", target_in);
     s_set_number (out, "anomaly_z", z);
-    hl_value_set_str (out, "severity", s_severity_names[severity]);
-    hl_value_t *names = severity == S_OK ? hl_value_new_array ()
-                                         : s_recommend (self, metric->name);
+    //  On the wire, no severity reads "ok" (docs/task-kinds.md)
+    hl_value_set_str (
+        out, "severity",
+        severity == HL_SEVERITY_NONE ? "ok" : hl_severity_name (severity));
+    hl_value_t *names = severity == HL_SEVERITY_NONE
+                            ? hl_value_new_array ()
+                            : s_recommend (self, metric->name);
     hl_value_set (out, "recommendations", &names);
     free (x);
     free (y);
@@ -375,9 +368,7 @@ s_start (void *state, hl_agent_task_t *task)
                        why, sizeof why))
         goto fail;
     //  Check everything before computing anything
-    metrics = (s_metric_t *)calloc (metrics_n, sizeof *metrics);
-    if (!metrics)
-        abort ();
+    metrics = (s_metric_t *)hl_calloc (metrics_n, sizeof *metrics);
     for (size_t i = 0; i < metrics_n; i++)
         if (s_check_metric (hl_value_at (list, i), i, &metrics[i], why,
                             sizeof why))
@@ -392,19 +383,19 @@ s_start (void *state, hl_agent_task_t *task)
     free (metrics);
     data = hl_value_new_map ();
     hl_value_set (data, "metrics", &results);
-    hl_agent_complete (self->agent, task_id, HL_AGENT_OK, &data);
+    hl_agent_complete (self->agent, task_id, HL_STATUS_OK, &data);
     return 0;
 fail:
     free (metrics);
     data = hl_value_new_map ();
     hl_value_set_str (data, "error", why);
-    hl_agent_complete (self->agent, task_id, HL_AGENT_REJECTED, &data);
+    hl_agent_complete (self->agent, task_id, HL_STATUS_REJECTED, &data);
     return 0;
 }
 
 const hl_role_t hl_prometheus_role = {
     .name = "prometheus",
-    .kinds = s_kinds,
+    .kinds = HL_ROLE_KIND (HL_KIND_ANALYZE),
     .new = s_new,
     .destroy = s_destroy,
     .start = s_start,

@@ -12,6 +12,9 @@
 
 #include "hl_agent.h"
 
+/*  The bit of a task kind (hl_task_kind_t) in hl_role_t.kinds. */
+#define HL_ROLE_KIND(kind) (1u << (kind))
+
 /*  Rules for a role:
     - every hook runs on the agent's loop thread and must never block;
       slow work goes to child processes, readers or timers registered on
@@ -23,9 +26,9 @@
     - zloop_timer_end() takes effect at the end of the loop's pass, so a
       timer ended from within another timer may still fire once. */
 struct _hl_role_t {
-    const char *name;         /* "prometheus", "hephaestus", "athena" */
-    const char *const *kinds; /* task kinds run, NULL-terminated; "echo"
-                                 is the runtime's */
+    const char *name; /* "prometheus", "hephaestus", "athena" */
+    unsigned kinds;   /* task kinds run, HL_ROLE_KIND bits; echo is the
+                         runtime's */
     /*  Create the role's state for agent (hl_agent_config(),
         hl_agent_swarm() tell which flavour). 0, or -1 to refuse to
         start (logged by the role). */

@@ -48,7 +48,6 @@ typedef struct {
 
 static atomic_int s_runs;
 static atomic_int s_cancels;
-static const char *const s_slow_kinds[] = { "analyze", NULL };
 
 static int
 s_slow_new (hl_agent_t *agent, void **state_p)
@@ -72,7 +71,7 @@ s_slow_finish (s_slow_t *self, uint64_t task_id, int run)
 {
     hl_value_t *data = hl_value_new_map ();
     hl_value_set_int (data, "run", run);
-    hl_agent_complete (self->agent, task_id, HL_AGENT_OK, &data);
+    hl_agent_complete (self->agent, task_id, HL_STATUS_OK, &data);
 }
 
 static int
@@ -125,7 +124,7 @@ s_slow_cancel (void *state, hl_agent_task_t *task)
 
 static const hl_role_t s_slow_role = {
     .name = "slow",
-    .kinds = s_slow_kinds,
+    .kinds = HL_ROLE_KIND (HL_KIND_ANALYZE),
     .new = s_slow_new,
     .destroy = s_slow_destroy,
     .start = s_slow_start,
@@ -398,8 +397,8 @@ test_bad_options (void **state)
     opts.capacity = 1;
     opts.endpoint = "nonsense://x";
     assert_null (hl_agent_new (config, &opts, err, sizeof err));
-    assert_false (hl_agent_role_valid ("athena"));
-    assert_true (hl_agent_role_valid ("athena-api"));
+    assert_int_equal (hl_role_parse ("athena"), -1);
+    assert_int_equal (hl_role_parse ("athena-api"), HL_ROLE_ATHENA_API);
     hl_config_destroy (&config);
 }
 
