@@ -69,8 +69,9 @@ void hl_dispatch_destroy (hl_dispatch_t **self_p);
     Returns false when there was none. */
 bool hl_dispatch_readable (hl_dispatch_t *self);
 
-/*  Heartbeats, expiry, deadlines and retries due at now_ms (monotonic);
-    call at least every 100 ms. */
+/*  Heartbeats, expiry, deadlines and retries due at now_ms (zclock_mono's
+    clock, or later: messages and submissions never set the dispatcher's
+    time back from the last tick's); call at least every 100 ms. */
 void hl_dispatch_tick (hl_dispatch_t *self, int64_t now_ms);
 
 /*  Queue a task; takes *args_p (may be NULL). Returns its id, or 0 when

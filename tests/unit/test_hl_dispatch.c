@@ -1,0 +1,1007 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    test_hl_dispatch - the real dispatcher on an inproc ROUTER, driven by
+    fake agents (DEALERs speaking the wire protocol through hl_bus) and by
+    an explicit clock handed to hl_dispatch_tick: hello and welcome, bad
+    hellos, heartbeats and expiry, the least-loaded pick, the actions a
+    task needs, lanes and emergencies, pause, deadlines and retries, one
+    result per task, results from strangers, cancel, draining agents and
+    the queue cap. Every wait has a deadline; nothing sleeps.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../bus/hl_bus.h"
+#include "../../bus/hl_sock.h"
+#include "../../master/hl_dispatch.h"
+
+#define S_WAIT_MS 2000 /* the longest a message may take over inproc */
+#define S_HEARTBEAT 60000
+#define S_LIVENESS 3
+#define S_ENDS 64
+#define S_EVENTS 256
+
+/*  What a done callback heard about one task. */
+typedef struct {
+    uint64_t task_id;
+    int calls; /* must end up 1 */
+    hl_task_status_t status;
+    uint32_t attempts;
+    char agent[64];
+    char error[64]; /* data.error, if any */
+} s_end_t;
+
+typedef struct {
+    char dir[64];
+    char endpoint[64];
+    hl_config_t *config;
+    zsock_t *router;
+    hl_dispatch_t *dispatch;
+    int64_t skew; /* the test's clock runs this far ahead of zclock_mono */
+    s_end_t ends[S_ENDS];
+    size_t ends_n;
+    char events[S_EVENTS][80]; /* "topic name" of each event */
+    size_t events_n;
+} s_env_t;
+
+/*  A fake agent: a DEALER whose routing id is its name. */
+typedef struct {
+    char name[16];
+    zsock_t *sock;
+} s_agent_t;
+
+//  --------------------------------------------------------------------
+//  The dispatcher's side
+
+static void
+s_done (void *arg, const hl_task_end_t *end)
+{
+    s_env_t *env = (s_env_t *)arg;
+    for (size_t i = 0; i < env->ends_n; i++)
+        if (env->ends[i].task_id == end->task_id) {
+            env->ends[i].calls++;
+            return;
+        }
+    assert_true (env->ends_n < S_ENDS);
+    s_end_t *rec = &env->ends[env->ends_n++];
+    rec->task_id = end->task_id;
+    rec->calls = 1;
+    rec->status = end->status;
+    rec->attempts = end->attempts;
+    snprintf (rec->agent, sizeof rec->agent, "%s", end->agent);
+    snprintf (rec->error, sizeof rec->error, "%s",
+              hl_value_get_str (end->data, "error", ""));
+}
+
+/*  The end recorded for task_id, or NULL if it has not ended. */
+static const s_end_t *
+s_end (const s_env_t *env, uint64_t task_id)
+{
+    for (size_t i = 0; i < env->ends_n; i++)
+        if (env->ends[i].task_id == task_id)
+            return &env->ends[i];
+    return NULL;
+}
+
+static void
+s_event (void *arg, hl_msg_t **event_p)
+{
+    s_env_t *env = (s_env_t *)arg;
+    char topic[64];
+    assert_true (hl_msg_topic (*event_p, topic, sizeof topic) > 0);
+    const char *who
+        = hl_msg_type (*event_p) == HL_MSG_AGENT
+              ? hl_msg_name (*event_p)
+              : hl_value_get_str (hl_msg_data (*event_p), "agent", "");
+    if (env->events_n < S_EVENTS)
+        snprintf (env->events[env->events_n++], sizeof env->events[0], "%s %s",
+                  topic, who);
+    hl_msg_destroy (event_p);
+}
+
+/*  How many events read exactly "topic who". */
+static int
+s_events (const s_env_t *env, const char *topic, const char *who)
+{
+    char want[80];
+    snprintf (want, sizeof want, "%s %s", topic, who);
+    int n = 0;
+    for (size_t i = 0; i < env->events_n; i++)
+        n += streq (env->events[i], want);
+    return n;
+}
+
+static int
+s_teardown (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    hl_dispatch_destroy (&env->dispatch);
+    zsock_destroy (&env->router);
+    hl_config_destroy (&env->config);
+    int rc = *env->dir ? rmdir (env->dir) : 0;
+    free (env);
+    *state = NULL;
+    return rc;
+}
+
+static int
+s_setup (void **state)
+{
+    static int instance;
+    s_env_t *env = (s_env_t *)calloc (1, sizeof (s_env_t));
+    if (!env)
+        return -1;
+    *state = env;
+    char path[160], err[256];
+    snprintf (env->dir, sizeof env->dir, "/tmp/hl_dispatch_test.XXXXXX");
+    if (!mkdtemp (env->dir)) {
+        *env->dir = 0; /* nothing to remove */
+        goto fail;
+    }
+    snprintf (path, sizeof path, "%s/helios.cfg", env->dir);
+    FILE *file = fopen (path, "w");
+    if (!file)
+        goto fail;
+    /*  Beats and expiry come only when a test moves its clock. */
+    fprintf (file, "master = { heartbeat_ms = %d; liveness = %d; };\n",
+             S_HEARTBEAT, S_LIVENESS);
+    fclose (file);
+    env->config = hl_config_load (path, err, sizeof err);
+    unlink (path);
+    if (!env->config) {
+        fprintf (stderr, "%s\n", err);
+        goto fail;
+    }
+    snprintf (env->endpoint, sizeof env->endpoint,
+              "inproc://test-hl-dispatch-%d", instance++);
+    env->router = hl_sock_bind (ZMQ_ROUTER, env->endpoint, NULL, NULL, 0);
+    if (!env->router)
+        goto fail;
+    env->dispatch = hl_dispatch_new (env->router, env->config, "master",
+                                     s_event, NULL, env);
+    if (!env->dispatch)
+        goto fail;
+    return 0;
+fail:
+    s_teardown (state);
+    return -1;
+}
+
+/*  Let the dispatcher read what has come in: waits (S_WAIT_MS at most)
+    until something has, then handles every message there is. */
+static void
+s_serve (s_env_t *env)
+{
+    zpoller_t *poller = zpoller_new (env->router, NULL);
+    assert_non_null (zpoller_wait (poller, S_WAIT_MS));
+    zpoller_destroy (&poller);
+    int handled = 0;
+    while (hl_dispatch_readable (env->dispatch))
+        handled++;
+    assert_true (handled > 0);
+}
+
+/*  Move the test's clock ms ahead, and tick there. */
+static void
+s_advance (s_env_t *env, int64_t ms)
+{
+    env->skew += ms;
+    hl_dispatch_tick (env->dispatch, zclock_mono () + env->skew);
+}
+
+/*  A counter from the dispatcher's status. */
+static int64_t
+s_stat (s_env_t *env, const char *key)
+{
+    hl_value_t *stats = hl_dispatch_stats (env->dispatch);
+    int64_t value = hl_value_get_int (stats, key, -1);
+    hl_value_destroy (&stats);
+    return value;
+}
+
+static uint64_t
+s_submit_full (s_env_t *env, hl_task_kind_t kind, int role, const char *action,
+               uint32_t priority, bool emergency, uint32_t deadline_ms)
+{
+    hl_task_spec_t spec
+        = { kind, role, action, priority, emergency, deadline_ms };
+    hl_value_t *args = hl_value_new_map ();
+    hl_value_set_str (args, "from", "test");
+    uint64_t id = hl_dispatch_submit (env->dispatch, &spec, &args, s_done, env);
+    assert_null (args); /* taken, whatever the outcome */
+    return id;
+}
+
+/*  An echo-like task for role at priority 3, 1 s deadline. */
+static uint64_t
+s_submit (s_env_t *env, int role)
+{
+    uint64_t id = s_submit_full (env, HL_KIND_ECHO, role, NULL, 3, false, 1000);
+    assert_true (id > 0);
+    return id;
+}
+
+//  --------------------------------------------------------------------
+//  The agents' side
+
+static void
+s_send (s_agent_t *agent, hl_msg_t *msg)
+{
+    hl_msg_set_src (msg, agent->name);
+    assert_int_equal (hl_bus_send (agent->sock, &msg), 0);
+}
+
+/*  The agent's next message, which must be of type (heartbeats are
+    skipped unless asked for), within S_WAIT_MS. */
+static hl_msg_t *
+s_recv (s_agent_t *agent, hl_msg_type_t type)
+{
+    int64_t deadline = zclock_mono () + S_WAIT_MS;
+    zpoller_t *poller = zpoller_new (agent->sock, NULL);
+    hl_msg_t *msg = NULL;
+    while (!msg) {
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0 || !zpoller_wait (poller, (int)left))
+            break;
+        assert_int_equal (hl_bus_recv (agent->sock, NULL, &msg, NULL), 0);
+        if (hl_msg_type (msg) == HL_MSG_HEARTBEAT && type != HL_MSG_HEARTBEAT)
+            hl_msg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    if (!msg)
+        fail_msg ("%s: no %s within %d ms", agent->name,
+                  hl_msg_type_name (type), S_WAIT_MS);
+    if (hl_msg_type (msg) != type)
+        fail_msg ("%s: %s where %s was expected", agent->name,
+                  hl_msg_type_name (hl_msg_type (msg)),
+                  hl_msg_type_name (type));
+    return msg;
+}
+
+/*  The next task the agent gets: its id; attempt and emergency if
+    wanted. */
+static uint64_t
+s_task (s_agent_t *agent, uint32_t *attempt, bool *emergency)
+{
+    hl_msg_t *task = s_recv (agent, HL_MSG_TASK);
+    uint64_t id = hl_msg_task_id (task);
+    if (attempt)
+        *attempt = hl_msg_attempt (task);
+    if (emergency)
+        *emergency = hl_msg_emergency (task);
+    assert_string_equal (hl_value_get_str (hl_msg_args (task), "from", ""),
+                         "test");
+    hl_msg_destroy (&task);
+    return id;
+}
+
+/*  The next message must cancel task_id. */
+static void
+s_cancelled (s_agent_t *agent, uint64_t task_id)
+{
+    hl_msg_t *cancel = s_recv (agent, HL_MSG_CANCEL);
+    assert_int_equal (hl_msg_task_id (cancel), task_id);
+    hl_msg_destroy (&cancel);
+}
+
+/*  The next message must be an error with code; its text. */
+static void
+s_error (s_agent_t *agent, int code, const char *text)
+{
+    hl_msg_t *error = s_recv (agent, HL_MSG_ERROR);
+    assert_int_equal (hl_msg_code (error), code);
+    if (!strstr (hl_msg_text (error), text))
+        fail_msg ("error '%s' does not say '%s'", hl_msg_text (error), text);
+    hl_msg_destroy (&error);
+}
+
+static hl_msg_t *
+s_hello_msg (const char *role, uint32_t capacity, const char *const *actions)
+{
+    hl_msg_t *hello = hl_msg_new (HL_MSG_HELLO);
+    hl_msg_set_role (hello, role);
+    hl_msg_set_capacity (hello, capacity);
+    hl_msg_set_host (hello, "test-host");
+    hl_msg_set_pid (hello, (uint32_t)getpid ());
+    hl_msg_set_version (hello, "0.0.0");
+    if (actions) {
+        hl_value_t *list = hl_value_new_array ();
+        for (; *actions; actions++) {
+            hl_value_t *name = hl_value_new_str (*actions);
+            hl_value_append (list, &name);
+        }
+        hl_msg_set_actions (hello, &list);
+    }
+    return hello;
+}
+
+/*  A connected DEALER named name, not yet introduced. */
+static s_agent_t *
+s_agent_connect (s_env_t *env, const char *name)
+{
+    s_agent_t *agent = (s_agent_t *)calloc (1, sizeof (s_agent_t));
+    snprintf (agent->name, sizeof agent->name, "%s", name);
+    agent->sock = hl_sock_connect (ZMQ_DEALER, env->endpoint, NULL, name);
+    assert_non_null (agent->sock);
+    return agent;
+}
+
+/*  An agent of role that said hello and was welcomed. */
+static s_agent_t *
+s_agent (s_env_t *env, const char *name, const char *role, uint32_t capacity,
+         const char *const *actions)
+{
+    s_agent_t *agent = s_agent_connect (env, name);
+    s_send (agent, s_hello_msg (role, capacity, actions));
+    s_serve (env);
+    hl_msg_t *welcome = s_recv (agent, HL_MSG_WELCOME);
+    hl_msg_destroy (&welcome);
+    return agent;
+}
+
+static void
+s_agent_destroy (s_agent_t **agent_p)
+{
+    zsock_destroy (&(*agent_p)->sock);
+    free (*agent_p);
+    *agent_p = NULL;
+}
+
+/*  The agent answers task_id with status (and data.error if error). */
+static void
+s_answer (s_env_t *env, s_agent_t *agent, uint64_t task_id, const char *status,
+          const char *error)
+{
+    hl_msg_t *result = hl_msg_new (HL_MSG_RESULT);
+    hl_msg_set_task_id (result, task_id);
+    hl_msg_set_status (result, status);
+    hl_msg_set_duration_us (result, 1234);
+    hl_value_t *data = hl_value_new_map ();
+    if (error)
+        hl_value_set_str (data, "error", error);
+    hl_msg_set_data (result, &data);
+    s_send (agent, result);
+    s_serve (env);
+}
+
+static hl_peer_t *
+s_peer (s_env_t *env, const char *name)
+{
+    return hl_registry_find (hl_dispatch_registry (env->dispatch), name,
+                             strlen (name));
+}
+
+//  --------------------------------------------------------------------
+//  Tests
+
+static void
+test_hello_welcome (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_agent_t *a = s_agent_connect (env, "a");
+    const char *const actions[] = { "tune_db_pool", NULL };
+    hl_msg_t *hello = s_hello_msg ("athena-ux", 2, actions);
+    hl_msg_set_id (hello, 77);
+    s_send (a, hello);
+    s_serve (env);
+    hl_msg_t *welcome = s_recv (a, HL_MSG_WELCOME);
+    assert_int_equal (hl_msg_re (welcome), 77);
+    assert_int_equal (hl_msg_heartbeat_ms (welcome), S_HEARTBEAT);
+    assert_int_equal (hl_msg_liveness (welcome), S_LIVENESS);
+    const char *session = hl_msg_session (welcome);
+    assert_int_equal (strlen (session), 32);
+    assert_int_equal (strspn (session, "0123456789abcdef"), 32);
+    char first[33];
+    snprintf (first, sizeof first, "%s", session);
+    hl_msg_destroy (&welcome);
+
+    /*  Registered under its routing id, with what it said. */
+    hl_peer_t *peer = s_peer (env, "a");
+    assert_non_null (peer);
+    assert_int_equal (peer->role, HL_ROLE_ATHENA_UX);
+    assert_int_equal (peer->capacity, 2);
+    assert_true (hl_peer_can (peer, "tune_db_pool"));
+    assert_int_equal (s_events (env, "agent.joined", "a"), 1);
+    hl_value_t *agents = hl_dispatch_agents (env->dispatch);
+    assert_int_equal (hl_value_size (agents), 1);
+    assert_string_equal (hl_value_get_str (hl_value_at (agents, 0), "role", ""),
+                         "athena-ux");
+    hl_value_destroy (&agents);
+
+    /*  A second agent hears the same session. */
+    s_agent_t *b = s_agent_connect (env, "b");
+    s_send (b, s_hello_msg ("node", 1, NULL));
+    s_serve (env);
+    welcome = s_recv (b, HL_MSG_WELCOME);
+    assert_string_equal (hl_msg_session (welcome), first);
+    hl_msg_destroy (&welcome);
+    assert_int_equal (s_peer (env, "b")->role, HL_REGISTRY_NODE);
+
+    /*  Hello again from a: its old self has left, what it ran is lost
+        with it and retried without spending an attempt. */
+    uint64_t id = s_submit (env, HL_ROLE_ATHENA_UX);
+    uint32_t attempt;
+    assert_int_equal (s_task (a, &attempt, NULL), id);
+    assert_int_equal (attempt, 1);
+    s_send (a, s_hello_msg ("athena-ux", 2, NULL));
+    s_serve (env);
+    welcome = s_recv (a, HL_MSG_WELCOME);
+    hl_msg_destroy (&welcome);
+    assert_int_equal (s_events (env, "agent.left", "a"), 1);
+    assert_int_equal (s_events (env, "agent.joined", "a"), 2);
+    assert_int_equal (hl_registry_size (hl_dispatch_registry (env->dispatch)),
+                      2);
+    assert_false (hl_peer_can (s_peer (env, "a"), "tune_db_pool"));
+    s_advance (env, 300); /* past the retry's backoff */
+    assert_int_equal (s_task (a, &attempt, NULL), id);
+    assert_int_equal (attempt, 1);
+    s_agent_destroy (&a);
+    s_agent_destroy (&b);
+}
+
+static void
+test_bad_hello (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_agent_t *x = s_agent_connect (env, "x");
+    /*  A role the master does not know, and "any", which is a queue. */
+    s_send (x, s_hello_msg ("zeus", 1, NULL));
+    s_serve (env);
+    s_error (x, HL_ERR_ARGS, "unknown role 'zeus'");
+    s_send (x, s_hello_msg ("any", 1, NULL));
+    s_serve (env);
+    s_error (x, HL_ERR_ARGS, "unknown role 'any'");
+    /*  Bytes that are no message at all. */
+    zstr_send (x->sock, "hello, master");
+    s_serve (env);
+    hl_msg_t *error = s_recv (x, HL_MSG_ERROR);
+    assert_true (hl_msg_code (error) < 0);
+    hl_msg_destroy (&error);
+    /*  Anything but hello from a stranger: say hello first. */
+    hl_msg_t *beat = hl_msg_new (HL_MSG_HEARTBEAT);
+    hl_msg_set_inflight (beat, 0);
+    s_send (x, beat);
+    s_serve (env);
+    s_error (x, HL_ERR_PEER, "say hello");
+
+    assert_int_equal (hl_registry_size (hl_dispatch_registry (env->dispatch)),
+                      0);
+    assert_int_equal (s_stat (env, "rejected"), 4);
+    assert_int_equal (s_stat (env, "agents_joined"), 0);
+    assert_int_equal (s_events (env, "agent.joined", "x"), 0);
+    s_agent_destroy (&x);
+}
+
+static void
+test_heartbeat_and_expiry (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_agent_t *a = s_agent (env, "a", "prometheus-frontend", 1, NULL);
+    s_agent_t *b = s_agent (env, "b", "prometheus-frontend", 1, NULL);
+    /*  A deadline beyond anything this test waits for. */
+    uint64_t id
+        = s_submit_full (env, HL_KIND_ANALYZE, HL_ROLE_PROMETHEUS_FRONTEND,
+                         NULL, 3, false, 2 * S_HEARTBEAT * S_LIVENESS);
+    uint32_t attempt;
+    assert_int_equal (s_task (a, &attempt, NULL), id);
+
+    /*  An agent's beat says how much it runs. */
+    hl_msg_t *beat = hl_msg_new (HL_MSG_HEARTBEAT);
+    hl_msg_set_inflight (beat, 1);
+    s_send (a, beat);
+    s_serve (env);
+    assert_int_equal (s_peer (env, "a")->reported, 1);
+
+    /*  Quiet for most of an interval: the master beats, with the load it
+        sees on each, a tenth of an interval early. */
+    s_advance (env, S_HEARTBEAT * 9 / 10);
+    beat = s_recv (a, HL_MSG_HEARTBEAT);
+    assert_int_equal (hl_msg_inflight (beat), 1);
+    hl_msg_destroy (&beat);
+    beat = s_recv (b, HL_MSG_HEARTBEAT);
+    assert_int_equal (hl_msg_inflight (beat), 0);
+    hl_msg_destroy (&beat);
+
+    /*  b answers; a stays silent. At liveness intervals a has expired
+        and its task goes to b; b, heard since, is alive. */
+    beat = hl_msg_new (HL_MSG_HEARTBEAT);
+    hl_msg_set_inflight (beat, 0);
+    s_send (b, beat);
+    s_serve (env);
+    s_advance (env, S_HEARTBEAT * S_LIVENESS - S_HEARTBEAT * 9 / 10 + 1);
+    assert_null (s_peer (env, "a"));
+    assert_non_null (s_peer (env, "b"));
+    assert_int_equal (s_events (env, "agent.expired", "a"), 1);
+    assert_int_equal (s_stat (env, "agents_expired"), 1);
+    assert_int_equal (s_stat (env, "retried"), 1);
+    s_advance (env, 300); /* past the retry's backoff */
+    assert_int_equal (s_task (b, &attempt, NULL), id);
+    assert_int_equal (attempt, 2);
+
+    /*  The expired agent is a stranger now. */
+    beat = hl_msg_new (HL_MSG_HEARTBEAT);
+    hl_msg_set_inflight (beat, 0);
+    s_send (a, beat);
+    s_serve (env);
+    s_error (a, HL_ERR_PEER, "say hello");
+
+    /*  bye: b leaves; its task is retried without spending an attempt. */
+    hl_msg_t *bye = hl_msg_new (HL_MSG_BYE);
+    hl_msg_set_reason (bye, "shutdown");
+    s_send (b, bye);
+    s_serve (env);
+    assert_null (s_peer (env, "b"));
+    assert_int_equal (s_events (env, "agent.left", "b"), 1);
+    s_agent_t *c = s_agent (env, "c", "prometheus-frontend", 1, NULL);
+    s_advance (env, 1000);
+    assert_int_equal (s_task (c, &attempt, NULL), id);
+    assert_int_equal (attempt, 2);
+    s_answer (env, c, id, "ok", NULL);
+    assert_int_equal (s_end (env, id)->status, HL_STATUS_OK);
+    s_agent_destroy (&a);
+    s_agent_destroy (&b);
+    s_agent_destroy (&c);
+}
+
+static void
+test_least_loaded (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_agent_t *a = s_agent (env, "a", "prometheus-backend", 2, NULL);
+    s_agent_t *b = s_agent (env, "b", "prometheus-backend", 4, NULL);
+    /*  Loads inflight/capacity; ties to the one that waited longest. */
+    s_agent_t *want[] = { a, b, b, a, b, b };
+    uint64_t ids[6];
+    for (int i = 0; i < 6; i++) {
+        ids[i] = s_submit (env, HL_ROLE_PROMETHEUS_BACKEND);
+        assert_int_equal (s_task (want[i], NULL, NULL), ids[i]);
+    }
+    /*  Both full: the next one waits for a free slot. */
+    uint64_t last = s_submit (env, HL_ROLE_PROMETHEUS_BACKEND);
+    assert_int_equal (s_stat (env, "queued"), 1);
+    assert_int_equal (s_peer (env, "a")->inflight, 2);
+    assert_int_equal (s_peer (env, "b")->inflight, 4);
+    s_answer (env, a, ids[0], "ok", NULL);
+    assert_int_equal (s_task (a, NULL, NULL), last);
+    assert_int_equal (s_stat (env, "queued"), 0);
+    s_agent_destroy (&a);
+    s_agent_destroy (&b);
+}
+
+static void
+test_actions_required (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    const char *const pool[] = { "tune_db_pool", NULL };
+    const char *const gc[] = { "tune_gc", NULL };
+    s_agent_t *a = s_agent (env, "a", "hephaestus-backend", 4, pool);
+    s_agent_t *b = s_agent (env, "b", "hephaestus-backend", 4, NULL);
+    hl_registry_t *registry = hl_dispatch_registry (env->dispatch);
+    assert_true (
+        hl_registry_has (registry, HL_ROLE_HEPHAESTUS_BACKEND, "tune_db_pool"));
+    assert_false (
+        hl_registry_has (registry, HL_ROLE_HEPHAESTUS_BACKEND, "tune_gc"));
+    assert_true (hl_registry_has (registry, HL_DISPATCH_ANY, NULL));
+
+    /*  b is less loaded after this, yet the next apply of tune_db_pool
+        can only go to a. */
+    uint64_t first
+        = s_submit_full (env, HL_KIND_APPLY, HL_ROLE_HEPHAESTUS_BACKEND,
+                         "tune_db_pool", 2, false, 1000);
+    assert_int_equal (s_task (a, NULL, NULL), first);
+    uint64_t second
+        = s_submit_full (env, HL_KIND_APPLY, HL_ROLE_HEPHAESTUS_BACKEND,
+                         "tune_db_pool", 2, false, 1000);
+    assert_int_equal (s_task (a, NULL, NULL), second);
+
+    /*  Nobody advertises tune_gc: it waits, and does not hold up the
+        task behind it in the same lane. */
+    uint64_t gc_id
+        = s_submit_full (env, HL_KIND_ROLLBACK, HL_ROLE_HEPHAESTUS_BACKEND,
+                         "tune_gc", 2, false, 1000);
+    uint64_t plain = s_submit_full (
+        env, HL_KIND_ANALYZE, HL_ROLE_HEPHAESTUS_BACKEND, NULL, 2, false, 1000);
+    assert_int_equal (s_task (b, NULL, NULL), plain);
+    assert_int_equal (s_stat (env, "queued"), 1);
+
+    /*  An agent that can run it arrives: it goes at once. */
+    s_agent_t *c = s_agent (env, "c", "hephaestus-backend", 1, gc);
+    assert_int_equal (s_task (c, NULL, NULL), gc_id);
+    assert_int_equal (s_stat (env, "queued"), 0);
+    s_agent_destroy (&a);
+    s_agent_destroy (&b);
+    s_agent_destroy (&c);
+}
+
+static void
+test_lanes (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_agent_t *a = s_agent (env, "a", "athena-api", 1, NULL);
+    uint64_t busy = s_submit (env, HL_ROLE_ATHENA_API);
+    assert_int_equal (s_task (a, NULL, NULL), busy);
+
+    /*  Queued behind a busy agent in this order ... */
+    uint64_t n4 = s_submit_full (env, HL_KIND_VERIFY, HL_ROLE_ATHENA_API, NULL,
+                                 4, false, 1000);
+    uint64_t n1 = s_submit_full (env, HL_KIND_VERIFY, HL_ROLE_ATHENA_API, NULL,
+                                 1, false, 1000);
+    uint64_t e2 = s_submit_full (env, HL_KIND_VERIFY, HL_ROLE_ATHENA_API, NULL,
+                                 2, true, 1000);
+    uint64_t n1b = s_submit_full (env, HL_KIND_VERIFY, HL_ROLE_ATHENA_API, NULL,
+                                  1, false, 1000);
+    uint64_t e1 = s_submit_full (env, HL_KIND_VERIFY, HL_ROLE_ATHENA_API, NULL,
+                                 1, true, 1000);
+    assert_int_equal (s_stat (env, "queued"), 5);
+
+    /*  ... they run emergencies first, then by priority, then arrival. */
+    uint64_t order[] = { e1, e2, n1, n1b, n4 };
+    bool emergency[] = { true, true, false, false, false };
+    uint64_t running = busy;
+    for (size_t i = 0; i < 5; i++) {
+        s_answer (env, a, running, "ok", NULL);
+        bool flag;
+        running = s_task (a, NULL, &flag);
+        assert_int_equal (running, order[i]);
+        assert_int_equal (flag, emergency[i]);
+    }
+    s_answer (env, a, running, "ok", NULL);
+    assert_int_equal (s_stat (env, "completed"), 6);
+    s_agent_destroy (&a);
+}
+
+static void
+test_pause (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_agent_t *a = s_agent (env, "a", "athena-ux", 4, NULL);
+    hl_dispatch_pause (env->dispatch, true);
+    /*  Normal lanes hold, whatever their priority ... */
+    uint64_t normal = s_submit (env, HL_ROLE_ATHENA_UX);
+    uint64_t urgent = s_submit_full (env, HL_KIND_VERIFY, HL_ROLE_ATHENA_UX,
+                                     NULL, 1, false, 1000);
+    assert_int_equal (s_stat (env, "queued"), 2);
+    assert_int_equal (s_stat (env, "dispatched"), 0);
+    s_advance (env, 1000); /* ticks do not release them either */
+    assert_int_equal (s_stat (env, "dispatched"), 0);
+    /*  ... emergencies still go. */
+    uint64_t emergency = s_submit_full (env, HL_KIND_APPLY, HL_ROLE_ATHENA_UX,
+                                        NULL, 3, true, 1000);
+    bool flag;
+    assert_int_equal (s_task (a, NULL, &flag), emergency);
+    assert_true (flag);
+    hl_value_t *stats = hl_dispatch_stats (env->dispatch);
+    bool paused = false;
+    assert_int_equal (hl_value_bool (hl_value_get (stats, "paused"), &paused),
+                      0);
+    assert_true (paused);
+    hl_value_destroy (&stats);
+
+    /*  Resumed: the held tasks go, by priority. */
+    hl_dispatch_pause (env->dispatch, false);
+    assert_int_equal (s_task (a, NULL, NULL), urgent);
+    assert_int_equal (s_task (a, NULL, NULL), normal);
+    assert_int_equal (s_stat (env, "queued"), 0);
+    s_agent_destroy (&a);
+}
+
+static void
+test_deadline_retry_timeout (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_agent_t *agents[3] = { s_agent (env, "a", "athena-ux", 1, NULL),
+                             s_agent (env, "b", "athena-ux", 1, NULL),
+                             s_agent (env, "c", "athena-ux", 1, NULL) };
+    uint64_t id = s_submit (env, HL_ROLE_ATHENA_UX); /* 1 s per attempt */
+    /*  Each attempt goes to another agent; each passed deadline cancels
+        it there and, after a backoff (at most 150 then 300 ms), retries. */
+    for (int i = 0; i < 3; i++) {
+        uint32_t attempt;
+        assert_int_equal (s_task (agents[i], &attempt, NULL), id);
+        assert_int_equal (attempt, i + 1);
+        /*  Half way (what time really passes, under a sanitizer or a
+            loaded machine, comes on top): still running. */
+        s_advance (env, 500);
+        assert_null (s_end (env, id));
+        assert_int_equal (s_stat (env, "retried"), i);
+        s_advance (env, 600);
+        s_cancelled (agents[i], id);
+        if (i < 2) {
+            assert_int_equal (s_stat (env, "retried"), i + 1);
+            assert_int_equal (s_stat (env, "delayed"), 1);
+            s_advance (env, 400);
+        }
+    }
+    /*  Three attempts spent: the task ends, timed out, once. */
+    const s_end_t *end = s_end (env, id);
+    assert_non_null (end);
+    assert_int_equal (end->calls, 1);
+    assert_int_equal (end->status, HL_STATUS_TIMEOUT);
+    assert_int_equal (end->attempts, HL_DISPATCH_ATTEMPTS);
+    assert_string_equal (end->error, "deadline passed");
+    assert_string_equal (end->agent, "");
+    assert_int_equal (s_stat (env, "retried"), 2);
+    assert_int_equal (s_stat (env, "failed"), 1);
+    assert_int_equal (s_stat (env, "running"), 0);
+    assert_int_equal (s_events (env, "task.retried", ""), 2);
+    assert_int_equal (s_events (env, "task.failed", ""), 1);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal (s_peer (env, agents[i]->name)->inflight, 0);
+
+    /*  A result from an attempt that ran out is late: counted, not used. */
+    s_answer (env, agents[0], id, "ok", NULL);
+    assert_int_equal (s_stat (env, "late_results"), 1);
+    assert_int_equal (s_end (env, id)->calls, 1);
+    assert_int_equal (s_end (env, id)->status, HL_STATUS_TIMEOUT);
+    for (int i = 0; i < 3; i++)
+        s_agent_destroy (&agents[i]);
+}
+
+static void
+test_result_once (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_agent_t *a = s_agent (env, "a", "prometheus-frontend", 2, NULL);
+    s_agent_t *b = s_agent (env, "b", "prometheus-frontend", 2, NULL);
+
+    /*  A duplicate answer is counted and ignored. */
+    uint64_t id = s_submit (env, HL_ROLE_PROMETHEUS_FRONTEND);
+    assert_int_equal (s_task (a, NULL, NULL), id);
+    s_answer (env, a, id, "ok", NULL);
+    s_answer (env, a, id, "failed", "changed my mind");
+    const s_end_t *end = s_end (env, id);
+    assert_int_equal (end->calls, 1);
+    assert_int_equal (end->status, HL_STATUS_OK);
+    assert_string_equal (end->agent, "a");
+    assert_int_equal (end->attempts, 1);
+    assert_int_equal (s_stat (env, "late_results"), 1);
+    assert_int_equal (s_stat (env, "completed"), 1);
+    assert_int_equal (s_events (env, "task.completed", "a"), 1);
+    assert_int_equal (s_peer (env, "a")->done, 1);
+
+    /*  An attempt that ran out of time still answers first: that is the
+        result, and the attempt running elsewhere is cancelled. */
+    id = s_submit (env, HL_ROLE_PROMETHEUS_FRONTEND);
+    assert_int_equal (s_task (b, NULL, NULL), id);
+    s_advance (env, 1000);
+    s_cancelled (b, id);
+    s_advance (env, 400);
+    uint32_t attempt;
+    assert_int_equal (s_task (a, &attempt, NULL), id);
+    assert_int_equal (attempt, 2);
+    s_answer (env, b, id, "ok", NULL);
+    end = s_end (env, id);
+    assert_non_null (end);
+    assert_int_equal (end->status, HL_STATUS_OK);
+    assert_string_equal (end->agent, "b");
+    assert_int_equal (end->attempts, 2);
+    s_cancelled (a, id);
+    /*  The cancelled attempt's own answer is late. */
+    s_answer (env, a, id, "cancelled", NULL);
+    assert_int_equal (s_end (env, id)->calls, 1);
+    assert_int_equal (s_stat (env, "late_results"), 2);
+    assert_int_equal (s_stat (env, "completed"), 2);
+    assert_int_equal (s_peer (env, "a")->inflight, 0);
+    assert_int_equal (s_peer (env, "b")->inflight, 0);
+    s_agent_destroy (&a);
+    s_agent_destroy (&b);
+}
+
+static void
+test_result_from_stranger (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_agent_t *a = s_agent (env, "a", "hephaestus-frontend", 1, NULL);
+    s_agent_t *c = s_agent (env, "c", "hephaestus-frontend", 1, NULL);
+    uint64_t id = s_submit (env, HL_ROLE_HEPHAESTUS_FRONTEND);
+    assert_int_equal (s_task (a, NULL, NULL), id);
+
+    /*  c never got it: its answer is refused and changes nothing. */
+    s_answer (env, c, id, "ok", NULL);
+    char text[64];
+    snprintf (text, sizeof text, "no task %" PRIu64 " was sent to you", id);
+    s_error (c, HL_ERR_ARGS, text);
+    assert_null (s_end (env, id));
+    assert_int_equal (s_stat (env, "unknown_results"), 1);
+    assert_int_equal (s_stat (env, "running"), 1);
+    /*  Nor is a task that never existed anyone's. */
+    s_answer (env, a, 999999, "ok", NULL);
+    s_error (a, HL_ERR_ARGS, "no task 999999");
+    assert_int_equal (s_stat (env, "unknown_results"), 2);
+
+    /*  The agent it went to answers: that is the result. */
+    s_answer (env, a, id, "failed", "exit 3");
+    const s_end_t *end = s_end (env, id);
+    assert_non_null (end);
+    assert_int_equal (end->status, HL_STATUS_FAILED);
+    assert_string_equal (end->error, "exit 3");
+    assert_string_equal (end->agent, "a");
+    assert_int_equal (s_peer (env, "a")->failed, 1);
+    assert_int_equal (s_events (env, "task.failed", "a"), 1);
+    s_agent_destroy (&a);
+    s_agent_destroy (&c);
+}
+
+static void
+test_cancel (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    /*  Queued (nobody of the role): ends at once. */
+    uint64_t queued = s_submit (env, HL_ROLE_ATHENA_API);
+    assert_int_equal (s_stat (env, "queued"), 1);
+    assert_int_equal (hl_dispatch_cancel (env->dispatch, queued), 0);
+    const s_end_t *end = s_end (env, queued);
+    assert_non_null (end);
+    assert_int_equal (end->status, HL_STATUS_CANCELLED);
+    assert_int_equal (end->attempts, 0);
+    assert_int_equal (s_stat (env, "queued"), 0);
+    /*  Ended, or never there: nothing to cancel. */
+    assert_int_equal (hl_dispatch_cancel (env->dispatch, queued), HL_ERR_ARGS);
+    assert_int_equal (hl_dispatch_cancel (env->dispatch, 424242), HL_ERR_ARGS);
+
+    /*  Running: the agent is told, and the task ends when it answers. */
+    s_agent_t *a = s_agent (env, "a", "athena-api", 2, NULL);
+    uint64_t running = s_submit (env, HL_ROLE_ATHENA_API);
+    assert_int_equal (s_task (a, NULL, NULL), running);
+    assert_int_equal (hl_dispatch_cancel (env->dispatch, running), 0);
+    s_cancelled (a, running);
+    assert_null (s_end (env, running));
+    s_answer (env, a, running, "cancelled", NULL);
+    end = s_end (env, running);
+    assert_non_null (end);
+    assert_int_equal (end->status, HL_STATUS_CANCELLED);
+    assert_int_equal (end->calls, 1);
+
+    /*  ... or, if it never answers, when the deadline passes: cancelled,
+        not retried. */
+    uint64_t silent = s_submit (env, HL_ROLE_ATHENA_API);
+    assert_int_equal (s_task (a, NULL, NULL), silent);
+    assert_int_equal (hl_dispatch_cancel (env->dispatch, silent), 0);
+    s_cancelled (a, silent);
+    s_advance (env, 1000);
+    end = s_end (env, silent);
+    assert_non_null (end);
+    assert_int_equal (end->status, HL_STATUS_CANCELLED);
+    assert_int_equal (s_stat (env, "retried"), 0);
+    assert_int_equal (s_stat (env, "cancelled"), 3);
+    assert_int_equal (s_peer (env, "a")->inflight, 0);
+    s_agent_destroy (&a);
+}
+
+static void
+test_draining (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    s_agent_t *a = s_agent (env, "a", "prometheus-backend", 4, NULL);
+    s_agent_t *b = s_agent (env, "b", "prometheus-backend", 4, NULL);
+    uint64_t id = s_submit (env, HL_ROLE_PROMETHEUS_BACKEND);
+    assert_int_equal (s_task (a, NULL, NULL), id);
+
+    /*  a is draining: the task goes to b, still on its first attempt. */
+    s_answer (env, a, id, "rejected", "draining");
+    uint32_t attempt;
+    assert_int_equal (s_task (b, &attempt, NULL), id);
+    assert_int_equal (attempt, 1);
+    assert_true (s_peer (env, "a")->draining);
+    assert_int_equal (s_peer (env, "a")->inflight, 0);
+    assert_null (s_end (env, id));
+    assert_int_equal (s_stat (env, "retried"), 0);
+
+    /*  ... and a gets nothing new, however idle. */
+    uint64_t next = s_submit (env, HL_ROLE_PROMETHEUS_BACKEND);
+    assert_int_equal (s_task (b, NULL, NULL), next);
+    s_answer (env, b, id, "ok", NULL);
+    const s_end_t *end = s_end (env, id);
+    assert_int_equal (end->status, HL_STATUS_OK);
+    assert_int_equal (end->attempts, 1);
+    assert_string_equal (end->agent, "b");
+
+    /*  A rejection for any other reason is the task's end. */
+    s_answer (env, b, next, "rejected", "unsupported kind");
+    end = s_end (env, next);
+    assert_int_equal (end->status, HL_STATUS_REJECTED);
+    s_agent_destroy (&a);
+    s_agent_destroy (&b);
+}
+
+static void
+test_submit_refusals (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    /*  Specs out of range: no id, no end. */
+    assert_int_equal (s_submit_full (env, (hl_task_kind_t)HL_KIND_COUNT,
+                                     HL_ROLE_ATHENA_UX, NULL, 3, false, 0),
+                      0);
+    assert_int_equal (
+        s_submit_full (env, HL_KIND_ECHO, HL_ROLE_COUNT, NULL, 3, false, 0), 0);
+    assert_int_equal (s_submit_full (env, HL_KIND_ECHO, -2, NULL, 3, false, 0),
+                      0);
+    assert_int_equal (
+        s_submit_full (env, HL_KIND_ECHO, HL_DISPATCH_ANY, NULL, 0, false, 0),
+        0);
+    assert_int_equal (
+        s_submit_full (env, HL_KIND_ECHO, HL_DISPATCH_ANY, NULL, 5, false, 0),
+        0);
+    char action[HL_MAX_METRIC + 2];
+    memset (action, 'x', sizeof action - 1);
+    action[sizeof action - 1] = 0;
+    assert_int_equal (s_submit_full (env, HL_KIND_APPLY,
+                                     HL_ROLE_HEPHAESTUS_BACKEND, action, 3,
+                                     false, 0),
+                      0);
+    action[HL_MAX_METRIC] = 0; /* at the limit: fine */
+    assert_true (s_submit_full (env, HL_KIND_APPLY, HL_ROLE_HEPHAESTUS_BACKEND,
+                                action, 3, false, 0)
+                 > 0);
+    assert_int_equal (s_stat (env, "submitted"), 1);
+    assert_int_equal (env->ends_n, 0);
+
+    /*  The any queue: every agent role, never a node. */
+    s_agent_t *n = s_agent (env, "n", "node", 4, NULL);
+    s_agent_t *u = s_agent (env, "u", "athena-ux", 4, NULL);
+    uint64_t id = s_submit (env, HL_DISPATCH_ANY);
+    assert_int_equal (s_task (u, NULL, NULL), id);
+    s_agent_destroy (&n);
+    s_agent_destroy (&u);
+}
+
+static void
+test_queue_cap (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    /*  Nobody of the role: everything queues, up to the cap. */
+    hl_task_spec_t spec
+        = { HL_KIND_ANALYZE, HL_ROLE_PROMETHEUS_FRONTEND, NULL, 4, false, 0 };
+    for (int i = 0; i < HL_QUEUE_MAX; i++)
+        assert_true (hl_dispatch_submit (env->dispatch, &spec, NULL, NULL, NULL)
+                     > 0);
+    assert_int_equal (s_stat (env, "queued"), HL_QUEUE_MAX);
+    hl_value_t *args = hl_value_new_map ();
+    assert_int_equal (
+        hl_dispatch_submit (env->dispatch, &spec, &args, s_done, env), 0);
+    assert_null (args);
+    assert_int_equal (env->ends_n, 0);
+    /*  Another role's queue is not this one's. */
+    spec.role = HL_ROLE_PROMETHEUS_BACKEND;
+    assert_true (hl_dispatch_submit (env->dispatch, &spec, NULL, NULL, NULL)
+                 > 0);
+    assert_int_equal (s_stat (env, "queued"), HL_QUEUE_MAX + 1);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_hello_welcome, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_bad_hello, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_heartbeat_and_expiry, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_least_loaded, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_actions_required, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_lanes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_pause, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_deadline_retry_timeout, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_result_once, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_result_from_stranger, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_cancel, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_draining, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_submit_refusals, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_queue_cap, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
