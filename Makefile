@@ -172,6 +172,12 @@ $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o \
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# Objects reached only through the pattern rules above are intermediate
+# files to make, which it deletes once their binary is linked: after the
+# tests have run, below make test's summary line, and at the cost of a
+# rebuild next time. Keep them (tests/check-make.sh, in make lint).
+.SECONDARY: $(call obj,$(INTEG_SRC) $(HARNESS_SRC) $(BENCH_SRC))
+
 tests-built: $(BINS) $(UNIT_BINS) $(INTEG_BINS)
 
 test: $(BINS) $(UNIT_BINS) $(INTEG_BINS)
@@ -238,6 +244,7 @@ LINT_SRC = $(wildcard proto/*.[ch] bus/*.[ch] master/*.[ch] agents/*.[ch] \
 lint: | $(DEPS_MK)
 	$(Q)deploy/install-deps.sh lint
 	$(Q)tests/check-layers.sh
+	$(Q)tests/check-make.sh $(DEPS_MK)
 	$(Q)cppcheck --quiet --error-exitcode=1 --std=c11 \
 	    --enable=warning,portability --inline-suppr \
 	    --suppress=missingIncludeSystem --suppress=varFuncNullUB \
