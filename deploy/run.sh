@@ -5,7 +5,9 @@
 # watches your own service), all in the foreground; the master's log shows
 # each cycle as it ends (health before and after, what was kept and what
 # was rolled back). --spy adds a helios-spy on the bus. Ctrl-C or SIGTERM
-# stops them all: agents first, so that they drain and say bye.
+# stops them all: agents first, so that they drain and say bye, and exits
+# 0. A program that cannot start (the master's port is taken...) or a
+# master that dies stops the rest too, and run.sh exits 1 after saying so.
 #
 # Usage: deploy/run.sh [-b BIN_DIR] [-c CONFIG] [-n AGENTS_PER_ROLE]
 #                      [--no-demo] [--spy] [--topic PREFIX]...
@@ -43,34 +45,53 @@ export PATH="$bin:$PATH" HELIOS_CONFIG="$cfg"
 
 pids=()
 agent_pids=()
+# Stop everything started, and exit with status $1: 0 when asked to stop,
+# the script's own status when it ends by itself.
 stop() {
+    local rc=$1
     trap - INT TERM EXIT
     for pid in "${agent_pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     for pid in "${agent_pids[@]}"; do wait "$pid" 2>/dev/null; done
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     wait 2>/dev/null
     echo "helios: stopped"
-    exit 0
+    exit "$rc"
 }
-trap stop INT TERM EXIT
+trap 'stop 0' INT TERM
+trap 'stop $?' EXIT
 
 # Start a program whose first stdout line is "READY ...", on a FIFO held
 # open on file descriptor FD for as long as we run (so the program never
-# writes into a closed pipe), and wait for that line.
+# writes into a closed pipe), and wait up to 15 s for that line. The FIFO
+# never ends (we hold it open), so the wait looks five times a second
+# whether the program is still there: one that fails at once (its reason
+# is on stderr, above) is reported at once.
 ready=
 start_ready() {
-    local fd=$1 fifo
+    local fd=$1 fifo pid part= line= waited=0 rc
     shift
     fifo=$(mktemp -u /tmp/helios-run.XXXXXX)
     mkfifo "$fifo"
     eval "exec $fd<>\"\$fifo\""
     rm -f "$fifo"
     "$@" >&"$fd" &
-    pids+=($!)
-    if ! read -r -t 15 -u "$fd" ready; then
-        echo "helios: $1 did not come up (see above)" >&2
-        exit 1
-    fi
+    pid=$!
+    pids+=("$pid")
+    until IFS= read -r -t 0.2 -u "$fd" part; do
+        line+=$part # a timed-out read keeps what it got of the line
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid"
+            rc=$?
+            echo "helios: $1 could not start (exit status $rc)" >&2
+            exit 1
+        fi
+        waited=$((waited + 1))
+        if [ "$waited" -ge 75 ]; then
+            echo "helios: $1 did not come up within 15 s (see above)" >&2
+            exit 1
+        fi
+    done
+    ready=$line$part
 }
 
 start_ready 3 "$bin/helios-master" -c "$cfg"
@@ -100,5 +121,5 @@ echo "  helios-ctl -c $cfg run optimization --wait"
     echo "  helios-demo -c $cfg incident db_slowdown    # then watch the emergency"
 # Until Ctrl-C, or until the master dies.
 wait "$master_pid"
-echo "helios: the master exited" >&2
+echo "helios: the master exited (status $?)" >&2
 exit 1

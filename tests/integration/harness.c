@@ -50,6 +50,8 @@ s_track_dir (const char *dir, bool add)
         }
 }
 
+static void s_drain (ht_proc_t *proc);
+
 static int64_t
 s_now_ms (void)
 {
@@ -95,7 +97,10 @@ ht_teardown (void **state)
             if (s_procs[i]->pid)
                 fprintf (stderr, "harness: pid %d left running\n",
                          (int)s_procs[i]->pid);
-            kill (s_procs[i]->pid, SIGKILL);
+            if (s_procs[i]->pgid)
+                kill (-s_procs[i]->pgid, SIGKILL);
+            else if (s_procs[i]->pid)
+                kill (s_procs[i]->pid, SIGKILL);
             ht_proc_t *proc = s_procs[i];
             ht_stop (&proc, 1000);
             left++;
@@ -122,8 +127,10 @@ ht_bin (const char *name)
     return path;
 }
 
-ht_proc_t *
-ht_start (const char *const argv[])
+/*  fork/exec argv with stdout on a pipe to us; group: in a new process
+    group it leads; err_fd >= 0: as its stderr. */
+static ht_proc_t *
+s_spawn (const char *const argv[], bool group, int err_fd)
 {
     int fds[2];
     if (pipe (fds))
@@ -132,9 +139,13 @@ ht_start (const char *const argv[])
     if (pid < 0)
         return NULL;
     if (pid == 0) {
+        if (group)
+            setpgid (0, 0);
         dup2 (fds[1], STDOUT_FILENO);
+        if (err_fd >= 0)
+            dup2 (err_fd, STDERR_FILENO);
         /*  HT_QUIET: children's logs are not part of the output */
-        if (getenv ("HT_QUIET")) {
+        else if (getenv ("HT_QUIET")) {
             int null = open ("/dev/null", O_WRONLY);
             if (null >= 0)
                 dup2 (null, STDERR_FILENO);
@@ -145,14 +156,57 @@ ht_start (const char *const argv[])
         fprintf (stderr, "exec %s: %s\n", argv[0], strerror (errno));
         _exit (127);
     }
+    /*  The child sets its group too; whichever runs first, the group
+        exists before either goes on. */
+    if (group)
+        setpgid (pid, pid);
     close (fds[1]);
     fcntl (fds[0], F_SETFL, O_NONBLOCK);
     fcntl (fds[0], F_SETFD, FD_CLOEXEC);
     ht_proc_t *proc = (ht_proc_t *)calloc (1, sizeof (ht_proc_t));
     proc->pid = pid;
+    proc->pgid = group ? pid : 0;
     proc->out_fd = fds[0];
     s_track_proc (proc, true);
     return proc;
+}
+
+ht_proc_t *
+ht_start (const char *const argv[])
+{
+    return s_spawn (argv, false, -1);
+}
+
+ht_proc_t *
+ht_start_group (const char *const argv[], int err_fd)
+{
+    return s_spawn (argv, true, err_fd);
+}
+
+bool
+ht_group_alive (const ht_proc_t *proc)
+{
+    return proc->pgid && kill (-proc->pgid, 0) == 0;
+}
+
+/*  Wait until deadline for the group proc leads to be gone; SIGKILL it
+    if it is not. Returns false if it had to be killed. */
+static bool
+s_group_end (ht_proc_t *proc, int64_t deadline)
+{
+    while (ht_group_alive (proc)) {
+        if (s_now_ms () >= deadline) {
+            kill (-proc->pgid, SIGKILL);
+            if (proc->pid) {
+                waitpid (proc->pid, NULL, 0);
+                proc->pid = 0;
+            }
+            return false;
+        }
+        s_drain (proc);
+        poll (NULL, 0, 5); /* a short step between looks */
+    }
+    return true;
 }
 
 bool
@@ -246,16 +300,20 @@ ht_stop (ht_proc_t **proc_p, int timeout_ms)
     ht_proc_t *proc = *proc_p;
     if (!proc)
         return -1;
+    int64_t deadline = s_now_ms () + timeout_ms;
     int rc = proc->pid ? -2 : 0;
     if (proc->pid) {
         kill (proc->pid, SIGTERM);
         rc = ht_wait (proc, timeout_ms);
         if (rc == -2) {
-            kill (proc->pid, SIGKILL);
+            kill (proc->pgid ? -proc->pgid : proc->pid, SIGKILL);
             waitpid (proc->pid, NULL, 0);
             rc = -1;
         }
     }
+    /*  A launcher's programs end before it, or are made to. */
+    if (proc->pgid && !s_group_end (proc, deadline))
+        rc = -1;
     close (proc->out_fd);
     s_track_proc (proc, false);
     free (proc);
@@ -263,19 +321,20 @@ ht_stop (ht_proc_t **proc_p, int timeout_ms)
     return rc;
 }
 
-int
-ht_run (const char *const argv[], int timeout_ms, char *out, size_t outsize)
+/*  Wait for a started proc as ht_run does, then collect and free it. */
+static int
+s_run (ht_proc_t *proc, int timeout_ms, char *out, size_t outsize)
 {
-    ht_proc_t *proc = ht_start (argv);
-    if (!proc)
-        return -1;
+    int64_t deadline = s_now_ms () + timeout_ms;
     int rc = ht_wait (proc, timeout_ms);
     if (rc == -2) {
-        kill (proc->pid, SIGKILL);
+        kill (proc->pgid ? -proc->pgid : proc->pid, SIGKILL);
         waitpid (proc->pid, NULL, 0);
         proc->pid = 0;
         rc = -1;
     }
+    if (proc->pgid && !s_group_end (proc, deadline))
+        rc = -1;
     if (out && outsize) {
         size_t copy = proc->buf_len < outsize - 1 ? proc->buf_len : outsize - 1;
         memcpy (out, proc->buf, copy);
@@ -284,6 +343,33 @@ ht_run (const char *const argv[], int timeout_ms, char *out, size_t outsize)
     close (proc->out_fd);
     s_track_proc (proc, false);
     free (proc);
+    return rc;
+}
+
+int
+ht_run (const char *const argv[], int timeout_ms, char *out, size_t outsize)
+{
+    ht_proc_t *proc = ht_start (argv);
+    return proc ? s_run (proc, timeout_ms, out, outsize) : -1;
+}
+
+int
+ht_run_group (const char *const argv[], int timeout_ms, char *out,
+              size_t outsize, char *err, size_t errsize)
+{
+    /*  stderr into an unlinked file: it never fills up, whatever the
+        child writes while we wait. */
+    FILE *errf = err && errsize ? tmpfile () : NULL;
+    if (err && errsize && !errf)
+        return -1;
+    ht_proc_t *proc = ht_start_group (argv, errf ? fileno (errf) : -1);
+    int rc = proc ? s_run (proc, timeout_ms, out, outsize) : -1;
+    if (errf) {
+        rewind (errf);
+        size_t n = fread (err, 1, errsize - 1, errf);
+        err[n] = 0;
+        fclose (errf);
+    }
     return rc;
 }
 

@@ -21,6 +21,7 @@ typedef struct {
     char buf[65536]; /* unread stdout bytes */
     size_t buf_len;
     bool eof;
+    pid_t pgid; /* the process group it leads (ht_start_group), or 0 */
 } ht_proc_t;
 
 typedef struct {
@@ -46,11 +47,22 @@ const char *ht_bin (const char *name);
 /*  Start argv[0] (a path) with argv; stdout piped to the test. */
 ht_proc_t *ht_start (const char *const argv[]);
 
+/*  ht_start for a program that starts programs of its own (a launcher
+    script): the child leads a new process group, and err_fd (if >= 0,
+    not taken) becomes its stderr. ht_stop then sends SIGTERM to the
+    child alone, waits for the whole group to end, and SIGKILLs the
+    group if it does not; teardown kills the group. */
+ht_proc_t *ht_start_group (const char *const argv[], int err_fd);
+
+/*  Whether any process of the group proc leads (or led) is still there. */
+bool ht_group_alive (const ht_proc_t *proc);
+
 /*  Read one stdout line (without the newline) within timeout_ms. */
 bool ht_read_line (ht_proc_t *proc, char *line, size_t size, int timeout_ms);
 
 /*  SIGTERM, wait up to timeout_ms, then SIGKILL; reap and free. Returns
-    the exit status, 128+signal if killed by a signal, -1 if SIGKILLed. */
+    the exit status, 128+signal if killed by a signal, -1 if SIGKILLed
+    (for a group: if any of it had to be). */
 int ht_stop (ht_proc_t **proc_p, int timeout_ms);
 
 /*  Wait up to timeout_ms for the process to exit by itself; returns its
@@ -61,6 +73,12 @@ int ht_wait (ht_proc_t *proc, int timeout_ms);
     terminated). Returns the exit status, or -1 if it had to be killed. */
 int ht_run (const char *const argv[], int timeout_ms, char *out,
             size_t outsize);
+
+/*  ht_run for a launcher: argv leads a process group of its own, which
+    must have ended with it (else it is killed: -1); stderr goes into err
+    (NUL-terminated; may be NULL) as well as stdout into out. */
+int ht_run_group (const char *const argv[], int timeout_ms, char *out,
+                  size_t outsize, char *err, size_t errsize);
 
 /*  Write dir/helios.cfg: ephemeral loopback endpoints (or tasks, if not
     NULL), state_dir in dir, master_extra inside the master section and
