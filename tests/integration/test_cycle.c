@@ -194,10 +194,9 @@ s_action (json_t *report, const char *name)
 {
     size_t i;
     json_t *a;
-    json_array_foreach (
-        json_object_get (report, "actions"), i,
-        a) if (streq (json_string_value (json_object_get (a, "name")),
-                      name)) return a;
+    json_array_foreach (json_object_get (report, "actions"), i, a)
+        if (streq (json_string_value (json_object_get (a, "name")), name))
+            return a;
     return NULL;
 }
 
@@ -240,8 +239,7 @@ test_cycles_keep_and_roll_back (void **state)
             json_array_size (json_object_get (report, "degraded")), 0);
         size_t i;
         json_t *a;
-        json_array_foreach (json_object_get (report, "actions"), i, a)
-        {
+        json_array_foreach (json_object_get (report, "actions"), i, a) {
             const char *verdict
                 = json_string_value (json_object_get (a, "verdict"));
             const char *outcome
@@ -440,13 +438,12 @@ test_cycle_without_verifiers_degrades (void **state)
     bool named = false;
     size_t i;
     json_t *d;
-    json_array_foreach (degraded, i, d) named
-        |= strstr (json_string_value (d), "athena") != NULL;
+    json_array_foreach (degraded, i, d)
+        named |= strstr (json_string_value (d), "athena") != NULL;
     assert_true (named);
     /*  Unverified changes do not stay. */
     json_t *a;
-    json_array_foreach (json_object_get (report, "actions"), i, a)
-    {
+    json_array_foreach (json_object_get (report, "actions"), i, a) {
         assert_string_equal (json_string_value (json_object_get (a, "verdict")),
                              "inconclusive");
         assert_string_equal (json_string_value (json_object_get (a, "outcome")),
@@ -536,13 +533,12 @@ test_incident_emergency (void **state)
     int emergencies = 0, kept = 0;
     size_t i;
     json_t *c;
-    json_array_foreach (
-        list, i, c) if (streq (json_string_value (json_object_get (c, "kind")),
-                               "emergency"))
-    {
-        emergencies++;
-        kept += (int)json_integer_value (json_object_get (c, "kept"));
-    }
+    json_array_foreach (list, i, c)
+        if (streq (json_string_value (json_object_get (c, "kind")),
+                   "emergency")) {
+            emergencies++;
+            kept += (int)json_integer_value (json_object_get (c, "kept"));
+        }
     json_decref (list);
     assert_true (emergencies >= 1);
     assert_true (kept >= 1);
