@@ -356,8 +356,7 @@ hl_learning_load (hl_learning_t *self, const char *path)
     memcpy (arms, self->arms, self->arms_n * sizeof (s_arm_t));
     const char *name;
     json_t *entry;
-    json_object_foreach (actions, name, entry)
-    {
+    json_object_foreach (actions, name, entry) {
         s_arm_t parsed;
         if (s_parse_entry (entry, &parsed))
             goto fail;

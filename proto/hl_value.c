@@ -564,16 +564,14 @@ hl_value_from_json (const json_t *json)
     switch (json_typeof (json)) {
         case JSON_OBJECT:
             self = hl_value_new_map ();
-            json_object_foreach ((json_t *)json, key, item)
-            {
+            json_object_foreach ((json_t *)json, key, item) {
                 hl_value_t *val = hl_value_from_json (item);
                 hl_value_map_append (self, key, strlen (key), &val);
             }
             return self;
         case JSON_ARRAY:
             self = hl_value_new_array ();
-            json_array_foreach (json, i, item)
-            {
+            json_array_foreach (json, i, item) {
                 hl_value_t *val = hl_value_from_json (item);
                 hl_value_append (self, &val);
             }

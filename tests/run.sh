@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MPL-2.0
 # Run cmocka test binaries, show their output, and end with one line
-# "N passed, N failed" counting test cases over every suite. A binary that
-# dies before its summary counts as one failed case.
+# "N passed, N failed" counting test cases over every suite (and every
+# group of a suite: a binary may run several). A binary that dies before
+# its summary, or fails without one saying so, counts as one failed case.
 # Usage: tests/run.sh BUILD_DIR BIN_DIR TEST...
 set -u
 build=$1; bindir=$2; shift 2
@@ -16,9 +17,10 @@ for t in "$@"; do
     "$t" >"$log" 2>&1
     rc=$?
     cat "$log"
-    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
-    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
-    p=${p:-0}; f=${f:-0}
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" |
+        awk '{ n += $1 } END { print n + 0 }')
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" |
+        awk '{ n += $1 } END { print n + 0 }')
     if [ -z "$(grep -E '^\[  (PASSED|FAILED)  \] [0-9]+ test' "$log")" ] \
         || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
         echo "** $(basename "$t") exited $rc without a complete summary"

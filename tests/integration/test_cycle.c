@@ -2,11 +2,15 @@
     Copyright (c) 2026 the Helios developers
 
     test_cycle - optimisation cycles with the real master, the six roles
-    and helios-demo on deploy/helios.cfg's metrics and playbook: a cycle
-    keeps an action that improved its metric, rolls back the harmful one
-    (its rollback command ran, its metric is back), health rises, and the
-    reports land on disk; a cycle without verifiers says it is degraded
-    and rolls its changes back instead of hanging.
+    and helios-demo on deploy/helios.cfg's metrics and playbook. One
+    swarm, started once, runs cycles in the group's setup; a case per
+    feature then reads what they did: whole reports, the improved action
+    kept, the harmful one rolled back (its rollback ran, the knob is
+    back), reports on disk, health risen, an analysis, a strategic plan,
+    cycles and report, the seed's KPIs. Cases that need a swarm of their
+    own: a cycle without verifiers says it is degraded and rolls its
+    changes back instead of hanging; an incident starts the emergency
+    protocol, which brings health back.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -194,36 +198,46 @@ s_action (json_t *report, const char *name)
 {
     size_t i;
     json_t *a;
-    json_array_foreach (
-        json_object_get (report, "actions"), i,
-        a) if (streq (json_string_value (json_object_get (a, "name")),
-                      name)) return a;
+    json_array_foreach (json_object_get (report, "actions"), i, a) {
+        if (streq (json_string_value (json_object_get (a, "name")), name))
+            return a;
+    }
     return NULL;
 }
 
-static void
-test_cycles_keep_and_roll_back (void **state)
+//  --------------------------------------------------------------------
+//  One swarm that has run cycles, shared by the cases that look at what
+//  the cycles did; each case reads the world, none depends on another.
+
+#define S_MAX_CYCLES 5
+
+static s_world_t s_shared;
+static json_t *s_reports[S_MAX_CYCLES]; /* what each cycle reported */
+static int s_reports_n;
+static double s_first_before; /* health before the first cycle */
+
+/*  Start the swarm and run cycles until one action has been kept and
+    the gc tuning rolled back and health has clearly risen, within a
+    budget of five. Earlier runs believed the gc tuning works: it goes
+    first, and verification must prove them wrong. */
+static int
+s_shared_start (void **state)
 {
     (void)state;
-    s_world_t w;
-    /*  Earlier runs believed the gc tuning works: it goes first, and
-        verification must prove them wrong. */
-    s_world_start (&w, true,
+    s_world_start (&s_shared, true,
                    "{\"version\": 1, \"actions\": {"
                    "\"aggressive_gc_tuning\": {\"successes\": 4, "
                    "\"failures\": 0, \"improvement\": 0.2, "
                    "\"measured\": 4}}}");
-    bool kept_improved = false, gc_rolled_back = false;
-    double first_before = NAN, last_after = NAN;
-    /*  Cycles until each outcome has been seen and health has clearly
-        risen, within a budget of five. */
-    for (int c = 0;
-         c < 5
-         && !(kept_improved && gc_rolled_back && last_after > first_before + 5);
-         c++) {
-        json_t *report = s_cycle (&w);
-        if (c == 0)
-            first_before
+    bool kept = false, gc_rolled_back = false;
+    double last_after = NAN;
+    s_first_before = NAN;
+    while (s_reports_n < S_MAX_CYCLES
+           && !(kept && gc_rolled_back && last_after > s_first_before + 5)) {
+        json_t *report = s_cycle (&s_shared);
+        s_reports[s_reports_n++] = report;
+        if (s_reports_n == 1)
+            s_first_before
                 = json_number_value (json_object_get (report, "health_before"));
         last_after
             = json_number_value (json_object_get (report, "health_after"));
@@ -231,79 +245,110 @@ test_cycles_keep_and_roll_back (void **state)
             char *text = json_dumps (json_object_get (report, "actions"),
                                      JSON_COMPACT);
             fprintf (
-                stderr, "cycle %d: %.1f -> %.1f %s\n", c,
+                stderr, "cycle %d: %.1f -> %.1f %s\n", s_reports_n,
                 json_number_value (json_object_get (report, "health_before")),
                 last_after, text);
             free (text);
         }
-        assert_int_equal (
-            json_array_size (json_object_get (report, "degraded")), 0);
         size_t i;
         json_t *a;
-        json_array_foreach (json_object_get (report, "actions"), i, a)
-        {
-            const char *verdict
-                = json_string_value (json_object_get (a, "verdict"));
-            const char *outcome
-                = json_string_value (json_object_get (a, "outcome"));
+        json_array_foreach (json_object_get (report, "actions"), i, a) {
+            kept |= streq (json_string_value (json_object_get (a, "outcome")),
+                           "kept");
+        }
+        json_t *gc = s_action (report, "aggressive_gc_tuning");
+        gc_rolled_back
+            |= gc
+               && streq (json_string_value (json_object_get (gc, "outcome")),
+                         "rolled_back");
+    }
+    return 0;
+}
+
+static int
+s_shared_stop (void **state)
+{
+    (void)state;
+    for (int c = 0; c < s_reports_n; c++)
+        json_decref (s_reports[c]);
+    s_reports_n = 0;
+    s_world_stop (&s_shared);
+    return ht_teardown (state);
+}
+
+/*  Every cycle's report is whole and clean: no degradation, and for each
+    action its swarm, p-value, effect and metrics before and after. */
+static void
+test_cycle_reports (void **state)
+{
+    (void)state;
+    assert_true (s_reports_n >= 1);
+    for (int c = 0; c < s_reports_n; c++) {
+        assert_int_equal (
+            json_array_size (json_object_get (s_reports[c], "degraded")), 0);
+        size_t i;
+        json_t *a;
+        json_array_foreach (json_object_get (s_reports[c], "actions"), i, a) {
             assert_non_null (json_object_get (a, "swarm"));
             assert_non_null (json_object_get (a, "p_value"));
             assert_non_null (json_object_get (a, "effect"));
             json_t *metric = json_array_get (json_object_get (a, "metrics"), 0);
             assert_non_null (json_object_get (metric, "before"));
             assert_non_null (json_object_get (metric, "after"));
+        }
+    }
+}
+
+/*  What improved is kept; everything else is rolled back; and some
+    action did improve. */
+static void
+test_cycle_keeps_improved (void **state)
+{
+    (void)state;
+    bool kept_improved = false;
+    for (int c = 0; c < s_reports_n; c++) {
+        size_t i;
+        json_t *a;
+        json_array_foreach (json_object_get (s_reports[c], "actions"), i, a) {
+            const char *verdict
+                = json_string_value (json_object_get (a, "verdict"));
+            const char *outcome
+                = json_string_value (json_object_get (a, "outcome"));
             if (streq (verdict, "improved")) {
                 assert_string_equal (outcome, "kept");
                 kept_improved = true;
             } else
                 assert_string_equal (outcome, "rolled_back");
         }
-        json_t *gc = s_action (report, "aggressive_gc_tuning");
-        if (gc) {
-            assert_string_equal (
-                json_string_value (json_object_get (gc, "verdict")),
-                "regressed");
-            assert_string_equal (
-                json_string_value (json_object_get (gc, "outcome")),
-                "rolled_back");
-            /*  its rollback ran, and succeeded */
-            json_t *rb = json_object_get (gc, "rollback");
-            assert_string_equal (
-                json_string_value (json_object_get (rb, "status")), "ok");
-            gc_rolled_back = true;
-        }
-        /*  the report is on disk too */
-        char path[512];
-        snprintf (path, sizeof path, "%s/state/reports/optimization-%d.json",
-                  w.m.dir,
-                  (int)json_integer_value (json_object_get (report, "id")));
-        assert_int_equal (access (path, R_OK), 0);
-        path[strlen (path) - 4] = 0;
-        strcat (path, "md");
-        assert_int_equal (access (path, R_OK), 0);
-        json_decref (report);
     }
     assert_true (kept_improved);
-    assert_true (gc_rolled_back);
-    /*  Health rises: once the health window has left the regression that
-        was rolled back behind, the score is above where it started. */
-    (void)last_after;
-    double score = 0;
-    int64_t deadline = zclock_mono () + 20000;
-    while (zclock_mono () < deadline) {
-        hl_msg_t *status = (hl_msg_t *)ht_request (&w.m, "status", NULL);
-        score = hl_value_get_double (
-            hl_value_get (hl_msg_data (status), "health"), "score", 0);
-        hl_msg_destroy (&status);
-        if (score > first_before + 5)
-            break;
-        zclock_sleep (200); /* a short step between polls */
-    }
-    assert_true (score > first_before + 5);
+}
 
-    /*  The demo's gc knob is back where it was. */
+/*  The harmful gc tuning, believed in, is found regressed and rolled
+    back: its rollback ran and succeeded, and the demo's knob is back. */
+static void
+test_cycle_rolls_back_regressed (void **state)
+{
+    (void)state;
+    bool rolled_back = false;
+    for (int c = 0; c < s_reports_n; c++) {
+        json_t *gc = s_action (s_reports[c], "aggressive_gc_tuning");
+        if (!gc)
+            continue;
+        assert_string_equal (
+            json_string_value (json_object_get (gc, "verdict")), "regressed");
+        assert_string_equal (
+            json_string_value (json_object_get (gc, "outcome")), "rolled_back");
+        json_t *rb = json_object_get (gc, "rollback");
+        assert_string_equal (json_string_value (json_object_get (rb, "status")),
+                             "ok");
+        rolled_back = true;
+    }
+    assert_true (rolled_back);
+
     char out[4096];
-    const char *get[] = { ht_bin ("helios-demo"), "-c", w.config, "get", NULL };
+    const char *get[]
+        = { ht_bin ("helios-demo"), "-c", s_shared.config, "get", NULL };
     assert_int_equal (ht_run (get, 5000, out, sizeof out), 0);
     json_t *knobs = json_loads (out, 0, NULL);
     assert_non_null (knobs);
@@ -312,13 +357,57 @@ test_cycles_keep_and_roll_back (void **state)
         gc = json_object_get (knobs, "gc_mode");
     assert_string_equal (json_string_value (gc), "normal");
     json_decref (knobs);
+}
 
-    /*  An analysis: a report with the backend's analysis and no
-        action. */
+/*  Each cycle's report is on disk, as JSON and as markdown. */
+static void
+test_cycle_reports_on_disk (void **state)
+{
+    (void)state;
+    for (int c = 0; c < s_reports_n; c++) {
+        char path[512];
+        snprintf (
+            path, sizeof path, "%s/state/reports/optimization-%d.json",
+            s_shared.m.dir,
+            (int)json_integer_value (json_object_get (s_reports[c], "id")));
+        assert_int_equal (access (path, R_OK), 0);
+        path[strlen (path) - 4] = 0;
+        strcat (path, "md");
+        assert_int_equal (access (path, R_OK), 0);
+    }
+}
+
+/*  Health rises: once the health window has left the regression that
+    was rolled back behind, the score is above where it started. */
+static void
+test_cycle_health_rises (void **state)
+{
+    (void)state;
+    assert_true (isfinite (s_first_before));
+    double score = 0;
+    int64_t deadline = zclock_mono () + 20000;
+    while (zclock_mono () < deadline) {
+        hl_msg_t *status = (hl_msg_t *)ht_request (&s_shared.m, "status", NULL);
+        score = hl_value_get_double (
+            hl_value_get (hl_msg_data (status), "health"), "score", 0);
+        hl_msg_destroy (&status);
+        if (score > s_first_before + 5)
+            break;
+        zclock_sleep (200); /* a short step between polls */
+    }
+    assert_true (score > s_first_before + 5);
+}
+
+/*  An analysis: a report with the backend's analysis and no action; a
+    focus area that does not exist is refused. */
+static void
+test_analysis (void **state)
+{
+    (void)state;
     static char big[1 << 20];
-    assert_int_equal (ht_ctl (&w.m, big, sizeof big, "-t", "60000", "run",
-                              "analysis", "--param", "focus_areas=backend",
-                              "--wait", "--json", NULL),
+    assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "-t", "60000",
+                              "run", "analysis", "--param",
+                              "focus_areas=backend", "--wait", "--json", NULL),
                       0);
     json_t *analysis = json_loads (big, 0, NULL);
     assert_non_null (analysis);
@@ -335,20 +424,27 @@ test_cycles_keep_and_roll_back (void **state)
     assert_non_null (json_object_get (first, "trend_per_hour"));
     assert_non_null (json_object_get (first, "severity"));
     char path[512];
-    snprintf (path, sizeof path, "%s/state/reports/analysis-%d.md", w.m.dir,
+    snprintf (path, sizeof path, "%s/state/reports/analysis-%d.md",
+              s_shared.m.dir,
               (int)json_integer_value (json_object_get (analysis, "id")));
     assert_int_equal (access (path, R_OK), 0);
     json_decref (analysis);
-    /*  ... and a focus area that does not exist is refused. */
-    assert_int_equal (ht_ctl (&w.m, big, sizeof big, "run", "analysis",
+    assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "run", "analysis",
                               "--param", "focus_areas=marketing", NULL),
                       1);
+}
 
-    /*  A strategic plan: forecasts per scenario and a roadmap. */
+/*  A strategic plan: forecasts per scenario and a roadmap; a horizon or
+    a scenario it does not know is refused. */
+static void
+test_strategic_plan (void **state)
+{
+    (void)state;
+    static char big[1 << 20];
     assert_int_equal (
-        ht_ctl (&w.m, big, sizeof big, "run", "strategic_planning", "--param",
-                "horizon=24_hours", "--param", "scenarios=baseline,growth:20",
-                "--wait", "--json", NULL),
+        ht_ctl (&s_shared.m, big, sizeof big, "run", "strategic_planning",
+                "--param", "horizon=24_hours", "--param",
+                "scenarios=baseline,growth:20", "--wait", "--json", NULL),
         0);
     json_t *plan = json_loads (big, 0, NULL);
     assert_non_null (plan);
@@ -365,32 +461,59 @@ test_cycles_keep_and_roll_back (void **state)
     assert_true (json_is_array (
         json_object_get (json_object_get (plan, "plan"), "roadmap")));
     json_decref (plan);
-    assert_int_equal (ht_ctl (&w.m, big, sizeof big, "run",
+    assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "run",
                               "strategic_planning", "--param", "horizon=soon",
                               NULL),
                       1);
-    assert_int_equal (ht_ctl (&w.m, big, sizeof big, "run",
+    assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "run",
                               "strategic_planning", "--param", "scenarios=doom",
                               NULL),
                       1);
+}
 
-    /*  cycles and report agree with what ran. */
-    assert_int_equal (ht_ctl (&w.m, out, sizeof out, "cycles", NULL), 0);
+/*  cycles and report agree with what ran: the first run is the first
+    optimisation, the last report is the last run's, and a report that
+    does not exist is refused. */
+static void
+test_cycles_and_report (void **state)
+{
+    (void)state;
+    static char out[1 << 20];
+    assert_int_equal (ht_ctl (&s_shared.m, out, sizeof out, "cycles", NULL), 0);
     assert_non_null (strstr (out, "optimization"));
-    assert_int_equal (ht_ctl (&w.m, out, sizeof out, "report", "last",
+    assert_int_equal (ht_ctl (&s_shared.m, out, sizeof out, "report", "1",
                               "--format", "md", NULL),
                       0);
-    assert_non_null (strstr (out, "# Helios strategic_planning"));
-    assert_int_equal (
-        ht_ctl (&w.m, out, sizeof out, "report", "1", "--format", "md", NULL),
-        0);
     assert_non_null (strstr (out, "# Helios optimization 1"));
-    assert_int_equal (ht_ctl (&w.m, out, sizeof out, "report", "999", NULL), 1);
 
-    /*  The seed's KPIs and orchestration figures, from what ran: one
-        action kept and one rolled back, side by side, none failed. */
-    assert_int_equal (ht_ctl (&w.m, big, sizeof big, "status", "--json", NULL),
+    assert_int_equal (
+        ht_ctl (&s_shared.m, out, sizeof out, "report", "last", "--json", NULL),
+        0);
+    json_t *last = json_loads (out, 0, NULL);
+    assert_non_null (last);
+    char heading[128], id[32];
+    snprintf (id, sizeof id, "%d",
+              (int)json_integer_value (json_object_get (last, "id")));
+    snprintf (heading, sizeof heading, "# Helios %s %s",
+              json_string_value (json_object_get (last, "kind")), id);
+    json_decref (last);
+    assert_int_equal (ht_ctl (&s_shared.m, out, sizeof out, "report", "last",
+                              "--format", "md", NULL),
                       0);
+    assert_non_null (strstr (out, heading));
+    assert_int_equal (
+        ht_ctl (&s_shared.m, out, sizeof out, "report", "999", NULL), 1);
+}
+
+/*  The seed's KPIs and orchestration figures, from what the cycles ran:
+    actions kept and rolled back, side by side, none failed. */
+static void
+test_seed_kpis (void **state)
+{
+    (void)state;
+    static char big[1 << 20];
+    assert_int_equal (
+        ht_ctl (&s_shared.m, big, sizeof big, "status", "--json", NULL), 0);
     json_t *status = json_loads (big, 0, NULL);
     assert_non_null (status);
     json_t *kpis = json_object_get (status, "kpis");
@@ -425,8 +548,10 @@ test_cycles_keep_and_roll_back (void **state)
         json_integer_value (json_object_get (conflicts, "occurred")), 0);
     assert_non_null (json_object_get (orch, "evenness"));
     json_decref (status);
-    s_world_stop (&w);
 }
+
+//  --------------------------------------------------------------------
+//  Cases that need a swarm of their own
 
 static void
 test_cycle_without_verifiers_degrades (void **state)
@@ -440,13 +565,13 @@ test_cycle_without_verifiers_degrades (void **state)
     bool named = false;
     size_t i;
     json_t *d;
-    json_array_foreach (degraded, i, d) named
-        |= strstr (json_string_value (d), "athena") != NULL;
+    json_array_foreach (degraded, i, d) {
+        named |= strstr (json_string_value (d), "athena") != NULL;
+    }
     assert_true (named);
     /*  Unverified changes do not stay. */
     json_t *a;
-    json_array_foreach (json_object_get (report, "actions"), i, a)
-    {
+    json_array_foreach (json_object_get (report, "actions"), i, a) {
         assert_string_equal (json_string_value (json_object_get (a, "verdict")),
                              "inconclusive");
         assert_string_equal (json_string_value (json_object_get (a, "outcome")),
@@ -536,12 +661,12 @@ test_incident_emergency (void **state)
     int emergencies = 0, kept = 0;
     size_t i;
     json_t *c;
-    json_array_foreach (
-        list, i, c) if (streq (json_string_value (json_object_get (c, "kind")),
-                               "emergency"))
-    {
-        emergencies++;
-        kept += (int)json_integer_value (json_object_get (c, "kept"));
+    json_array_foreach (list, i, c) {
+        if (streq (json_string_value (json_object_get (c, "kind")),
+                   "emergency")) {
+            emergencies++;
+            kept += (int)json_integer_value (json_object_get (c, "kept"));
+        }
     }
     json_decref (list);
     assert_true (emergencies >= 1);
@@ -562,11 +687,26 @@ test_incident_emergency (void **state)
 int
 main (void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown (test_cycles_keep_and_roll_back, ht_teardown),
+    /*  No per-case teardown here: ht_teardown would stop the shared
+        swarm; the group's teardown stops it and checks for leftovers. */
+    const struct CMUnitTest shared[] = {
+        cmocka_unit_test (test_cycle_reports),
+        cmocka_unit_test (test_cycle_keeps_improved),
+        cmocka_unit_test (test_cycle_rolls_back_regressed),
+        cmocka_unit_test (test_cycle_reports_on_disk),
+        cmocka_unit_test (test_cycle_health_rises),
+        cmocka_unit_test (test_analysis),
+        cmocka_unit_test (test_strategic_plan),
+        cmocka_unit_test (test_cycles_and_report),
+        cmocka_unit_test (test_seed_kpis),
+    };
+    const struct CMUnitTest own[] = {
         cmocka_unit_test_teardown (test_cycle_without_verifiers_degrades,
                                    ht_teardown),
         cmocka_unit_test_teardown (test_incident_emergency, ht_teardown),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name (
+        "one swarm that ran cycles", shared, s_shared_start, s_shared_stop);
+    return failed
+           + cmocka_run_group_tests_name ("a swarm each", own, NULL, NULL);
 }

@@ -460,8 +460,7 @@ test_custom_cycles_keep_and_roll_back (void **state)
         }
         size_t i;
         json_t *a;
-        json_array_foreach (json_object_get (report, "actions"), i, a)
-        {
+        json_array_foreach (json_object_get (report, "actions"), i, a) {
             kept |= s_check_action (&w, a);
             harmful_rolled_back
                 |= streq (s_str (a, "name"), "verbose_diagnostics");

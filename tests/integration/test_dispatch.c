@@ -60,8 +60,7 @@ test_swarm_registers_and_echoes (void **state)
     assert_int_equal (json_array_size (list), 12);
     size_t i;
     json_t *a;
-    json_array_foreach (list, i, a)
-    {
+    json_array_foreach (list, i, a) {
         assert_non_null (json_string_value (json_object_get (a, "name")));
         assert_non_null (json_string_value (json_object_get (a, "role")));
         assert_true (json_integer_value (json_object_get (a, "capacity")) >= 1);
