@@ -28,8 +28,11 @@
 #include "fake_master.h"
 
 #define WAIT_MS 3000    //  the longest a message or subscription may take
-#define RESULT_MS 10000 //  window_s 2 plus the role's grace, and margin
-#define AFTER_N 20      //  seconds published into each window
+#define RESULT_MS 12000 //  window_s (4 at most) plus the role's grace
+/*  test_verdicts publishes into four windows one after the other: room
+    for a slow (sanitized) run */
+#define S_VERDICT_WINDOW_S 4
+#define AFTER_N 20 //  seconds published into each window
 
 typedef struct {
     char dir[64];
@@ -278,13 +281,17 @@ test_verdicts (void **state)
 {
     s_env_t *env = (s_env_t *)*state;
     uint64_t a
-        = s_verify (env, s_args (2, s_metric ("lat_a", "lower", NULL), NULL));
+        = s_verify (env, s_args (S_VERDICT_WINDOW_S,
+                                 s_metric ("lat_a", "lower", NULL), NULL));
     uint64_t b
-        = s_verify (env, s_args (2, s_metric ("lat_b", "lower", NULL), NULL));
+        = s_verify (env, s_args (S_VERDICT_WINDOW_S,
+                                 s_metric ("lat_b", "lower", NULL), NULL));
     uint64_t c
-        = s_verify (env, s_args (2, s_metric ("lat_c", "lower", "p95"), NULL));
-    uint64_t d = s_verify (
-        env, s_args (2, s_metric ("lat_a", "higher", "mean"), NULL));
+        = s_verify (env, s_args (S_VERDICT_WINDOW_S,
+                                 s_metric ("lat_c", "lower", "p95"), NULL));
+    uint64_t d
+        = s_verify (env, s_args (S_VERDICT_WINDOW_S,
+                                 s_metric ("lat_a", "higher", "mean"), NULL));
     s_wait_wanted (env, "lat_a", true);
     s_wait_wanted (env, "lat_b", true);
     s_wait_wanted (env, "lat_c", true);
