@@ -7,6 +7,7 @@
     copies of all strings: libconfig's die with config_destroy().
 */
 #include "hl_config.h"
+#include "../proto/hl_alloc.h"
 
 #include <errno.h>
 #include <float.h>
@@ -78,27 +79,6 @@ static const char *s_log_levels[]
 //  Seconds-valued settings stay below a day, so that callers may turn
 //  them into milliseconds in an int without overflow
 #define HL_CONFIG_MAX_SECONDS 86400
-
-// --------------------------------------------------------------------
-// Allocation: out of memory aborts (style §3)
-
-static void *
-s_alloc (size_t size)
-{
-    void *p = calloc (1, size ? size : 1);
-    if (!p)
-        abort ();
-    return p;
-}
-
-static char *
-s_strdup (const char *s)
-{
-    char *copy = strdup (s ? s : "");
-    if (!copy)
-        abort ();
-    return copy;
-}
 
 // --------------------------------------------------------------------
 // Error reporting
@@ -569,7 +549,7 @@ s_default_connect (hl_config_t *self)
 hl_config_t *
 hl_config_new_default (void)
 {
-    hl_config_t *self = s_alloc (sizeof *self);
+    hl_config_t *self = hl_alloc (sizeof *self);
     s_set_defaults (self);
     s_default_connect (self);
     return self;
@@ -823,7 +803,7 @@ s_load_metrics (s_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
     if (!s_is_list (list))
         return s_wrong_type (ctx, list, "a list ( { ... }, ... )");
     int count = config_setting_length (list);
-    self->metrics = s_alloc ((size_t)count * sizeof *self->metrics);
+    self->metrics = hl_calloc ((size_t)count, sizeof *self->metrics);
     for (int i = 0; i < count; i++) {
         const config_setting_t *g = config_setting_get_elem (list, i);
         hl_config_metric_t *m = &self->metrics[i];
@@ -853,13 +833,13 @@ s_get_strings (s_ctx_t *ctx, const config_setting_t *group, const char *name,
     if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
         return s_wrong_type (ctx, list, "an array of strings [ ... ]");
     int count = config_setting_length (list);
-    *out = s_alloc ((size_t)count * sizeof (char *));
+    *out = hl_calloc ((size_t)count, sizeof (char *));
     for (int i = 0; i < count; i++) {
         const char *value
             = s_string (ctx, config_setting_get_elem (list, i), size);
         if (!value)
             return -1;
-        (*out)[i] = s_strdup (value);
+        (*out)[i] = hl_strdup (value);
         (*out_n)++;
     }
     return 0;
@@ -1008,7 +988,7 @@ s_load_params (s_ctx_t *ctx, const config_setting_t *g, hl_config_action_t *a)
     if (!s_is_list (list))
         return s_wrong_type (ctx, list, "a list ( { ... }, ... )");
     int count = config_setting_length (list);
-    a->params = s_alloc ((size_t)count * sizeof *a->params);
+    a->params = hl_calloc ((size_t)count, sizeof *a->params);
     for (int i = 0; i < count; i++) {
         const config_setting_t *pg = config_setting_get_elem (list, i);
         hl_config_param_t *p = &a->params[i];
@@ -1066,11 +1046,11 @@ s_load_action (s_ctx_t *ctx, const config_setting_t *g, hl_config_t *self,
     char command[HL_CONFIG_PATH] = "";
     if (s_get_string (ctx, g, "apply", command, sizeof command))
         return -1;
-    a->apply = s_strdup (command);
+    a->apply = hl_strdup (command);
     command[0] = '\0';
     if (s_get_string (ctx, g, "rollback", command, sizeof command))
         return -1;
-    a->rollback = s_strdup (command);
+    a->rollback = hl_strdup (command);
 
     if (s_get_int (ctx, g, "timeout", 1, 3600, &a->timeout)
         || s_get_double (ctx, g, "cost", 0, 1e9, &a->cost)
@@ -1089,7 +1069,7 @@ s_load_actions (s_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
     if (!s_is_list (list))
         return s_wrong_type (ctx, list, "a list ( { ... }, ... )");
     int count = config_setting_length (list);
-    self->actions = s_alloc ((size_t)count * sizeof *self->actions);
+    self->actions = hl_calloc ((size_t)count, sizeof *self->actions);
     for (int i = 0; i < count; i++) {
         const config_setting_t *g = config_setting_get_elem (list, i);
         hl_config_action_t *a = &self->actions[i];
@@ -1150,7 +1130,7 @@ hl_config_load (const char *path, char *err, size_t errsize)
         }
     }
 
-    self = s_alloc (sizeof *self);
+    self = hl_alloc (sizeof *self);
     snprintf (self->path, sizeof self->path, "%s", path);
     s_set_defaults (self);
     //  Master before connect: connect's defaults derive from its binds

@@ -15,6 +15,7 @@
 
 #include "hl_proxy.h"
 #include "hl_log.h"
+#include "../proto/hl_alloc.h"
 #include "../proto/hl_codec.h"
 #include "../proto/hl_limits.h"
 
@@ -445,7 +446,7 @@ hl_proxy_new (const char *bus_in, const char *bus_out,
             snprintf (err, errsize, "bus: no endpoint");
         goto fail;
     }
-    self = (hl_proxy_t *)zmalloc (sizeof (hl_proxy_t));
+    self = (hl_proxy_t *)hl_alloc (sizeof (hl_proxy_t));
     //  A serial makes the inproc names unique in the process: an address
     //  could be reused while libzmq still holds the old name (sockets
     //  close asynchronously)

@@ -11,6 +11,7 @@
 
 #include "hl_spy.h"
 #include "hl_log.h"
+#include "../proto/hl_alloc.h"
 #include "../proto/hl_err.h"
 #include "../proto/hl_msg.h"
 
@@ -55,7 +56,7 @@ hl_spy_new (const hl_spy_args_t *args, char *err, size_t errsize)
             snprintf (err, errsize, "%s", why);
         return NULL;
     }
-    hl_spy_t *self = (hl_spy_t *)zmalloc (sizeof (hl_spy_t));
+    hl_spy_t *self = (hl_spy_t *)hl_alloc (sizeof (hl_spy_t));
     self->args = *args;
     if (!self->args.out)
         self->args.out = stdout;

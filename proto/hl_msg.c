@@ -17,6 +17,7 @@
 
 #include <msgpack.h>
 
+#include "hl_alloc.h"
 #include "hl_codec.h"
 #include "hl_msg.h"
 
@@ -313,32 +314,12 @@ s_val (const hl_msg_t *self, int field)
     return (hl_value_t **)&self->val[field - S_NUM_END];
 }
 
-static void *
-s_alloc (size_t size)
-{
-    void *p = calloc (1, size ? size : 1);
-    if (!p)
-        abort ();
-    return p;
-}
-
-static char *
-s_strndup (const char *s, size_t len)
-{
-    char *copy = (char *)malloc (len + 1);
-    if (!copy)
-        abort ();
-    memcpy (copy, s, len);
-    copy[len] = '\0';
-    return copy;
-}
-
 //  A copy of s[0..len) owned by self: in its arena while there is room
 static char *
 s_msg_strndup (hl_msg_t *self, const char *s, size_t len)
 {
     if (len + 1 > S_ARENA - self->arena_used)
-        return s_strndup (s, len);
+        return hl_strndup (s, len);
     char *copy = self->arena + self->arena_used;
     self->arena_used += len + 1;
     memcpy (copy, s, len);
@@ -375,9 +356,9 @@ s_spec_of (const hl_msg_t *self, s_field_t field)
 static hl_msg_t *
 s_msg_new (hl_msg_type_t type)
 {
-    hl_msg_t *self = (hl_msg_t *)malloc (sizeof (hl_msg_t));
-    if (!self)
-        abort ();
+    //  hl_realloc of NULL rather than hl_alloc: only the part before the
+    //  routing id is zeroed (see the struct)
+    hl_msg_t *self = (hl_msg_t *)hl_realloc (NULL, sizeof (hl_msg_t));
     memset (self, 0, offsetof (hl_msg_t, routing_id));
     self->type = type;
     return self;
@@ -427,7 +408,7 @@ hl_msg_dup (const hl_msg_t *self)
 {
     if (!self)
         return NULL;
-    hl_msg_t *copy = (hl_msg_t *)s_alloc (sizeof (hl_msg_t));
+    hl_msg_t *copy = (hl_msg_t *)hl_alloc (sizeof (hl_msg_t));
     *copy = *self;
     copy->arena_used = 0; /* the copy's strings are its own */
     if (self->src)
@@ -440,7 +421,7 @@ hl_msg_dup (const hl_msg_t *self)
         copy->val[i] = hl_value_dup (self->val[i]);
     if (self->nsamples) {
         copy->samples
-            = (hl_sample_t *)s_alloc (self->nsamples * sizeof (hl_sample_t));
+            = (hl_sample_t *)hl_calloc (self->nsamples, sizeof (hl_sample_t));
         copy->samples_cap = self->nsamples;
         for (size_t i = 0; i < self->nsamples; i++) {
             copy->samples[i] = self->samples[i];
@@ -649,16 +630,12 @@ s_buf_grow_write (s_buf_t *self, const char *buf, size_t len)
         cap *= 2;
     if (cap > HL_MSG_MAX_SIZE)
         cap = HL_MSG_MAX_SIZE;
-    uint8_t *grown;
     if (self->data == self->caller) {
-        grown = (uint8_t *)malloc (cap);
-        if (grown)
-            memcpy (grown, self->data, self->size);
+        uint8_t *grown = (uint8_t *)hl_realloc (NULL, cap);
+        memcpy (grown, self->data, self->size);
+        self->data = grown;
     } else
-        grown = (uint8_t *)realloc (self->data, cap);
-    if (!grown)
-        abort ();
-    self->data = grown;
+        self->data = (uint8_t *)hl_realloc (self->data, cap);
     self->cap = cap;
     memcpy (self->data + self->size, buf, len);
     self->size += len;
@@ -836,9 +813,8 @@ hl_msg_encode_buf (const hl_msg_t *self, uint8_t *space, size_t space_size,
         space_size = HL_MSG_MAX_SIZE;
     s_buf_t buf = { space, 0, space_size, space, false };
     if (!space || space_size < 16) {
-        buf.data = (uint8_t *)malloc (256);
-        if (!buf.data)
-            abort ();
+        //  Not zeroed: every byte is written before it is read
+        buf.data = (uint8_t *)hl_realloc (NULL, 256);
         buf.cap = 256;
         buf.caller = NULL;
     }
@@ -1100,7 +1076,7 @@ s_obj_samples (hl_msg_t *self, const msgpack_object *o)
     uint32_t n = o->via.array.size;
     //  n is bounded by the scan (max_items, bytes remaining).
     if (n)
-        self->samples = (hl_sample_t *)s_alloc (n * sizeof (hl_sample_t));
+        self->samples = (hl_sample_t *)hl_calloc (n, sizeof (hl_sample_t));
     self->samples_cap = n;
     for (uint32_t i = 0; i < n; i++) {
         //  Counted before filling, so a failure still frees its tags.
@@ -1809,11 +1785,8 @@ hl_msg_add_sample (hl_msg_t *self, const char *name, double value, int64_t ts,
     }
     if (self->nsamples == self->samples_cap) {
         size_t cap = self->samples_cap ? self->samples_cap * 2 : 8;
-        hl_sample_t *grown = (hl_sample_t *)realloc (
-            self->samples, cap * sizeof (hl_sample_t));
-        if (!grown)
-            abort ();
-        self->samples = grown;
+        self->samples = (hl_sample_t *)hl_realloc (self->samples,
+                                                   cap * sizeof (hl_sample_t));
         self->samples_cap = cap;
     }
     hl_sample_t *sample = &self->samples[self->nsamples++];

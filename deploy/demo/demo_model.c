@@ -52,6 +52,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../proto/hl_alloc.h"
+
 enum {
     S_CHAT,
     S_UI,
@@ -271,9 +273,7 @@ s_business_targets (const double tech[S_TECHNICAL], double out[S_BUSINESS])
 demo_model_t *
 demo_model_new (uint64_t seed)
 {
-    demo_model_t *self = (demo_model_t *)calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    demo_model_t *self = (demo_model_t *)hl_alloc (sizeof *self);
     for (int i = 0; i < DEMO_KNOBS; i++)
         self->knobs[i] = s_knobs[i].baseline;
     self->rng = seed;
