@@ -7,6 +7,7 @@
     copies of all strings: libconfig's die with config_destroy().
 */
 #include "hl_config.h"
+#include "hl_log.h"
 #include "../proto/hl_alloc.h"
 
 #include <errno.h>
@@ -73,8 +74,6 @@ static const char *s_betters[] = { "lower", "higher", NULL };
 static const char *s_stats[]
     = { "mean", "p50", "p95", "min", "max", "last", NULL };
 static const char *s_param_types[] = { "int", "float", "str", NULL };
-static const char *s_log_levels[]
-    = { "error", "warning", "notice", "info", "debug", NULL };
 
 //  Seconds-valued settings stay below a day, so that callers may turn
 //  them into milliseconds in an int without overflow
@@ -588,6 +587,9 @@ s_load_master (s_ctx_t *ctx, const config_t *cfg, hl_config_master_t *m)
     if (!g)
         return rc;
     int level = -1;
+    const char *levels[HL_LOG_DEBUG + 2] = { NULL };
+    for (int i = HL_LOG_ERROR; i <= HL_LOG_DEBUG; i++)
+        levels[i] = hl_log_level_name ((hl_log_level_t)i);
     if (s_get_endpoint (ctx, g, "tasks", m->tasks)
         || s_get_endpoint (ctx, g, "control", m->control)
         || s_get_endpoint (ctx, g, "bus_in", m->bus_in)
@@ -597,10 +599,10 @@ s_load_master (s_ctx_t *ctx, const config_t *cfg, hl_config_master_t *m)
         || s_get_string (ctx, g, "state_dir", m->state_dir, sizeof m->state_dir)
         || s_get_int (ctx, g, "heartbeat_ms", 10, 60000, &m->heartbeat_ms)
         || s_get_int (ctx, g, "liveness", 1, 100, &m->liveness)
-        || s_get_enum (ctx, g, "log_level", s_log_levels, &level))
+        || s_get_enum (ctx, g, "log_level", levels, &level))
         return -1;
     if (level >= 0)
-        snprintf (m->log_level, sizeof m->log_level, "%s", s_log_levels[level]);
+        snprintf (m->log_level, sizeof m->log_level, "%s", levels[level]);
     if (!m->state_dir[0])
         return s_fail (ctx, config_setting_get_member (g, "state_dir"),
                        "must not be empty");

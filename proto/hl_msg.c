@@ -20,6 +20,7 @@
 #include "hl_alloc.h"
 #include "hl_codec.h"
 #include "hl_msg.h"
+#include "hl_names.h"
 
 //  Field ids: strings first, then scalars, then values, then samples.
 typedef enum {
@@ -98,27 +99,23 @@ typedef enum {
 typedef enum { CS_ANY, CS_METRIC, CS_EVENT } s_charset_t;
 
 typedef struct {
-    const char *key;          //  wire key in the body
-    uint8_t keylen;           //  its length: matched on every decode
-    uint8_t field;            //  s_field_t
-    uint8_t kind;             //  s_kind_t
-    uint8_t flags;            //  SF_*
-    uint8_t charset;          //  s_charset_t, strings only
-    const char *const *enums; //  allowed strings, NULL-terminated, or NULL
-    uint64_t min, max;        //  integer range; max 0 means the type's
-    size_t maxlen;            //  string bytes
+    const char *key; //  wire key in the body
+    uint8_t keylen;  //  its length: matched on every decode
+    uint8_t field;   //  s_field_t
+    uint8_t kind;    //  s_kind_t
+    uint8_t flags;   //  SF_*
+    uint8_t charset; //  s_charset_t, strings only
+    int (*parse) (
+        const char *); //  hl_names parser of the allowed strings, or NULL
+    uint64_t min, max; //  integer range; max 0 means the type's
+    size_t maxlen;     //  string bytes
 } s_spec_t;
 
 #define S_LONG 1024 //  reasons, texts, errors
 
-static const char *const s_kinds[]
-    = { "analyze", "apply", "rollback", "verify", "echo", NULL };
-static const char *const s_statuses[]
-    = { "ok", "failed", "rejected", "timeout", "cancelled", NULL };
-
-#define STR(k, f, fl, len, cs, en)                                             \
+#define STR(k, f, fl, len, cs, parse)                                          \
     {                                                                          \
-        k, sizeof (k) - 1, f, K_STR, fl, cs, en, 0, 0, len                     \
+        k, sizeof (k) - 1, f, K_STR, fl, cs, parse, 0, 0, len                  \
     }
 #define NUM(k, f, kind, fl, lo, hi)                                            \
     {                                                                          \
@@ -153,7 +150,7 @@ static const s_spec_t s_heartbeat[] = {
 };
 static const s_spec_t s_task[] = {
     TASK_ID,
-    STR ("kind", F_KIND, SF_REQ, HL_MAX_NAME, CS_ANY, s_kinds),
+    STR ("kind", F_KIND, SF_REQ, HL_MAX_NAME, CS_ANY, hl_kind_parse),
     NUM ("priority", F_PRIORITY, K_U32, SF_REQ, 1, 4),
     NUM ("attempt", F_ATTEMPT, K_U32, SF_REQ, 1, 100),
     NUM ("emergency", F_EMERGENCY, K_BOOL, 0, 0, 0),
@@ -169,7 +166,7 @@ static const s_spec_t s_progress[] = {
 };
 static const s_spec_t s_result[] = {
     TASK_ID,
-    STR ("status", F_STATUS, SF_REQ, HL_MAX_NAME, CS_ANY, s_statuses),
+    STR ("status", F_STATUS, SF_REQ, HL_MAX_NAME, CS_ANY, hl_status_parse),
     NUM ("duration_us", F_DURATION_US, K_U64, SF_REQ, 0, 0),
     VAL ("data", F_DATA, K_ANY, 0),
 };
@@ -495,12 +492,8 @@ s_check_str (const s_spec_t *spec, const char *s, bool deep)
         return HL_ERR_RANGE;
     if (deep && spec->charset == CS_ANY && !hl_codec_utf8_ok (s, len))
         return HL_ERR_UTF8;
-    if (spec->enums) {
-        for (const char *const *e = spec->enums; *e; e++)
-            if (strcmp (*e, s) == 0)
-                return 0;
+    if (spec->parse && spec->parse (s) < 0)
         return HL_ERR_RANGE;
-    }
     return 0;
 }
 
