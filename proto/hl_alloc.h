@@ -13,6 +13,10 @@
 /*  size zeroed bytes (at least one, so 0 is never NULL). */
 void *hl_alloc (size_t size);
 
+/*  size bytes (at least one), not zeroed: for the hot paths that write
+    every byte before they read it (a decoded message, an encode buffer). */
+void *hl_malloc (size_t size);
+
 /*  count * size zeroed bytes; aborts if the product overflows. */
 void *hl_calloc (size_t count, size_t size);
 
