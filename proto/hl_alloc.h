@@ -1,9 +1,9 @@
 /*  SPDX-License-Identifier: MPL-2.0
     Copyright (c) 2026 the Helios developers
 
-    hl_alloc - the one allocator. Out of memory aborts, as in czmq and
-    Redis (style §3): no caller checks for NULL. Sizes a peer controls are
-    capped before they get here. Everything returned is freed with free().
+    hl_alloc - the one allocator. Out of memory aborts (style §3), so no
+    caller checks for NULL. Sizes a peer controls are capped before they
+    get here. Everything returned is freed with free().
 */
 #ifndef HL_ALLOC_H
 #define HL_ALLOC_H

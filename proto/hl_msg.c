@@ -114,7 +114,7 @@ hl_msg_dup (const hl_msg_t *self)
     if (!self)
         return NULL;
     hl_msg_t *copy = (hl_msg_t *)hl_malloc (sizeof (hl_msg_t));
-    *copy = *self; /* every byte: nothing to zero first */
+    *copy = *self;        /* every byte: nothing to zero first */
     copy->arena_used = 0; /* the copy's strings are its own */
     if (self->src)
         copy->src = hl_msg_strndup (copy, self->src, strlen (self->src));
