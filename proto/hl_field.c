@@ -189,18 +189,38 @@ hl_field_spec (hl_msg_type_t type, hl_field_t field)
     return NULL;
 }
 
+//  The charsets each byte is in: bit 0 event [a-z0-9_-], bit 1 metric
+//  (the same and [A-Z.:]); every other byte, 128..255 included, in none.
+//  A table keeps the per-byte loop to one load and one test: it runs for
+//  every metric name encoded or decoded.
+#define S_EVENT 1
+#define S_METRIC 2
+#define S_E (S_EVENT | S_METRIC)
+#define S_M S_METRIC
+static const uint8_t s_chars[256] = {
+    ['-'] = S_E, ['.'] = S_M, ['0'] = S_E, ['1'] = S_E, ['2'] = S_E,
+    ['3'] = S_E, ['4'] = S_E, ['5'] = S_E, ['6'] = S_E, ['7'] = S_E,
+    ['8'] = S_E, ['9'] = S_E, [':'] = S_M, ['A'] = S_M, ['B'] = S_M,
+    ['C'] = S_M, ['D'] = S_M, ['E'] = S_M, ['F'] = S_M, ['G'] = S_M,
+    ['H'] = S_M, ['I'] = S_M, ['J'] = S_M, ['K'] = S_M, ['L'] = S_M,
+    ['M'] = S_M, ['N'] = S_M, ['O'] = S_M, ['P'] = S_M, ['Q'] = S_M,
+    ['R'] = S_M, ['S'] = S_M, ['T'] = S_M, ['U'] = S_M, ['V'] = S_M,
+    ['W'] = S_M, ['X'] = S_M, ['Y'] = S_M, ['Z'] = S_M, ['_'] = S_E,
+    ['a'] = S_E, ['b'] = S_E, ['c'] = S_E, ['d'] = S_E, ['e'] = S_E,
+    ['f'] = S_E, ['g'] = S_E, ['h'] = S_E, ['i'] = S_E, ['j'] = S_E,
+    ['k'] = S_E, ['l'] = S_E, ['m'] = S_E, ['n'] = S_E, ['o'] = S_E,
+    ['p'] = S_E, ['q'] = S_E, ['r'] = S_E, ['s'] = S_E, ['t'] = S_E,
+    ['u'] = S_E, ['v'] = S_E, ['w'] = S_E, ['x'] = S_E, ['y'] = S_E,
+    ['z'] = S_E,
+};
+
 static bool
 s_charset_ok (const char *s, hl_field_charset_t charset)
 {
-    for (; *s; s++) {
-        char c = *s;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
-                  || c == '-';
-        if (charset == HL_FIELD_CHARSET_METRIC)
-            ok = ok || (c >= 'A' && c <= 'Z') || c == '.' || c == ':';
-        if (!ok)
+    uint8_t mask = charset == HL_FIELD_CHARSET_METRIC ? S_METRIC : S_EVENT;
+    for (; *s; s++)
+        if (!(s_chars[(uint8_t)*s] & mask))
             return false;
-    }
     return true;
 }
 
