@@ -17,6 +17,7 @@
 #include "hl_config.h"
 #include "hl_log.h"
 #include "hl_spy.h"
+#include "../proto/hl_alloc.h"
 
 #define HL_SPY_DEFAULT_CONFIG "deploy/helios.cfg"
 
@@ -116,13 +117,12 @@ main (int argc, char *argv[])
     bool verbose = false;
     bool speed_given = false;
     //  Every --topic is a separate argv word, so argc bounds them
-    const char **topics = (const char **)calloc ((size_t)argc, sizeof (char *));
+    const char **topics
+        = (const char **)hl_calloc ((size_t)argc, sizeof (char *));
     hl_config_t *config = NULL;
     hl_spy_t *spy = NULL;
     char err[1024] = "";
     int status = 2;
-    if (!topics)
-        return 1;
 
     opterr = 0;
     int opt;

@@ -2,11 +2,16 @@
     Copyright (c) 2026 the Helios developers
 
     hl_config - loads a libconfig file into typed structs, validating every
-    section against design §4 whoever reads it. Every failure names the
-    file, the line of the offending setting and the setting's path. Owns
-    copies of all strings: libconfig's die with config_destroy().
+    section against design §4 whoever reads it: defaults, then one loader
+    per section, metric and action. The typed readers, which name the
+    file, the line and the setting's path in every failure, are
+    hl_setting's. Owns copies of all strings: libconfig's die with
+    config_destroy().
 */
 #include "hl_config.h"
+#include "hl_log.h"
+#include "hl_setting.h"
+#include "../proto/hl_alloc.h"
 
 #include <errno.h>
 #include <float.h>
@@ -14,7 +19,6 @@
 #include <limits.h>
 #include <math.h>
 #include <regex.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,13 +39,6 @@ struct _hl_config_t {
     hl_config_action_t *actions; // actions_n entries, names unique
     size_t actions_n;
 };
-
-//  Where errors go while one file loads
-typedef struct {
-    const char *path; // file name for messages
-    char *err;        // caller's buffer, may be NULL
-    size_t errsize;
-} s_ctx_t;
 
 //  A key a section accepts; keys starting with "x_" are always accepted
 static const char *s_master_keys[]
@@ -72,403 +69,10 @@ static const char *s_betters[] = { "lower", "higher", NULL };
 static const char *s_stats[]
     = { "mean", "p50", "p95", "min", "max", "last", NULL };
 static const char *s_param_types[] = { "int", "float", "str", NULL };
-static const char *s_log_levels[]
-    = { "error", "warning", "notice", "info", "debug", NULL };
 
 //  Seconds-valued settings stay below a day, so that callers may turn
 //  them into milliseconds in an int without overflow
 #define HL_CONFIG_MAX_SECONDS 86400
-
-// --------------------------------------------------------------------
-// Allocation: out of memory aborts (style §3)
-
-static void *
-s_alloc (size_t size)
-{
-    void *p = calloc (1, size ? size : 1);
-    if (!p)
-        abort ();
-    return p;
-}
-
-static char *
-s_strdup (const char *s)
-{
-    char *copy = strdup (s ? s : "");
-    if (!copy)
-        abort ();
-    return copy;
-}
-
-// --------------------------------------------------------------------
-// Error reporting
-
-//  The setting's path as written in the file: "metrics[2].better"
-static void
-s_setting_path (const config_setting_t *setting, char *out, size_t size)
-{
-    const config_setting_t *parent = config_setting_parent (setting);
-    if (!parent) {
-        out[0] = '\0'; // the root has no name
-        return;
-    }
-    s_setting_path (parent, out, size);
-    size_t used = strlen (out);
-    const char *name = config_setting_name (setting);
-    if (name)
-        snprintf (out + used, size - used, "%s%s", used ? "." : "", name);
-    else
-        snprintf (out + used, size - used, "[%d]",
-                  config_setting_index (setting));
-}
-
-//  Write "file:line: setting.path: reason" and return -1. The line is the
-//  setting's own: for a missing setting, pass its parent.
-static int s_fail (s_ctx_t *ctx, const config_setting_t *setting,
-                   const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-static int
-s_fail (s_ctx_t *ctx, const config_setting_t *setting, const char *fmt, ...)
-{
-    if (!ctx->err || ctx->errsize == 0)
-        return -1;
-    const char *file = ctx->path;
-    int line = 0;
-    char where[256] = "";
-    if (setting) {
-        //  An @include'd file reports its own name
-        if (config_setting_source_file (setting))
-            file = config_setting_source_file (setting);
-        line = config_setting_source_line (setting);
-        s_setting_path (setting, where, sizeof where);
-    }
-    int n = snprintf (ctx->err, ctx->errsize, "%s:%d: %s%s", file, line, where,
-                      where[0] ? ": " : "");
-    if (n >= 0 && (size_t)n < ctx->errsize) {
-        va_list args;
-        va_start (args, fmt);
-        vsnprintf (ctx->err + n, ctx->errsize - (size_t)n, fmt, args);
-        va_end (args);
-    }
-    return -1;
-}
-
-static const char *
-s_type_name (const config_setting_t *setting)
-{
-    switch (config_setting_type (setting)) {
-        case CONFIG_TYPE_GROUP:
-            return "a group";
-        case CONFIG_TYPE_INT:
-        case CONFIG_TYPE_INT64:
-            return "an integer";
-        case CONFIG_TYPE_FLOAT:
-            return "a float";
-        case CONFIG_TYPE_STRING:
-            return "a string";
-        case CONFIG_TYPE_BOOL:
-            return "a boolean";
-        case CONFIG_TYPE_ARRAY:
-            return "an array";
-        case CONFIG_TYPE_LIST:
-            return "a list";
-        default:
-            return "nothing";
-    }
-}
-
-static int
-s_wrong_type (s_ctx_t *ctx, const config_setting_t *setting,
-              const char *expected)
-{
-    return s_fail (ctx, setting, "wrong type: expected %s, got %s", expected,
-                   s_type_name (setting));
-}
-
-// --------------------------------------------------------------------
-// Typed getters. Each leaves *out alone when the setting is absent, so
-// the caller presets the default; required settings are checked with
-// s_require first.
-
-static bool
-s_in_list (const char *value, const char **list)
-{
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp (value, list[i]) == 0)
-            return true;
-    return false;
-}
-
-//  Every member of group must be a known key or an "x_" extension
-static int
-s_check_keys (s_ctx_t *ctx, const config_setting_t *group, const char **keys)
-{
-    int count = config_setting_length (group);
-    for (int i = 0; i < count; i++) {
-        const config_setting_t *member = config_setting_get_elem (group, i);
-        const char *name = config_setting_name (member);
-        if (name && strncmp (name, "x_", 2) != 0 && !s_in_list (name, keys))
-            return s_fail (ctx, member, "unknown key \"%s\"", name);
-    }
-    return 0;
-}
-
-static int
-s_require (s_ctx_t *ctx, const config_setting_t *group, const char *name)
-{
-    if (!config_setting_get_member (group, name))
-        return s_fail (ctx, group, "missing required setting \"%s\"", name);
-    return 0;
-}
-
-//  An integer setting into int64; floats are refused, not truncated
-static int
-s_int64 (s_ctx_t *ctx, const config_setting_t *setting, int64_t min,
-         int64_t max, int64_t *out)
-{
-    int type = config_setting_type (setting);
-    if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
-        return s_wrong_type (ctx, setting, "an integer");
-    long long value = config_setting_get_int64 (setting);
-    if (value < min || value > max)
-        return s_fail (ctx, setting, "%lld out of range %lld..%lld", value,
-                       (long long)min, (long long)max);
-    *out = value;
-    return 0;
-}
-
-static int
-s_get_int (s_ctx_t *ctx, const config_setting_t *group, const char *name,
-           int min, int max, int *out)
-{
-    const config_setting_t *setting = config_setting_get_member (group, name);
-    if (!setting)
-        return 0;
-    int64_t value;
-    if (s_int64 (ctx, setting, min, max, &value))
-        return -1;
-    *out = (int)value;
-    return 0;
-}
-
-//  A number; libconfig keeps 2 and 2.0 apart, so accept both
-static int
-s_number (s_ctx_t *ctx, const config_setting_t *setting, double min, double max,
-          double *out)
-{
-    int type = config_setting_type (setting);
-    double value;
-    if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64)
-        value = (double)config_setting_get_int64 (setting);
-    else if (type == CONFIG_TYPE_FLOAT)
-        value = config_setting_get_float (setting);
-    else
-        return s_wrong_type (ctx, setting, "a number");
-    if (!isfinite (value) || value < min || value > max)
-        return s_fail (ctx, setting, "%g out of range %g..%g", value, min, max);
-    *out = value;
-    return 0;
-}
-
-static int
-s_get_double (s_ctx_t *ctx, const config_setting_t *group, const char *name,
-              double min, double max, double *out)
-{
-    const config_setting_t *setting = config_setting_get_member (group, name);
-    return setting ? s_number (ctx, setting, min, max, out) : 0;
-}
-
-static int
-s_get_bool (s_ctx_t *ctx, const config_setting_t *group, const char *name,
-            bool *out)
-{
-    const config_setting_t *setting = config_setting_get_member (group, name);
-    if (!setting)
-        return 0;
-    if (config_setting_type (setting) != CONFIG_TYPE_BOOL)
-        return s_wrong_type (ctx, setting, "a boolean (true or false)");
-    *out = config_setting_get_bool (setting) != 0;
-    return 0;
-}
-
-//  A string setting's value, borrowed from libconfig; NULL on error
-static const char *
-s_string (s_ctx_t *ctx, const config_setting_t *setting, size_t size)
-{
-    if (config_setting_type (setting) != CONFIG_TYPE_STRING) {
-        s_wrong_type (ctx, setting, "a string");
-        return NULL;
-    }
-    const char *value = config_setting_get_string (setting);
-    if (strlen (value) >= size) {
-        s_fail (ctx, setting, "too long (%zu bytes, at most %zu)",
-                strlen (value), size - 1);
-        return NULL;
-    }
-    return value;
-}
-
-//  Copy a string member into a fixed buffer of size bytes
-static int
-s_get_string (s_ctx_t *ctx, const config_setting_t *group, const char *name,
-              char *out, size_t size)
-{
-    const config_setting_t *setting = config_setting_get_member (group, name);
-    if (!setting)
-        return 0;
-    const char *value = s_string (ctx, setting, size);
-    if (!value)
-        return -1;
-    memcpy (out, value, strlen (value) + 1);
-    return 0;
-}
-
-static void
-s_join (const char **list, char *out, size_t size)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (size_t i = 0; list[i] && used < size; i++) {
-        const char *sep = i == 0 ? "" : list[i + 1] ? ", " : " or ";
-        int n = snprintf (out + used, size - used, "%s%s", sep, list[i]);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
-}
-
-//  A string member that must be one of list; *index gets its position
-static int
-s_get_enum (s_ctx_t *ctx, const config_setting_t *group, const char *name,
-            const char **list, int *index)
-{
-    const config_setting_t *setting = config_setting_get_member (group, name);
-    if (!setting)
-        return 0;
-    const char *value = s_string (ctx, setting, 64);
-    if (!value)
-        return -1;
-    for (int i = 0; list[i]; i++)
-        if (strcmp (value, list[i]) == 0) {
-            *index = i;
-            return 0;
-        }
-    char choices[128];
-    s_join (list, choices, sizeof choices);
-    return s_fail (ctx, setting, "bad value \"%s\": must be one of %s", value,
-                   choices);
-}
-
-//  A list of groups, or an empty array ("[]") which means the same
-static int
-s_is_list (const config_setting_t *setting)
-{
-    int type = config_setting_type (setting);
-    return type == CONFIG_TYPE_LIST
-           || (type == CONFIG_TYPE_ARRAY
-               && config_setting_length (setting) == 0);
-}
-
-static bool
-s_name_ok (const char *name, const char *extra)
-{
-    if (!*name)
-        return false;
-    for (const char *c = name; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')
-              || (*c >= '0' && *c <= '9') || *c == '_' || strchr (extra, *c)))
-            return false;
-    return true;
-}
-
-//  A required name member in the metric charset [A-Za-z0-9_.:-]
-static int
-s_get_name (s_ctx_t *ctx, const config_setting_t *group, char *out, size_t size)
-{
-    if (s_require (ctx, group, "name"))
-        return -1;
-    const config_setting_t *setting = config_setting_get_member (group, "name");
-    const char *value = s_string (ctx, setting, size);
-    if (!value)
-        return -1;
-    if (!s_name_ok (value, ".:-"))
-        return s_fail (ctx, setting,
-                       "bad name \"%s\": use 1 or more of [A-Za-z0-9_.:-]",
-                       value);
-    memcpy (out, value, strlen (value) + 1);
-    return 0;
-}
-
-// --------------------------------------------------------------------
-// Endpoints
-
-static bool
-s_zmq_endpoint_ok (const char *value)
-{
-    static const char *schemes[] = { "tcp://", "ipc://", "inproc://", NULL };
-    for (size_t i = 0; schemes[i]; i++) {
-        size_t n = strlen (schemes[i]);
-        if (strncmp (value, schemes[i], n) == 0 && value[n] != '\0')
-            return true;
-    }
-    return false;
-}
-
-//  "host:port" with a non-empty host and a port 0..65535
-static bool
-s_host_port_ok (const char *value)
-{
-    const char *colon = strrchr (value, ':');
-    if (!colon || colon == value || colon[1] == '\0')
-        return false;
-    long port = 0;
-    for (const char *c = colon + 1; *c; c++) {
-        if (*c < '0' || *c > '9')
-            return false;
-        port = port * 10 + (*c - '0');
-        if (port > 65535)
-            return false;
-    }
-    return true;
-}
-
-static int
-s_get_endpoint (s_ctx_t *ctx, const config_setting_t *group, const char *name,
-                char *out)
-{
-    const config_setting_t *setting = config_setting_get_member (group, name);
-    if (!setting)
-        return 0;
-    const char *value = s_string (ctx, setting, HL_CONFIG_ENDPOINT);
-    if (!value)
-        return -1;
-    if (!s_zmq_endpoint_ok (value))
-        return s_fail (ctx, setting,
-                       "bad endpoint \"%s\": must start with tcp://, "
-                       "ipc:// or inproc://",
-                       value);
-    memcpy (out, value, strlen (value) + 1);
-    return 0;
-}
-
-//  http and statsd: "host:port", or "" to turn the listener off
-static int
-s_get_listen (s_ctx_t *ctx, const config_setting_t *group, const char *name,
-              char *out)
-{
-    const config_setting_t *setting = config_setting_get_member (group, name);
-    if (!setting)
-        return 0;
-    const char *value = s_string (ctx, setting, HL_CONFIG_ENDPOINT);
-    if (!value)
-        return -1;
-    if (*value && !s_host_port_ok (value))
-        return s_fail (ctx, setting,
-                       "bad endpoint \"%s\": must be host:port or \"\"", value);
-    memcpy (out, value, strlen (value) + 1);
-    return 0;
-}
 
 int
 hl_config_connect_endpoint (const char *bind, char *out, size_t size)
@@ -569,7 +173,7 @@ s_default_connect (hl_config_t *self)
 hl_config_t *
 hl_config_new_default (void)
 {
-    hl_config_t *self = s_alloc (sizeof *self);
+    hl_config_t *self = hl_alloc (sizeof *self);
     s_set_defaults (self);
     s_default_connect (self);
     return self;
@@ -578,70 +182,62 @@ hl_config_new_default (void)
 // --------------------------------------------------------------------
 // Sections
 
-//  A section must be a group; returns it, or NULL if absent or on error
-//  (*rc tells them apart)
-static const config_setting_t *
-s_section (s_ctx_t *ctx, const config_t *cfg, const char *name,
-           const char **keys, int *rc)
-{
-    *rc = 0;
-    const config_setting_t *group = config_lookup (cfg, name);
-    if (!group)
-        return NULL;
-    if (config_setting_type (group) != CONFIG_TYPE_GROUP) {
-        *rc = s_wrong_type (ctx, group, "a group { ... }");
-        return NULL;
-    }
-    if (s_check_keys (ctx, group, keys)) {
-        *rc = -1;
-        return NULL;
-    }
-    return group;
-}
-
 static int
-s_load_master (s_ctx_t *ctx, const config_t *cfg, hl_config_master_t *m)
+s_load_master (hl_setting_ctx_t *ctx, const config_t *cfg,
+               hl_config_master_t *m)
 {
     int rc;
     const config_setting_t *g
-        = s_section (ctx, cfg, "master", s_master_keys, &rc);
+        = hl_setting_section (ctx, cfg, "master", s_master_keys, &rc);
     if (!g)
         return rc;
     int level = -1;
-    if (s_get_endpoint (ctx, g, "tasks", m->tasks)
-        || s_get_endpoint (ctx, g, "control", m->control)
-        || s_get_endpoint (ctx, g, "bus_in", m->bus_in)
-        || s_get_endpoint (ctx, g, "bus_out", m->bus_out)
-        || s_get_listen (ctx, g, "http", m->http)
-        || s_get_listen (ctx, g, "statsd", m->statsd)
-        || s_get_string (ctx, g, "state_dir", m->state_dir, sizeof m->state_dir)
-        || s_get_int (ctx, g, "heartbeat_ms", 10, 60000, &m->heartbeat_ms)
-        || s_get_int (ctx, g, "liveness", 1, 100, &m->liveness)
-        || s_get_enum (ctx, g, "log_level", s_log_levels, &level))
+    const char *levels[HL_LOG_DEBUG + 2] = { NULL };
+    for (int i = HL_LOG_ERROR; i <= HL_LOG_DEBUG; i++)
+        levels[i] = hl_log_level_name ((hl_log_level_t)i);
+    if (hl_setting_read_endpoint (ctx, g, "tasks", m->tasks, sizeof m->tasks)
+        || hl_setting_read_endpoint (ctx, g, "control", m->control,
+                                     sizeof m->control)
+        || hl_setting_read_endpoint (ctx, g, "bus_in", m->bus_in,
+                                     sizeof m->bus_in)
+        || hl_setting_read_endpoint (ctx, g, "bus_out", m->bus_out,
+                                     sizeof m->bus_out)
+        || hl_setting_read_listen (ctx, g, "http", m->http, sizeof m->http)
+        || hl_setting_read_listen (ctx, g, "statsd", m->statsd,
+                                   sizeof m->statsd)
+        || hl_setting_read_string (ctx, g, "state_dir", m->state_dir,
+                                   sizeof m->state_dir)
+        || hl_setting_read_int (ctx, g, "heartbeat_ms", 10, 60000,
+                                &m->heartbeat_ms)
+        || hl_setting_read_int (ctx, g, "liveness", 1, 100, &m->liveness)
+        || hl_setting_read_enum (ctx, g, "log_level", levels, &level))
         return -1;
     if (level >= 0)
-        snprintf (m->log_level, sizeof m->log_level, "%s", s_log_levels[level]);
+        snprintf (m->log_level, sizeof m->log_level, "%s", levels[level]);
     if (!m->state_dir[0])
-        return s_fail (ctx, config_setting_get_member (g, "state_dir"),
-                       "must not be empty");
+        return hl_setting_fail (ctx, config_setting_get_member (g, "state_dir"),
+                                "must not be empty");
     return 0;
 }
 
 static int
-s_load_connect (s_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
+s_load_connect (hl_setting_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
 {
     s_default_connect (self);
     hl_config_connect_t *c = &self->connect;
     int rc;
     const config_setting_t *g
-        = s_section (ctx, cfg, "connect", s_connect_keys, &rc);
+        = hl_setting_section (ctx, cfg, "connect", s_connect_keys, &rc);
     if (!g)
         return rc;
-    if (s_get_endpoint (ctx, g, "tasks", c->tasks)
-        || s_get_endpoint (ctx, g, "control", c->control)
-        || s_get_endpoint (ctx, g, "bus_in", c->bus_in)
-        || s_get_endpoint (ctx, g, "bus_out", c->bus_out)
-        || s_get_int (ctx, g, "capacity", 1, 1024, &c->capacity))
+    if (hl_setting_read_endpoint (ctx, g, "tasks", c->tasks, sizeof c->tasks)
+        || hl_setting_read_endpoint (ctx, g, "control", c->control,
+                                     sizeof c->control)
+        || hl_setting_read_endpoint (ctx, g, "bus_in", c->bus_in,
+                                     sizeof c->bus_in)
+        || hl_setting_read_endpoint (ctx, g, "bus_out", c->bus_out,
+                                     sizeof c->bus_out)
+        || hl_setting_read_int (ctx, g, "capacity", 1, 1024, &c->capacity))
         return -1;
     return 0;
 }
@@ -649,28 +245,29 @@ s_load_connect (s_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
 //  A decode limit may lower its compiled-in ceiling, never raise it; 0
 //  means "the ceiling"
 static int
-s_get_limit (s_ctx_t *ctx, const config_setting_t *group, const char *name,
-             size_t ceiling, size_t *out)
+s_get_limit (hl_setting_ctx_t *ctx, const config_setting_t *group,
+             const char *name, size_t ceiling, size_t *out)
 {
     const config_setting_t *setting = config_setting_get_member (group, name);
     if (!setting)
         return 0;
     int64_t value;
-    if (s_int64 (ctx, setting, 0, INT64_MAX, &value))
+    if (hl_setting_int64 (ctx, setting, 0, INT64_MAX, &value))
         return -1;
     if ((uint64_t)value > ceiling)
-        return s_fail (ctx, setting, "cannot raise %s above %zu", name,
-                       ceiling);
+        return hl_setting_fail (ctx, setting, "cannot raise %s above %zu", name,
+                                ceiling);
     *out = (size_t)value;
     return 0;
 }
 
 static int
-s_load_limits (s_ctx_t *ctx, const config_t *cfg, hl_config_limits_t *l)
+s_load_limits (hl_setting_ctx_t *ctx, const config_t *cfg,
+               hl_config_limits_t *l)
 {
     int rc;
     const config_setting_t *g
-        = s_section (ctx, cfg, "limits", s_limits_keys, &rc);
+        = hl_setting_section (ctx, cfg, "limits", s_limits_keys, &rc);
     if (!g)
         return rc;
     //  An unbounded queue (hwm 0) or an endless linger is never wanted
@@ -679,65 +276,72 @@ s_load_limits (s_ctx_t *ctx, const config_t *cfg, hl_config_limits_t *l)
         || s_get_limit (ctx, g, "max_str", HL_MAX_STR, &l->decode.max_str)
         || s_get_limit (ctx, g, "max_items", HL_MAX_ITEMS, &l->decode.max_items)
         || s_get_limit (ctx, g, "max_depth", HL_MAX_DEPTH, &l->decode.max_depth)
-        || s_get_int (ctx, g, "sndhwm", 1, 10000000, &l->sndhwm)
-        || s_get_int (ctx, g, "rcvhwm", 1, 10000000, &l->rcvhwm)
-        || s_get_int (ctx, g, "linger_ms", 0, 60000, &l->linger_ms))
+        || hl_setting_read_int (ctx, g, "sndhwm", 1, 10000000, &l->sndhwm)
+        || hl_setting_read_int (ctx, g, "rcvhwm", 1, 10000000, &l->rcvhwm)
+        || hl_setting_read_int (ctx, g, "linger_ms", 0, 60000, &l->linger_ms))
         return -1;
     hl_limits_lower (&l->decode);
     return 0;
 }
 
 static int
-s_load_cycle (s_ctx_t *ctx, const config_t *cfg, hl_config_cycle_t *c)
+s_load_cycle (hl_setting_ctx_t *ctx, const config_t *cfg, hl_config_cycle_t *c)
 {
     int rc;
     const config_setting_t *g
-        = s_section (ctx, cfg, "cycle", s_cycle_keys, &rc);
+        = hl_setting_section (ctx, cfg, "cycle", s_cycle_keys, &rc);
     if (!g)
         return rc;
-    if (s_get_int (ctx, g, "duration", 1, HL_CONFIG_MAX_SECONDS, &c->duration)
-        || s_get_int (ctx, g, "max_concurrent", 1, 64, &c->max_concurrent)
-        || s_get_int (ctx, g, "cooldown", 0, HL_CONFIG_MAX_SECONDS,
-                      &c->cooldown)
-        || s_get_int (ctx, g, "settle", 0, HL_CONFIG_MAX_SECONDS, &c->settle)
-        || s_get_int (ctx, g, "verify_window", 1, HL_CONFIG_MAX_SECONDS,
-                      &c->verify_window)
-        || s_get_bool (ctx, g, "keep_unproven", &c->keep_unproven))
+    if (hl_setting_read_int (ctx, g, "duration", 1, HL_CONFIG_MAX_SECONDS,
+                             &c->duration)
+        || hl_setting_read_int (ctx, g, "max_concurrent", 1, 64,
+                                &c->max_concurrent)
+        || hl_setting_read_int (ctx, g, "cooldown", 0, HL_CONFIG_MAX_SECONDS,
+                                &c->cooldown)
+        || hl_setting_read_int (ctx, g, "settle", 0, HL_CONFIG_MAX_SECONDS,
+                                &c->settle)
+        || hl_setting_read_int (ctx, g, "verify_window", 1,
+                                HL_CONFIG_MAX_SECONDS, &c->verify_window)
+        || hl_setting_read_bool (ctx, g, "keep_unproven", &c->keep_unproven))
         return -1;
     int64_t seed = 0;
     if (config_setting_get_member (g, "seed")
-        && s_int64 (ctx, config_setting_get_member (g, "seed"), 0, INT64_MAX,
-                    &seed))
+        && hl_setting_int64 (ctx, config_setting_get_member (g, "seed"), 0,
+                             INT64_MAX, &seed))
         return -1;
     c->seed = (uint64_t)seed;
     return 0;
 }
 
 static int
-s_load_emergency (s_ctx_t *ctx, const config_t *cfg, hl_config_emergency_t *e)
+s_load_emergency (hl_setting_ctx_t *ctx, const config_t *cfg,
+                  hl_config_emergency_t *e)
 {
     int rc;
     const config_setting_t *g
-        = s_section (ctx, cfg, "emergency", s_emergency_keys, &rc);
+        = hl_setting_section (ctx, cfg, "emergency", s_emergency_keys, &rc);
     if (!g)
         return rc;
-    if (s_get_double (ctx, g, "threshold", 0, 100, &e->threshold)
-        || s_get_int (ctx, g, "max_issues", 1, 100, &e->max_issues)
-        || s_get_string (ctx, g, "notify", e->notify, sizeof e->notify))
+    if (hl_setting_read_double (ctx, g, "threshold", 0, 100, &e->threshold)
+        || hl_setting_read_int (ctx, g, "max_issues", 1, 100, &e->max_issues)
+        || hl_setting_read_string (ctx, g, "notify", e->notify,
+                                   sizeof e->notify))
         return -1;
     return 0;
 }
 
 static int
-s_load_health (s_ctx_t *ctx, const config_t *cfg, hl_config_health_t *h)
+s_load_health (hl_setting_ctx_t *ctx, const config_t *cfg,
+               hl_config_health_t *h)
 {
     int rc;
     const config_setting_t *g
-        = s_section (ctx, cfg, "health", s_health_keys, &rc);
+        = hl_setting_section (ctx, cfg, "health", s_health_keys, &rc);
     if (!g)
         return rc;
-    if (s_get_double (ctx, g, "target", 0, 100, &h->target)
-        || s_get_int (ctx, g, "window", 1, HL_CONFIG_MAX_SECONDS, &h->window))
+    if (hl_setting_read_double (ctx, g, "target", 0, 100, &h->target)
+        || hl_setting_read_int (ctx, g, "window", 1, HL_CONFIG_MAX_SECONDS,
+                                &h->window))
         return -1;
     return 0;
 }
@@ -745,25 +349,28 @@ s_load_health (s_ctx_t *ctx, const config_t *cfg, hl_config_health_t *h)
 //  The demo's control socket is reached by separate client processes,
 //  so an inproc:// endpoint would be useless there
 static int
-s_load_demo (s_ctx_t *ctx, const config_t *cfg, hl_config_demo_t *d)
+s_load_demo (hl_setting_ctx_t *ctx, const config_t *cfg, hl_config_demo_t *d)
 {
     int rc;
-    const config_setting_t *g = s_section (ctx, cfg, "demo", s_demo_keys, &rc);
+    const config_setting_t *g
+        = hl_setting_section (ctx, cfg, "demo", s_demo_keys, &rc);
     if (!g)
         return rc;
     int64_t seed = (int64_t)d->seed;
-    if (s_get_endpoint (ctx, g, "control", d->control)
-        || s_get_int (ctx, g, "rate", 1, 1000, &d->rate)
+    if (hl_setting_read_endpoint (ctx, g, "control", d->control,
+                                  sizeof d->control)
+        || hl_setting_read_int (ctx, g, "rate", 1, 1000, &d->rate)
         || (config_setting_get_member (g, "seed")
-            && s_int64 (ctx, config_setting_get_member (g, "seed"), 0,
-                        INT64_MAX, &seed)))
+            && hl_setting_int64 (ctx, config_setting_get_member (g, "seed"), 0,
+                                 INT64_MAX, &seed)))
         return -1;
     if (strncmp (d->control, "tcp://", 6) != 0
         && strncmp (d->control, "ipc://", 6) != 0)
-        return s_fail (ctx, config_setting_get_member (g, "control"),
-                       "bad endpoint \"%s\": must start with tcp:// or "
-                       "ipc://",
-                       d->control);
+        return hl_setting_fail (
+            ctx, config_setting_get_member (g, "control"),
+            "bad endpoint \"%s\": must start with tcp:// or "
+            "ipc://",
+            d->control);
     d->seed = (uint64_t)seed;
     return 0;
 }
@@ -772,16 +379,19 @@ s_load_demo (s_ctx_t *ctx, const config_t *cfg, hl_config_demo_t *d)
 // Metrics
 
 static int
-s_load_metric (s_ctx_t *ctx, const config_setting_t *g, hl_config_metric_t *m)
+s_load_metric (hl_setting_ctx_t *ctx, const config_setting_t *g,
+               hl_config_metric_t *m)
 {
     if (config_setting_type (g) != CONFIG_TYPE_GROUP)
-        return s_wrong_type (ctx, g, "a group { ... }");
+        return hl_setting_wrong_type (ctx, g, "a group { ... }");
     //  Category and direction have no safe default: a metric scored the
     //  wrong way round is worse than a refused file
-    if (s_check_keys (ctx, g, s_metric_keys)
-        || s_get_name (ctx, g, m->name, sizeof m->name)
-        || s_require (ctx, g, "category") || s_require (ctx, g, "better")
-        || s_require (ctx, g, "target") || s_require (ctx, g, "critical"))
+    if (hl_setting_check_keys (ctx, g, s_metric_keys)
+        || hl_setting_read_name (ctx, g, m->name, sizeof m->name)
+        || hl_setting_require (ctx, g, "category")
+        || hl_setting_require (ctx, g, "better")
+        || hl_setting_require (ctx, g, "target")
+        || hl_setting_require (ctx, g, "critical"))
         return -1;
     int category = 0, better = 0, stat = 0;
     const char *categories[HL_CATEGORY_COUNT + 1] = { NULL };
@@ -789,41 +399,43 @@ s_load_metric (s_ctx_t *ctx, const config_setting_t *g, hl_config_metric_t *m)
         categories[i] = hl_category_name ((hl_category_t)i);
     m->weight = 1.0;
     m->key = false;
-    if (s_get_enum (ctx, g, "category", categories, &category)
-        || s_get_string (ctx, g, "unit", m->unit, sizeof m->unit)
-        || s_get_enum (ctx, g, "better", s_betters, &better)
-        || s_get_enum (ctx, g, "stat", s_stats, &stat)
-        || s_get_double (ctx, g, "target", -DBL_MAX, DBL_MAX, &m->target)
-        || s_get_double (ctx, g, "critical", -DBL_MAX, DBL_MAX, &m->critical)
-        || s_get_double (ctx, g, "weight", DBL_MIN, 1e6, &m->weight)
-        || s_get_bool (ctx, g, "key", &m->key))
+    if (hl_setting_read_enum (ctx, g, "category", categories, &category)
+        || hl_setting_read_string (ctx, g, "unit", m->unit, sizeof m->unit)
+        || hl_setting_read_enum (ctx, g, "better", s_betters, &better)
+        || hl_setting_read_enum (ctx, g, "stat", s_stats, &stat)
+        || hl_setting_read_double (ctx, g, "target", -DBL_MAX, DBL_MAX,
+                                   &m->target)
+        || hl_setting_read_double (ctx, g, "critical", -DBL_MAX, DBL_MAX,
+                                   &m->critical)
+        || hl_setting_read_double (ctx, g, "weight", DBL_MIN, 1e6, &m->weight)
+        || hl_setting_read_bool (ctx, g, "key", &m->key))
         return -1;
     m->category = (hl_category_t)category;
     snprintf (m->stat, sizeof m->stat, "%s", s_stats[stat]);
     m->better = better == 0 ? HL_BETTER_LOWER : HL_BETTER_HIGHER;
     if (m->better == HL_BETTER_LOWER && !(m->target < m->critical))
-        return s_fail (ctx, config_setting_get_member (g, "critical"),
-                       "better = \"lower\" needs target < critical "
-                       "(%g >= %g)",
-                       m->target, m->critical);
+        return hl_setting_fail (ctx, config_setting_get_member (g, "critical"),
+                                "better = \"lower\" needs target < critical "
+                                "(%g >= %g)",
+                                m->target, m->critical);
     if (m->better == HL_BETTER_HIGHER && !(m->target > m->critical))
-        return s_fail (ctx, config_setting_get_member (g, "critical"),
-                       "better = \"higher\" needs target > critical "
-                       "(%g <= %g)",
-                       m->target, m->critical);
+        return hl_setting_fail (ctx, config_setting_get_member (g, "critical"),
+                                "better = \"higher\" needs target > critical "
+                                "(%g <= %g)",
+                                m->target, m->critical);
     return 0;
 }
 
 static int
-s_load_metrics (s_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
+s_load_metrics (hl_setting_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
 {
     const config_setting_t *list = config_lookup (cfg, "metrics");
     if (!list)
         return 0;
-    if (!s_is_list (list))
-        return s_wrong_type (ctx, list, "a list ( { ... }, ... )");
+    if (!hl_setting_is_list (list))
+        return hl_setting_wrong_type (ctx, list, "a list ( { ... }, ... )");
     int count = config_setting_length (list);
-    self->metrics = s_alloc ((size_t)count * sizeof *self->metrics);
+    self->metrics = hl_calloc ((size_t)count, sizeof *self->metrics);
     for (int i = 0; i < count; i++) {
         const config_setting_t *g = config_setting_get_elem (list, i);
         hl_config_metric_t *m = &self->metrics[i];
@@ -831,8 +443,9 @@ s_load_metrics (s_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
             return -1;
         for (size_t j = 0; j < self->metrics_n; j++)
             if (strcmp (self->metrics[j].name, m->name) == 0)
-                return s_fail (ctx, config_setting_get_member (g, "name"),
-                               "duplicate metric \"%s\"", m->name);
+                return hl_setting_fail (ctx,
+                                        config_setting_get_member (g, "name"),
+                                        "duplicate metric \"%s\"", m->name);
         self->metrics_n++;
     }
     return 0;
@@ -841,33 +454,9 @@ s_load_metrics (s_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
 // --------------------------------------------------------------------
 // Actions
 
-//  An array or list of strings, each under size bytes, copied
-static int
-s_get_strings (s_ctx_t *ctx, const config_setting_t *group, const char *name,
-               size_t size, char ***out, size_t *out_n)
-{
-    const config_setting_t *list = config_setting_get_member (group, name);
-    if (!list)
-        return 0;
-    int type = config_setting_type (list);
-    if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
-        return s_wrong_type (ctx, list, "an array of strings [ ... ]");
-    int count = config_setting_length (list);
-    *out = s_alloc ((size_t)count * sizeof (char *));
-    for (int i = 0; i < count; i++) {
-        const char *value
-            = s_string (ctx, config_setting_get_elem (list, i), size);
-        if (!value)
-            return -1;
-        (*out)[i] = s_strdup (value);
-        (*out_n)++;
-    }
-    return 0;
-}
-
 //  Compile the pattern as the agent will use it, anchored at both ends
 static int
-s_check_pattern (s_ctx_t *ctx, const config_setting_t *setting,
+s_check_pattern (hl_setting_ctx_t *ctx, const config_setting_t *setting,
                  const char *pattern)
 {
     char anchored[sizeof ((hl_config_param_t *)0)->pattern + 8];
@@ -877,7 +466,8 @@ s_check_pattern (s_ctx_t *ctx, const config_setting_t *setting,
     if (rc != 0) {
         char reason[128];
         regerror (rc, &re, reason, sizeof reason);
-        return s_fail (ctx, setting, "bad regex \"%s\": %s", pattern, reason);
+        return hl_setting_fail (ctx, setting, "bad regex \"%s\": %s", pattern,
+                                reason);
     }
     regfree (&re);
     return 0;
@@ -923,92 +513,109 @@ s_param_name_ok (const char *name)
     return true;
 }
 
+//  The param's default, as text: a string as it is, a number printed
 static int
-s_load_param (s_ctx_t *ctx, const config_setting_t *g, hl_config_param_t *p)
+s_load_param_default (hl_setting_ctx_t *ctx, const config_setting_t *g,
+                      hl_config_param_t *p)
+{
+    const config_setting_t *fallback = config_setting_get_member (g, "default");
+    if (!fallback)
+        return 0;
+    int ftype = config_setting_type (fallback);
+    if (ftype == CONFIG_TYPE_STRING) {
+        const char *text
+            = hl_setting_string (ctx, fallback, sizeof p->fallback);
+        if (!text)
+            return -1;
+        memcpy (p->fallback, text, strlen (text) + 1);
+    } else if (ftype == CONFIG_TYPE_INT || ftype == CONFIG_TYPE_INT64)
+        snprintf (p->fallback, sizeof p->fallback, "%lld",
+                  config_setting_get_int64 (fallback));
+    else if (ftype == CONFIG_TYPE_FLOAT)
+        snprintf (p->fallback, sizeof p->fallback, "%.17g",
+                  config_setting_get_float (fallback));
+    else
+        return hl_setting_wrong_type (ctx, fallback, "a string or a number");
+    //  A default the agent would itself reject is a typo
+    if (!s_value_ok (p, p->fallback))
+        return hl_setting_fail (ctx, fallback,
+                                "default \"%s\" does not fit the param's type, "
+                                "range or pattern",
+                                p->fallback);
+    return 0;
+}
+
+static int
+s_load_param (hl_setting_ctx_t *ctx, const config_setting_t *g,
+              hl_config_param_t *p)
 {
     if (config_setting_type (g) != CONFIG_TYPE_GROUP)
-        return s_wrong_type (ctx, g, "a group { ... }");
-    if (s_check_keys (ctx, g, s_param_keys) || s_require (ctx, g, "name")
-        || s_require (ctx, g, "type"))
+        return hl_setting_wrong_type (ctx, g, "a group { ... }");
+    if (hl_setting_check_keys (ctx, g, s_param_keys)
+        || hl_setting_require (ctx, g, "name")
+        || hl_setting_require (ctx, g, "type"))
         return -1;
     const config_setting_t *name = config_setting_get_member (g, "name");
-    const char *value = s_string (ctx, name, sizeof p->name);
+    const char *value = hl_setting_string (ctx, name, sizeof p->name);
     if (!value)
         return -1;
     if (!s_param_name_ok (value))
-        return s_fail (ctx, name, "bad name \"%s\": must match [a-z][a-z0-9_]*",
-                       value);
+        return hl_setting_fail (
+            ctx, name, "bad name \"%s\": must match [a-z][a-z0-9_]*", value);
     memcpy (p->name, value, strlen (value) + 1);
 
     int type = 0;
     p->min = -DBL_MAX;
     p->max = DBL_MAX;
-    if (s_get_enum (ctx, g, "type", s_param_types, &type))
+    if (hl_setting_read_enum (ctx, g, "type", s_param_types, &type))
         return -1;
     p->type = (hl_param_type_t)type;
     const config_setting_t *min = config_setting_get_member (g, "min");
     const config_setting_t *max = config_setting_get_member (g, "max");
     const config_setting_t *pattern = config_setting_get_member (g, "pattern");
     if (p->type == HL_PARAM_STR && (min || max))
-        return s_fail (ctx, min ? min : max,
-                       "min and max apply to int and float params only");
+        return hl_setting_fail (
+            ctx, min ? min : max,
+            "min and max apply to int and float params only");
     if (p->type != HL_PARAM_STR && pattern)
-        return s_fail (ctx, pattern, "pattern applies to str params only");
+        return hl_setting_fail (ctx, pattern,
+                                "pattern applies to str params only");
     if (p->type == HL_PARAM_INT) {
         int64_t lo = INT64_MIN, hi = INT64_MAX;
-        if ((min && s_int64 (ctx, min, INT64_MIN, INT64_MAX, &lo))
-            || (max && s_int64 (ctx, max, INT64_MIN, INT64_MAX, &hi)))
+        if ((min && hl_setting_int64 (ctx, min, INT64_MIN, INT64_MAX, &lo))
+            || (max && hl_setting_int64 (ctx, max, INT64_MIN, INT64_MAX, &hi)))
             return -1;
         p->min = min ? (double)lo : -DBL_MAX;
         p->max = max ? (double)hi : DBL_MAX;
     } else if (p->type == HL_PARAM_FLOAT) {
-        if ((min && s_number (ctx, min, -DBL_MAX, DBL_MAX, &p->min))
-            || (max && s_number (ctx, max, -DBL_MAX, DBL_MAX, &p->max)))
+        if ((min && hl_setting_number (ctx, min, -DBL_MAX, DBL_MAX, &p->min))
+            || (max
+                && hl_setting_number (ctx, max, -DBL_MAX, DBL_MAX, &p->max)))
             return -1;
     }
     if (p->min > p->max)
-        return s_fail (ctx, max, "max %g is below min %g", p->max, p->min);
-    if (s_get_string (ctx, g, "pattern", p->pattern, sizeof p->pattern)
+        return hl_setting_fail (ctx, max, "max %g is below min %g", p->max,
+                                p->min);
+    if (hl_setting_read_string (ctx, g, "pattern", p->pattern,
+                                sizeof p->pattern)
         || (pattern && s_check_pattern (ctx, pattern, p->pattern))
-        || s_get_bool (ctx, g, "required", &p->required))
+        || hl_setting_read_bool (ctx, g, "required", &p->required))
         return -1;
 
-    const config_setting_t *fallback = config_setting_get_member (g, "default");
-    if (fallback) {
-        int ftype = config_setting_type (fallback);
-        if (ftype == CONFIG_TYPE_STRING) {
-            const char *text = s_string (ctx, fallback, sizeof p->fallback);
-            if (!text)
-                return -1;
-            memcpy (p->fallback, text, strlen (text) + 1);
-        } else if (ftype == CONFIG_TYPE_INT || ftype == CONFIG_TYPE_INT64)
-            snprintf (p->fallback, sizeof p->fallback, "%lld",
-                      config_setting_get_int64 (fallback));
-        else if (ftype == CONFIG_TYPE_FLOAT)
-            snprintf (p->fallback, sizeof p->fallback, "%.17g",
-                      config_setting_get_float (fallback));
-        else
-            return s_wrong_type (ctx, fallback, "a string or a number");
-        //  A default the agent would itself reject is a typo
-        if (!s_value_ok (p, p->fallback))
-            return s_fail (ctx, fallback,
-                           "default \"%s\" does not fit the param's type, "
-                           "range or pattern",
-                           p->fallback);
-    }
-    return 0;
+    return s_load_param_default (ctx, g, p);
 }
 
 static int
-s_load_params (s_ctx_t *ctx, const config_setting_t *g, hl_config_action_t *a)
+s_load_params (hl_setting_ctx_t *ctx, const config_setting_t *g,
+               hl_config_action_t *a)
 {
     const config_setting_t *list = config_setting_get_member (g, "params");
     if (!list)
         return 0;
-    if (!s_is_list (list))
-        return s_wrong_type (ctx, list, "a list ( { ... }, ... )");
+    if (!hl_setting_is_list (list))
+        return hl_setting_wrong_type (ctx, list, "a list ( { ... }, ... )");
     int count = config_setting_length (list);
-    a->params = s_alloc ((size_t)count * sizeof *a->params);
+    a->params = hl_calloc ((size_t)count, sizeof *a->params);
     for (int i = 0; i < count; i++) {
         const config_setting_t *pg = config_setting_get_elem (list, i);
         hl_config_param_t *p = &a->params[i];
@@ -1016,19 +623,20 @@ s_load_params (s_ctx_t *ctx, const config_setting_t *g, hl_config_action_t *a)
             return -1;
         for (size_t j = 0; j < a->params_n; j++)
             if (strcmp (a->params[j].name, p->name) == 0)
-                return s_fail (ctx, config_setting_get_member (pg, "name"),
-                               "duplicate param \"%s\"", p->name);
+                return hl_setting_fail (ctx,
+                                        config_setting_get_member (pg, "name"),
+                                        "duplicate param \"%s\"", p->name);
         a->params_n++;
     }
     return 0;
 }
 
 static int
-s_load_action (s_ctx_t *ctx, const config_setting_t *g, hl_config_t *self,
-               hl_config_action_t *a)
+s_load_action (hl_setting_ctx_t *ctx, const config_setting_t *g,
+               hl_config_t *self, hl_config_action_t *a)
 {
     if (config_setting_type (g) != CONFIG_TYPE_GROUP)
-        return s_wrong_type (ctx, g, "a group { ... }");
+        return hl_setting_wrong_type (ctx, g, "a group { ... }");
     int swarm = 0;
     const char *swarms[HL_SWARM_COUNT + 1] = { NULL };
     for (int i = 0; i < HL_SWARM_COUNT; i++)
@@ -1036,60 +644,62 @@ s_load_action (s_ctx_t *ctx, const config_setting_t *g, hl_config_t *self,
     a->timeout = 30;
     a->cost = 1.0;
     a->expected = 0.1;
-    if (s_check_keys (ctx, g, s_action_keys)
-        || s_get_name (ctx, g, a->name, sizeof a->name)
-        || s_require (ctx, g, "swarm") || s_require (ctx, g, "improves")
-        || s_get_enum (ctx, g, "swarm", swarms, &swarm)
-        || s_get_strings (ctx, g, "improves",
-                          sizeof ((hl_config_metric_t *)0)->name, &a->improves,
-                          &a->improves_n)
-        || s_get_strings (ctx, g, "resources", HL_CONFIG_PATH, &a->resources,
-                          &a->resources_n))
+    if (hl_setting_check_keys (ctx, g, s_action_keys)
+        || hl_setting_read_name (ctx, g, a->name, sizeof a->name)
+        || hl_setting_require (ctx, g, "swarm")
+        || hl_setting_require (ctx, g, "improves")
+        || hl_setting_read_enum (ctx, g, "swarm", swarms, &swarm)
+        || hl_setting_read_strings (ctx, g, "improves",
+                                    sizeof ((hl_config_metric_t *)0)->name,
+                                    &a->improves, &a->improves_n)
+        || hl_setting_read_strings (ctx, g, "resources", HL_CONFIG_PATH,
+                                    &a->resources, &a->resources_n))
         return -1;
     a->swarm = (hl_swarm_t)swarm;
 
     const config_setting_t *improves
         = config_setting_get_member (g, "improves");
     if (a->improves_n == 0)
-        return s_fail (ctx, improves, "must name at least one metric");
+        return hl_setting_fail (ctx, improves, "must name at least one metric");
     for (size_t i = 0; i < a->improves_n; i++) {
         const config_setting_t *elem
             = config_setting_get_elem (improves, (int)i);
         if (!hl_config_metric_find (self, a->improves[i]))
-            return s_fail (ctx, elem, "unknown metric \"%s\"", a->improves[i]);
+            return hl_setting_fail (ctx, elem, "unknown metric \"%s\"",
+                                    a->improves[i]);
         for (size_t j = 0; j < i; j++)
             if (strcmp (a->improves[i], a->improves[j]) == 0)
-                return s_fail (ctx, elem, "metric \"%s\" listed twice",
-                               a->improves[i]);
+                return hl_setting_fail (ctx, elem, "metric \"%s\" listed twice",
+                                        a->improves[i]);
     }
 
     char command[HL_CONFIG_PATH] = "";
-    if (s_get_string (ctx, g, "apply", command, sizeof command))
+    if (hl_setting_read_string (ctx, g, "apply", command, sizeof command))
         return -1;
-    a->apply = s_strdup (command);
+    a->apply = hl_strdup (command);
     command[0] = '\0';
-    if (s_get_string (ctx, g, "rollback", command, sizeof command))
+    if (hl_setting_read_string (ctx, g, "rollback", command, sizeof command))
         return -1;
-    a->rollback = s_strdup (command);
+    a->rollback = hl_strdup (command);
 
-    if (s_get_int (ctx, g, "timeout", 1, 3600, &a->timeout)
-        || s_get_double (ctx, g, "cost", 0, 1e9, &a->cost)
-        || s_get_double (ctx, g, "expected", 0, 1e6, &a->expected)
+    if (hl_setting_read_int (ctx, g, "timeout", 1, 3600, &a->timeout)
+        || hl_setting_read_double (ctx, g, "cost", 0, 1e9, &a->cost)
+        || hl_setting_read_double (ctx, g, "expected", 0, 1e6, &a->expected)
         || s_load_params (ctx, g, a))
         return -1;
     return 0;
 }
 
 static int
-s_load_actions (s_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
+s_load_actions (hl_setting_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
 {
     const config_setting_t *list = config_lookup (cfg, "actions");
     if (!list)
         return 0;
-    if (!s_is_list (list))
-        return s_wrong_type (ctx, list, "a list ( { ... }, ... )");
+    if (!hl_setting_is_list (list))
+        return hl_setting_wrong_type (ctx, list, "a list ( { ... }, ... )");
     int count = config_setting_length (list);
-    self->actions = s_alloc ((size_t)count * sizeof *self->actions);
+    self->actions = hl_calloc ((size_t)count, sizeof *self->actions);
     for (int i = 0; i < count; i++) {
         const config_setting_t *g = config_setting_get_elem (list, i);
         hl_config_action_t *a = &self->actions[i];
@@ -1099,8 +709,9 @@ s_load_actions (s_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
             return -1;
         for (size_t j = 0; j + 1 < self->actions_n; j++)
             if (strcmp (self->actions[j].name, a->name) == 0)
-                return s_fail (ctx, config_setting_get_member (g, "name"),
-                               "duplicate action \"%s\"", a->name);
+                return hl_setting_fail (ctx,
+                                        config_setting_get_member (g, "name"),
+                                        "duplicate action \"%s\"", a->name);
     }
     return 0;
 }
@@ -1114,7 +725,7 @@ static const char *s_sections[]
 hl_config_t *
 hl_config_load (const char *path, char *err, size_t errsize)
 {
-    s_ctx_t ctx = { path ? path : "(null)", err, errsize };
+    hl_setting_ctx_t ctx = { path ? path : "(null)", err, errsize };
     if (err && errsize)
         err[0] = '\0';
     hl_config_t *self = NULL;
@@ -1122,15 +733,15 @@ hl_config_load (const char *path, char *err, size_t errsize)
     config_init (&cfg);
 
     if (!path || strlen (path) >= sizeof self->path) {
-        s_fail (&ctx, NULL, "bad config path");
+        hl_setting_fail (&ctx, NULL, "bad config path");
         goto fail;
     }
     errno = 0;
     if (config_read_file (&cfg, path) != CONFIG_TRUE) {
         int saved = errno;
         if (config_error_type (&cfg) == CONFIG_ERR_FILE_IO)
-            s_fail (&ctx, NULL, "cannot read file: %s",
-                    saved ? strerror (saved) : "I/O error");
+            hl_setting_fail (&ctx, NULL, "cannot read file: %s",
+                             saved ? strerror (saved) : "I/O error");
         else if (err && errsize)
             snprintf (err, errsize, "%s:%d: %s",
                       config_error_file (&cfg) ? config_error_file (&cfg)
@@ -1144,13 +755,13 @@ hl_config_load (const char *path, char *err, size_t errsize)
     for (int i = 0; i < count; i++) {
         const config_setting_t *section = config_setting_get_elem (root, i);
         const char *name = config_setting_name (section);
-        if (strncmp (name, "x_", 2) != 0 && !s_in_list (name, s_sections)) {
-            s_fail (&ctx, section, "unknown section \"%s\"", name);
+        if (!hl_setting_known (name, s_sections)) {
+            hl_setting_fail (&ctx, section, "unknown section \"%s\"", name);
             goto fail;
         }
     }
 
-    self = s_alloc (sizeof *self);
+    self = hl_alloc (sizeof *self);
     snprintf (self->path, sizeof self->path, "%s", path);
     s_set_defaults (self);
     //  Master before connect: connect's defaults derive from its binds

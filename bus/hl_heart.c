@@ -6,6 +6,7 @@
     clock; the caller passes now_ms from hl_heart_clock() or a test.
 */
 #include "hl_heart.h"
+#include "../proto/hl_alloc.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -25,9 +26,7 @@ hl_heart_new (int64_t interval_ms, int liveness, int64_t now_ms)
     if (interval_ms <= 0 || liveness < 1
         || interval_ms > INT64_MAX / 2 / liveness)
         return NULL;
-    hl_heart_t *self = calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    hl_heart_t *self = hl_alloc (sizeof *self);
     self->interval_ms = interval_ms;
     self->timeout_ms = interval_ms * liveness;
     self->last_sent = now_ms;

@@ -78,6 +78,14 @@ hl_log_level_from_name (const char *name)
     return -1;
 }
 
+const char *
+hl_log_level_name (hl_log_level_t level)
+{
+    return (int)level >= 0 && (size_t)level < HL_LOG_LEVELS
+               ? s_levels[level].name
+               : "?";
+}
+
 //  Write all of buf with as few write(2) calls as the kernel allows: one
 //  for any sane line, so lines from different threads do not interleave.
 static void

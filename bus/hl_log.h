@@ -29,6 +29,9 @@ hl_log_level_t hl_log_level (void);
 /*  The level named "error", "warning", "notice", "info" or "debug", or -1. */
 int hl_log_level_from_name (const char *name);
 
+/*  A level's name, as hl_log_level_from_name takes it; "?" if invalid. */
+const char *hl_log_level_name (hl_log_level_t level);
+
 /*  Write one line at level, whatever the configured level. */
 void hl_log_write (hl_log_level_t level, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));

@@ -15,6 +15,7 @@
 
 #include "hl_proxy.h"
 #include "hl_log.h"
+#include "../proto/hl_alloc.h"
 #include "../proto/hl_codec.h"
 #include "../proto/hl_limits.h"
 
@@ -345,6 +346,43 @@ s_bind_both (zsock_t **sock_p, int type, const char *endpoint,
     return 0;
 }
 
+//  Serve the pipe, forward bus-in to bus-out and pass subscriptions up,
+//  until $TERM or a fatal poll error
+static void
+s_loop (s_actor_t *self)
+{
+    zmq_pollitem_t items[] = {
+        { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
+        { self->xsub_h, 0, ZMQ_POLLIN, 0 },
+        { self->xpub_h, 0, ZMQ_POLLIN, 0 },
+    };
+    int64_t resubscribe_at = zclock_mono () + HL_PROXY_RESUBSCRIBE_MS;
+    while (true) {
+        int64_t wait = resubscribe_at - zclock_mono ();
+        if (wait <= 0) {
+            s_resubscribe (self);
+            resubscribe_at = zclock_mono () + HL_PROXY_RESUBSCRIBE_MS;
+            wait = HL_PROXY_RESUBSCRIBE_MS;
+        }
+        if (zmq_poll (items, 3, (long)wait) < 0) {
+            if (zmq_errno () == EINTR)
+                continue;
+            break;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            if (!s_command (self))
+                break;
+        if (items[2].revents & ZMQ_POLLIN)
+            s_subscriptions (self);
+        if (items[1].revents & ZMQ_POLLIN) {
+            for (int n = 0; n < HL_PROXY_BATCH; n++)
+                if (!s_forward_one (self))
+                    break;
+            s_intake_flush (self);
+        }
+    }
+}
+
 static void
 s_actor (zsock_t *pipe, void *args)
 {
@@ -388,36 +426,7 @@ s_actor (zsock_t *pipe, void *args)
     zmq_send (self->xsub_h, &all, 1, 0);
     zstr_sendx (pipe, "OK", bus_in, bus_out, NULL);
 
-    zmq_pollitem_t items[] = {
-        { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 },
-        { self->xsub_h, 0, ZMQ_POLLIN, 0 },
-        { self->xpub_h, 0, ZMQ_POLLIN, 0 },
-    };
-    int64_t resubscribe_at = zclock_mono () + HL_PROXY_RESUBSCRIBE_MS;
-    while (true) {
-        int64_t wait = resubscribe_at - zclock_mono ();
-        if (wait <= 0) {
-            s_resubscribe (self);
-            resubscribe_at = zclock_mono () + HL_PROXY_RESUBSCRIBE_MS;
-            wait = HL_PROXY_RESUBSCRIBE_MS;
-        }
-        if (zmq_poll (items, 3, (long)wait) < 0) {
-            if (zmq_errno () == EINTR)
-                continue;
-            break;
-        }
-        if (items[0].revents & ZMQ_POLLIN)
-            if (!s_command (self))
-                break;
-        if (items[2].revents & ZMQ_POLLIN)
-            s_subscriptions (self);
-        if (items[1].revents & ZMQ_POLLIN) {
-            for (int n = 0; n < HL_PROXY_BATCH; n++)
-                if (!s_forward_one (self))
-                    break;
-            s_intake_flush (self);
-        }
-    }
+    s_loop (self);
 fail:
     if (self->holding) {
         zmq_msg_close (&self->held[0]);
@@ -427,6 +436,24 @@ fail:
     zsock_destroy (&self->subs);
     zsock_destroy (&self->xsub);
     zsock_destroy (&self->xpub);
+}
+
+//  A serial makes the inproc names unique in the process: an address
+//  could be reused while libzmq still holds the old name (sockets close
+//  asynchronously)
+static void
+s_name_inprocs (hl_proxy_t *self)
+{
+    static atomic_uint_fast64_t serial;
+    uint64_t n = atomic_fetch_add (&serial, 1);
+    snprintf (self->inproc_in, sizeof self->inproc_in,
+              "inproc://hl-bus-in-%" PRIu64, n);
+    snprintf (self->inproc_out, sizeof self->inproc_out,
+              "inproc://hl-bus-out-%" PRIu64, n);
+    snprintf (self->inproc_subs, sizeof self->inproc_subs,
+              "inproc://hl-bus-subs-%" PRIu64, n);
+    snprintf (self->inproc_intake, sizeof self->inproc_intake,
+              "inproc://hl-bus-intake-%" PRIu64, n);
 }
 
 hl_proxy_t *
@@ -445,20 +472,8 @@ hl_proxy_new (const char *bus_in, const char *bus_out,
             snprintf (err, errsize, "bus: no endpoint");
         goto fail;
     }
-    self = (hl_proxy_t *)zmalloc (sizeof (hl_proxy_t));
-    //  A serial makes the inproc names unique in the process: an address
-    //  could be reused while libzmq still holds the old name (sockets
-    //  close asynchronously)
-    static atomic_uint_fast64_t serial;
-    uint64_t n = atomic_fetch_add (&serial, 1);
-    snprintf (self->inproc_in, sizeof self->inproc_in,
-              "inproc://hl-bus-in-%" PRIu64, n);
-    snprintf (self->inproc_out, sizeof self->inproc_out,
-              "inproc://hl-bus-out-%" PRIu64, n);
-    snprintf (self->inproc_subs, sizeof self->inproc_subs,
-              "inproc://hl-bus-subs-%" PRIu64, n);
-    snprintf (self->inproc_intake, sizeof self->inproc_intake,
-              "inproc://hl-bus-intake-%" PRIu64, n);
+    self = (hl_proxy_t *)hl_alloc (sizeof (hl_proxy_t));
+    s_name_inprocs (self);
     self->subs = zsock_new (ZMQ_PAIR);
     zsock_set_rcvhwm (self->subs, 0);
     if (zsock_bind (self->subs, "%s", self->inproc_subs) != 0) {

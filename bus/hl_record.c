@@ -12,6 +12,7 @@
 #include <czmq.h>
 
 #include "hl_record.h"
+#include "../proto/hl_alloc.h"
 #include "../proto/hl_err.h"
 #include "../proto/hl_limits.h"
 
@@ -77,7 +78,7 @@ s_new (const char *path, const char *mode, bool writing, char *err,
             snprintf (err, errsize, "%s: %s", path, strerror (errno));
         return NULL;
     }
-    hl_record_t *self = (hl_record_t *)zmalloc (sizeof (hl_record_t));
+    hl_record_t *self = (hl_record_t *)hl_alloc (sizeof (hl_record_t));
     self->file = file;
     self->writing = writing;
     return self;
@@ -205,7 +206,7 @@ hl_record_read (hl_record_t *self, int64_t *recv_us, const uint8_t **topic,
     //  The length is capped, so this allocation is bounded
     if (elen > self->env_cap) {
         free (self->env);
-        self->env = (uint8_t *)zmalloc (elen);
+        self->env = (uint8_t *)hl_alloc (elen);
         self->env_cap = elen;
     }
     if (elen && (rc = s_read (self, self->env, elen)) != 1)

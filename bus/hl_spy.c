@@ -11,6 +11,7 @@
 
 #include "hl_spy.h"
 #include "hl_log.h"
+#include "../proto/hl_alloc.h"
 #include "../proto/hl_err.h"
 #include "../proto/hl_msg.h"
 
@@ -55,7 +56,7 @@ hl_spy_new (const hl_spy_args_t *args, char *err, size_t errsize)
             snprintf (err, errsize, "%s", why);
         return NULL;
     }
-    hl_spy_t *self = (hl_spy_t *)zmalloc (sizeof (hl_spy_t));
+    hl_spy_t *self = (hl_spy_t *)hl_alloc (sizeof (hl_spy_t));
     self->args = *args;
     if (!self->args.out)
         self->args.out = stdout;
@@ -151,6 +152,31 @@ s_wait_input (void *handle, int64_t deadline)
     return 0;
 }
 
+//  One message into frames: the first two kept, any more read and
+//  dropped. Returns the number of frames read, 0 if none was waiting.
+static int
+s_recv_frames (void *handle, zmq_msg_t frames[2])
+{
+    int count = 0;
+    bool more = true;
+    while (more) {
+        zmq_msg_t spill;
+        zmq_msg_t *frame = count < 2 ? &frames[count] : &spill;
+        if (frame == &spill)
+            zmq_msg_init (&spill);
+        if (zmq_msg_recv (frame, handle, ZMQ_DONTWAIT) < 0) {
+            if (frame == &spill)
+                zmq_msg_close (&spill);
+            break;
+        }
+        more = zmq_msg_more (frame);
+        if (frame == &spill)
+            zmq_msg_close (&spill);
+        count++;
+    }
+    return count;
+}
+
 static int
 s_watch (hl_spy_t *self, char *err, size_t errsize)
 {
@@ -194,24 +220,7 @@ s_watch (hl_spy_t *self, char *err, size_t errsize)
             }
             break;
         }
-        //  Keep two frames, read and drop any more
-        int count = 0;
-        bool more = true;
-        while (more) {
-            zmq_msg_t spill;
-            zmq_msg_t *frame = count < 2 ? &frames[count] : &spill;
-            if (frame == &spill)
-                zmq_msg_init (&spill);
-            if (zmq_msg_recv (frame, handle, ZMQ_DONTWAIT) < 0) {
-                if (frame == &spill)
-                    zmq_msg_close (&spill);
-                break;
-            }
-            more = zmq_msg_more (frame);
-            if (frame == &spill)
-                zmq_msg_close (&spill);
-            count++;
-        }
+        int count = s_recv_frames (handle, frames);
         if (count == 0)
             continue;
         int64_t now = hl_msg_now_us ();

@@ -7,6 +7,7 @@
     them. Each call copies the finite inputs into work arrays it frees.
 */
 #include "hl_stats.h"
+#include "../proto/hl_alloc.h"
 
 #include <assert.h>
 #include <math.h>
@@ -19,21 +20,11 @@
 //  sqrt(pi / 2): mean absolute deviation to standard deviation, ditto
 #define S_MEANAD_SCALE 1.253314
 
-static void *
-s_alloc (size_t count, size_t size)
-{
-    //  At least one element, so an empty sample is not a NULL to check
-    void *p = calloc (count ? count : 1, size);
-    if (!p)
-        abort ();
-    return p;
-}
-
 /*  The finite values of x, copied; *m_p gets their count. */
 static double *
 s_finite (const double *x, size_t n, size_t *m_p)
 {
-    double *copy = s_alloc (n, sizeof *copy);
+    double *copy = hl_calloc (n, sizeof *copy);
     size_t m = 0;
     for (size_t i = 0; x && i < n; i++)
         if (isfinite (x[i]))
@@ -320,8 +311,8 @@ static size_t
 s_finite_pairs (const double *x, const double *y, size_t n, double **xs_p,
                 double **ys_p)
 {
-    double *xs = s_alloc (n, sizeof *xs);
-    double *ys = s_alloc (n, sizeof *ys);
+    double *xs = hl_calloc (n, sizeof *xs);
+    double *ys = hl_calloc (n, sizeof *ys);
     size_t m = 0;
     for (size_t i = 0; x && y && i < n; i++)
         if (isfinite (x[i]) && isfinite (y[i])) {
@@ -368,7 +359,7 @@ hl_stats_theil_sen (const double *x, const double *y, size_t n,
 
     //  Above the cap, evenly spaced indices keep the whole time span
     size_t used = m < HL_STATS_TREND_MAX ? m : HL_STATS_TREND_MAX;
-    slopes = s_alloc (used * (used - 1) / 2, sizeof *slopes);
+    slopes = hl_calloc (used * (used - 1) / 2, sizeof *slopes);
     size_t count = 0;
     for (size_t a = 0; a < used; a++) {
         size_t i = used == m ? a : (size_t)(((double)a + 0.5) * m / used);
@@ -384,7 +375,7 @@ hl_stats_theil_sen (const double *x, const double *y, size_t n,
     double slope = s_median_inplace (slopes, count);
 
     //  Intercept: median residual level over every point
-    double *level = s_alloc (m, sizeof *level);
+    double *level = hl_calloc (m, sizeof *level);
     for (size_t i = 0; i < m; i++)
         level[i] = ys[i] - slope * xs[i];
     double intercept = s_median_inplace (level, m);
@@ -493,7 +484,7 @@ s_exact_cdf (size_t m, size_t n, double u)
         n = t;
     }
     size_t top = m * n;
-    int64_t *c = s_alloc (top + 1, sizeof *c);
+    int64_t *c = hl_calloc (top + 1, sizeof *c);
     c[0] = 1;
     for (size_t i = 1; i <= m; i++) {
         //  Times (1 - q^(n + i)), downward so each term is used unchanged
@@ -533,7 +524,7 @@ hl_stats_mann_whitney (const double *x, size_t n1, const double *y, size_t n2,
         return -1;
     }
     size_t total = m1 + m2;
-    s_obs_t *obs = s_alloc (total, sizeof *obs);
+    s_obs_t *obs = hl_calloc (total, sizeof *obs);
     for (size_t i = 0; i < m1; i++)
         obs[i] = (s_obs_t){ xs[i], 0 };
     for (size_t j = 0; j < m2; j++)
@@ -633,7 +624,7 @@ hl_stats_hodges_lehmann (const double *x, size_t n1, const double *y, size_t n2,
         out->thinned = true;
     }
     size_t count = k1 * k2;
-    diffs = s_alloc (count, sizeof *diffs);
+    diffs = hl_calloc (count, sizeof *diffs);
     for (size_t j = 0; j < k2; j++)
         for (size_t i = 0; i < k1; i++)
             diffs[j * k1 + i] = ys[j] - xs[i];

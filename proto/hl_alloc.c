@@ -1,7 +1,8 @@
 /*  SPDX-License-Identifier: MPL-2.0
     Copyright (c) 2026 the Helios developers
 
-    hl_alloc - calloc, realloc and string copies that abort on failure.
+    hl_alloc - malloc, calloc, realloc and string copies that abort on
+    failure.
 */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +22,15 @@ void *
 hl_alloc (size_t size)
 {
     void *p = calloc (1, size ? size : 1);
+    if (!p)
+        s_out_of_memory (size);
+    return p;
+}
+
+void *
+hl_malloc (size_t size)
+{
+    void *p = malloc (size ? size : 1);
     if (!p)
         s_out_of_memory (size);
     return p;

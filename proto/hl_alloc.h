@@ -1,9 +1,9 @@
 /*  SPDX-License-Identifier: MPL-2.0
     Copyright (c) 2026 the Helios developers
 
-    hl_alloc - the one allocator. Out of memory aborts, as in czmq and
-    Redis (style §3): no caller checks for NULL. Sizes a peer controls are
-    capped before they get here. Everything returned is freed with free().
+    hl_alloc - the one allocator. Out of memory aborts (style §3), so no
+    caller checks for NULL. Sizes a peer controls are capped before they
+    get here. Everything returned is freed with free().
 */
 #ifndef HL_ALLOC_H
 #define HL_ALLOC_H
@@ -12,6 +12,10 @@
 
 /*  size zeroed bytes (at least one, so 0 is never NULL). */
 void *hl_alloc (size_t size);
+
+/*  size bytes (at least one), not zeroed: for the hot paths that write
+    every byte before they read it (a decoded message, an encode buffer). */
+void *hl_malloc (size_t size);
 
 /*  count * size zeroed bytes; aborts if the product overflows. */
 void *hl_calloc (size_t count, size_t size);

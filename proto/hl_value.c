@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hl_alloc.h"
 #include "hl_value.h"
 
 typedef struct {
@@ -36,29 +37,10 @@ struct _hl_value_t {
     } u;
 };
 
-//  Out of memory is fatal, as everywhere in Helios (style §3).
-static void *
-s_alloc (size_t size)
-{
-    void *p = calloc (1, size ? size : 1);
-    if (!p)
-        abort ();
-    return p;
-}
-
-static void *
-s_realloc (void *p, size_t size)
-{
-    p = realloc (p, size ? size : 1);
-    if (!p)
-        abort ();
-    return p;
-}
-
 static hl_value_t *
 s_new (hl_value_type_t type)
 {
-    hl_value_t *self = (hl_value_t *)s_alloc (sizeof (hl_value_t));
+    hl_value_t *self = (hl_value_t *)hl_alloc (sizeof (hl_value_t));
     self->type = type;
     return self;
 }
@@ -107,7 +89,7 @@ static hl_value_t *
 s_new_bytes (hl_value_type_t type, const void *data, size_t len)
 {
     hl_value_t *self = s_new (type);
-    self->u.s.data = (char *)s_alloc (len + 1);
+    self->u.s.data = (char *)hl_alloc (len + 1); /* zeroed: the NUL */
     if (len)
         memcpy (self->u.s.data, data, len);
     self->u.s.len = len;
@@ -188,7 +170,7 @@ s_grow (hl_value_t *self, size_t elem)
     if (self->u.c.size < self->u.c.cap)
         return;
     size_t cap = self->u.c.cap ? self->u.c.cap * 2 : 4;
-    self->u.c.items = s_realloc (self->u.c.items, cap * elem);
+    self->u.c.items = hl_realloc (self->u.c.items, cap * elem);
     self->u.c.cap = cap;
 }
 
@@ -453,8 +435,7 @@ hl_value_map_append (hl_value_t *self, const char *key, size_t len,
     s_grow (self, sizeof (s_entry_t));
     s_entry_t *e = &((s_entry_t *)self->u.c.items)[self->u.c.size++];
     len = strnlen (key, len);
-    e->key = (char *)s_alloc (len + 1);
-    memcpy (e->key, key, len);
+    e->key = hl_strndup (key, len);
     e->val = val;
     return 0;
 }
@@ -523,7 +504,7 @@ hl_value_to_json (const hl_value_t *self)
             //  jansson refuses invalid UTF-8 that a local caller may set.
             return json ? json : json_null ();
         case HL_VALUE_BIN: {
-            char *text = (char *)s_alloc (self->u.s.len * 2 + 1);
+            char *text = (char *)hl_alloc (self->u.s.len * 2 + 1);
             const uint8_t *bytes = (const uint8_t *)self->u.s.data;
             for (i = 0; i < self->u.s.len; i++) {
                 text[2 * i] = hex[bytes[i] >> 4];

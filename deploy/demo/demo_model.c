@@ -52,6 +52,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../bus/hl_rand.h"
+#include "../../proto/hl_alloc.h"
+
 enum {
     S_CHAT,
     S_UI,
@@ -165,43 +168,8 @@ struct _demo_model_t {
     double drift_amp[DEMO_METRICS];
     double drift_period[DEMO_METRICS]; /* seconds */
     double drift_phase[DEMO_METRICS];  /* radians */
-    uint64_t rng;                      /* splitmix64 state */
-    bool spare_ok;                     /* Box-Muller's second normal */
-    double spare;
+    hl_rand_t rng;                     /* drift parameters and noise */
 };
-
-// --------------------------------------------------------------------
-// Randomness: splitmix64 is small, fast and good enough for noise
-
-static uint64_t
-s_next (demo_model_t *self)
-{
-    uint64_t z = (self->rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-//  Uniform in (0, 1): never 0, so that log() is safe
-static double
-s_uniform (demo_model_t *self)
-{
-    return ((double)(s_next (self) >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double
-s_normal (demo_model_t *self)
-{
-    if (self->spare_ok) {
-        self->spare_ok = false;
-        return self->spare;
-    }
-    double r = sqrt (-2.0 * log (s_uniform (self)));
-    double theta = 2.0 * M_PI * s_uniform (self);
-    self->spare = r * sin (theta);
-    self->spare_ok = true;
-    return r * cos (theta);
-}
 
 // --------------------------------------------------------------------
 // Levels
@@ -271,16 +239,14 @@ s_business_targets (const double tech[S_TECHNICAL], double out[S_BUSINESS])
 demo_model_t *
 demo_model_new (uint64_t seed)
 {
-    demo_model_t *self = (demo_model_t *)calloc (1, sizeof *self);
-    if (!self)
-        abort ();
+    demo_model_t *self = (demo_model_t *)hl_alloc (sizeof *self);
     for (int i = 0; i < DEMO_KNOBS; i++)
         self->knobs[i] = s_knobs[i].baseline;
-    self->rng = seed;
+    hl_rand_seed (&self->rng, seed);
     for (int i = 0; i < DEMO_METRICS; i++) {
-        self->drift_amp[i] = 0.02 + 0.02 * s_uniform (self);
-        self->drift_period[i] = 180 + 420 * s_uniform (self);
-        self->drift_phase[i] = 2 * M_PI * s_uniform (self);
+        self->drift_amp[i] = 0.02 + 0.02 * hl_rand_uniform (&self->rng);
+        self->drift_period[i] = 180 + 420 * hl_rand_uniform (&self->rng);
+        self->drift_phase[i] = 2 * M_PI * hl_rand_uniform (&self->rng);
     }
     for (int b = 0; b < S_BUSINESS; b++)
         self->business[b] = s_metrics[S_TECHNICAL + b].base;
@@ -524,7 +490,8 @@ demo_model_sample (demo_model_t *self, double out[DEMO_METRICS])
               + self->drift_amp[i]
                     * sin (2 * M_PI * self->time / self->drift_period[i]
                            + self->drift_phase[i]);
-        double value = level[i] * drift * exp (m->noise * s_normal (self));
+        double value
+            = level[i] * drift * exp (m->noise * hl_rand_normal (&self->rng));
         out[i] = value < 0 ? 0 : value > m->max ? m->max : value;
     }
 }

@@ -20,7 +20,8 @@
 typedef struct _demo_model_t demo_model_t;
 
 /*  A model with every knob at its baseline, no incident, time 0. The same
-    seed gives the same samples. The caller owns it. */
+    seed gives the same samples (hl_rand's; 0 takes one from the clock).
+    The caller owns it. */
 demo_model_t *demo_model_new (uint64_t seed);
 
 void demo_model_destroy (demo_model_t **self_p);

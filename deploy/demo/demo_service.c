@@ -16,6 +16,7 @@
 
 #include "../../bus/hl_bus.h"
 #include "../../bus/hl_log.h"
+#include "../../proto/hl_alloc.h"
 #include "../../proto/hl_err.h"
 #include "demo_model.h"
 
@@ -59,7 +60,7 @@ demo_service_new (const demo_service_args_t *args, char *err, size_t errsize)
         s_err (err, errsize, "bad arguments (endpoints, rate 1..1000)");
         goto fail;
     }
-    self = (demo_service_t *)zmalloc (sizeof (demo_service_t));
+    self = (demo_service_t *)hl_alloc (sizeof (demo_service_t));
     self->rate = args->rate;
     self->limits = args->limits;
     snprintf (self->bus_in, sizeof self->bus_in, "%s", args->bus_in);

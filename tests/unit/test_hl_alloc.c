@@ -41,6 +41,14 @@ test_blocks (void **state)
     z = hl_realloc (NULL, 0);
     assert_non_null (z);
     free (z);
+    //  Not zeroed, but every byte is there to write
+    p = (unsigned char *)hl_malloc (100);
+    memset (p, 0xa5, 100);
+    assert_int_equal (p[99], 0xa5);
+    free (p);
+    z = hl_malloc (0);
+    assert_non_null (z);
+    free (z);
 }
 
 static void
@@ -95,11 +103,18 @@ s_huge (void)
 }
 
 static void
+s_huge_malloc (void)
+{
+    free (hl_malloc (SIZE_MAX - 64));
+}
+
+static void
 test_out_of_memory_aborts (void **state)
 {
     (void)state;
     assert_true (s_dies (s_overflow));
     assert_true (s_dies (s_huge));
+    assert_true (s_dies (s_huge_malloc));
 }
 
 int

@@ -90,6 +90,14 @@ test_level_names (void **state)
     assert_int_equal (hl_log_level_from_name ("debug2"), -1);
     assert_int_equal (hl_log_level_from_name (""), -1);
     assert_int_equal (hl_log_level_from_name (NULL), -1);
+    //  name and from_name are each other's inverse
+    for (int i = HL_LOG_ERROR; i <= HL_LOG_DEBUG; i++)
+        assert_int_equal (
+            hl_log_level_from_name (hl_log_level_name ((hl_log_level_t)i)), i);
+    assert_string_equal (hl_log_level_name (HL_LOG_NOTICE), "notice");
+    assert_string_equal (hl_log_level_name ((hl_log_level_t)-1), "?");
+    assert_string_equal (hl_log_level_name ((hl_log_level_t)(HL_LOG_DEBUG + 1)),
+                         "?");
 
     hl_log_set_level (HL_LOG_INFO);
     assert_int_equal (hl_log_level (), HL_LOG_INFO);

@@ -2,8 +2,8 @@
     Copyright (c) 2026 the Helios developers
 
     test_hl_msg - every message type built through its setters and read
-    back, dup, topics, JSON rendering, and encode refusing incomplete or
-    out-of-range messages.
+    back, samples, dup, topics, and the strings a message holds inline.
+    Encoding, decoding and JSON have their own tests (test_hl_msg_*.c).
 */
 #include <math.h>
 #include <setjmp.h>
@@ -298,197 +298,6 @@ test_topics (void **state)
     hl_msg_destroy (&m);
 }
 
-static void
-test_json (void **state)
-{
-    (void)state;
-    static const char *keys[HL_MSG_TYPE_END] = {
-        [HL_MSG_HELLO] = "role capacity host pid version actions",
-        [HL_MSG_WELCOME] = "heartbeat_ms liveness session",
-        [HL_MSG_HEARTBEAT] = "inflight",
-        [HL_MSG_TASK] = "task_id kind priority attempt emergency "
-                        "deadline_ms args event data",
-        [HL_MSG_PROGRESS] = "task_id pct note",
-        [HL_MSG_RESULT] = "task_id status duration_us data",
-        [HL_MSG_CANCEL] = "task_id",
-        [HL_MSG_BYE] = "reason",
-        [HL_MSG_ERROR] = "code text",
-        [HL_MSG_REQUEST] = "op args",
-        [HL_MSG_REPLY] = "ok data error",
-        [HL_MSG_METRIC] = "name value ts tags",
-        [HL_MSG_METRICS] = "samples",
-        [HL_MSG_KPI] = "name ts count mean p50 p95 min max",
-        [HL_MSG_HEALTH] = "score state data",
-        [HL_MSG_CYCLE] = "cycle_id event data",
-        [HL_MSG_AGENT] = "name role event data",
-        [HL_MSG_ALERT] = "severity text data",
-    };
-    for (int t = HL_MSG_HELLO; t < HL_MSG_TYPE_END; t++) {
-        hl_msg_t *m = s_full ((hl_msg_type_t)t);
-        json_t *json = hl_msg_to_json (m);
-        assert_non_null (json);
-        assert_string_equal (json_string_value (json_object_get (json, "type")),
-                             hl_msg_type_name ((hl_msg_type_t)t));
-        assert_int_equal (json_integer_value (json_object_get (json, "id")),
-                          hl_msg_id (m));
-        assert_int_equal (json_integer_value (json_object_get (json, "re")),
-                          99);
-        assert_int_equal (json_integer_value (json_object_get (json, "ts")),
-                          hl_msg_ts (m));
-        assert_string_equal (json_string_value (json_object_get (json, "src")),
-                             "hephaestus-backend@web2:4242");
-        bool bus = t >= HL_MSG_METRIC || t == HL_MSG_TASK;
-        json_t *topic = json_object_get (json, "topic");
-        if (bus) {
-            char buf[HL_MAX_TOPIC + 1];
-            hl_msg_topic (m, buf, sizeof buf);
-            assert_string_equal (json_string_value (topic), buf);
-        } else
-            assert_null (topic);
-        json_t *body = json_object_get (json, "body");
-        char list[256];
-        strcpy (list, keys[t]);
-        size_t n = 0;
-        for (char *k = strtok (list, " "); k; k = strtok (NULL, " "), n++)
-            assert_non_null (json_object_get (body, k));
-        assert_int_equal (json_object_size (body), n);
-        json_decref (json);
-        char *text = hl_msg_to_json_str (m);
-        assert_null (strchr (text, '\n'));
-        free (text);
-        hl_msg_destroy (&m);
-    }
-    //  specific renderings: bin as hex, NaN as null, task without event
-    hl_msg_t *m = hl_msg_new (HL_MSG_METRIC);
-    hl_msg_set_id (m, 1);
-    hl_msg_set_ts (m, 2);
-    hl_msg_set_name (m, "cpu");
-    hl_msg_set_value (m, NAN);
-    hl_msg_set_sample_ts (m, 3);
-    char *text = hl_msg_to_json_str (m);
-    assert_string_equal (text, "{\"topic\":\"metric.cpu\",\"type\":\"metric\","
-                               "\"id\":1,\"re\":0,\"src\":\"\",\"ts\":2,"
-                               "\"body\":{\"name\":\"cpu\",\"value\":null,"
-                               "\"ts\":3}}");
-    free (text);
-    hl_msg_destroy (&m);
-    m = hl_msg_new (HL_MSG_RESULT);
-    hl_value_t *v = hl_value_new_bin ("\x0f\xa0", 2);
-    hl_msg_set_data (m, &v);
-    json_t *json = hl_msg_to_json (m);
-    json_t *body = json_object_get (json, "body");
-    assert_string_equal (json_string_value (json_object_get (body, "data")),
-                         "0fa0");
-    assert_null (json_object_get (json, "topic"));
-    json_decref (json);
-    hl_msg_destroy (&m);
-    m = hl_msg_new (HL_MSG_TASK);
-    json = hl_msg_to_json (m);
-    assert_null (json_object_get (json, "topic"));
-    json_decref (json);
-    hl_msg_destroy (&m);
-}
-
-static int
-s_encode_rc (hl_msg_t *m)
-{
-    uint8_t *data = (uint8_t *)"x";
-    size_t size = 1;
-    int rc = hl_msg_encode (m, &data, &size);
-    if (rc == 0)
-        free (data);
-    else
-        assert_null (data);
-    return rc;
-}
-
-static void
-test_encode_errors (void **state)
-{
-    (void)state;
-    //  every type fresh from new lacks a required field
-    for (int t = HL_MSG_HELLO; t < HL_MSG_TYPE_END; t++) {
-        hl_msg_t *m = hl_msg_new ((hl_msg_type_t)t);
-        assert_int_equal (s_encode_rc (m), HL_ERR_MISSING);
-        hl_msg_destroy (&m);
-    }
-    //  one unset string field
-    hl_msg_t *m = s_full (HL_MSG_HELLO);
-    hl_msg_set_host (m, NULL);
-    assert_int_equal (s_encode_rc (m), HL_ERR_MISSING);
-    hl_msg_set_host (m, "h");
-    assert_int_equal (s_encode_rc (m), 0);
-    hl_msg_set_capacity (m, 0);
-    assert_int_equal (s_encode_rc (m), HL_ERR_RANGE);
-    hl_msg_set_capacity (m, 1);
-    char name[HL_MAX_NAME + 2];
-    memset (name, 'h', sizeof name);
-    name[HL_MAX_NAME + 1] = '\0';
-    hl_msg_set_host (m, name);
-    assert_int_equal (s_encode_rc (m), HL_ERR_STRING);
-    name[HL_MAX_NAME] = '\0';
-    hl_msg_set_host (m, name);
-    assert_int_equal (s_encode_rc (m), 0);
-    //  actions must be an array of short strings
-    hl_value_t *v = hl_value_new_map ();
-    hl_msg_set_actions (m, &v);
-    assert_int_equal (s_encode_rc (m), HL_ERR_MISTYPED);
-    hl_msg_destroy (&m);
-
-    //  a failed reply without error; a kind outside the enum
-    m = s_full (HL_MSG_REPLY);
-    hl_msg_set_error (m, NULL);
-    assert_int_equal (s_encode_rc (m), HL_ERR_MISSING);
-    hl_msg_destroy (&m);
-    m = s_full (HL_MSG_TASK);
-    hl_msg_set_kind (m, "explode");
-    assert_int_equal (s_encode_rc (m), HL_ERR_RANGE);
-    hl_msg_set_kind (m, "echo");
-    hl_msg_set_priority (m, 5);
-    assert_int_equal (s_encode_rc (m), HL_ERR_RANGE);
-    hl_msg_set_priority (m, 4);
-    //  invalid UTF-8 and an over-deep tree set locally
-    hl_msg_set_event (m, NULL);
-    hl_msg_set_kind (m, "echo");
-    v = hl_value_new_str ("\xc0\x80");
-    hl_msg_set_data (m, &v);
-    assert_int_equal (s_encode_rc (m), HL_ERR_UTF8);
-    v = hl_value_new_int (1);
-    for (int i = 0; i < 100; i++) {
-        hl_value_t *arr = hl_value_new_array ();
-        hl_value_append (arr, &v);
-        v = arr;
-    }
-    hl_msg_set_data (m, &v);
-    assert_int_equal (s_encode_rc (m), HL_ERR_DEPTH);
-    hl_msg_destroy (&m);
-    //  health data must be a map; tags map strings
-    m = s_full (HL_MSG_HEALTH);
-    v = hl_value_new_array ();
-    hl_msg_set_data (m, &v);
-    assert_int_equal (s_encode_rc (m), HL_ERR_MISTYPED);
-    hl_msg_set_score (m, 101);
-    hl_msg_set_data (m, NULL);
-    assert_int_equal (s_encode_rc (m), HL_ERR_RANGE);
-    hl_msg_set_score (m, NAN);
-    assert_int_equal (s_encode_rc (m), HL_ERR_RANGE);
-    hl_msg_destroy (&m);
-    m = s_full (HL_MSG_METRIC);
-    v = hl_value_new_map ();
-    hl_value_set_int (v, "k", 1);
-    hl_msg_set_tags (m, &v);
-    assert_int_equal (s_encode_rc (m), HL_ERR_MISTYPED);
-    hl_msg_set_tags (m, NULL);
-    hl_msg_set_name (m, "bad name");
-    assert_int_equal (s_encode_rc (m), HL_ERR_RANGE);
-    hl_msg_destroy (&m);
-    m = s_full (HL_MSG_METRICS);
-    assert_int_equal (hl_msg_add_sample (m, "bad/name", 1, 1, NULL), 0);
-    assert_int_equal (s_encode_rc (m), HL_ERR_RANGE);
-    hl_msg_destroy (&m);
-    assert_int_equal (hl_msg_encode (NULL, NULL, NULL), HL_ERR_ARGS);
-}
-
 //  Strings replaced again and again outgrow the message's inline room and
 //  move to the heap; a copy owns its strings once the original is gone
 static void
@@ -517,48 +326,13 @@ test_string_room (void **state)
     hl_msg_destroy (&copy);
 }
 
-//  decode_scanned trusts an earlier scan, yet still fails cleanly on what
-//  msgpack-c itself cannot read
-static void
-test_decode_scanned (void **state)
-{
-    (void)state;
-    hl_msg_t *msg = hl_msg_new (HL_MSG_METRIC);
-    hl_msg_set_src (msg, "t");
-    hl_msg_set_name (msg, "cpu");
-    hl_msg_set_value (msg, 0.5);
-    hl_msg_set_sample_ts (msg, 7);
-    uint8_t *data = NULL;
-    size_t size = 0;
-    assert_int_equal (hl_msg_encode (msg, &data, &size), 0);
-    hl_msg_destroy (&msg);
-    assert_int_equal (hl_msg_decode_scanned (data, size, &msg), 0);
-    assert_string_equal (hl_msg_name (msg), "cpu");
-    assert_true (hl_msg_value (msg) == 0.5);
-    hl_msg_destroy (&msg);
-    for (size_t cut = 1; cut < size; cut++) {
-        assert_int_equal (hl_msg_decode_scanned (data, cut, &msg),
-                          HL_ERR_MALFORMED);
-        assert_null (msg);
-    }
-    assert_int_equal (hl_msg_decode_scanned (NULL, 0, &msg), HL_ERR_MALFORMED);
-    assert_int_equal (hl_msg_decode_scanned (data, size, NULL), HL_ERR_ARGS);
-    free (data);
-}
-
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_new_destroy),
-        cmocka_unit_test (test_type_names),
-        cmocka_unit_test (test_accessors),
-        cmocka_unit_test (test_samples),
-        cmocka_unit_test (test_dup),
-        cmocka_unit_test (test_topics),
-        cmocka_unit_test (test_json),
-        cmocka_unit_test (test_encode_errors),
-        cmocka_unit_test (test_decode_scanned),
+        cmocka_unit_test (test_new_destroy), cmocka_unit_test (test_type_names),
+        cmocka_unit_test (test_accessors),   cmocka_unit_test (test_samples),
+        cmocka_unit_test (test_dup),         cmocka_unit_test (test_topics),
         cmocka_unit_test (test_string_room),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../bus/hl_rand.h"
 #include "../../bus/hl_stats.h"
 
 #define N_OF(a) (sizeof (a) / sizeof (a)[0])
@@ -28,15 +29,13 @@ s_near (double got, double want, double tol)
         fail_msg ("got %.10g, want %.10g (tolerance %g)", got, want, tol);
 }
 
-//  Deterministic uniform [0, 1) for test data (splitmix64)
-static double
-s_uniform (uint64_t *state)
+//  Deterministic test data: a generator seeded with a fixed value
+static hl_rand_t
+s_rand (uint64_t seed)
 {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return (double)(z >> 11) / 9007199254740992.0;
+    hl_rand_t rng;
+    hl_rand_seed (&rng, seed);
+    return rng;
 }
 
 static int
@@ -424,15 +423,15 @@ test_mwu_exact_brute (void **state)
     //  Random samples of several shapes, exact p against enumeration
     size_t shapes[][2]
         = { { 1, 1 }, { 1, 9 }, { 3, 7 }, { 8, 8 }, { 12, 5 }, { 4, 16 } };
-    uint64_t seed = 42;
+    hl_rand_t rng = s_rand (42);
     for (size_t s = 0; s < N_OF (shapes); s++) {
         for (int rep = 0; rep < 5; rep++) {
             size_t n1 = shapes[s][0], n2 = shapes[s][1];
             double x[20], y[20];
             for (size_t i = 0; i < n1; i++)
-                x[i] = s_uniform (&seed);
+                x[i] = hl_rand_uniform (&rng);
             for (size_t j = 0; j < n2; j++)
-                y[j] = s_uniform (&seed) + 0.15 * rep;
+                y[j] = hl_rand_uniform (&rng) + 0.15 * rep;
             hl_stats_mwu_t r;
             assert_int_equal (hl_stats_mann_whitney (x, n1, y, n2, &r), 0);
             assert_true (r.exact);
@@ -580,11 +579,11 @@ test_hl_worked (void **state)
     s_near (h.ci_high, high, 1e-12);
 
     //  Random 30 and 30 with a shift of 2: brute force again
-    uint64_t seed = 7;
+    hl_rand_t rng = s_rand (7);
     double rx[30], ry[30];
     for (int i = 0; i < 30; i++) {
-        rx[i] = 10 * s_uniform (&seed);
-        ry[i] = 10 * s_uniform (&seed) + 2;
+        rx[i] = 10 * hl_rand_uniform (&rng);
+        ry[i] = 10 * hl_rand_uniform (&rng) + 2;
     }
     assert_int_equal (hl_stats_hodges_lehmann (rx, 30, ry, 30, 0.95, &h), 0);
     s_brute_hl (rx, 30, ry, 30, 1.959964, &shift, &low, &high);
@@ -625,9 +624,9 @@ test_hl_thinned (void **state)
     //  before one plus 3, so by symmetry the shift is 3 in full and thinned
     size_t n = 1000;
     double *x = malloc (n * sizeof *x), *y = malloc (n * sizeof *y);
-    uint64_t seed = 99;
+    hl_rand_t rng = s_rand (99);
     for (size_t i = 0; i < n; i++)
-        x[i] = 100 + 10 * (s_uniform (&seed) + s_uniform (&seed));
+        x[i] = 100 + 10 * (hl_rand_uniform (&rng) + hl_rand_uniform (&rng));
     for (size_t i = 0; i < n; i++)
         y[i] = x[(i * 7) % n] + 3; //  a permutation: the same set, + 3
     hl_stats_hl_t h;
@@ -653,10 +652,10 @@ test_hl_thinned (void **state)
 
 /*  n points around level with uniform noise of +-spread. */
 static void
-s_window (double *out, size_t n, double level, double spread, uint64_t *seed)
+s_window (double *out, size_t n, double level, double spread, hl_rand_t *rng)
 {
     for (size_t i = 0; i < n; i++)
-        out[i] = level + spread * (2 * s_uniform (seed) - 1);
+        out[i] = level + spread * (2 * hl_rand_uniform (rng) - 1);
 }
 
 static void
@@ -678,12 +677,12 @@ static void
 test_verdict (void **state)
 {
     (void)state;
-    uint64_t seed = 2026;
+    hl_rand_t rng = s_rand (2026);
     double before[30], lower[30], higher[30], same[30];
-    s_window (before, 30, 100, 10, &seed);
-    s_window (lower, 30, 70, 7, &seed);
-    s_window (higher, 30, 130, 13, &seed);
-    s_window (same, 30, 100, 10, &seed);
+    s_window (before, 30, 100, 10, &rng);
+    s_window (lower, 30, 70, 7, &rng);
+    s_window (higher, 30, 130, 13, &rng);
+    s_window (same, 30, 100, 10, &rng);
 
     //  Lower is better (latency): down improves, up regresses
     s_expect (before, lower, 30, true, HL_VERDICT_IMPROVED);
@@ -712,8 +711,8 @@ test_verdict (void **state)
     //  A tiny but very clear shift (2% with 0.1% noise) is significant
     //  yet under min_effect: unchanged; with min_effect 1% it counts
     double tight[30], tight_after[30];
-    s_window (tight, 30, 100, 0.1, &seed);
-    s_window (tight_after, 30, 98, 0.1, &seed);
+    s_window (tight, 30, 100, 0.1, &rng);
+    s_window (tight_after, 30, 98, 0.1, &rng);
     s_expect (tight, tight_after, 30, true, HL_VERDICT_UNCHANGED);
     assert_int_equal (
         hl_stats_verdict (tight, 30, tight_after, 30, true, 0.05, 0.01, 8, &v),
