@@ -321,20 +321,33 @@ s_cmp_int64 (const void *a, const void *b)
 
 /*  bench echo: keep C echo tasks in flight through the master until N
     have ended; every reply must carry the payload back unchanged. */
+/*  One echo benchmark: what was asked, and what came back. */
+typedef struct {
+    long tasks, concurrency, payload;
+    const char *role;
+    uint8_t *bytes;   /* the payload every task carries */
+    int64_t *latency; /* of each completed task, us */
+    long submitted, completed, failed, duplicates, outstanding, corrupt;
+    double elapsed; /* seconds */
+} s_bench_t;
+
+/*  bench echo's flags into bench; 0, or the usage error's exit code. */
 static int
-s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
+s_bench_args (s_bench_t *bench, int argc, char **argv)
 {
     if (argc < 1 || !streq (argv[0], "echo"))
         return s_usage_error ("bench: expected 'echo'");
-    long tasks = 1000, concurrency = 64, payload = 64;
-    const char *role = "any";
+    bench->tasks = 1000;
+    bench->concurrency = 64;
+    bench->payload = 64;
+    bench->role = "any";
     for (int i = 1; i < argc; i++) {
-        long *target = streq (argv[i], "--tasks")         ? &tasks
-                       : streq (argv[i], "--concurrency") ? &concurrency
-                       : streq (argv[i], "--payload")     ? &payload
+        long *target = streq (argv[i], "--tasks")         ? &bench->tasks
+                       : streq (argv[i], "--concurrency") ? &bench->concurrency
+                       : streq (argv[i], "--payload")     ? &bench->payload
                                                           : NULL;
         if (streq (argv[i], "--role") && i + 1 < argc) {
-            role = argv[++i];
+            bench->role = argv[++i];
             continue;
         }
         if (!target || i + 1 >= argc)
@@ -344,107 +357,147 @@ s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
         if (*end || *target < 0 || *target > 100000000)
             return s_usage_error ("bench echo: bad number '%s'", argv[i]);
     }
-    if (tasks < 1 || concurrency < 1 || payload > HL_MAX_STR / 2)
+    if (bench->tasks < 1 || bench->concurrency < 1
+        || bench->payload > HL_MAX_STR / 2)
         return s_usage_error ("bench echo: need --tasks >= 1, "
                               "--concurrency >= 1, --payload <= %d",
                               HL_MAX_STR / 2);
+    return 0;
+}
 
-    char src[HL_MAX_NAME + 1];
-    snprintf (src, sizeof src, "ctl-bench@%d", (int)getpid ());
-    hl_client_t *client = hl_client_new (opts->endpoint, src);
-    if (!client)
-        return s_usage_error ("bad endpoint '%s'", opts->endpoint);
-    uint8_t *bytes = (uint8_t *)hl_alloc ((size_t)payload + 1);
-    for (long i = 0; i < payload; i++)
-        bytes[i] = (uint8_t)('a' + i % 26);
+/*  Send one echo task; its envelope id, or 0. */
+static uint64_t
+s_bench_send (hl_client_t *client, const s_bench_t *bench)
+{
+    hl_value_t *args = hl_value_new_map ();
+    hl_value_set_str (args, "kind", "echo");
+    hl_value_set_str (args, "role", bench->role);
+    hl_value_t *targs = hl_value_new_map ();
+    hl_value_t *bin = hl_value_new_bin (bench->bytes, (size_t)bench->payload);
+    hl_value_set (targs, "payload", &bin);
+    hl_value_set (args, "args", &targs);
+    return hl_client_send (client, "task.run", &args);
+}
+
+/*  Count one reply sent at sent_at: completed, failed or corrupt. */
+static void
+s_bench_reply (s_bench_t *bench, const hl_msg_t *reply, int64_t sent_at)
+{
+    const hl_value_t *d = hl_msg_data (reply);
+    const char *status = hl_value_get_str (d, "status", "");
+    size_t back_len = 0;
+    const void *back = hl_value_bin (
+        hl_value_get (hl_value_get (d, "data"), "payload"), &back_len);
+    if (!hl_msg_ok (reply) || !streq (status, "ok"))
+        bench->failed++;
+    else if (back_len != (size_t)bench->payload
+             || (bench->payload && memcmp (back, bench->bytes, back_len)))
+        bench->corrupt++, bench->failed++;
+    else
+        bench->latency[bench->completed++] = zclock_usecs () - sent_at;
+}
+
+/*  Keep concurrency tasks in flight until all are answered or replies
+    stop for the timeout. Returns 0, or S_EXIT_FAILED if a send failed. */
+static int
+s_bench_run (s_bench_t *bench, hl_client_t *client, int timeout_ms)
+{
     /*  Outstanding requests: envelope id -> send time. A reply whose re
         is not outstanding is a duplicate (or a stray). */
-    zhashx_t *outstanding_ids = zhashx_new ();
-    int64_t *latency = (int64_t *)hl_calloc ((size_t)tasks, sizeof (int64_t));
-    long submitted = 0, completed = 0, failed = 0, duplicates = 0;
-    long outstanding = 0, corrupt = 0;
+    zhashx_t *outstanding = zhashx_new ();
     int64_t start = zclock_usecs ();
     int64_t last_progress = zclock_mono ();
     int rc = 0;
-    while (completed + failed < tasks) {
-        while (outstanding < concurrency && submitted < tasks) {
-            hl_value_t *args = hl_value_new_map ();
-            hl_value_set_str (args, "kind", "echo");
-            hl_value_set_str (args, "role", role);
-            hl_value_t *targs = hl_value_new_map ();
-            hl_value_t *bin = hl_value_new_bin (bytes, (size_t)payload);
-            hl_value_set (targs, "payload", &bin);
-            hl_value_set (args, "args", &targs);
-            uint64_t id = hl_client_send (client, "task.run", &args);
+    char key[24];
+    while (bench->completed + bench->failed < bench->tasks) {
+        while (bench->outstanding < bench->concurrency
+               && bench->submitted < bench->tasks) {
+            uint64_t id = s_bench_send (client, bench);
             if (!id) {
                 fprintf (stderr, "helios-ctl: bench: cannot send\n");
                 rc = S_EXIT_FAILED;
                 goto done;
             }
-            char key[24];
             snprintf (key, sizeof key, "%" PRIu64, id);
-            zhashx_insert (outstanding_ids, key,
-                           (void *)(intptr_t)zclock_usecs ());
-            submitted++;
-            outstanding++;
+            zhashx_insert (outstanding, key, (void *)(intptr_t)zclock_usecs ());
+            bench->submitted++;
+            bench->outstanding++;
         }
         hl_msg_t *reply = NULL;
         if (hl_client_recv (client, 1000, &reply)) {
-            if (zclock_mono () - last_progress > opts->timeout_ms)
+            if (zclock_mono () - last_progress > timeout_ms)
                 break; /* the rest are lost */
             continue;
         }
         last_progress = zclock_mono ();
-        char key[24];
         snprintf (key, sizeof key, "%" PRIu64, hl_msg_re (reply));
-        int64_t sent_at
-            = (int64_t)(intptr_t)zhashx_lookup (outstanding_ids, key);
-        if (!sent_at) {
-            duplicates++;
-            hl_msg_destroy (&reply);
-            continue;
+        int64_t sent_at = (int64_t)(intptr_t)zhashx_lookup (outstanding, key);
+        if (!sent_at)
+            bench->duplicates++;
+        else {
+            zhashx_delete (outstanding, key);
+            bench->outstanding--;
+            s_bench_reply (bench, reply, sent_at);
         }
-        zhashx_delete (outstanding_ids, key);
-        outstanding--;
-        const hl_value_t *d = hl_msg_data (reply);
-        const char *status = hl_value_get_str (d, "status", "");
-        size_t back_len = 0;
-        const void *back = hl_value_bin (
-            hl_value_get (hl_value_get (d, "data"), "payload"), &back_len);
-        if (!hl_msg_ok (reply) || !streq (status, "ok"))
-            failed++;
-        else if (back_len != (size_t)payload
-                 || (payload && memcmp (back, bytes, back_len)))
-            corrupt++, failed++;
-        else
-            latency[completed++] = zclock_usecs () - sent_at;
         hl_msg_destroy (&reply);
     }
-done:;
-    double elapsed = (double)(zclock_usecs () - start) / 1e6;
-    qsort (latency, (size_t)completed, sizeof (int64_t), s_cmp_int64);
-    int64_t p50 = completed ? latency[completed / 2] : 0;
-    int64_t p99 = completed ? latency[(completed * 99) / 100] : 0;
-    long lost = tasks - completed - failed;
-    if (opts->json)
+done:
+    bench->elapsed = (double)(zclock_usecs () - start) / 1e6;
+    zhashx_destroy (&outstanding);
+    return rc;
+}
+
+static void
+s_bench_print (s_bench_t *bench, bool json)
+{
+    long completed = bench->completed;
+    qsort (bench->latency, (size_t)completed, sizeof (int64_t), s_cmp_int64);
+    int64_t p50 = completed ? bench->latency[completed / 2] : 0;
+    int64_t p99 = completed ? bench->latency[(completed * 99) / 100] : 0;
+    long lost = bench->tasks - completed - bench->failed;
+    double rate = completed / bench->elapsed;
+    if (json)
         printf ("{\"tasks\": %ld, \"concurrency\": %ld, \"payload\": %ld, "
                 "\"completed\": %ld, \"failed\": %ld, \"corrupt\": %ld, "
                 "\"duplicates\": %ld, \"lost\": %ld, \"elapsed_s\": %.3f, "
                 "\"tasks_per_s\": %.1f, \"p50_us\": %" PRId64
                 ", \"p99_us\": %" PRId64 "}\n",
-                tasks, concurrency, payload, completed, failed, corrupt,
-                duplicates, lost, elapsed, completed / elapsed, p50, p99);
+                bench->tasks, bench->concurrency, bench->payload, completed,
+                bench->failed, bench->corrupt, bench->duplicates, lost,
+                bench->elapsed, rate, p50, p99);
     else
         printf ("echo: %ld tasks, concurrency %ld, payload %ld B\n"
                 "completed %ld  failed %ld  duplicates %ld  lost %ld\n"
                 "%.1f tasks/s  p50 %" PRId64 " us  p99 %" PRId64 " us\n",
-                tasks, concurrency, payload, completed, failed, duplicates,
-                lost, completed / elapsed, p50, p99);
-    if (!rc && (failed || lost || duplicates))
+                bench->tasks, bench->concurrency, bench->payload, completed,
+                bench->failed, bench->duplicates, lost, rate, p50, p99);
+}
+
+static int
+s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
+{
+    s_bench_t bench;
+    memset (&bench, 0, sizeof bench);
+    int rc = s_bench_args (&bench, argc, argv);
+    if (rc)
+        return rc;
+    char src[HL_MAX_NAME + 1];
+    snprintf (src, sizeof src, "ctl-bench@%d", (int)getpid ());
+    hl_client_t *client = hl_client_new (opts->endpoint, src);
+    if (!client)
+        return s_usage_error ("bad endpoint '%s'", opts->endpoint);
+    bench.bytes = (uint8_t *)hl_alloc ((size_t)bench.payload + 1);
+    for (long i = 0; i < bench.payload; i++)
+        bench.bytes[i] = (uint8_t)('a' + i % 26);
+    bench.latency
+        = (int64_t *)hl_calloc ((size_t)bench.tasks, sizeof (int64_t));
+    rc = s_bench_run (&bench, client, opts->timeout_ms);
+    s_bench_print (&bench, opts->json);
+    long lost = bench.tasks - bench.completed - bench.failed;
+    if (!rc && (bench.failed || lost || bench.duplicates))
         rc = S_EXIT_FAILED;
-    free (bytes);
-    zhashx_destroy (&outstanding_ids);
-    free (latency);
+    free (bench.bytes);
+    free (bench.latency);
     hl_client_destroy (&client);
     return rc;
 }

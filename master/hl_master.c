@@ -815,6 +815,56 @@ s_drain_pub (hl_master_t *self)
     zmq_msg_close (&frame);
 }
 
+/*  The proxy, the control and tasks sockets, the master's publisher and
+    the tracker's intake. 0, or -1 with the reason in err. */
+static int
+s_bind (hl_master_t *self, char *err, size_t errsize)
+{
+    const hl_config_master_t *mc = hl_config_master (self->config);
+    hl_sock_opts_t opts;
+    hl_sock_opts_from_config (hl_config_limits (self->config), &opts);
+
+    self->proxy = hl_proxy_new (mc->bus_in, mc->bus_out, &opts, &self->limits,
+                                err, errsize);
+    if (!self->proxy)
+        return -1;
+    self->control = hl_sock_bind (ZMQ_ROUTER, mc->control, &opts,
+                                  self->control_ep, sizeof self->control_ep);
+    if (!self->control) {
+        snprintf (err, errsize, "cannot bind control socket to %s",
+                  mc->control);
+        return -1;
+    }
+    self->tasks = hl_sock_bind (ZMQ_ROUTER, mc->tasks, &opts, self->tasks_ep,
+                                sizeof self->tasks_ep);
+    if (!self->tasks) {
+        snprintf (err, errsize, "cannot bind tasks socket to %s", mc->tasks);
+        return -1;
+    }
+    self->pub = hl_sock_publisher (hl_proxy_inproc_in (self->proxy), &opts);
+    if (!self->pub || hl_sock_publisher_wait (self->pub, 2000)) {
+        snprintf (err, errsize, "cannot connect to the bus proxy");
+        return -1;
+    }
+    snprintf (self->ready, sizeof self->ready,
+              "READY %s control=%s bus_in=%s bus_out=%s", self->tasks_ep,
+              self->control_ep, hl_proxy_bus_in (self->proxy),
+              hl_proxy_bus_out (self->proxy));
+
+    /*  metric.* and metrics, straight from the proxy in batches. The
+        tracker's intake rides out a few scheduler slices of a busy
+        machine: a deeper queue than a network peer gets, still bounded. */
+    int intake_hwm = opts.rcvhwm;
+    if (intake_hwm > 0 && intake_hwm <= INT_MAX / S_INTAKE_HWM_X)
+        intake_hwm *= S_INTAKE_HWM_X;
+    self->intake = hl_proxy_intake (self->proxy, "metric", intake_hwm);
+    if (!self->intake) {
+        snprintf (err, errsize, "cannot open the bus proxy's intake");
+        return -1;
+    }
+    return 0;
+}
+
 hl_master_t *
 hl_master_new (const hl_config_t *config, char *err, size_t errsize)
 {
@@ -833,47 +883,8 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     snprintf (self->src, sizeof self->src, "master@%s:%d", host,
               (int)getpid ());
 
-    hl_sock_opts_t opts;
-    hl_sock_opts_from_config (lc, &opts);
-
-    self->proxy = hl_proxy_new (mc->bus_in, mc->bus_out, &opts, &self->limits,
-                                err, errsize);
-    if (!self->proxy)
+    if (s_bind (self, err, errsize))
         goto fail;
-    self->control = hl_sock_bind (ZMQ_ROUTER, mc->control, &opts,
-                                  self->control_ep, sizeof self->control_ep);
-    if (!self->control) {
-        snprintf (err, errsize, "cannot bind control socket to %s",
-                  mc->control);
-        goto fail;
-    }
-    self->tasks = hl_sock_bind (ZMQ_ROUTER, mc->tasks, &opts, self->tasks_ep,
-                                sizeof self->tasks_ep);
-    if (!self->tasks) {
-        snprintf (err, errsize, "cannot bind tasks socket to %s", mc->tasks);
-        goto fail;
-    }
-    self->pub = hl_sock_publisher (hl_proxy_inproc_in (self->proxy), &opts);
-    if (!self->pub || hl_sock_publisher_wait (self->pub, 2000)) {
-        snprintf (err, errsize, "cannot connect to the bus proxy");
-        goto fail;
-    }
-    snprintf (self->ready, sizeof self->ready,
-              "READY %s control=%s bus_in=%s bus_out=%s", self->tasks_ep,
-              self->control_ep, hl_proxy_bus_in (self->proxy),
-              hl_proxy_bus_out (self->proxy));
-
-    /*  metric.* and metrics, straight from the proxy in batches. The
-        tracker's intake rides out a few scheduler slices of a busy
-        machine: a deeper queue than a network peer gets, still bounded. */
-    int intake_hwm = opts.rcvhwm;
-    if (intake_hwm > 0 && intake_hwm <= INT_MAX / S_INTAKE_HWM_X)
-        intake_hwm *= S_INTAKE_HWM_X;
-    self->intake = hl_proxy_intake (self->proxy, "metric", intake_hwm);
-    if (!self->intake) {
-        snprintf (err, errsize, "cannot open the bus proxy's intake");
-        goto fail;
-    }
     self->kpi = hl_kpi_new (config);
     self->dispatch = hl_dispatch_new (self->tasks, config, self->src,
                                       s_dispatch_event, s_wants, self);
