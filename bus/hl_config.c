@@ -57,8 +57,8 @@ static const char *s_emergency_keys[]
 static const char *s_health_keys[] = { "target", "window", NULL };
 static const char *s_demo_keys[] = { "control", "rate", "seed", NULL };
 static const char *s_metric_keys[]
-    = { "name",   "category", "unit",   "better", "stat",
-        "target", "critical", "weight", "key",    NULL };
+    = { "name",     "category", "unit", "better", "stat", "target",
+        "critical", "weight",   "key",  "min",    "max",  NULL };
 static const char *s_action_keys[]
     = { "name",    "swarm", "improves", "resources", "apply", "rollback",
         "timeout", "cost",  "expected", "params",    NULL };
@@ -378,6 +378,22 @@ s_load_demo (hl_setting_ctx_t *ctx, const config_t *cfg, hl_config_demo_t *d)
 // --------------------------------------------------------------------
 // Metrics
 
+/*  A metric's possible values when the config does not say: a percentage
+    is 0..100; times, counts, rates and anything where lower is better
+    cannot go below 0; the rest is unbounded. */
+static void
+s_default_range (hl_config_metric_t *m, bool lower_better)
+{
+    static const char *non_negative[]
+        = { "ms",   "s",     "us",    "ns",    "min", "h", "msg/s",
+            "msgs", "req/s", "count", "bytes", "B",   "%", NULL };
+    bool bounded = lower_better;
+    for (int i = 0; non_negative[i] && !bounded; i++)
+        bounded = strcmp (m->unit, non_negative[i]) == 0;
+    m->min = bounded ? 0 : -DBL_MAX;
+    m->max = strcmp (m->unit, "%") == 0 ? 100 : DBL_MAX;
+}
+
 static int
 s_load_metric (hl_setting_ctx_t *ctx, const config_setting_t *g,
                hl_config_metric_t *m)
@@ -410,6 +426,10 @@ s_load_metric (hl_setting_ctx_t *ctx, const config_setting_t *g,
         || hl_setting_read_double (ctx, g, "weight", DBL_MIN, 1e6, &m->weight)
         || hl_setting_read_bool (ctx, g, "key", &m->key))
         return -1;
+    s_default_range (m, better == 0);
+    if (hl_setting_read_double (ctx, g, "min", -DBL_MAX, DBL_MAX, &m->min)
+        || hl_setting_read_double (ctx, g, "max", -DBL_MAX, DBL_MAX, &m->max))
+        return -1;
     m->category = (hl_category_t)category;
     snprintf (m->stat, sizeof m->stat, "%s", s_stats[stat]);
     m->better = better == 0 ? HL_BETTER_LOWER : HL_BETTER_HIGHER;
@@ -423,6 +443,16 @@ s_load_metric (hl_setting_ctx_t *ctx, const config_setting_t *g,
                                 "better = \"higher\" needs target > critical "
                                 "(%g <= %g)",
                                 m->target, m->critical);
+    if (!(m->min < m->max))
+        return hl_setting_fail (ctx, g, "needs min < max (%g >= %g)", m->min,
+                                m->max);
+    double lo = m->target < m->critical ? m->target : m->critical;
+    double hi = m->target < m->critical ? m->critical : m->target;
+    if (lo < m->min || hi > m->max)
+        return hl_setting_fail (ctx, g,
+                                "target and critical must lie within its "
+                                "range [%g, %g]",
+                                m->min, m->max);
     return 0;
 }
 

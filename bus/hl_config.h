@@ -95,6 +95,9 @@ typedef struct {
     double critical; /* score 0 at or worse than this */
     double weight;   /* > 0, 1.0 */
     bool key;        /* a key metric at 0 caps the overall score */
+    double min, max; /* the values it can take; default 0..100 for "%",
+                        0.. for lower-is-better and time, count and rate
+                        units, else unbounded (-DBL_MAX..DBL_MAX) */
 } hl_config_metric_t;
 
 /*  A value at or worse than the metric's critical level (its score is 0). */

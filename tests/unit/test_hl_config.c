@@ -6,6 +6,7 @@
     "file:line:" of the offending setting and a reason that says why.
     Test files live in a mkdtemp() folder removed at the end.
 */
+#include <float.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -508,6 +509,21 @@ static const bad_case_t s_bad_weight
         "  better = \"lower\"; target = 1; critical = 2;\n"
         "  weight = 0; } );\n",
         3, "out of range" };
+static const bad_case_t s_range_inverted
+    = { "metrics = ( { name = \"a\"; category = \"backend\";\n"
+        "  better = \"higher\"; target = 5; critical = 2;\n"
+        "  min = 10; max = 1; } );\n",
+        1, "needs min < max (10 >= 1)" };
+static const bad_case_t s_target_out_of_range
+    = { "metrics = ( { name = \"a\"; category = \"backend\";\n"
+        "  unit = \"%\"; better = \"higher\"; target = 120;\n"
+        "  critical = 50; } );\n",
+        1, "must lie within its range [0, 100]" };
+static const bad_case_t s_negative_latency_target
+    = { "metrics = ( { name = \"a\"; category = \"backend\";\n"
+        "  unit = \"ms\"; better = \"lower\"; target = -5;\n"
+        "  critical = 50; } );\n",
+        1, "must lie within its range [0," };
 
 static const bad_case_t s_demo_rate_low
     = { "demo = {\n  rate = 0;\n};\n", 2, "demo.rate: 0 out of range 1..1000" };
@@ -540,6 +556,44 @@ test_bad (void **state)
     if (strncmp (err, prefix, strlen (prefix)) != 0
         || !strstr (err, bad->reason))
         fail_msg ("got \"%s\", want \"%s...%s...\"", err, prefix, bad->reason);
+}
+
+//  A metric's possible values: declared, or a default from its unit and
+//  direction
+static void
+test_metric_ranges (void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    s_write ("ranges.cfg",
+             "metrics = (\n"
+             "  { name = \"lat\"; category = \"backend\"; unit = \"ms\";\n"
+             "    better = \"lower\"; target = 100; critical = 500; },\n"
+             "  { name = \"hit\"; category = \"backend\"; unit = \"%\";\n"
+             "    better = \"higher\"; target = 90; critical = 50; },\n"
+             "  { name = \"roi\"; category = \"business\";\n"
+             "    better = \"higher\"; target = 2; critical = -1; },\n"
+             "  { name = \"tp\"; category = \"backend\"; unit = \"msg/s\";\n"
+             "    better = \"higher\"; target = 900; critical = 100; },\n"
+             "  { name = \"ratio\"; category = \"backend\";\n"
+             "    better = \"higher\"; target = 0.9; critical = 0.5;\n"
+             "    min = 0.0; max = 1.0; } );\n",
+             path, sizeof path);
+    hl_config_t *config = hl_config_load (path, err, sizeof err);
+    assert_int_equal (unlink (path), 0);
+    if (!config)
+        fail_msg ("%s", err);
+    const hl_config_metric_t *m = hl_config_metric_find (config, "lat");
+    assert_true (m->min == 0 && m->max == DBL_MAX);
+    m = hl_config_metric_find (config, "hit");
+    assert_true (m->min == 0 && m->max == 100);
+    m = hl_config_metric_find (config, "roi");
+    assert_true (m->min == -DBL_MAX && m->max == DBL_MAX);
+    m = hl_config_metric_find (config, "tp");
+    assert_true (m->min == 0 && m->max == DBL_MAX);
+    m = hl_config_metric_find (config, "ratio");
+    assert_true (m->min == 0 && m->max == 1);
+    hl_config_destroy (&config);
 }
 
 //  The demo section: defaults, and a valid one read back
@@ -652,6 +706,10 @@ main (void)
         BAD (_inconsistent_lower),
         BAD (_inconsistent_higher),
         BAD (_bad_weight),
+        BAD (_range_inverted),
+        BAD (_target_out_of_range),
+        BAD (_negative_latency_target),
+        cmocka_unit_test (test_metric_ranges),
         BAD (_demo_rate_low),
         BAD (_demo_rate_high),
         BAD (_demo_rate_float),
