@@ -50,8 +50,10 @@ static const char *s_limits_keys[]
     = { "max_msg_size", "max_str", "max_items", "max_depth",
         "sndhwm",       "rcvhwm",  "linger_ms", NULL };
 static const char *s_cycle_keys[]
-    = { "duration",      "max_concurrent", "cooldown", "settle",
-        "verify_window", "keep_unproven",  "seed",     NULL };
+    = { "duration", "max_concurrent", "cooldown",
+        "settle",   "verify_window",  "keep_unproven",
+        "seed",     "quarantine",     "prior_weight",
+        NULL };
 static const char *s_emergency_keys[]
     = { "threshold", "max_issues", "notify", NULL };
 static const char *s_health_keys[] = { "target", "window", NULL };
@@ -60,8 +62,8 @@ static const char *s_metric_keys[]
     = { "name",     "category", "unit", "better", "stat", "target",
         "critical", "weight",   "key",  "min",    "max",  NULL };
 static const char *s_action_keys[]
-    = { "name",    "swarm", "improves", "resources", "apply", "rollback",
-        "timeout", "cost",  "expected", "params",    NULL };
+    = { "name",    "swarm", "improves", "resources", "apply",  "rollback",
+        "timeout", "cost",  "expected", "params",    "guards", NULL };
 static const char *s_param_keys[]
     = { "name", "type", "min", "max", "pattern", "required", "default", NULL };
 
@@ -132,6 +134,8 @@ s_set_defaults (hl_config_t *self)
     self->cycle.settle = 30;
     self->cycle.verify_window = 60;
     self->cycle.keep_unproven = false;
+    self->cycle.quarantine = 86400;
+    self->cycle.prior_weight = 3.0;
 
     self->emergency.threshold = 50;
     self->emergency.max_issues = 3;
@@ -302,7 +306,11 @@ s_load_cycle (hl_setting_ctx_t *ctx, const config_t *cfg, hl_config_cycle_t *c)
                                 &c->settle)
         || hl_setting_read_int (ctx, g, "verify_window", 1,
                                 HL_CONFIG_MAX_SECONDS, &c->verify_window)
-        || hl_setting_read_bool (ctx, g, "keep_unproven", &c->keep_unproven))
+        || hl_setting_read_bool (ctx, g, "keep_unproven", &c->keep_unproven)
+        || hl_setting_read_int (ctx, g, "quarantine", 0, 366 * 86400,
+                                &c->quarantine)
+        || hl_setting_read_double (ctx, g, "prior_weight", 0, 1000,
+                                   &c->prior_weight))
         return -1;
     int64_t seed = 0;
     if (config_setting_get_member (g, "seed")
@@ -661,6 +669,53 @@ s_load_params (hl_setting_ctx_t *ctx, const config_setting_t *g,
     return 0;
 }
 
+/*  Explicit guards: configured metrics, none twice, none a target. */
+static int
+s_check_guards (hl_setting_ctx_t *ctx, const config_setting_t *guards,
+                hl_config_t *self, const hl_config_action_t *a)
+{
+    for (size_t i = 0; i < a->guards_n; i++) {
+        const config_setting_t *elem = config_setting_get_elem (guards, (int)i);
+        if (!hl_config_metric_find (self, a->guards[i]))
+            return hl_setting_fail (ctx, elem, "unknown metric \"%s\"",
+                                    a->guards[i]);
+        for (size_t j = 0; j < a->improves_n; j++)
+            if (strcmp (a->guards[i], a->improves[j]) == 0)
+                return hl_setting_fail (ctx, elem,
+                                        "metric \"%s\" is a target already",
+                                        a->guards[i]);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp (a->guards[i], a->guards[j]) == 0)
+                return hl_setting_fail (ctx, elem, "metric \"%s\" listed twice",
+                                        a->guards[i]);
+    }
+    return 0;
+}
+
+/*  The metrics an action must not make worse: its guards, or by default
+    the key metrics it does not itself target. */
+static int
+s_load_guards (hl_setting_ctx_t *ctx, const config_setting_t *g,
+               hl_config_t *self, hl_config_action_t *a)
+{
+    const config_setting_t *guards = config_setting_get_member (g, "guards");
+    if (guards)
+        return hl_setting_read_strings (ctx, g, "guards",
+                                        sizeof ((hl_config_metric_t *)0)->name,
+                                        &a->guards, &a->guards_n)
+               || s_check_guards (ctx, guards, self, a);
+    a->guards = hl_calloc (self->metrics_n, sizeof (char *));
+    for (size_t i = 0; i < self->metrics_n; i++) {
+        const hl_config_metric_t *m = &self->metrics[i];
+        bool target = false;
+        for (size_t j = 0; j < a->improves_n; j++)
+            target |= strcmp (a->improves[j], m->name) == 0;
+        if (m->key && !target)
+            a->guards[a->guards_n++] = hl_strdup (m->name);
+    }
+    return 0;
+}
+
 static int
 s_load_action (hl_setting_ctx_t *ctx, const config_setting_t *g,
                hl_config_t *self, hl_config_action_t *a)
@@ -702,6 +757,9 @@ s_load_action (hl_setting_ctx_t *ctx, const config_setting_t *g,
                 return hl_setting_fail (ctx, elem, "metric \"%s\" listed twice",
                                         a->improves[i]);
     }
+
+    if (s_load_guards (ctx, g, self, a))
+        return -1;
 
     char command[HL_CONFIG_PATH] = "";
     if (hl_setting_read_string (ctx, g, "apply", command, sizeof command))
@@ -828,6 +886,9 @@ hl_config_destroy (hl_config_t **self_p)
         for (size_t j = 0; j < a->resources_n; j++)
             free (a->resources[j]);
         free (a->resources);
+        for (size_t j = 0; j < a->guards_n; j++)
+            free (a->guards[j]);
+        free (a->guards);
         free (a->apply);
         free (a->rollback);
         free (a->params);

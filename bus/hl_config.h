@@ -53,13 +53,17 @@ typedef struct {
 } hl_config_limits_t;
 
 typedef struct {
-    int duration;       /* seconds between cycles, 300 */
-    int max_concurrent; /* optimisations in flight, 4 */
-    int cooldown;       /* seconds before the same action again, 60 */
-    int settle;         /* seconds after apply before verifying, 30 */
-    int verify_window;  /* seconds of samples verified, 60 */
-    bool keep_unproven; /* keep unchanged/inconclusive changes, false */
-    uint64_t seed;      /* Thompson sampling's generator, 0 = clock */
+    int duration;        /* seconds between cycles, 300 */
+    int max_concurrent;  /* optimisations in flight, 4 */
+    int cooldown;        /* seconds before the same action again, 60 */
+    int settle;          /* seconds after apply before verifying, 30 */
+    int verify_window;   /* seconds of samples verified, 60 */
+    bool keep_unproven;  /* keep unchanged/inconclusive changes, false */
+    uint64_t seed;       /* Thompson sampling's generator, 0 = clock */
+    int quarantine;      /* seconds a regressed action is not proposed
+                            again, doubling on each repeat; 86400 */
+    double prior_weight; /* observations the config's expected effect
+                            counts as in the learned effect, 3 */
 } hl_config_cycle_t;
 
 typedef struct {
@@ -127,6 +131,9 @@ typedef struct {
     size_t improves_n;
     char **resources; /* resources it touches, may be 0 */
     size_t resources_n;
+    char **guards; /* metrics it must not make worse; default: the key
+                      metrics it does not target */
+    size_t guards_n;
     char *apply;     /* shell command, "" if this process has
                         none (a master's planning copy) */
     char *rollback;  /* shell command or "" */

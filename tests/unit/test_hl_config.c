@@ -596,6 +596,83 @@ test_metric_ranges (void **state)
     hl_config_destroy (&config);
 }
 
+//  Guards: the key metrics an action does not target, unless it names its
+//  own (none with []); the learning settings of the cycle
+static void
+test_guards (void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    s_write ("guards.cfg",
+             "cycle = { quarantine = 3600; prior_weight = 5.5; };\n"
+             "metrics = (\n"
+             "  { name = \"lat\"; category = \"backend\"; better = \"lower\";\n"
+             "    target = 100; critical = 500; key = true; },\n"
+             "  { name = \"ux\"; category = \"frontend\"; better = \"lower\";\n"
+             "    target = 100; critical = 500; key = true; },\n"
+             "  { name = \"err\"; category = \"backend\"; better = \"lower\";\n"
+             "    target = 1; critical = 5; } );\n"
+             "actions = (\n"
+             "  { name = \"a\"; swarm = \"backend\"; improves = [\"lat\"]; },\n"
+             "  { name = \"b\"; swarm = \"backend\"; improves = [\"err\"]; },\n"
+             "  { name = \"c\"; swarm = \"backend\"; improves = [\"err\"];\n"
+             "    guards = [\"err\"]; },\n"
+             "  { name = \"d\"; swarm = \"backend\"; improves = [\"lat\"];\n"
+             "    guards = []; } );\n",
+             path, sizeof path);
+    hl_config_t *config = hl_config_load (path, err, sizeof err);
+    assert_int_equal (unlink (path), 0);
+    assert_null (config); /* c guards its own target */
+    assert_non_null (strstr (err, "metric \"err\" is a target already"));
+
+    s_write ("guards.cfg",
+             "cycle = { quarantine = 3600; prior_weight = 5.5; };\n"
+             "metrics = (\n"
+             "  { name = \"lat\"; category = \"backend\"; better = \"lower\";\n"
+             "    target = 100; critical = 500; key = true; },\n"
+             "  { name = \"ux\"; category = \"frontend\"; better = \"lower\";\n"
+             "    target = 100; critical = 500; key = true; },\n"
+             "  { name = \"err\"; category = \"backend\"; better = \"lower\";\n"
+             "    target = 1; critical = 5; } );\n"
+             "actions = (\n"
+             "  { name = \"a\"; swarm = \"backend\"; improves = [\"lat\"]; },\n"
+             "  { name = \"b\"; swarm = \"backend\"; improves = [\"err\"]; },\n"
+             "  { name = \"c\"; swarm = \"backend\"; improves = [\"lat\"];\n"
+             "    guards = [\"err\"]; },\n"
+             "  { name = \"d\"; swarm = \"backend\"; improves = [\"lat\"];\n"
+             "    guards = []; } );\n",
+             path, sizeof path);
+    config = hl_config_load (path, err, sizeof err);
+    assert_int_equal (unlink (path), 0);
+    if (!config)
+        fail_msg ("%s", err);
+    assert_int_equal (hl_config_cycle (config)->quarantine, 3600);
+    assert_true (hl_config_cycle (config)->prior_weight == 5.5);
+    const hl_config_action_t *a = hl_config_action_find (config, "a");
+    assert_int_equal (a->guards_n, 1);
+    assert_string_equal (a->guards[0], "ux");
+    a = hl_config_action_find (config, "b");
+    assert_int_equal (a->guards_n, 2);
+    assert_string_equal (a->guards[0], "lat");
+    assert_string_equal (a->guards[1], "ux");
+    a = hl_config_action_find (config, "c");
+    assert_int_equal (a->guards_n, 1);
+    assert_string_equal (a->guards[0], "err");
+    assert_int_equal (hl_config_action_find (config, "d")->guards_n, 0);
+    hl_config_destroy (&config);
+
+    //  Defaults
+    config = hl_config_new_default ();
+    assert_int_equal (hl_config_cycle (config)->quarantine, 86400);
+    assert_true (hl_config_cycle (config)->prior_weight == 3.0);
+    hl_config_destroy (&config);
+}
+
+static const bad_case_t s_unknown_guard
+    = { METRIC_A "actions = ( { name = \"x\"; swarm = \"backend\";\n"
+                 "  improves = [ \"a\" ]; guards = [ \"zz\" ]; } );\n",
+        4, "unknown metric \"zz\"" };
+
 //  The demo section: defaults, and a valid one read back
 static void
 test_demo_section (void **state)
@@ -710,6 +787,8 @@ main (void)
         BAD (_target_out_of_range),
         BAD (_negative_latency_target),
         cmocka_unit_test (test_metric_ranges),
+        cmocka_unit_test (test_guards),
+        BAD (_unknown_guard),
         BAD (_demo_rate_low),
         BAD (_demo_rate_high),
         BAD (_demo_rate_float),
