@@ -2,10 +2,15 @@
     Copyright (c) 2026 the Helios developers
 
     hl_learning - what Helios learns about each configured action (design
-    §5): verified successes and failures as a Beta(s + 1, f + 1)
-    posterior, Thompson draws from it with a seeded generator of its own
-    so runs are reproducible, and the running mean of the measured
-    improvement. The state persists as a small JSON file.
+    §5, §5a): verified successes and failures as a Beta(s + 1, f + 1)
+    posterior; per target metric a posterior of its relative effect, whose
+    prior is the config's `expected` counting as cycle.prior_weight
+    observations and which every measured effect updates; Thompson draws
+    of both from a seeded generator of its own, so runs are reproducible;
+    the quarantine of actions judged regressed (cycle.quarantine, doubling
+    on each repeat); which actions must be retried alone after a
+    confounded verdict; how often each was tried. The state persists as a
+    small JSON file.
 */
 #ifndef HL_LEARNING_H
 #define HL_LEARNING_H
@@ -32,6 +37,52 @@ void hl_learning_destroy (hl_learning_t **self_p);
 int hl_learning_record (hl_learning_t *self, const char *action, bool success,
                         double improvement);
 
+/*  One measured relative improvement of action on one of its target
+    metrics (positive = better), whatever the verdict: it updates that
+    metric's effect posterior. Non-finite values are ignored. Returns 0,
+    or -1 for an unknown action or a metric it does not target. */
+int hl_learning_effect (hl_learning_t *self, const char *action,
+                        const char *metric, double improvement);
+
+/*  The effect posterior on metric: a normal model whose prior mean is the
+    action's `expected` worth cycle.prior_weight observations, updated by
+    every measured effect. *mean, *sd (of the mean) and *n (measured),
+    any of which may be NULL. Returns 0, or -1 (unknown action or
+    metric). */
+int hl_learning_effect_posterior (const hl_learning_t *self, const char *action,
+                                  const char *metric, double *mean, double *sd,
+                                  uint64_t *n);
+
+/*  A Thompson draw of the effect on metric from its posterior (the
+    posterior mean when exploit is true); NAN for an unknown pair. */
+double hl_learning_effect_sample (hl_learning_t *self, const char *action,
+                                  const char *metric, bool exploit);
+
+/*  Quarantine action from now_us for cycle.quarantine seconds, doubled
+    for each quarantine before; returns the time it ends (0 for an
+    unknown action, or when cycle.quarantine is 0). */
+int64_t hl_learning_quarantine (hl_learning_t *self, const char *action,
+                                int64_t now_us);
+
+/*  When action's quarantine ends, if it is still quarantined at now_us;
+    0 otherwise. */
+int64_t hl_learning_quarantined (const hl_learning_t *self, const char *action,
+                                 int64_t now_us);
+
+/*  Lift action's quarantine (its repeat count stays, so a next one is
+    longer). Returns 0, or -1 for an unknown action. */
+int hl_learning_release (hl_learning_t *self, const char *action);
+
+/*  Whether action must next run alone (a verdict could not tell it from
+    another change), and set or clear that. */
+bool hl_learning_solo (const hl_learning_t *self, const char *action);
+void hl_learning_set_solo (hl_learning_t *self, const char *action, bool solo);
+
+/*  Count one judged application of action, whatever its verdict (a
+    confounded or inconclusive one too); how many there were. */
+void hl_learning_tried (hl_learning_t *self, const char *action);
+uint64_t hl_learning_trials (const hl_learning_t *self, const char *action);
+
 /*  A Thompson draw from Beta(successes + 1, failures + 1), from the
     seeded generator; exactly 0.5 for an unknown action (no draw made). */
 double hl_learning_sample (hl_learning_t *self, const char *action);
@@ -46,8 +97,11 @@ uint64_t hl_learning_successes (const hl_learning_t *self, const char *action);
 uint64_t hl_learning_failures (const hl_learning_t *self, const char *action);
 
 /*  {action: {"successes", "failures", "p", "improvement" (null if none),
-    "n" (outcomes, s + f), "measured" (improvements behind the mean)}} in
-    config order, for status and reports. The caller owns the result. */
+    "n" (outcomes, s + f), "measured" (improvements behind the mean),
+    "trials", "solo", "quarantine": {"until" (us, 0 if none), "repeats"},
+    "effects": {metric: {"prior", "prior_weight", "measured_mean" (null
+    if none), "n", "mean", "sd"}}}} in config order, for status, reports
+    and `helios-ctl actions`. The caller owns the result. */
 hl_value_t *hl_learning_to_value (const hl_learning_t *self);
 
 /*  Outcomes recorded since creation: a saver that remembers this skips

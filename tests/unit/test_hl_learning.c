@@ -331,7 +331,16 @@ test_corrupt (void **state)
         "{\"version\": 1, \"actions\": {\"cache\": {\"successes\": 1,",
         "[]",
         "{\"actions\": {}}",
-        "{\"version\": 2, \"actions\": {}}",
+        "{\"version\": 3, \"actions\": {}}", /* from a newer Helios */
+        "{\"version\": 2, \"actions\": {\"cache\": {\"successes\": 1, "
+        "\"failures\": 0, \"quarantine\": {\"until\": -5, \"repeats\": 1}}}}",
+        "{\"version\": 2, \"actions\": {\"cache\": {\"successes\": 1, "
+        "\"failures\": 0, \"effects\": {\"api\": {\"n\": 2, \"m2\": 0.1}}}}}",
+        "{\"version\": 2, \"actions\": {\"cache\": {\"successes\": 1, "
+        "\"failures\": 0, \"effects\": {\"api\": {\"n\": 1, "
+        "\"measured_mean\": 0.1, \"m2\": -1}}}}}",
+        "{\"version\": 2, \"actions\": {\"cache\": {\"successes\": 1, "
+        "\"failures\": 0, \"solo\": 1}}}",
         "{\"version\": 1, \"actions\": []}",
         "{\"version\": 1, \"actions\": {\"cache\": 3}}",
         "{\"version\": 1, \"actions\": {\"cache\": {\"failures\": 1}}}",
@@ -379,6 +388,112 @@ test_corrupt (void **state)
     hl_learning_destroy (&learning);
 }
 
+/*  The effect posterior: the config's expected (0.1 by default) worth
+    prior_weight (3) observations, moved by every measurement. */
+static void
+test_effect (void **state)
+{
+    (void)state;
+    hl_learning_t *learning = hl_learning_new (s_config, 7);
+    double mean, sd;
+    uint64_t n;
+    assert_int_equal (
+        hl_learning_effect_posterior (learning, "cache", "api", &mean, &sd, &n),
+        0);
+    s_near (mean, 0.1, 1e-12);
+    assert_int_equal (n, 0);
+    //  spread 0.1 per observation, three of them: sd of the mean 0.1/sqrt 3
+    s_near (sd, 0.1 / sqrt (3), 1e-12);
+    //  a target it does not have, an unknown action
+    assert_int_equal (hl_learning_effect_posterior (learning, "cache", "lat",
+                                                    NULL, NULL, NULL),
+                      -1);
+    assert_int_equal (hl_learning_effect (learning, "nope", "api", 0.1), -1);
+    assert_true (isnan (hl_learning_effect_sample (learning, "x", "api", 0)));
+
+    //  Measured harmful three times: the mean crosses below zero
+    for (int i = 0; i < 3; i++)
+        assert_int_equal (hl_learning_effect (learning, "cache", "api", -0.6),
+                          0);
+    assert_int_equal (hl_learning_effect (learning, "cache", "api", NAN), 0);
+    hl_learning_effect_posterior (learning, "cache", "api", &mean, &sd, &n);
+    assert_int_equal (n, 3);
+    s_near (mean, (3 * 0.1 + 3 * -0.6) / 6, 1e-12);
+    //  pooled: prior 3 x 0.01, no spread measured, disagreement
+    //  3 x 3 / 6 x 0.7^2 = 0.735, over 6: var 0.1275, sd of mean sqrt/6
+    s_near (sd, sqrt ((0.03 + 0.735) / 6 / 6), 1e-12);
+    //  exploit is the mean; draws scatter around it
+    s_near (hl_learning_effect_sample (learning, "cache", "api", true), mean,
+            0);
+    double sum = 0;
+    for (int i = 0; i < 20000; i++)
+        sum += hl_learning_effect_sample (learning, "cache", "api", false);
+    s_near (sum / 20000, mean, 0.005);
+    hl_learning_destroy (&learning);
+}
+
+static void
+test_quarantine_solo_trials (void **state)
+{
+    (void)state;
+    hl_learning_t *learning = hl_learning_new (s_config, 7);
+    int64_t t0 = 1700000000LL * 1000000;
+    int64_t day = 86400LL * 1000000;
+    assert_int_equal (hl_learning_quarantined (learning, "cache", t0), 0);
+    assert_int_equal (hl_learning_quarantine (learning, "cache", t0), t0 + day);
+    assert_int_equal (hl_learning_quarantined (learning, "cache", t0 + 1),
+                      t0 + day);
+    assert_int_equal (hl_learning_quarantined (learning, "cache", t0 + day), 0);
+    //  each repeat doubles
+    assert_int_equal (hl_learning_quarantine (learning, "cache", t0 + day),
+                      t0 + 3 * day);
+    assert_int_equal (hl_learning_release (learning, "cache"), 0);
+    assert_int_equal (hl_learning_quarantined (learning, "cache", t0 + day), 0);
+    assert_int_equal (hl_learning_quarantine (learning, "cache", t0),
+                      t0 + 4 * day);
+    assert_int_equal (hl_learning_quarantine (learning, "nope", t0), 0);
+    assert_int_equal (hl_learning_release (learning, "nope"), -1);
+
+    assert_false (hl_learning_solo (learning, "lazy"));
+    hl_learning_set_solo (learning, "lazy", true);
+    assert_true (hl_learning_solo (learning, "lazy"));
+    assert_int_equal (hl_learning_trials (learning, "lazy"), 0);
+    hl_learning_tried (learning, "lazy");
+    hl_learning_tried (learning, "lazy");
+    assert_int_equal (hl_learning_trials (learning, "lazy"), 2);
+
+    //  All of it survives a save and a load
+    char path[256];
+    s_path (path, sizeof path, "learning2.json");
+    hl_learning_effect (learning, "cache", "api", 0.25);
+    hl_learning_effect (learning, "cache", "api", 0.35);
+    assert_int_equal (hl_learning_save (learning, path), 0);
+    hl_learning_t *restored = hl_learning_new (s_config, 9);
+    assert_int_equal (hl_learning_load (restored, path), 0);
+    hl_value_t *want = hl_learning_to_value (learning);
+    hl_value_t *got = hl_learning_to_value (restored);
+    assert_true (hl_value_eq (want, got));
+    hl_value_destroy (&want);
+    hl_value_destroy (&got);
+    assert_int_equal (hl_learning_quarantined (restored, "cache", t0),
+                      t0 + 4 * day);
+    assert_true (hl_learning_solo (restored, "lazy"));
+    unlink (path);
+
+    //  A version 1 file (before effects and quarantine) still loads
+    s_write (path, "{\"version\": 1, \"actions\": {\"cache\": "
+                   "{\"successes\": 2, \"failures\": 1, "
+                   "\"improvement\": 0.2, \"measured\": 3}}}");
+    hl_learning_t *old = hl_learning_new (s_config, 9);
+    assert_int_equal (hl_learning_load (old, path), 0);
+    assert_int_equal (hl_learning_successes (old, "cache"), 2);
+    assert_int_equal (hl_learning_quarantined (old, "cache", t0), 0);
+    unlink (path);
+    hl_learning_destroy (&old);
+    hl_learning_destroy (&restored);
+    hl_learning_destroy (&learning);
+}
+
 int
 main (void)
 {
@@ -390,6 +505,8 @@ main (void)
         cmocka_unit_test (test_round_trip),
         cmocka_unit_test (test_unknown_entries),
         cmocka_unit_test (test_corrupt),
+        cmocka_unit_test (test_effect),
+        cmocka_unit_test (test_quarantine_solo_trials),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
