@@ -24,7 +24,8 @@ static const char *const s_statuses[HL_STATUS_COUNT]
     = { "ok", "failed", "rejected", "timeout", "cancelled" };
 
 static const char *const s_verdicts[HL_VERDICT_COUNT]
-    = { "none", "inconclusive", "unchanged", "improved", "regressed" };
+    = { "none",     "inconclusive", "unchanged",
+        "improved", "regressed",    "confounded" };
 
 static const char *const s_outcomes[HL_OUTCOME_COUNT]
     = { "none", "kept", "rolled_back", "failed" };

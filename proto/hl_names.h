@@ -63,9 +63,11 @@ typedef enum {
     HL_VERDICT_INCONCLUSIVE, /* fewer than min_n points on a side */
     HL_VERDICT_UNCHANGED,    /* no significant shift of at least min_effect */
     HL_VERDICT_IMPROVED,     /* significant, interval on the better side */
-    HL_VERDICT_REGRESSED     /* the same on the worse side */
+    HL_VERDICT_REGRESSED,    /* the same on the worse side */
+    HL_VERDICT_CONFOUNDED    /* another change moved what it was judged
+                                on: it cannot be told apart */
 } hl_verdict_t;
-#define HL_VERDICT_COUNT 5
+#define HL_VERDICT_COUNT 6
 
 /*  What became of a change. NONE: still under way. */
 typedef enum {
