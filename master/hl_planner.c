@@ -28,6 +28,7 @@ typedef struct {
 
 struct _hl_planner_t {
     const hl_config_t *config; /* borrowed */
+    const hl_judge_t *judge;   /* borrowed, may be NULL */
     s_state_t *states;         /* config order */
     size_t states_n;
     hl_planner_stats_t stats;
@@ -100,6 +101,13 @@ hl_planner_busy (hl_planner_t *self, const char *action, bool busy)
             }
     }
     state->busy = busy;
+}
+
+void
+hl_planner_set_judge (hl_planner_t *self, const hl_judge_t *judge)
+{
+    assert (self);
+    self->judge = judge;
 }
 
 hl_planner_stats_t
@@ -176,9 +184,23 @@ s_conflict (const hl_config_action_t *a, const hl_config_action_t *b)
            || s_share (a->improves, a->improves_n, b->improves, b->improves_n);
 }
 
+/*  Whether learning has seen action applied and judged. */
+static bool
+s_tried (hl_learning_t *learning, const char *action)
+{
+    return learning
+           && (hl_learning_trials (learning, action)
+               || hl_learning_successes (learning, action)
+               || hl_learning_failures (learning, action));
+}
+
 //  Urgency, impact, cost, p, expected and gain of one action. Only an
 //  action with a bottleneck draws from learning, so the draws (and with
-//  them a seeded run) do not depend on actions nothing asks for.
+//  them a seeded run) do not depend on actions nothing asks for. The
+//  effect on each bottleneck metric is learned: a draw from its
+//  posterior (the mean in an emergency, or for an action never tried,
+//  which is explored on its prior), so what was measured outweighs what
+//  was claimed.
 static void
 s_score (s_rank_t *r, const hl_health_t *health, hl_learning_t *learning,
          bool emergency)
@@ -200,6 +222,8 @@ s_score (s_rank_t *r, const hl_health_t *health, hl_learning_t *learning,
     r->cand.impact = impact;
     r->cand.cost = action->cost > S_MIN_COST ? action->cost : S_MIN_COST;
     r->cand.expected = action->expected;
+    r->cand.explore
+        = !emergency && learning && !s_tried (learning, action->name);
     if (worst == HL_SEVERITY_NONE) {
         r->cand.urgency = 0;
         r->cand.p = learning ? hl_learning_p (learning, action->name) : 0.5;
@@ -213,16 +237,35 @@ s_score (s_rank_t *r, const hl_health_t *health, hl_learning_t *learning,
     r->cand.p = !learning   ? 0.5
                 : emergency ? hl_learning_p (learning, action->name)
                             : hl_learning_sample (learning, action->name);
-    r->cand.gain = r->cand.p * impact * r->cand.expected / r->cand.cost
-                   * (double)(5 - r->cand.urgency);
+    bool exploit = emergency || r->cand.explore;
+    double weighted = 0;
+    for (size_t j = 0; j < action->improves_n; j++) {
+        const hl_health_metric_t *m
+            = hl_health_metric_find (health, action->improves[j]);
+        if (!m || m->severity == HL_SEVERITY_NONE
+            || (emergency && m->severity != HL_SEVERITY_CRITICAL))
+            continue;
+        double effect
+            = learning ? hl_learning_effect_sample (
+                  learning, action->name, action->improves[j], exploit)
+                       : action->expected;
+        weighted += m->impact * (isfinite (effect) ? effect : 0);
+    }
+    r->cand.expected = impact > 0 ? weighted / impact : action->expected;
+    r->cand.gain
+        = r->cand.p * weighted / r->cand.cost * (double)(5 - r->cand.urgency);
 }
 
-//  Gain descending (NAN last), then more urgent, then config order
+//  Open actions never tried first (exploration), then gain descending
+//  (NAN last), then more urgent, then config order
 static int
 s_cmp_rank (const void *a, const void *b)
 {
     const s_rank_t *x = (const s_rank_t *)a;
     const s_rank_t *y = (const s_rank_t *)b;
+    bool ex = x->open && x->cand.explore, ey = y->open && y->cand.explore;
+    if (ex != ey)
+        return ex ? -1 : 1;
     double gx = isnan (x->cand.gain) ? -INFINITY : x->cand.gain;
     double gy = isnan (y->cand.gain) ? -INFINITY : y->cand.gain;
     if (gx != gy)
@@ -304,11 +347,93 @@ s_explain (const s_rank_t *ranks, size_t n)
         hl_value_set_double (item, "p", c->p);
         hl_value_set_double (item, "expected", c->expected);
         hl_value_set_double (item, "gain", c->gain);
+        hl_value_set_bool (item, "explore", c->explore);
         hl_value_set_bool (item, "picked", ranks[i].picked);
         hl_value_set_str (item, "reason", c->reason);
+        if (c->until_us)
+            hl_value_set_int (item, "until", c->until_us);
         hl_value_append (list, &item);
     }
     return list;
+}
+
+/*  Why r cannot be picked now, or NULL: what is in flight or in effect,
+    what learning rules out, then what time rules out (cooldown, unsettled
+    changes, an unclean baseline), then conflicts with what is in flight.
+    Sets r->cand.until_us for a wait that ends. */
+static const char *
+s_exclude (hl_planner_t *self, s_rank_t *r, hl_learning_t *learning,
+           int64_t now_us, bool emergency)
+{
+    const s_state_t *state = &self->states[r->index];
+    const hl_config_action_t *action = r->cand.action;
+    if (state->busy)
+        return HL_PLANNER_IN_FLIGHT;
+    if (state->in_effect)
+        return HL_PLANNER_IN_EFFECT;
+    int64_t until
+        = learning ? hl_learning_quarantined (learning, action->name, now_us)
+                   : 0;
+    if (until) {
+        r->cand.until_us = until;
+        return HL_PLANNER_QUARANTINED;
+    }
+    if (emergency && learning
+        && hl_learning_failures (learning, action->name)
+               > hl_learning_successes (learning, action->name))
+        return HL_PLANNER_KNOWN_BAD;
+    if (r->cand.urgency == 0)
+        return HL_PLANNER_NO_BOTTLENECK;
+    if (!r->cand.explore && !(r->cand.gain > 0))
+        return HL_PLANNER_HARMFUL;
+    if (!emergency && s_cooling (self, state, now_us))
+        return HL_PLANNER_COOLING;
+    if (!emergency && self->judge) {
+        int64_t settled = hl_judge_settled (self->judge, now_us);
+        if (settled > now_us) {
+            r->cand.until_us = settled;
+            return HL_PLANNER_SETTLING;
+        }
+        int64_t window
+            = (int64_t)hl_config_cycle (self->config)->verify_window * 1000000;
+        int64_t clean = hl_judge_clean_from (self->judge, action, now_us);
+        if (clean > now_us - window) {
+            r->cand.until_us = clean + window;
+            return HL_PLANNER_UNCLEAN;
+        }
+    }
+    for (size_t j = 0; j < self->states_n; j++)
+        if (self->states[j].busy
+            && s_conflict (action, hl_config_action (self->config, j)))
+            return HL_PLANNER_CONFLICT;
+    return NULL;
+}
+
+/*  A confounded action is retried alone before anything else: when one
+    is open, the best of them is the only candidate left open, and only
+    once nothing is in flight. Returns true if the picks are limited to
+    one. */
+static bool
+s_solo_turn (hl_planner_t *self, s_rank_t *ranks, size_t n,
+             hl_learning_t *learning)
+{
+    ssize_t solo = -1;
+    for (size_t i = 0; i < n && solo < 0; i++)
+        if (ranks[i].open
+            && hl_learning_solo (learning, ranks[i].cand.action->name))
+            solo = (ssize_t)i;
+    if (solo < 0)
+        return false;
+    bool busy = false;
+    for (size_t j = 0; j < self->states_n; j++)
+        busy |= self->states[j].busy;
+    for (size_t i = 0; i < n; i++)
+        if (ranks[i].open && (busy || (ssize_t)i != solo)) {
+            ranks[i].open = false;
+            ranks[i].cand.reason = (ssize_t)i == solo ? HL_PLANNER_SOLO_WAIT
+                                                      : HL_PLANNER_SOLO_TURN;
+        }
+    return true;
 }
 
 size_t
@@ -326,37 +451,20 @@ hl_planner_rank (hl_planner_t *self, const hl_health_t *health,
     //  Score in config order, so a seeded learning draws in a fixed order
     for (size_t i = 0; i < n; i++) {
         s_rank_t *r = &ranks[i];
-        const s_state_t *state = &self->states[i];
         r->index = i;
         r->cand.action = hl_config_action (self->config, i);
         s_score (r, health, learning, emergency);
-        if (state->busy)
-            r->cand.reason = HL_PLANNER_IN_FLIGHT;
-        else if (state->in_effect)
-            r->cand.reason = HL_PLANNER_IN_EFFECT;
-        else if (emergency && learning
-                 && hl_learning_failures (learning, r->cand.action->name)
-                        > hl_learning_successes (learning,
-                                                 r->cand.action->name))
-            r->cand.reason = HL_PLANNER_KNOWN_BAD;
-        else if (r->cand.urgency == 0)
-            r->cand.reason = HL_PLANNER_NO_BOTTLENECK;
-        else if (!emergency && s_cooling (self, state, now_us))
-            r->cand.reason = HL_PLANNER_COOLING;
-        else {
-            for (size_t j = 0; j < n && !r->cand.reason; j++)
-                if (self->states[j].busy
-                    && s_conflict (r->cand.action,
-                                   hl_config_action (self->config, j)))
-                    r->cand.reason = HL_PLANNER_CONFLICT;
-            r->open = r->cand.reason == NULL;
-            if (r->cand.reason)
-                self->stats.held_back++;
-        }
+        r->cand.reason = s_exclude (self, r, learning, now_us, emergency);
+        r->open = r->cand.reason == NULL;
+        if (r->cand.reason && streq (r->cand.reason, HL_PLANNER_CONFLICT))
+            self->stats.held_back++;
     }
     qsort (ranks, n, sizeof (s_rank_t), s_cmp_rank);
 
     size_t limit = max < out_size ? max : out_size;
+    if (!emergency && learning && s_solo_turn (self, ranks, n, learning)
+        && limit > 1)
+        limit = 1;
     size_t picks = 0;
     while (picks < limit) {
         self->stats.held_back += s_close_conflicts (ranks, n);

@@ -18,6 +18,7 @@
 #include "../bus/hl_config.h"
 #include "../proto/hl_value.h"
 #include "hl_health.h"
+#include "hl_judge.h"
 #include "hl_learning.h"
 
 typedef struct {
@@ -27,9 +28,14 @@ typedef struct {
     double impact;      /* sum over those metrics of weight x gap */
     double cost;        /* the action's cost (min 0.01) */
     double p;           /* success probability: hl_learning_sample */
-    double expected;    /* the action's expected relative improvement */
-    double gain;        /* p x impact x expected / cost x (5 - urgency):
-                           the ranking key */
+    double expected;    /* the relative improvement it is expected to
+                           bring to its bottleneck metrics: learned (a
+                           draw of each metric's effect posterior, or its
+                           mean in an emergency), impact-weighted */
+    double gain;        /* p x sum(impact x effect) / cost x
+                           (5 - urgency): the ranking key */
+    bool explore;       /* never tried yet: tried first (design §5a) */
+    int64_t until_us;   /* quarantined or waiting until then, or 0 */
     const char *reason; /* static text: why chosen or why excluded */
 } hl_candidate_t;
 
@@ -42,6 +48,12 @@ typedef struct {
 #define HL_PLANNER_COOLING "cooling"
 #define HL_PLANNER_CONFLICT "conflict"
 #define HL_PLANNER_OVER_MAX "over max_concurrent"
+#define HL_PLANNER_QUARANTINED "quarantined"
+#define HL_PLANNER_HARMFUL "expected to make things worse"
+#define HL_PLANNER_UNCLEAN "waiting for a clean baseline"
+#define HL_PLANNER_SETTLING "waiting for earlier changes to settle"
+#define HL_PLANNER_SOLO_WAIT "to be retried alone, once nothing else runs"
+#define HL_PLANNER_SOLO_TURN "a confounded action is retried alone first"
 
 typedef struct _hl_planner_t hl_planner_t;
 
@@ -79,6 +91,12 @@ void hl_planner_applied (hl_planner_t *self, const char *action,
 bool hl_planner_cooling (const hl_planner_t *self, const char *action,
                          int64_t now_us);
 
+/*  Consult judge (may be NULL) for clean windows: a normal cycle starts
+    no change until earlier ones have settled, and none whose baseline
+    (cycle.verify_window seconds before now) overlaps a change touching
+    its targets or resources. judge must outlive the planner. */
+void hl_planner_set_judge (hl_planner_t *self, const hl_judge_t *judge);
+
 /*  The counters above. */
 hl_planner_stats_t hl_planner_stats (const hl_planner_t *self);
 
@@ -92,12 +110,19 @@ bool hl_planner_in_flight (const hl_planner_t *self, const char *action);
     across the swarms (the next pick is the best of a swarm with the
     fewest picks so far, while several have any). Fills out[0..n) with
     the picks in pick order and returns n (n <= max, n <= out_size).
-    learning may be NULL (p = 0.5). If explain is not NULL it gets (caller
-    owns) an array of every action, ranked by gain, each
-    {"action", "swarm", "urgency" (null without bottleneck), "impact",
-     "cost", "p", "expected", "gain", "picked", "reason"}.
-    emergency: only critical metrics count as bottlenecks, and cooldown is
-    ignored. */
+    learning may be NULL (p = 0.5, effects the config's expected). If
+    explain is not NULL it gets (caller owns) an array of every action,
+    ranked, each {"action", "swarm", "urgency" (null without bottleneck),
+    "impact", "cost", "p", "expected", "gain", "explore", "picked",
+    "reason", ["until" (us)]}.
+    Learning decides: a quarantined action is never a candidate; a tried
+    one whose learned gain is not positive is left out (expected to make
+    things worse); one never tried is explored first, ahead of the gain
+    order; one marked solo runs alone, before anything else.
+    emergency: only critical metrics count as bottlenecks, cooldown and
+    the judge's windows are ignored, the effect is the posterior mean,
+    nothing is explored, and actions that failed more than they worked are
+    left out. */
 size_t hl_planner_rank (hl_planner_t *self, const hl_health_t *health,
                         hl_learning_t *learning, int64_t now_us, size_t max,
                         bool emergency, hl_candidate_t *out, size_t out_size,

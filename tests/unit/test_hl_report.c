@@ -78,8 +78,14 @@ s_cycle (void)
     run->finished_us = run->started_us + 90 * SEC;
     run->score_before = 62.5;
     run->score_after = 71.0;
-    hl_candidate_t cand
-        = { hl_config_action (s_config, 0), 2, 1, 1, 0.5, 0.25, 0.3, "picked" };
+    hl_candidate_t cand = { .action = hl_config_action (s_config, 0),
+                            .urgency = 2,
+                            .impact = 1,
+                            .cost = 1,
+                            .p = 0.5,
+                            .expected = 0.25,
+                            .gain = 0.3,
+                            .reason = "picked" };
     hl_act_t *act = hl_run_add_act (run, &cand);
     act->applied = true;
     act->verdict = HL_VERDICT_IMPROVED;
