@@ -37,6 +37,7 @@ static const char *const s_stat_names[]
 typedef struct {
     char name[HL_MAX_METRIC + 1];
     bool better_lower;
+    bool guard; //  judged for harm only (design §5a)
     s_stat_t stat;
     double *baseline; //  finite values, baseline_n of them
     size_t baseline_n;
@@ -195,12 +196,16 @@ s_judge (const s_verify_t *verify, hl_verdict_t *overall)
         hl_stats_verdict (m->baseline, m->baseline_n, m->after, m->after_n,
                           m->better_lower, verify->alpha, verify->min_effect,
                           verify->min_n, &v);
-        any[v.verdict] = true;
+        //  A guard is judged for harm only
+        if (!m->guard || v.verdict == HL_VERDICT_REGRESSED)
+            any[v.verdict] = true;
         //  An empty side has no shift or test to speak of
         bool both = m->baseline_n > 0 && m->after_n > 0;
         hl_value_t *out = hl_value_new_map ();
         hl_value_set_str (out, "name", m->name);
         hl_value_set_str (out, "verdict", hl_verdict_name (v.verdict));
+        if (m->guard)
+            hl_value_set_bool (out, "guard", true);
         s_set_number (out, "p_value", both ? v.p_value : NAN);
         s_set_number (out, "shift", both ? v.shift : NAN);
         s_set_number (out, "ci_low", both ? v.ci_low : NAN);
@@ -420,6 +425,11 @@ s_check_metric (const hl_value_t *item, size_t i, s_metric_t *m, char *why,
         return -1;
     }
     m->better_lower = streq (better, "lower");
+    const hl_value_t *guard = hl_value_get (item, "guard");
+    if (guard && hl_value_bool (guard, &m->guard)) {
+        snprintf (why, size, "metrics[%zu].guard must be a bool", i);
+        return -1;
+    }
     const hl_value_t *stat = hl_value_get (item, "stat");
     const char *stat_name = stat ? hl_value_str (stat, NULL) : "mean";
     int found = -1;

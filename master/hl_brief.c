@@ -85,26 +85,41 @@ hl_brief_analyze (const hl_config_t *config, const hl_kpi_t *kpi,
     return args;
 }
 
+/*  {name, better, stat, baseline[, guard]} of one metric */
+static hl_value_t *
+s_metric (const hl_kpi_t *kpi, const hl_config_metric_t *metric, bool guard,
+          int64_t from_us, int64_t to_us)
+{
+    const char *stat = streq (metric->stat, "last") ? "mean" : metric->stat;
+    hl_value_t *item = hl_value_new_map ();
+    hl_value_set_str (item, "name", metric->name);
+    hl_value_set_str (item, "better", s_better (metric));
+    hl_value_set_str (item, "stat", stat);
+    hl_value_t *base
+        = s_series (kpi, metric->name, stat, from_us, to_us, false);
+    hl_value_set (item, "baseline", &base);
+    if (guard)
+        hl_value_set_bool (item, "guard", true);
+    return item;
+}
+
 hl_value_t *
 hl_brief_metrics (const hl_config_t *config, const hl_kpi_t *kpi,
                   const hl_config_action_t *action, int64_t from_us,
                   int64_t to_us)
 {
     hl_value_t *list = hl_value_new_array ();
-    for (size_t m = 0; m < action->improves_n; m++) {
-        const hl_config_metric_t *metric
-            = hl_config_metric_find (config, action->improves[m]);
-        if (!metric)
-            continue;
-        const char *stat = streq (metric->stat, "last") ? "mean" : metric->stat;
-        hl_value_t *item = hl_value_new_map ();
-        hl_value_set_str (item, "name", metric->name);
-        hl_value_set_str (item, "better", s_better (metric));
-        hl_value_set_str (item, "stat", stat);
-        hl_value_t *base
-            = s_series (kpi, metric->name, stat, from_us, to_us, false);
-        hl_value_set (item, "baseline", &base);
-        hl_value_append (list, &item);
+    for (size_t g = 0; g < 2; g++) {
+        char *const *names = g ? action->guards : action->improves;
+        size_t n = g ? action->guards_n : action->improves_n;
+        for (size_t m = 0; m < n; m++) {
+            const hl_config_metric_t *metric
+                = hl_config_metric_find (config, names[m]);
+            if (!metric)
+                continue;
+            hl_value_t *item = s_metric (kpi, metric, g, from_us, to_us);
+            hl_value_append (list, &item);
+        }
     }
     return list;
 }

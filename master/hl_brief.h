@@ -30,9 +30,10 @@ hl_value_t *hl_brief_analyze (const hl_config_t *config, const hl_kpi_t *kpi,
                               int64_t now_us);
 
 /*  What verify needs of action's metrics (caller owns): [{name, better,
-    stat, baseline: [value, ...]}], the baseline being the statistic per
-    second over [from_us, to_us). A metric scored on its last value is
-    compared on means: the per-second kpi messages carry no "last". */
+    stat, baseline: [value, ...], [guard: true]}], its targets first, then
+    its guards, the baseline being the statistic per second over
+    [from_us, to_us). A metric scored on its last value is compared on
+    means: the per-second kpi messages carry no "last". */
 hl_value_t *hl_brief_metrics (const hl_config_t *config, const hl_kpi_t *kpi,
                               const hl_config_action_t *action, int64_t from_us,
                               int64_t to_us);

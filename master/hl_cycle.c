@@ -21,13 +21,16 @@
 #include "../proto/hl_alloc.h"
 #include "hl_brief.h"
 #include "hl_cycle.h"
+#include "hl_decide.h"
 #include "hl_emergency.h"
 #include "hl_forecast.h"
+#include "hl_judge.h"
 #include "hl_report.h"
 
 #define S_KEEP_RUNS 50     /* finished runs kept in memory */
 #define S_ANALYZE_MS 20000 /* analysis phase deadline */
 #define S_SLACK_MS 15000   /* on top of a task's own expected time */
+#define S_RECHECKS 16      /* emergency changes awaiting a recheck */
 
 /*  What a task end is about. */
 typedef enum { W_ANALYZE, W_APPLY, W_VERIFY, W_ROLLBACK } s_what_t;
@@ -45,10 +48,11 @@ typedef struct {
 
 /*  A run's parameters, parsed before the run is made. */
 typedef struct {
-    double threshold;              /* emergency */
-    int max_issues;                /* emergency */
-    bool focus[HL_CATEGORY_COUNT]; /* analysis */
-    hl_forecast_spec_t plan;       /* strategic_planning */
+    double threshold;                 /* emergency */
+    int max_issues;                   /* emergency */
+    const hl_config_action_t *action; /* recheck */
+    bool focus[HL_CATEGORY_COUNT];    /* analysis */
+    hl_forecast_spec_t plan;          /* strategic_planning */
 } s_params_t;
 
 struct _hl_cycle_t {
@@ -65,6 +69,11 @@ struct _hl_cycle_t {
                            destroy, as the dispatcher tells their end
                            later */
     hl_emergency_t *emergency;
+    hl_judge_t *judge; /* the log of changes, the verdict rules */
+    char rechecks[S_RECHECKS][HL_MAX_NAME + 1]; /* emergency changes kept
+                                                   unproven, to verify
+                                                   once it is over */
+    size_t nrechecks;
     char learning_path[HL_CONFIG_PATH + 16];
     uint64_t learning_saved; /* hl_learning_outcomes at the last save */
     uint64_t started, finished, degraded_runs, kept, rolled_back, failed;
@@ -279,8 +288,10 @@ s_collect_and_analyze (hl_cycle_t *self, hl_run_t *run)
     hl_health_destroy (&health);
 
     s_enter (self, run, HL_PHASE_ANALYZE);
-    /*  An emergency acts on health as it stands: no time for analysis. */
-    for (int s = 0; s < HL_SWARM_COUNT && !run->emergency; s++) {
+    /*  An emergency acts on health as it stands: no time for analysis; a
+        recheck knows what it tests. */
+    for (int s = 0; s < HL_SWARM_COUNT && !run->emergency && !run->recheck;
+         s++) {
         hl_role_id_t role = hl_role_of (HL_FAMILY_PROMETHEUS, (hl_swarm_t)s);
         hl_value_t *args = hl_brief_analyze (self->deps.config, self->deps.kpi,
                                              (hl_swarm_t)s, run->focus, now);
@@ -329,45 +340,63 @@ s_room (hl_cycle_t *self, const hl_run_t *run)
     return max < HL_RUN_MAX_ACTS ? max : HL_RUN_MAX_ACTS;
 }
 
+/*  Start act i's change under test: its apply, or for a recheck its
+    rollback, logged with the judge. Returns the task's deadline in ms, or
+    0 if it could not start (the act failed). */
+static int64_t
+s_change (hl_cycle_t *self, hl_run_t *run, size_t i, int64_t now)
+{
+    hl_act_t *act = &run->acts[i];
+    const hl_config_action_t *action = act->action;
+    hl_role_id_t role = hl_role_of (HL_FAMILY_HEPHAESTUS, action->swarm);
+    if (!s_has_agent (self, role, action->name)) {
+        hl_run_degrade (run, "%s: no agent can run %s", hl_role_name (role),
+                        action->name);
+        act->outcome = HL_OUTCOME_FAILED;
+        return 0;
+    }
+    act->baseline = hl_brief_metrics (self->deps.config, self->deps.kpi, action,
+                                      s_baseline_from (self, run, now), now);
+    hl_planner_busy (self->deps.planner, action->name, true);
+    hl_planner_applied (self->deps.planner, action->name, now);
+    hl_value_t *args = hl_brief_action (action);
+    int64_t ms = (int64_t)action->timeout * 1000 + S_SLACK_MS;
+    hl_task_kind_t kind = act->reverse ? HL_KIND_ROLLBACK : HL_KIND_APPLY;
+    if (!s_submit (self, run, W_APPLY, (int)i, role, kind, action->name,
+                   (uint32_t)ms, &args)) {
+        act->outcome = HL_OUTCOME_FAILED;
+        hl_planner_busy (self->deps.planner, action->name, false);
+        return 0;
+    }
+    act->start_us = now;
+    act->change = hl_judge_change (self->judge, action, act->reverse, now);
+    return ms;
+}
+
 static void
 s_prioritize_and_apply (hl_cycle_t *self, hl_run_t *run)
 {
     s_enter (self, run, HL_PHASE_PRIORITIZE);
     int64_t now = hl_msg_now_us ();
-    hl_health_t *health
-        = hl_health_compute (self->deps.config, self->deps.kpi, now);
-    hl_candidate_t picks[HL_RUN_MAX_ACTS];
-    size_t n = hl_planner_rank (self->deps.planner, health, self->deps.learning,
-                                now, s_room (self, run), run->emergency, picks,
-                                HL_RUN_MAX_ACTS, &run->candidates);
-    hl_health_destroy (&health);
-
+    //  A recheck knows its act already; the rest ask the planner
+    if (!run->recheck) {
+        hl_health_t *health
+            = hl_health_compute (self->deps.config, self->deps.kpi, now);
+        hl_candidate_t picks[HL_RUN_MAX_ACTS];
+        size_t n
+            = hl_planner_rank (self->deps.planner, health, self->deps.learning,
+                               now, s_room (self, run), run->emergency, picks,
+                               HL_RUN_MAX_ACTS, &run->candidates);
+        hl_health_destroy (&health);
+        for (size_t i = 0; i < n; i++)
+            hl_run_add_act (run, &picks[i]);
+    }
     s_enter (self, run, HL_PHASE_APPLY);
     int64_t longest = 0;
-    for (size_t i = 0; i < n; i++) {
-        hl_act_t *act = hl_run_add_act (run, &picks[i]);
-        const hl_config_action_t *action = act->action;
-        hl_role_id_t role = hl_role_of (HL_FAMILY_HEPHAESTUS, action->swarm);
-        if (!s_has_agent (self, role, action->name)) {
-            hl_run_degrade (run, "%s: no agent can run %s", hl_role_name (role),
-                            action->name);
-            act->outcome = HL_OUTCOME_FAILED;
-            continue;
-        }
-        act->baseline
-            = hl_brief_metrics (self->deps.config, self->deps.kpi, action,
-                                s_baseline_from (self, run, now), now);
-        hl_planner_busy (self->deps.planner, action->name, true);
-        hl_planner_applied (self->deps.planner, action->name, now);
-        hl_value_t *args = hl_brief_action (action);
-        int64_t ms = (int64_t)action->timeout * 1000 + S_SLACK_MS;
+    for (size_t i = 0; i < run->nacts; i++) {
+        int64_t ms = s_change (self, run, i, now);
         if (ms > longest)
             longest = ms;
-        if (!s_submit (self, run, W_APPLY, (int)(run->nacts - 1), role,
-                       HL_KIND_APPLY, action->name, (uint32_t)ms, &args)) {
-            act->outcome = HL_OUTCOME_FAILED;
-            hl_planner_busy (self->deps.planner, action->name, false);
-        }
     }
     s_wait (self, run, longest + 1000);
 }
@@ -412,42 +441,79 @@ s_verify (hl_cycle_t *self, hl_run_t *run)
                                     s_on_label_timer, self);
 }
 
-/*  Keep act, or roll it back: improved stays; unchanged and inconclusive
-    stay only when the config (or an emergency, which has no clean
-    baseline to prove anything better) keeps the unproven. Learning hears
-    every conclusive verdict. Returns the rollback's deadline, or 0. */
+/*  Queue an emergency change kept without proof for a recheck once the
+    emergency is over. */
+static void
+s_recheck_later (hl_cycle_t *self, const char *action)
+{
+    for (size_t i = 0; i < self->nrechecks; i++)
+        if (streq (self->rechecks[i], action))
+            return;
+    if (self->nrechecks == S_RECHECKS) {
+        hl_log_warning ("%s: too many changes await a recheck; this one "
+                        "will not be rechecked",
+                        action);
+        return;
+    }
+    snprintf (self->rechecks[self->nrechecks++], HL_MAX_NAME + 1, "%s", action);
+}
+
+/*  Undo act's change under test: its rollback, or for a recheck the
+    re-apply of a change shown good. Returns the deadline, or 0 (failed). */
 static int64_t
-s_decide_act (hl_cycle_t *self, hl_run_t *run, size_t i, bool keep_unproven)
+s_undo (hl_cycle_t *self, hl_run_t *run, size_t i, int64_t now)
 {
     hl_act_t *act = &run->acts[i];
-    if (act->verdict == HL_VERDICT_NONE)
-        act->verdict = HL_VERDICT_INCONCLUSIVE;
-    bool improved = act->verdict == HL_VERDICT_IMPROVED;
-    if (act->verdict != HL_VERDICT_INCONCLUSIVE)
-        hl_learning_record (self->deps.learning, act->action->name, improved,
-                            hl_act_improvement (act));
-    bool unproven = act->verdict == HL_VERDICT_UNCHANGED
-                    || act->verdict == HL_VERDICT_INCONCLUSIVE;
-    if (improved || (unproven && keep_unproven)) {
-        act->outcome = HL_OUTCOME_KEPT;
-        hl_planner_busy (self->deps.planner, act->action->name, false);
-        hl_planner_effect (self->deps.planner, act->action->name, true);
-        return 0;
-    }
     hl_role_id_t role = hl_role_of (HL_FAMILY_HEPHAESTUS, act->action->swarm);
+    hl_task_kind_t kind = act->reverse ? HL_KIND_APPLY : HL_KIND_ROLLBACK;
     hl_value_t *args = hl_brief_action (act->action);
     int64_t ms = (int64_t)act->action->timeout * 1000 + S_SLACK_MS;
     if (!s_has_agent (self, role, act->action->name)
-        || !s_submit (self, run, W_ROLLBACK, (int)i, role, HL_KIND_ROLLBACK,
+        || !s_submit (self, run, W_ROLLBACK, (int)i, role, kind,
                       act->action->name, (uint32_t)ms, &args)) {
         hl_value_destroy (&args);
-        hl_run_degrade (run, "%s: could not roll back %s", hl_role_name (role),
+        hl_run_degrade (run, "%s: could not %s %s", hl_role_name (role),
+                        act->reverse ? "re-apply" : "roll back",
                         act->action->name);
         act->outcome = HL_OUTCOME_FAILED;
         hl_planner_busy (self->deps.planner, act->action->name, false);
         return 0;
     }
+    act->undo = hl_judge_change (self->judge, act->action, !act->reverse, now);
     return ms;
+}
+
+/*  Judge act, learn from it, and keep it or undo it: improved stays;
+    unchanged and inconclusive stay only when the config (or an
+    emergency, which has no clean baseline to prove anything better)
+    keeps the unproven, and an emergency's are rechecked once it is over;
+    regressed and confounded are undone. A recheck's change is the
+    rollback: it stays rolled back unless the change proved good, then it
+    is re-applied. Returns the undo's deadline, or 0. */
+static int64_t
+s_decide_act (hl_cycle_t *self, hl_run_t *run, size_t i, bool keep_unproven)
+{
+    hl_act_t *act = &run->acts[i];
+    int64_t now = hl_msg_now_us ();
+    hl_decide_verdict (self->judge, act, now);
+    hl_decide_learn (self->deps.learning, self->deps.config, act, now);
+    bool improved = act->verdict == HL_VERDICT_IMPROVED;
+    bool unproven = act->verdict == HL_VERDICT_UNCHANGED
+                    || act->verdict == HL_VERDICT_INCONCLUSIVE;
+    if (act->reverse && !improved) {
+        act->outcome = HL_OUTCOME_ROLLED_BACK;
+        hl_planner_busy (self->deps.planner, act->action->name, false);
+        return 0;
+    }
+    if (!act->reverse && (improved || (unproven && keep_unproven))) {
+        act->outcome = HL_OUTCOME_KEPT;
+        hl_planner_busy (self->deps.planner, act->action->name, false);
+        hl_planner_effect (self->deps.planner, act->action->name, true);
+        if (run->emergency && unproven)
+            s_recheck_later (self, act->action->name);
+        return 0;
+    }
+    return s_undo (self, run, i, now);
 }
 
 static void
@@ -615,15 +681,19 @@ s_record_end (hl_cycle_t *self, hl_run_t *run, const s_ticket_t *ticket,
             } else
                 hl_run_degrade (run, "%s: analysis %s: %s", role, status, why);
             break;
-        case W_APPLY:
+        case W_APPLY: /* the change under test */
+            hl_judge_changed (self->judge, act->change, hl_msg_now_us ());
             act->apply = s_end_summary (end);
             act->applied = ok;
             if (!ok) {
-                hl_run_degrade (run, "%s: apply %s %s: %s", role,
+                hl_run_degrade (run, "%s: %s %s %s: %s", role,
+                                act->reverse ? "rollback" : "apply",
                                 act->action->name, status, why);
                 act->outcome = HL_OUTCOME_FAILED;
                 hl_planner_busy (self->deps.planner, act->action->name, false);
-            }
+            } else if (act->reverse)
+                hl_planner_effect (self->deps.planner, act->action->name,
+                                   false);
             break;
         case W_VERIFY:
             if (ok && end->data) {
@@ -638,12 +708,18 @@ s_record_end (hl_cycle_t *self, hl_run_t *run, const s_ticket_t *ticket,
                 act->verdict = HL_VERDICT_INCONCLUSIVE;
             }
             break;
-        case W_ROLLBACK:
+        case W_ROLLBACK: /* its undo */
+            hl_judge_changed (self->judge, act->undo, hl_msg_now_us ());
             act->rollback = s_end_summary (end);
-            act->outcome = ok ? HL_OUTCOME_ROLLED_BACK : HL_OUTCOME_FAILED;
+            act->outcome = !ok            ? HL_OUTCOME_FAILED
+                           : act->reverse ? HL_OUTCOME_KEPT
+                                          : HL_OUTCOME_ROLLED_BACK;
             if (!ok)
-                hl_run_degrade (run, "%s: rollback %s %s: %s", role,
+                hl_run_degrade (run, "%s: %s %s %s: %s", role,
+                                act->reverse ? "re-apply" : "rollback",
                                 act->action->name, status, why);
+            else if (act->reverse)
+                hl_planner_effect (self->deps.planner, act->action->name, true);
             hl_planner_busy (self->deps.planner, act->action->name, false);
             break;
     }
@@ -692,8 +768,10 @@ s_interrupt (hl_cycle_t *self, hl_run_t *run)
         hl_act_t *act = &run->acts[i];
         if (act->outcome)
             continue; /* never applied */
-        /*  An apply still running may have changed things: undo it too. */
+        /*  An apply still running may have changed things: undo it too.
+            Nothing is learned from a change cut short. */
         act->applied = true;
+        act->interrupted = true;
         if (act->verdict == HL_VERDICT_NONE)
             act->verdict = HL_VERDICT_INCONCLUSIVE;
     }
@@ -838,6 +916,47 @@ s_start_cycle (hl_cycle_t *self, hl_run_t *run, const s_params_t *params,
     return 0;
 }
 
+/*  recheck: action, a change in effect. */
+static int
+s_parse_recheck (hl_cycle_t *self, const hl_value_t *params, s_params_t *out,
+                 char *error, size_t errsize)
+{
+    const char *name = hl_value_get_str (params, "action", NULL);
+    out->action = name ? hl_config_action_find (self->deps.config, name) : NULL;
+    if (!out->action) {
+        snprintf (error, errsize,
+                  "run: recheck wants action=NAME, a "
+                  "configured action");
+        return -1;
+    }
+    if (!hl_planner_in_effect (self->deps.planner, name)) {
+        snprintf (error, errsize,
+                  "run: %.64s is not in effect: nothing to recheck", name);
+        return -1;
+    }
+    return 0;
+}
+
+/*  A recheck verifies a change in effect by undoing it with the normal
+    windows: it stays undone unless undoing it made things worse. */
+static int
+s_start_recheck (hl_cycle_t *self, hl_run_t *run, const s_params_t *params,
+                 char *error, size_t errsize)
+{
+    hl_candidate_t cand = { .action = params->action,
+                            .cost = params->action->cost,
+                            .expected = params->action->expected,
+                            .reason = "recheck" };
+    hl_act_t *act = hl_run_add_act (run, &cand);
+    act->reverse = true;
+    run->recheck = true;
+    if (s_start_cycle (self, run, params, error, errsize)) {
+        run->nacts = 0;
+        return -1;
+    }
+    return 0;
+}
+
 /*  A plan is computed here and now: no agent, no phase. */
 static int
 s_start_plan (hl_cycle_t *self, hl_run_t *run, const s_params_t *params,
@@ -891,6 +1010,7 @@ static const struct {
     { "analysis", s_parse_analysis, s_start_cycle },
     { "strategic_planning", s_parse_plan, s_start_plan },
     { "emergency", s_parse_emergency, s_start_emergency },
+    { "recheck", s_parse_recheck, s_start_recheck },
 };
 
 /*  The one way a run is made: a fresh id, its done set before anything
@@ -933,7 +1053,7 @@ hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
     if (k == nkinds)
         snprintf (error, errsize,
                   "run: unknown kind '%.32s' (optimization, analysis, "
-                  "strategic_planning or emergency)",
+                  "strategic_planning, emergency or recheck)",
                   kind ? kind : "");
     else if (self->closing)
         snprintf (error, errsize, "run: the master is shutting down");
@@ -974,6 +1094,8 @@ hl_cycle_new (const hl_cycle_deps_t *deps, char *err, size_t errsize)
     hl_emergency_deps_t em
         = { deps->config, deps->publish, deps->wants, deps->arg, deps->src };
     self->emergency = hl_emergency_new (&em);
+    self->judge = hl_judge_new (deps->config);
+    hl_planner_set_judge (deps->planner, self->judge);
     snprintf (self->learning_path, sizeof self->learning_path,
               "%s/learning.json", state_dir);
     int rc = hl_learning_load (deps->learning, self->learning_path);
@@ -1002,6 +1124,8 @@ hl_cycle_destroy (hl_cycle_t **self_p)
             s_report (self, open[i]);
         }
     hl_emergency_destroy (&self->emergency);
+    hl_planner_set_judge (self->deps.planner, NULL);
+    hl_judge_destroy (&self->judge);
     for (s_ticket_t *t = (s_ticket_t *)zlistx_first (self->tickets); t;
          t = (s_ticket_t *)zlistx_next (self->tickets))
         t->engine = NULL;
@@ -1011,10 +1135,44 @@ hl_cycle_destroy (hl_cycle_t **self_p)
     *self_p = NULL;
 }
 
+/*  Once an emergency is over and the changes it made have settled into a
+    clean window, recheck each change it kept without proof, one at a
+    time. Returns true if one started. */
+static bool
+s_start_recheck_due (hl_cycle_t *self, int64_t now_us)
+{
+    if (!self->nrechecks || hl_emergency_active (self->emergency))
+        return false;
+    const hl_config_action_t *action
+        = hl_config_action_find (self->deps.config, self->rechecks[0]);
+    int64_t window
+        = (int64_t)hl_config_cycle (self->deps.config)->verify_window * 1000000;
+    if (action
+        && (hl_judge_settled (self->judge, now_us) > now_us
+            || hl_judge_clean_from (self->judge, action, now_us)
+                   > now_us - window))
+        return false; /* not yet: the baseline would not be clean */
+    hl_value_t *params = hl_value_new_map ();
+    hl_value_set_str (params, "action", self->rechecks[0]);
+    char error[160];
+    uint64_t id = hl_cycle_run (self, "recheck", &params, NULL, NULL, error,
+                                sizeof error);
+    if (!id)
+        hl_log_notice ("recheck of %s dropped: %s", self->rechecks[0], error);
+    memmove (self->rechecks[0], self->rechecks[1],
+             (self->nrechecks - 1) * sizeof self->rechecks[0]);
+    self->nrechecks--;
+    return id != 0;
+}
+
 void
 hl_cycle_tick (hl_cycle_t *self, int64_t now_us)
 {
     hl_emergency_reap (self->emergency);
+    if (!self->paused && !self->current
+        && !hl_emergency_holding (self->emergency)
+        && s_start_recheck_due (self, now_us))
+        return;
     if (self->paused || self->current || hl_emergency_holding (self->emergency)
         || now_us < self->next_at_us)
         return;

@@ -158,6 +158,14 @@ hl_planner_cooling (const hl_planner_t *self, const char *action,
 }
 
 bool
+hl_planner_in_effect (const hl_planner_t *self, const char *action)
+{
+    assert (self);
+    const s_state_t *state = s_state (self, action);
+    return state && state->in_effect;
+}
+
+bool
 hl_planner_in_flight (const hl_planner_t *self, const char *action)
 {
     assert (self);

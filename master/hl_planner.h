@@ -100,6 +100,9 @@ void hl_planner_set_judge (hl_planner_t *self, const hl_judge_t *judge);
 /*  The counters above. */
 hl_planner_stats_t hl_planner_stats (const hl_planner_t *self);
 
+/*  True while action is marked in effect. */
+bool hl_planner_in_effect (const hl_planner_t *self, const char *action);
+
 /*  True while action is marked in flight. */
 bool hl_planner_in_flight (const hl_planner_t *self, const char *action);
 

@@ -49,6 +49,13 @@ typedef struct {
     hl_verdict_t verdict;             /* NONE until judged */
     hl_outcome_t outcome;             /* NONE while under way */
     bool applied;                     /* the apply succeeded (or may have) */
+    bool reverse;     /* a recheck: the change under test is the action's
+                         rollback, and undoing it re-applies */
+    bool interrupted; /* stopped by an emergency: nothing to learn */
+    uint64_t change;  /* the change under test in the judge's log */
+    uint64_t undo;    /* its undo (rollback, or a recheck's re-apply) */
+    int64_t start_us; /* when the change under test was sent */
+    char culprit[HL_MAX_METRIC + 1]; /* the metric it regressed on */
 } hl_act_t;
 
 /*  The emergency round's figures, for its report. */
@@ -69,6 +76,7 @@ typedef struct {
     hl_phase_t phase;
     bool emergency;                /* an emergency round */
     bool analysis_only;            /* an analysis: no action */
+    bool recheck;                  /* a recheck of a kept change: no planner */
     bool focus[HL_CATEGORY_COUNT]; /* analysis: categories; none = all */
     int64_t started_us;
     int64_t finished_us;

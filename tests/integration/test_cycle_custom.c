@@ -370,8 +370,9 @@ s_cycle (s_world_t *w)
     assert_string_equal (s_str (report, "kind"), "optimization");
     assert_true (json_is_number (json_object_get (report, "health_before")));
     assert_true (json_is_number (json_object_get (report, "health_after")));
-    assert_true (json_integer_value (json_object_get (report, "finished"))
-                 >= json_integer_value (json_object_get (report, "started")));
+    /*  ISO 8601 times in UTC sort as text */
+    assert_true (strcmp (s_str (report, "finished"), s_str (report, "started"))
+                 >= 0);
     assert_int_equal (json_array_size (json_object_get (report, "degraded")),
                       0);
     if (getenv ("HT_VERBOSE")) {
@@ -417,8 +418,12 @@ s_check_action (s_world_t *w, json_t *a)
     else
         assert_string_equal (outcome, "rolled_back");
 
-    if (streq (name, "verbose_diagnostics")) {
-        /*  Caught: its error rate went up, and its rollback ran. */
+    if (streq (name, "verbose_diagnostics") && streq (verdict, "confounded")) {
+        /*  Run beside the others, its regression could be theirs: rolled
+            back, to be retried alone. */
+        assert_false (s_knob_exists (w, "debug_logging"));
+    } else if (streq (name, "verbose_diagnostics")) {
+        /*  Caught alone: its error rate went up, and its rollback ran. */
         assert_string_equal (verdict, "regressed");
         assert_string_equal (s_str (metric, "name"), "kv_error_rate");
         assert_true (after > before);
@@ -450,7 +455,11 @@ test_custom_cycles_keep_and_roll_back (void **state)
     s_world_start (&w);
     bool kept = false, harmful_rolled_back = false;
     double first_before = NAN;
-    for (int c = 0; c < 4 && !(kept && harmful_rolled_back); c++) {
+    /*  Cycles back to back: one that finds earlier changes still settling
+        picks nothing and ends at once */
+    int64_t deadline = zclock_mono () + 150000;
+    for (int c = 0; !(kept && harmful_rolled_back); c++) {
+        assert_true (zclock_mono () < deadline);
         json_t *report = s_cycle (&w);
         if (c == 0) {
             first_before
@@ -458,12 +467,15 @@ test_custom_cycles_keep_and_roll_back (void **state)
             /*  degraded but not an emergency, as the config is meant */
             assert_true (first_before > 50 && first_before < 85);
         }
+        if (json_array_size (json_object_get (report, "actions")) == 0)
+            zclock_sleep (250); /* a short step before the next cycle */
         size_t i;
         json_t *a;
         json_array_foreach (json_object_get (report, "actions"), i, a) {
             kept |= s_check_action (&w, a);
             harmful_rolled_back
-                |= streq (s_str (a, "name"), "verbose_diagnostics");
+                |= streq (s_str (a, "name"), "verbose_diagnostics")
+                   && streq (s_str (a, "verdict"), "regressed");
         }
         /*  the report is on disk too */
         char path[512];
@@ -479,7 +491,7 @@ test_custom_cycles_keep_and_roll_back (void **state)
     /*  Health rises: once the health window has the kept changes alone,
         the score is well above where the first cycle started. */
     double score = 0;
-    int64_t deadline = zclock_mono () + 20000;
+    deadline = zclock_mono () + 20000;
     while (zclock_mono () < deadline) {
         hl_msg_t *status = s_status (&w);
         score = hl_value_get_double (
