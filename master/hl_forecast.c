@@ -280,6 +280,32 @@ s_state_name (hl_forecast_state_t state)
                                         : "nodata";
 }
 
+/*  What the planner says of each action now, by config index. */
+typedef struct {
+    const char *reason; /* the planner's, borrowed from its explanation */
+    int64_t rank;       /* roadmap step, 0 when not in it */
+} s_status_t;
+
+/*  Reasons that pass: the plan looks past the metric's state now and past
+    what is in flight or cooling. Any other (in effect: its effect is in
+    the trend already; one that will not be proposed, such as a known
+    harm) rules the action out of a breach's remedies. */
+static bool
+s_passing (const char *reason)
+{
+    static const char *const passing[] = { HL_PLANNER_PICKED,
+                                           HL_PLANNER_NO_BOTTLENECK,
+                                           HL_PLANNER_IN_FLIGHT,
+                                           HL_PLANNER_COOLING,
+                                           HL_PLANNER_CONFLICT,
+                                           HL_PLANNER_OVER_MAX,
+                                           NULL };
+    for (size_t i = 0; reason && passing[i]; i++)
+        if (streq (reason, passing[i]))
+            return true;
+    return false;
+}
+
 static bool
 s_improves (const hl_config_action_t *a, const char *metric)
 {
@@ -287,6 +313,77 @@ s_improves (const hl_config_action_t *a, const char *metric)
         if (streq (a->improves[k], metric))
             return true;
     return false;
+}
+
+/*  An action's worth for a breach: likely to work, by much, cheaply. */
+static double
+s_worth (const hl_config_action_t *a, hl_learning_t *learning)
+{
+    double p = learning ? hl_learning_p (learning, a->name) : 0.5;
+    return p * a->expected / (a->cost > 0.01 ? a->cost : 0.01);
+}
+
+/*  A projected breach of m and what would help it. */
+static hl_value_t *
+s_breach (const hl_config_t *config, const hl_config_metric_t *m,
+          double breach_in_s, const s_status_t *status, hl_learning_t *learning)
+{
+    size_t na = hl_config_actions_size (config);
+    size_t *order = (size_t *)hl_calloc (na ? na : 1, sizeof (size_t));
+    size_t n = 0, improving = 0;
+    //  Insertion by worth, config order among equals
+    for (size_t i = 0; i < na; i++) {
+        const hl_config_action_t *a = hl_config_action (config, i);
+        if (!s_improves (a, m->name))
+            continue;
+        improving++;
+        size_t j = n++;
+        double worth = s_worth (a, learning);
+        for (; j > 0
+               && s_worth (hl_config_action (config, order[j - 1]), learning)
+                      < worth;
+             j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    hl_value_t *actions = hl_value_new_array ();
+    hl_value_t *ruled_out = hl_value_new_array ();
+    for (size_t k = 0; k < n; k++) {
+        const hl_config_action_t *a = hl_config_action (config, order[k]);
+        const s_status_t *st = &status[order[k]];
+        hl_value_t *item = hl_value_new_map ();
+        hl_value_set_str (item, "action", a->name);
+        if (!s_passing (st->reason)) {
+            hl_value_set_str (item, "reason",
+                              st->reason ? st->reason : "not ranked");
+            hl_value_append (ruled_out, &item);
+            continue;
+        }
+        hl_value_set_str (item, "swarm", hl_swarm_name (a->swarm));
+        hl_value_set_double (item, "expected", a->expected);
+        hl_value_set_double (item, "p_success",
+                             learning ? hl_learning_p (learning, a->name)
+                                      : 0.5);
+        hl_value_set_str (item, "status", st->reason);
+        if (st->rank)
+            hl_value_set_int (item, "rank", st->rank);
+        hl_value_append (actions, &item);
+    }
+    free (order);
+    hl_value_t *breach = hl_value_new_map ();
+    hl_value_set_str (breach, "metric", m->name);
+    hl_value_set_double (breach, "breach_in_s", breach_in_s);
+    if (!hl_value_size (actions)) {
+        char note[HL_MAX_METRIC + 64];
+        snprintf (note, sizeof note,
+                  improving ? "every action that improves %s is ruled out"
+                            : "no configured action improves %s",
+                  m->name);
+        hl_value_set_str (breach, "note", note);
+    }
+    hl_value_set (breach, "actions", &actions);
+    hl_value_set (breach, "ruled_out", &ruled_out);
+    return breach;
 }
 
 static hl_value_t *
@@ -345,13 +442,15 @@ s_health_note (hl_value_t *scenario, const hl_forecast_metric_t *fs, size_t n,
 
 static hl_value_t *
 s_scenario_value (const hl_scenario_t *sc, const hl_config_t *config,
-                  const hl_kpi_t *kpi, int64_t now_us, int64_t horizon_s)
+                  const hl_kpi_t *kpi, int64_t now_us, int64_t horizon_s,
+                  const s_status_t *status, hl_learning_t *learning)
 {
     size_t n = hl_config_metrics_size (config);
     double *scores = (double *)hl_calloc (n ? n : 1, sizeof (double));
     hl_forecast_metric_t *fs = (hl_forecast_metric_t *)hl_calloc (
         n ? n : 1, sizeof (hl_forecast_metric_t));
     hl_value_t *metrics = hl_value_new_array ();
+    hl_value_t *breaches = hl_value_new_array ();
     int64_t counts[3] = { 0, 0, 0 }; /* by state */
     for (size_t i = 0; i < n; i++) {
         const hl_config_metric_t *m = hl_config_metric (config, i);
@@ -362,6 +461,11 @@ s_scenario_value (const hl_scenario_t *sc, const hl_config_t *config,
         scores[i] = fs[i].state == HL_FORECAST_TREND ? fs[i].score : NAN;
         hl_value_t *item = s_metric_value (m, &fs[i]);
         hl_value_append (metrics, &item);
+        if (isfinite (fs[i].breach_in_s)) {
+            hl_value_t *b
+                = s_breach (config, m, fs[i].breach_in_s, status, learning);
+            hl_value_append (breaches, &b);
+        }
     }
     hl_value_t *scenario = hl_value_new_map ();
     double health = hl_health_combine (config, scores, NULL);
@@ -373,6 +477,7 @@ s_scenario_value (const hl_scenario_t *sc, const hl_config_t *config,
     hl_value_set_int (scenario, "short_history", counts[HL_FORECAST_SHORT]);
     hl_value_set_int (scenario, "nodata", counts[HL_FORECAST_NODATA]);
     hl_value_set (scenario, "metrics", &metrics);
+    hl_value_set (scenario, "breaches", &breaches);
     free (fs);
     free (scores);
     return scenario;
@@ -439,21 +544,41 @@ hl_forecast_plan (const hl_forecast_spec_t *spec, const hl_config_t *config,
                   const hl_kpi_t *kpi, hl_planner_t *planner,
                   hl_learning_t *learning, int64_t now_us)
 {
+    //  One ranking serves the roadmap and every breach's remedies
     hl_health_t *health = hl_health_compute (config, kpi, now_us);
     hl_candidate_t picks[S_MAX_PICKS];
+    hl_value_t *explain = NULL;
     size_t n = hl_planner_rank (planner, health, learning, now_us, S_MAX_PICKS,
-                                false, picks, S_MAX_PICKS, NULL);
+                                false, picks, S_MAX_PICKS, &explain);
+    size_t na = hl_config_actions_size (config);
+    s_status_t *status
+        = (s_status_t *)hl_calloc (na ? na : 1, sizeof (s_status_t));
+    for (size_t i = 0; i < na; i++) {
+        const char *name = hl_config_action (config, i)->name;
+        for (size_t j = 0; j < hl_value_size (explain); j++) {
+            const hl_value_t *e = hl_value_at (explain, j);
+            if (streq (hl_value_get_str (e, "action", ""), name))
+                status[i].reason = hl_value_get_str (e, "reason", NULL);
+        }
+        for (size_t j = 0; j < n; j++)
+            if (picks[j].action == hl_config_action (config, i))
+                status[i].rank = (int64_t)j + 1;
+    }
+
     hl_value_t *plan = hl_value_new_map ();
     hl_value_set_int (plan, "horizon_s", spec->horizon_s);
     hl_value_t *list = hl_value_new_map ();
     for (size_t i = 0; i < spec->nscenarios; i++) {
-        hl_value_t *sc = s_scenario_value (&spec->scenarios[i], config, kpi,
-                                           now_us, spec->horizon_s);
+        hl_value_t *sc
+            = s_scenario_value (&spec->scenarios[i], config, kpi, now_us,
+                                spec->horizon_s, status, learning);
         hl_value_set (list, spec->scenarios[i].name, &sc);
     }
     hl_value_set (plan, "scenarios", &list);
     hl_value_t *roadmap = s_roadmap (config, health, picks, n);
     hl_value_set (plan, "roadmap", &roadmap);
+    free (status);
+    hl_value_destroy (&explain);
     hl_health_destroy (&health);
     return plan;
 }

@@ -4,9 +4,9 @@
     hl_forecast - strategic planning (design §5, strategic_planning): per
     metric a Theil-Sen trend to a horizon, kept within the metric's range
     and carried no farther than its history supports; per scenario the
-    health that makes (hl_health_combine, the live rule); a roadmap of
-    the planner's ranked actions. Pure functions over the tracker:
-    nothing is changed, no agent is asked.
+    health that makes (hl_health_combine, the live rule) and what would
+    help each projected breach; a roadmap of the planner's ranked actions.
+    Pure functions over the tracker: nothing is changed, no agent asked.
 */
 #ifndef HL_FORECAST_H
 #define HL_FORECAST_H
@@ -106,9 +106,18 @@ hl_forecast_metric_t hl_forecast_metric (const hl_config_metric_t *metric,
     health_note saying why), scored, short_history, nodata (metric
     counts), metrics: [{name, points, forecast: "trend" | "short_history"
     | "nodata", history_s, reach_s, trend_per_hour, at_horizon, low, high,
-    score_at_horizon, breach_in_s}] (the numbers the forecast has)}},
+    score_at_horizon, breach_in_s}] (the numbers the forecast has),
+    breaches: [{metric, breach_in_s, actions: [{action, swarm, expected,
+    p_success (learned mean), status, rank}], ruled_out: [{action,
+    reason}], note}]}},
     roadmap: [{rank, action, swarm, urgency, p_success, gain, health_gain,
-    expected_health}]}. learning may be NULL. */
+    expected_health}]}. A breach's actions are those whose improves names
+    its metric, best p_success x expected / cost first, with the
+    planner's reason as status (and rank when in the roadmap); one the
+    planner skips for a reason that outlasts the moment (in effect, or
+    any but no bottleneck, cooling, in flight, conflict and over
+    max_concurrent) is ruled out instead; note says when none is left.
+    learning may be NULL. */
 hl_value_t *hl_forecast_plan (const hl_forecast_spec_t *spec,
                               const hl_config_t *config, const hl_kpi_t *kpi,
                               hl_planner_t *planner, hl_learning_t *learning,

@@ -350,6 +350,57 @@ s_md_plan_scenario (zchunk_t *out, const char *name, const hl_value_t *sc)
     s_md (out, "\n");
 }
 
+/*  Each scenario's breaches, with what would help them. */
+static void
+s_md_plan_breaches (zchunk_t *out, const hl_value_t *scs)
+{
+    s_md (out, "\n### What would help each forecast breach\n\n");
+    size_t shown = 0;
+    for (size_t i = 0; i < hl_value_size (scs); i++) {
+        const hl_value_t *bs
+            = hl_value_get (hl_value_val_at (scs, i), "breaches");
+        for (size_t j = 0; j < hl_value_size (bs); j++, shown++) {
+            const hl_value_t *b = hl_value_at (bs, j);
+            double in = hl_value_get_double (b, "breach_in_s", 0);
+            s_md (out, "- %s: %s critical ", hl_value_key_at (scs, i),
+                  hl_value_get_str (b, "metric", "?"));
+            if (in > 0)
+                s_md (out, "in %.0f s: ", in);
+            else
+                s_md (out, "now: ");
+            const hl_value_t *as = hl_value_get (b, "actions");
+            for (size_t k = 0; k < hl_value_size (as); k++) {
+                const hl_value_t *a = hl_value_at (as, k);
+                s_md (out, "%s%s (", k ? ", " : "",
+                      hl_value_get_str (a, "action", "?"));
+                if (hl_value_get_int (a, "rank", 0))
+                    s_md (out, "roadmap step %" PRId64 ", ",
+                          hl_value_get_int (a, "rank", 0));
+                else
+                    s_md (out, "%s, ", hl_value_get_str (a, "status", "?"));
+                s_md (out, "learned p %.2f, expected %.0f%%)",
+                      hl_value_get_double (a, "p_success", NAN),
+                      100 * hl_value_get_double (a, "expected", NAN));
+            }
+            const char *note = hl_value_get_str (b, "note", NULL);
+            if (note)
+                s_md (out, "%s", note);
+            const hl_value_t *ro = hl_value_get (b, "ruled_out");
+            for (size_t k = 0; k < hl_value_size (ro); k++) {
+                const hl_value_t *a = hl_value_at (ro, k);
+                s_md (out, "%s%s (%s)", k ? ", " : "; ruled out: ",
+                      hl_value_get_str (a, "action", "?"),
+                      hl_value_get_str (a, "reason", "?"));
+            }
+            s_md (out, "\n");
+        }
+    }
+    if (!shown)
+        s_md (out, "None: no metric is forecast to reach its critical "
+                   "level within the horizon, as far as its history "
+                   "reaches.\n");
+}
+
 static void
 s_md_plan (zchunk_t *out, const hl_value_t *plan)
 {
@@ -377,6 +428,7 @@ s_md_plan (zchunk_t *out, const hl_value_t *plan)
                      "");
         s_md (out, " |\n");
     }
+    s_md_plan_breaches (out, scs);
 }
 
 static void

@@ -458,7 +458,8 @@ s_plan (const char *horizon)
     metric says short_history (with its history and reach) and neither
     scenario has a health, each saying why; a horizon within the reach
     gives every metric a value within its range, and growth makes the
-    horizon no better than the baseline. */
+    horizon no better than the baseline. Each breach says what would
+    help it, or that nothing does, and the page has a section for it. */
 static void
 test_strategic_plan (void **state)
 {
@@ -487,6 +488,13 @@ test_strategic_plan (void **state)
             double r = json_number_value (json_object_get (m, "reach_s"));
             assert_true (history > 0 && r > 0 && r <= 4 * history);
             reach = r < reach ? r : reach;
+        }
+        /*  each breach lists what would help it, or says nothing does */
+        json_t *bs = json_object_get (sc, "breaches");
+        assert_true (json_is_array (bs));
+        json_array_foreach (bs, j, m) {
+            assert_true (json_array_size (json_object_get (m, "actions")) > 0
+                         || json_is_string (json_object_get (m, "note")));
         }
     }
     assert_true (json_is_array (
@@ -524,6 +532,11 @@ test_strategic_plan (void **state)
     assert_true (json_is_array (
         json_object_get (json_object_get (plan, "plan"), "roadmap")));
     json_decref (plan);
+    assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "report", "last",
+                              "--format", "md", NULL),
+                      0);
+    assert_non_null (strstr (big, "## Roadmap"));
+    assert_non_null (strstr (big, "### What would help each forecast breach"));
     assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "run",
                               "strategic_planning", "--param", "horizon=soon",
                               NULL),

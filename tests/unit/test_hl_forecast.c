@@ -6,8 +6,8 @@
     noise too; values kept within each metric's range; a trend carried no
     farther than its history supports (a minute of history and a 7-day
     horizon give short_history, no number and no health); breach timing;
-    scenario health through the live rule; the roadmap; and the report's
-    page of a plan.
+    scenario health through the live rule; what would help each breach;
+    the roadmap; and the report's page of a plan.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -138,6 +138,19 @@ s_metric_of (const hl_value_t *plan, const char *scenario, const char *metric)
         if (!strcmp (hl_value_get_str (hl_value_at (ms, i), "name", ""),
                      metric))
             return hl_value_at (ms, i);
+    return NULL;
+}
+
+/*  The scenario's breach of metric, or NULL. */
+static const hl_value_t *
+s_breach_of (const hl_value_t *plan, const char *scenario, const char *metric)
+{
+    const hl_value_t *bs = hl_value_get (
+        hl_value_get (hl_value_get (plan, "scenarios"), scenario), "breaches");
+    for (size_t i = 0; i < hl_value_size (bs); i++)
+        if (!strcmp (hl_value_get_str (hl_value_at (bs, i), "metric", ""),
+                     metric))
+            return hl_value_at (bs, i);
     return NULL;
 }
 
@@ -515,6 +528,7 @@ test_short_history (void **state)
             assert_int_equal (hl_value_type (hl_value_get (m, "breach_in_s")),
                               HL_VALUE_NIL);
         }
+        assert_int_equal (hl_value_size (hl_value_get (sc, "breaches")), 0);
     }
     hl_value_destroy (&plan);
 
@@ -655,6 +669,109 @@ test_scenario_uses_the_live_rule (void **state)
     hl_kpi_destroy (&kpi);
 }
 
+/*  What would help each breach: the actions whose improves names its
+    metric, best first, with the planner's word on each (and their
+    roadmap step); one in effect is ruled out; a metric no action
+    improves says so; breaches are per scenario. */
+static const char s_remedy_cfg[]
+    = "emergency = { threshold = 50; };\n"
+      "metrics = (\n"
+      "  { name = \"lat\"; category = \"backend\"; better = \"lower\";\n"
+      "    stat = \"mean\"; target = 100.0; critical = 500.0; key = true; },\n"
+      "  { name = \"hit\"; category = \"backend\"; better = \"higher\";\n"
+      "    stat = \"mean\"; target = 90.0; critical = 50.0; },\n"
+      "  { name = \"ret\"; category = \"business\"; better = \"higher\";\n"
+      "    stat = \"mean\"; target = 50.0; critical = 10.0; }\n"
+      ");\n"
+      "actions = (\n"
+      "  { name = \"cache\"; swarm = \"backend\"; improves = [\"lat\"];\n"
+      "    expected = 0.5; },\n"
+      "  { name = \"pool\"; swarm = \"backend\"; improves = [\"lat\"];\n"
+      "    expected = 0.2; cost = 2.0; },\n"
+      "  { name = \"shed\"; swarm = \"frontend\"; improves = [\"lat\"];\n"
+      "    expected = 0.3; },\n"
+      "  { name = \"promo\"; swarm = \"frontend\"; improves = [\"ret\"];\n"
+      "    expected = 0.2; }\n"
+      ");\n";
+
+static void
+test_breach_actions (void **state)
+{
+    (void)state;
+    hl_config_t *config = s_load (s_remedy_cfg);
+    assert_non_null (config);
+    hl_kpi_t *kpi = hl_kpi_new (config);
+    s_line (kpi, "lat", 3600, 200, 0.05); /* critical at +6,000 s */
+    s_line (kpi, "hit", 3600, 55, 0);     /* 55: grown 20%, 45.8 */
+    s_line (kpi, "ret", 3600, 30, 0);     /* safe in both */
+    hl_planner_t *planner = hl_planner_new (config);
+    hl_planner_effect (planner, "cache", true);
+    hl_learning_t *learning = hl_learning_new (config, 1);
+    hl_value_t *plan = s_plan (config, kpi, planner, learning, "3_hours",
+                               "baseline,growth:20");
+
+    //  lat, baseline: shed (0.5 x 0.3 / 1) before pool (0.5 x 0.2 / 2);
+    //  shed is the roadmap's step, pool conflicts with it; cache is in
+    //  effect already, its effect in the trend: ruled out
+    const hl_value_t *b = s_breach_of (plan, "baseline", "lat");
+    assert_non_null (b);
+    assert_true (fabs (hl_value_get_double (b, "breach_in_s", 0) - 5999.5)
+                 < 1e-6);
+    const hl_value_t *as = hl_value_get (b, "actions");
+    assert_int_equal (hl_value_size (as), 2);
+    assert_string_equal (hl_value_get_str (hl_value_at (as, 0), "action", ""),
+                         "shed");
+    assert_string_equal (hl_value_get_str (hl_value_at (as, 0), "status", ""),
+                         HL_PLANNER_PICKED);
+    assert_int_equal (hl_value_get_int (hl_value_at (as, 0), "rank", 0), 1);
+    assert_true (hl_value_get_double (hl_value_at (as, 0), "p_success", 0)
+                 == 0.5);
+    assert_string_equal (hl_value_get_str (hl_value_at (as, 1), "action", ""),
+                         "pool");
+    assert_string_equal (hl_value_get_str (hl_value_at (as, 1), "status", ""),
+                         HL_PLANNER_CONFLICT);
+    assert_null (hl_value_get (hl_value_at (as, 1), "rank"));
+    const hl_value_t *ro = hl_value_get (b, "ruled_out");
+    assert_int_equal (hl_value_size (ro), 1);
+    assert_string_equal (hl_value_get_str (hl_value_at (ro, 0), "action", ""),
+                         "cache");
+    assert_string_equal (hl_value_get_str (hl_value_at (ro, 0), "reason", ""),
+                         HL_PLANNER_IN_EFFECT);
+    assert_null (hl_value_get (b, "note"));
+    //  hit breaches only when grown, and nothing improves it; ret never
+    assert_null (s_breach_of (plan, "baseline", "hit"));
+    b = s_breach_of (plan, "growth:20", "hit");
+    assert_non_null (b);
+    assert_true (hl_value_get_double (b, "breach_in_s", -1) == 0);
+    assert_int_equal (hl_value_size (hl_value_get (b, "actions")), 0);
+    assert_string_equal (hl_value_get_str (b, "note", ""),
+                         "no configured action improves hit");
+    assert_non_null (s_breach_of (plan, "growth:20", "lat"));
+    assert_null (s_breach_of (plan, "baseline", "ret"));
+    assert_null (s_breach_of (plan, "growth:20", "ret"));
+    //  The roadmap keeps its ranked steps beside
+    const hl_value_t *road = hl_value_get (plan, "roadmap");
+    assert_true (hl_value_size (road) >= 1);
+    assert_string_equal (hl_value_get_str (hl_value_at (road, 0), "action", ""),
+                         "shed");
+    hl_value_destroy (&plan);
+
+    //  Every action for lat in effect: the breach says none is left
+    hl_planner_effect (planner, "pool", true);
+    hl_planner_effect (planner, "shed", true);
+    plan = s_plan (config, kpi, planner, learning, "3_hours", "baseline");
+    b = s_breach_of (plan, "baseline", "lat");
+    assert_int_equal (hl_value_size (hl_value_get (b, "actions")), 0);
+    assert_int_equal (hl_value_size (hl_value_get (b, "ruled_out")), 3);
+    assert_string_equal (hl_value_get_str (b, "note", ""),
+                         "every action that improves lat is ruled out");
+    hl_value_destroy (&plan);
+    hl_learning_destroy (&learning);
+    hl_planner_destroy (&planner);
+    hl_kpi_destroy (&kpi);
+    hl_config_destroy (&config);
+}
+
 static void
 test_roadmap (void **state)
 {
@@ -696,8 +813,8 @@ test_roadmap (void **state)
 }
 
 /*  The report's page of the symptom's plan: short history and the
-    reason there is no health, no absurd number, and a breach within the
-    reach. HL_FORECAST_SHOW=1 prints the page. */
+    reason there is no health, no absurd number, and each breach with
+    what would help it. HL_FORECAST_SHOW=1 prints the page. */
 static void
 test_plan_page (void **state)
 {
@@ -727,9 +844,8 @@ test_plan_page (void **state)
     assert_non_null (strstr (md, "| chat_response_time | -11880.00 | short "
                                  "history (59 s, reaches 234 s) | - | - | - "
                                  "|"));
-    assert_non_null (strstr (md, "| redis_cache_hit | -360.00 | short "
-                                 "history (59 s, reaches 234 s) | - | - | 100 "
-                                 "|"));
+    assert_non_null (strstr (md, "- baseline: redis_cache_hit critical in "
+                                 "100 s: enable_response_cache ("));
     assert_null (strstr (md, "nan"));
     assert_non_null (strstr (md, "### Scenario growth:20: health - (from 0 "
                                  "of 3 metrics; 3 short history, 0 no data)"));
@@ -737,6 +853,19 @@ test_plan_page (void **state)
     hl_value_destroy (&report);
     hl_run_destroy (&run);
 
+    //  Nothing to help, nothing breached: each said in words
+    hl_planner_effect (planner, "enable_response_cache", true);
+    run = hl_run_new (10, "strategic_planning", NOW);
+    run->plan = s_plan (config, kpi, planner, learning, "7_days", "baseline");
+    report = hl_report_new (run, "m", NULL);
+    md = hl_report_markdown (report);
+    assert_non_null (strstr (md, "redis_cache_hit critical in 100 s: every "
+                                 "action that improves redis_cache_hit is "
+                                 "ruled out; ruled out: enable_response_cache "
+                                 "(in effect)"));
+    free (md);
+    hl_value_destroy (&report);
+    hl_run_destroy (&run);
     hl_kpi_destroy (&kpi);
     kpi = hl_kpi_new (config);
     run = hl_run_new (11, "strategic_planning", NOW);
@@ -746,6 +875,7 @@ test_plan_page (void **state)
     assert_non_null (strstr (md, "No health at the horizon: no metric has "
                                  "data."));
     assert_non_null (strstr (md, "No action is a candidate now."));
+    assert_non_null (strstr (md, "None: no metric is forecast to reach"));
     free (md);
     hl_value_destroy (&report);
     hl_run_destroy (&run);
@@ -768,6 +898,7 @@ main (void)
         cmocka_unit_test (test_short_history),
         cmocka_unit_test (test_breach_timing),
         cmocka_unit_test (test_scenario_uses_the_live_rule),
+        cmocka_unit_test (test_breach_actions),
         cmocka_unit_test (test_roadmap),
         cmocka_unit_test (test_plan_page),
     };
