@@ -264,19 +264,6 @@ s_md_number (zchunk_t *out, const hl_value_t *v, int decimals, bool sign,
         s_md (out, "-");
 }
 
-/*  "| " then each cell of a row of numbers, then " |\n". */
-static void
-s_md_cells (zchunk_t *out, const hl_value_t *row, const char *const *keys,
-            const int *decimals, const bool *signs, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        s_md (out, i ? " | " : "");
-        s_md_number (out, hl_value_get (row, keys[i]), decimals[i], signs[i], 1,
-                     "");
-    }
-    s_md (out, " |\n");
-}
-
 static void
 s_md_analysis (zchunk_t *out, const hl_value_t *analysis)
 {
@@ -308,34 +295,128 @@ s_md_analysis (zchunk_t *out, const hl_value_t *analysis)
     s_md (out, "\n");
 }
 
+/*  A plan's metric row: what the forecast says at the horizon, or why
+    it says nothing there. */
+static void
+s_md_plan_metric (zchunk_t *out, const hl_value_t *m)
+{
+    const char *forecast = hl_value_get_str (m, "forecast", "trend");
+    s_md (out, "| %s | ", hl_value_get_str (m, "name", "?"));
+    s_md_number (out, hl_value_get (m, "trend_per_hour"), 2, true, 1, "");
+    s_md (out, " | ");
+    if (streq (forecast, "nodata"))
+        s_md (out, "no data | - | -");
+    else if (streq (forecast, "short_history"))
+        s_md (out, "short history (%.0f s, reaches %.0f s) | - | -",
+              hl_value_get_double (m, "history_s", 0),
+              hl_value_get_double (m, "reach_s", 0));
+    else {
+        s_md_number (out, hl_value_get (m, "at_horizon"), 2, false, 1, "");
+        s_md (out, " | ");
+        s_md_number (out, hl_value_get (m, "low"), 2, false, 1, "");
+        s_md (out, " .. ");
+        s_md_number (out, hl_value_get (m, "high"), 2, false, 1, "");
+        s_md (out, " | ");
+        s_md_number (out, hl_value_get (m, "score_at_horizon"), 0, false, 1,
+                     "");
+    }
+    s_md (out, " | ");
+    s_md_number (out, hl_value_get (m, "breach_in_s"), 0, false, 1, "");
+    s_md (out, " |\n");
+}
+
+static void
+s_md_plan_scenario (zchunk_t *out, const char *name, const hl_value_t *sc)
+{
+    s_md (out, "### Scenario %s: health ", name);
+    s_md_number (out, hl_value_get (sc, "health_at_horizon"), 1, false, 1, "");
+    const hl_value_t *ms = hl_value_get (sc, "metrics");
+    int64_t scored = hl_value_get_int (sc, "scored", -1);
+    if (scored >= 0 && (size_t)scored < hl_value_size (ms))
+        s_md (out,
+              " (from %" PRId64 " of %zu metrics; %" PRId64
+              " short history, %" PRId64 " no data)",
+              scored, hl_value_size (ms),
+              hl_value_get_int (sc, "short_history", 0),
+              hl_value_get_int (sc, "nodata", 0));
+    s_md (out, "\n\n");
+    const char *note = hl_value_get_str (sc, "health_note", NULL);
+    if (note)
+        s_md (out, "No health at the horizon: %s.\n\n", note);
+    s_md (out, "| metric | trend/h | at horizon | 95%% range | score | "
+               "breach in s |\n|---|---|---|---|---|---|\n");
+    for (size_t j = 0; j < hl_value_size (ms); j++)
+        s_md_plan_metric (out, hl_value_at (ms, j));
+    s_md (out, "\n");
+}
+
+/*  Each scenario's breaches, with what would help them. */
+static void
+s_md_plan_breaches (zchunk_t *out, const hl_value_t *scs)
+{
+    s_md (out, "\n### What would help each forecast breach\n\n");
+    size_t shown = 0;
+    for (size_t i = 0; i < hl_value_size (scs); i++) {
+        const hl_value_t *bs
+            = hl_value_get (hl_value_val_at (scs, i), "breaches");
+        for (size_t j = 0; j < hl_value_size (bs); j++, shown++) {
+            const hl_value_t *b = hl_value_at (bs, j);
+            double in = hl_value_get_double (b, "breach_in_s", 0);
+            s_md (out, "- %s: %s critical ", hl_value_key_at (scs, i),
+                  hl_value_get_str (b, "metric", "?"));
+            if (in > 0)
+                s_md (out, "in %.0f s: ", in);
+            else
+                s_md (out, "now: ");
+            const hl_value_t *as = hl_value_get (b, "actions");
+            for (size_t k = 0; k < hl_value_size (as); k++) {
+                const hl_value_t *a = hl_value_at (as, k);
+                s_md (out, "%s%s (", k ? ", " : "",
+                      hl_value_get_str (a, "action", "?"));
+                if (hl_value_get_int (a, "rank", 0))
+                    s_md (out, "roadmap step %" PRId64 ", ",
+                          hl_value_get_int (a, "rank", 0));
+                else
+                    s_md (out, "%s, ", hl_value_get_str (a, "status", "?"));
+                s_md (out, "learned p %.2f, expected %.0f%%)",
+                      hl_value_get_double (a, "p_success", NAN),
+                      100 * hl_value_get_double (a, "expected", NAN));
+            }
+            const char *note = hl_value_get_str (b, "note", NULL);
+            if (note)
+                s_md (out, "%s", note);
+            const hl_value_t *ro = hl_value_get (b, "ruled_out");
+            for (size_t k = 0; k < hl_value_size (ro); k++) {
+                const hl_value_t *a = hl_value_at (ro, k);
+                s_md (out, "%s%s (%s)", k ? ", " : "; ruled out: ",
+                      hl_value_get_str (a, "action", "?"),
+                      hl_value_get_str (a, "reason", "?"));
+            }
+            s_md (out, "\n");
+        }
+    }
+    if (!shown)
+        s_md (out, "None: no metric is forecast to reach its critical "
+                   "level within the horizon, as far as its history "
+                   "reaches.\n");
+}
+
 static void
 s_md_plan (zchunk_t *out, const hl_value_t *plan)
 {
-    static const char *const keys[]
-        = { "trend_per_hour", "at_horizon", "score_at_horizon", "breach_in_s" };
-    static const int decimals[] = { 2, 2, 0, 0 };
-    static const bool signs[] = { true, false, false, false };
     const hl_value_t *scs = hl_value_get (plan, "scenarios");
     s_md (out, "## Forecast to %" PRId64 " s from now\n\n",
           hl_value_get_int (plan, "horizon_s", 0));
-    for (size_t i = 0; i < hl_value_size (scs); i++) {
-        const hl_value_t *sc = hl_value_val_at (scs, i);
-        s_md (out, "### Scenario %s: health ", hl_value_key_at (scs, i));
-        s_md_number (out, hl_value_get (sc, "health_at_horizon"), 1, false, 1,
-                     "");
-        s_md (out, "\n\n| metric | trend/h | at horizon | score | "
-                   "breach in s |\n|---|---|---|---|---|\n");
-        const hl_value_t *ms = hl_value_get (sc, "metrics");
-        for (size_t j = 0; j < hl_value_size (ms); j++) {
-            const hl_value_t *m = hl_value_at (ms, j);
-            s_md (out, "| %s | ", hl_value_get_str (m, "name", "?"));
-            s_md_cells (out, m, keys, decimals, signs, 4);
-        }
-        s_md (out, "\n");
-    }
+    for (size_t i = 0; i < hl_value_size (scs); i++)
+        s_md_plan_scenario (out, hl_value_key_at (scs, i),
+                            hl_value_val_at (scs, i));
     const hl_value_t *road = hl_value_get (plan, "roadmap");
-    s_md (out, "## Roadmap\n\n| # | action | swarm | p | expected "
-               "health |\n|---|---|---|---|---|\n");
+    s_md (out, "## Roadmap\n\n");
+    if (!hl_value_size (road))
+        s_md (out, "No action is a candidate now.\n");
+    else
+        s_md (out, "| # | action | swarm | p | expected health "
+                   "|\n|---|---|---|---|---|\n");
     for (size_t i = 0; i < hl_value_size (road); i++) {
         const hl_value_t *st = hl_value_at (road, i);
         s_md (out, "| %zu | %s | %s | ", i + 1,
@@ -347,6 +428,7 @@ s_md_plan (zchunk_t *out, const hl_value_t *plan)
                      "");
         s_md (out, " |\n");
     }
+    s_md_plan_breaches (out, scs);
 }
 
 static void

@@ -434,26 +434,97 @@ test_analysis (void **state)
                       1);
 }
 
+/*  run strategic_planning --wait --json with horizon and scenarios:
+    the report (caller owns). */
+static json_t *
+s_plan (const char *horizon)
+{
+    static char big[1 << 20];
+    char param[64];
+    snprintf (param, sizeof param, "horizon=%s", horizon);
+    assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "run",
+                              "strategic_planning", "--param", param, "--param",
+                              "scenarios=baseline,growth:20", "--wait",
+                              "--json", NULL),
+                      0);
+    json_t *report = json_loads (big, 0, NULL);
+    assert_non_null (report);
+    return report;
+}
+
 /*  A strategic plan: forecasts per scenario and a roadmap; a horizon or
-    a scenario it does not know is refused. */
+    a scenario it does not know is refused. The swarm has run for a
+    minute or two: a day is beyond what that history supports, so every
+    metric says short_history (with its history and reach) and neither
+    scenario has a health, each saying why; a horizon within the reach
+    gives every metric a value within its range, and growth makes the
+    horizon no better than the baseline. Each breach says what would
+    help it, or that nothing does, and the page has a section for it. */
 static void
 test_strategic_plan (void **state)
 {
     (void)state;
     static char big[1 << 20];
-    assert_int_equal (
-        ht_ctl (&s_shared.m, big, sizeof big, "run", "strategic_planning",
-                "--param", "horizon=24_hours", "--param",
-                "scenarios=baseline,growth:20", "--wait", "--json", NULL),
-        0);
-    json_t *plan = json_loads (big, 0, NULL);
-    assert_non_null (plan);
+    json_t *plan = s_plan ("24_hours");
     json_t *scs = json_object_get (json_object_get (plan, "plan"), "scenarios");
+    double reach = INFINITY;
+    const char *names[] = { "baseline", "growth:20" };
+    for (size_t i = 0; i < 2; i++) {
+        json_t *sc = json_object_get (scs, names[i]);
+        assert_true (json_is_null (json_object_get (sc, "health_at_horizon")));
+        assert_non_null (strstr (
+            json_string_value (json_object_get (sc, "health_note")), "86400"));
+        json_t *ms = json_object_get (sc, "metrics");
+        assert_int_equal (json_array_size (ms), 12);
+        size_t j;
+        json_t *m;
+        json_array_foreach (ms, j, m) {
+            assert_string_equal (
+                json_string_value (json_object_get (m, "forecast")),
+                "short_history");
+            assert_null (json_object_get (m, "at_horizon"));
+            double history
+                = json_number_value (json_object_get (m, "history_s"));
+            double r = json_number_value (json_object_get (m, "reach_s"));
+            assert_true (history > 0 && r > 0 && r <= 4 * history);
+            reach = r < reach ? r : reach;
+        }
+        /*  each breach lists what would help it, or says nothing does */
+        json_t *bs = json_object_get (sc, "breaches");
+        assert_true (json_is_array (bs));
+        json_array_foreach (bs, j, m) {
+            assert_true (json_array_size (json_object_get (m, "actions")) > 0
+                         || json_is_string (json_object_get (m, "note")));
+        }
+    }
+    assert_true (json_is_array (
+        json_object_get (json_object_get (plan, "plan"), "roadmap")));
+    json_decref (plan);
+
+    //  Within every metric's reach (history only grows meanwhile)
+    char horizon[32];
+    snprintf (horizon, sizeof horizon, "%d", (int)reach);
+    plan = s_plan (horizon);
+    scs = json_object_get (json_object_get (plan, "plan"), "scenarios");
     json_t *base = json_object_get (scs, "baseline");
     json_t *grow = json_object_get (scs, "growth:20");
-    assert_int_equal (json_array_size (json_object_get (base, "metrics")), 12);
-    assert_non_null (json_object_get (
-        json_array_get (json_object_get (base, "metrics"), 0), "at_horizon"));
+    json_t *ms = json_object_get (base, "metrics");
+    assert_int_equal (json_array_size (ms), 12);
+    size_t j;
+    json_t *m;
+    json_array_foreach (ms, j, m) {
+        assert_non_null (json_object_get (m, "at_horizon"));
+        /*  within its range: 0.. for times, counts and rates (all but
+            optimization_roi, a ratio, unbounded), 0..100 for "%" */
+        double v = json_number_value (json_object_get (m, "at_horizon"));
+        const char *name = json_string_value (json_object_get (m, "name"));
+        assert_true (v >= 0 || !strcmp (name, "optimization_roi"));
+        if (!strcmp (name, "redis_cache_hit")
+            || !strcmp (name, "user_retention_24h"))
+            assert_true (v <= 100);
+    }
+    assert_true (json_is_number (json_object_get (base, "health_at_horizon")));
+    assert_true (json_is_number (json_object_get (grow, "health_at_horizon")));
     /*  growth makes the horizon no better than the baseline */
     assert_true (
         json_number_value (json_object_get (grow, "health_at_horizon"))
@@ -461,6 +532,11 @@ test_strategic_plan (void **state)
     assert_true (json_is_array (
         json_object_get (json_object_get (plan, "plan"), "roadmap")));
     json_decref (plan);
+    assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "report", "last",
+                              "--format", "md", NULL),
+                      0);
+    assert_non_null (strstr (big, "## Roadmap"));
+    assert_non_null (strstr (big, "### What would help each forecast breach"));
     assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "run",
                               "strategic_planning", "--param", "horizon=soon",
                               NULL),
