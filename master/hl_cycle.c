@@ -1215,6 +1215,56 @@ hl_cycle_report (hl_cycle_t *self, uint64_t id)
     return NULL;
 }
 
+hl_value_t *
+hl_cycle_actions (hl_cycle_t *self)
+{
+    hl_value_t *all = hl_learning_to_value (self->deps.learning);
+    int64_t now = hl_msg_now_us ();
+    for (size_t i = 0; i < hl_value_size (all); i++) {
+        const char *name = hl_value_key_at (all, i);
+        hl_value_t *entry = (hl_value_t *)hl_value_val_at (all, i);
+        hl_planner_t *planner = self->deps.planner;
+        hl_value_set_bool (entry, "in_effect",
+                           hl_planner_in_effect (planner, name));
+        hl_value_set_bool (entry, "in_flight",
+                           hl_planner_in_flight (planner, name));
+        hl_value_set_bool (entry, "cooling",
+                           hl_planner_cooling (planner, name, now));
+        int64_t until
+            = hl_learning_quarantined (self->deps.learning, name, now);
+        hl_value_t *v = hl_value_new_nil ();
+        if (until) {
+            char when[40];
+            hl_report_time (until, when, sizeof when);
+            hl_value_destroy (&v);
+            v = hl_value_new_str (when);
+        }
+        hl_value_set (entry, "quarantined_until", &v);
+    }
+    return all;
+}
+
+int
+hl_cycle_release (hl_cycle_t *self, const char *action, char *error,
+                  size_t errsize)
+{
+    if (!action || !hl_config_action_find (self->deps.config, action)) {
+        snprintf (error, errsize, "action.release: no action '%.64s'",
+                  action ? action : "");
+        return -1;
+    }
+    if (!hl_learning_quarantined (self->deps.learning, action,
+                                  hl_msg_now_us ())) {
+        snprintf (error, errsize, "action.release: %.64s is not quarantined",
+                  action);
+        return -1;
+    }
+    hl_learning_release (self->deps.learning, action);
+    hl_log_notice ("%s released from quarantine", action);
+    s_save_learning (self);
+    return 0;
+}
+
 /*  a / b, or null when b is 0 (nothing to measure yet). */
 static hl_value_t *
 s_ratio (uint64_t a, uint64_t b)

@@ -94,6 +94,16 @@ hl_value_t *hl_cycle_list (hl_cycle_t *self);
 /*  The report of run id (0: the last finished), or NULL (borrowed). */
 const hl_value_t *hl_cycle_report (hl_cycle_t *self, uint64_t id);
 
+/*  What is known of every action, for `actions` (caller owns): per
+    action hl_learning_to_value's entry, plus "in_effect", "in_flight",
+    "cooling" and "quarantined_until" (ISO 8601, or null). */
+hl_value_t *hl_cycle_actions (hl_cycle_t *self);
+
+/*  Lift action's quarantine and save learning. Returns 0, or -1 with the
+    reason in error (unknown action, or not quarantined). */
+int hl_cycle_release (hl_cycle_t *self, const char *action, char *error,
+                      size_t errsize);
+
 /*  Counters, the current phase and the emergency's state, for status
     (caller owns). */
 hl_value_t *hl_cycle_status (hl_cycle_t *self);
