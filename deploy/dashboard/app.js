@@ -116,7 +116,7 @@ function kpiCards() {
     const n = state.xs.length;
     const opts = {
       width: 250, height: 90, legend: { show: false }, cursor: { show: false },
-      axes: [{ show: false }, { size: 40, stroke: '#8a97a6',
+      axes: [{ show: false }, { size: 52, stroke: '#8a97a6',
         grid: { stroke: '#263241' }, font: '10px sans-serif' }],
       series: [{}, { stroke: '#58a6ff', width: 1.5 },
         { stroke: '#3fb950', dash: [6, 4] },
