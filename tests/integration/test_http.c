@@ -245,6 +245,45 @@ test_metrics_promtool (void **state)
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         if (!strstr (s_body, want[i]))
             fail_msg ("/metrics lacks \"%s\"", want[i]);
+    /*  Every family the Grafana dashboard queries is served. */
+    json_t *grafana = json_load_file ("deploy/grafana/helios.json", 0, NULL);
+    assert_non_null (grafana);
+    size_t i, k;
+    json_t *panel, *target;
+    int families = 0;
+    json_array_foreach (json_object_get (grafana, "panels"), i, panel) {
+        json_array_foreach (json_object_get (panel, "targets"), k, target) {
+            const char *expr
+                = json_string_value (json_object_get (target, "expr"));
+            for (const char *at = strstr (expr, "helios_"); at;
+                 at = strstr (at + 1, "helios_")) {
+                char name[128], family[140];
+                size_t n = strspn (at, "abcdefghijklmnopqrstuvwxyz_");
+                assert_true (n < sizeof name);
+                memcpy (name, at, n);
+                name[n] = 0;
+                snprintf (family, sizeof family, "# TYPE %s ", name);
+                char *bucket = strstr (family, "_bucket ");
+                if (bucket)
+                    strcpy (bucket, " ");
+                /*  figures that have no value before the first runs */
+                bool later = strstr (name, "optimization_success")
+                             || strstr (name, "concurrent_optimization")
+                             || strstr (name, "evenness")
+                             || strstr (name, "availability")
+                             || strstr (name, "overhead")
+                             || !strcmp (name, "helios_kpi") /* no plain unit */
+                             || !strcmp (name, "helios_kpi_target");
+                if (!later && !strstr (s_body, family))
+                    fail_msg ("Grafana queries %s, /metrics lacks it", name);
+                families++;
+                at += n - 1;
+            }
+        }
+    }
+    assert_true (families > 20);
+    json_decref (grafana);
+
     char path[400], cmd[600], out[65536];
     snprintf (path, sizeof path, "%s/metrics.txt", m.dir);
     FILE *f = fopen (path, "w");
