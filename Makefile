@@ -65,7 +65,7 @@ $(DEPS_MK): deploy/install-deps.sh Makefile
 	$(Q)mkdir -p $(@D)
 	$(Q)deploy/install-deps.sh build
 	$(Q)mp=$$(pkg-config --exists msgpack-c && echo msgpack-c || echo msgpack); \
-	  pkgs="libczmq libzmq libconfig jansson $$mp"; \
+	  pkgs="libczmq libzmq libconfig jansson libmicrohttpd $$mp"; \
 	  { echo "PKG_CFLAGS := $$(pkg-config --cflags $$pkgs)"; \
 	    echo "PKG_LIBS := $$(pkg-config --libs $$pkgs) -lm"; \
 	    echo "CMOCKA_CFLAGS := $$(pkg-config --cflags cmocka)"; \
@@ -85,6 +85,16 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_PROTO := $(BUILD)/libhlproto.a
 LIB_BUS := $(BUILD)/libhlbus.a
 LIB_MASTER := $(BUILD)/libhlmaster.a
+
+# The dashboard (deploy/dashboard/): its page and uPlot, as npm installs
+# it from the committed lock file, embedded in the master as a C table.
+DASH_NPM := $(BUILD)/npm/dashboard
+UPLOT_DIST := $(DASH_NPM)/node_modules/uplot/dist
+DASH_ASSETS := $(BUILD)/gen/hl_http_assets.c
+DASH_FILES := deploy/dashboard/index.html deploy/dashboard/app.js \
+    deploy/dashboard/app.css
+# The browser test's driver (tests/browser/): playwright-core, no browser
+BROWSER_NPM := tests/browser/node_modules/playwright-core/package.json
 LIB_AGENTS := $(BUILD)/libhlagents.a
 LIB_DEMO := $(BUILD)/libhldemo.a
 
@@ -127,7 +137,7 @@ layer_libs = $(strip \
 
 # ---- rules -------------------------------------------------------------
 
-.PHONY: all test test-unit test-integration check fuzz bench run demo install \
+.PHONY: all test test-unit test-integration test-deps check fuzz bench run demo install \
         uninstall lint clean help deps
 
 all: $(BINS)
@@ -140,7 +150,7 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_MK)
 
 $(LIB_PROTO): $(call obj,$(PROTO_SRC))
 $(LIB_BUS): $(call obj,$(BUS_SRC))
-$(LIB_MASTER): $(call obj,$(MASTER_SRC))
+$(LIB_MASTER): $(call obj,$(MASTER_SRC) $(DASH_ASSETS))
 $(LIB_AGENTS): $(call obj,$(AGENTS_SRC))
 $(LIB_DEMO): $(call obj,$(DEMO_SRC))
 $(BUILD)/lib%.a:
@@ -180,19 +190,49 @@ $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o \
 
 tests-built: $(BINS) $(UNIT_BINS) $(INTEG_BINS)
 
-test: $(BINS) $(UNIT_BINS) $(INTEG_BINS)
+test: $(BINS) $(UNIT_BINS) $(INTEG_BINS) test-deps
 	$(Q)tests/run.sh $(BUILD) $(BIN) $(UNIT_BINS) $(INTEG_BINS)
 
 test-unit: $(UNIT_BINS)
 	$(Q)tests/run.sh $(BUILD) $(BIN) \
 	    $(if $(T),$(BUILD)/tests/unit/test_$(T),$(UNIT_BINS))
 
-test-integration: $(BINS) $(INTEG_BINS)
+test-integration: $(BINS) $(INTEG_BINS) test-deps
 	$(Q)tests/run.sh $(BUILD) $(BIN) \
 	    $(if $(T),$(BUILD)/tests/integration/test_$(T),$(INTEG_BINS))
 
 check:
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined test
+
+$(UPLOT_DIST)/uPlot.iife.min.js: deploy/dashboard/package.json \
+        deploy/dashboard/package-lock.json | $(DEPS_MK)
+	@mkdir -p $(DASH_NPM)
+	$(Q)cp deploy/dashboard/package.json deploy/dashboard/package-lock.json \
+	    $(DASH_NPM)/
+	$(Q)cd $(DASH_NPM) && npm ci --ignore-scripts --no-audit --no-fund \
+	    --loglevel=error >/dev/null
+	$(Q)touch $@
+
+$(DASH_ASSETS): deploy/dashboard/embed.sh $(DASH_FILES) \
+        $(UPLOT_DIST)/uPlot.iife.min.js
+	@mkdir -p $(@D)
+	$(Q)deploy/dashboard/embed.sh $@ $(CURDIR)/master/hl_http_assets.h \
+	    '/index.html|text/html; charset=utf-8|deploy/dashboard/index.html' \
+	    '/app.js|text/javascript; charset=utf-8|deploy/dashboard/app.js' \
+	    '/app.css|text/css; charset=utf-8|deploy/dashboard/app.css' \
+	    '/uplot.js|text/javascript; charset=utf-8|$(UPLOT_DIST)/uPlot.iife.min.js' \
+	    '/uplot.css|text/css; charset=utf-8|$(UPLOT_DIST)/uPlot.min.css'
+
+$(BROWSER_NPM): tests/browser/package.json tests/browser/package-lock.json \
+        | $(DEPS_MK)
+	$(Q)cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund \
+	    --loglevel=error >/dev/null
+	$(Q)touch $@
+
+# What the tests drive besides Helios: chromium and prometheus (Debian's),
+# and playwright-core.
+test-deps: $(BROWSER_NPM)
+	$(Q)deploy/install-deps.sh test
 
 # ---- fuzzing (clang + libFuzzer) ----------------------------------------
 
@@ -252,7 +292,7 @@ lint: | $(DEPS_MK)
 	$(Q)clang-format --dry-run --Werror $(LINT_SRC)
 
 clean:
-	rm -rf build build-* bin
+	rm -rf build build-* bin tests/browser/node_modules
 
 help:
 	@sed -n '3,17p' Makefile

@@ -42,13 +42,18 @@ struct _hl_config_t {
 
 //  A key a section accepts; keys starting with "x_" are always accepted
 static const char *s_master_keys[]
-    = { "tasks",     "control",      "bus_in",   "bus_out",   "http", "statsd",
-        "state_dir", "heartbeat_ms", "liveness", "log_level", NULL };
+    = { "tasks",    "control",   "bus_in",     "bus_out",
+        "http",     "statsd",    "state_dir",  "heartbeat_ms",
+        "liveness", "log_level", "http_token", NULL };
 static const char *s_connect_keys[]
     = { "tasks", "control", "bus_in", "bus_out", "capacity", NULL };
-static const char *s_limits_keys[]
-    = { "max_msg_size", "max_str", "max_items", "max_depth",
-        "sndhwm",       "rcvhwm",  "linger_ms", NULL };
+static const char *s_limits_keys[] = { "max_msg_size",     "max_str",
+                                       "max_items",        "max_depth",
+                                       "sndhwm",           "rcvhwm",
+                                       "linger_ms",        "http_connections",
+                                       "http_sse_clients", "http_headers",
+                                       "http_head_bytes",  "http_body_bytes",
+                                       "http_timeout_ms",  NULL };
 static const char *s_cycle_keys[]
     = { "duration", "max_concurrent", "cooldown",
         "settle",   "verify_window",  "keep_unproven",
@@ -127,6 +132,12 @@ s_set_defaults (hl_config_t *self)
     self->limits.sndhwm = HL_HWM_DEFAULT;
     self->limits.rcvhwm = HL_HWM_DEFAULT;
     self->limits.linger_ms = 0;
+    self->limits.http_connections = HL_HTTP_CONNECTIONS;
+    self->limits.http_sse_clients = HL_HTTP_SSE_CLIENTS;
+    self->limits.http_headers = HL_HTTP_HEADERS;
+    self->limits.http_head_bytes = HL_HTTP_HEAD_BYTES;
+    self->limits.http_body_bytes = HL_HTTP_BODY_BYTES;
+    self->limits.http_timeout_ms = HL_HTTP_TIMEOUT_MS;
 
     self->cycle.duration = 300;
     self->cycle.max_concurrent = 4;
@@ -186,6 +197,53 @@ hl_config_new_default (void)
 // --------------------------------------------------------------------
 // Sections
 
+bool
+hl_config_listen_loopback (const char *listen)
+{
+    const char *colon = listen ? strrchr (listen, ':') : NULL;
+    if (!colon)
+        return false;
+    size_t len = (size_t)(colon - listen);
+    if (len == 9 && strncmp (listen, "localhost", 9) == 0)
+        return true;
+    if (len == 5 && strncmp (listen, "[::1]", 5) == 0)
+        return true;
+    //  127.0.0.0/8, written as a dotted quad
+    unsigned a, b, c, d;
+    char tail;
+    char host[16];
+    if (len >= sizeof host)
+        return false;
+    memcpy (host, listen, len);
+    host[len] = 0;
+    return sscanf (host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4
+           && a == 127 && b < 256 && c < 256 && d < 256;
+}
+
+//  A Bearer token is RFC 6750's b64token, and long enough not to be
+//  guessed; binding beyond loopback needs one (design §8)
+static int
+s_check_http (hl_setting_ctx_t *ctx, const config_setting_t *g,
+              const hl_config_master_t *m)
+{
+    size_t len = strlen (m->http_token);
+    if (len
+        && (len < 16
+            || strspn (m->http_token, "abcdefghijklmnopqrstuvwxyz"
+                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                      "-._~+/=")
+                   != len))
+        return hl_setting_fail (ctx,
+                                config_setting_get_member (g, "http_token"),
+                                "must be 16 or more of [A-Za-z0-9-._~+/=]");
+    if (m->http[0] && !len && !hl_config_listen_loopback (m->http))
+        return hl_setting_fail (ctx, config_setting_get_member (g, "http"),
+                                "\"%s\" is beyond loopback: set "
+                                "master.http_token",
+                                m->http);
+    return 0;
+}
+
 static int
 s_load_master (hl_setting_ctx_t *ctx, const config_t *cfg,
                hl_config_master_t *m)
@@ -214,14 +272,16 @@ s_load_master (hl_setting_ctx_t *ctx, const config_t *cfg,
         || hl_setting_read_int (ctx, g, "heartbeat_ms", 10, 60000,
                                 &m->heartbeat_ms)
         || hl_setting_read_int (ctx, g, "liveness", 1, 100, &m->liveness)
-        || hl_setting_read_enum (ctx, g, "log_level", levels, &level))
+        || hl_setting_read_enum (ctx, g, "log_level", levels, &level)
+        || hl_setting_read_string (ctx, g, "http_token", m->http_token,
+                                   sizeof m->http_token))
         return -1;
     if (level >= 0)
         snprintf (m->log_level, sizeof m->log_level, "%s", levels[level]);
     if (!m->state_dir[0])
         return hl_setting_fail (ctx, config_setting_get_member (g, "state_dir"),
                                 "must not be empty");
-    return 0;
+    return s_check_http (ctx, g, m);
 }
 
 static int
@@ -282,7 +342,19 @@ s_load_limits (hl_setting_ctx_t *ctx, const config_t *cfg,
         || s_get_limit (ctx, g, "max_depth", HL_MAX_DEPTH, &l->decode.max_depth)
         || hl_setting_read_int (ctx, g, "sndhwm", 1, 10000000, &l->sndhwm)
         || hl_setting_read_int (ctx, g, "rcvhwm", 1, 10000000, &l->rcvhwm)
-        || hl_setting_read_int (ctx, g, "linger_ms", 0, 60000, &l->linger_ms))
+        || hl_setting_read_int (ctx, g, "linger_ms", 0, 60000, &l->linger_ms)
+        || hl_setting_read_int (ctx, g, "http_connections", 1,
+                                HL_HTTP_CONNECTIONS, &l->http_connections)
+        || hl_setting_read_int (ctx, g, "http_sse_clients", 0,
+                                HL_HTTP_SSE_CLIENTS, &l->http_sse_clients)
+        || hl_setting_read_int (ctx, g, "http_headers", 1, HL_HTTP_HEADERS,
+                                &l->http_headers)
+        || hl_setting_read_int (ctx, g, "http_head_bytes", 256,
+                                HL_HTTP_HEAD_BYTES, &l->http_head_bytes)
+        || hl_setting_read_int (ctx, g, "http_body_bytes", 0,
+                                HL_HTTP_BODY_BYTES, &l->http_body_bytes)
+        || hl_setting_read_int (ctx, g, "http_timeout_ms", 100,
+                                HL_HTTP_TIMEOUT_MS, &l->http_timeout_ms))
         return -1;
     hl_limits_lower (&l->decode);
     return 0;

@@ -19,6 +19,7 @@
 
 #define HL_CONFIG_ENDPOINT 256 /* bytes for an endpoint, NUL included */
 #define HL_CONFIG_PATH 1024    /* bytes for a path or command */
+#define HL_CONFIG_TOKEN 257    /* bytes for master.http_token, NUL incl. */
 
 typedef struct {
     char tasks[HL_CONFIG_ENDPOINT];   /* ROUTER bind, all hosts :7701 */
@@ -26,6 +27,8 @@ typedef struct {
     char bus_in[HL_CONFIG_ENDPOINT];  /* XSUB bind, all hosts :7703 */
     char bus_out[HL_CONFIG_ENDPOINT]; /* XPUB bind, all hosts :7704 */
     char http[HL_CONFIG_ENDPOINT];    /* "127.0.0.1:7780", "" = off */
+    char http_token[HL_CONFIG_TOKEN]; /* Bearer token, "" = none; needed
+                                         beyond loopback and for runs */
     char statsd[HL_CONFIG_ENDPOINT];  /* "127.0.0.1:8125", "" = off */
     char state_dir[HL_CONFIG_PATH];   /* "var/helios" */
     int heartbeat_ms;                 /* 1000, 10..60000 */
@@ -45,11 +48,17 @@ typedef struct {
 
 /*  Socket limits; may lower the compiled-in ceilings, never raise them. */
 typedef struct {
-    hl_limits_t decode; /* message size, string, items,
-                           depth */
-    int sndhwm;         /* HL_HWM_DEFAULT */
-    int rcvhwm;         /* HL_HWM_DEFAULT */
-    int linger_ms;      /* 0 */
+    hl_limits_t decode;   /* message size, string, items,
+                             depth */
+    int sndhwm;           /* HL_HWM_DEFAULT */
+    int rcvhwm;           /* HL_HWM_DEFAULT */
+    int linger_ms;        /* 0 */
+    int http_connections; /* HL_HTTP_CONNECTIONS */
+    int http_sse_clients; /* HL_HTTP_SSE_CLIENTS */
+    int http_headers;     /* HL_HTTP_HEADERS */
+    int http_head_bytes;  /* HL_HTTP_HEAD_BYTES */
+    int http_body_bytes;  /* HL_HTTP_BODY_BYTES */
+    int http_timeout_ms;  /* HL_HTTP_TIMEOUT_MS */
 } hl_config_limits_t;
 
 typedef struct {
@@ -182,6 +191,10 @@ const hl_config_action_t *hl_config_action_find (const hl_config_t *self,
     "*" or "0.0.0.0" becomes 127.0.0.1. Returns 0, or -1 if it does not
     fit. */
 int hl_config_connect_endpoint (const char *bind, char *out, size_t size);
+
+/*  Whether a listener "host:port" (master.http) binds only the loopback
+    interface: a host of localhost, 127.0.0.0/8 or ::1. */
+bool hl_config_listen_loopback (const char *listen);
 
 /*  The configuration a process uses when given none: $HELIOS_CONFIG if
     set, else the first readable of deploy/helios.cfg (a source checkout),

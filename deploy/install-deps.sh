@@ -1,15 +1,20 @@
 #!/bin/sh
 # SPDX-License-Identifier: MPL-2.0
 # Install the Debian packages Helios needs, and only those, if any is
-# missing. Usage: install-deps.sh [build|fuzz|demo|lint|all]
-# (default: build)
+# missing. Usage: install-deps.sh [build|fuzz|demo|lint|test|all]
+# (default: build). test: what the tests drive besides Helios (Debian's
+# chromium for the dashboard, prometheus and promtool for /metrics).
 # Runs apt-get as root, through sudo otherwise; prints what it would run
 # and fails if it can do neither.
 set -eu
 
 group=${1:-build}
 build="gcc make pkg-config libczmq-dev libzmq3-dev libconfig-dev \
-libjansson-dev libcmocka-dev"
+libjansson-dev libcmocka-dev libmicrohttpd-dev"
+# npm installs the dashboard's charting package (uPlot) at build time; a
+# machine may have Node.js from elsewhere, so ask for Debian's only if
+# there is no npm at all
+command -v npm >/dev/null 2>&1 || build="$build nodejs npm"
 # msgpack-c's development package was renamed after Debian 12
 if apt-cache show libmsgpack-c-dev >/dev/null 2>&1; then
     build="$build libmsgpack-c-dev"
@@ -19,14 +24,16 @@ fi
 fuzz="clang libclang-rt-dev"
 demo="python3"     # deploy/demo.sh reads the master's JSON with it
 lint="cppcheck clang-format"
+test="chromium prometheus"
 
 case $group in
     build) want=$build ;;
     fuzz) want=$fuzz ;;
     demo) want=$demo ;;
     lint) want=$lint ;;
-    all) want="$build $fuzz $demo $lint" ;;
-    *) echo "install-deps.sh: unknown group '$group' (build|fuzz|demo|lint|all)" >&2
+    test) want=$test ;;
+    all) want="$build $fuzz $demo $lint $test" ;;
+    *) echo "install-deps.sh: unknown group '$group' (build|fuzz|demo|lint|test|all)" >&2
        exit 2 ;;
 esac
 

@@ -97,6 +97,9 @@ start_ready() {
 start_ready 3 "$bin/helios-master" -c "$cfg"
 master_pid=${pids[0]}
 echo "helios: master up: $ready"
+case $ready in
+    *" http="*) echo "helios: dashboard at http://${ready##* http=}/" ;;
+esac
 tasks=${ready#READY }
 tasks=${tasks%% *}
 if [ "$spy" = 1 ]; then

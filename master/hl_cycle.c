@@ -77,8 +77,9 @@ struct _hl_cycle_t {
     char learning_path[HL_CONFIG_PATH + 16];
     uint64_t learning_saved; /* hl_learning_outcomes at the last save */
     uint64_t started, finished, degraded_runs, kept, rolled_back, failed;
-    uint64_t parallel, parallel_ok; /* actions of runs with several, and
-                                       of those the ones that ran through */
+    uint64_t verdicts[HL_VERDICT_COUNT]; /* of finished runs' actions */
+    uint64_t parallel, parallel_ok;      /* actions of runs with several, and
+                                            of those the ones that ran through */
 };
 
 static void s_next_phase (hl_cycle_t *self, hl_run_t *run);
@@ -556,6 +557,8 @@ s_count (hl_cycle_t *self, const hl_run_t *run)
 {
     for (size_t i = 0; i < run->nacts; i++) {
         hl_outcome_t outcome = run->acts[i].outcome;
+        if ((int)run->acts[i].verdict < HL_VERDICT_COUNT)
+            self->verdicts[run->acts[i].verdict]++;
         if (outcome == HL_OUTCOME_KEPT)
             self->kept++;
         else if (outcome == HL_OUTCOME_ROLLED_BACK)
@@ -1289,6 +1292,11 @@ hl_cycle_status (hl_cycle_t *self)
     hl_value_set_int (s, "kept", (int64_t)self->kept);
     hl_value_set_int (s, "rolled_back", (int64_t)self->rolled_back);
     hl_value_set_int (s, "failed", (int64_t)self->failed);
+    hl_value_t *verdicts = hl_value_new_map ();
+    for (int i = HL_VERDICT_NONE + 1; i < HL_VERDICT_COUNT; i++)
+        hl_value_set_int (verdicts, hl_verdict_name ((hl_verdict_t)i),
+                          (int64_t)self->verdicts[i]);
+    hl_value_set (s, "verdicts", &verdicts);
     /*  the seed's optimization_success_rate: kept of those verified */
     hl_value_t *v = s_ratio (self->kept, self->kept + self->rolled_back);
     hl_value_set (s, "optimization_success_rate", &v);

@@ -76,6 +76,13 @@ typedef struct {
     coordination latency of the seed's success metrics. */
 #define S_LATENCIES 1024
 
+/*  The same waits, all of them, as a histogram for /metrics: the upper
+    bounds of its buckets in microseconds (Prometheus' "le"), and +Inf. */
+static const int64_t s_latency_le_us[]
+    = { 100,   250,    500,    1000,   2500,    5000,    10000,   25000,
+        50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000 };
+#define S_LATENCY_BUCKETS (sizeof s_latency_le_us / sizeof s_latency_le_us[0])
+
 struct _hl_dispatch_t {
     zsock_t *sock; /* tasks ROUTER, borrowed */
     hl_limits_t limits;
@@ -97,12 +104,28 @@ struct _hl_dispatch_t {
     hl_dispatch_wants_fn *wants_fn;
     void *event_arg;
     s_counters_t n;
-    int64_t latency_us[S_LATENCIES]; /* a ring */
-    size_t latency_n;                /* written so far */
+    int64_t latency_us[S_LATENCIES];              /* a ring */
+    size_t latency_n;                             /* written so far */
+    uint64_t latency_hist[S_LATENCY_BUCKETS + 1]; /* per bucket, +Inf last */
+    int64_t latency_sum_us;                       /* of every wait */
 };
 
 //  --------------------------------------------------------------------
 //  Small helpers
+
+/*  One first-attempt wait, into the ring and the histogram. */
+static void
+s_latency_add (hl_dispatch_t *self, int64_t wait_us)
+{
+    if (wait_us < 0)
+        wait_us = 0; /* the wall clock stepped back */
+    self->latency_us[self->latency_n++ % S_LATENCIES] = wait_us;
+    size_t b = 0;
+    while (b < S_LATENCY_BUCKETS && wait_us > s_latency_le_us[b])
+        b++;
+    self->latency_hist[b]++;
+    self->latency_sum_us += wait_us;
+}
 
 /*  Queue q serves this role: the agent roles in hl_role_id_t order, then
     HL_DISPATCH_ANY. */
@@ -369,8 +392,7 @@ s_send_task (hl_dispatch_t *self, s_task_t *task, hl_peer_t *peer)
         return -1;
     }
     if (task->attempt == 0)
-        self->latency_us[self->latency_n++ % S_LATENCIES]
-            = hl_msg_now_us () - task->submitted_us;
+        s_latency_add (self, hl_msg_now_us () - task->submitted_us);
     task->attempt++;
     task->state = S_RUNNING;
     task->peer = peer;
@@ -939,6 +961,26 @@ hl_dispatch_coordination (hl_dispatch_t *self)
         hl_value_set_double (lat, "max", (double)sorted[n - 1] / 1000.0);
     }
     hl_value_set (c, "latency_ms", &lat);
+
+    //  The histogram of every first wait, cumulative as Prometheus has it
+    hl_value_t *hist = hl_value_new_map ();
+    hl_value_t *le = hl_value_new_array ();
+    hl_value_t *counts = hl_value_new_array ();
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b <= S_LATENCY_BUCKETS; b++) {
+        cumulative += self->latency_hist[b];
+        hl_value_t *v = hl_value_new_uint (cumulative);
+        hl_value_append (counts, &v);
+        if (b < S_LATENCY_BUCKETS) {
+            v = hl_value_new_double ((double)s_latency_le_us[b] / 1e6);
+            hl_value_append (le, &v);
+        }
+    }
+    hl_value_set (hist, "le_s", &le);
+    hl_value_set (hist, "counts", &counts);
+    hl_value_set_int (hist, "count", (int64_t)cumulative);
+    hl_value_set_double (hist, "sum_s", (double)self->latency_sum_us / 1e6);
+    hl_value_set (c, "latency_histogram", &hist);
 
     //  Overhead: the share of tasks-socket messages that are not a task
     //  or its result (hello, welcome, heartbeats, cancels, errors...).

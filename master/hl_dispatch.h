@@ -101,10 +101,12 @@ hl_value_t *hl_dispatch_stats (hl_dispatch_t *self);
 
 /*  The seed's coordination figures (caller owns): {"latency_ms": {p50,
     p99, max (null before any task), samples} of the last 1024 tasks'
-    first wait from submit to send; "messages", "task_messages" and
-    "overhead" (share of tasks-socket messages that are not a task or its
-    result, null before any); "evenness": {"worst", "by_role"}: Jain's
-    index of tasks done across a role's live agents}. */
+    first wait from submit to send; "latency_histogram": {"le_s": bucket
+    upper bounds in seconds, "counts": cumulative counts per bucket and
+    +Inf last, "count", "sum_s"} of every first wait; "messages",
+   "task_messages" and "overhead" (share of tasks-socket messages that are not a
+   task or its result, null before any); "evenness": {"worst", "by_role"}:
+   Jain's index of tasks done across a role's live agents}. */
 hl_value_t *hl_dispatch_coordination (hl_dispatch_t *self);
 
 #endif

@@ -21,6 +21,7 @@
 #include "hl_report.h"
 #include "hl_dispatch.h"
 #include "hl_health.h"
+#include "hl_http.h"
 #include "hl_kpi.h"
 #include "hl_learning.h"
 #include "hl_master.h"
@@ -58,10 +59,11 @@ struct _hl_master_t {
     hl_planner_t *planner;   /* ranks candidate actions */
     hl_cycle_t *cycle;       /* the optimisation cycles */
     hl_proxy_t *proxy;
+    hl_http_t *http; /* master.http, or NULL when off */
     char tasks_ep[HL_CONFIG_ENDPOINT];
     char control_ep[HL_CONFIG_ENDPOINT];
     char src[HL_MAX_NAME + 1]; /* "master@host:pid" */
-    char ready[4 * HL_CONFIG_ENDPOINT + 64];
+    char ready[5 * HL_CONFIG_ENDPOINT + 64];
     int64_t started_ms; /* monotonic */
     s_input_t control_in;
     s_input_t metrics_in;    /* metric messages from the bus */
@@ -194,6 +196,8 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     hl_value_set_str (eps, "control", self->control_ep);
     hl_value_set_str (eps, "bus_in", hl_proxy_bus_in (self->proxy));
     hl_value_set_str (eps, "bus_out", hl_proxy_bus_out (self->proxy));
+    if (self->http)
+        hl_value_set_str (eps, "http", hl_http_endpoint (self->http));
     hl_value_set (data, "endpoints", &eps);
 
     hl_value_t *bv = hl_value_new_map ();
@@ -218,6 +222,10 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     hl_value_set (data, "control", &cv);
     hl_value_t *mv = s_input_json (&self->metrics_in);
     hl_value_set (data, "metrics", &mv);
+    if (self->http) {
+        hl_value_t *http = hl_http_stats (self->http);
+        hl_value_set (data, "http", &http);
+    }
     hl_value_t *kv = hl_kpi_status (self->kpi);
     hl_value_set (data, "kpi", &kv);
     hl_value_t *hv = self->health ? hl_health_to_value (self->health)
@@ -815,6 +823,31 @@ s_drain_pub (hl_master_t *self)
     zmq_msg_close (&frame);
 }
 
+/*  HTTP, off this thread: its handlers reach the control socket on an
+    inproc endpoint of its own, and the bus on the proxy's. */
+static int
+s_bind_http (hl_master_t *self, char *err, size_t errsize)
+{
+    const hl_config_master_t *mc = hl_config_master (self->config);
+    if (!mc->http[0])
+        return 0;
+    char inproc[64];
+    snprintf (inproc, sizeof inproc, "inproc://helios-control-%p",
+              (void *)self);
+    if (zsock_bind (self->control, "%s", inproc)) {
+        snprintf (err, errsize, "cannot bind control socket to %s", inproc);
+        return -1;
+    }
+    self->http = hl_http_new (self->config, inproc,
+                              hl_proxy_inproc_out (self->proxy), err, errsize);
+    if (!self->http)
+        return -1;
+    size_t len = strlen (self->ready);
+    snprintf (self->ready + len, sizeof self->ready - len, " http=%s",
+              hl_http_endpoint (self->http));
+    return 0;
+}
+
 /*  The proxy, the control and tasks sockets, the master's publisher and
     the tracker's intake. 0, or -1 with the reason in err. */
 static int
@@ -862,7 +895,7 @@ s_bind (hl_master_t *self, char *err, size_t errsize)
         snprintf (err, errsize, "cannot open the bus proxy's intake");
         return -1;
     }
-    return 0;
+    return s_bind_http (self, err, errsize);
 }
 
 hl_master_t *
@@ -927,6 +960,7 @@ hl_master_destroy (hl_master_t **self_p)
     /*  The engine first (it ends its timers on the loop and disowns its
         tasks), then the loop, then the dispatcher (which tells the
         disowned tasks' ends). */
+    hl_http_destroy (&self->http); /* its threads use the sockets below */
     hl_cycle_destroy (&self->cycle);
     zloop_destroy (&self->loop);
     hl_dispatch_destroy (&self->dispatch);

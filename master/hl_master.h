@@ -23,8 +23,9 @@ hl_master_t *hl_master_new (const hl_config_t *config, char *err,
 void hl_master_destroy (hl_master_t **self_p);
 
 /*  The line printed once everything is bound:
-    "READY <tasks> control=<ep> bus_in=<ep> bus_out=<ep>" with ephemeral
-    ports resolved. Borrowed. */
+    "READY <tasks> control=<ep> bus_in=<ep> bus_out=<ep>", and
+    " http=<host:port>" when HTTP is on, with ephemeral ports resolved.
+    Borrowed. */
 const char *hl_master_ready_line (const hl_master_t *self);
 
 /*  Run the reactor until SIGINT/SIGTERM. Returns 0 on a clean stop. */

@@ -30,6 +30,14 @@
 #define HL_QUEUE_MAX 100000  /* tasks queued per role */
 #define HL_HWM_DEFAULT 10000 /* socket high-water mark, messages */
 
+/*  HTTP (master.http): the ceilings, which are also the defaults. */
+#define HL_HTTP_CONNECTIONS 64   /* open connections at once */
+#define HL_HTTP_SSE_CLIENTS 16   /* of which /api/events streams */
+#define HL_HTTP_HEADERS 48       /* header fields of one request */
+#define HL_HTTP_HEAD_BYTES 8192  /* request line and headers, bytes */
+#define HL_HTTP_BODY_BYTES 4096  /* a request body (POST /api/runs) */
+#define HL_HTTP_TIMEOUT_MS 10000 /* a request, head in to reply out */
+
 /*  The effective limits of one decoder or socket. hl_limits_default()
     gives the compiled-in values; hl_limits_lower() clamps a configured
     set so that no field exceeds its compiled-in ceiling. */

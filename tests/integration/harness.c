@@ -8,7 +8,10 @@
 
 #include "../../master/hl_client.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
@@ -388,10 +391,12 @@ ht_write_config (const char *dir, const char *tasks, const char *master_extra,
              "  control = \"tcp://127.0.0.1:*\";\n"
              "  bus_in = \"tcp://127.0.0.1:*\";\n"
              "  bus_out = \"tcp://127.0.0.1:*\";\n"
-             "  http = \"\"; statsd = \"\";\n"
+             "  %s statsd = \"\";\n"
              "  state_dir = \"%s/state\"; %s };\n%s\n",
-             tasks ? tasks : "tcp://127.0.0.1:*", dir,
-             master_extra ? master_extra : "", extra ? extra : "");
+             tasks ? tasks : "tcp://127.0.0.1:*",
+             master_extra && strstr (master_extra, "http =") ? ""
+                                                             : "http = \"\";",
+             dir, master_extra ? master_extra : "", extra ? extra : "");
     fclose (f);
 }
 
@@ -399,6 +404,10 @@ ht_write_config (const char *dir, const char *tasks, const char *master_extra,
 static bool
 s_parse_ready (ht_master_t *m, const char *line)
 {
+    m->http[0] = 0;
+    const char *http = strstr (line, " http=");
+    if (http)
+        sscanf (http, " http=%255s", m->http);
     return sscanf (line,
                    "READY %255s control=%255s bus_in=%255s "
                    "bus_out=%255s",
@@ -506,4 +515,124 @@ ht_ctl (const ht_master_t *m, char *out, size_t outsize, ...)
     argv[argc] = NULL;
     /*  An upper bound only: the ctl keeps its own deadline (-t). */
     return ht_run (argv, 180000, out, outsize);
+}
+
+char *
+ht_playbook (void)
+{
+    FILE *f = fopen ("deploy/helios.cfg", "r"); /* tests run at the top */
+    if (!f)
+        return NULL;
+    size_t cap = 65536, len = 0;
+    char *text = malloc (cap);
+    char line[1024];
+    bool skip = false;
+    static const char *sections[]
+        = { "master = {", "connect = {", "demo = {",
+            "cycle = {",  "health = {",  "emergency = {" };
+    while (text && fgets (line, sizeof line, f)) {
+        for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)
+            if (!strncmp (line, sections[i], strlen (sections[i])))
+                skip = true;
+        size_t n = strlen (line);
+        if (!skip && len + n + 1 < cap) {
+            memcpy (text + len, line, n);
+            len += n;
+        }
+        if (skip && !strncmp (line, "};", 2))
+            skip = false;
+    }
+    fclose (f);
+    if (text)
+        text[len] = 0;
+    return text;
+}
+
+int
+ht_tcp_connect (const char *hostport)
+{
+    char host[64];
+    int port;
+    if (sscanf (hostport, "%63[^:]:%d", host, &port) != 2)
+        return -1;
+    struct sockaddr_in addr = { .sin_family = AF_INET };
+    addr.sin_port = htons ((uint16_t)port);
+    if (inet_pton (AF_INET, host, &addr.sin_addr) != 1)
+        return -1;
+    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (connect (fd, (struct sockaddr *)&addr, sizeof addr)) {
+        close (fd);
+        return -1;
+    }
+    return fd;
+}
+
+int
+ht_http_raw (const char *hostport, const char *request, size_t len,
+             char *response, size_t size, int timeout_ms)
+{
+    int fd = ht_tcp_connect (hostport);
+    if (fd < 0)
+        return -1;
+    int64_t deadline = s_now_ms () + timeout_ms;
+    size_t sent = 0;
+    while (sent < len) {
+        ssize_t n = send (fd, request + sent, len - sent, MSG_NOSIGNAL);
+        if (n <= 0)
+            break; /* the server may answer, and close, before the end */
+        sent += (size_t)n;
+    }
+    char local[256];
+    if (!response || size == 0) {
+        response = local;
+        size = sizeof local;
+    }
+    size_t got = 0;
+    bool timed_out = true;
+    while (s_now_ms () < deadline) {
+        struct pollfd pfd = { fd, POLLIN, 0 };
+        if (poll (&pfd, 1, (int)(deadline - s_now_ms ())) <= 0)
+            break;
+        char buf[4096];
+        ssize_t n = recv (fd, buf, sizeof buf, 0);
+        if (n <= 0) {
+            timed_out = false;
+            break;
+        }
+        size_t keep = (size_t)n < size - 1 - got ? (size_t)n : size - 1 - got;
+        memcpy (response + got, buf, keep);
+        got += keep;
+    }
+    response[got] = 0;
+    close (fd);
+    if (timed_out)
+        return -1;
+    int code = 0;
+    if (sscanf (response, "HTTP/1.%*d %d", &code) != 1)
+        code = 0;
+    return code;
+}
+
+int
+ht_http_get (const char *hostport, const char *path, const char *headers,
+             char *body, size_t size)
+{
+    char request[8192];
+    int n = snprintf (request, sizeof request,
+                      "GET %s HTTP/1.1\r\nHost: %s\r\n%sConnection: close"
+                      "\r\n\r\n",
+                      path, hostport, headers ? headers : "");
+    size_t cap = 4 << 20;
+    char *response = malloc (cap);
+    if (!response)
+        return -1;
+    int code = ht_http_raw (hostport, request, (size_t)n, response, cap, 10000);
+    if (body && size) {
+        const char *start = strstr (response, "\r\n\r\n");
+        snprintf (body, size, "%s", start ? start + 4 : "");
+    }
+    free (response);
+    return code;
 }

@@ -29,6 +29,7 @@ typedef struct {
     char config[320]; /* its helios.cfg */
     ht_proc_t *proc;
     char tasks[HT_EP], control[HT_EP], bus_in[HT_EP], bus_out[HT_EP];
+    char http[HT_EP]; /* "127.0.0.1:port" when master.http is on, else "" */
 } ht_master_t;
 
 /*  A fresh folder under /tmp, or abort. */
@@ -82,7 +83,8 @@ int ht_run_group (const char *const argv[], int timeout_ms, char *out,
 
 /*  Write dir/helios.cfg: ephemeral loopback endpoints (or tasks, if not
     NULL), state_dir in dir, master_extra inside the master section and
-    extra appended verbatim (either may be NULL). */
+    extra appended verbatim (either may be NULL). HTTP is off unless
+    master_extra sets http itself. */
 void ht_write_config (const char *dir, const char *tasks,
                       const char *master_extra, const char *extra, char *path,
                       size_t size);
@@ -111,6 +113,27 @@ int ht_wait_agents (const ht_master_t *m, int n, int timeout_ms);
 /*  Stop the master (expecting exit 0) and remove the folder. Returns the
     master's exit status. */
 int ht_master_stop (ht_master_t *m);
+
+/*  deploy/helios.cfg without its master, connect, demo, cycle, health
+    and emergency sections: the 12 KPIs and the playbook, for a test to
+    put its own endpoints and timing in front of. Caller frees. */
+char *ht_playbook (void);
+
+/*  One HTTP exchange with host:port on loopback: send request (raw bytes,
+    len of them), read until the server closes or timeout_ms passes.
+    Returns the status code (0 if the reply had none: the server closed
+    without answering), or -1 if it could not connect or timed out;
+    response gets what came, NUL-terminated (may be NULL). */
+int ht_http_raw (const char *hostport, const char *request, size_t len,
+                 char *response, size_t size, int timeout_ms);
+
+/*  GET path with extra header lines (may be NULL, each ending "\r\n"),
+    as HTTP/1.1 with Connection: close; body gets the reply's body. */
+int ht_http_get (const char *hostport, const char *path, const char *headers,
+                 char *body, size_t size);
+
+/*  A connected TCP socket to host:port, or -1. */
+int ht_tcp_connect (const char *hostport);
 
 /*  Run helios-ctl -e control ARGS... --json-free; out gets stdout. */
 int ht_ctl (const ht_master_t *m, char *out, size_t outsize, ...);

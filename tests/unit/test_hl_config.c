@@ -543,6 +543,81 @@ static const bad_case_t s_demo_unknown_key
     = { "demo = {\n  rate = 5;\n  speed = 2;\n};\n", 3,
         "demo.speed: unknown key" };
 
+static const bad_case_t s_http_beyond_loopback
+    = { "master = {\n  http = \"0.0.0.0:7780\";\n};\n", 2,
+        "master.http: \"0.0.0.0:7780\" is beyond loopback: set "
+        "master.http_token" };
+static const bad_case_t s_http_token_short
+    = { "master = {\n  http_token = \"short\";\n};\n", 2,
+        "master.http_token: must be 16 or more of" };
+static const bad_case_t s_http_token_chars
+    = { "master = {\n\n  http_token = \"0123456789abcdef ghi\";\n};\n", 3,
+        "must be 16 or more of" };
+static const bad_case_t s_http_raise_connections
+    = { "limits = {\n  http_connections = 65;\n};\n", 2,
+        "limits.http_connections: 65 out of range 1..64" };
+static const bad_case_t s_http_raise_head
+    = { "limits = {\n  http_head_bytes = 8193;\n};\n", 2,
+        "out of range 256..8192" };
+static const bad_case_t s_http_timeout_low
+    = { "limits = {\n  http_timeout_ms = 99;\n};\n", 2,
+        "out of range 100..10000" };
+
+//  HTTP: binding beyond loopback takes a token; limits lower, never raise
+static void
+test_http (void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    s_write ("http.cfg",
+             "master = { http = \"*:0\";\n"
+             "  http_token = \"0123456789abcdef-._~+/=\"; };\n"
+             "limits = { http_connections = 8; http_sse_clients = 0;\n"
+             "  http_headers = 10; http_head_bytes = 1024;\n"
+             "  http_body_bytes = 0; http_timeout_ms = 500; };\n",
+             path, sizeof path);
+    hl_config_t *config = hl_config_load (path, err, sizeof err);
+    unlink (path);
+    if (!config)
+        fail_msg ("%s", err);
+    assert_string_equal (hl_config_master (config)->http, "*:0");
+    assert_string_equal (hl_config_master (config)->http_token,
+                         "0123456789abcdef-._~+/=");
+    const hl_config_limits_t *l = hl_config_limits (config);
+    assert_int_equal (l->http_connections, 8);
+    assert_int_equal (l->http_sse_clients, 0);
+    assert_int_equal (l->http_headers, 10);
+    assert_int_equal (l->http_head_bytes, 1024);
+    assert_int_equal (l->http_body_bytes, 0);
+    assert_int_equal (l->http_timeout_ms, 500);
+    hl_config_destroy (&config);
+
+    config = hl_config_new_default ();
+    assert_string_equal (hl_config_master (config)->http_token, "");
+    l = hl_config_limits (config);
+    assert_int_equal (l->http_connections, HL_HTTP_CONNECTIONS);
+    assert_int_equal (l->http_sse_clients, HL_HTTP_SSE_CLIENTS);
+    assert_int_equal (l->http_headers, HL_HTTP_HEADERS);
+    assert_int_equal (l->http_head_bytes, HL_HTTP_HEAD_BYTES);
+    assert_int_equal (l->http_body_bytes, HL_HTTP_BODY_BYTES);
+    assert_int_equal (l->http_timeout_ms, HL_HTTP_TIMEOUT_MS);
+    hl_config_destroy (&config);
+
+    assert_true (hl_config_listen_loopback ("127.0.0.1:7780"));
+    assert_true (hl_config_listen_loopback ("127.1.2.3:0"));
+    assert_true (hl_config_listen_loopback ("localhost:1"));
+    assert_true (hl_config_listen_loopback ("[::1]:7780"));
+    assert_false (hl_config_listen_loopback ("0.0.0.0:7780"));
+    assert_false (hl_config_listen_loopback ("*:7780"));
+    assert_false (hl_config_listen_loopback ("10.0.0.1:7780"));
+    assert_false (hl_config_listen_loopback ("127.0.0.1.evil:1"));
+    assert_false (hl_config_listen_loopback ("128.0.0.1:1"));
+    assert_false (hl_config_listen_loopback ("127.0.0.256:1"));
+    assert_false (hl_config_listen_loopback ("[::]:1"));
+    assert_false (hl_config_listen_loopback (""));
+    assert_false (hl_config_listen_loopback (NULL));
+}
+
 static void
 test_bad (void **state)
 {
@@ -796,6 +871,13 @@ main (void)
         BAD (_demo_inproc),
         BAD (_demo_seed),
         BAD (_demo_unknown_key),
+        cmocka_unit_test (test_http),
+        BAD (_http_beyond_loopback),
+        BAD (_http_token_short),
+        BAD (_http_token_chars),
+        BAD (_http_raise_connections),
+        BAD (_http_raise_head),
+        BAD (_http_timeout_low),
     };
     return cmocka_run_group_tests_name ("hl_config", tests, s_setup,
                                         s_teardown);

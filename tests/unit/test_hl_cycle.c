@@ -272,6 +272,14 @@ test_emergency_from_health (void **state)
     assert_true (s_bool (em, "active", false));
     assert_int_equal (hl_value_get_int (em, "rounds", 0), 1);
     assert_int_equal (hl_value_get_int (status, "finished", 0), 1);
+    /*  Verdicts are counted by name; an action that never applied has
+        none. */
+    const hl_value_t *verdicts = hl_value_get (status, "verdicts");
+    assert_int_equal (hl_value_size (verdicts), HL_VERDICT_COUNT - 1);
+    const char *names[]
+        = { "inconclusive", "unchanged", "improved", "regressed" };
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal (hl_value_get_int (verdicts, names[i], -1), 0);
     hl_value_destroy (&status);
     const hl_value_t *report = hl_cycle_report (w->cycle, 0);
     assert_string_equal (hl_value_get_str (report, "kind", ""), "emergency");

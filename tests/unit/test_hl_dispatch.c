@@ -577,6 +577,55 @@ test_least_loaded (void **state)
     s_agent_destroy (&b);
 }
 
+/*  Every first wait lands in one bucket of the latency histogram, whose
+    counts are cumulative and end with +Inf; a retry is not a second
+    wait. */
+static void
+test_latency_histogram (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    hl_value_t *c = hl_dispatch_coordination (env->dispatch);
+    const hl_value_t *h = hl_value_get (c, "latency_histogram");
+    assert_non_null (h);
+    const hl_value_t *le = hl_value_get (h, "le_s");
+    const hl_value_t *counts = hl_value_get (h, "counts");
+    assert_int_equal (hl_value_size (counts), hl_value_size (le) + 1);
+    assert_int_equal (hl_value_get_int (h, "count", -1), 0);
+    double prev = 0;
+    for (size_t i = 0; i < hl_value_size (le); i++) {
+        double bound;
+        assert_int_equal (hl_value_double (hl_value_at (le, i), &bound), 0);
+        assert_true (bound > prev);
+        prev = bound;
+    }
+    assert_true (prev >= 10.0); /* the last finite bound */
+    hl_value_destroy (&c);
+
+    s_agent_t *a = s_agent (env, "a", "prometheus-backend", 4, NULL);
+    uint64_t ids[3];
+    for (int i = 0; i < 3; i++) {
+        ids[i] = s_submit (env, HL_ROLE_PROMETHEUS_BACKEND);
+        assert_int_equal (s_task (a, NULL, NULL), ids[i]);
+    }
+    c = hl_dispatch_coordination (env->dispatch);
+    h = hl_value_get (c, "latency_histogram");
+    counts = hl_value_get (h, "counts");
+    assert_int_equal (hl_value_get_int (h, "count", -1), 3);
+    uint64_t last = 0, prev_count = 0;
+    for (size_t i = 0; i < hl_value_size (counts); i++) {
+        assert_int_equal (hl_value_uint (hl_value_at (counts, i), &last), 0);
+        assert_true (last >= prev_count);
+        prev_count = last;
+    }
+    assert_int_equal (last, 3); /* +Inf holds every wait */
+    double sum = hl_value_get_double (h, "sum_s", -1);
+    assert_true (sum >= 0 && sum < 3 * 10.0);
+    hl_value_destroy (&c);
+    for (int i = 0; i < 3; i++)
+        s_answer (env, a, ids[i], "ok", NULL);
+    s_agent_destroy (&a);
+}
+
 static void
 test_actions_required (void **state)
 {
@@ -987,6 +1036,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_heartbeat_and_expiry, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_least_loaded, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_latency_histogram, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_actions_required, s_setup,
                                          s_teardown),
