@@ -54,8 +54,15 @@ s_usage (FILE *out)
              "...),\n"
              "                             strategic_planning (horizon="
              "7_days,\n"
-             "                             scenarios=baseline,growth:20)\n"
+             "                             scenarios=baseline,growth:20),\n"
+             "                             recheck (action=NAME: undo a kept\n"
+             "                             change and keep it only if that\n"
+             "                             made things worse)\n"
              "  cycles [--json]            the runs, newest first\n"
+             "  actions [--json]           what was learned of each action:\n"
+             "                             trials, success p, learned effect,\n"
+             "                             quarantine\n"
+             "  action release NAME        lift an action's quarantine\n"
              "  report [ID|last] [--format md|json]\n"
              "                             a run's report\n"
              "  bench echo --tasks N [--concurrency C] [--payload BYTES]\n"
@@ -539,8 +546,8 @@ s_cmd_run (s_opts_t *opts, int argc, char **argv)
 {
     if (argc < 1)
         return s_usage_error ("run: expected a kind");
-    static const char *kinds[]
-        = { "optimization", "emergency", "analysis", "strategic_planning" };
+    static const char *kinds[] = { "optimization", "emergency", "analysis",
+                                   "strategic_planning", "recheck" };
     bool known = false;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         known |= streq (argv[0], kinds[i]);
@@ -595,6 +602,87 @@ s_cmd_run (s_opts_t *opts, int argc, char **argv)
     else
         printf ("started %s %" PRId64 "\n", hl_value_get_str (d, "kind", "?"),
                 hl_value_get_int (d, "id", 0));
+    hl_msg_destroy (&reply);
+    return 0;
+}
+
+/*  The bool at key, false if missing. */
+static bool
+s_bool (const hl_value_t *map, const char *key)
+{
+    bool b = false;
+    hl_value_bool (hl_value_get (map, key), &b);
+    return b;
+}
+
+/*  One line per action: what was learned and what holds it back. */
+static int
+s_cmd_actions (const s_opts_t *opts)
+{
+    hl_msg_t *reply = NULL;
+    int rc = s_call (opts, "actions", NULL, &reply);
+    if (rc)
+        return rc;
+    const hl_value_t *all = hl_msg_data (reply);
+    if (opts->json) {
+        s_print_json (all);
+        hl_msg_destroy (&reply);
+        return 0;
+    }
+    printf ("%-28s %6s %5s %5s %9s %-22s %s\n", "ACTION", "TRIALS", "OK", "BAD",
+            "P", "EFFECT (prior/meas/n)", "STATE");
+    for (size_t i = 0; i < hl_value_size (all); i++) {
+        const hl_value_t *a = hl_value_val_at (all, i);
+        const hl_value_t *effects = hl_value_get (a, "effects");
+        const hl_value_t *e = hl_value_val_at (effects, 0);
+        char effect[64] = "-";
+        if (e) {
+            double meas = hl_value_get_double (e, "measured_mean", NAN);
+            char m[16] = "-";
+            if (isfinite (meas))
+                snprintf (m, sizeof m, "%+.0f%%", meas * 100);
+            snprintf (effect, sizeof effect,
+                      "%+.0f%%/%s/%" PRId64 " -> %+.0f%%",
+                      hl_value_get_double (e, "prior", 0) * 100, m,
+                      hl_value_get_int (e, "n", 0),
+                      hl_value_get_double (e, "mean", 0) * 100);
+        }
+        const char *until = hl_value_get_str (a, "quarantined_until", NULL);
+        char state[96] = "";
+        if (until)
+            snprintf (state, sizeof state, "quarantined until %s", until);
+        else
+            snprintf (state, sizeof state, "%s%s%s%s",
+                      s_bool (a, "in_effect") ? "in effect " : "",
+                      s_bool (a, "in_flight") ? "in flight " : "",
+                      s_bool (a, "cooling") ? "cooling " : "",
+                      s_bool (a, "solo") ? "retry alone" : "");
+        printf ("%-28s %6" PRId64 " %5" PRId64 " %5" PRId64 " %9.2f %-22s %s\n",
+                hl_value_key_at (all, i), hl_value_get_int (a, "trials", 0),
+                hl_value_get_int (a, "successes", 0),
+                hl_value_get_int (a, "failures", 0),
+                hl_value_get_double (a, "p", NAN), effect,
+                *state ? state : "-");
+    }
+    hl_msg_destroy (&reply);
+    return 0;
+}
+
+static int
+s_cmd_action (const s_opts_t *opts, int argc, char **argv)
+{
+    if (argc != 2 || !streq (argv[0], "release"))
+        return s_usage_error ("action: expected 'release NAME'");
+    hl_value_t *args = hl_value_new_map ();
+    hl_value_set_str (args, "name", argv[1]);
+    hl_msg_t *reply = NULL;
+    int rc = s_call (opts, "action.release", &args, &reply);
+    if (rc)
+        return rc;
+    if (opts->json)
+        s_print_json (hl_msg_data (reply));
+    else
+        printf ("released %s\n", argv[1]);
     hl_msg_destroy (&reply);
     return 0;
 }
@@ -749,6 +837,11 @@ main (int argc, char *argv[])
                    : s_cmd_cycles (&opts);
     else if (streq (cmd, "report"))
         rc = s_cmd_report (&opts, cargc, cargv);
+    else if (streq (cmd, "actions"))
+        rc = cargc ? s_usage_error ("actions: unexpected '%s'", cargv[0])
+                   : s_cmd_actions (&opts);
+    else if (streq (cmd, "action"))
+        rc = s_cmd_action (&opts, cargc, cargv);
     else
         rc = s_usage_error ("unknown command '%s'", cmd);
     hl_config_destroy (&config);

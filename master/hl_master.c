@@ -543,10 +543,40 @@ s_op_report (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     return 0;
 }
 
+static int
+s_op_actions (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
+              char *error, size_t errsize)
+{
+    (void)request;
+    (void)error;
+    (void)errsize;
+    *data_p = hl_cycle_actions (self->cycle);
+    return 0;
+}
+
+static int
+s_op_action_release (hl_master_t *self, const hl_msg_t *request,
+                     hl_value_t **data_p, char *error, size_t errsize)
+{
+    const char *name = hl_value_get_str (hl_msg_args (request), "name", NULL);
+    if (!name) {
+        snprintf (error, errsize, "action.release: name must be a string");
+        return HL_ERR_ARGS;
+    }
+    if (hl_cycle_release (self->cycle, name, error, errsize))
+        return HL_ERR_ARGS;
+    hl_value_t *data = hl_value_new_map ();
+    hl_value_set_str (data, "released", name);
+    *data_p = data;
+    return 0;
+}
+
 static const struct {
     const char *op;
     s_op_fn *fn;
 } s_ops[] = {
+    { "actions", s_op_actions },
+    { "action.release", s_op_action_release },
     { "run", s_op_run },
     { "cycles", s_op_cycles },
     { "report", s_op_report },

@@ -91,6 +91,10 @@ s_act (const hl_act_t *act)
     hl_value_set_str (
         a, "outcome",
         hl_outcome_name (act->outcome ? act->outcome : HL_OUTCOME_FAILED));
+    if (*act->culprit)
+        hl_value_set_str (a, "regressed_on", act->culprit);
+    if (act->reverse)
+        hl_value_set_bool (a, "recheck", true);
     hl_value_set_int (a, "urgency", act->cand.urgency);
     hl_value_set_double (a, "impact", act->cand.impact);
     hl_value_set_double (a, "cost", act->cand.cost);
@@ -141,6 +145,22 @@ s_dup_or (const hl_value_t *v, hl_value_t *(*fallback) (void))
     return v ? hl_value_dup (v) : fallback ();
 }
 
+/*  The planner's explanation, its "until" times as ISO 8601. */
+static hl_value_t *
+s_candidates (const hl_value_t *explain)
+{
+    hl_value_t *list = explain ? hl_value_dup (explain) : hl_value_new_array ();
+    for (size_t i = 0; i < hl_value_size (list); i++) {
+        hl_value_t *c = (hl_value_t *)hl_value_at (list, i);
+        int64_t until = hl_value_get_int (c, "until", 0);
+        if (until) {
+            hl_value_t *v = s_time (until);
+            hl_value_set (c, "until", &v);
+        }
+    }
+    return list;
+}
+
 hl_value_t *
 hl_report_new (const hl_run_t *run, const char *src, const hl_value_t *learning)
 {
@@ -174,7 +194,7 @@ hl_report_new (const hl_run_t *run, const char *src, const hl_value_t *learning)
     hl_value_set (r, "health_detail_after", &v);
     v = s_dup_or (run->analysis, hl_value_new_map);
     hl_value_set (r, "analysis", &v);
-    v = s_dup_or (run->candidates, hl_value_new_array);
+    v = s_candidates (run->candidates);
     hl_value_set (r, "candidates", &v);
     v = s_dup_or (learning, hl_value_new_map);
     hl_value_set (r, "learning", &v);
@@ -431,6 +451,30 @@ s_md_plan (zchunk_t *out, const hl_value_t *plan)
     s_md_plan_breaches (out, scs);
 }
 
+/*  Why each action was picked or not. */
+static void
+s_md_candidates (zchunk_t *out, const hl_value_t *candidates)
+{
+    if (!hl_value_size (candidates))
+        return;
+    s_md (out, "\n### Candidates\n\n| action | picked | gain | why |\n"
+               "|---|---|---|---|\n");
+    for (size_t i = 0; i < hl_value_size (candidates); i++) {
+        const hl_value_t *c = hl_value_at (candidates, i);
+        bool picked = false;
+        hl_value_bool (hl_value_get (c, "picked"), &picked);
+        s_md (out, "| %s | %s | ", hl_value_get_str (c, "action", "?"),
+              picked ? "yes" : "no");
+        s_md_number (out, hl_value_get (c, "gain"), 3, false, 1, "");
+        const char *until = hl_value_get_str (c, "until", NULL);
+        bool explore = false;
+        hl_value_bool (hl_value_get (c, "explore"), &explore);
+        s_md (out, " | %s%s%s%s |\n", hl_value_get_str (c, "reason", "?"),
+              until ? " until " : "", until ? until : "",
+              explore && picked ? " (never tried: explored)" : "");
+    }
+}
+
 static void
 s_md_actions (zchunk_t *out, const hl_value_t *actions)
 {
@@ -443,10 +487,13 @@ s_md_actions (zchunk_t *out, const hl_value_t *actions)
                "|\n|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < hl_value_size (actions); i++) {
         const hl_value_t *a = hl_value_at (actions, i);
-        s_md (out, "| %s | %s | %s | %s | ", hl_value_get_str (a, "name", "?"),
+        const char *on = hl_value_get_str (a, "regressed_on", NULL);
+        s_md (out, "| %s%s | %s | %s%s%s | %s | ",
+              hl_value_get_str (a, "name", "?"),
+              hl_value_get (a, "recheck") ? " (recheck)" : "",
               hl_value_get_str (a, "swarm", "?"),
-              hl_value_get_str (a, "verdict", "?"),
-              hl_value_get_str (a, "outcome", "?"));
+              hl_value_get_str (a, "verdict", "?"), on ? " on " : "",
+              on ? on : "", hl_value_get_str (a, "outcome", "?"));
         s_md_number (out, hl_value_get (a, "p_value"), 4, false, 1, "");
         s_md (out, " | ");
         s_md_number (out, hl_value_get (a, "effect"), 1, true, 100, "%");
@@ -503,8 +550,10 @@ hl_report_markdown (const hl_value_t *r)
     if (plan)
         s_md_plan (out, plan);
     //  An analysis and a plan change nothing: no actions section
-    if (!plan && strcmp (hl_value_get_str (r, "kind", ""), "analysis") != 0)
+    if (!plan && strcmp (hl_value_get_str (r, "kind", ""), "analysis") != 0) {
         s_md_actions (out, hl_value_get (r, "actions"));
+        s_md_candidates (out, hl_value_get (r, "candidates"));
+    }
     char *text
         = hl_strndup ((const char *)zchunk_data (out), zchunk_size (out));
     zchunk_destroy (&out);
