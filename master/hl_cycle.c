@@ -374,13 +374,63 @@ s_change (hl_cycle_t *self, hl_run_t *run, size_t i, int64_t now)
     return ms;
 }
 
+/*  A cycle confirms before it explores: while a kept change awaits its
+    recheck, the cycle rechecks it (alone) once its window is clean, or
+    waits, saying why. Returns true when the cycle is taken. */
+static bool
+s_recheck_due (hl_cycle_t *self, hl_run_t *run, int64_t now)
+{
+    while (self->nrechecks) {
+        const hl_config_action_t *action
+            = hl_config_action_find (self->deps.config, self->rechecks[0]);
+        if (action && hl_planner_in_effect (self->deps.planner, action->name))
+            break;
+        memmove (self->rechecks[0], self->rechecks[1],
+                 (self->nrechecks - 1) * sizeof self->rechecks[0]);
+        self->nrechecks--; /* no longer in effect: nothing to recheck */
+    }
+    if (!self->nrechecks || run->emergency || run->recheck)
+        return false;
+    const hl_config_action_t *action
+        = hl_config_action_find (self->deps.config, self->rechecks[0]);
+    int64_t window
+        = (int64_t)hl_config_cycle (self->deps.config)->verify_window * 1000000;
+    int64_t settled = hl_judge_settled (self->judge, now);
+    int64_t until = settled > now - window ? settled + window : 0;
+    hl_candidate_t cand = { .action = action,
+                            .cost = action->cost,
+                            .expected = action->expected };
+    if (until > now) {
+        cand.until_us = until;
+        cand.reason = "waiting for a clean window to recheck it";
+    } else {
+        cand.reason = "recheck";
+        hl_act_t *act = hl_run_add_act (run, &cand);
+        act->reverse = true;
+        run->recheck = true;
+        memmove (self->rechecks[0], self->rechecks[1],
+                 (self->nrechecks - 1) * sizeof self->rechecks[0]);
+        self->nrechecks--;
+    }
+    run->candidates = hl_value_new_array ();
+    hl_value_t *item = hl_value_new_map ();
+    hl_value_set_str (item, "action", action->name);
+    hl_value_set_str (item, "swarm", hl_swarm_name (action->swarm));
+    hl_value_set_bool (item, "picked", run->recheck);
+    hl_value_set_str (item, "reason", cand.reason);
+    if (cand.until_us)
+        hl_value_set_int (item, "until", cand.until_us);
+    hl_value_append (run->candidates, &item);
+    return true;
+}
+
 static void
 s_prioritize_and_apply (hl_cycle_t *self, hl_run_t *run)
 {
     s_enter (self, run, HL_PHASE_PRIORITIZE);
     int64_t now = hl_msg_now_us ();
     //  A recheck knows its act already; the rest ask the planner
-    if (!run->recheck) {
+    if (!s_recheck_due (self, run, now) && !run->recheck) {
         hl_health_t *health
             = hl_health_compute (self->deps.config, self->deps.kpi, now);
         hl_candidate_t picks[HL_RUN_MAX_ACTS];
@@ -510,7 +560,14 @@ s_decide_act (hl_cycle_t *self, hl_run_t *run, size_t i, bool keep_unproven)
         act->outcome = HL_OUTCOME_KEPT;
         hl_planner_busy (self->deps.planner, act->action->name, false);
         hl_planner_effect (self->deps.planner, act->action->name, true);
-        if (run->emergency && unproven)
+        /*  Believed only once seen twice: a first improvement is
+            confirmed by a recheck, and so is what an emergency kept
+            without proof. */
+        if ((run->emergency && unproven)
+            || (improved
+                && hl_learning_successes (self->deps.learning,
+                                          act->action->name)
+                       < 2))
             s_recheck_later (self, act->action->name);
         return 0;
     }
@@ -1138,44 +1195,10 @@ hl_cycle_destroy (hl_cycle_t **self_p)
     *self_p = NULL;
 }
 
-/*  Once an emergency is over and the changes it made have settled into a
-    clean window, recheck each change it kept without proof, one at a
-    time. Returns true if one started. */
-static bool
-s_start_recheck_due (hl_cycle_t *self, int64_t now_us)
-{
-    if (!self->nrechecks || hl_emergency_active (self->emergency))
-        return false;
-    const hl_config_action_t *action
-        = hl_config_action_find (self->deps.config, self->rechecks[0]);
-    int64_t window
-        = (int64_t)hl_config_cycle (self->deps.config)->verify_window * 1000000;
-    if (action
-        && (hl_judge_settled (self->judge, now_us) > now_us
-            || hl_judge_clean_from (self->judge, action, now_us)
-                   > now_us - window))
-        return false; /* not yet: the baseline would not be clean */
-    hl_value_t *params = hl_value_new_map ();
-    hl_value_set_str (params, "action", self->rechecks[0]);
-    char error[160];
-    uint64_t id = hl_cycle_run (self, "recheck", &params, NULL, NULL, error,
-                                sizeof error);
-    if (!id)
-        hl_log_notice ("recheck of %s dropped: %s", self->rechecks[0], error);
-    memmove (self->rechecks[0], self->rechecks[1],
-             (self->nrechecks - 1) * sizeof self->rechecks[0]);
-    self->nrechecks--;
-    return id != 0;
-}
-
 void
 hl_cycle_tick (hl_cycle_t *self, int64_t now_us)
 {
     hl_emergency_reap (self->emergency);
-    if (!self->paused && !self->current
-        && !hl_emergency_holding (self->emergency)
-        && s_start_recheck_due (self, now_us))
-        return;
     if (self->paused || self->current || hl_emergency_holding (self->emergency)
         || now_us < self->next_at_us)
         return;

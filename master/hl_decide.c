@@ -18,6 +18,15 @@
     heard against the judge's log: confounded if another change touched
     its targets or resources during its window, or ran beside it while
     it regressed. */
+/*  improved <-> regressed; the rest as they are. */
+static hl_verdict_t
+s_turn (hl_verdict_t v)
+{
+    return v == HL_VERDICT_IMPROVED    ? HL_VERDICT_REGRESSED
+           : v == HL_VERDICT_REGRESSED ? HL_VERDICT_IMPROVED
+                                       : v;
+}
+
 void
 hl_decide_verdict (const hl_judge_t *judge, hl_act_t *act, int64_t now)
 {
@@ -31,22 +40,30 @@ hl_decide_verdict (const hl_judge_t *judge, hl_act_t *act, int64_t now)
             const hl_value_t *m = hl_value_at (list, i);
             bool guard = false;
             hl_value_bool (hl_value_get (m, "guard"), &guard);
-            int verdict
+            int parsed
                 = hl_verdict_parse (hl_value_get_str (m, "verdict", NULL));
-            ms[n++]
-                = (hl_judge_metric_t){ hl_value_get_str (m, "name", "?"), guard,
-                                       verdict > 0 ? (hl_verdict_t)verdict
-                                                   : HL_VERDICT_INCONCLUSIVE };
+            hl_verdict_t verdict
+                = parsed > 0 ? (hl_verdict_t)parsed : HL_VERDICT_INCONCLUSIVE;
+            //  A recheck measured the undo: what the undo made better,
+            //  the change had made worse, and the other way round
+            if (act->reverse)
+                verdict = s_turn (verdict);
+            //  A guard that moved while another change aimed at it is
+            //  that change's to answer for first; a wrong keep is caught
+            //  by the recheck that confirms a first improvement
+            const char *name = hl_value_get_str (m, "name", "?");
+            if (guard && verdict == HL_VERDICT_REGRESSED
+                && hl_judge_aimed (judge, name, act->action, act->start_us,
+                                   now))
+                verdict = HL_VERDICT_NONE;
+            ms[n++] = (hl_judge_metric_t){ name, guard, verdict };
         }
         const char *culprit = NULL;
         v = hl_judge_metrics (ms, n, &culprit);
-        if (culprit && !act->reverse)
+        if (culprit)
             snprintf (act->culprit, sizeof act->culprit, "%s", culprit);
-    }
-    if (act->reverse)
-        v = v == HL_VERDICT_IMPROVED    ? HL_VERDICT_REGRESSED
-            : v == HL_VERDICT_REGRESSED ? HL_VERDICT_IMPROVED
-                                        : v;
+    } else if (act->reverse)
+        v = s_turn (v);
     bool touched = hl_judge_touched (judge, act->action, act->change,
                                      act->start_us, now);
     bool concurrent
@@ -68,8 +85,6 @@ hl_decide_learn (hl_learning_t *learning, const hl_config_t *config,
     hl_learning_tried (learning, name);
     bool confounded = act->verdict == HL_VERDICT_CONFOUNDED;
     hl_learning_set_solo (learning, name, confounded);
-    if (confounded)
-        return;
     double sign = act->reverse ? -1 : 1;
     const hl_value_t *list = hl_value_get (act->verify, "metrics");
     for (size_t i = 0; i < hl_value_size (list); i++) {
@@ -82,6 +97,10 @@ hl_decide_learn (hl_learning_t *learning, const hl_config_t *config,
         double better = cm->better == HL_BETTER_LOWER ? -effect : effect;
         hl_learning_effect (learning, name, metric, sign * better);
     }
+    //  Every measured effect teaches, whatever the verdict; a confounded
+    //  verdict counts neither for nor against the action
+    if (confounded)
+        return;
     if (act->verdict != HL_VERDICT_INCONCLUSIVE)
         hl_learning_record (learning, name, act->verdict == HL_VERDICT_IMPROVED,
                             sign * hl_act_improvement (act));

@@ -26,10 +26,11 @@
 void hl_decide_verdict (const hl_judge_t *judge, hl_act_t *act, int64_t now);
 
 /*  Teach learning act's verdict: a trial (unless act was interrupted,
-    which teaches nothing); a confounded change is marked to be retried
-    alone and counts no further; otherwise each measured effect on a
-    target updates its effect posterior, a conclusive verdict its
-    success posterior, and a regression quarantines the action. */
+    which teaches nothing); each measured effect on a target updates its
+    effect posterior, whatever the verdict; a confounded change is marked
+    to be retried alone and counts neither way; otherwise a conclusive
+    verdict updates the success posterior, and a regression quarantines
+    the action. */
 void hl_decide_learn (hl_learning_t *learning, const hl_config_t *config,
                       const hl_act_t *act, int64_t now);
 

@@ -102,22 +102,6 @@ s_settled_at (const hl_judge_t *self, const s_change_t *c, int64_t now_us)
 }
 
 int64_t
-hl_judge_clean_from (const hl_judge_t *self, const hl_config_action_t *action,
-                     int64_t now_us)
-{
-    int64_t from = INT64_MIN;
-    for (size_t i = 0; i < HL_JUDGE_LOG; i++) {
-        const s_change_t *c = &self->log[i];
-        if (!c->id || !s_touches (action, c->action))
-            continue;
-        int64_t settled = s_settled_at (self, c, now_us);
-        if (settled > from)
-            from = settled;
-    }
-    return from;
-}
-
-int64_t
 hl_judge_settled (const hl_judge_t *self, int64_t now_us)
 {
     int64_t at = INT64_MIN;
@@ -130,12 +114,14 @@ hl_judge_settled (const hl_judge_t *self, int64_t now_us)
     return at;
 }
 
-/*  Whether c was unsettled at some time in [from_us, to_us]. */
+/*  Whether c was unsettled at some time within (from_us, to_us): a change
+    that settled by from_us, or starts at to_us (the undo of a change
+    decided beside this one), is not within. */
 static bool
 s_overlaps (const hl_judge_t *self, const s_change_t *c, int64_t from_us,
             int64_t to_us)
 {
-    return c->start_us <= to_us && s_settled_at (self, c, to_us) >= from_us;
+    return c->start_us < to_us && s_settled_at (self, c, to_us) > from_us;
 }
 
 bool
@@ -160,6 +146,23 @@ hl_judge_concurrent (const hl_judge_t *self, const hl_config_action_t *except,
         if (c->id && c->action != except
             && s_overlaps (self, c, from_us, to_us))
             return true;
+    }
+    return false;
+}
+
+bool
+hl_judge_aimed (const hl_judge_t *self, const char *metric,
+                const hl_config_action_t *except, int64_t from_us,
+                int64_t to_us)
+{
+    for (size_t i = 0; i < HL_JUDGE_LOG; i++) {
+        const s_change_t *c = &self->log[i];
+        if (!c->id || c->action == except
+            || !s_overlaps (self, c, from_us, to_us))
+            continue;
+        for (size_t j = 0; j < c->action->improves_n; j++)
+            if (streq (c->action->improves[j], metric))
+                return true;
     }
     return false;
 }

@@ -5,9 +5,9 @@
     of changes Helios makes (every apply and rollback, from the moment its
     task is sent until it ended plus cycle.settle), so that a baseline or
     an after-window that overlaps another change touching the same
-    metrics or resources is known for what it is. And it turns Athena's
-    per-metric verdicts into the change's verdict: guards count for harm
-    only, and a verdict that another change could have caused is
+    metrics or resources, or any change at all, is known for what it is. And it
+   turns Athena's per-metric verdicts into the change's verdict: guards count
+   for harm only, and a verdict that another change could have caused is
     `confounded`, never blamed on this one.
 */
 #ifndef HL_JUDGE_H
@@ -45,29 +45,35 @@ uint64_t hl_judge_change (hl_judge_t *self, const hl_config_action_t *action,
     command may have changed things too). Unknown ids are ignored. */
 void hl_judge_changed (hl_judge_t *self, uint64_t id, int64_t end_us);
 
-/*  The earliest time from which a window over action's targets and
-    resources is clean as of now_us: the latest end plus settle of a
-    change touching them (a change still running counts as ending now).
-    INT64_MIN when none ever did. */
-int64_t hl_judge_clean_from (const hl_judge_t *self,
-                             const hl_config_action_t *action, int64_t now_us);
-
 /*  When every change logged will have settled, as of now_us (a change
     still running counts as ending now); INT64_MIN when none ever ran.
-    A cycle starts new changes only once earlier ones have settled, so
-    that a verdict's concurrent changes are its own cycle's. */
+    A cycle starts new changes only once earlier ones have settled and a
+    whole verify window has passed since: any change may move any metric
+    (side effects are undeclared), so a baseline is clean only when no
+    change at all overlaps it, and a verdict's concurrent changes are its
+    own cycle's. */
 int64_t hl_judge_settled (const hl_judge_t *self, int64_t now_us);
 
 /*  Whether a change other than except touching action's targets or
-    resources was unsettled at some time in [from_us, to_us]. */
+    resources was unsettled at some time within (from_us, to_us): one
+    settled by from_us, or starting at to_us, is not. */
 bool hl_judge_touched (const hl_judge_t *self, const hl_config_action_t *action,
                        uint64_t except, int64_t from_us, int64_t to_us);
 
 /*  Whether any change of another action than except's was unsettled at
-    some time in [from_us, to_us]: a side effect of it could be anywhere. */
+    some time within (from_us, to_us): a side effect of it could be
+    anywhere. */
 bool hl_judge_concurrent (const hl_judge_t *self,
                           const hl_config_action_t *except, int64_t from_us,
                           int64_t to_us);
+
+/*  Whether a change of another action than except's, one that aims at
+    metric (lists it in its improves), was unsettled at some time within
+    (from_us, to_us): a guard of except that moved then is explained by
+    it first. */
+bool hl_judge_aimed (const hl_judge_t *self, const char *metric,
+                     const hl_config_action_t *except, int64_t from_us,
+                     int64_t to_us);
 
 /*  A change's verdict from its metrics: regressed if any target or guard
     regressed (*culprit, if given, names the first); else improved if a

@@ -392,7 +392,11 @@ s_exclude (hl_planner_t *self, s_rank_t *r, hl_learning_t *learning,
         return HL_PLANNER_KNOWN_BAD;
     if (r->cand.urgency == 0)
         return HL_PLANNER_NO_BOTTLENECK;
-    if (!r->cand.explore && !(r->cand.gain > 0))
+    //  A confounded action is retried alone whatever its draw: it is owed
+    //  a verdict of its own
+    if (!r->cand.explore && !(r->cand.gain > 0)
+        && !(learning && !emergency
+             && hl_learning_solo (learning, action->name)))
         return HL_PLANNER_HARMFUL;
     if (!emergency && s_cooling (self, state, now_us))
         return HL_PLANNER_COOLING;
@@ -404,9 +408,8 @@ s_exclude (hl_planner_t *self, s_rank_t *r, hl_learning_t *learning,
         }
         int64_t window
             = (int64_t)hl_config_cycle (self->config)->verify_window * 1000000;
-        int64_t clean = hl_judge_clean_from (self->judge, action, now_us);
-        if (clean > now_us - window) {
-            r->cand.until_us = clean + window;
+        if (settled > now_us - window) {
+            r->cand.until_us = settled + window;
             return HL_PLANNER_UNCLEAN;
         }
     }

@@ -92,9 +92,9 @@ bool hl_planner_cooling (const hl_planner_t *self, const char *action,
                          int64_t now_us);
 
 /*  Consult judge (may be NULL) for clean windows: a normal cycle starts
-    no change until earlier ones have settled, and none whose baseline
-    (cycle.verify_window seconds before now) overlaps a change touching
-    its targets or resources. judge must outlive the planner. */
+    no change until earlier ones have settled, nor until a whole baseline
+    (cycle.verify_window seconds before now) is clean of them. judge must
+    outlive the planner. */
 void hl_planner_set_judge (hl_planner_t *self, const hl_judge_t *judge);
 
 /*  The counters above. */

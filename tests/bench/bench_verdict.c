@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../bus/hl_rand.h"
 #include "../../bus/hl_stats.h"
 
 #define S_LEVEL 100.0 //  the before level; any positive value will do
@@ -33,58 +34,16 @@ static const double s_effects[] = { 0, -0.05, 0.05, -0.15, 0.15, -0.50, 0.50 };
 
 //  Verdict counts per effect, indexed by hl_verdict_t
 typedef struct {
-    size_t counts[S_EFFECTS][4];
+    size_t counts[S_EFFECTS][HL_VERDICT_COUNT];
 } s_table_t;
 
 //  ---- deterministic noise ----------------------------------------------
 
-/*  splitmix64 (Steele, Lea & Flood 2014): one 64-bit state, good enough
-    for simulation, and the same sequence on every machine. */
-static uint64_t
-s_next (uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-/*  Uniform in (0, 1): never 0, so the log below is finite. */
-static double
-s_uniform (uint64_t *state)
-{
-    return ((double)(s_next (state) >> 11) + 0.5) / 9007199254740992.0;
-}
-
-/*  Standard normal by Box-Muller; the second value of each pair is
-    kept for the next call. */
-static double
-s_normal (uint64_t *state, bool *have, double *spare)
-{
-    if (*have) {
-        *have = false;
-        return *spare;
-    }
-    double r = sqrt (-2 * log (s_uniform (state)));
-    double theta = 2 * M_PI * s_uniform (state);
-    *spare = r * sin (theta);
-    *have = true;
-    return r * cos (theta);
-}
-
-typedef struct {
-    uint64_t state;
-    bool have;
-    double spare;
-} s_rng_t;
-
 static void
-s_window (s_rng_t *rng, double *out, size_t n, double level)
+s_window (hl_rand_t *rng, double *out, size_t n, double level)
 {
     for (size_t i = 0; i < n; i++)
-        out[i]
-            = level
-              * (1 + S_NOISE * s_normal (&rng->state, &rng->have, &rng->spare));
+        out[i] = level * (1 + S_NOISE * hl_rand_normal (rng));
 }
 
 //  ---- run ----------------------------------------------------------------
@@ -94,7 +53,8 @@ s_run (s_table_t *table, bool better_lower, size_t windows, size_t points,
        uint64_t seed, double *before, double *after, double *seconds)
 {
     memset (table, 0, sizeof *table);
-    s_rng_t rng = { .state = seed };
+    hl_rand_t rng;
+    hl_rand_seed (&rng, seed ? seed : 1);
     struct timespec t0, t1;
     clock_gettime (CLOCK_MONOTONIC, &t0);
     for (size_t e = 0; e < S_EFFECTS; e++)

@@ -79,36 +79,27 @@ s_action (const char *name)
 }
 
 static void
-test_clean_windows (void **state)
+test_settled (void **state)
 {
     (void)state;
     hl_judge_t *judge = hl_judge_new (s_config);
-    const hl_config_action_t *a = s_action ("a"), *b = s_action ("b"),
-                             *c = s_action ("c"), *d = s_action ("d");
-    assert_true (hl_judge_clean_from (judge, a, T0) == INT64_MIN);
+    const hl_config_action_t *a = s_action ("a"), *b = s_action ("b");
     assert_true (hl_judge_settled (judge, T0) == INT64_MIN);
 
-    //  b's apply runs from T0 to T0 + 2 s, and settles 10 s more
+    //  b's apply runs from T0 to T0 + 2 s, and settles 10 s more; while
+    //  it runs it is unsettled until at least now + settle
     uint64_t id = hl_judge_change (judge, b, false, T0);
     assert_true (id > 0);
-    //  still running: unsettled until at least now + settle
-    assert_true (hl_judge_clean_from (judge, a, T0 + SEC) == T0 + 11 * SEC);
+    assert_true (hl_judge_settled (judge, T0 + SEC) == T0 + 11 * SEC);
     hl_judge_changed (judge, id, T0 + 2 * SEC);
-    assert_true (hl_judge_clean_from (judge, a, T0 + 3 * SEC)
-                 == T0 + 12 * SEC); /* shares lat */
-    assert_true (hl_judge_clean_from (judge, c, T0 + 3 * SEC)
-                 == T0 + 12 * SEC); /* shares err */
-    assert_true (hl_judge_clean_from (judge, d, T0 + 3 * SEC) == INT64_MIN);
     assert_true (hl_judge_settled (judge, T0 + 3 * SEC) == T0 + 12 * SEC);
-
-    //  a's own rollback later touches its window too, and c's (db)
+    //  a's rollback later: the latest settle counts
     id = hl_judge_change (judge, a, true, T0 + 20 * SEC);
     hl_judge_changed (judge, id, T0 + 21 * SEC);
-    assert_true (hl_judge_clean_from (judge, a, T0 + 22 * SEC)
-                 == T0 + 31 * SEC);
-    assert_true (hl_judge_clean_from (judge, c, T0 + 22 * SEC)
-                 == T0 + 31 * SEC);
-    assert_true (hl_judge_clean_from (judge, d, T0 + 22 * SEC) == INT64_MIN);
+    assert_true (hl_judge_settled (judge, T0 + 22 * SEC) == T0 + 31 * SEC);
+    //  an unknown id changes nothing
+    hl_judge_changed (judge, 999, T0 + 40 * SEC);
+    assert_true (hl_judge_settled (judge, T0 + 22 * SEC) == T0 + 31 * SEC);
     hl_judge_destroy (&judge);
     assert_null (judge);
 }
@@ -184,7 +175,7 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_clean_windows),
+        cmocka_unit_test (test_settled),
         cmocka_unit_test (test_touched_and_concurrent),
         cmocka_unit_test (test_verdicts),
     };
