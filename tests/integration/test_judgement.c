@@ -257,12 +257,13 @@ s_cycle (s_world_t *w)
     if (getenv ("HT_VERBOSE")) {
         size_t i;
         json_t *a;
-        json_array_foreach (json_object_get (report, "actions"), i, a)
+        json_array_foreach (json_object_get (report, "actions"), i, a) {
             fprintf (stderr, "cycle %d: %s %s %s\n",
                      (int)json_integer_value (json_object_get (report, "id")),
                      json_string_value (json_object_get (a, "name")),
                      json_string_value (json_object_get (a, "verdict")),
                      json_string_value (json_object_get (a, "outcome")));
+        }
     }
     return report;
 }
