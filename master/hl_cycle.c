@@ -30,7 +30,8 @@
 #define S_KEEP_RUNS 50     /* finished runs kept in memory */
 #define S_ANALYZE_MS 20000 /* analysis phase deadline */
 #define S_SLACK_MS 15000   /* on top of a task's own expected time */
-#define S_RECHECKS 16      /* emergency changes awaiting a recheck */
+#define S_RECHECKS 16      /* kept changes awaiting a recheck */
+#define S_RECHECK_WAIT "waiting for a clean window to recheck it"
 
 /*  What a task end is about. */
 typedef enum { W_ANALYZE, W_APPLY, W_VERIFY, W_ROLLBACK } s_what_t;
@@ -193,6 +194,7 @@ s_abandon (hl_cycle_t *self, hl_run_t *run)
 }
 
 static int s_on_phase_timer (zloop_t *loop, int timer_id, void *arg);
+static void s_prioritize_and_apply (hl_cycle_t *self, hl_run_t *run);
 
 static void
 s_arm (hl_cycle_t *self, hl_run_t *run, int64_t ms)
@@ -251,6 +253,12 @@ s_on_phase_timer (zloop_t *loop, int timer_id, void *arg)
     if (!run)
         return 0; /* ended, yet fired once more */
     run->phase_timer = 0;
+    if (run->waiting) {
+        //  A bounded wait for a clean window is over: prioritize again
+        run->waiting = false;
+        s_prioritize_and_apply (self, run);
+        return 0;
+    }
     hl_run_degrade (run, "%s: %d task(s) did not end in time",
                     hl_phase_name (run->phase), run->pending);
     s_abandon (self, run);
@@ -402,7 +410,7 @@ s_recheck_due (hl_cycle_t *self, hl_run_t *run, int64_t now)
                             .expected = action->expected };
     if (until > now) {
         cand.until_us = until;
-        cand.reason = "waiting for a clean window to recheck it";
+        cand.reason = S_RECHECK_WAIT;
     } else {
         cand.reason = "recheck";
         hl_act_t *act = hl_run_add_act (run, &cand);
@@ -424,12 +432,53 @@ s_recheck_due (hl_cycle_t *self, hl_run_t *run, int64_t now)
     return true;
 }
 
+/*  The earliest time a candidate held back only by time (earlier changes
+    settling, a baseline or a recheck's window not clean yet) may start,
+    or 0. */
+static int64_t
+s_window_due (const hl_value_t *candidates)
+{
+    int64_t due = 0;
+    for (size_t i = 0; i < hl_value_size (candidates); i++) {
+        const hl_value_t *c = hl_value_at (candidates, i);
+        const char *why = hl_value_get_str (c, "reason", "");
+        int64_t until = hl_value_get_int (c, "until", 0);
+        bool timed = streq (why, HL_PLANNER_SETTLING)
+                     || streq (why, HL_PLANNER_UNCLEAN)
+                     || streq (why, S_RECHECK_WAIT);
+        if (timed && until && (!due || until < due))
+            due = until;
+    }
+    return due;
+}
+
+/*  Nothing to start only because windows are not clean yet: wait for
+    them within the cycle, for a bound (settle + verify_window), so that
+    cycles run back to back do the work instead of finishing empty.
+    Returns true while waiting. */
+static bool
+s_wait_for_window (hl_cycle_t *self, hl_run_t *run, int64_t now)
+{
+    if (run->nacts || run->emergency)
+        return false;
+    const hl_config_cycle_t *cc = hl_config_cycle (self->deps.config);
+    int64_t bound = (int64_t)(cc->settle + cc->verify_window + 5) * 1000000;
+    int64_t due = s_window_due (run->candidates);
+    if (!due || due - now > bound || run->waited_us > 2 * bound)
+        return false;
+    run->waited_us += due - now;
+    run->waiting = true;
+    s_arm (self, run, (due - now) / 1000 + 20);
+    return true;
+}
+
 static void
 s_prioritize_and_apply (hl_cycle_t *self, hl_run_t *run)
 {
     s_enter (self, run, HL_PHASE_PRIORITIZE);
     int64_t now = hl_msg_now_us ();
     //  A recheck knows its act already; the rest ask the planner
+    hl_value_destroy (&run->candidates);
     if (!s_recheck_due (self, run, now) && !run->recheck) {
         hl_health_t *health
             = hl_health_compute (self->deps.config, self->deps.kpi, now);
@@ -442,6 +491,8 @@ s_prioritize_and_apply (hl_cycle_t *self, hl_run_t *run)
         for (size_t i = 0; i < n; i++)
             hl_run_add_act (run, &picks[i]);
     }
+    if (s_wait_for_window (self, run, now))
+        return;
     s_enter (self, run, HL_PHASE_APPLY);
     int64_t longest = 0;
     for (size_t i = 0; i < run->nacts; i++) {

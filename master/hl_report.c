@@ -178,6 +178,7 @@ hl_report_new (const hl_run_t *run, const char *src, const hl_value_t *learning)
     hl_value_set (r, "health_after", &v);
     v = hl_value_dup (run->degraded);
     hl_value_set (r, "degraded", &v);
+    hl_value_set_double (r, "waited_s", (double)run->waited_us / 1e6);
     if (run->emergency) {
         v = s_emergency (&run->em);
         hl_value_set (r, "emergency", &v);
@@ -532,9 +533,16 @@ hl_report_markdown (const hl_value_t *r)
     s_md (out, " before, ");
     s_md_number (out, hl_value_get (r, "health_after"), 1, false, 1, "");
     s_md (out, " after\n");
-    s_md (out, "- started %s, finished %s (UTC)\n\n",
+    s_md (out, "- started %s, finished %s (UTC)\n",
           hl_value_get_str (r, "started", "-"),
           hl_value_get_str (r, "finished", "-"));
+    double waited = hl_value_get_double (r, "waited_s", 0);
+    if (waited > 0)
+        s_md (out,
+              "- waited %.1f s for earlier changes to settle and a "
+              "clean baseline\n",
+              waited);
+    s_md (out, "\n");
     const hl_value_t *degraded = hl_value_get (r, "degraded");
     if (hl_value_size (degraded)) {
         s_md (out, "## Degraded\n\n");

@@ -95,10 +95,12 @@ typedef struct {
     hl_run_done_fn *done;
     void *done_arg;
     /*  The engine's bookkeeping of the phase in progress. */
-    uint32_t seq;    /* phase sequence: a task end of another is stale */
-    int pending;     /* tasks of the phase still open */
-    int phase_timer; /* zloop timer id, or 0 */
-    int label_timer; /* settle -> verify label, or 0 */
+    uint32_t seq;      /* phase sequence: a task end of another is stale */
+    int pending;       /* tasks of the phase still open */
+    int phase_timer;   /* zloop timer id, or 0 */
+    int label_timer;   /* settle -> verify label, or 0 */
+    bool waiting;      /* the phase timer ends a wait for clean windows */
+    int64_t waited_us; /* spent waiting for clean windows */
 } hl_run_t;
 
 /*  A run of kind, started now_us, in COLLECT, with no action. kind is

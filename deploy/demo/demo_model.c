@@ -27,7 +27,7 @@
     user_retention_24h       40%   3%   business: base x exp(0.7 d), d the
     messages_per_session     14    3%   weighted mean log-improvement of
     session_duration        420s   3%   its drivers against baseline,
-    optimization_roi         1.3   3%   d in -1.5..1, smoothed (tau 20 s)
+    optimization_roi         1.3   3%   d in -1.5..1, smoothed (tau 5 s)
 
     Business drivers: retention <- feed .4, chat .3, api .3; messages per
     session <- chat .4, ui .4, render .2; session duration <- render .4,
@@ -106,7 +106,11 @@ static const double s_drivers[S_BUSINESS][S_TECHNICAL] = {
 #define S_ELASTICITY 0.7
 #define S_DRIVE_MIN -1.5
 #define S_DRIVE_MAX 1.0
-#define S_TAU 20.0 /* seconds business metrics take to follow */
+/*  Seconds business metrics take to follow. Short enough that a demo
+    cycle's settle and verify window (5 s and 10 s) see them arrive: a
+    slower metric needs a longer cycle.settle, or its verdicts are taken
+    mid-way. */
+#define S_TAU 5.0
 
 // --------------------------------------------------------------------
 // Knobs

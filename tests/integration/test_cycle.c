@@ -209,17 +209,20 @@ s_action (json_t *report, const char *name)
 //  One swarm that has run cycles, shared by the cases that look at what
 //  the cycles did; each case reads the world, none depends on another.
 
-#define S_MAX_CYCLES 5
+#define S_MAX_CYCLES 200
+#define S_CYCLES_MS 240000 /* for the shared cycles to do their work */
 
 static s_world_t s_shared;
 static json_t *s_reports[S_MAX_CYCLES]; /* what each cycle reported */
 static int s_reports_n;
 static double s_first_before; /* health before the first cycle */
 
-/*  Start the swarm and run cycles until one action has been kept and
-    the gc tuning rolled back and health has clearly risen, within a
-    budget of five. Earlier runs believed the gc tuning works: it goes
-    first, and verification must prove them wrong. */
+/*  Start the swarm and run cycles back to back until one action has been
+    kept, the gc tuning judged regressed (alone, after a confounded first
+    try beside others, perhaps) and rolled back, and health has clearly
+    risen. Earlier runs believed the gc tuning works: it goes first, and
+    verification must prove them wrong. Cycles that find earlier changes
+    still settling pick nothing and are not kept. */
 static int
 s_shared_start (void **state)
 {
@@ -232,9 +235,16 @@ s_shared_start (void **state)
     bool kept = false, gc_rolled_back = false;
     double last_after = NAN;
     s_first_before = NAN;
-    while (s_reports_n < S_MAX_CYCLES
+    int64_t deadline = zclock_mono () + S_CYCLES_MS;
+    while (s_reports_n < S_MAX_CYCLES && zclock_mono () < deadline
            && !(kept && gc_rolled_back && last_after > s_first_before + 5)) {
         json_t *report = s_cycle (&s_shared);
+        if (s_reports_n
+            && json_array_size (json_object_get (report, "actions")) == 0) {
+            json_decref (report);
+            zclock_sleep (250); /* a short step before the next cycle */
+            continue;
+        }
         s_reports[s_reports_n++] = report;
         if (s_reports_n == 1)
             s_first_before
@@ -259,8 +269,8 @@ s_shared_start (void **state)
         json_t *gc = s_action (report, "aggressive_gc_tuning");
         gc_rolled_back
             |= gc
-               && streq (json_string_value (json_object_get (gc, "outcome")),
-                         "rolled_back");
+               && streq (json_string_value (json_object_get (gc, "verdict")),
+                         "regressed");
     }
     return 0;
 }
@@ -299,8 +309,9 @@ test_cycle_reports (void **state)
     }
 }
 
-/*  What improved is kept; everything else is rolled back; and some
-    action did improve. */
+/*  What improved is kept (a recheck's improved: undoing it made things
+    worse, so it was re-applied); everything else is rolled back; and
+    some action did improve. */
 static void
 test_cycle_keeps_improved (void **state)
 {
@@ -325,7 +336,9 @@ test_cycle_keeps_improved (void **state)
 }
 
 /*  The harmful gc tuning, believed in, is found regressed and rolled
-    back: its rollback ran and succeeded, and the demo's knob is back. */
+    back (beside other changes it may first be confounded: rolled back
+    too, and retried alone): its rollback ran and succeeded, and the
+    demo's knob is back. */
 static void
 test_cycle_rolls_back_regressed (void **state)
 {
@@ -335,8 +348,15 @@ test_cycle_rolls_back_regressed (void **state)
         json_t *gc = s_action (s_reports[c], "aggressive_gc_tuning");
         if (!gc)
             continue;
-        assert_string_equal (
-            json_string_value (json_object_get (gc, "verdict")), "regressed");
+        const char *verdict
+            = json_string_value (json_object_get (gc, "verdict"));
+        if (streq (verdict, "confounded")) {
+            assert_string_equal (
+                json_string_value (json_object_get (gc, "outcome")),
+                "rolled_back");
+            continue;
+        }
+        assert_string_equal (verdict, "regressed");
         assert_string_equal (
             json_string_value (json_object_get (gc, "outcome")), "rolled_back");
         json_t *rb = json_object_get (gc, "rollback");

@@ -305,7 +305,7 @@ test_gc_harmful (void **state)
     demo_model_destroy (&aggressive);
 }
 
-//  Business metrics follow the technical ones, slowly (tau 20 s)
+//  Business metrics follow the technical ones, over seconds (tau 5 s)
 static void
 test_business_follows (void **state)
 {
@@ -321,8 +321,9 @@ test_business_follows (void **state)
     demo_model_advance (model, 299);
     double settled = s_level (model, "user_retention_24h");
     assert_true (settled > start * 1.15);
-    //  After 1 s it has gone less than 10% of the way
-    assert_true (one > start && one - start < 0.1 * (settled - start));
+    //  After 1 s it has gone a fifth of the way (1 - e^-0.2)
+    assert_true (one > start + 0.15 * (settled - start)
+                 && one - start < 0.25 * (settled - start));
     assert_true (settled <= 100);
     double roi = s_level (model, "optimization_roi");
     assert_true (roi > 1.3);

@@ -268,7 +268,9 @@ test_announce (void **state)
         if (f)
             fclose (f);
         text[n] = 0;
-        if (strstr (text, "emergency.resolved"))
+        //  Two commands, each on its own schedule: wait for both
+        if (strstr (text, "emergency.resolved")
+            && strstr (text, "emergency.started"))
             break;
         hl_emergency_reap (em);
         zclock_sleep (10); /* polling the file a command writes */
