@@ -716,6 +716,33 @@ s_round (hl_cycle_t *self, hl_run_t *run)
     s_start (self, run);
 }
 
+/*  The emergency is over. A round ends long before its emergency does,
+    so the last round's report, the emergency's, is brought up to its
+    end: health after is the health now, and it says it was resolved.
+    A round still running reports after this, and so says it itself. */
+static void
+s_emergency_ended (hl_cycle_t *self, const hl_health_t *health)
+{
+    if (self->round)
+        return;
+    hl_run_t *run = (hl_run_t *)zlistx_first (self->history);
+    while (run && !run->emergency)
+        run = (hl_run_t *)zlistx_next (self->history);
+    if (!run || run->em.ended_us)
+        return;
+    run->em.ended_us = hl_msg_now_us ();
+    run->em.resolved = true;
+    run->score_after = hl_health_score (health);
+    hl_value_destroy (&run->health_after);
+    run->health_after = hl_health_to_value (health);
+    hl_value_t *learning = hl_learning_to_value (self->deps.learning);
+    hl_value_destroy (&run->report);
+    run->report = hl_report_new (run, self->deps.src, learning);
+    hl_value_destroy (&learning);
+    hl_report_save (self->reports, run->report);
+    hl_report_log (run);
+}
+
 void
 hl_cycle_health (hl_cycle_t *self, const hl_health_t *health)
 {
@@ -739,6 +766,8 @@ hl_cycle_health (hl_cycle_t *self, const hl_health_t *health)
         case HL_EMERGENCY_UNRESOLVED:
         case HL_EMERGENCY_RESOLVED:
             s_hold (self);
+            if (step == HL_EMERGENCY_RESOLVED)
+                s_emergency_ended (self, health);
             hl_emergency_announce (self->emergency, step, score);
             break;
         case HL_EMERGENCY_NONE:

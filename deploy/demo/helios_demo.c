@@ -45,7 +45,10 @@ static const char *s_usage
       "knobs: cache, ws_compression, lazy_load, virtual_list, prefetch\n"
       "       (on|off), db_pool (1..512), report_workers (1..64),\n"
       "       debounce (0..1000 ms), gc_mode (normal|aggressive)\n"
-      "incidents: db_slowdown, cache_outage, ws_storm; clear ends one\n";
+      "incidents: db_outage (the database is down: health under 50\n"
+      "           whatever the knobs, until clear), db_slowdown (the\n"
+      "           database is slower: the cache and a bigger pool answer\n"
+      "           it), cache_outage, ws_storm; clear ends one\n";
 
 enum { OPT_VERSION = 256 };
 
