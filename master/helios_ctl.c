@@ -85,11 +85,12 @@ s_usage_error (const char *fmt, ...)
     return S_EXIT_USAGE;
 }
 
-/*  Send op and take the reply; prints the failure and returns an exit
-    code when there is no successful reply. */
+/*  Send op and take the reply. On failure prints one line, named by what
+    the user typed (label: "metric push" for op "metric.push"), and
+    returns the exit code; 0 with *reply_p on success. */
 static int
-s_call (const s_opts_t *opts, const char *op, hl_value_t **args_p,
-        hl_msg_t **reply_p)
+s_call (const s_opts_t *opts, const char *op, const char *label,
+        hl_value_t **args_p, hl_msg_t **reply_p)
 {
     char src[HL_MAX_NAME + 1];
     snprintf (src, sizeof src, "ctl@%d", (int)getpid ());
@@ -102,22 +103,28 @@ s_call (const s_opts_t *opts, const char *op, hl_value_t **args_p,
     int rc = hl_client_request (client, op, args_p, opts->timeout_ms, reply_p);
     hl_client_destroy (&client);
     hl_value_destroy (args_p);
+    if (rc == HL_ERR_TIMEOUT && zsys_interrupted) {
+        fprintf (stderr, "helios-ctl: %s: interrupted\n", label);
+        return S_EXIT_FAILED;
+    }
     if (rc == HL_ERR_TIMEOUT) {
-        fprintf (stderr, "helios-ctl: no reply from %s within %d ms\n",
-                 opts->endpoint, opts->timeout_ms);
+        fprintf (stderr, "helios-ctl: %s: no reply from %s within %d ms\n",
+                 label, opts->endpoint, opts->timeout_ms);
         return S_EXIT_FAILED;
     }
     if (rc) {
-        fprintf (stderr, "helios-ctl: %s\n", hl_strerror (rc));
+        fprintf (stderr, "helios-ctl: %s: request failed: %s\n", label,
+                 hl_strerror (rc));
         return S_EXIT_FAILED;
     }
     if (!hl_msg_ok (*reply_p)) {
-        /*  The master names the operation in most of its errors */
+        /*  The master names the op in its errors, for every client: say
+            it once, as the command the user typed */
         const char *error = hl_msg_error (*reply_p);
         size_t len = strlen (op);
-        bool named = !strncmp (error, op, len) && error[len] == ':';
-        fprintf (stderr, "helios-ctl: %s%s%s\n", named ? "" : op,
-                 named ? "" : ": ", error);
+        if (!strncmp (error, op, len) && error[len] == ':')
+            error += len + 1 + (error[len + 1] == ' ');
+        fprintf (stderr, "helios-ctl: %s: %s\n", label, error);
         hl_msg_destroy (reply_p);
         return S_EXIT_FAILED;
     }
@@ -197,7 +204,7 @@ static int
 s_cmd_status (const s_opts_t *opts)
 {
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "status", NULL, &reply);
+    int rc = s_call (opts, "status", "status", NULL, &reply);
     if (rc)
         return rc;
     const hl_value_t *d = hl_msg_data (reply);
@@ -236,6 +243,9 @@ s_cmd_metric (const s_opts_t *opts, int argc, char **argv)
         return s_usage_error ("metric: expected 'push NAME VALUE'");
     if (argc != 3)
         return s_usage_error ("metric push: expected NAME VALUE");
+    if (strlen (argv[1]) > HL_MAX_METRIC)
+        return s_usage_error ("metric push: name too long (%zu > %d)",
+                              strlen (argv[1]), HL_MAX_METRIC);
     char *end;
     errno = 0;
     double value = strtod (argv[2], &end);
@@ -246,7 +256,7 @@ s_cmd_metric (const s_opts_t *opts, int argc, char **argv)
     hl_value_set_str (args, "name", argv[1]);
     hl_value_set_double (args, "value", value);
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "metric.push", &args, &reply);
+    int rc = s_call (opts, "metric.push", "metric push", &args, &reply);
     if (rc)
         return rc;
     if (opts->json)
@@ -263,7 +273,7 @@ static int
 s_cmd_agents (const s_opts_t *opts)
 {
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "agents", NULL, &reply);
+    int rc = s_call (opts, "agents", "agents", NULL, &reply);
     if (rc)
         return rc;
     const hl_value_t *list = hl_msg_data (reply);
@@ -301,7 +311,7 @@ static int
 s_cmd_pause (const s_opts_t *opts, const char *op)
 {
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, op, NULL, &reply);
+    int rc = s_call (opts, op, op, NULL, &reply);
     if (rc)
         return rc;
     if (opts->json)
@@ -584,7 +594,7 @@ s_cmd_run (s_opts_t *opts, int argc, char **argv)
     if (wait && !opts->timeout_set)
         opts->timeout_ms = 3600 * 1000;
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "run", &args, &reply);
+    int rc = s_call (opts, "run", "run", &args, &reply);
     if (rc)
         return rc;
     const hl_value_t *d = hl_msg_data (reply);
@@ -603,7 +613,7 @@ static int
 s_cmd_cycles (const s_opts_t *opts)
 {
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "cycles", NULL, &reply);
+    int rc = s_call (opts, "cycles", "cycles", NULL, &reply);
     if (rc)
         return rc;
     const hl_value_t *list = hl_msg_data (reply);
@@ -658,7 +668,7 @@ s_cmd_report (const s_opts_t *opts, int argc, char **argv)
     hl_value_set_int (args, "id", id);
     hl_value_set_str (args, "format", format);
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "report", &args, &reply);
+    int rc = s_call (opts, "report", "report", &args, &reply);
     if (rc)
         return rc;
     if (streq (format, "md"))
