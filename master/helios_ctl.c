@@ -19,6 +19,7 @@
 #include "../bus/hl_log.h"
 #include "../proto/hl_alloc.h"
 #include "hl_client.h"
+#include "hl_cycle.h"
 
 #ifndef HL_VERSION
 #define HL_VERSION "0.0.0"
@@ -549,13 +550,9 @@ s_cmd_run (s_opts_t *opts, int argc, char **argv)
 {
     if (argc < 1)
         return s_usage_error ("run: expected a kind");
-    static const char *kinds[]
-        = { "optimization", "emergency", "analysis", "strategic_planning" };
-    bool known = false;
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-        known |= streq (argv[0], kinds[i]);
-    if (!known)
-        return s_usage_error ("run: unknown kind '%s'", argv[0]);
+    char error[512];
+    if (hl_cycle_check_params (argv[0], NULL, error, sizeof error))
+        return s_usage_error ("%s", error);
     hl_value_t *args = hl_value_new_map ();
     hl_value_set_str (args, "kind", argv[0]);
     hl_value_t *params = hl_value_new_map ();
@@ -587,6 +584,13 @@ s_cmd_run (s_opts_t *opts, int argc, char **argv)
             hl_value_destroy (&args);
             return s_usage_error ("run: bad argument '%s'", argv[i]);
         }
+    }
+    /*  A parameter the kind does not take is a usage error here; the
+        master refuses it too, for every client. */
+    if (hl_cycle_check_params (argv[0], params, error, sizeof error)) {
+        hl_value_destroy (&params);
+        hl_value_destroy (&args);
+        return s_usage_error ("%s", error);
     }
     hl_value_set (args, "params", &params);
     hl_value_set_bool (args, "wait", wait);

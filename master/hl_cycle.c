@@ -778,12 +778,47 @@ hl_cycle_health (hl_cycle_t *self, const hl_health_t *health)
 //  --------------------------------------------------------------------
 //  Run kinds: parse the params, then start
 
+/*  The parameters each kind takes (NULL-terminated): a name not listed is
+    a mistake to refuse, never to ignore. */
+static const char *s_optimization_params[] = { NULL };
+static const char *s_analysis_params[] = { "focus_areas", "depth", NULL };
+static const char *s_plan_params[] = { "horizon", "scenarios", NULL };
+static const char *s_emergency_params[] = { "threshold", "max_issues", NULL };
+
+/*  0 if every key of params is one of names; else -1 and "run: unknown
+    parameter 'foo' for kind (it takes a, b)" in error. */
 static int
-s_parse_none (hl_cycle_t *self, const hl_value_t *params, s_params_t *out,
-              char *error, size_t errsize)
+s_params_known (const hl_value_t *params, const char *kind,
+                const char *const *names, char *error, size_t errsize)
 {
-    (void)self, (void)params, (void)out, (void)error, (void)errsize;
+    for (size_t i = 0; i < hl_value_size (params); i++) {
+        const char *key = hl_value_key_at (params, i);
+        size_t n = 0;
+        while (names[n] && !(key && streq (key, names[n])))
+            n++;
+        if (names[n])
+            continue;
+        int used = snprintf (error, errsize,
+                             "run: unknown parameter '%.32s' for %s (it takes ",
+                             key ? key : "", kind);
+        for (n = 0; names[n] && used > 0 && (size_t)used < errsize; n++)
+            used += snprintf (error + used, errsize - (size_t)used, "%s%s",
+                              n ? ", " : "", names[n]);
+        if (used > 0 && (size_t)used < errsize)
+            snprintf (error + used, errsize - (size_t)used, "%s)",
+                      n ? "" : "none");
+        return -1;
+    }
     return 0;
+}
+
+static int
+s_parse_optimization (hl_cycle_t *self, const hl_value_t *params,
+                      s_params_t *out, char *error, size_t errsize)
+{
+    (void)self, (void)out;
+    return s_params_known (params, "optimization", s_optimization_params, error,
+                           errsize);
 }
 
 /*  focus_areas: a list of categories, or a string of them separated by
@@ -793,6 +828,8 @@ s_parse_analysis (hl_cycle_t *self, const hl_value_t *params, s_params_t *out,
                   char *error, size_t errsize)
 {
     (void)self;
+    if (s_params_known (params, "analysis", s_analysis_params, error, errsize))
+        return -1;
     const hl_value_t *areas = hl_value_get (params, "focus_areas");
     char text[128] = "";
     if (hl_value_str (areas, NULL))
@@ -824,6 +861,9 @@ s_parse_plan (hl_cycle_t *self, const hl_value_t *params, s_params_t *out,
               char *error, size_t errsize)
 {
     (void)self;
+    if (s_params_known (params, "strategic_planning", s_plan_params, error,
+                        errsize))
+        return -1;
     return hl_forecast_parse (params, &out->plan, error, errsize);
 }
 
@@ -831,6 +871,9 @@ static int
 s_parse_emergency (hl_cycle_t *self, const hl_value_t *params, s_params_t *out,
                    char *error, size_t errsize)
 {
+    if (s_params_known (params, "emergency", s_emergency_params, error,
+                        errsize))
+        return -1;
     const hl_config_emergency_t *ec = hl_config_emergency (self->deps.config);
     double threshold = hl_value_get_double (params, "threshold", ec->threshold);
     int64_t max_issues
@@ -856,6 +899,15 @@ s_start_cycle (hl_cycle_t *self, hl_run_t *run, const s_params_t *params,
         snprintf (error, errsize, "run: %s %" PRIu64 " is still running (%s)",
                   self->current->kind, self->current->id,
                   hl_phase_name (self->current->phase));
+        return -1;
+    }
+    /*  Paused, its tasks would wait for resume until their deadlines
+        cancel them: a broken run. Refuse it and say what to do. */
+    if (self->paused) {
+        snprintf (error, errsize,
+                  "run: paused: %s needs dispatch; resume first "
+                  "(helios-ctl resume)",
+                  run->kind);
         return -1;
     }
     run->analysis_only = streq (run->kind, "analysis");
@@ -913,14 +965,46 @@ typedef int (s_start_fn) (hl_cycle_t *self, hl_run_t *run,
 
 static const struct {
     const char *kind;
+    const char *const *params; /* what parse takes, for clients */
     s_parse_fn *parse;
     s_start_fn *start;
 } s_kinds[] = {
-    { "optimization", s_parse_none, s_start_cycle },
-    { "analysis", s_parse_analysis, s_start_cycle },
-    { "strategic_planning", s_parse_plan, s_start_plan },
-    { "emergency", s_parse_emergency, s_start_emergency },
+    { "optimization", s_optimization_params, s_parse_optimization,
+      s_start_cycle },
+    { "analysis", s_analysis_params, s_parse_analysis, s_start_cycle },
+    { "strategic_planning", s_plan_params, s_parse_plan, s_start_plan },
+    { "emergency", s_emergency_params, s_parse_emergency, s_start_emergency },
 };
+
+const char *
+hl_cycle_kind (size_t i)
+{
+    return i < sizeof s_kinds / sizeof s_kinds[0] ? s_kinds[i].kind : NULL;
+}
+
+const char *const *
+hl_cycle_kind_params (const char *kind)
+{
+    for (size_t k = 0; kind && k < sizeof s_kinds / sizeof s_kinds[0]; k++)
+        if (streq (kind, s_kinds[k].kind))
+            return s_kinds[k].params;
+    return NULL;
+}
+
+int
+hl_cycle_check_params (const char *kind, const hl_value_t *params, char *error,
+                       size_t errsize)
+{
+    const char *const *names = hl_cycle_kind_params (kind);
+    if (!names) {
+        snprintf (error, errsize,
+                  "run: unknown kind '%.32s' (optimization, analysis, "
+                  "strategic_planning or emergency)",
+                  kind ? kind : "");
+        return -1;
+    }
+    return s_params_known (params, kind, names, error, errsize);
+}
 
 /*  The one way a run is made: a fresh id, its done set before anything
     can finish it. */
