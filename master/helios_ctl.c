@@ -17,6 +17,7 @@
 
 #include "../bus/hl_config.h"
 #include "../bus/hl_log.h"
+#include "../bus/hl_sock.h"
 #include "../proto/hl_alloc.h"
 #include "hl_client.h"
 #include "hl_cycle.h"
@@ -45,7 +46,9 @@ s_usage (FILE *out)
              "  agents [--json]            the registered agents\n"
              "  metric push NAME VALUE     publish one metric sample\n"
              "  pause | resume             hold or release normal dispatch\n"
-             "                             and scheduled cycles\n"
+             "                             and scheduled cycles (while\n"
+             "                             paused, run optimization and\n"
+             "                             analysis are refused)\n"
              "  run KIND [--param K=V]... [--wait] [--json]\n"
              "                             start a run: optimization (a "
              "cycle),\n"
@@ -86,6 +89,26 @@ s_usage_error (const char *fmt, ...)
     return S_EXIT_USAGE;
 }
 
+/*  A word cmd (NULL: the command line itself) does not take: an option
+    if it starts with '-', else an argument. The one wording of a bad flag
+    in every Helios program. */
+static int
+s_bad_word (const char *cmd, const char *word)
+{
+    bool option = word[0] == '-' && word[1];
+    return s_usage_error ("%s%s%s '%s'", cmd ? cmd : "", cmd ? ": " : "",
+                          option ? "unknown option" : "unexpected argument",
+                          word);
+}
+
+/*  An option given last, without its value. */
+static int
+s_no_value (const char *cmd, const char *option)
+{
+    return s_usage_error ("%s%soption '%s' needs a value", cmd ? cmd : "",
+                          cmd ? ": " : "", option);
+}
+
 /*  Send op and take the reply. On failure prints one line, named by what
     the user typed (label: "metric push" for op "metric.push"), and
     returns the exit code; 0 with *reply_p on success. */
@@ -98,8 +121,9 @@ s_call (const s_opts_t *opts, const char *op, const char *label,
     hl_client_t *client = hl_client_new (opts->endpoint, src);
     if (!client) {
         hl_value_destroy (args_p);
-        fprintf (stderr, "helios-ctl: bad endpoint '%s'\n", opts->endpoint);
-        return S_EXIT_USAGE;
+        fprintf (stderr, "helios-ctl: %s: cannot connect to '%s'\n", label,
+                 opts->endpoint);
+        return S_EXIT_FAILED;
     }
     int rc = hl_client_request (client, op, args_p, opts->timeout_ms, reply_p);
     hl_client_destroy (&client);
@@ -357,16 +381,21 @@ s_bench_args (s_bench_t *bench, int argc, char **argv)
                        : streq (argv[i], "--concurrency") ? &bench->concurrency
                        : streq (argv[i], "--payload")     ? &bench->payload
                                                           : NULL;
-        if (streq (argv[i], "--role") && i + 1 < argc) {
+        bool role = streq (argv[i], "--role");
+        if (!target && !role)
+            return s_bad_word ("bench echo", argv[i]);
+        if (i + 1 >= argc)
+            return s_no_value ("bench echo", argv[i]);
+        if (role) {
             bench->role = argv[++i];
             continue;
         }
-        if (!target || i + 1 >= argc)
-            return s_usage_error ("bench echo: bad argument '%s'", argv[i]);
         char *end;
         *target = strtol (argv[++i], &end, 10);
-        if (*end || *target < 0 || *target > 100000000)
-            return s_usage_error ("bench echo: bad number '%s'", argv[i]);
+        if (!*argv[i] || *end || *target < 0 || *target > 100000000)
+            return s_usage_error ("bench echo: %s wants a number "
+                                  "0..100000000, not '%s'",
+                                  argv[i - 1], argv[i]);
     }
     if (bench->tasks < 1 || bench->concurrency < 1
         || bench->payload > HL_MAX_STR / 2)
@@ -495,8 +524,11 @@ s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
     char src[HL_MAX_NAME + 1];
     snprintf (src, sizeof src, "ctl-bench@%d", (int)getpid ());
     hl_client_t *client = hl_client_new (opts->endpoint, src);
-    if (!client)
-        return s_usage_error ("bad endpoint '%s'", opts->endpoint);
+    if (!client) {
+        fprintf (stderr, "helios-ctl: bench: cannot connect to '%s'\n",
+                 opts->endpoint);
+        return S_EXIT_FAILED;
+    }
     bench.bytes = (uint8_t *)hl_alloc ((size_t)bench.payload + 1);
     for (long i = 0; i < bench.payload; i++)
         bench.bytes[i] = (uint8_t)('a' + i % 26);
@@ -560,7 +592,11 @@ s_cmd_run (s_opts_t *opts, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (streq (argv[i], "--wait"))
             wait = true;
-        else if (streq (argv[i], "--param") && i + 1 < argc) {
+        else if (streq (argv[i], "--param") && i + 1 >= argc) {
+            hl_value_destroy (&params);
+            hl_value_destroy (&args);
+            return s_no_value ("run", argv[i]);
+        } else if (streq (argv[i], "--param")) {
             char *kv = argv[++i];
             char *eq = strchr (kv, '=');
             if (!eq || eq == kv || eq - kv > 63) {
@@ -582,7 +618,7 @@ s_cmd_run (s_opts_t *opts, int argc, char **argv)
         } else {
             hl_value_destroy (&params);
             hl_value_destroy (&args);
-            return s_usage_error ("run: bad argument '%s'", argv[i]);
+            return s_bad_word ("run", argv[i]);
         }
     }
     /*  A parameter the kind does not take is a usage error here; the
@@ -653,17 +689,25 @@ s_cmd_report (const s_opts_t *opts, int argc, char **argv)
     int64_t id = 0;
     const char *format = "md";
     for (int i = 0; i < argc; i++) {
-        if (streq (argv[i], "--format") && i + 1 < argc) {
+        if (streq (argv[i], "--format") && i + 1 >= argc)
+            return s_no_value ("report", argv[i]);
+        else if (streq (argv[i], "--format")) {
             format = argv[++i];
             if (!streq (format, "md") && !streq (format, "json"))
-                return s_usage_error ("report: --format md or json");
+                return s_usage_error ("report: --format wants md or json, "
+                                      "not '%s'",
+                                      format);
         } else if (streq (argv[i], "last"))
             id = 0;
+        else if (argv[i][0] == '-')
+            return s_bad_word ("report", argv[i]);
         else {
             char *end;
             id = strtoll (argv[i], &end, 10);
             if (*end || id <= 0)
-                return s_usage_error ("report: bad id '%s'", argv[i]);
+                return s_usage_error ("report: '%s' is not a run's number "
+                                      "or last",
+                                      argv[i]);
         }
     }
     if (opts->json)
@@ -691,16 +735,25 @@ main (int argc, char *argv[])
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
-        bool has_value = i + 1 < argc;
-        if ((streq (a, "-c") || streq (a, "--config")) && has_value)
+        bool takes_value = streq (a, "-c") || streq (a, "--config")
+                           || streq (a, "-e") || streq (a, "--endpoint")
+                           || streq (a, "-t") || streq (a, "--timeout");
+        if (takes_value && i + 1 >= argc)
+            return s_no_value (NULL, a);
+        if (streq (a, "-c") || streq (a, "--config"))
             path = argv[++i];
-        else if ((streq (a, "-e") || streq (a, "--endpoint")) && has_value)
+        else if (streq (a, "-e") || streq (a, "--endpoint")) {
             opts.endpoint = argv[++i];
-        else if ((streq (a, "-t") || streq (a, "--timeout")) && has_value) {
+            if (!hl_sock_endpoint_ok (opts.endpoint))
+                return s_usage_error ("bad endpoint '%s': want %s",
+                                      opts.endpoint, HL_SOCK_ENDPOINT_FORMS);
+        } else if (streq (a, "-t") || streq (a, "--timeout")) {
             char *end;
             long ms = strtol (argv[++i], &end, 10);
-            if (*end || ms <= 0 || ms > 3600000)
-                return s_usage_error ("bad timeout '%s'", argv[i]);
+            if (!*argv[i] || *end || ms <= 0 || ms > 3600000)
+                return s_usage_error ("-t wants milliseconds 1..3600000, "
+                                      "not '%s'",
+                                      argv[i]);
             opts.timeout_ms = (int)ms;
             opts.timeout_set = true;
         } else if (streq (a, "--json"))
@@ -712,7 +765,7 @@ main (int argc, char *argv[])
             printf ("helios-ctl %s\n", HL_VERSION);
             return 0;
         } else
-            return s_usage_error ("bad option '%s'", a);
+            return s_bad_word (NULL, a);
     }
     if (i >= argc)
         return s_usage_error ("no command");
@@ -744,23 +797,19 @@ main (int argc, char *argv[])
 
     int rc;
     if (streq (cmd, "status"))
-        rc = cargc ? s_usage_error ("status: unexpected '%s'", cargv[0])
-                   : s_cmd_status (&opts);
+        rc = cargc ? s_bad_word (cmd, cargv[0]) : s_cmd_status (&opts);
     else if (streq (cmd, "metric"))
         rc = s_cmd_metric (&opts, cargc, cargv);
     else if (streq (cmd, "agents"))
-        rc = cargc ? s_usage_error ("agents: unexpected '%s'", cargv[0])
-                   : s_cmd_agents (&opts);
+        rc = cargc ? s_bad_word (cmd, cargv[0]) : s_cmd_agents (&opts);
     else if (streq (cmd, "pause") || streq (cmd, "resume"))
-        rc = cargc ? s_usage_error ("%s: unexpected '%s'", cmd, cargv[0])
-                   : s_cmd_pause (&opts, cmd);
+        rc = cargc ? s_bad_word (cmd, cargv[0]) : s_cmd_pause (&opts, cmd);
     else if (streq (cmd, "bench"))
         rc = s_cmd_bench (&opts, cargc, cargv);
     else if (streq (cmd, "run"))
         rc = s_cmd_run (&opts, cargc, cargv);
     else if (streq (cmd, "cycles"))
-        rc = cargc ? s_usage_error ("cycles: unexpected '%s'", cargv[0])
-                   : s_cmd_cycles (&opts);
+        rc = cargc ? s_bad_word (cmd, cargv[0]) : s_cmd_cycles (&opts);
     else if (streq (cmd, "report"))
         rc = s_cmd_report (&opts, cargc, cargv);
     else

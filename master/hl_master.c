@@ -158,6 +158,20 @@ s_seed_figures (hl_master_t *self, hl_value_t *data, const hl_value_t *cycle)
     hl_value_set (data, "orchestration", &o);
 }
 
+/*  What the config makes of the cycle and the emergency, for a reader of
+    status (the launcher's "every 20 s", the text status): added to the
+    engine's own figures. */
+static void
+s_cycle_settings (hl_master_t *self, hl_value_t *cycle)
+{
+    const hl_config_cycle_t *cc = hl_config_cycle (self->config);
+    hl_value_set_int (cycle, "duration_s", cc->duration);
+    hl_value_set_int (cycle, "settle_s", cc->settle);
+    hl_value_set_int (cycle, "verify_window_s", cc->verify_window);
+    hl_value_set_double (cycle, "emergency_threshold",
+                         hl_config_emergency (self->config)->threshold);
+}
+
 static hl_value_t *
 s_input_json (const s_input_t *input)
 {
@@ -225,6 +239,7 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
                                   : hl_value_new_map ();
     hl_value_set (data, "health", &hv);
     hl_value_t *cyv = hl_cycle_status (self->cycle);
+    s_cycle_settings (self, cyv);
     s_seed_figures (self, data, cyv);
     hl_value_set (data, "cycle", &cyv);
     hl_value_t *lv = hl_learning_to_value (self->learning);

@@ -94,12 +94,14 @@ s_run_options (int argc, char **argv, int *rate, uint64_t *seed,
             value = arg + 7;
         else if ((is_rate || is_seed) && arg[6] == '\0') {
             if (i + 1 >= argc) {
-                s_usage_error ("%s needs a value", arg);
+                s_usage_error ("run: option '%s' needs a value", arg);
                 return -1;
             }
             value = argv[++i];
         } else {
-            s_usage_error ("run: unexpected argument %s", arg);
+            s_usage_error (
+                "run: %s '%s'",
+                arg[0] == '-' ? "unknown option" : "unexpected argument", arg);
             return -1;
         }
         uint64_t number;
@@ -241,13 +243,13 @@ main (int argc, char *argv[])
                 status = 0;
                 goto done;
             case ':':
-                s_usage_error ("%s needs a value", argv[optind - 1]);
+                s_usage_error ("option '%s' needs a value", argv[optind - 1]);
                 goto done;
             default:
                 if (optopt > 0 && optopt < 256)
-                    s_usage_error ("unknown option -%c", optopt);
+                    s_usage_error ("unknown option '-%c'", optopt);
                 else
-                    s_usage_error ("unknown option %s", argv[optind - 1]);
+                    s_usage_error ("unknown option '%s'", argv[optind - 1]);
                 goto done;
         }
     }
@@ -273,7 +275,10 @@ main (int argc, char *argv[])
             goto done;
     } else if (strcmp (command, "get") == 0) {
         if (rest_n != 0) {
-            s_usage_error ("get: unexpected argument %s", rest[0]);
+            s_usage_error ("get: %s '%s'",
+                           rest[0][0] == '-' ? "unknown option"
+                                             : "unexpected argument",
+                           rest[0]);
             goto done;
         }
     } else if (strcmp (command, "incident") == 0) {
