@@ -21,6 +21,7 @@
 #include "../proto/hl_alloc.h"
 #include "hl_client.h"
 #include "hl_cycle.h"
+#include "hl_report.h"
 
 #ifndef HL_VERSION
 #define HL_VERSION "0.0.0"
@@ -42,7 +43,14 @@ s_usage (FILE *out)
     fprintf (out,
              "usage: helios-ctl [-c CONFIG] [-e ENDPOINT] [-t MS] COMMAND\n"
              "commands:\n"
-             "  status [--json]            the master's state and counters\n"
+             "  status [--json]            health (per category, each KPI\n"
+             "                             against its target), agents by\n"
+             "                             role, the last runs, learning,\n"
+             "                             counters and the seed's figures\n"
+             "                             (overhead: the share of tasks-\n"
+             "                             socket messages that are not a\n"
+             "                             task or its result: heartbeats,\n"
+             "                             hellos); \"-\" until measured\n"
              "  agents [--json]            the registered agents\n"
              "  metric push NAME VALUE     publish one metric sample\n"
              "  pause | resume             hold or release normal dispatch\n"
@@ -166,11 +174,11 @@ s_print_json (const hl_value_t *data)
     json_decref (json);
 }
 
-/*  "received 10  rejected 2 (malformed 1, topic 1)" */
+/*  "   received 10 rejected 2 (malformed 1, topic 1)" */
 static void
 s_print_counters (const char *label, const hl_value_t *v, const char **keys)
 {
-    printf ("%-9s", label);
+    printf ("  %-10s", label);
     for (; *keys; keys++)
         printf (" %s %" PRId64, *keys, hl_value_get_int (v, *keys, 0));
     const hl_value_t *by = hl_value_get (v, "rejected_by");
@@ -182,47 +190,278 @@ s_print_counters (const char *label, const hl_value_t *v, const char **keys)
     printf ("%s\n", hl_value_size (by) ? ")" : "");
 }
 
-/*  " label 12.3unit", or " label -" when v is missing or nil;
-    scale turns a ratio into a percentage. */
-static void
-s_print_figure (const char *label, const hl_value_t *v, double scale,
-                const char *unit)
+/*  A number with decimals into buf, times scale, then unit; "-" when v
+    is missing, null or not finite (nothing measured yet). */
+static const char *
+s_figure (char *buf, size_t size, const hl_value_t *v, int decimals,
+          double scale, const char *unit)
 {
     double d;
     if (v && !hl_value_double (v, &d) && isfinite (d))
-        printf ("  %s %.1f%s", label, d * scale, unit);
+        snprintf (buf, size, "%.*f%s", decimals, d * scale, unit);
     else
-        printf ("  %s -", label);
+        snprintf (buf, size, "-");
+    return buf;
 }
 
+/*  A metric's value, target or critical level, in few columns: 1353.1,
+    0.52, 1200000. */
+static const char *
+s_value (char *buf, size_t size, const hl_value_t *v)
+{
+    double d;
+    if (!v || hl_value_double (v, &d) || !isfinite (d))
+        snprintf (buf, size, "-");
+    else if (fabs (d) >= 100000)
+        snprintf (buf, size, "%.0f", d);
+    else if (fabs (d) >= 10)
+        snprintf (buf, size, "%.1f", d);
+    else
+        snprintf (buf, size, "%.2f", d);
+    return buf;
+}
+
+/*  Health: the score, its state, each category, then each KPI against
+    its target and critical level. */
+static void
+s_print_health (const hl_value_t *d)
+{
+    const hl_value_t *h = hl_value_get (d, "health");
+    const hl_value_t *cy = hl_value_get (d, "cycle");
+    char a[32], b[32];
+    printf ("health     %s %s (window %" PRId64 " s; emergency below %s)\n",
+            s_figure (a, sizeof a, hl_value_get (h, "score"), 1, 1, ""),
+            hl_value_get_str (h, "state", "no data"),
+            hl_value_get_int (h, "window", 0),
+            s_figure (b, sizeof b, hl_value_get (cy, "emergency_threshold"), 0,
+                      1, ""));
+    const hl_value_t *cats = hl_value_get (h, "categories");
+    printf ("          ");
+    for (size_t i = 0; i < hl_value_size (cats); i++)
+        printf (" %s %s", hl_value_key_at (cats, i),
+                s_figure (a, sizeof a, hl_value_val_at (cats, i), 1, 1, ""));
+    printf ("\n");
+    const hl_value_t *ms = hl_value_get (h, "metrics");
+    if (!hl_value_size (ms))
+        return;
+    printf ("  %-20s %-5s %-4s %9s %9s %9s %5s  %s\n", "KPI", "UNIT", "STAT",
+            "VALUE", "TARGET", "CRITICAL", "SCORE", "STATE");
+    for (size_t i = 0; i < hl_value_size (ms); i++) {
+        const hl_value_t *m = hl_value_val_at (ms, i);
+        char value[32], target[32], critical[32];
+        printf (
+            "  %-20s %-5s %-4s %9s %9s %9s %5s  %s\n", hl_value_key_at (ms, i),
+            hl_value_get_str (m, "unit", ""), hl_value_get_str (m, "stat", "?"),
+            s_value (value, sizeof value, hl_value_get (m, "value")),
+            s_value (target, sizeof target, hl_value_get (m, "target")),
+            s_value (critical, sizeof critical, hl_value_get (m, "critical")),
+            s_figure (a, sizeof a, hl_value_get (m, "score"), 1, 1, ""),
+            hl_value_get_str (m, "state", "?"));
+    }
+}
+
+/*  Agents by role, from the agents op's list. */
+static void
+s_print_agents (const hl_value_t *list)
+{
+    static const char *roles[]
+        = { "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
+            "hephaestus-backend",  "athena-ux",          "athena-api" };
+    printf ("agents     %zu", hl_value_size (list));
+    for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++) {
+        int64_t n = 0, busy = 0;
+        for (size_t i = 0; i < hl_value_size (list); i++) {
+            const hl_value_t *agent = hl_value_at (list, i);
+            if (streq (hl_value_get_str (agent, "role", ""), roles[r])) {
+                n++;
+                busy += hl_value_get_int (agent, "inflight", 0);
+            }
+        }
+        printf ("%s%s %" PRId64,
+                r % 3 ? ", "
+                : r   ? ",\n           "
+                      : ": ",
+                roles[r], n);
+        if (busy)
+            printf (" (%" PRId64 " task%s)", busy, busy == 1 ? "" : "s");
+    }
+    printf ("\n");
+}
+
+/*  "  7 optimization        done    62.6 ->  71.5  4 actions: 4 kept" */
+static void
+s_print_run_line (const char *indent, const hl_value_t *c)
+{
+    char before[32], after[32];
+    printf ("%s%5" PRId64 " %-18s %-10s %5s -> %5s", indent,
+            hl_value_get_int (c, "id", 0), hl_value_get_str (c, "kind", "?"),
+            hl_value_get_str (c, "phase", "?"),
+            s_figure (before, sizeof before, hl_value_get (c, "health_before"),
+                      1, 1, ""),
+            s_figure (after, sizeof after, hl_value_get (c, "health_after"), 1,
+                      1, ""));
+    int64_t n = hl_value_get_int (c, "actions", 0);
+    if (n)
+        printf ("  %" PRId64 " action%s: %" PRId64 " kept, %" PRId64
+                " rolled back, %" PRId64 " failed",
+                n, n == 1 ? "" : "s", hl_value_get_int (c, "kept", 0),
+                hl_value_get_int (c, "rolled_back", 0),
+                hl_value_get_int (c, "failed", 0));
+    if (hl_value_get_int (c, "degraded", 0))
+        printf ("  degraded");
+    printf ("\n");
+}
+
+/*  The engine: phase, schedule, totals; the emergency; the last runs. */
+static void
+s_print_cycles (const hl_value_t *d, const hl_value_t *runs)
+{
+    const hl_value_t *cy = hl_value_get (d, "cycle");
+    bool paused = false;
+    hl_value_bool (hl_value_get (cy, "paused"), &paused);
+    printf ("cycles     %s%s, next in %" PRId64 " s (every %" PRId64
+            " s); runs %" PRId64 " started, %" PRId64 " finished, %" PRId64
+            " degraded\n",
+            hl_value_get_str (cy, "phase", "?"), paused ? ", PAUSED" : "",
+            hl_value_get_int (cy, "next_in_s", 0),
+            hl_value_get_int (cy, "duration_s", 0),
+            hl_value_get_int (cy, "started", 0),
+            hl_value_get_int (cy, "finished", 0),
+            hl_value_get_int (cy, "degraded", 0));
+    printf ("           actions %" PRId64 " kept, %" PRId64
+            " rolled back, %" PRId64 " failed\n",
+            hl_value_get_int (cy, "kept", 0),
+            hl_value_get_int (cy, "rolled_back", 0),
+            hl_value_get_int (cy, "failed", 0));
+    const hl_value_t *em = hl_value_get (cy, "emergency");
+    int64_t count = hl_value_get_int (em, "count", 0);
+    bool active = false;
+    hl_value_bool (hl_value_get (em, "active"), &active);
+    char ms[32];
+    s_figure (ms, sizeof ms, hl_value_get (em, "last_response_ms"), 1, 1,
+              " ms");
+    if (!count)
+        printf ("emergency  none so far\n");
+    else
+        printf ("emergency  %s: %" PRId64 " so far, the last detected %s, "
+                "%" PRId64 " round(s); first remedy sent %s%s\n",
+                active ? "IN PROGRESS" : "over", count,
+                hl_value_get_str (em, "detected_utc", "?"),
+                hl_value_get_int (em, "rounds", 0), streq (ms, "-") ? "-" : ms,
+                streq (ms, "-") ? " (none was)" : " after detection");
+    size_t n = hl_value_size (runs);
+    printf ("last runs%s\n", n ? "" : "  none yet");
+    for (size_t i = 0; i < n && i < 5; i++)
+        s_print_run_line ("  ", hl_value_at (runs, i));
+    if (n > 5)
+        printf ("  ... %zu in all (helios-ctl cycles)\n", n);
+}
+
+/*  What each action has done so far (learning.json). */
+static void
+s_print_learning (const hl_value_t *d)
+{
+    const hl_value_t *l = hl_value_get (d, "learning");
+    printf ("learning%s\n", hl_value_size (l) ? "" : "   no action");
+    if (!hl_value_size (l))
+        return;
+    printf ("  %-28s %5s %8s %6s %8s\n", "ACTION", "TRIED", "IMPROVED", "P",
+            "EFFECT");
+    for (size_t i = 0; i < hl_value_size (l); i++) {
+        const hl_value_t *a = hl_value_val_at (l, i);
+        char p[32], effect[32];
+        printf ("  %-28s %5" PRId64 " %8" PRId64 " %6s %8s\n",
+                hl_value_key_at (l, i), hl_value_get_int (a, "n", 0),
+                hl_value_get_int (a, "successes", 0),
+                s_figure (p, sizeof p, hl_value_get (a, "p"), 2, 1, ""),
+                s_figure (effect, sizeof effect,
+                          hl_value_get (a, "improvement"), 0, 100, "%"));
+    }
+}
+
+/*  Inputs and what was refused of them, by reason. */
+static void
+s_print_inputs (const hl_value_t *d)
+{
+    printf ("counters\n");
+    const char *bus_in[]
+        = { "received", "forwarded", "dropped", "rejected", NULL };
+    const char *bus_more[]
+        = { "intake_dropped", "published", "subscribers", NULL };
+    const hl_value_t *bus = hl_value_get (d, "bus");
+    s_print_counters ("bus", bus, bus_in);
+    printf ("  %-10s", "");
+    for (size_t i = 0; bus_more[i]; i++)
+        printf (" %s %" PRId64, bus_more[i],
+                hl_value_get_int (bus, bus_more[i], 0));
+    printf ("\n");
+    const char *in_keys[] = { "received", "rejected", NULL };
+    s_print_counters ("control", hl_value_get (d, "control"), in_keys);
+    s_print_counters ("tasks", hl_value_get (d, "tasks"), in_keys);
+    const hl_value_t *kpi = hl_value_get (d, "kpi");
+    const hl_value_t *refused = hl_value_get (kpi, "rejected");
+    printf ("  %-10s accepted %" PRId64 " refused", "samples",
+            hl_value_get_int (kpi, "accepted", 0));
+    for (size_t i = 0; i < hl_value_size (refused); i++) {
+        int64_t n = 0;
+        hl_value_int (hl_value_val_at (refused, i), &n);
+        printf ("%s %s %" PRId64, i ? "," : "", hl_value_key_at (refused, i),
+                n);
+    }
+    printf ("\n  %-10s %" PRId64 "\n", "decode errors",
+            hl_value_get_int (d, "decode_errors", 0));
+}
+
+/*  The seed's figures (docs/architecture.md says how each is measured);
+    "-" until there is something to measure. */
 static void
 s_print_seed_figures (const hl_value_t *d)
 {
     const hl_value_t *k = hl_value_get (d, "kpis");
-    printf ("kpis         ");
-    s_print_figure ("health", hl_value_get (k, "overall_health_score"), 1, "");
-    s_print_figure ("success", hl_value_get (k, "optimization_success_rate"),
-                    100, "%");
-    s_print_figure ("availability", hl_value_get (k, "system_availability"),
-                    100, "%");
-    s_print_figure ("concurrent",
-                    hl_value_get (k, "concurrent_optimization_efficiency"), 100,
-                    "%");
+    char a[32], b[32], c[32], e[32];
+    printf ("seed KPIs  health %s  optimization success %s\n"
+            "           availability %s  concurrent efficiency %s\n",
+            s_figure (a, sizeof a, hl_value_get (k, "overall_health_score"), 1,
+                      1, ""),
+            s_figure (b, sizeof b,
+                      hl_value_get (k, "optimization_success_rate"), 1, 100,
+                      "%"),
+            s_figure (c, sizeof c, hl_value_get (k, "system_availability"), 1,
+                      100, "%"),
+            s_figure (e, sizeof e,
+                      hl_value_get (k, "concurrent_optimization_efficiency"), 1,
+                      100, "%"));
     const hl_value_t *o = hl_value_get (d, "orchestration");
     const hl_value_t *lat = hl_value_get (o, "latency_ms");
-    printf ("\norchestration");
-    s_print_figure ("cycles done", hl_value_get (o, "cycle_completion_rate"),
-                    100, "%");
-    s_print_figure ("emergency", hl_value_get (o, "emergency_response_ms"), 1,
-                    " ms");
-    s_print_figure ("dispatch p50", hl_value_get (lat, "p50"), 1, " ms");
-    s_print_figure ("p99", hl_value_get (lat, "p99"), 1, " ms");
-    s_print_figure ("overhead", hl_value_get (o, "overhead"), 100, "%");
-    s_print_figure ("evenness",
-                    hl_value_get (hl_value_get (o, "evenness"), "worst"), 1,
-                    "");
-    printf ("  conflicts %" PRId64 "\n",
+    const hl_value_t *cy = hl_value_get (d, "cycle");
+    printf ("orchestration  cycles done %s (%" PRId64 " of %" PRId64
+            " runs finished)  emergency response %s\n",
+            s_figure (a, sizeof a, hl_value_get (o, "cycle_completion_rate"), 1,
+                      100, "%"),
+            hl_value_get_int (cy, "finished", 0),
+            hl_value_get_int (cy, "started", 0),
+            s_figure (b, sizeof b, hl_value_get (o, "emergency_response_ms"), 1,
+                      1, " ms"));
+    printf ("               dispatch wait p50 %s p99 %s  evenness %s  "
+            "conflicts %" PRId64 "\n",
+            s_figure (a, sizeof a, hl_value_get (lat, "p50"), 1, 1, " ms"),
+            s_figure (b, sizeof b, hl_value_get (lat, "p99"), 1, 1, " ms"),
+            s_figure (c, sizeof c,
+                      hl_value_get (hl_value_get (o, "evenness"), "worst"), 2,
+                      1, ""),
             hl_value_get_int (hl_value_get (o, "conflicts"), "occurred", 0));
+    printf ("               overhead %s (tasks-socket messages that are not "
+            "a task or its result)\n",
+            s_figure (a, sizeof a, hl_value_get (o, "overhead"), 1, 100, "%"));
+}
+
+/*  The list an op answers with (agents, cycles), or NULL: status is
+    still worth printing without it. */
+static hl_msg_t *
+s_list (const s_opts_t *opts, const char *op)
+{
+    hl_msg_t *reply = NULL;
+    return s_call (opts, op, "status", NULL, &reply) ? NULL : reply;
 }
 
 static int
@@ -233,30 +472,33 @@ s_cmd_status (const s_opts_t *opts)
     if (rc)
         return rc;
     const hl_value_t *d = hl_msg_data (reply);
-    if (opts->json)
+    if (opts->json) {
         s_print_json (d);
-    else {
-        printf ("helios-master %s (%s), up %.1f s\n",
-                hl_value_get_str (d, "version", "?"),
-                hl_value_get_str (d, "src", "?"),
-                hl_value_get_double (d, "uptime_s", 0));
-        const hl_value_t *eps = hl_value_get (d, "endpoints");
-        printf ("endpoints tasks %s  control %s  bus_in %s  bus_out %s\n",
-                hl_value_get_str (eps, "tasks", "?"),
-                hl_value_get_str (eps, "control", "?"),
-                hl_value_get_str (eps, "bus_in", "?"),
-                hl_value_get_str (eps, "bus_out", "?"));
-        const char *bus_keys[]
-            = { "received",  "forwarded", "dropped",        "subscribers",
-                "published", "rejected",  "intake_dropped", NULL };
-        s_print_counters ("bus", hl_value_get (d, "bus"), bus_keys);
-        const char *in_keys[] = { "received", "rejected", NULL };
-        s_print_counters ("control", hl_value_get (d, "control"), in_keys);
-        s_print_counters ("tasks", hl_value_get (d, "tasks"), in_keys);
-        printf ("decode errors %" PRId64 "\n",
-                hl_value_get_int (d, "decode_errors", 0));
-        s_print_seed_figures (d);
+        hl_msg_destroy (&reply);
+        return 0;
     }
+    hl_msg_t *agents = s_list (opts, "agents");
+    hl_msg_t *runs = s_list (opts, "cycles");
+    printf ("helios-master %s (%s), up %.1f s\n",
+            hl_value_get_str (d, "version", "?"),
+            hl_value_get_str (d, "src", "?"),
+            hl_value_get_double (d, "uptime_s", 0));
+    s_print_health (d);
+    if (agents)
+        s_print_agents (hl_msg_data (agents));
+    s_print_cycles (d, runs ? hl_msg_data (runs) : NULL);
+    s_print_learning (d);
+    s_print_inputs (d);
+    s_print_seed_figures (d);
+    const hl_value_t *eps = hl_value_get (d, "endpoints");
+    printf ("endpoints  tasks %s  control %s\n           bus_in %s  bus_out "
+            "%s\n",
+            hl_value_get_str (eps, "tasks", "?"),
+            hl_value_get_str (eps, "control", "?"),
+            hl_value_get_str (eps, "bus_in", "?"),
+            hl_value_get_str (eps, "bus_out", "?"));
+    hl_msg_destroy (&runs);
+    hl_msg_destroy (&agents);
     hl_msg_destroy (&reply);
     return 0;
 }
@@ -545,25 +787,28 @@ s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
     return rc;
 }
 
-/*  "name: health 62.1 -> 70.3, 2 action(s)" and a line per action. */
+/*  A finished run as text: an analysis or a plan is its report (what it
+    found); a cycle or an emergency round "optimization 3: health 62.1 ->
+    70.3, 2 action(s)" and a line per action. */
 static void
 s_print_run (const hl_value_t *r)
 {
-    printf ("%s %" PRId64 ": health ", hl_value_get_str (r, "kind", "run"),
-            hl_value_get_int (r, "id", 0));
-    double before = hl_value_get_double (r, "health_before", NAN);
-    double after = hl_value_get_double (r, "health_after", NAN);
-    if (isfinite (before))
-        printf ("%.1f", before);
-    else
-        printf ("-");
-    printf (" -> ");
-    if (isfinite (after))
-        printf ("%.1f", after);
-    else
-        printf ("-");
+    const char *kind = hl_value_get_str (r, "kind", "run");
+    if (streq (kind, "analysis") || streq (kind, "strategic_planning")) {
+        char *md = hl_report_markdown (r);
+        printf ("%s", md);
+        free (md);
+        return;
+    }
+    char before[32], after[32];
+    printf ("%s %" PRId64 ": health %s -> %s, %zu action(s)\n", kind,
+            hl_value_get_int (r, "id", 0),
+            s_figure (before, sizeof before, hl_value_get (r, "health_before"),
+                      1, 1, ""),
+            s_figure (after, sizeof after, hl_value_get (r, "health_after"), 1,
+                      1, ""),
+            hl_value_size (hl_value_get (r, "actions")));
     const hl_value_t *actions = hl_value_get (r, "actions");
-    printf (", %zu action(s)\n", hl_value_size (actions));
     for (size_t i = 0; i < hl_value_size (actions); i++) {
         const hl_value_t *a = hl_value_at (actions, i);
         printf ("  %-28s %-9s %-13s %s\n", hl_value_get_str (a, "name", "?"),
@@ -660,18 +905,23 @@ s_cmd_cycles (const s_opts_t *opts)
     if (opts->json)
         s_print_json (list);
     else {
-        printf ("%6s %-14s %-10s %8s %8s %8s %5s %12s %7s %9s\n", "ID", "KIND",
+        /*  KIND and PHASE fit the longest, strategic_planning and
+            prioritize; a health that was never scored is "-" */
+        printf ("%6s %-18s %-10s %7s %7s %7s %5s %11s %6s %8s\n", "ID", "KIND",
                 "PHASE", "BEFORE", "AFTER", "ACTIONS", "KEPT", "ROLLED_BACK",
                 "FAILED", "DEGRADED");
         for (size_t i = 0; i < hl_value_size (list); i++) {
             const hl_value_t *c = hl_value_at (list, i);
-            printf ("%6" PRId64 " %-14s %-10s %8.1f %8.1f %8" PRId64
-                    " %5" PRId64 " %12" PRId64 " %7" PRId64 " %9" PRId64 "\n",
+            char before[32], after[32];
+            printf ("%6" PRId64 " %-18s %-10s %7s %7s %7" PRId64 " %5" PRId64
+                    " %11" PRId64 " %6" PRId64 " %8" PRId64 "\n",
                     hl_value_get_int (c, "id", 0),
                     hl_value_get_str (c, "kind", "?"),
                     hl_value_get_str (c, "phase", "?"),
-                    hl_value_get_double (c, "health_before", NAN),
-                    hl_value_get_double (c, "health_after", NAN),
+                    s_figure (before, sizeof before,
+                              hl_value_get (c, "health_before"), 1, 1, ""),
+                    s_figure (after, sizeof after,
+                              hl_value_get (c, "health_after"), 1, 1, ""),
                     hl_value_get_int (c, "actions", 0),
                     hl_value_get_int (c, "kept", 0),
                     hl_value_get_int (c, "rolled_back", 0),

@@ -143,6 +143,11 @@ s_seed_figures (hl_master_t *self, hl_value_t *data, const hl_value_t *cycle)
     hl_value_t *o = hl_dispatch_coordination (self->dispatch);
     v = s_copy (cycle, "cycle_completion_rate");
     hl_value_set (o, "cycle_completion_rate", &v);
+    /*  Nothing to measure before the first run: null, not 100% */
+    if (!hl_value_get_int (cycle, "started", 0)) {
+        v = hl_value_new_nil ();
+        hl_value_set (o, "cycle_completion_rate", &v);
+    }
     v = s_copy (hl_value_get (cycle, "emergency"), "last_response_ms");
     hl_value_set (o, "emergency_response_ms", &v);
     hl_planner_stats_t ps = hl_planner_stats (self->planner);
@@ -170,6 +175,10 @@ s_cycle_settings (hl_master_t *self, hl_value_t *cycle)
     hl_value_set_int (cycle, "verify_window_s", cc->verify_window);
     hl_value_set_double (cycle, "emergency_threshold",
                          hl_config_emergency (self->config)->threshold);
+    if (!hl_value_get_int (cycle, "started", 0)) {
+        hl_value_t *none = hl_value_new_nil ();
+        hl_value_set (cycle, "cycle_completion_rate", &none);
+    }
 }
 
 static hl_value_t *
@@ -989,6 +998,9 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     self->cycle = hl_cycle_new (&deps, err, errsize);
     if (!self->cycle)
         goto fail;
+    /*  A status asked for before the first second says which metrics
+        have no data yet, rather than nothing at all. */
+    s_health (self, hl_msg_now_us ());
     return self;
 fail:
     hl_master_destroy (&self);

@@ -434,6 +434,14 @@ test_analysis (void **state)
     assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "run", "analysis",
                               "--param", "focus_areas=marketing", NULL),
                       1);
+    /*  As text, --wait prints what the analysis found */
+    assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "-t", "60000",
+                              "run", "analysis", "--param",
+                              "focus_areas=backend", "--wait", NULL),
+                      0);
+    assert_non_null (strstr (big, "## Analysis"));
+    assert_non_null (strstr (big, "| api_response_time | "));
+    assert_null (strstr (big, "chat_response_time"));
 }
 
 /*  A strategic plan: forecasts per scenario and a roadmap; a horizon or
@@ -463,6 +471,13 @@ test_strategic_plan (void **state)
     assert_true (json_is_array (
         json_object_get (json_object_get (plan, "plan"), "roadmap")));
     json_decref (plan);
+    /*  As text, --wait prints the plan */
+    assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "run",
+                              "strategic_planning", "--param",
+                              "horizon=24_hours", "--wait", NULL),
+                      0);
+    assert_non_null (strstr (big, "### Scenario baseline"));
+    assert_non_null (strstr (big, "## Roadmap"));
     assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "run",
                               "strategic_planning", "--param", "horizon=soon",
                               NULL),
@@ -712,6 +727,56 @@ test_outage_after_improvements (void **state)
     json_decref (report);
     assert_int_equal (ht_ctl (&w->m, out, sizeof out, "report", id, NULL), 0);
     assert_non_null (strstr (out, "resolved "));
+    /*  status counts it */
+    assert_int_equal (ht_ctl (&w->m, out, sizeof out, "status", NULL), 0);
+    assert_non_null (strstr (out, "\nemergency  over: 1 so far, the last "
+                                  "detected 20"));
+}
+
+/*  status as text shows what the README lists, with true figures:
+    health and its categories, each KPI against its target, the agents
+    by role, the last runs, learning, and the counters. */
+static void
+test_status_text (void **state)
+{
+    (void)state;
+    static char out[1 << 16];
+    assert_int_equal (ht_ctl (&s_shared.m, out, sizeof out, "status", NULL), 0);
+    const char *want[] = {
+        "\nhealth     ",
+        " frontend ",
+        " backend ",
+        " business ",
+        "\n  KPI ",
+        " TARGET ",
+        "\nagents     6: prometheus-frontend 1, prometheus-backend 1, "
+        "hephaestus-frontend 1,\n           hephaestus-backend 1, "
+        "athena-ux 1, athena-api 1\n",
+        "\ncycles     ",
+        "\nemergency  none so far\n",
+        "\nlast runs\n",
+        "\nlearning\n",
+        "\n  aggressive_gc_tuning ",
+        "\ncounters\n",
+        "\n  samples    accepted ",
+        " overhead ",
+        "(tasks-socket messages that are not a task or its result)",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        if (!strstr (out, want[i]))
+            fail_msg ("status lacks \"%s\":\n%s", want[i], out);
+    /*  api_response_time against its target (200) and critical (1000) */
+    const char *api = strstr (out, "\n  api_response_time ");
+    assert_non_null (api);
+    char row[256];
+    snprintf (row, sizeof row, "%.*s", (int)strcspn (api + 1, "\n"), api + 1);
+    assert_non_null (strstr (row, " p95 "));
+    assert_non_null (strstr (row, " 200.0 "));
+    assert_non_null (strstr (row, " 1000.0 "));
+    /*  runs have finished: a figure, and the runs listed */
+    assert_null (strstr (out, "nan"));
+    assert_non_null (strstr (out, " optimization "));
+    assert_null (strstr (out, "cycles done -"));
 }
 
 //  --------------------------------------------------------------------
@@ -863,6 +928,7 @@ main (void)
         cmocka_unit_test (test_strategic_plan),
         cmocka_unit_test (test_cycles_and_report),
         cmocka_unit_test (test_seed_kpis),
+        cmocka_unit_test (test_status_text),
         /*  Last: it changes the world the others read. */
         cmocka_unit_test (test_outage_after_improvements),
     };

@@ -8,7 +8,8 @@
     metric has data (it used to start and never end), bad kinds and
     params refused with their reason (a parameter the kind does not take
     too: it used to be ignored), and a run refused while paused (it used
-    to run with its tasks held until they were cancelled).
+    to run with its tasks held until they were cancelled); status and
+    cycles before there is anything to show.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -235,6 +236,87 @@ test_run_while_paused (void **state)
     assert_int_equal (ht_master_stop (&m), 0);
 }
 
+/*  Every row of a table has its column where the header has it: a
+    left-aligned column (KIND) starts where its name starts, a right-
+    aligned one (numbers) ends where its name ends. */
+static void
+s_aligned (const char *table, const char *name, bool left)
+{
+    const char *nl = strchr (table, '\n');
+    assert_non_null (nl);
+    const char *at = strstr (table, name);
+    assert_true (at && at < nl);
+    size_t col = (size_t)(at - table) + (left ? 0 : strlen (name) - 1);
+    for (const char *row = nl + 1; *row; row = strchr (row, '\n') + 1) {
+        size_t len = strcspn (row, "\n");
+        bool ok = len > col && row[col] != ' '
+                  && (left ? row[col - 1] == ' '
+                           : col + 1 == len || row[col + 1] == ' ');
+        if (!ok)
+            fail_msg ("column %s not at %zu in \"%.*s\"", name, col, (int)len,
+                      row);
+        if (!row[len])
+            break;
+    }
+}
+
+/*  Before any run, status has nothing to show for runs: "-", never a
+    100% of nothing; a run with no health before (a plan, before any
+    sample) shows "-", never nan; and the cycles table keeps its columns
+    for the longest kind. */
+static void
+test_figures_before_data (void **state)
+{
+    (void)state;
+    ht_master_t m;
+    assert_true (ht_master_start (&m, NULL, s_metrics));
+    static char out[65536];
+    assert_int_equal (ht_ctl (&m, out, sizeof out, "status", NULL), 0);
+    assert_non_null (strstr (out, "cycles done - (0 of 0 runs finished)"));
+    assert_non_null (strstr (out, "emergency  none so far\n"));
+    assert_non_null (strstr (out, "last runs  none yet\n"));
+    /*  each KPI against its target and critical level */
+    const char *lat = strstr (out, "\n  lat ");
+    if (!lat)
+        fail_msg ("no KPI line for lat in:\n%s", out);
+    char row[256];
+    snprintf (row, sizeof row, "%.*s", (int)strcspn (lat + 1, "\n"), lat + 1);
+    assert_non_null (strstr (row, " mean "));
+    assert_non_null (strstr (row, " 100.0 "));
+    assert_non_null (strstr (row, " 500.0 "));
+    assert_non_null (strstr (row, " nodata"));
+    assert_null (strstr (out, "nan"));
+    if (strstr (out, "100.0%"))
+        fail_msg ("a 100%% of nothing in:\n%s", out);
+    assert_int_equal (ht_ctl (&m, out, sizeof out, "status", "--json", NULL),
+                      0);
+    json_t *status = json_loads (out, 0, NULL);
+    assert_true (json_is_null (json_object_get (
+        json_object_get (status, "orchestration"), "cycle_completion_rate")));
+    json_decref (status);
+
+    assert_int_equal (ht_ctl (&m, out, sizeof out, "run", "strategic_planning",
+                              "--wait", NULL),
+                      0);
+    assert_non_null (strstr (out, "- health: - before, - after"));
+    assert_non_null (strstr (out, "## Roadmap"));
+    assert_int_equal (
+        ht_ctl (&m, out, sizeof out, "metric", "push", "lat", "80", NULL), 0);
+    assert_int_equal (ht_ctl (&m, out, sizeof out, "run", "optimization", NULL),
+                      0);
+    assert_int_equal (ht_ctl (&m, out, sizeof out, "cycles", NULL), 0);
+    assert_non_null (strstr (out, "strategic_planning"));
+    assert_non_null (strstr (out, "optimization"));
+    assert_null (strstr (out, "nan"));
+    s_aligned (out, "KIND", true);
+    s_aligned (out, "PHASE", true);
+    const char *numbers[] = { "ID",   "BEFORE",      "AFTER",  "ACTIONS",
+                              "KEPT", "ROLLED_BACK", "FAILED", "DEGRADED" };
+    for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++)
+        s_aligned (out, numbers[i], false);
+    assert_int_equal (ht_master_stop (&m), 0);
+}
+
 int
 main (void)
 {
@@ -245,6 +327,7 @@ main (void)
         cmocka_unit_test_teardown (test_refusals, ht_teardown),
         cmocka_unit_test_teardown (test_unknown_params, ht_teardown),
         cmocka_unit_test_teardown (test_run_while_paused, ht_teardown),
+        cmocka_unit_test_teardown (test_figures_before_data, ht_teardown),
     };
     return cmocka_run_group_tests_name ("runs", tests, NULL, NULL);
 }
