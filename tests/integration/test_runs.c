@@ -182,6 +182,16 @@ test_unknown_params (void **state)
                       2);
     assert_non_null (strstr (err, "(it takes threshold, max_issues)"));
 
+    /*  A refusal from the master is said once, as the command typed */
+    assert_int_equal (s_ctl_err (&m, err, sizeof err, "run", "analysis",
+                                 "--param", "focus_areas=kitchen", NULL),
+                      1);
+    s_err_is (err, "helios-ctl: run: focus area 'kitchen' is not frontend, "
+                   "backend or business");
+    assert_int_equal (s_ctl_err (&m, err, sizeof err, "report", "9999", NULL),
+                      1);
+    s_err_is (err, "helios-ctl: report: no report 9999");
+
     /*  The master, asked directly */
     hl_value_t *args = hl_value_new_map ();
     hl_value_set_str (args, "kind", "strategic_planning");
