@@ -322,13 +322,23 @@ static void
 s_print_cycles (const hl_value_t *d, const hl_value_t *runs)
 {
     const hl_value_t *cy = hl_value_get (d, "cycle");
-    bool paused = false;
+    const hl_value_t *em = hl_value_get (cy, "emergency");
+    bool paused = false, active = false;
     hl_value_bool (hl_value_get (cy, "paused"), &paused);
-    printf ("cycles     %s%s, next in %" PRId64 " s (every %" PRId64
-            " s); runs %" PRId64 " started, %" PRId64 " finished, %" PRId64
-            " degraded\n",
-            hl_value_get_str (cy, "phase", "?"), paused ? ", PAUSED" : "",
-            hl_value_get_int (cy, "next_in_s", 0),
+    hl_value_bool (hl_value_get (em, "active"), &active);
+    /*  A cycle that is due but does not start waits for something */
+    int64_t next = hl_value_get_int (cy, "next_in_s", 0);
+    char when[64];
+    if (paused)
+        snprintf (when, sizeof when, "next on resume");
+    else if (next <= 0 && active)
+        snprintf (when, sizeof when, "next after the emergency");
+    else
+        snprintf (when, sizeof when, "next in %" PRId64 " s",
+                  next > 0 ? next : 0);
+    printf ("cycles     %s%s, %s (every %" PRId64 " s); runs %" PRId64
+            " started, %" PRId64 " finished, %" PRId64 " degraded\n",
+            hl_value_get_str (cy, "phase", "?"), paused ? ", PAUSED" : "", when,
             hl_value_get_int (cy, "duration_s", 0),
             hl_value_get_int (cy, "started", 0),
             hl_value_get_int (cy, "finished", 0),
@@ -338,10 +348,7 @@ s_print_cycles (const hl_value_t *d, const hl_value_t *runs)
             hl_value_get_int (cy, "kept", 0),
             hl_value_get_int (cy, "rolled_back", 0),
             hl_value_get_int (cy, "failed", 0));
-    const hl_value_t *em = hl_value_get (cy, "emergency");
     int64_t count = hl_value_get_int (em, "count", 0);
-    bool active = false;
-    hl_value_bool (hl_value_get (em, "active"), &active);
     char ms[32];
     s_figure (ms, sizeof ms, hl_value_get (em, "last_response_ms"), 1, 1,
               " ms");

@@ -410,16 +410,21 @@ s_md_actions (zchunk_t *out, const hl_value_t *actions)
 }
 
 /*  "- emergency round 1 (threshold 50.0): first task 0.4 ms after
-    detection; resolved 2026-...Z, health after is the health then". */
+    detection (or: no remedy to send); resolved 2026-...Z, health after
+    is the health then". */
 static void
 s_md_emergency (zchunk_t *out, const hl_value_t *em)
 {
     s_md (out, "- emergency round %" PRId64 " (threshold ",
           hl_value_get_int (em, "round", 0));
     s_md_number (out, hl_value_get (em, "threshold"), 1, false, 1, "");
-    s_md (out, "): first task ");
-    s_md_number (out, hl_value_get (em, "response_ms"), 1, false, 1, " ms");
-    s_md (out, " after detection; ");
+    const hl_value_t *ms = hl_value_get (em, "response_ms");
+    if (ms && hl_value_type (ms) != HL_VALUE_NIL) {
+        s_md (out, "): first task ");
+        s_md_number (out, ms, 1, false, 1, " ms");
+        s_md (out, " after detection; ");
+    } else
+        s_md (out, "): no remedy to send; ");
     const char *ended = hl_value_get_str (em, "ended", NULL);
     if (ended)
         s_md (out, "resolved %s, health after is the health then\n", ended);

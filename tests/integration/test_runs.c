@@ -226,6 +226,10 @@ test_run_while_paused (void **state)
     assert_true (ht_master_start (&m, NULL, s_metrics));
     char out[4096], err[4096];
     assert_int_equal (ht_ctl (&m, out, sizeof out, "pause", NULL), 0);
+    static char status[65536];
+    assert_int_equal (ht_ctl (&m, status, sizeof status, "status", NULL), 0);
+    assert_non_null (strstr (status, "\ncycles     idle, PAUSED, next on "
+                                     "resume (every 300 s)"));
     int64_t started = zclock_mono ();
     assert_int_equal (
         s_ctl_err (&m, err, sizeof err, "run", "optimization", "--wait", NULL),

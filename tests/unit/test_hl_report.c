@@ -221,6 +221,14 @@ test_emergency_and_plan (void **state)
                                  "after is the health then\n"));
     free (md);
     hl_value_destroy (&r);
+    //  A round with nothing to send says so
+    run->em.first_task_us = 0;
+    r = hl_report_new (run, "m", NULL);
+    md = hl_report_markdown (r);
+    assert_non_null (strstr (md, "(threshold 50.0): no remedy to send; "
+                                 "resolved "));
+    free (md);
+    hl_value_destroy (&r);
     hl_run_destroy (&run);
 
     char score[16];
