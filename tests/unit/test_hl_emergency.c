@@ -259,7 +259,9 @@ test_announce (void **state)
     hl_emergency_announce (em, HL_EMERGENCY_NONE, 70); /* nothing to say */
     assert_int_equal (bus.alerts, 2);
 
-    //  The notify command got both events, one JSON line each
+    //  The notify command got both events, one JSON line each. The two
+    //  commands run side by side, so either may write first: wait for
+    //  both
     int64_t deadline = zclock_mono () + 10000;
     char text[4096] = "";
     while (zclock_mono () < deadline) {
@@ -268,7 +270,8 @@ test_announce (void **state)
         if (f)
             fclose (f);
         text[n] = 0;
-        if (strstr (text, "emergency.resolved"))
+        if (strstr (text, "emergency.resolved")
+            && strstr (text, "emergency.started"))
             break;
         hl_emergency_reap (em);
         zclock_sleep (10); /* polling the file a command writes */
