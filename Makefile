@@ -191,6 +191,7 @@ $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o \
 tests-built: $(BINS) $(UNIT_BINS) $(INTEG_BINS)
 
 test: $(BINS) $(UNIT_BINS) $(INTEG_BINS) test-deps
+	$(Q)deploy/install-deps.sh demo
 	$(Q)tests/run.sh $(BUILD) $(BIN) $(UNIT_BINS) $(INTEG_BINS)
 
 test-unit: $(UNIT_BINS)
@@ -198,6 +199,7 @@ test-unit: $(UNIT_BINS)
 	    $(if $(T),$(BUILD)/tests/unit/test_$(T),$(UNIT_BINS))
 
 test-integration: $(BINS) $(INTEG_BINS) test-deps
+	$(Q)deploy/install-deps.sh demo
 	$(Q)tests/run.sh $(BUILD) $(BIN) \
 	    $(if $(T),$(BUILD)/tests/integration/test_$(T),$(INTEG_BINS))
 

@@ -12,6 +12,7 @@
 
 #include "../bus/hl_config.h"
 #include "../bus/hl_log.h"
+#include "../bus/hl_sock.h"
 #include "hl_agent.h"
 
 #ifndef HL_VERSION
@@ -41,10 +42,12 @@ s_usage (FILE *out)
              "once.\n");
 }
 
+/*  "helios-agent: what 'arg' why (try --help)": a usage error, exit 2. */
 static int
-s_bad (const char *what, const char *arg)
+s_bad (const char *what, const char *arg, const char *why)
 {
-    fprintf (stderr, "helios-agent: %s '%s' (try --help)\n", what, arg);
+    fprintf (stderr, "helios-agent: %s '%s'%s%s (try --help)\n", what, arg,
+             *why && *why != ':' ? " " : "", why);
     return 2;
 }
 
@@ -57,6 +60,13 @@ main (int argc, char *argv[])
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
+        bool takes_value = streq (a, "-c") || streq (a, "--config")
+                           || streq (a, "-r") || streq (a, "--role")
+                           || streq (a, "-m") || streq (a, "--master")
+                           || streq (a, "-n") || streq (a, "--name")
+                           || streq (a, "--capacity");
+        if (takes_value && !has_value)
+            return s_bad ("option", a, "needs a value");
         if ((streq (a, "-c") || streq (a, "--config")) && has_value)
             path = argv[++i];
         else if ((streq (a, "-r") || streq (a, "--role")) && has_value)
@@ -70,7 +80,7 @@ main (int argc, char *argv[])
             char *end = NULL;
             long n = strtol (text, &end, 10);
             if (!*text || *end || n < 1 || n > 1024)
-                return s_bad ("capacity must be 1..1024, not", text);
+                return s_bad ("--capacity wants 1..1024, not", text, "");
             opts.capacity = (int)n;
         } else if (streq (a, "-v") || streq (a, "--verbose"))
             verbose++;
@@ -83,16 +93,20 @@ main (int argc, char *argv[])
             printf ("helios-agent %s\n", HL_VERSION);
             return 0;
         } else
-            return s_bad ("bad argument", a);
+            return s_bad (
+                a[0] == '-' ? "unknown option" : "unexpected argument", a, "");
     }
     if (!opts.role) {
         fprintf (stderr, "helios-agent: --role is required (try --help)\n");
         return 2;
     }
     if (hl_role_parse (opts.role) < 0)
-        return s_bad ("unknown role", opts.role);
+        return s_bad ("unknown role", opts.role, "");
     if (opts.name && (!*opts.name || strlen (opts.name) > HL_MAX_NAME))
-        return s_bad ("name must be 1..255 bytes, not", opts.name);
+        return s_bad ("--name wants 1..255 bytes, not", opts.name, "");
+    if (opts.endpoint && !hl_sock_endpoint_ok (opts.endpoint))
+        return s_bad ("bad endpoint", opts.endpoint,
+                      ": want " HL_SOCK_ENDPOINT_FORMS);
     if (!path)
         path = hl_config_default_path ();
 

@@ -16,6 +16,7 @@
 
 #include "hl_config.h"
 #include "hl_log.h"
+#include "hl_sock.h"
 #include "hl_spy.h"
 #include "../proto/hl_alloc.h"
 
@@ -133,6 +134,11 @@ main (int argc, char *argv[])
                 break;
             case 'e':
                 args.endpoint = optarg;
+                if (!hl_sock_endpoint_ok (optarg)) {
+                    s_usage_error ("bad endpoint '%s': want %s", optarg,
+                                   HL_SOCK_ENDPOINT_FORMS);
+                    goto done;
+                }
                 break;
             case OPT_TOPIC:
                 topics[args.topics_n++] = optarg;
@@ -178,18 +184,18 @@ main (int argc, char *argv[])
                 goto done;
             case ':':
                 //  optind has moved past the option that lacks its value
-                s_usage_error ("%s needs a value", argv[optind - 1]);
+                s_usage_error ("option '%s' needs a value", argv[optind - 1]);
                 goto done;
             default:
                 if (optopt > 0 && optopt < 256)
-                    s_usage_error ("unknown option -%c", optopt);
+                    s_usage_error ("unknown option '-%c'", optopt);
                 else
-                    s_usage_error ("unknown option %s", argv[optind - 1]);
+                    s_usage_error ("unknown option '%s'", argv[optind - 1]);
                 goto done;
         }
     }
     if (optind < argc) {
-        s_usage_error ("unexpected argument %s", argv[optind]);
+        s_usage_error ("unexpected argument '%s'", argv[optind]);
         goto done;
     }
     if (args.replay

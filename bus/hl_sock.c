@@ -123,6 +123,30 @@ fail:
     return NULL;
 }
 
+bool
+hl_sock_endpoint_ok (const char *endpoint)
+{
+    if (!endpoint)
+        return false;
+    if (!strncmp (endpoint, "ipc://", 6))
+        return endpoint[6] != 0;
+    if (!strncmp (endpoint, "inproc://", 9))
+        return endpoint[9] != 0;
+    if (strncmp (endpoint, "tcp://", 6))
+        return false;
+    const char *host = endpoint + 6;
+    const char *colon = strrchr (host, ':');
+    if (!colon || colon == host || !colon[1] || strlen (colon + 1) > 5)
+        return false;
+    long port = 0;
+    for (const char *c = colon + 1; *c; c++) {
+        if (*c < '0' || *c > '9')
+            return false;
+        port = port * 10 + (*c - '0');
+    }
+    return port >= 1 && port <= 65535;
+}
+
 zsock_t *
 hl_sock_connect (int type, const char *endpoint, const hl_sock_opts_t *opts,
                  const char *identity)

@@ -37,6 +37,14 @@ zsock_t *hl_sock_bind (int type, const char *endpoint,
                        const hl_sock_opts_t *opts, char *bound,
                        size_t boundsize);
 
+/*  Whether endpoint has the shape a connect needs: tcp://HOST:PORT (PORT
+    1..65535), ipc://PATH or inproc://NAME. Lets a program refuse a bad
+    -e or --master with one line of its own before any socket logs. */
+bool hl_sock_endpoint_ok (const char *endpoint);
+
+/*  What hl_sock_endpoint_ok wants, for those lines. */
+#define HL_SOCK_ENDPOINT_FORMS "tcp://HOST:PORT, ipc://PATH or inproc://NAME"
+
 /*  A socket of ZMQ type connected to endpoint; identity (may be NULL) sets
     the routing id. Returns NULL and logs the reason on a bad endpoint. */
 zsock_t *hl_sock_connect (int type, const char *endpoint,

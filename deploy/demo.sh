@@ -5,11 +5,32 @@
 # are ipc:// files in a scratch folder (so it never collides with a Helios
 # you are running); an optimisation cycle; a database slowdown that takes
 # health under 50 and the emergency that answers it; two more cycles;
-# then every report, in Markdown. Exits 1 if any step fails.
-#
-# Usage: deploy/demo.sh [BIN_DIR]
+# then every report, in Markdown. The reports (and the processes' log)
+# stay in REPORT_DIR, var/helios/demo by default, replacing the previous
+# demo's; the scratch folder goes. Exits 1 if any step fails.
 set -u
+usage() {
+    cat <<'EOF'
+usage: deploy/demo.sh [BIN_DIR [REPORT_DIR]]
+
+Plays Helios's story unattended on the simulated chat service: a cycle,
+a database slowdown and the emergency that answers it, two more cycles,
+then every report. BIN_DIR holds the binaries (default: bin); the reports
+and the processes' log stay in REPORT_DIR (default: var/helios/demo, the
+previous demo's replaced). Exits 0, or 1 if a step fails.
+EOF
+}
+case ${1:-} in
+    -h|--help) usage; exit 0 ;;
+    -?*) echo "demo.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+esac
+[ $# -le 2 ] || { echo "demo.sh: unexpected argument '$3' (try --help)" >&2
+                  exit 2; }
 bin=$(cd "${1:-bin}" && pwd) || exit 1
+keep=${2:-var/helios/demo}
+mkdir -p "$keep" && keep=$(cd "$keep" && pwd) || exit 1
+# Only what a demo leaves there: its reports, learning and log
+rm -rf "$keep/reports" "$keep/learning.json" "$keep/processes.log"
 dir=$(mktemp -d /tmp/helios-demo.XXXXXX)
 cfg=$dir/helios.cfg
 export PATH="$bin:$PATH" HELIOS_CONFIG="$cfg"
@@ -33,13 +54,13 @@ sed -e "s|tasks = \"tcp://\*:7701\"|tasks = \"ipc://$dir/tasks\"|" \
     -e "s|control = \"tcp://127.0.0.1:7790\"|control = \"ipc://$dir/demo\"|" \
     -e "s|http = \"127.0.0.1:7780\"|http = \"\"|" \
     -e "s|statsd = \"127.0.0.1:8125\"|statsd = \"\"|" \
-    -e "s|state_dir = \"var/helios\"|state_dir = \"$dir/state\"|" \
+    -e "s|state_dir = \"var/helios\"|state_dir = \"$keep\"|" \
     -e "s|duration = 20;|duration = 3600;|" \
     -e "s|window = 60;|window = 10;|" \
     -e "s|seed = 0;                         # Thompson|seed = 7;                         # Thompson|" \
     deploy/helios.cfg > "$cfg" || fail "cannot write $cfg"
 
-log=$dir/processes.log
+log=$keep/processes.log
 "$bin/helios-master" -c "$cfg" > "$dir/master.out" 2>> "$log" &
 pids+=($!)
 "$bin/helios-demo" -c "$cfg" run > "$dir/demo.out" 2>> "$log" &
@@ -89,8 +110,12 @@ for _ in $(seq 1 240); do
     sleep 0.5
 done
 [ "$active" = "False" ] || fail "the emergency did not end"
-echo "demo: emergency over, health $(status | \
-      field "round(d['health']['score'], 1)")"
+# Its report (the last round's) ends with the health it ended with.
+last=$(helios-ctl -c "$cfg" cycles --json | field \
+       "[c for c in d if c['kind'] == 'emergency'][0]['id']")
+echo "demo: emergency over: $(helios-ctl -c "$cfg" report "$last" --json | \
+      field "'health %.1f -> %.1f' % (d['health_before'], d['health_after'])") \
+(report emergency-$last)"
 helios-demo -c "$cfg" incident clear > /dev/null || fail "cannot clear"
 echo "demo: incident cleared"
 cycle 2
@@ -104,4 +129,4 @@ for id in $(helios-ctl -c "$cfg" cycles --json | \
     helios-ctl -c "$cfg" report "$id" --format md
 done
 echo
-echo "demo: done"
+echo "demo: done; the reports are in ${keep#"$PWD"/}/reports/ (Markdown and JSON)"

@@ -22,7 +22,8 @@ else
     build="$build libmsgpack-dev"
 fi
 fuzz="clang libclang-rt-dev"
-demo="python3"     # deploy/demo.sh reads the master's JSON with it
+demo="python3"     # deploy/demo.sh reads the master's JSON with it (make
+                   # demo, and test_demo_script in make test)
 lint="cppcheck clang-format"
 test="chromium prometheus"
 

@@ -14,6 +14,7 @@
 set -u
 bin=bin
 cfg=${HELIOS_CONFIG:-deploy/helios.cfg}
+config_from_env=${HELIOS_CONFIG:+1}
 per_role=1
 demo=1
 spy=0
@@ -21,21 +22,47 @@ topics=()
 roles=(prometheus-frontend prometheus-backend hephaestus-frontend
        hephaestus-backend athena-ux athena-api)
 
-usage() { sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() {
+    cat <<'EOF'
+usage: deploy/run.sh [-b BIN_DIR] [-c CONFIG] [-n AGENTS_PER_ROLE]
+                     [--no-demo] [--spy] [--topic PREFIX]...
+
+Starts Helios in the foreground: a helios-master on CONFIG, N helios-agents
+of each of the six roles, and helios-demo, the simulated chat service Helios
+optimises (unless --no-demo: then Helios watches your own service). The
+master's log shows each cycle as it ends. Ctrl-C stops them all and exits 0;
+if a program cannot start, or the master dies, the rest are stopped and it
+exits 1.
+
+  -b BIN_DIR        the Helios binaries (default: bin)
+  -c CONFIG         the configuration (default: $HELIOS_CONFIG, else
+                    deploy/helios.cfg)
+  -n N              agents per role (default 1)
+  --no-demo         leave helios-demo out, to watch your own service
+  --spy             add a helios-spy that prints the bus as JSON lines
+  --topic PREFIX    what the spy prints (repeatable; implies --spy)
+  -h, --help        this help
+EOF
+}
+# One wording for a usage error, as every Helios program has it; exit 2.
+usage_error() { echo "run.sh: $* (try --help)" >&2; exit 2; }
+# Option $1 needs a value: $2 is how many words are left, itself included.
+need() { [ "$2" -ge 2 ] || usage_error "option '$1' needs a value"; }
 while [ $# -gt 0 ]; do
     case $1 in
-        -b) bin=${2:?}; shift 2 ;;
-        -c) cfg=${2:?}; shift 2 ;;
-        -n) per_role=${2:?}; shift 2 ;;
+        -b) need "$1" $#; bin=$2; shift 2 ;;
+        -c) need "$1" $#; cfg=$2; shift 2 ;;
+        -n) need "$1" $#; per_role=$2; shift 2 ;;
         --no-demo) demo=0; shift ;;
         --spy) spy=1; shift ;;
-        --topic) spy=1; topics+=(--topic "${2:?}"); shift 2 ;;
-        -h|--help) usage 0 ;;
-        *) echo "run.sh: unknown argument '$1'" >&2; usage 2 ;;
+        --topic) need "$1" $#; spy=1; topics+=(--topic "$2"); shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        -?*) usage_error "unknown option '$1'" ;;
+        *) usage_error "unexpected argument '$1'" ;;
     esac
 done
 case $per_role in
-    ''|*[!0-9]*) echo "run.sh: -n wants a number" >&2; exit 2 ;;
+    ''|*[!0-9]*) usage_error "-n wants a number, not '$per_role'" ;;
 esac
 # The agents' commands (helios-demo set ...) find the binaries on the PATH
 # and the configuration through HELIOS_CONFIG.
@@ -102,6 +129,8 @@ case $ready in
 esac
 tasks=${ready#READY }
 tasks=${tasks%% *}
+control=${ready#*control=}
+control=${control%% *}
 if [ "$spy" = 1 ]; then
     "$bin/helios-spy" -c "$cfg" "${topics[@]}" &
     pids+=($!)
@@ -117,11 +146,22 @@ for role in "${roles[@]}"; do
     done
 done
 echo "helios: started ${#agent_pids[@]} agents ($per_role per role)"
-echo "helios: cycles run every cycle.duration seconds; in another terminal:"
-echo "  helios-ctl -c $cfg status | agents | cycles | report last"
-echo "  helios-ctl -c $cfg run optimization --wait"
-[ "$demo" = 1 ] &&
-    echo "  helios-demo -c $cfg incident db_slowdown    # then watch the emergency"
+# The master's own figure (the config's, or its default): what runs.
+every=$("$bin/helios-ctl" -e "$control" -t 2000 status --json 2>/dev/null |
+        sed -n 's/^ *"duration_s": \([0-9]*\).*/\1/p' | head -n 1)
+# Commands as the user types them from here: bin/helios-ctl, and -c only
+# when the config is not the one the programs find by themselves.
+show=${bin#"$PWD"/}
+opt=" -c $cfg"
+[ "$cfg" = "$PWD/deploy/helios.cfg" ] && [ -z "$config_from_env" ] && opt=
+echo "helios: a cycle runs every ${every:-?} s (cycle.duration); in another terminal:"
+for cmd in status agents cycles "report last" "run optimization --wait"; do
+    echo "  $show/helios-ctl$opt $cmd"
+done
+if [ "$demo" = 1 ]; then
+    echo "  $show/helios-demo$opt incident db_outage    # then watch the emergency"
+    echo "  $show/helios-demo$opt incident clear"
+fi
 # Until Ctrl-C, or until the master dies.
 wait "$master_pid"
 echo "helios: the master exited (status $?)" >&2

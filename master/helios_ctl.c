@@ -17,8 +17,11 @@
 
 #include "../bus/hl_config.h"
 #include "../bus/hl_log.h"
+#include "../bus/hl_sock.h"
 #include "../proto/hl_alloc.h"
 #include "hl_client.h"
+#include "hl_cycle.h"
+#include "hl_report.h"
 
 #ifndef HL_VERSION
 #define HL_VERSION "0.0.0"
@@ -40,24 +43,38 @@ s_usage (FILE *out)
     fprintf (out,
              "usage: helios-ctl [-c CONFIG] [-e ENDPOINT] [-t MS] COMMAND\n"
              "commands:\n"
-             "  status [--json]            the master's state and counters\n"
+             "  status [--json]            health (per category, each KPI\n"
+             "                             against its target), agents by\n"
+             "                             role, the last runs, learning,\n"
+             "                             counters and the seed's figures\n"
+             "                             (overhead: the share of tasks-\n"
+             "                             socket messages that are not a\n"
+             "                             task or its result: heartbeats,\n"
+             "                             hellos); \"-\" until measured\n"
              "  agents [--json]            the registered agents\n"
-             "  metric push NAME VALUE     publish one metric sample\n"
+             "  metric push NAME VALUE     publish one sample of a metric\n"
+             "                             the config declares, within its\n"
+             "                             range\n"
              "  pause | resume             hold or release normal dispatch\n"
-             "                             and scheduled cycles\n"
+             "                             and scheduled cycles (while\n"
+             "                             paused, run optimization and\n"
+             "                             analysis are refused)\n"
              "  run KIND [--param K=V]... [--wait] [--json]\n"
              "                             start a run: optimization (a "
              "cycle),\n"
              "                             emergency (threshold, "
              "max_issues),\n"
              "                             analysis (focus_areas=backend,"
-             "...),\n"
+             "...,\n"
+             "                             depth),\n"
              "                             strategic_planning (horizon="
              "7_days,\n"
              "                             scenarios=baseline,growth:20),\n"
              "                             recheck (action=NAME: undo a kept\n"
              "                             change and keep it only if that\n"
-             "                             made things worse)\n"
+             "                             made things worse);\n"
+             "                             --wait prints the report: what\n"
+             "                             an analysis found, the plan\n"
              "  cycles [--json]            the runs, newest first\n"
              "  actions [--json]           what was learned of each action:\n"
              "                             trials, success p, learned effect,\n"
@@ -92,39 +109,67 @@ s_usage_error (const char *fmt, ...)
     return S_EXIT_USAGE;
 }
 
-/*  Send op and take the reply; prints the failure and returns an exit
-    code when there is no successful reply. */
+/*  A word cmd (NULL: the command line itself) does not take: an option
+    if it starts with '-', else an argument. The one wording of a bad flag
+    in every Helios program. */
 static int
-s_call (const s_opts_t *opts, const char *op, hl_value_t **args_p,
-        hl_msg_t **reply_p)
+s_bad_word (const char *cmd, const char *word)
+{
+    bool option = word[0] == '-' && word[1];
+    return s_usage_error ("%s%s%s '%s'", cmd ? cmd : "", cmd ? ": " : "",
+                          option ? "unknown option" : "unexpected argument",
+                          word);
+}
+
+/*  An option given last, without its value. */
+static int
+s_no_value (const char *cmd, const char *option)
+{
+    return s_usage_error ("%s%soption '%s' needs a value", cmd ? cmd : "",
+                          cmd ? ": " : "", option);
+}
+
+/*  Send op and take the reply. On failure prints one line, named by what
+    the user typed (label: "metric push" for op "metric.push"), and
+    returns the exit code; 0 with *reply_p on success. */
+static int
+s_call (const s_opts_t *opts, const char *op, const char *label,
+        hl_value_t **args_p, hl_msg_t **reply_p)
 {
     char src[HL_MAX_NAME + 1];
     snprintf (src, sizeof src, "ctl@%d", (int)getpid ());
     hl_client_t *client = hl_client_new (opts->endpoint, src);
     if (!client) {
         hl_value_destroy (args_p);
-        fprintf (stderr, "helios-ctl: bad endpoint '%s'\n", opts->endpoint);
-        return S_EXIT_USAGE;
+        fprintf (stderr, "helios-ctl: %s: cannot connect to '%s'\n", label,
+                 opts->endpoint);
+        return S_EXIT_FAILED;
     }
     int rc = hl_client_request (client, op, args_p, opts->timeout_ms, reply_p);
     hl_client_destroy (&client);
     hl_value_destroy (args_p);
+    if (rc == HL_ERR_TIMEOUT && zsys_interrupted) {
+        fprintf (stderr, "helios-ctl: %s: interrupted\n", label);
+        return S_EXIT_FAILED;
+    }
     if (rc == HL_ERR_TIMEOUT) {
-        fprintf (stderr, "helios-ctl: no reply from %s within %d ms\n",
-                 opts->endpoint, opts->timeout_ms);
+        fprintf (stderr, "helios-ctl: %s: no reply from %s within %d ms\n",
+                 label, opts->endpoint, opts->timeout_ms);
         return S_EXIT_FAILED;
     }
     if (rc) {
-        fprintf (stderr, "helios-ctl: %s\n", hl_strerror (rc));
+        fprintf (stderr, "helios-ctl: %s: request failed: %s\n", label,
+                 hl_strerror (rc));
         return S_EXIT_FAILED;
     }
     if (!hl_msg_ok (*reply_p)) {
-        /*  The master names the operation in most of its errors */
+        /*  The master names the op in its errors, for every client: say
+            it once, as the command the user typed */
         const char *error = hl_msg_error (*reply_p);
         size_t len = strlen (op);
-        bool named = !strncmp (error, op, len) && error[len] == ':';
-        fprintf (stderr, "helios-ctl: %s%s%s\n", named ? "" : op,
-                 named ? "" : ": ", error);
+        if (!strncmp (error, op, len) && error[len] == ':')
+            error += len + 1 + (error[len + 1] == ' ');
+        fprintf (stderr, "helios-ctl: %s: %s\n", label, error);
         hl_msg_destroy (reply_p);
         return S_EXIT_FAILED;
     }
@@ -141,11 +186,11 @@ s_print_json (const hl_value_t *data)
     json_decref (json);
 }
 
-/*  "received 10  rejected 2 (malformed 1, topic 1)" */
+/*  "   received 10 rejected 2 (malformed 1, topic 1)" */
 static void
 s_print_counters (const char *label, const hl_value_t *v, const char **keys)
 {
-    printf ("%-9s", label);
+    printf ("  %-10s", label);
     for (; *keys; keys++)
         printf (" %s %" PRId64, *keys, hl_value_get_int (v, *keys, 0));
     const hl_value_t *by = hl_value_get (v, "rejected_by");
@@ -157,81 +202,322 @@ s_print_counters (const char *label, const hl_value_t *v, const char **keys)
     printf ("%s\n", hl_value_size (by) ? ")" : "");
 }
 
-/*  " label 12.3unit", or " label -" when v is missing or nil;
-    scale turns a ratio into a percentage. */
-static void
-s_print_figure (const char *label, const hl_value_t *v, double scale,
-                const char *unit)
+/*  A number with decimals into buf, times scale, then unit; "-" when v
+    is missing, null or not finite (nothing measured yet). */
+static const char *
+s_figure (char *buf, size_t size, const hl_value_t *v, int decimals,
+          double scale, const char *unit)
 {
     double d;
     if (v && !hl_value_double (v, &d) && isfinite (d))
-        printf ("  %s %.1f%s", label, d * scale, unit);
+        snprintf (buf, size, "%.*f%s", decimals, d * scale, unit);
     else
-        printf ("  %s -", label);
+        snprintf (buf, size, "-");
+    return buf;
 }
 
+/*  A metric's value, target or critical level, in few columns: 1353.1,
+    0.52, 1200000. */
+static const char *
+s_value (char *buf, size_t size, const hl_value_t *v)
+{
+    double d;
+    if (!v || hl_value_double (v, &d) || !isfinite (d))
+        snprintf (buf, size, "-");
+    else if (fabs (d) >= 100000)
+        snprintf (buf, size, "%.0f", d);
+    else if (fabs (d) >= 10)
+        snprintf (buf, size, "%.1f", d);
+    else
+        snprintf (buf, size, "%.2f", d);
+    return buf;
+}
+
+/*  Health: the score, its state, each category, then each KPI against
+    its target and critical level. */
+static void
+s_print_health (const hl_value_t *d)
+{
+    const hl_value_t *h = hl_value_get (d, "health");
+    const hl_value_t *cy = hl_value_get (d, "cycle");
+    char a[32], b[32];
+    printf ("health     %s %s (window %" PRId64 " s; emergency below %s)\n",
+            s_figure (a, sizeof a, hl_value_get (h, "score"), 1, 1, ""),
+            hl_value_get_str (h, "state", "no data"),
+            hl_value_get_int (h, "window", 0),
+            s_figure (b, sizeof b, hl_value_get (cy, "emergency_threshold"), 0,
+                      1, ""));
+    const hl_value_t *cats = hl_value_get (h, "categories");
+    printf ("          ");
+    for (size_t i = 0; i < hl_value_size (cats); i++)
+        printf (" %s %s", hl_value_key_at (cats, i),
+                s_figure (a, sizeof a, hl_value_val_at (cats, i), 1, 1, ""));
+    printf ("\n");
+    const hl_value_t *ms = hl_value_get (h, "metrics");
+    if (!hl_value_size (ms))
+        return;
+    printf ("  %-20s %-5s %-4s %9s %9s %9s %5s  %s\n", "KPI", "UNIT", "STAT",
+            "VALUE", "TARGET", "CRITICAL", "SCORE", "STATE");
+    for (size_t i = 0; i < hl_value_size (ms); i++) {
+        const hl_value_t *m = hl_value_val_at (ms, i);
+        char value[32], target[32], critical[32];
+        printf (
+            "  %-20s %-5s %-4s %9s %9s %9s %5s  %s\n", hl_value_key_at (ms, i),
+            hl_value_get_str (m, "unit", ""), hl_value_get_str (m, "stat", "?"),
+            s_value (value, sizeof value, hl_value_get (m, "value")),
+            s_value (target, sizeof target, hl_value_get (m, "target")),
+            s_value (critical, sizeof critical, hl_value_get (m, "critical")),
+            s_figure (a, sizeof a, hl_value_get (m, "score"), 1, 1, ""),
+            hl_value_get_str (m, "state", "?"));
+    }
+}
+
+/*  Agents by role, from the agents op's list. */
+static void
+s_print_agents (const hl_value_t *list)
+{
+    static const char *roles[]
+        = { "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
+            "hephaestus-backend",  "athena-ux",          "athena-api" };
+    printf ("agents     %zu", hl_value_size (list));
+    for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++) {
+        int64_t n = 0, busy = 0;
+        for (size_t i = 0; i < hl_value_size (list); i++) {
+            const hl_value_t *agent = hl_value_at (list, i);
+            if (streq (hl_value_get_str (agent, "role", ""), roles[r])) {
+                n++;
+                busy += hl_value_get_int (agent, "inflight", 0);
+            }
+        }
+        printf ("%s%s %" PRId64,
+                r % 3 ? ", "
+                : r   ? ",\n           "
+                      : ": ",
+                roles[r], n);
+        if (busy)
+            printf (" (%" PRId64 " task%s)", busy, busy == 1 ? "" : "s");
+    }
+    printf ("\n");
+}
+
+/*  "  7 optimization        done    62.6 ->  71.5  4 actions: 4 kept" */
+static void
+s_print_run_line (const char *indent, const hl_value_t *c)
+{
+    char before[32], after[32];
+    printf ("%s%5" PRId64 " %-18s %-10s %5s -> %5s", indent,
+            hl_value_get_int (c, "id", 0), hl_value_get_str (c, "kind", "?"),
+            hl_value_get_str (c, "phase", "?"),
+            s_figure (before, sizeof before, hl_value_get (c, "health_before"),
+                      1, 1, ""),
+            s_figure (after, sizeof after, hl_value_get (c, "health_after"), 1,
+                      1, ""));
+    int64_t n = hl_value_get_int (c, "actions", 0);
+    if (n)
+        printf ("  %" PRId64 " action%s: %" PRId64 " kept, %" PRId64
+                " rolled back, %" PRId64 " failed",
+                n, n == 1 ? "" : "s", hl_value_get_int (c, "kept", 0),
+                hl_value_get_int (c, "rolled_back", 0),
+                hl_value_get_int (c, "failed", 0));
+    if (hl_value_get_int (c, "degraded", 0))
+        printf ("  degraded");
+    printf ("\n");
+}
+
+/*  The engine: phase, schedule, totals; the emergency; the last runs. */
+static void
+s_print_cycles (const hl_value_t *d, const hl_value_t *runs)
+{
+    const hl_value_t *cy = hl_value_get (d, "cycle");
+    const hl_value_t *em = hl_value_get (cy, "emergency");
+    bool paused = false, active = false;
+    hl_value_bool (hl_value_get (cy, "paused"), &paused);
+    hl_value_bool (hl_value_get (em, "active"), &active);
+    /*  A cycle that is due but does not start waits for something */
+    int64_t next = hl_value_get_int (cy, "next_in_s", 0);
+    char when[64];
+    if (paused)
+        snprintf (when, sizeof when, "next on resume");
+    else if (next <= 0 && active)
+        snprintf (when, sizeof when, "next after the emergency");
+    else
+        snprintf (when, sizeof when, "next in %" PRId64 " s",
+                  next > 0 ? next : 0);
+    printf ("cycles     %s%s, %s (every %" PRId64 " s); runs %" PRId64
+            " started, %" PRId64 " finished, %" PRId64 " degraded\n",
+            hl_value_get_str (cy, "phase", "?"), paused ? ", PAUSED" : "", when,
+            hl_value_get_int (cy, "duration_s", 0),
+            hl_value_get_int (cy, "started", 0),
+            hl_value_get_int (cy, "finished", 0),
+            hl_value_get_int (cy, "degraded", 0));
+    printf ("           actions %" PRId64 " kept, %" PRId64
+            " rolled back, %" PRId64 " failed\n",
+            hl_value_get_int (cy, "kept", 0),
+            hl_value_get_int (cy, "rolled_back", 0),
+            hl_value_get_int (cy, "failed", 0));
+    int64_t count = hl_value_get_int (em, "count", 0);
+    char ms[32];
+    s_figure (ms, sizeof ms, hl_value_get (em, "last_response_ms"), 1, 1,
+              " ms");
+    if (!count)
+        printf ("emergency  none so far\n");
+    else
+        printf ("emergency  %s: %" PRId64 " so far, the last detected %s, "
+                "%" PRId64 " round(s); first remedy sent %s%s\n",
+                active ? "IN PROGRESS" : "over", count,
+                hl_value_get_str (em, "detected_utc", "?"),
+                hl_value_get_int (em, "rounds", 0), streq (ms, "-") ? "-" : ms,
+                streq (ms, "-") ? " (none was)" : " after detection");
+    size_t n = hl_value_size (runs);
+    printf ("last runs%s\n", n ? "" : "  none yet");
+    for (size_t i = 0; i < n && i < 5; i++)
+        s_print_run_line ("  ", hl_value_at (runs, i));
+    if (n > 5)
+        printf ("  ... %zu in all (helios-ctl cycles)\n", n);
+}
+
+/*  What each action has done so far (learning.json). */
+static void
+s_print_learning (const hl_value_t *d)
+{
+    const hl_value_t *l = hl_value_get (d, "learning");
+    printf ("learning%s\n", hl_value_size (l) ? "" : "   no action");
+    if (!hl_value_size (l))
+        return;
+    printf ("  %-28s %5s %8s %6s %8s\n", "ACTION", "TRIED", "IMPROVED", "P",
+            "EFFECT");
+    for (size_t i = 0; i < hl_value_size (l); i++) {
+        const hl_value_t *a = hl_value_val_at (l, i);
+        char p[32], effect[32];
+        printf ("  %-28s %5" PRId64 " %8" PRId64 " %6s %8s\n",
+                hl_value_key_at (l, i), hl_value_get_int (a, "n", 0),
+                hl_value_get_int (a, "successes", 0),
+                s_figure (p, sizeof p, hl_value_get (a, "p"), 2, 1, ""),
+                s_figure (effect, sizeof effect,
+                          hl_value_get (a, "improvement"), 0, 100, "%"));
+    }
+}
+
+/*  Inputs and what was refused of them, by reason. */
+static void
+s_print_inputs (const hl_value_t *d)
+{
+    printf ("counters\n");
+    const char *bus_in[]
+        = { "received", "forwarded", "dropped", "rejected", NULL };
+    const char *bus_more[]
+        = { "intake_dropped", "published", "subscribers", NULL };
+    const hl_value_t *bus = hl_value_get (d, "bus");
+    s_print_counters ("bus", bus, bus_in);
+    printf ("  %-10s", "");
+    for (size_t i = 0; bus_more[i]; i++)
+        printf (" %s %" PRId64, bus_more[i],
+                hl_value_get_int (bus, bus_more[i], 0));
+    printf ("\n");
+    const char *in_keys[] = { "received", "rejected", NULL };
+    s_print_counters ("control", hl_value_get (d, "control"), in_keys);
+    s_print_counters ("tasks", hl_value_get (d, "tasks"), in_keys);
+    const hl_value_t *kpi = hl_value_get (d, "kpi");
+    const hl_value_t *refused = hl_value_get (kpi, "rejected");
+    printf ("  %-10s accepted %" PRId64 " refused", "samples",
+            hl_value_get_int (kpi, "accepted", 0));
+    for (size_t i = 0; i < hl_value_size (refused); i++) {
+        int64_t n = 0;
+        hl_value_int (hl_value_val_at (refused, i), &n);
+        printf ("%s %s %" PRId64, i ? "," : "", hl_value_key_at (refused, i),
+                n);
+    }
+    printf ("\n  %-10s %" PRId64 "\n", "decode errors",
+            hl_value_get_int (d, "decode_errors", 0));
+}
+
+/*  The seed's figures (docs/architecture.md says how each is measured);
+    "-" until there is something to measure. */
 static void
 s_print_seed_figures (const hl_value_t *d)
 {
     const hl_value_t *k = hl_value_get (d, "kpis");
-    printf ("kpis         ");
-    s_print_figure ("health", hl_value_get (k, "overall_health_score"), 1, "");
-    s_print_figure ("success", hl_value_get (k, "optimization_success_rate"),
-                    100, "%");
-    s_print_figure ("availability", hl_value_get (k, "system_availability"),
-                    100, "%");
-    s_print_figure ("concurrent",
-                    hl_value_get (k, "concurrent_optimization_efficiency"), 100,
-                    "%");
+    char a[32], b[32], c[32], e[32];
+    printf ("seed KPIs  health %s  optimization success %s\n"
+            "           availability %s  concurrent efficiency %s\n",
+            s_figure (a, sizeof a, hl_value_get (k, "overall_health_score"), 1,
+                      1, ""),
+            s_figure (b, sizeof b,
+                      hl_value_get (k, "optimization_success_rate"), 1, 100,
+                      "%"),
+            s_figure (c, sizeof c, hl_value_get (k, "system_availability"), 1,
+                      100, "%"),
+            s_figure (e, sizeof e,
+                      hl_value_get (k, "concurrent_optimization_efficiency"), 1,
+                      100, "%"));
     const hl_value_t *o = hl_value_get (d, "orchestration");
     const hl_value_t *lat = hl_value_get (o, "latency_ms");
-    printf ("\norchestration");
-    s_print_figure ("cycles done", hl_value_get (o, "cycle_completion_rate"),
-                    100, "%");
-    s_print_figure ("emergency", hl_value_get (o, "emergency_response_ms"), 1,
-                    " ms");
-    s_print_figure ("dispatch p50", hl_value_get (lat, "p50"), 1, " ms");
-    s_print_figure ("p99", hl_value_get (lat, "p99"), 1, " ms");
-    s_print_figure ("overhead", hl_value_get (o, "overhead"), 100, "%");
-    s_print_figure ("evenness",
-                    hl_value_get (hl_value_get (o, "evenness"), "worst"), 1,
-                    "");
-    printf ("  conflicts %" PRId64 "\n",
+    const hl_value_t *cy = hl_value_get (d, "cycle");
+    printf ("orchestration  cycles done %s (%" PRId64 " of %" PRId64
+            " runs finished)  emergency response %s\n",
+            s_figure (a, sizeof a, hl_value_get (o, "cycle_completion_rate"), 1,
+                      100, "%"),
+            hl_value_get_int (cy, "finished", 0),
+            hl_value_get_int (cy, "started", 0),
+            s_figure (b, sizeof b, hl_value_get (o, "emergency_response_ms"), 1,
+                      1, " ms"));
+    printf ("               dispatch wait p50 %s p99 %s  evenness %s  "
+            "conflicts %" PRId64 "\n",
+            s_figure (a, sizeof a, hl_value_get (lat, "p50"), 1, 1, " ms"),
+            s_figure (b, sizeof b, hl_value_get (lat, "p99"), 1, 1, " ms"),
+            s_figure (c, sizeof c,
+                      hl_value_get (hl_value_get (o, "evenness"), "worst"), 2,
+                      1, ""),
             hl_value_get_int (hl_value_get (o, "conflicts"), "occurred", 0));
+    printf ("               overhead %s (tasks-socket messages that are not "
+            "a task or its result)\n",
+            s_figure (a, sizeof a, hl_value_get (o, "overhead"), 1, 100, "%"));
+}
+
+/*  The list an op answers with (agents, cycles), or NULL: status is
+    still worth printing without it. */
+static hl_msg_t *
+s_list (const s_opts_t *opts, const char *op)
+{
+    hl_msg_t *reply = NULL;
+    return s_call (opts, op, "status", NULL, &reply) ? NULL : reply;
 }
 
 static int
 s_cmd_status (const s_opts_t *opts)
 {
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "status", NULL, &reply);
+    int rc = s_call (opts, "status", "status", NULL, &reply);
     if (rc)
         return rc;
     const hl_value_t *d = hl_msg_data (reply);
-    if (opts->json)
+    if (opts->json) {
         s_print_json (d);
-    else {
-        printf ("helios-master %s (%s), up %.1f s\n",
-                hl_value_get_str (d, "version", "?"),
-                hl_value_get_str (d, "src", "?"),
-                hl_value_get_double (d, "uptime_s", 0));
-        const hl_value_t *eps = hl_value_get (d, "endpoints");
-        printf ("endpoints tasks %s  control %s  bus_in %s  bus_out %s\n",
-                hl_value_get_str (eps, "tasks", "?"),
-                hl_value_get_str (eps, "control", "?"),
-                hl_value_get_str (eps, "bus_in", "?"),
-                hl_value_get_str (eps, "bus_out", "?"));
-        const char *bus_keys[]
-            = { "received",  "forwarded", "dropped",        "subscribers",
-                "published", "rejected",  "intake_dropped", NULL };
-        s_print_counters ("bus", hl_value_get (d, "bus"), bus_keys);
-        const char *in_keys[] = { "received", "rejected", NULL };
-        s_print_counters ("control", hl_value_get (d, "control"), in_keys);
-        s_print_counters ("tasks", hl_value_get (d, "tasks"), in_keys);
-        printf ("decode errors %" PRId64 "\n",
-                hl_value_get_int (d, "decode_errors", 0));
-        s_print_seed_figures (d);
+        hl_msg_destroy (&reply);
+        return 0;
     }
+    hl_msg_t *agents = s_list (opts, "agents");
+    hl_msg_t *runs = s_list (opts, "cycles");
+    printf ("helios-master %s (%s), up %.1f s\n",
+            hl_value_get_str (d, "version", "?"),
+            hl_value_get_str (d, "src", "?"),
+            hl_value_get_double (d, "uptime_s", 0));
+    s_print_health (d);
+    if (agents)
+        s_print_agents (hl_msg_data (agents));
+    s_print_cycles (d, runs ? hl_msg_data (runs) : NULL);
+    s_print_learning (d);
+    s_print_inputs (d);
+    s_print_seed_figures (d);
+    const hl_value_t *eps = hl_value_get (d, "endpoints");
+    printf ("endpoints  tasks %s  control %s\n           bus_in %s  bus_out "
+            "%s\n",
+            hl_value_get_str (eps, "tasks", "?"),
+            hl_value_get_str (eps, "control", "?"),
+            hl_value_get_str (eps, "bus_in", "?"),
+            hl_value_get_str (eps, "bus_out", "?"));
+    hl_msg_destroy (&runs);
+    hl_msg_destroy (&agents);
     hl_msg_destroy (&reply);
     return 0;
 }
@@ -243,6 +529,9 @@ s_cmd_metric (const s_opts_t *opts, int argc, char **argv)
         return s_usage_error ("metric: expected 'push NAME VALUE'");
     if (argc != 3)
         return s_usage_error ("metric push: expected NAME VALUE");
+    if (strlen (argv[1]) > HL_MAX_METRIC)
+        return s_usage_error ("metric push: name too long (%zu > %d)",
+                              strlen (argv[1]), HL_MAX_METRIC);
     char *end;
     errno = 0;
     double value = strtod (argv[2], &end);
@@ -253,7 +542,7 @@ s_cmd_metric (const s_opts_t *opts, int argc, char **argv)
     hl_value_set_str (args, "name", argv[1]);
     hl_value_set_double (args, "value", value);
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "metric.push", &args, &reply);
+    int rc = s_call (opts, "metric.push", "metric push", &args, &reply);
     if (rc)
         return rc;
     if (opts->json)
@@ -270,7 +559,7 @@ static int
 s_cmd_agents (const s_opts_t *opts)
 {
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "agents", NULL, &reply);
+    int rc = s_call (opts, "agents", "agents", NULL, &reply);
     if (rc)
         return rc;
     const hl_value_t *list = hl_msg_data (reply);
@@ -308,7 +597,7 @@ static int
 s_cmd_pause (const s_opts_t *opts, const char *op)
 {
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, op, NULL, &reply);
+    int rc = s_call (opts, op, op, NULL, &reply);
     if (rc)
         return rc;
     if (opts->json)
@@ -353,16 +642,21 @@ s_bench_args (s_bench_t *bench, int argc, char **argv)
                        : streq (argv[i], "--concurrency") ? &bench->concurrency
                        : streq (argv[i], "--payload")     ? &bench->payload
                                                           : NULL;
-        if (streq (argv[i], "--role") && i + 1 < argc) {
+        bool role = streq (argv[i], "--role");
+        if (!target && !role)
+            return s_bad_word ("bench echo", argv[i]);
+        if (i + 1 >= argc)
+            return s_no_value ("bench echo", argv[i]);
+        if (role) {
             bench->role = argv[++i];
             continue;
         }
-        if (!target || i + 1 >= argc)
-            return s_usage_error ("bench echo: bad argument '%s'", argv[i]);
         char *end;
         *target = strtol (argv[++i], &end, 10);
-        if (*end || *target < 0 || *target > 100000000)
-            return s_usage_error ("bench echo: bad number '%s'", argv[i]);
+        if (!*argv[i] || *end || *target < 0 || *target > 100000000)
+            return s_usage_error ("bench echo: %s wants a number "
+                                  "0..100000000, not '%s'",
+                                  argv[i - 1], argv[i]);
     }
     if (bench->tasks < 1 || bench->concurrency < 1
         || bench->payload > HL_MAX_STR / 2)
@@ -491,8 +785,11 @@ s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
     char src[HL_MAX_NAME + 1];
     snprintf (src, sizeof src, "ctl-bench@%d", (int)getpid ());
     hl_client_t *client = hl_client_new (opts->endpoint, src);
-    if (!client)
-        return s_usage_error ("bad endpoint '%s'", opts->endpoint);
+    if (!client) {
+        fprintf (stderr, "helios-ctl: bench: cannot connect to '%s'\n",
+                 opts->endpoint);
+        return S_EXIT_FAILED;
+    }
     bench.bytes = (uint8_t *)hl_alloc ((size_t)bench.payload + 1);
     for (long i = 0; i < bench.payload; i++)
         bench.bytes[i] = (uint8_t)('a' + i % 26);
@@ -509,25 +806,28 @@ s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
     return rc;
 }
 
-/*  "name: health 62.1 -> 70.3, 2 action(s)" and a line per action. */
+/*  A finished run as text: an analysis or a plan is its report (what it
+    found); a cycle or an emergency round "optimization 3: health 62.1 ->
+    70.3, 2 action(s)" and a line per action. */
 static void
 s_print_run (const hl_value_t *r)
 {
-    printf ("%s %" PRId64 ": health ", hl_value_get_str (r, "kind", "run"),
-            hl_value_get_int (r, "id", 0));
-    double before = hl_value_get_double (r, "health_before", NAN);
-    double after = hl_value_get_double (r, "health_after", NAN);
-    if (isfinite (before))
-        printf ("%.1f", before);
-    else
-        printf ("-");
-    printf (" -> ");
-    if (isfinite (after))
-        printf ("%.1f", after);
-    else
-        printf ("-");
+    const char *kind = hl_value_get_str (r, "kind", "run");
+    if (streq (kind, "analysis") || streq (kind, "strategic_planning")) {
+        char *md = hl_report_markdown (r);
+        printf ("%s", md);
+        free (md);
+        return;
+    }
+    char before[32], after[32];
+    printf ("%s %" PRId64 ": health %s -> %s, %zu action(s)\n", kind,
+            hl_value_get_int (r, "id", 0),
+            s_figure (before, sizeof before, hl_value_get (r, "health_before"),
+                      1, 1, ""),
+            s_figure (after, sizeof after, hl_value_get (r, "health_after"), 1,
+                      1, ""),
+            hl_value_size (hl_value_get (r, "actions")));
     const hl_value_t *actions = hl_value_get (r, "actions");
-    printf (", %zu action(s)\n", hl_value_size (actions));
     for (size_t i = 0; i < hl_value_size (actions); i++) {
         const hl_value_t *a = hl_value_at (actions, i);
         printf ("  %-28s %-9s %-13s %s\n", hl_value_get_str (a, "name", "?"),
@@ -546,13 +846,9 @@ s_cmd_run (s_opts_t *opts, int argc, char **argv)
 {
     if (argc < 1)
         return s_usage_error ("run: expected a kind");
-    static const char *kinds[] = { "optimization", "emergency", "analysis",
-                                   "strategic_planning", "recheck" };
-    bool known = false;
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-        known |= streq (argv[0], kinds[i]);
-    if (!known)
-        return s_usage_error ("run: unknown kind '%s'", argv[0]);
+    char error[512];
+    if (hl_cycle_check_params (argv[0], NULL, error, sizeof error))
+        return s_usage_error ("%s", error);
     hl_value_t *args = hl_value_new_map ();
     hl_value_set_str (args, "kind", argv[0]);
     hl_value_t *params = hl_value_new_map ();
@@ -560,7 +856,11 @@ s_cmd_run (s_opts_t *opts, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (streq (argv[i], "--wait"))
             wait = true;
-        else if (streq (argv[i], "--param") && i + 1 < argc) {
+        else if (streq (argv[i], "--param") && i + 1 >= argc) {
+            hl_value_destroy (&params);
+            hl_value_destroy (&args);
+            return s_no_value ("run", argv[i]);
+        } else if (streq (argv[i], "--param")) {
             char *kv = argv[++i];
             char *eq = strchr (kv, '=');
             if (!eq || eq == kv || eq - kv > 63) {
@@ -582,8 +882,15 @@ s_cmd_run (s_opts_t *opts, int argc, char **argv)
         } else {
             hl_value_destroy (&params);
             hl_value_destroy (&args);
-            return s_usage_error ("run: bad argument '%s'", argv[i]);
+            return s_bad_word ("run", argv[i]);
         }
+    }
+    /*  A parameter the kind does not take is a usage error here; the
+        master refuses it too, for every client. */
+    if (hl_cycle_check_params (argv[0], params, error, sizeof error)) {
+        hl_value_destroy (&params);
+        hl_value_destroy (&args);
+        return s_usage_error ("%s", error);
     }
     hl_value_set (args, "params", &params);
     hl_value_set_bool (args, "wait", wait);
@@ -591,7 +898,7 @@ s_cmd_run (s_opts_t *opts, int argc, char **argv)
     if (wait && !opts->timeout_set)
         opts->timeout_ms = 3600 * 1000;
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "run", &args, &reply);
+    int rc = s_call (opts, "run", "run", &args, &reply);
     if (rc)
         return rc;
     const hl_value_t *d = hl_msg_data (reply);
@@ -691,25 +998,30 @@ static int
 s_cmd_cycles (const s_opts_t *opts)
 {
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "cycles", NULL, &reply);
+    int rc = s_call (opts, "cycles", "cycles", NULL, &reply);
     if (rc)
         return rc;
     const hl_value_t *list = hl_msg_data (reply);
     if (opts->json)
         s_print_json (list);
     else {
-        printf ("%6s %-14s %-10s %8s %8s %8s %5s %12s %7s %9s\n", "ID", "KIND",
+        /*  KIND and PHASE fit the longest, strategic_planning and
+            prioritize; a health that was never scored is "-" */
+        printf ("%6s %-18s %-10s %7s %7s %7s %5s %11s %6s %8s\n", "ID", "KIND",
                 "PHASE", "BEFORE", "AFTER", "ACTIONS", "KEPT", "ROLLED_BACK",
                 "FAILED", "DEGRADED");
         for (size_t i = 0; i < hl_value_size (list); i++) {
             const hl_value_t *c = hl_value_at (list, i);
-            printf ("%6" PRId64 " %-14s %-10s %8.1f %8.1f %8" PRId64
-                    " %5" PRId64 " %12" PRId64 " %7" PRId64 " %9" PRId64 "\n",
+            char before[32], after[32];
+            printf ("%6" PRId64 " %-18s %-10s %7s %7s %7" PRId64 " %5" PRId64
+                    " %11" PRId64 " %6" PRId64 " %8" PRId64 "\n",
                     hl_value_get_int (c, "id", 0),
                     hl_value_get_str (c, "kind", "?"),
                     hl_value_get_str (c, "phase", "?"),
-                    hl_value_get_double (c, "health_before", NAN),
-                    hl_value_get_double (c, "health_after", NAN),
+                    s_figure (before, sizeof before,
+                              hl_value_get (c, "health_before"), 1, 1, ""),
+                    s_figure (after, sizeof after,
+                              hl_value_get (c, "health_after"), 1, 1, ""),
                     hl_value_get_int (c, "actions", 0),
                     hl_value_get_int (c, "kept", 0),
                     hl_value_get_int (c, "rolled_back", 0),
@@ -727,17 +1039,25 @@ s_cmd_report (const s_opts_t *opts, int argc, char **argv)
     int64_t id = 0;
     const char *format = "md";
     for (int i = 0; i < argc; i++) {
-        if (streq (argv[i], "--format") && i + 1 < argc) {
+        if (streq (argv[i], "--format") && i + 1 >= argc)
+            return s_no_value ("report", argv[i]);
+        else if (streq (argv[i], "--format")) {
             format = argv[++i];
             if (!streq (format, "md") && !streq (format, "json"))
-                return s_usage_error ("report: --format md or json");
+                return s_usage_error ("report: --format wants md or json, "
+                                      "not '%s'",
+                                      format);
         } else if (streq (argv[i], "last"))
             id = 0;
+        else if (argv[i][0] == '-')
+            return s_bad_word ("report", argv[i]);
         else {
             char *end;
             id = strtoll (argv[i], &end, 10);
             if (*end || id <= 0)
-                return s_usage_error ("report: bad id '%s'", argv[i]);
+                return s_usage_error ("report: '%s' is not a run's number "
+                                      "or last",
+                                      argv[i]);
         }
     }
     if (opts->json)
@@ -746,7 +1066,7 @@ s_cmd_report (const s_opts_t *opts, int argc, char **argv)
     hl_value_set_int (args, "id", id);
     hl_value_set_str (args, "format", format);
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "report", &args, &reply);
+    int rc = s_call (opts, "report", "report", &args, &reply);
     if (rc)
         return rc;
     if (streq (format, "md"))
@@ -765,16 +1085,25 @@ main (int argc, char *argv[])
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
-        bool has_value = i + 1 < argc;
-        if ((streq (a, "-c") || streq (a, "--config")) && has_value)
+        bool takes_value = streq (a, "-c") || streq (a, "--config")
+                           || streq (a, "-e") || streq (a, "--endpoint")
+                           || streq (a, "-t") || streq (a, "--timeout");
+        if (takes_value && i + 1 >= argc)
+            return s_no_value (NULL, a);
+        if (streq (a, "-c") || streq (a, "--config"))
             path = argv[++i];
-        else if ((streq (a, "-e") || streq (a, "--endpoint")) && has_value)
+        else if (streq (a, "-e") || streq (a, "--endpoint")) {
             opts.endpoint = argv[++i];
-        else if ((streq (a, "-t") || streq (a, "--timeout")) && has_value) {
+            if (!hl_sock_endpoint_ok (opts.endpoint))
+                return s_usage_error ("bad endpoint '%s': want %s",
+                                      opts.endpoint, HL_SOCK_ENDPOINT_FORMS);
+        } else if (streq (a, "-t") || streq (a, "--timeout")) {
             char *end;
             long ms = strtol (argv[++i], &end, 10);
-            if (*end || ms <= 0 || ms > 3600000)
-                return s_usage_error ("bad timeout '%s'", argv[i]);
+            if (!*argv[i] || *end || ms <= 0 || ms > 3600000)
+                return s_usage_error ("-t wants milliseconds 1..3600000, "
+                                      "not '%s'",
+                                      argv[i]);
             opts.timeout_ms = (int)ms;
             opts.timeout_set = true;
         } else if (streq (a, "--json"))
@@ -786,7 +1115,7 @@ main (int argc, char *argv[])
             printf ("helios-ctl %s\n", HL_VERSION);
             return 0;
         } else
-            return s_usage_error ("bad option '%s'", a);
+            return s_bad_word (NULL, a);
     }
     if (i >= argc)
         return s_usage_error ("no command");
@@ -818,23 +1147,19 @@ main (int argc, char *argv[])
 
     int rc;
     if (streq (cmd, "status"))
-        rc = cargc ? s_usage_error ("status: unexpected '%s'", cargv[0])
-                   : s_cmd_status (&opts);
+        rc = cargc ? s_bad_word (cmd, cargv[0]) : s_cmd_status (&opts);
     else if (streq (cmd, "metric"))
         rc = s_cmd_metric (&opts, cargc, cargv);
     else if (streq (cmd, "agents"))
-        rc = cargc ? s_usage_error ("agents: unexpected '%s'", cargv[0])
-                   : s_cmd_agents (&opts);
+        rc = cargc ? s_bad_word (cmd, cargv[0]) : s_cmd_agents (&opts);
     else if (streq (cmd, "pause") || streq (cmd, "resume"))
-        rc = cargc ? s_usage_error ("%s: unexpected '%s'", cmd, cargv[0])
-                   : s_cmd_pause (&opts, cmd);
+        rc = cargc ? s_bad_word (cmd, cargv[0]) : s_cmd_pause (&opts, cmd);
     else if (streq (cmd, "bench"))
         rc = s_cmd_bench (&opts, cargc, cargv);
     else if (streq (cmd, "run"))
         rc = s_cmd_run (&opts, cargc, cargv);
     else if (streq (cmd, "cycles"))
-        rc = cargc ? s_usage_error ("cycles: unexpected '%s'", cargv[0])
-                   : s_cmd_cycles (&opts);
+        rc = cargc ? s_bad_word (cmd, cargv[0]) : s_cmd_cycles (&opts);
     else if (streq (cmd, "report"))
         rc = s_cmd_report (&opts, cargc, cargv);
     else if (streq (cmd, "actions"))

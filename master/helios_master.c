@@ -53,7 +53,13 @@ main (int argc, char *argv[])
     int verbose = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if ((streq (a, "-c") || streq (a, "--config")) && i + 1 < argc)
+        if ((streq (a, "-c") || streq (a, "--config")) && i + 1 >= argc) {
+            fprintf (stderr,
+                     "helios-master: option '%s' needs a value "
+                     "(try --help)\n",
+                     a);
+            return 2;
+        } else if (streq (a, "-c") || streq (a, "--config"))
             path = argv[++i];
         else if (streq (a, "-v") || streq (a, "--verbose"))
             verbose++;
@@ -66,10 +72,8 @@ main (int argc, char *argv[])
             printf ("helios-master %s\n", HL_VERSION);
             return 0;
         } else {
-            fprintf (stderr,
-                     "helios-master: bad argument '%s' "
-                     "(try --help)\n",
-                     a);
+            fprintf (stderr, "helios-master: %s '%s' (try --help)\n",
+                     a[0] == '-' ? "unknown option" : "unexpected argument", a);
             return 2;
         }
     }

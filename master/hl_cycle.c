@@ -905,6 +905,33 @@ s_round (hl_cycle_t *self, hl_run_t *run)
     s_start (self, run);
 }
 
+/*  The emergency is over. A round ends long before its emergency does,
+    so the last round's report, the emergency's, is brought up to its
+    end: health after is the health now, and it says it was resolved.
+    A round still running reports after this, and so says it itself. */
+static void
+s_emergency_ended (hl_cycle_t *self, const hl_health_t *health)
+{
+    if (self->round)
+        return;
+    hl_run_t *run = (hl_run_t *)zlistx_first (self->history);
+    while (run && !run->emergency)
+        run = (hl_run_t *)zlistx_next (self->history);
+    if (!run || run->em.ended_us)
+        return;
+    run->em.ended_us = hl_msg_now_us ();
+    run->em.resolved = true;
+    run->score_after = hl_health_score (health);
+    hl_value_destroy (&run->health_after);
+    run->health_after = hl_health_to_value (health);
+    hl_value_t *learning = hl_learning_to_value (self->deps.learning);
+    hl_value_destroy (&run->report);
+    run->report = hl_report_new (run, self->deps.src, learning);
+    hl_value_destroy (&learning);
+    hl_report_save (self->reports, run->report);
+    hl_report_log (run);
+}
+
 void
 hl_cycle_health (hl_cycle_t *self, const hl_health_t *health)
 {
@@ -928,6 +955,8 @@ hl_cycle_health (hl_cycle_t *self, const hl_health_t *health)
         case HL_EMERGENCY_UNRESOLVED:
         case HL_EMERGENCY_RESOLVED:
             s_hold (self);
+            if (step == HL_EMERGENCY_RESOLVED)
+                s_emergency_ended (self, health);
             hl_emergency_announce (self->emergency, step, score);
             break;
         case HL_EMERGENCY_NONE:
@@ -938,12 +967,48 @@ hl_cycle_health (hl_cycle_t *self, const hl_health_t *health)
 //  --------------------------------------------------------------------
 //  Run kinds: parse the params, then start
 
+/*  The parameters each kind takes (NULL-terminated): a name not listed is
+    a mistake to refuse, never to ignore. */
+static const char *s_optimization_params[] = { NULL };
+static const char *s_analysis_params[] = { "focus_areas", "depth", NULL };
+static const char *s_plan_params[] = { "horizon", "scenarios", NULL };
+static const char *s_emergency_params[] = { "threshold", "max_issues", NULL };
+static const char *s_recheck_params[] = { "action", NULL };
+
+/*  0 if every key of params is one of names; else -1 and "run: unknown
+    parameter 'foo' for kind (it takes a, b)" in error. */
 static int
-s_parse_none (hl_cycle_t *self, const hl_value_t *params, s_params_t *out,
-              char *error, size_t errsize)
+s_params_known (const hl_value_t *params, const char *kind,
+                const char *const *names, char *error, size_t errsize)
 {
-    (void)self, (void)params, (void)out, (void)error, (void)errsize;
+    for (size_t i = 0; i < hl_value_size (params); i++) {
+        const char *key = hl_value_key_at (params, i);
+        size_t n = 0;
+        while (names[n] && !(key && streq (key, names[n])))
+            n++;
+        if (names[n])
+            continue;
+        int used = snprintf (error, errsize,
+                             "run: unknown parameter '%.32s' for %s (it takes ",
+                             key ? key : "", kind);
+        for (n = 0; names[n] && used > 0 && (size_t)used < errsize; n++)
+            used += snprintf (error + used, errsize - (size_t)used, "%s%s",
+                              n ? ", " : "", names[n]);
+        if (used > 0 && (size_t)used < errsize)
+            snprintf (error + used, errsize - (size_t)used, "%s)",
+                      n ? "" : "none");
+        return -1;
+    }
     return 0;
+}
+
+static int
+s_parse_optimization (hl_cycle_t *self, const hl_value_t *params,
+                      s_params_t *out, char *error, size_t errsize)
+{
+    (void)self, (void)out;
+    return s_params_known (params, "optimization", s_optimization_params, error,
+                           errsize);
 }
 
 /*  focus_areas: a list of categories, or a string of them separated by
@@ -953,6 +1018,8 @@ s_parse_analysis (hl_cycle_t *self, const hl_value_t *params, s_params_t *out,
                   char *error, size_t errsize)
 {
     (void)self;
+    if (s_params_known (params, "analysis", s_analysis_params, error, errsize))
+        return -1;
     const hl_value_t *areas = hl_value_get (params, "focus_areas");
     char text[128] = "";
     if (hl_value_str (areas, NULL))
@@ -984,6 +1051,9 @@ s_parse_plan (hl_cycle_t *self, const hl_value_t *params, s_params_t *out,
               char *error, size_t errsize)
 {
     (void)self;
+    if (s_params_known (params, "strategic_planning", s_plan_params, error,
+                        errsize))
+        return -1;
     return hl_forecast_parse (params, &out->plan, error, errsize);
 }
 
@@ -991,6 +1061,9 @@ static int
 s_parse_emergency (hl_cycle_t *self, const hl_value_t *params, s_params_t *out,
                    char *error, size_t errsize)
 {
+    if (s_params_known (params, "emergency", s_emergency_params, error,
+                        errsize))
+        return -1;
     const hl_config_emergency_t *ec = hl_config_emergency (self->deps.config);
     double threshold = hl_value_get_double (params, "threshold", ec->threshold);
     int64_t max_issues
@@ -1018,6 +1091,15 @@ s_start_cycle (hl_cycle_t *self, hl_run_t *run, const s_params_t *params,
                   hl_phase_name (self->current->phase));
         return -1;
     }
+    /*  Paused, its tasks would wait for resume until their deadlines
+        cancel them: a broken run. Refuse it and say what to do. */
+    if (self->paused) {
+        snprintf (error, errsize,
+                  "run: paused: %s needs dispatch; resume first "
+                  "(helios-ctl resume)",
+                  run->kind);
+        return -1;
+    }
     run->analysis_only = streq (run->kind, "analysis");
     memcpy (run->focus, params->focus, sizeof run->focus);
     self->current = run;
@@ -1032,6 +1114,8 @@ static int
 s_parse_recheck (hl_cycle_t *self, const hl_value_t *params, s_params_t *out,
                  char *error, size_t errsize)
 {
+    if (s_params_known (params, "recheck", s_recheck_params, error, errsize))
+        return -1;
     const char *name = hl_value_get_str (params, "action", NULL);
     out->action = name ? hl_config_action_find (self->deps.config, name) : NULL;
     if (!out->action) {
@@ -1114,15 +1198,47 @@ typedef int (s_start_fn) (hl_cycle_t *self, hl_run_t *run,
 
 static const struct {
     const char *kind;
+    const char *const *params; /* what parse takes, for clients */
     s_parse_fn *parse;
     s_start_fn *start;
 } s_kinds[] = {
-    { "optimization", s_parse_none, s_start_cycle },
-    { "analysis", s_parse_analysis, s_start_cycle },
-    { "strategic_planning", s_parse_plan, s_start_plan },
-    { "emergency", s_parse_emergency, s_start_emergency },
-    { "recheck", s_parse_recheck, s_start_recheck },
+    { "optimization", s_optimization_params, s_parse_optimization,
+      s_start_cycle },
+    { "analysis", s_analysis_params, s_parse_analysis, s_start_cycle },
+    { "strategic_planning", s_plan_params, s_parse_plan, s_start_plan },
+    { "emergency", s_emergency_params, s_parse_emergency, s_start_emergency },
+    { "recheck", s_recheck_params, s_parse_recheck, s_start_recheck },
 };
+
+const char *
+hl_cycle_kind (size_t i)
+{
+    return i < sizeof s_kinds / sizeof s_kinds[0] ? s_kinds[i].kind : NULL;
+}
+
+const char *const *
+hl_cycle_kind_params (const char *kind)
+{
+    for (size_t k = 0; kind && k < sizeof s_kinds / sizeof s_kinds[0]; k++)
+        if (streq (kind, s_kinds[k].kind))
+            return s_kinds[k].params;
+    return NULL;
+}
+
+int
+hl_cycle_check_params (const char *kind, const hl_value_t *params, char *error,
+                       size_t errsize)
+{
+    const char *const *names = hl_cycle_kind_params (kind);
+    if (!names) {
+        snprintf (error, errsize,
+                  "run: unknown kind '%.32s' (optimization, analysis, "
+                  "strategic_planning, emergency or recheck)",
+                  kind ? kind : "");
+        return -1;
+    }
+    return s_params_known (params, kind, names, error, errsize);
+}
 
 /*  The one way a run is made: a fresh id, its done set before anything
     can finish it. */

@@ -65,12 +65,29 @@ void hl_cycle_destroy (hl_cycle_t **self_p);
     computed at once, no agent needed) or "emergency" (threshold,
     max_issues). params may be NULL or point to NULL (the defaults); *params_p
     is taken either way. Returns the run's id, or 0 with the reason in
-    error (unknown kind, bad params, a cycle or an emergency already
-    running). done (may be NULL) is told once at the end, which may come
-    before this returns (a plan, an emergency round with nothing to do). */
+    error (unknown kind, an unknown or bad param, a cycle or an emergency
+    already running, an optimization or analysis while paused). done (may be
+   NULL) is told once at the end, which may come before this returns (a plan, an
+   emergency round with nothing to do). */
 uint64_t hl_cycle_run (hl_cycle_t *self, const char *kind,
                        hl_value_t **params_p, hl_cycle_done_fn *done,
                        void *done_arg, char *error, size_t errsize);
+
+/*  The run kinds hl_cycle_run takes: the name of kind i, or NULL past
+    the last. */
+const char *hl_cycle_kind (size_t i);
+
+/*  The parameters kind takes, NULL-terminated (an empty list for none),
+    or NULL for an unknown kind. Static: clients check their arguments
+    with it before asking; hl_cycle_run refuses any other name. */
+const char *const *hl_cycle_kind_params (const char *kind);
+
+/*  0 if kind is a run kind and params (a map, may be NULL) names only
+    parameters it takes; else -1 with the reason in error ("run: unknown
+    parameter 'foo' for optimization (it takes none)"). Their values are
+    checked by hl_cycle_run. */
+int hl_cycle_check_params (const char *kind, const hl_value_t *params,
+                           char *error, size_t errsize);
 
 /*  Health was computed: the emergency protocol's step (hl_emergency) is
     carried out at once: normal work held, the unverified cycle stopped
@@ -83,8 +100,9 @@ void hl_cycle_health (hl_cycle_t *self, const hl_health_t *health);
     commands. */
 void hl_cycle_tick (hl_cycle_t *self, int64_t now_us);
 
-/*  Hold scheduled cycles and normal dispatch (on-demand runs still start),
-    or release. */
+/*  Hold scheduled cycles and normal dispatch, or release. While paused,
+    an optimization or an analysis is refused (its tasks would wait);
+    a plan and an emergency (whose tasks still go) start. */
 void hl_cycle_pause (hl_cycle_t *self, bool paused);
 
 /*  The runs kept in memory, newest first (hl_report_summary each; caller

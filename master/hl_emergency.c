@@ -12,6 +12,7 @@
 #include "../bus/hl_spawn.h"
 #include "../proto/hl_alloc.h"
 #include "hl_emergency.h"
+#include "hl_report.h"
 
 #define S_NOTIFY_TIMEOUT_MS 60000 /* a notify command may run this long */
 #define S_NOTIFY_GRACE_MS 1000    /* at shutdown, for those still running */
@@ -68,6 +69,20 @@ hl_emergency_destroy (hl_emergency_t **self_p)
     *self_p = NULL;
 }
 
+void
+hl_emergency_score_text (double score, double threshold, char *buf, size_t size)
+{
+    if (!isfinite (score)) {
+        snprintf (buf, size, "-");
+        return;
+    }
+    for (int decimals = 1; decimals <= 6; decimals++) {
+        snprintf (buf, size, "%.*f", decimals, score);
+        if ((strtod (buf, NULL) < threshold) == (score < threshold))
+            return;
+    }
+}
+
 static void
 s_start (hl_emergency_t *self, double score, double threshold, int max_issues,
          int64_t now_us, const char *why)
@@ -82,8 +97,9 @@ s_start (hl_emergency_t *self, double score, double threshold, int max_issues,
     self->next_round_us = now_us;
     self->last_round_us = 0;
     self->count++;
-    hl_log_warning ("emergency: health %.1f < %.1f (%s)", score, threshold,
-                    why);
+    char text[32];
+    hl_emergency_score_text (score, threshold, text, sizeof text);
+    hl_log_warning ("emergency: health %s < %.1f (%s)", text, threshold, why);
 }
 
 hl_emergency_step_t
@@ -104,9 +120,11 @@ hl_emergency_health (hl_emergency_t *self, double score, int64_t now_us,
         if (now_us - self->above_us < HL_EMERGENCY_CLEAR_US)
             return HL_EMERGENCY_NONE;
         self->active = false;
-        hl_log_notice ("emergency resolved: health %.1f >= %.1f after %d "
+        char text[32];
+        hl_emergency_score_text (score, self->threshold, text, sizeof text);
+        hl_log_notice ("emergency resolved: health %s >= %.1f after %d "
                        "round(s)",
-                       score, self->threshold, self->rounds);
+                       text, self->threshold, self->rounds);
         return HL_EMERGENCY_RESOLVED;
     }
     //  Below, or no score at all (the metrics went silent): the same as
@@ -119,9 +137,11 @@ hl_emergency_health (hl_emergency_t *self, double score, int64_t now_us,
         return now_us >= self->next_round_us ? HL_EMERGENCY_ROUND
                                              : HL_EMERGENCY_NONE;
     self->unresolved = true;
-    hl_log_warning ("emergency unresolved after %d rounds: health %.1f; "
+    char text[32];
+    hl_emergency_score_text (score, self->threshold, text, sizeof text);
+    hl_log_warning ("emergency unresolved after %d rounds: health %s; "
                     "normal cycles resume",
-                    self->rounds, score);
+                    self->rounds, text);
     return HL_EMERGENCY_UNRESOLVED;
 }
 
@@ -254,13 +274,14 @@ hl_emergency_announce (hl_emergency_t *self, hl_emergency_step_t step,
                        double score)
 {
     const char *event, *severity;
-    char text[128];
+    char text[128], shown[32];
+    hl_emergency_score_text (score, self->threshold, shown, sizeof shown);
     switch (step) {
         case HL_EMERGENCY_STARTED:
             event = "emergency.started";
             severity = "critical";
-            snprintf (text, sizeof text, "emergency: health %.1f below %.1f",
-                      score, self->threshold);
+            snprintf (text, sizeof text, "emergency: health %s below %.1f",
+                      shown, self->threshold);
             break;
         case HL_EMERGENCY_UNRESOLVED:
             event = "emergency.unresolved";
@@ -271,8 +292,8 @@ hl_emergency_announce (hl_emergency_t *self, hl_emergency_step_t step,
         case HL_EMERGENCY_RESOLVED:
             event = "emergency.resolved";
             severity = "info";
-            snprintf (text, sizeof text, "emergency resolved: health %.1f",
-                      score);
+            snprintf (text, sizeof text, "emergency resolved: health %s",
+                      shown);
             break;
         default:
             return;
@@ -280,10 +301,16 @@ hl_emergency_announce (hl_emergency_t *self, hl_emergency_step_t step,
     hl_value_t *e = hl_value_new_map ();
     hl_value_set_str (e, "event", event);
     hl_value_set_str (e, "master", self->deps.src ? self->deps.src : "");
-    hl_value_set_int (e, "time", hl_msg_now_us ());
+    int64_t now = hl_msg_now_us ();
+    char iso[40];
+    hl_value_set_int (e, "time", now);
+    hl_report_time (now, iso, sizeof iso);
+    hl_value_set_str (e, "time_utc", iso);
     hl_value_set_double (e, "health", isfinite (score) ? score : 0);
     hl_value_set_double (e, "threshold", self->threshold);
     hl_value_set_int (e, "detected", self->detected_us);
+    hl_report_time (self->detected_us, iso, sizeof iso);
+    hl_value_set_str (e, "detected_utc", iso);
     hl_value_set_int (e, "rounds", self->rounds);
     s_notify (self, e);
     s_alert (self, severity, text, &e);
@@ -315,10 +342,14 @@ hl_emergency_status (const hl_emergency_t *self)
     hl_value_set_int (em, "count", (int64_t)self->count);
     hl_value_set_int (em, "rounds", self->rounds);
     hl_value_set_int (em, "detected", self->detected_us);
+    char iso[40];
+    hl_report_time (self->detected_us, iso, sizeof iso);
     hl_value_t *v
-        = self->last_response_us
-              ? hl_value_new_double ((double)self->last_response_us / 1000.0)
-              : hl_value_new_nil ();
+        = self->detected_us ? hl_value_new_str (iso) : hl_value_new_nil ();
+    hl_value_set (em, "detected_utc", &v);
+    v = self->last_response_us
+            ? hl_value_new_double ((double)self->last_response_us / 1000.0)
+            : hl_value_new_nil ();
     hl_value_set (em, "last_response_ms", &v);
     v = self->last_first_task_us ? hl_value_new_int (self->last_first_task_us)
                                  : hl_value_new_nil ();

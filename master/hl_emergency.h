@@ -107,8 +107,14 @@ bool hl_emergency_holding (const hl_emergency_t *self);
 /*  Feed, read and reap the notify commands; call every second. */
 void hl_emergency_reap (hl_emergency_t *self);
 
+/*  score as text, with as many decimals (1..6) as it takes to read on
+    the same side of threshold as it is: 49.974 against 50 is "49.97",
+    never "50.0"; "-" when there is no score (NAN). */
+void hl_emergency_score_text (double score, double threshold, char *buf,
+                              size_t size);
+
 /*  For status (caller owns): {active, count, rounds, detected,
-    last_response_ms, first_task}. */
+    detected_utc (ISO 8601, or null), last_response_ms, first_task}. */
 hl_value_t *hl_emergency_status (const hl_emergency_t *self);
 
 #endif

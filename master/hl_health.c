@@ -379,6 +379,11 @@ hl_health_to_value (const hl_health_t *self)
         s_set_number (entry, "score", m->score);
         hl_value_set_str (entry, "state", hl_health_state_name (m->state));
         hl_value_set_int (entry, "count", (int64_t)m->count);
+        hl_value_set_double (entry, "target", m->config->target);
+        hl_value_set_double (entry, "critical", m->config->critical);
+        hl_value_set_str (entry, "unit", m->config->unit);
+        hl_value_set_str (entry, "category",
+                          hl_category_name (m->config->category));
         //  Names are unique in a config: append keeps this O(n)
         hl_value_map_append (metrics, m->config->name, strlen (m->config->name),
                              &entry);

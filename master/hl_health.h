@@ -121,7 +121,8 @@ const char *hl_health_overall_name (hl_overall_t state);
 /*  The result shaped for the health bus message and status (caller owns):
     {"score", "state", "capped", "window",
      "categories": {"frontend": score, ...},
-     "metrics": {name: {"value", "stat", "score", "state", "count"}},
+     "metrics": {name: {"value", "stat", "score", "state", "count",
+                        "target", "critical", "unit", "category"}},
      "nodata": [name, ...],
      "bottlenecks": [{"metric", "category", "severity", "score", "value",
                       "target", "gap", "impact"}, ...]}.

@@ -321,6 +321,12 @@ hl_kpi_add (hl_kpi_t *self, const char *name, double value, int64_t ts_us,
         self->counters.not_finite++;
         return HL_ERR_RANGE;
     }
+    //  A value the metric cannot take is a broken publisher, not news:
+    //  it must not move a score (a negative latency would pass as fast)
+    if (value < metric->config->min || value > metric->config->max) {
+        self->counters.out_of_range++;
+        return HL_ERR_RANGE;
+    }
     if (now_us <= INT64_MAX - HL_KPI_FUTURE_US
         && ts_us > now_us + HL_KPI_FUTURE_US) {
         self->counters.too_new++;
@@ -621,6 +627,7 @@ hl_kpi_status (const hl_kpi_t *self)
     hl_value_t *rejected = hl_value_new_map ();
     hl_value_set_int (rejected, "unknown", (int64_t)c->unknown);
     hl_value_set_int (rejected, "not_finite", (int64_t)c->not_finite);
+    hl_value_set_int (rejected, "out_of_range", (int64_t)c->out_of_range);
     hl_value_set_int (rejected, "too_old", (int64_t)c->too_old);
     hl_value_set_int (rejected, "too_new", (int64_t)c->too_new);
     hl_value_set (status, "rejected", &rejected);

@@ -67,18 +67,20 @@ typedef struct {
 
 /*  Counters since hl_kpi_new, for status. */
 typedef struct {
-    uint64_t accepted;    /* samples stored */
-    uint64_t unknown;     /* refused: name not in the config */
-    uint64_t not_finite;  /* refused: NaN or +-inf */
-    uint64_t too_old;     /* refused: older than the horizon, or older
-                             than what now occupies its ring slot */
-    uint64_t too_new;     /* refused: more than HL_KPI_FUTURE_US ahead */
-    uint64_t after_flush; /* stored, but its second was already flushed
-                             and will not be published again */
-    uint64_t crossings;   /* stored samples at or past their metric's
-                             critical level whose previous one was not:
-                             health may have just fallen (hl_master
-                             recomputes it at once when this moves) */
+    uint64_t accepted;     /* samples stored */
+    uint64_t unknown;      /* refused: name not in the config */
+    uint64_t not_finite;   /* refused: NaN or +-inf */
+    uint64_t out_of_range; /* refused: outside the metric's min..max
+                              (a negative latency, a 120% ratio) */
+    uint64_t too_old;      /* refused: older than the horizon, or older
+                              than what now occupies its ring slot */
+    uint64_t too_new;      /* refused: more than HL_KPI_FUTURE_US ahead */
+    uint64_t after_flush;  /* stored, but its second was already flushed
+                              and will not be published again */
+    uint64_t crossings;    /* stored samples at or past their metric's
+                              critical level whose previous one was not:
+                              health may have just fallen (hl_master
+                              recomputes it at once when this moves) */
 } hl_kpi_counters_t;
 
 /*  Called for one metric's second; name and stats are borrowed. */
@@ -94,8 +96,9 @@ void hl_kpi_destroy (hl_kpi_t **self_p);
 /*  Add one sample of metric name taken at ts_us (wall clock, microseconds)
     when the wall clock reads now_us. Returns 0; HL_ERR_ARGS for a name
     not in the config (counted, and remembered in the unknown table);
-    HL_ERR_RANGE for a value that is not finite or a ts too old or too
-    new (see above). Every refusal is counted by reason. */
+    HL_ERR_RANGE for a value that is not finite or outside the metric's
+    configured min..max, or a ts too old or too new (see above). Every
+    refusal is counted by reason. */
 int hl_kpi_add (hl_kpi_t *self, const char *name, double value, int64_t ts_us,
                 int64_t now_us);
 

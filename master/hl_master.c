@@ -7,6 +7,7 @@
     shown by the "status" operation.
 */
 #include <czmq.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -144,6 +145,11 @@ s_seed_figures (hl_master_t *self, hl_value_t *data, const hl_value_t *cycle)
     hl_value_t *o = hl_dispatch_coordination (self->dispatch);
     v = s_copy (cycle, "cycle_completion_rate");
     hl_value_set (o, "cycle_completion_rate", &v);
+    /*  Nothing to measure before the first run: null, not 100% */
+    if (!hl_value_get_int (cycle, "started", 0)) {
+        v = hl_value_new_nil ();
+        hl_value_set (o, "cycle_completion_rate", &v);
+    }
     v = s_copy (hl_value_get (cycle, "emergency"), "last_response_ms");
     hl_value_set (o, "emergency_response_ms", &v);
     hl_planner_stats_t ps = hl_planner_stats (self->planner);
@@ -157,6 +163,24 @@ s_seed_figures (hl_master_t *self, hl_value_t *data, const hl_value_t *cycle)
     hl_value_set (c, "rate", &v);
     hl_value_set (o, "conflicts", &c);
     hl_value_set (data, "orchestration", &o);
+}
+
+/*  What the config makes of the cycle and the emergency, for a reader of
+    status (the launcher's "every 20 s", the text status): added to the
+    engine's own figures. */
+static void
+s_cycle_settings (hl_master_t *self, hl_value_t *cycle)
+{
+    const hl_config_cycle_t *cc = hl_config_cycle (self->config);
+    hl_value_set_int (cycle, "duration_s", cc->duration);
+    hl_value_set_int (cycle, "settle_s", cc->settle);
+    hl_value_set_int (cycle, "verify_window_s", cc->verify_window);
+    hl_value_set_double (cycle, "emergency_threshold",
+                         hl_config_emergency (self->config)->threshold);
+    if (!hl_value_get_int (cycle, "started", 0)) {
+        hl_value_t *none = hl_value_new_nil ();
+        hl_value_set (cycle, "cycle_completion_rate", &none);
+    }
 }
 
 static hl_value_t *
@@ -232,6 +256,7 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
                                   : hl_value_new_map ();
     hl_value_set (data, "health", &hv);
     hl_value_t *cyv = hl_cycle_status (self->cycle);
+    s_cycle_settings (self, cyv);
     s_seed_figures (self, data, cyv);
     hl_value_set (data, "cycle", &cyv);
     hl_value_t *lv = hl_learning_to_value (self->learning);
@@ -272,6 +297,45 @@ s_publish (hl_master_t *self, hl_msg_t **msg_p)
     return rc;
 }
 
+/*  "unknown metric 'x'; known: a, b, c" into error, as many names as fit
+    (then how many there are in all). */
+static void
+s_unknown_metric (hl_master_t *self, const char *name, char *error,
+                  size_t errsize)
+{
+    char esc[64];
+    hl_log_escape (esc, sizeof esc, name, strlen (name));
+    size_t n = hl_config_metrics_size (self->config);
+    int used = snprintf (error, errsize, "metric.push: unknown metric '%s'; %s",
+                         esc, n ? "known:" : "the config has no metrics");
+    for (size_t i = 0; i < n && used > 0 && (size_t)used < errsize; i++) {
+        const char *known = hl_config_metric (self->config, i)->name;
+        //  Room for this name and for the tail that says how many
+        if ((size_t)used + strlen (known) + 40 >= errsize) {
+            snprintf (error + used, errsize - (size_t)used, " ... (%zu in all)",
+                      n);
+            return;
+        }
+        used += snprintf (error + used, errsize - (size_t)used, "%s %s",
+                          i ? "," : "", known);
+    }
+}
+
+/*  "0..100", "0..", "..10" or "any value": a metric's range. */
+static void
+s_range_text (const hl_config_metric_t *m, char *buf, size_t size)
+{
+    char lo[32] = "", hi[32] = "";
+    if (m->min > -DBL_MAX)
+        snprintf (lo, sizeof lo, "%g", m->min);
+    if (m->max < DBL_MAX)
+        snprintf (hi, sizeof hi, "%g", m->max);
+    if (!*lo && !*hi)
+        snprintf (buf, size, "any value");
+    else
+        snprintf (buf, size, "%s..%s", lo, hi);
+}
+
 static int
 s_op_metric_push (hl_master_t *self, const hl_msg_t *request,
                   hl_value_t **data_p, char *error, size_t errsize)
@@ -280,6 +344,11 @@ s_op_metric_push (hl_master_t *self, const hl_msg_t *request,
     const char *name = hl_value_get_str (args, "name", NULL);
     const hl_value_t *value = hl_value_get (args, "value");
     double v;
+    if (name && strlen (name) > HL_MAX_METRIC) {
+        snprintf (error, errsize, "metric.push: name too long (%zu > %d)",
+                  strlen (name), HL_MAX_METRIC);
+        return HL_ERR_ARGS;
+    }
     if (!name || !s_metric_name_ok (name)) {
         snprintf (error, errsize,
                   "metric.push: name must be 1-%d of "
@@ -292,6 +361,24 @@ s_op_metric_push (hl_master_t *self, const hl_msg_t *request,
                   "metric.push: value must be a finite "
                   "number");
         return HL_ERR_ARGS;
+    }
+    /*  The tracker would refuse these quietly, counting them; a person
+        typing the sample wants to know at once. Other publishers' unknown
+        names are still counted on the bus. */
+    const hl_config_metric_t *declared
+        = hl_config_metric_find (self->config, name);
+    if (!declared) {
+        s_unknown_metric (self, name, error, errsize);
+        return HL_ERR_ARGS;
+    }
+    if (v < declared->min || v > declared->max) {
+        char range[80];
+        s_range_text (declared, range, sizeof range);
+        snprintf (error, errsize,
+                  "metric.push: %g is out of %s's range %s%s%s%s", v, name,
+                  range, *declared->unit ? " (" : "", declared->unit,
+                  *declared->unit ? ")" : "");
+        return HL_ERR_RANGE;
     }
     hl_msg_t *metric = hl_msg_new (HL_MSG_METRIC);
     hl_msg_set_name (metric, name);
@@ -611,7 +698,7 @@ s_control_one (hl_master_t *self, zsock_t *sock)
     if (rc == HL_ERR_IO && !peer)
         return false; /* nothing was there */
     self->control_in.received++;
-    char error[256] = "";
+    char error[1024] = ""; /* a reply's error is at most this long */
     if (rc == 0 && hl_msg_type (msg) != HL_MSG_REQUEST) {
         rc = HL_ERR_UNSUPPORTED;
         snprintf (error, sizeof error,
@@ -974,6 +1061,9 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     self->cycle = hl_cycle_new (&deps, err, errsize);
     if (!self->cycle)
         goto fail;
+    /*  A status asked for before the first second says which metrics
+        have no data yet, rather than nothing at all. */
+    s_health (self, hl_msg_now_us ());
     return self;
 fail:
     hl_master_destroy (&self);

@@ -32,6 +32,15 @@ hl_report_time (int64_t us, char *buf, size_t size)
     snprintf (buf, size, "%s.%03dZ", day, ms);
 }
 
+void
+hl_report_score (double score, char *buf, size_t size)
+{
+    if (isfinite (score))
+        snprintf (buf, size, "%.1f", score);
+    else
+        snprintf (buf, size, "-");
+}
+
 /*  An ISO time, or null for 0 (not yet). */
 static hl_value_t *
 s_time (int64_t us)
@@ -120,7 +129,7 @@ s_act (const hl_act_t *act)
 }
 
 static hl_value_t *
-s_emergency (const hl_run_emergency_t *em)
+s_emergency (const hl_run_emergency_t *em, int64_t finished_us)
 {
     hl_value_t *e = hl_value_new_map ();
     hl_value_set_double (e, "threshold", em->threshold);
@@ -135,6 +144,10 @@ s_emergency (const hl_run_emergency_t *em)
                           : hl_value_new_nil ();
     hl_value_set (e, "response_ms", &v);
     hl_value_set_bool (e, "resolved", em->resolved);
+    //  When the emergency ended: after its last round, or (a round that
+    //  outlived it) by the time the round finished; null while it lasts
+    v = s_time (em->ended_us ? em->ended_us : em->resolved ? finished_us : 0);
+    hl_value_set (e, "ended", &v);
     return e;
 }
 
@@ -180,7 +193,7 @@ hl_report_new (const hl_run_t *run, const char *src, const hl_value_t *learning)
     hl_value_set (r, "degraded", &v);
     hl_value_set_double (r, "waited_s", (double)run->waited_us / 1e6);
     if (run->emergency) {
-        v = s_emergency (&run->em);
+        v = s_emergency (&run->em, run->finished_us);
         hl_value_set (r, "emergency", &v);
     }
     hl_value_t *actions = hl_value_new_array ();
@@ -246,10 +259,14 @@ hl_report_log (const hl_run_t *run)
         snprintf (list + used, 512 - used, "%s%s%s%s%s", used ? ", " : "",
                   act->action->name, k ? "" : " (", k ? "" : why, k ? "" : ")");
     }
-    hl_log_notice ("%s %" PRIu64 " done: health %.1f -> %.1f; kept: %s; "
+    char before[16], after[16];
+    hl_report_score (run->score_before, before, sizeof before);
+    hl_report_score (run->score_after, after, sizeof after);
+    hl_log_notice ("%s %" PRIu64 " %s: health %s -> %s; kept: %s; "
                    "rolled back or failed: %s%s",
-                   run->kind, run->id, run->score_before, run->score_after,
-                   *kept ? kept : "none", *undone ? undone : "none",
+                   run->kind, run->id, run->em.ended_us ? "resolved" : "done",
+                   before, after, *kept ? kept : "none",
+                   *undone ? undone : "none",
                    hl_value_size (run->degraded) ? "; degraded" : "");
 }
 
@@ -522,6 +539,29 @@ s_md_actions (zchunk_t *out, const hl_value_t *actions)
     }
 }
 
+/*  "- emergency round 1 (threshold 50.0): first task 0.4 ms after
+    detection (or: no remedy to send); resolved 2026-...Z, health after
+    is the health then". */
+static void
+s_md_emergency (zchunk_t *out, const hl_value_t *em)
+{
+    s_md (out, "- emergency round %" PRId64 " (threshold ",
+          hl_value_get_int (em, "round", 0));
+    s_md_number (out, hl_value_get (em, "threshold"), 1, false, 1, "");
+    const hl_value_t *ms = hl_value_get (em, "response_ms");
+    if (ms && hl_value_type (ms) != HL_VALUE_NIL) {
+        s_md (out, "): first task ");
+        s_md_number (out, ms, 1, false, 1, " ms");
+        s_md (out, " after detection; ");
+    } else
+        s_md (out, "): no remedy to send; ");
+    const char *ended = hl_value_get_str (em, "ended", NULL);
+    if (ended)
+        s_md (out, "resolved %s, health after is the health then\n", ended);
+    else
+        s_md (out, "still in progress when this round finished\n");
+}
+
 char *
 hl_report_markdown (const hl_value_t *r)
 {
@@ -542,6 +582,9 @@ hl_report_markdown (const hl_value_t *r)
               "- waited %.1f s for earlier changes to settle and a "
               "clean baseline\n",
               waited);
+    const hl_value_t *em = hl_value_get (r, "emergency");
+    if (em)
+        s_md_emergency (out, em);
     s_md (out, "\n");
     const hl_value_t *degraded = hl_value_get (r, "degraded");
     if (hl_value_size (degraded)) {

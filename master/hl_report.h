@@ -21,6 +21,10 @@
     milliseconds, "2026-12-06T01:21:14.123Z", into buf. */
 void hl_report_time (int64_t us, char *buf, size_t size);
 
+/*  A health score with one decimal into buf, or "-" when there is none
+    (NAN: no metric had data). */
+void hl_report_score (double score, char *buf, size_t size);
+
 /*  The report of a finished run (caller owns): {id, kind, master,
     started, finished, health_before, health_after, degraded,
     [emergency], actions, health_detail_before, health_detail_after,
@@ -34,8 +38,9 @@ hl_value_t *hl_report_new (const hl_run_t *run, const char *src,
     rolled_back, failed, degraded}. */
 hl_value_t *hl_report_summary (const hl_run_t *run);
 
-/*  Log the one line a person can follow when a run is done: health
-    before and after, what was kept, what was undone and why. */
+/*  Log the one line a person can follow when a run is done (or, for an
+    emergency's last round, when the emergency ended): health before and
+    after, what was kept, what was undone and why. */
 void hl_report_log (const hl_run_t *run);
 
 /*  Render a report value as Markdown; the caller frees the string. */

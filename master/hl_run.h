@@ -67,6 +67,9 @@ typedef struct {
     int64_t baseline_us;   /* what came before this is no baseline */
     int64_t first_task_us; /* the round's first task sent, or 0 */
     bool resolved;         /* the emergency was over when it ended */
+    int64_t ended_us;      /* the emergency ended after this, its last
+                              round, had: when (its report was then
+                              brought up to date), or 0 */
 } hl_run_emergency_t;
 
 typedef struct {

@@ -4,7 +4,7 @@
     demo_model - knobs, incidents and the KPI generator of helios-demo.
     Tuned against deploy/helios.cfg so that the baseline scores about 64
     (degraded, no emergency), the playbook's actions help, one hurts, and
-    db_slowdown or cache_outage drive a key metric to 0 (an emergency).
+    db_outage drives a key metric to 0 (an emergency) whatever the knobs.
 
     metric                base   noise  knob and incident factors
     chat_response_time    1100ms  10%   cache=on x0.85, ws_compression=on
@@ -17,13 +17,15 @@
     prompt_feed_refresh   1900ms  10%   lazy_load=on x0.9, prefetch=on x0.6
     api_response_time      420ms  10%   cache=on x0.55, db_pool=N
                                         x(8/min(N,32))^0.6, gc x1.3;
-                                        db_slowdown x6.5, cache_outage x2.5
+                                        db_slowdown x6.5, cache_outage x2.5;
+                                        db_outage: 4000 ms, whatever the
+                                        knobs (calls wait for a timeout)
     redis_cache_hit          62%   3%   cache=on: 92%; cache_outage: 5%
     websocket_throughput  1150/s  10%   ws_compression=on x1.4; ws_storm
                                         x0.3
     report_generation        8s   10%   report_workers=N / min(N,8)^0.8,
                                         db_pool=N x(0.85+0.15*8/min(N,32));
-                                        db_slowdown x4
+                                        db_slowdown x4; db_outage: 120 s
     user_retention_24h       40%   3%   business: base x exp(0.7 d), d the
     messages_per_session     14    3%   weighted mean log-improvement of
     session_duration        420s   3%   its drivers against baseline,
@@ -39,8 +41,18 @@
     Health by deploy/helios.cfg (p95 ~ 1.18 level): baseline ~64; cache=on
     ~79, db_pool=32 ~72, virtual_list ~69, prefetch ~68, lazy_load ~67,
     debounce=100 ~67, ws_compression ~65, gc aggressive ~52 (worse); all
-    helpful knobs ~94; db_slowdown ~47 (api at 0, capped), and ~62 with
-    cache=on and db_pool=32; cache_outage ~49; ws_storm ~58.
+    helpful knobs ~94.
+
+    Incidents. db_outage: the database is down, every API call waits for
+    its timeout; no knob absorbs it, so api_response_time (a key metric)
+    stays far past critical and health under 50 (capped) until "clear":
+    the emergency the README's tour shows. db_slowdown: the database is
+    6.5 times slower, which the playbook can answer: from the baseline
+    knobs ~47 (an emergency, api at 0, capped), ~62 once the emergency
+    has turned the cache on and grown the pool; with those already on,
+    health only dips (api p95 ~ 900 ms, under critical). cache_outage:
+    the cache is down (~49 from the baseline, cache=on cannot help it);
+    ws_storm: websocket throughput falls to 30% (~58).
 */
 #include "demo_model.h"
 
@@ -153,6 +165,7 @@ typedef enum {
     S_DB_SLOWDOWN,
     S_CACHE_OUTAGE,
     S_WS_STORM,
+    S_DB_OUTAGE,
     S_INCIDENTS
 } s_incident_t;
 
@@ -161,8 +174,14 @@ typedef enum {
     the emergency's remedies end it clearly rather than at the line. */
 #define S_SLOWDOWN_API 6.5
 
+/*  db_outage's levels, whatever the knobs: API calls wait for their 4 s
+    timeout, reports for their retries. 4 x api_response_time's critical
+    level, so that no knob and no noise brings its p95 under it. */
+#define S_OUTAGE_API 4000.0
+#define S_OUTAGE_REPORT 120.0
+
 static const char *s_incidents[S_INCIDENTS]
-    = { "none", "db_slowdown", "cache_outage", "ws_storm" };
+    = { "none", "db_slowdown", "cache_outage", "ws_storm", "db_outage" };
 
 struct _demo_model_t {
     int knobs[DEMO_KNOBS];       /* current values, see s_knobs */
@@ -214,6 +233,11 @@ s_technical (const demo_model_t *self, double out[S_TECHNICAL])
     int workers = k[K_REPORT_WORKERS] < 8 ? k[K_REPORT_WORKERS] : 8;
     out[S_REPORT] *= (0.85 + 0.15 * 8.0 / pool) / pow (workers, 0.8)
                      * (self->incident == S_DB_SLOWDOWN ? 4 : 1);
+    //  An outage: no cache, pool or worker count shortens a timeout
+    if (self->incident == S_DB_OUTAGE) {
+        out[S_API] = S_OUTAGE_API;
+        out[S_REPORT] = S_OUTAGE_REPORT;
+    }
 }
 
 //  Where each business metric is heading, from the technical levels
@@ -417,8 +441,8 @@ demo_model_incident (demo_model_t *self, const char *name, char *err,
     char shown[40];
     snprintf (shown, sizeof shown, "%s", name ? name : "");
     s_err (err, errsize,
-           "unknown incident \"%s\" (db_slowdown, cache_outage, ws_storm "
-           "or clear)",
+           "unknown incident \"%s\" (db_outage, db_slowdown, "
+           "cache_outage, ws_storm or clear)",
            shown);
     return -1;
 }

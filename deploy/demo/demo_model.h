@@ -2,7 +2,7 @@
     Copyright (c) 2026 the Helios developers
 
     demo_model - the simulated chat service behind helios-demo: nine knobs,
-    three incidents, and a generator of the 12 seed KPIs with log-normal
+    four incidents, and a generator of the 12 seed KPIs with log-normal
     noise and slow drift, deterministic from a seed. Pure: no sockets and
     no clock; the caller advances its time. The table is in demo_model.c.
 */
@@ -43,8 +43,10 @@ int demo_model_check (const char *knob, const char *value, char *err,
 int demo_model_set (demo_model_t *self, const char *knob, const char *value,
                     char *err, size_t errsize);
 
-/*  Start incident name (db_slowdown, cache_outage, ws_storm), replacing
-    any other, or end it with "clear". Returns 0, or -1 with the reason. */
+/*  Start incident name (db_outage, db_slowdown, cache_outage, ws_storm),
+    replacing any other, or end it with "clear". Returns 0, or -1 with the
+    reason. db_outage takes health under 50 whatever the knobs; the
+    others are partly answered by the playbook (see demo_model.c). */
 int demo_model_incident (demo_model_t *self, const char *name, char *err,
                          size_t errsize);
 

@@ -45,7 +45,10 @@ static const char *s_usage
       "knobs: cache, ws_compression, lazy_load, virtual_list, prefetch\n"
       "       (on|off), db_pool (1..512), report_workers (1..64),\n"
       "       debounce (0..1000 ms), gc_mode (normal|aggressive)\n"
-      "incidents: db_slowdown, cache_outage, ws_storm; clear ends one\n";
+      "incidents: db_outage (the database is down: health under 50\n"
+      "           whatever the knobs, until clear), db_slowdown (the\n"
+      "           database is slower: the cache and a bigger pool answer\n"
+      "           it), cache_outage, ws_storm; clear ends one\n";
 
 enum { OPT_VERSION = 256 };
 
@@ -91,12 +94,14 @@ s_run_options (int argc, char **argv, int *rate, uint64_t *seed,
             value = arg + 7;
         else if ((is_rate || is_seed) && arg[6] == '\0') {
             if (i + 1 >= argc) {
-                s_usage_error ("%s needs a value", arg);
+                s_usage_error ("run: option '%s' needs a value", arg);
                 return -1;
             }
             value = argv[++i];
         } else {
-            s_usage_error ("run: unexpected argument %s", arg);
+            s_usage_error (
+                "run: %s '%s'",
+                arg[0] == '-' ? "unknown option" : "unexpected argument", arg);
             return -1;
         }
         uint64_t number;
@@ -238,13 +243,13 @@ main (int argc, char *argv[])
                 status = 0;
                 goto done;
             case ':':
-                s_usage_error ("%s needs a value", argv[optind - 1]);
+                s_usage_error ("option '%s' needs a value", argv[optind - 1]);
                 goto done;
             default:
                 if (optopt > 0 && optopt < 256)
-                    s_usage_error ("unknown option -%c", optopt);
+                    s_usage_error ("unknown option '-%c'", optopt);
                 else
-                    s_usage_error ("unknown option %s", argv[optind - 1]);
+                    s_usage_error ("unknown option '%s'", argv[optind - 1]);
                 goto done;
         }
     }
@@ -270,7 +275,10 @@ main (int argc, char *argv[])
             goto done;
     } else if (strcmp (command, "get") == 0) {
         if (rest_n != 0) {
-            s_usage_error ("get: unexpected argument %s", rest[0]);
+            s_usage_error ("get: %s '%s'",
+                           rest[0][0] == '-' ? "unknown option"
+                                             : "unexpected argument",
+                           rest[0]);
             goto done;
         }
     } else if (strcmp (command, "incident") == 0) {

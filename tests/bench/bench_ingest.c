@@ -389,6 +389,7 @@ s_status (const ht_master_t *m, s_status_t *st)
     st->accepted = hl_value_get_int (kpi, "accepted", 0);
     st->refused = hl_value_get_int (refused, "unknown", 0)
                   + hl_value_get_int (refused, "not_finite", 0)
+                  + hl_value_get_int (refused, "out_of_range", 0)
                   + hl_value_get_int (refused, "too_old", 0)
                   + hl_value_get_int (refused, "too_new", 0);
     st->bus_received = hl_value_get_int (bus, "received", 0);

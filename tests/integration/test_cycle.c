@@ -7,7 +7,9 @@
     feature then reads what they did: whole reports, the improved action
     kept, the harmful one rolled back (its rollback ran, the knob is
     back), reports on disk, health risen, an analysis, a strategic plan,
-    cycles and report, the seed's KPIs. Cases that need a swarm of their
+    cycles and report, the seed's KPIs; then, with the improvements in
+    effect, an outage no knob absorbs still starts an emergency, whose
+    report ends with the health it ended with. Cases that need a swarm of their
     own: a cycle without verifiers says it is degraded and rolls its
     changes back instead of hanging; an incident starts the emergency
     protocol, which brings health back.
@@ -452,6 +454,14 @@ test_analysis (void **state)
     assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "run", "analysis",
                               "--param", "focus_areas=marketing", NULL),
                       1);
+    /*  As text, --wait prints what the analysis found */
+    assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "-t", "60000",
+                              "run", "analysis", "--param",
+                              "focus_areas=backend", "--wait", NULL),
+                      0);
+    assert_non_null (strstr (big, "## Analysis"));
+    assert_non_null (strstr (big, "| api_response_time | "));
+    assert_null (strstr (big, "chat_response_time"));
 }
 
 /*  run strategic_planning --wait --json with horizon and scenarios:
@@ -557,6 +567,13 @@ test_strategic_plan (void **state)
                       0);
     assert_non_null (strstr (big, "## Roadmap"));
     assert_non_null (strstr (big, "### What would help each forecast breach"));
+    /*  As text, --wait prints the plan */
+    assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "run",
+                              "strategic_planning", "--param",
+                              "horizon=24_hours", "--wait", NULL),
+                      0);
+    assert_non_null (strstr (big, "### Scenario baseline"));
+    assert_non_null (strstr (big, "## Roadmap"));
     assert_int_equal (ht_ctl (&s_shared.m, big, sizeof big, "run",
                               "strategic_planning", "--param", "horizon=soon",
                               NULL),
@@ -644,6 +661,218 @@ test_seed_kpis (void **state)
         json_integer_value (json_object_get (conflicts, "occurred")), 0);
     assert_non_null (json_object_get (orch, "evenness"));
     json_decref (status);
+}
+
+/*  status over the control API: health's score (NAN if none), and the
+    emergency's count and whether it is active. */
+static double
+s_health_now (s_world_t *w, int64_t *count, bool *active)
+{
+    hl_msg_t *status = (hl_msg_t *)ht_request (&w->m, "status", NULL);
+    assert_non_null (status);
+    const hl_value_t *data = hl_msg_data (status);
+    const hl_value_t *em
+        = hl_value_get (hl_value_get (data, "cycle"), "emergency");
+    double score
+        = hl_value_get_double (hl_value_get (data, "health"), "score", NAN);
+    if (count)
+        *count = hl_value_get_int (em, "count", 0);
+    if (active) {
+        *active = false;
+        hl_value_bool (hl_value_get (em, "active"), active);
+    }
+    hl_msg_destroy (&status);
+    return score;
+}
+
+/*  helios-demo -c config ARGS... (NULL-terminated); exits 0. */
+static void
+s_demo (s_world_t *w, ...)
+{
+    const char *argv[16] = { ht_bin ("helios-demo"), "-c", w->config };
+    int argc = 3;
+    va_list ap;
+    va_start (ap, w);
+    const char *arg;
+    while (argc < 15 && (arg = va_arg (ap, const char *)))
+        argv[argc++] = arg;
+    va_end (ap);
+    argv[argc] = NULL;
+    char out[4096];
+    assert_int_equal (ht_run (argv, 5000, out, sizeof out), 0);
+}
+
+/*  The newest emergency run in cycles --json: its id, or 0; done says
+    whether it has finished. */
+static int64_t
+s_last_emergency (s_world_t *w, bool *done)
+{
+    static char out[1 << 16];
+    assert_int_equal (ht_ctl (&w->m, out, sizeof out, "cycles", "--json", NULL),
+                      0);
+    json_t *list = json_loads (out, 0, NULL);
+    assert_non_null (list);
+    int64_t id = 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach (list, i, c) {
+        if (streq (json_string_value (json_object_get (c, "kind")),
+                   "emergency")) {
+            id = json_integer_value (json_object_get (c, "id"));
+            *done = streq (json_string_value (json_object_get (c, "phase")),
+                           "done");
+            break;
+        }
+    }
+    json_decref (list);
+    return id;
+}
+
+/*  The README's tour: after the cycles have kept their improvements, and
+    with every helpful knob on besides, helios-demo's db_outage still
+    takes health under 50 (no knob absorbs an outage) and the emergency
+    starts; it stays under through a whole emergency round; once the
+    incident is cleared the emergency ends, and its report's health
+    after is the health it ended with, not the round's. */
+static void
+test_outage_after_improvements (void **state)
+{
+    (void)state;
+    s_world_t *w = &s_shared;
+    bool kept = false;
+    for (int c = 0; c < s_reports_n; c++) {
+        size_t i;
+        json_t *a;
+        json_array_foreach (json_object_get (s_reports[c], "actions"), i, a) {
+            kept |= streq (json_string_value (json_object_get (a, "outcome")),
+                           "kept");
+        }
+    }
+    assert_true (kept);
+    s_demo (w, "set", "cache=on", "db_pool=32", "ws_compression=on",
+            "report_workers=4", "lazy_load=on", "virtual_list=on",
+            "prefetch=on", "debounce=100", "gc_mode=normal", NULL);
+    /*  The tuned service is healthy: well above the threshold */
+    double score = NAN;
+    int64_t deadline = zclock_mono () + 20000;
+    while (!(score > 75) && zclock_mono () < deadline) {
+        score = s_health_now (w, NULL, NULL);
+        if (!(score > 75))
+            zclock_sleep (200); /* a short step between polls */
+    }
+    assert_true (score > 75);
+    int64_t count0, count;
+    bool active;
+    s_health_now (w, &count0, &active);
+    assert_false (active);
+    bool done = false;
+    int64_t before_id = s_last_emergency (w, &done);
+
+    s_demo (w, "incident", "db_outage", NULL);
+    deadline = zclock_mono () + 15000;
+    do {
+        score = s_health_now (w, &count, &active);
+        if (count == count0)
+            zclock_sleep (50); /* a short step between polls */
+    } while (count == count0 && zclock_mono () < deadline);
+    assert_int_equal (count, count0 + 1);
+    assert_true (active);
+    assert_true (score < 50);
+
+    /*  A whole round of the emergency's remedies leaves it under 50. */
+    int64_t round = 0;
+    deadline = zclock_mono () + 30000;
+    while (zclock_mono () < deadline) {
+        round = s_last_emergency (w, &done);
+        if (round > before_id && done)
+            break;
+        zclock_sleep (200); /* a short step between polls */
+    }
+    assert_true (round > before_id && done);
+    score = s_health_now (w, NULL, &active);
+    assert_true (active);
+    assert_true (score < 50);
+
+    /*  Cleared, the emergency ends above the threshold. */
+    s_demo (w, "incident", "clear", NULL);
+    deadline = zclock_mono () + 60000;
+    do {
+        score = s_health_now (w, NULL, &active);
+        if (active)
+            zclock_sleep (200); /* a short step between polls */
+    } while (active && zclock_mono () < deadline);
+    assert_false (active);
+
+    /*  Its report: the last round's, brought up to the end. */
+    static char out[1 << 20];
+    round = s_last_emergency (w, &done);
+    char id[32];
+    snprintf (id, sizeof id, "%" PRId64, round);
+    assert_int_equal (
+        ht_ctl (&w->m, out, sizeof out, "report", id, "--json", NULL), 0);
+    json_t *report = json_loads (out, 0, NULL);
+    assert_non_null (report);
+    json_t *em = json_object_get (report, "emergency");
+    assert_true (json_is_true (json_object_get (em, "resolved")));
+    assert_true (json_is_string (json_object_get (em, "ended")));
+    double before
+        = json_number_value (json_object_get (report, "health_before"));
+    double after = json_number_value (json_object_get (report, "health_after"));
+    assert_true (before < 50);
+    assert_true (after >= 50);
+    json_decref (report);
+    assert_int_equal (ht_ctl (&w->m, out, sizeof out, "report", id, NULL), 0);
+    assert_non_null (strstr (out, "resolved "));
+    /*  status counts it */
+    assert_int_equal (ht_ctl (&w->m, out, sizeof out, "status", NULL), 0);
+    assert_non_null (strstr (out, "\nemergency  over: 1 so far, the last "
+                                  "detected 20"));
+}
+
+/*  status as text shows what the README lists, with true figures:
+    health and its categories, each KPI against its target, the agents
+    by role, the last runs, learning, and the counters. */
+static void
+test_status_text (void **state)
+{
+    (void)state;
+    static char out[1 << 16];
+    assert_int_equal (ht_ctl (&s_shared.m, out, sizeof out, "status", NULL), 0);
+    const char *want[] = {
+        "\nhealth     ",
+        " frontend ",
+        " backend ",
+        " business ",
+        "\n  KPI ",
+        " TARGET ",
+        "\nagents     6: prometheus-frontend 1, prometheus-backend 1, "
+        "hephaestus-frontend 1,\n           hephaestus-backend 1, "
+        "athena-ux 1, athena-api 1\n",
+        "\ncycles     ",
+        "\nemergency  none so far\n",
+        "\nlast runs\n",
+        "\nlearning\n",
+        "\n  aggressive_gc_tuning ",
+        "\ncounters\n",
+        "\n  samples    accepted ",
+        " overhead ",
+        "(tasks-socket messages that are not a task or its result)",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        if (!strstr (out, want[i]))
+            fail_msg ("status lacks \"%s\":\n%s", want[i], out);
+    /*  api_response_time against its target (200) and critical (1000) */
+    const char *api = strstr (out, "\n  api_response_time ");
+    assert_non_null (api);
+    char row[256];
+    snprintf (row, sizeof row, "%.*s", (int)strcspn (api + 1, "\n"), api + 1);
+    assert_non_null (strstr (row, " p95 "));
+    assert_non_null (strstr (row, " 200.0 "));
+    assert_non_null (strstr (row, " 1000.0 "));
+    /*  runs have finished: a figure, and the runs listed */
+    assert_null (strstr (out, "nan"));
+    assert_non_null (strstr (out, " optimization "));
+    assert_null (strstr (out, "cycles done -"));
 }
 
 //  --------------------------------------------------------------------
@@ -795,6 +1024,9 @@ main (void)
         cmocka_unit_test (test_strategic_plan),
         cmocka_unit_test (test_cycles_and_report),
         cmocka_unit_test (test_seed_kpis),
+        cmocka_unit_test (test_status_text),
+        /*  Last: it changes the world the others read. */
+        cmocka_unit_test (test_outage_after_improvements),
     };
     const struct CMUnitTest own[] = {
         cmocka_unit_test_teardown (test_cycle_without_verifiers_degrades,

@@ -4,8 +4,9 @@
     test_kpi - samples published on the bus reach the real master's KPI
     tracker, single and batched; each closed second comes back as
     kpi.<name>, health is published every second and shown in status;
-    NaN, infinities, timestamps out of range and unknown names are
-    refused and counted.
+    NaN, infinities, values outside a metric's range, timestamps out of
+    range and unknown names are refused and counted; helios-ctl metric
+    push refuses unknown names and values out of range with the reason.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -84,7 +85,9 @@ test_samples_kpi_and_health (void **state)
         assert_int_equal (hl_msg_add_sample (batch, "hits", 70, now + i, NULL),
                           0);
     s_publish (pub, &batch);
-    /*  refused: NaN, +inf, far future, far past, unknown */
+    /*  refused: NaN, +inf, far future, far past, unknown, a negative
+        latency (lower is better: 0.. by default) */
+    s_metric (pub, "latency", -5, now);
     s_metric (pub, "latency", NAN, now);
     s_metric (pub, "latency", INFINITY, now);
     s_metric (pub, "latency", 1, now + 3600LL * 1000000);
@@ -140,6 +143,7 @@ test_samples_kpi_and_health (void **state)
     const hl_value_t *rejected = hl_value_get (kpi, "rejected");
     assert_int_equal (hl_value_get_int (kpi, "accepted", -1), 7);
     assert_int_equal (hl_value_get_int (rejected, "not_finite", -1), 2);
+    assert_int_equal (hl_value_get_int (rejected, "out_of_range", -1), 1);
     assert_int_equal (hl_value_get_int (rejected, "too_new", -1), 1);
     assert_int_equal (hl_value_get_int (rejected, "too_old", -1), 1);
     assert_int_equal (hl_value_get_int (rejected, "unknown", -1), 1);
@@ -195,12 +199,83 @@ test_key_metric_caps_health (void **state)
     assert_int_equal (ht_master_stop (&m), 0);
 }
 
+/*  helios-ctl -e control ARGS... (NULL-terminated): its exit status,
+    with what it wrote on stderr in err. */
+static int
+s_ctl_err (const ht_master_t *m, char *err, size_t errsize, ...)
+{
+    const char *argv[16] = { ht_bin ("helios-ctl"), "-e", m->control };
+    int argc = 3;
+    va_list ap;
+    va_start (ap, errsize);
+    const char *arg;
+    while (argc < 15 && (arg = va_arg (ap, const char *)))
+        argv[argc++] = arg;
+    va_end (ap);
+    argv[argc] = NULL;
+    char out[4096];
+    return ht_run_group (argv, 10000, out, sizeof out, err, errsize);
+}
+
+/*  One line on stderr, which says what (once) and why. */
+static void
+s_one_line (const char *err, const char *want)
+{
+    if (!strstr (err, want))
+        fail_msg ("stderr lacks \"%s\": %s", want, err);
+    const char *nl = strchr (err, '\n');
+    assert_non_null (nl);
+    assert_int_equal (nl[1], 0);
+    assert_ptr_equal (strstr (err, "helios-ctl: "), err);
+    assert_null (strstr (err + 1, "helios-ctl: "));
+}
+
+/*  metric push, by hand: a name the config does not declare is refused
+    with the names it does, a value outside the metric's range with the
+    range, a name too long to send with its length; nothing of it
+    reaches the tracker. The bus still takes unknown names from other
+    publishers, counted (test_samples_kpi_and_health). */
+static void
+test_metric_push_refusals (void **state)
+{
+    (void)state;
+    ht_master_t m;
+    assert_true (ht_master_start (&m, NULL, s_metrics));
+    char err[4096];
+    assert_int_equal (
+        s_ctl_err (&m, err, sizeof err, "metric", "push", "nosuch", "5", NULL),
+        1);
+    s_one_line (err, "helios-ctl: metric push: unknown metric 'nosuch'; "
+                     "known: latency, hits\n");
+    assert_int_equal (s_ctl_err (&m, err, sizeof err, "metric", "push",
+                                 "latency", "-5", NULL),
+                      1);
+    s_one_line (err, "metric push: -5 is out of latency's range 0..");
+    static char name[70001];
+    memset (name, 'a', sizeof name - 1);
+    assert_int_equal (
+        s_ctl_err (&m, err, sizeof err, "metric", "push", name, "5", NULL), 2);
+    s_one_line (err, "name too long (70000 > 127)");
+    /*  at the limit of the range it is taken */
+    assert_int_equal (
+        s_ctl_err (&m, err, sizeof err, "metric", "push", "latency", "0", NULL),
+        0);
+    hl_msg_t *status = (hl_msg_t *)ht_request (&m, "status", NULL);
+    const hl_value_t *kpi = s_group (status, "kpi");
+    const hl_value_t *rejected = hl_value_get (kpi, "rejected");
+    assert_int_equal (hl_value_get_int (rejected, "unknown", -1), 0);
+    assert_int_equal (hl_value_get_int (rejected, "out_of_range", -1), 0);
+    hl_msg_destroy (&status);
+    assert_int_equal (ht_master_stop (&m), 0);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown (test_samples_kpi_and_health, ht_teardown),
         cmocka_unit_test_teardown (test_key_metric_caps_health, ht_teardown),
+        cmocka_unit_test_teardown (test_metric_push_refusals, ht_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -4,8 +4,9 @@
     test_run - deploy/run.sh, the launcher behind make run: with a port
     its config names already taken, it says why and exits non-zero at
     once instead of waiting and exiting 0; on a free config it starts
-    the master and an agent of each role, and SIGTERM stops them all with
-    exit 0, leaving no process behind.
+    the master and an agent of each role, says how often a cycle runs
+    (the number) and what to type next (one command a line), and SIGTERM
+    stops them all with exit 0, leaving no process behind.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -111,6 +112,29 @@ test_run_starts_and_stops (void **state)
     }
     assert_true (up);
     assert_true (started);
+    /*  What to do next: how often a cycle runs, as a number (the
+        default's: the config sets none), then one command a line. */
+    const char *want[]
+        = { "helios: a cycle runs every 300 s (cycle.duration); in another "
+            "terminal:",
+            "status",
+            "agents",
+            "cycles",
+            "report last",
+            "run optimization --wait" };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        assert_true (ht_read_line (run, line, sizeof line, 10000));
+        if (i == 0)
+            assert_string_equal (line, want[i]);
+        else {
+            char tail[512];
+            snprintf (tail, sizeof tail, " -c %s %s", m.config, want[i]);
+            size_t n = strlen (line), t = strlen (tail);
+            if (n < t || strcmp (line + n - t, tail) || !strstr (line, "ctl"))
+                fail_msg ("hint line \"%s\", want one ending \"%s\"", line,
+                          tail);
+        }
+    }
     assert_int_equal (ht_wait_agents (&m, 6, 10000), 6);
 
     /*  SIGTERM to run.sh alone: it stops the rest and exits 0, and its

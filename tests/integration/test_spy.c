@@ -17,6 +17,19 @@
 
 #include "harness.h"
 
+/*  The metrics the cases push: helios-ctl refuses names the config does
+    not declare. */
+static const char *s_metrics
+    = "metrics = (\n"
+      "  { name = \"api_response_time\"; category = \"backend\";\n"
+      "    better = \"lower\"; target = 200.0; critical = 1000.0; },\n"
+      "  { name = \"rr_probe\"; category = \"backend\"; better = \"lower\";\n"
+      "    target = 10.0; critical = 100.0; },\n"
+      "  { name = \"rr_sample\"; category = \"backend\";\n"
+      "    better = \"lower\"; target = 10.0; critical = 100.0; },\n"
+      "  { name = \"watch_probe\"; category = \"backend\";\n"
+      "    better = \"lower\"; target = 10.0; critical = 100.0; } );\n";
+
 /*  Push metric name=value with helios-ctl until the spy prints a line or
     the deadline passes; the spy's subscription travels asynchronously,
     so the first pushes may precede it. Returns the line's JSON. */
@@ -46,7 +59,7 @@ test_spy_prints_pushed_metric (void **state)
 {
     (void)state;
     ht_master_t m;
-    assert_true (ht_master_start (&m, NULL, NULL));
+    assert_true (ht_master_start (&m, NULL, s_metrics));
     const char *argv[]
         = { ht_bin ("helios-spy"), "-e", m.bus_out, "--count", "1",
             "--timeout",           "20", NULL };
@@ -76,7 +89,7 @@ test_record_replay_same_order (void **state)
 {
     (void)state;
     ht_master_t m;
-    assert_true (ht_master_start (&m, NULL, NULL));
+    assert_true (ht_master_start (&m, NULL, s_metrics));
     char record[400], line[8192], out[1024];
     snprintf (record, sizeof record, "%s/bus.rec", m.dir);
 

@@ -3,7 +3,8 @@
 
     test_demo_model - helios-demo's model with fixed seeds: baseline levels
     and noise as documented, each knob moving its metrics the documented
-    way, aggressive GC hurting, incidents and their clearing, business
+    way, aggressive GC hurting, incidents and their clearing (db_outage
+    past api_response_time's critical level in every knob state), business
     metrics following slowly, and invalid knob values refused.
 */
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../bus/hl_config.h"
 #include "../../deploy/demo/demo_model.h"
 
 #define S_SEED 42
@@ -377,6 +379,126 @@ test_db_slowdown (void **state)
     demo_model_destroy (&model);
 }
 
+/*  api_response_time as deploy/helios.cfg declares it: the critical level
+    the demo's incidents are measured against, and that it is a key
+    metric (at 0 it caps health under the emergency threshold). */
+static double
+s_api_critical (void)
+{
+    char err[512];
+    hl_config_t *config = hl_config_load ("deploy/helios.cfg", err, sizeof err);
+    if (!config)
+        fail_msg ("deploy/helios.cfg: %s", err);
+    const hl_config_metric_t *api = NULL;
+    for (size_t i = 0; i < hl_config_metrics_size (config); i++)
+        if (!strcmp (hl_config_metric (config, i)->name, "api_response_time"))
+            api = hl_config_metric (config, i);
+    assert_non_null (api);
+    assert_true (api->key);
+    double critical = api->critical;
+    hl_config_destroy (&config);
+    return critical;
+}
+
+/*  Every knob at one of its telling values: each switch and gc_mode both
+    ways, pools, workers and debounces at their ends and the playbook's
+    values. Calls fn for each of the 2^7 x 4 x 3 x 3 states. */
+static void
+s_each_knob_state (demo_model_t *model, void (*fn) (demo_model_t *, void *),
+                   void *arg)
+{
+    static const char *switches[] = { "cache", "ws_compression", "lazy_load",
+                                      "virtual_list", "prefetch" };
+    static const char *pools[] = { "1", "8", "32", "512" };
+    static const char *workers[] = { "1", "4", "64" };
+    static const char *debounces[] = { "0", "100", "1000" };
+    for (int bits = 0; bits < 1 << 6; bits++) {
+        for (int i = 0; i < 5; i++)
+            s_set (model, switches[i], bits & (1 << i) ? "on" : "off");
+        s_set (model, "gc_mode", bits & (1 << 5) ? "aggressive" : "normal");
+        for (int p = 0; p < 4; p++)
+            for (int w = 0; w < 3; w++)
+                for (int d = 0; d < 3; d++) {
+                    s_set (model, "db_pool", pools[p]);
+                    s_set (model, "report_workers", workers[w]);
+                    s_set (model, "debounce", debounces[d]);
+                    fn (model, arg);
+                }
+    }
+}
+
+static void
+s_check_outage (demo_model_t *model, void *arg)
+{
+    double critical = *(double *)arg;
+    //  The level is the median: a p95, or any window's, is higher still;
+    //  even a sample 3 sd low (x0.74) is past critical
+    double api = s_level (model, "api_response_time");
+    if (!(api * 0.74 > critical))
+        fail_msg ("db_outage: api_response_time level %g, critical %g", api,
+                  critical);
+}
+
+/*  db_outage takes api_response_time (a key metric) past its critical
+    level whatever the knobs: health is capped under 50 however well the
+    cycles have tuned the service, until the incident is cleared. */
+static void
+test_db_outage (void **state)
+{
+    (void)state;
+    double critical = s_api_critical ();
+    demo_model_t *model = demo_model_new (S_SEED);
+    double api = s_level (model, "api_response_time");
+    char err[256];
+    assert_int_equal (demo_model_incident (model, "db_outage", err, sizeof err),
+                      0);
+    assert_string_equal (demo_model_incident_name (model), "db_outage");
+    s_each_knob_state (model, s_check_outage, &critical);
+
+    //  The state the playbook's kept actions leave (every helpful knob
+    //  on): samples too, p5 included, stay past critical
+    s_set (model, "cache", "on");
+    s_set (model, "db_pool", "32");
+    s_set (model, "ws_compression", "on");
+    s_set (model, "report_workers", "4");
+    s_set (model, "lazy_load", "on");
+    s_set (model, "virtual_list", "on");
+    s_set (model, "prefetch", "on");
+    s_set (model, "debounce", "100");
+    s_set (model, "gc_mode", "normal");
+    assert_true (s_quantile (model, "api_response_time", S_SAMPLES, 0.05)
+                 > critical);
+    assert_true (s_level (model, "report_generation") > 60);
+
+    //  clear gives the tuned service back
+    assert_int_equal (demo_model_incident (model, "clear", err, sizeof err), 0);
+    assert_true (s_quantile (model, "api_response_time", S_SAMPLES, 0.95)
+                 < critical / 4);
+    assert_true (s_level (model, "api_response_time") < api);
+    demo_model_destroy (&model);
+}
+
+/*  db_slowdown is the incident the playbook can answer: past critical
+    from the baseline knobs (an emergency whose remedies are the cache
+    and the pool), under it once they are on. */
+static void
+test_db_slowdown_answered (void **state)
+{
+    (void)state;
+    double critical = s_api_critical ();
+    demo_model_t *model = demo_model_new (S_SEED);
+    char err[256];
+    assert_int_equal (
+        demo_model_incident (model, "db_slowdown", err, sizeof err), 0);
+    assert_true (s_quantile (model, "api_response_time", S_SAMPLES, 0.95)
+                 > critical);
+    s_set (model, "cache", "on");
+    s_set (model, "db_pool", "32");
+    assert_true (s_quantile (model, "api_response_time", S_SAMPLES, 0.95)
+                 < critical);
+    demo_model_destroy (&model);
+}
+
 static void
 test_other_incidents (void **state)
 {
@@ -511,6 +633,8 @@ main (void)
         cmocka_unit_test (test_gc_harmful),
         cmocka_unit_test (test_business_follows),
         cmocka_unit_test (test_db_slowdown),
+        cmocka_unit_test (test_db_outage),
+        cmocka_unit_test (test_db_slowdown_answered),
         cmocka_unit_test (test_other_incidents),
         cmocka_unit_test (test_invalid_values),
         cmocka_unit_test (test_state),

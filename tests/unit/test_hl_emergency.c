@@ -259,7 +259,9 @@ test_announce (void **state)
     hl_emergency_announce (em, HL_EMERGENCY_NONE, 70); /* nothing to say */
     assert_int_equal (bus.alerts, 2);
 
-    //  The notify command got both events, one JSON line each
+    //  The notify command got both events, one JSON line each. The two
+    //  commands run side by side, so either may write first: wait for
+    //  both
     int64_t deadline = zclock_mono () + 10000;
     char text[4096] = "";
     while (zclock_mono () < deadline) {
@@ -283,6 +285,40 @@ test_announce (void **state)
     hl_emergency_destroy (&em);
 }
 
+/*  A score is shown with the digits that put it on its side of the
+    threshold: 49.974 crossed 50, so it never reads "50.0 < 50.0". */
+static void
+test_score_text (void **state)
+{
+    (void)state;
+    char text[32];
+    hl_emergency_score_text (49.974, 50, text, sizeof text);
+    assert_string_equal (text, "49.97");
+    hl_emergency_score_text (49.9996, 50, text, sizeof text);
+    assert_string_equal (text, "49.9996");
+    hl_emergency_score_text (42.04, 50, text, sizeof text);
+    assert_string_equal (text, "42.0");
+    hl_emergency_score_text (50, 50, text, sizeof text);
+    assert_string_equal (text, "50.0");
+    hl_emergency_score_text (50.02, 50, text, sizeof text);
+    assert_string_equal (text, "50.0");
+    hl_emergency_score_text (NAN, 50, text, sizeof text);
+    assert_string_equal (text, "-");
+
+    //  ... in the alert too
+    s_bus_t bus = { 0 };
+    hl_emergency_t *em = s_new (&bus);
+    assert_int_equal (hl_emergency_health (em, 49.974, T0, false),
+                      HL_EMERGENCY_STARTED);
+    hl_emergency_announce (em, HL_EMERGENCY_STARTED, 49.974);
+    assert_string_equal (bus.text, "emergency: health 49.97 below 50.0");
+    hl_value_t *status = hl_emergency_status (em);
+    assert_string_equal (hl_value_get_str (status, "detected_utc", ""),
+                         "2023-11-14T22:13:20.000Z");
+    hl_value_destroy (&status);
+    hl_emergency_destroy (&em);
+}
+
 int
 main (void)
 {
@@ -291,6 +327,7 @@ main (void)
         cmocka_unit_test (test_vanished_score),
         cmocka_unit_test (test_request),
         cmocka_unit_test (test_announce),
+        cmocka_unit_test (test_score_text),
     };
     return cmocka_run_group_tests_name ("hl_emergency", tests, s_setup,
                                         s_teardown);

@@ -3,8 +3,9 @@
 
     test_hl_kpi - the KPI tracker against brute force on the same samples:
     windowed stats (quantiles within the sketch's relative error), ring
-    wrap past an hour, out-of-order and refused samples, the unknown names
-    table, bounded memory, and flush publishing each second once.
+    wrap past an hour, out-of-order and refused samples (out of the
+    metric's range too), the unknown names table, bounded memory, and
+    flush publishing each second once.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -294,10 +295,12 @@ test_sign_and_zero (void **state)
     assert_true (got.p50 == 0);
     assert_true (got.last == -1000);
 
-    //  All negative: p95 is the one nearest zero
+    //  All negative (hit has no declared range): p95 is the one nearest
+    //  zero
     for (int i = 1; i <= 100; i++)
-        hl_kpi_add (kpi, "lat", -i, T0 + SEC + i, T0 + SEC);
-    assert_int_equal (hl_kpi_window (kpi, "lat", T0 + SEC, T0 + 2 * SEC, &got),
+        assert_int_equal (hl_kpi_add (kpi, "hit", -i, T0 + SEC + i, T0 + SEC),
+                          0);
+    assert_int_equal (hl_kpi_window (kpi, "hit", T0 + SEC, T0 + 2 * SEC, &got),
                       0);
     s_assert_near (got.p95, -6);
     s_assert_near (got.p50, -51);
@@ -421,6 +424,68 @@ test_rejections (void **state)
                       (int64_t)hl_kpi_bytes (kpi));
     hl_value_destroy (&status);
     hl_kpi_destroy (&kpi);
+}
+
+/*  A value outside the metric's range (min..max in the config; for a
+    lower-is-better metric 0.. by default) is refused and counted, at
+    the limits accepted; it never reaches a window. */
+static void
+test_out_of_range (void **state)
+{
+    (void)state;
+    static const char cfg[]
+        = "metrics = (\n"
+          "  { name = \"lat\"; category = \"backend\"; unit = \"ms\";\n"
+          "    better = \"lower\"; stat = \"p95\"; target = 200.0;\n"
+          "    critical = 1000.0; },\n"
+          "  { name = \"ratio\"; category = \"backend\"; unit = \"%\";\n"
+          "    better = \"higher\"; stat = \"mean\"; target = 90.0;\n"
+          "    critical = 50.0; },\n"
+          "  { name = \"temp\"; category = \"backend\"; better = \"lower\";\n"
+          "    stat = \"max\"; target = 20.0; critical = 80.0;\n"
+          "    min = -40.0; max = 125.0; }\n"
+          ");\n";
+    char path[256], err[256];
+    snprintf (path, sizeof path, "%s/range.cfg", s_dir);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fputs (cfg, file);
+    fclose (file);
+    hl_config_t *config = hl_config_load (path, err, sizeof err);
+    unlink (path);
+    assert_non_null (config);
+    hl_kpi_t *kpi = hl_kpi_new (config);
+    int64_t now = T0 + 123;
+    //  lat: 0.. (a time, lower is better)
+    assert_int_equal (hl_kpi_add (kpi, "lat", -5, now, now), HL_ERR_RANGE);
+    assert_int_equal (hl_kpi_add (kpi, "lat", -1e-9, now, now), HL_ERR_RANGE);
+    assert_int_equal (hl_kpi_add (kpi, "lat", 0, now, now), 0);
+    assert_int_equal (hl_kpi_add (kpi, "lat", 1e12, now, now), 0);
+    //  ratio: 0..100 (a percentage)
+    assert_int_equal (hl_kpi_add (kpi, "ratio", 100, now, now), 0);
+    assert_int_equal (hl_kpi_add (kpi, "ratio", 100.5, now, now), HL_ERR_RANGE);
+    assert_int_equal (hl_kpi_add (kpi, "ratio", -1, now, now), HL_ERR_RANGE);
+    //  temp: its declared -40..125
+    assert_int_equal (hl_kpi_add (kpi, "temp", -40, now, now), 0);
+    assert_int_equal (hl_kpi_add (kpi, "temp", 125, now, now), 0);
+    assert_int_equal (hl_kpi_add (kpi, "temp", -40.5, now, now), HL_ERR_RANGE);
+    assert_int_equal (hl_kpi_add (kpi, "temp", 126, now, now), HL_ERR_RANGE);
+
+    const hl_kpi_counters_t *c = hl_kpi_counters (kpi);
+    assert_int_equal (c->out_of_range, 6);
+    assert_int_equal (c->accepted, 5);
+    hl_value_t *status = hl_kpi_status (kpi);
+    assert_int_equal (hl_value_get_int (hl_value_get (status, "rejected"),
+                                        "out_of_range", -1),
+                      6);
+    hl_value_destroy (&status);
+    //  What was refused is nowhere in the window
+    hl_kpi_stats_t got;
+    assert_int_equal (hl_kpi_window (kpi, "lat", T0, T0 + SEC, &got), 0);
+    assert_int_equal (got.count, 2);
+    assert_true (got.min == 0);
+    hl_kpi_destroy (&kpi);
+    hl_config_destroy (&config);
 }
 
 static void
@@ -649,6 +714,7 @@ main (void)
         cmocka_unit_test (test_ring_wrap),
         cmocka_unit_test (test_late_and_out_of_order),
         cmocka_unit_test (test_rejections),
+        cmocka_unit_test (test_out_of_range),
         cmocka_unit_test (test_unknown_names),
         cmocka_unit_test (test_many_in_one_second),
         cmocka_unit_test (test_flush_once),

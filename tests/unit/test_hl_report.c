@@ -203,11 +203,45 @@ test_emergency_and_plan (void **state)
                          "2024-12-06T01:21:12.000Z");
     assert_true (fabs (hl_value_get_double (em, "response_ms", 0) - 0.25)
                  < 1e-12);
+    assert_true (hl_value_type (hl_value_get (em, "ended")) == HL_VALUE_NIL);
     char *md = hl_report_markdown (r);
     assert_non_null (strstr (md, "None: no action was a candidate."));
+    assert_non_null (strstr (md, "- emergency round 2 (threshold 50.0): "
+                                 "first task 0.2 ms after detection; still "
+                                 "in progress when this round finished\n"));
+    free (md);
+    hl_value_destroy (&r);
+    //  The emergency ended after this round: its report says when, and
+    //  health after is the health then
+    run->em.resolved = true;
+    run->em.ended_us = run->started_us + 30 * SEC;
+    run->score_before = 49;
+    run->score_after = 60.4;
+    r = hl_report_new (run, "m", NULL);
+    em = hl_value_get (r, "emergency");
+    assert_string_equal (hl_value_get_str (em, "ended", ""),
+                         "2024-12-06T01:21:44.000Z");
+    md = hl_report_markdown (r);
+    assert_non_null (strstr (md, "- health: 49.0 before, 60.4 after\n"));
+    assert_non_null (strstr (md, "resolved 2024-12-06T01:21:44.000Z, health "
+                                 "after is the health then\n"));
+    free (md);
+    hl_value_destroy (&r);
+    //  A round with nothing to send says so
+    run->em.first_task_us = 0;
+    r = hl_report_new (run, "m", NULL);
+    md = hl_report_markdown (r);
+    assert_non_null (strstr (md, "(threshold 50.0): no remedy to send; "
+                                 "resolved "));
     free (md);
     hl_value_destroy (&r);
     hl_run_destroy (&run);
+
+    char score[16];
+    hl_report_score (NAN, score, sizeof score);
+    assert_string_equal (score, "-");
+    hl_report_score (49.96, score, sizeof score);
+    assert_string_equal (score, "50.0");
 
     run = hl_run_new (4, "strategic_planning", 1733448074000000LL);
     run->plan = hl_value_new_map ();

@@ -227,11 +227,39 @@ test_subscriber (void **state)
     assert_null (hl_sock_subscriber ("nonsense", NULL, 0, NULL));
 }
 
+/*  The shapes a connect takes, and typos it must not. */
+static void
+test_endpoint_ok (void **state)
+{
+    (void)state;
+    assert_true (hl_sock_endpoint_ok ("tcp://127.0.0.1:7702"));
+    assert_true (hl_sock_endpoint_ok ("tcp://example.com:1"));
+    assert_true (hl_sock_endpoint_ok ("tcp://[::1]:65535"));
+    assert_true (hl_sock_endpoint_ok ("ipc:///tmp/x"));
+    assert_true (hl_sock_endpoint_ok ("inproc://bus"));
+    assert_false (hl_sock_endpoint_ok (NULL));
+    assert_false (hl_sock_endpoint_ok (""));
+    assert_false (hl_sock_endpoint_ok ("nonsense"));
+    assert_false (hl_sock_endpoint_ok ("127.0.0.1:7702"));
+    assert_false (hl_sock_endpoint_ok ("tcp://"));
+    assert_false (hl_sock_endpoint_ok ("tcp://host"));
+    assert_false (hl_sock_endpoint_ok ("tcp://:7702"));
+    assert_false (hl_sock_endpoint_ok ("tcp://host:"));
+    assert_false (hl_sock_endpoint_ok ("tcp://host:0"));
+    assert_false (hl_sock_endpoint_ok ("tcp://host:65536"));
+    assert_false (hl_sock_endpoint_ok ("tcp://host:123456"));
+    assert_false (hl_sock_endpoint_ok ("tcp://host:*"));
+    assert_false (hl_sock_endpoint_ok ("tcp://host:77a"));
+    assert_false (hl_sock_endpoint_ok ("ipc://"));
+    assert_false (hl_sock_endpoint_ok ("inproc://"));
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_opts),
+        cmocka_unit_test (test_endpoint_ok),
         cmocka_unit_test (test_bind_applies_options),
         cmocka_unit_test (test_bind_resolves),
         cmocka_unit_test (test_identity),
