@@ -927,7 +927,7 @@ static int
 s_cmd_actions (const s_opts_t *opts)
 {
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "actions", NULL, &reply);
+    int rc = s_call (opts, "actions", "actions", NULL, &reply);
     if (rc)
         return rc;
     const hl_value_t *all = hl_msg_data (reply);
@@ -983,7 +983,7 @@ s_cmd_action (const s_opts_t *opts, int argc, char **argv)
     hl_value_t *args = hl_value_new_map ();
     hl_value_set_str (args, "name", argv[1]);
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "action.release", &args, &reply);
+    int rc = s_call (opts, "action.release", "action release", &args, &reply);
     if (rc)
         return rc;
     if (opts->json)

@@ -398,7 +398,10 @@ s_exclude (hl_planner_t *self, s_rank_t *r, hl_learning_t *learning,
         && !(learning && !emergency
              && hl_learning_solo (learning, action->name)))
         return HL_PLANNER_HARMFUL;
-    if (!emergency && s_cooling (self, state, now_us))
+    //  A solo retry finishes a judgement the cooldown need not wait for
+    bool solo
+        = learning && !emergency && hl_learning_solo (learning, action->name);
+    if (!emergency && !solo && s_cooling (self, state, now_us))
         return HL_PLANNER_COOLING;
     if (!emergency && self->judge) {
         int64_t settled = hl_judge_settled (self->judge, now_us);
