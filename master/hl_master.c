@@ -16,6 +16,7 @@
 #include "../bus/hl_log.h"
 #include "../bus/hl_proxy.h"
 #include "../bus/hl_sock.h"
+#include "../bus/hl_udp.h"
 #include "../proto/hl_alloc.h"
 #include "hl_cycle.h"
 #include "hl_report.h"
@@ -25,6 +26,7 @@
 #include "hl_learning.h"
 #include "hl_master.h"
 #include "hl_planner.h"
+#include "hl_statsd.h"
 
 #ifndef HL_VERSION
 #define HL_VERSION "0.0.0"
@@ -58,6 +60,9 @@ struct _hl_master_t {
     hl_planner_t *planner;   /* ranks candidate actions */
     hl_cycle_t *cycle;       /* the optimisation cycles */
     hl_proxy_t *proxy;
+    hl_udp_t *statsd_udp;  /* the StatsD listener, or NULL */
+    hl_statsd_t *statsd;   /* its lines into samples */
+    int64_t statsd_now_us; /* the time of the datagrams being read */
     char tasks_ep[HL_CONFIG_ENDPOINT];
     char control_ep[HL_CONFIG_ENDPOINT];
     char src[HL_MAX_NAME + 1]; /* "master@host:pid" */
@@ -73,6 +78,7 @@ struct _hl_master_t {
     the message. hl_bus_recv blocks, so read only what ZeroMQ says is
     there. */
 #define S_BATCH 256
+#define S_STATSD_BATCH 256   /* datagrams read per wakeup */
 #define S_INTAKE_HWM_X 10    /* the metric intake's queue, x rcvhwm */
 #define S_HEALTH_GAP_US 2000 /* between two recomputes for new samples */
 
@@ -194,6 +200,8 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     hl_value_set_str (eps, "control", self->control_ep);
     hl_value_set_str (eps, "bus_in", hl_proxy_bus_in (self->proxy));
     hl_value_set_str (eps, "bus_out", hl_proxy_bus_out (self->proxy));
+    if (self->statsd_udp)
+        hl_value_set_str (eps, "statsd", hl_udp_endpoint (self->statsd_udp));
     hl_value_set (data, "endpoints", &eps);
 
     hl_value_t *bv = hl_value_new_map ();
@@ -220,6 +228,13 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     hl_value_set (data, "metrics", &mv);
     hl_value_t *kv = hl_kpi_status (self->kpi);
     hl_value_set (data, "kpi", &kv);
+    if (self->statsd_udp) {
+        hl_value_t *sv = hl_statsd_status (self->statsd);
+        hl_value_set_int (sv, "kernel_dropped",
+                          (int64_t)hl_udp_dropped (self->statsd_udp));
+        hl_value_set_int (sv, "rcvbuf", hl_udp_rcvbuf (self->statsd_udp));
+        hl_value_set (data, "statsd", &sv);
+    }
     hl_value_t *hv = self->health ? hl_health_to_value (self->health)
                                   : hl_value_new_map ();
     hl_value_set (data, "health", &hv);
@@ -739,6 +754,42 @@ s_intake_readable (zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
+/*  StatsD: each sample into the tracker, as a bus sample goes. */
+static int
+s_statsd_sample (void *arg, size_t index, const char *name, double value,
+                 int64_t ts_us)
+{
+    (void)name;
+    hl_master_t *self = (hl_master_t *)arg;
+    return hl_kpi_add_at (self->kpi, index, value, ts_us, self->statsd_now_us);
+}
+
+static void
+s_statsd_datagram (void *arg, const char *data, size_t len, bool truncated)
+{
+    hl_master_t *self = (hl_master_t *)arg;
+    if (truncated)
+        hl_statsd_oversize (self->statsd);
+    else
+        hl_statsd_packet (self->statsd, data, len, self->statsd_now_us,
+                          s_statsd_sample, self);
+}
+
+/*  Datagrams waiting, up to a bound per wakeup (poll is level-triggered:
+    the rest wakes it again), then health, as after a bus batch. */
+static int
+s_statsd_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    hl_master_t *self = (hl_master_t *)arg;
+    self->statsd_now_us = hl_msg_now_us ();
+    if (hl_udp_recv (self->statsd_udp, S_STATSD_BATCH, s_statsd_datagram, self)
+        > 0)
+        s_health_soon (self, self->statsd_now_us);
+    return 0;
+}
+
 /*  kpi.<name>: one closed second of one metric. */
 static void
 s_publish_kpi (const char *name, const hl_kpi_stats_t *stats, void *arg)
@@ -768,6 +819,11 @@ s_second (zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     hl_master_t *self = (hl_master_t *)arg;
     int64_t now_us = hl_msg_now_us ();
+    if (self->statsd) {
+        //  Counters' seconds before the tracker closes them
+        self->statsd_now_us = now_us;
+        hl_statsd_flush (self->statsd, now_us, s_statsd_sample, self);
+    }
     hl_kpi_flush (self->kpi, now_us, s_publish_kpi, self);
     s_health (self, now_us);
     double now_score = self->health ? hl_health_score (self->health) : NAN;
@@ -862,6 +918,21 @@ s_bind (hl_master_t *self, char *err, size_t errsize)
         snprintf (err, errsize, "cannot open the bus proxy's intake");
         return -1;
     }
+    if (*mc->statsd) {
+        const hl_config_statsd_t *sc = hl_config_statsd (self->config);
+        char why[256];
+        self->statsd_udp = hl_udp_bind (mc->statsd, (size_t)sc->max_packet,
+                                        sc->rcvbuf, why, sizeof why);
+        if (!self->statsd_udp) {
+            snprintf (err, errsize, "cannot bind statsd socket to %s: %s",
+                      mc->statsd, why);
+            return -1;
+        }
+        if (!hl_udp_loopback (self->statsd_udp))
+            hl_log_warning ("statsd: listening on %s beyond loopback: anyone "
+                            "who reaches it can send samples",
+                            hl_udp_endpoint (self->statsd_udp));
+    }
     return 0;
 }
 
@@ -901,6 +972,14 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     zloop_reader (self->loop, self->tasks, s_tasks_readable, self);
     zloop_reader (self->loop, self->intake, s_intake_readable, self);
     zloop_timer (self->loop, 1000, 0, s_second, self);
+    if (self->statsd_udp) {
+        self->statsd = hl_statsd_new (config);
+        zmq_pollitem_t item
+            = { NULL, hl_udp_fd (self->statsd_udp), ZMQ_POLLIN, 0 };
+        zloop_poller (self->loop, &item, s_statsd_readable, self);
+        hl_log_notice ("statsd: listening on udp %s",
+                       hl_udp_endpoint (self->statsd_udp));
+    }
 
     self->learning = hl_learning_new (config, hl_config_cycle (config)->seed);
     self->planner = hl_planner_new (config);
@@ -934,6 +1013,8 @@ hl_master_destroy (hl_master_t **self_p)
     hl_learning_destroy (&self->learning);
     hl_health_destroy (&self->health);
     hl_kpi_destroy (&self->kpi);
+    hl_statsd_destroy (&self->statsd);
+    hl_udp_destroy (&self->statsd_udp);
     zsock_destroy (&self->pub);
     zsock_destroy (&self->tasks);
     zsock_destroy (&self->control);
