@@ -9,7 +9,7 @@ set -eu
 
 group=${1:-build}
 build="gcc make pkg-config libczmq-dev libzmq3-dev libconfig-dev \
-libjansson-dev libcmocka-dev"
+libjansson-dev libcmocka-dev libcurl4-openssl-dev"
 # msgpack-c's development package was renamed after Debian 12
 if apt-cache show libmsgpack-c-dev >/dev/null 2>&1; then
     build="$build libmsgpack-c-dev"

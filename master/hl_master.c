@@ -27,6 +27,7 @@
 #include "hl_master.h"
 #include "hl_planner.h"
 #include "hl_statsd.h"
+#include "hl_webhook.h"
 
 #ifndef HL_VERSION
 #define HL_VERSION "0.0.0"
@@ -63,6 +64,7 @@ struct _hl_master_t {
     hl_udp_t *statsd_udp;  /* the StatsD listener, or NULL */
     hl_statsd_t *statsd;   /* its lines into samples */
     int64_t statsd_now_us; /* the time of the datagrams being read */
+    hl_webhook_t *webhook; /* notifications, or NULL */
     char tasks_ep[HL_CONFIG_ENDPOINT];
     char control_ep[HL_CONFIG_ENDPOINT];
     char src[HL_MAX_NAME + 1]; /* "master@host:pid" */
@@ -235,6 +237,10 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
         hl_value_set_int (sv, "rcvbuf", hl_udp_rcvbuf (self->statsd_udp));
         hl_value_set (data, "statsd", &sv);
     }
+    if (self->webhook) {
+        hl_value_t *wv = hl_webhook_status (self->webhook);
+        hl_value_set (data, "webhooks", &wv);
+    }
     hl_value_t *hv = self->health ? hl_health_to_value (self->health)
                                   : hl_value_new_map ();
     hl_value_set (data, "health", &hv);
@@ -270,6 +276,7 @@ static int
 s_publish (hl_master_t *self, hl_msg_t **msg_p)
 {
     hl_msg_set_src (*msg_p, self->src);
+    hl_webhook_offer (self->webhook, *msg_p);
     int rc = hl_bus_send (self->pub, msg_p);
     if (rc) {
         self->publish_failed++;
@@ -855,7 +862,9 @@ s_cycle_publish (void *arg, hl_msg_t **msg_p)
 static bool
 s_wants (void *arg, const char *topic)
 {
-    return hl_proxy_wanted (((hl_master_t *)arg)->proxy, topic);
+    hl_master_t *self = (hl_master_t *)arg;
+    return hl_proxy_wanted (self->proxy, topic)
+           || hl_webhook_wants (self->webhook, topic);
 }
 
 /*  The publisher's XPUB hears the proxy's subscriptions; they only need
@@ -957,6 +966,7 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     if (s_bind (self, err, errsize))
         goto fail;
     self->kpi = hl_kpi_new (config);
+    self->webhook = hl_webhook_new (config, self->src);
     self->dispatch = hl_dispatch_new (self->tasks, config, self->src,
                                       s_dispatch_event, s_wants, self);
     self->loop = zloop_new ();
@@ -1009,6 +1019,7 @@ hl_master_destroy (hl_master_t **self_p)
     hl_cycle_destroy (&self->cycle);
     zloop_destroy (&self->loop);
     hl_dispatch_destroy (&self->dispatch);
+    hl_webhook_destroy (&self->webhook);
     hl_planner_destroy (&self->planner);
     hl_learning_destroy (&self->learning);
     hl_health_destroy (&self->health);
