@@ -23,12 +23,12 @@
 #include "../bus/hl_config.h"
 #include "../proto/hl_msg.h"
 
-#define HL_ALERTS_GROUPS                                                       \
-    256                        /* groups at most; a new one past it is         \
-                                  dropped and counted */
-#define HL_ALERTS_PER_GROUP 64 /* alerts in one group, likewise */
-#define HL_ALERTS_LISTED 32    /* alerts listed in one message */
-#define HL_ALERTS_TEXT 3000    /* bytes of a message's text, at most */
+/*  Past HL_ALERTS_GROUPS groups, or HL_ALERTS_PER_GROUP alerts in one, a
+    new one is dropped and counted. */
+#define HL_ALERTS_GROUPS 256
+#define HL_ALERTS_PER_GROUP 64
+#define HL_ALERTS_LISTED 32 /* alerts listed in one message */
+#define HL_ALERTS_TEXT 3000 /* bytes of a message's text, at most */
 
 /*  The events of one bus message the master published (see the .c for
     which), each a JSON object {alertname, subject, severity, status:

@@ -27,6 +27,7 @@
 #include "hl_master.h"
 #include "hl_planner.h"
 #include "hl_statsd.h"
+#include "hl_watch.h"
 #include "hl_webhook.h"
 
 #ifndef HL_VERSION
@@ -65,6 +66,7 @@ struct _hl_master_t {
     hl_statsd_t *statsd;   /* its lines into samples */
     int64_t statsd_now_us; /* the time of the datagrams being read */
     hl_webhook_t *webhook; /* notifications, or NULL */
+    hl_watch_t *watch;     /* early warnings and summaries */
     char tasks_ep[HL_CONFIG_ENDPOINT];
     char control_ep[HL_CONFIG_ENDPOINT];
     char src[HL_MAX_NAME + 1]; /* "master@host:pid" */
@@ -241,6 +243,8 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
         hl_value_t *wv = hl_webhook_status (self->webhook);
         hl_value_set (data, "webhooks", &wv);
     }
+    hl_value_t *watch = hl_watch_status (self->watch);
+    hl_value_set (data, "watch", &watch);
     hl_value_t *hv = self->health ? hl_health_to_value (self->health)
                                   : hl_value_new_map ();
     hl_value_set (data, "health", &hv);
@@ -840,6 +844,7 @@ s_second (zloop_t *loop, int timer_id, void *arg)
             += now_score >= hl_config_emergency (self->config)->threshold;
     }
     hl_cycle_tick (self->cycle, now_us);
+    hl_watch_tick (self->watch, now_us);
     if (self->health && hl_proxy_wanted (self->proxy, "health")) {
         hl_msg_t *msg = hl_msg_new (HL_MSG_HEALTH);
         double score = hl_health_score (self->health);
@@ -1000,6 +1005,9 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     self->cycle = hl_cycle_new (&deps, err, errsize);
     if (!self->cycle)
         goto fail;
+    hl_watch_deps_t watch
+        = { config, self->kpi, self->cycle, s_cycle_publish, s_wants, self };
+    self->watch = hl_watch_new (&watch, hl_msg_now_us ());
     return self;
 fail:
     hl_master_destroy (&self);
@@ -1017,6 +1025,7 @@ hl_master_destroy (hl_master_t **self_p)
         tasks), then the loop, then the dispatcher (which tells the
         disowned tasks' ends). */
     hl_cycle_destroy (&self->cycle);
+    hl_watch_destroy (&self->watch); /* after: a run's end may tell it */
     zloop_destroy (&self->loop);
     hl_dispatch_destroy (&self->dispatch);
     hl_webhook_destroy (&self->webhook);

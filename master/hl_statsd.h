@@ -20,15 +20,12 @@
 #include "../bus/hl_config.h"
 #include "../proto/hl_value.h"
 
-#define HL_STATSD_MAX_NAME 255  /* bytes of a StatsD name */
-#define HL_STATSD_MAX_VALUES 64 /* values on one line */
-#define HL_STATSD_MAX_TAGS 32   /* tags on one line */
-#define HL_STATSD_MAX_TAG 200   /* bytes of one tag */
-#define HL_STATSD_MAX_NUMBER 63 /* bytes of one number */
-#define HL_STATSD_COUNTER_IDLE                                                 \
-    300                            /* seconds a counter reports 0 per          \
-                                      second after its last increment,         \
-                                      as DogStatsD's expiry */
+#define HL_STATSD_MAX_NAME 255     /* bytes of a StatsD name */
+#define HL_STATSD_MAX_VALUES 64    /* values on one line */
+#define HL_STATSD_MAX_TAGS 32      /* tags on one line */
+#define HL_STATSD_MAX_TAG 200      /* bytes of one tag */
+#define HL_STATSD_MAX_NUMBER 63    /* bytes of one number */
+#define HL_STATSD_COUNTER_IDLE 300 /* seconds an idle counter says 0 */
 #define HL_STATSD_UNKNOWN_NAMES 16 /* unmapped names remembered */
 
 /*  Why a line was refused. */

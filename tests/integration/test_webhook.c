@@ -26,159 +26,7 @@
 #include "../../bus/hl_bus.h"
 #include "../../bus/hl_sock.h"
 #include "harness.h"
-
-//  --------------------------------------------------------------------
-//  The receiver: one thread, one request per connection
-
-#define S_KEEP 16 /* bodies kept */
-
-typedef struct {
-    int fd; /* listening */
-    int port;
-    int status; /* answered to every request */
-    pthread_t thread;
-    pthread_mutex_t lock;
-    bool stop;
-    int count;             /* requests read whole */
-    int64_t at_ms[64];     /* when each came */
-    char *bodies[S_KEEP];  /* the first ones */
-    char content_type[64]; /* of the last */
-} s_receiver_t;
-
-static bool
-s_stopping (s_receiver_t *r)
-{
-    pthread_mutex_lock (&r->lock);
-    bool stop = r->stop;
-    pthread_mutex_unlock (&r->lock);
-    return stop;
-}
-
-/*  Read one request from fd within 2 s: headers, then Content-Length
-    bytes of body. */
-static void
-s_serve_one (s_receiver_t *r, int fd)
-{
-    static char buf[65536];
-    size_t len = 0;
-    int64_t deadline = zclock_mono () + 2000;
-    char *body = NULL;
-    size_t want = 0;
-    while (zclock_mono () < deadline && len < sizeof buf - 1) {
-        struct pollfd pfd = { fd, POLLIN, 0 };
-        if (poll (&pfd, 1, 50) <= 0)
-            continue;
-        ssize_t n = read (fd, buf + len, sizeof buf - 1 - len);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        buf[len] = 0;
-        char *end = strstr (buf, "\r\n\r\n");
-        if (!end)
-            continue;
-        body = end + 4;
-        const char *cl = strcasestr (buf, "\r\nContent-Length:");
-        want = cl ? (size_t)atol (cl + 17) : 0;
-        if ((size_t)(buf + len - body) >= want)
-            break;
-    }
-    if (!body || (size_t)(buf + len - body) < want)
-        return;
-    body[want] = 0;
-    pthread_mutex_lock (&r->lock);
-    if (r->count < 64)
-        r->at_ms[r->count] = zclock_mono ();
-    if (r->count < S_KEEP)
-        r->bodies[r->count] = strdup (body);
-    const char *ct = strcasestr (buf, "\r\nContent-Type:");
-    if (ct)
-        sscanf (ct + 15, " %63[^\r]", r->content_type);
-    r->count++;
-    int status = r->status;
-    pthread_mutex_unlock (&r->lock);
-    char reply[128];
-    int n = snprintf (reply, sizeof reply,
-                      "HTTP/1.1 %d X\r\nContent-Length: 2\r\n"
-                      "Connection: close\r\n\r\nok",
-                      status);
-    if (write (fd, reply, (size_t)n) != n)
-        return;
-}
-
-static void *
-s_serve (void *arg)
-{
-    s_receiver_t *r = (s_receiver_t *)arg;
-    while (!s_stopping (r)) {
-        struct pollfd pfd = { r->fd, POLLIN, 0 };
-        if (poll (&pfd, 1, 50) <= 0)
-            continue;
-        int fd = accept (r->fd, NULL, NULL);
-        if (fd < 0)
-            continue;
-        s_serve_one (r, fd);
-        close (fd);
-    }
-    return NULL;
-}
-
-/*  A listening socket on an ephemeral loopback port. */
-static int
-s_listen (int *port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true (fd >= 0);
-    struct sockaddr_in addr = { .sin_family = AF_INET };
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    assert_int_equal (bind (fd, (struct sockaddr *)&addr, sizeof addr), 0);
-    assert_int_equal (listen (fd, 16), 0);
-    socklen_t len = sizeof addr;
-    assert_int_equal (getsockname (fd, (struct sockaddr *)&addr, &len), 0);
-    *port = ntohs (addr.sin_port);
-    return fd;
-}
-
-static void
-s_receiver_start (s_receiver_t *r, int status)
-{
-    memset (r, 0, sizeof *r);
-    r->status = status;
-    r->fd = s_listen (&r->port);
-    pthread_mutex_init (&r->lock, NULL);
-    assert_int_equal (pthread_create (&r->thread, NULL, s_serve, r), 0);
-}
-
-static void
-s_receiver_stop (s_receiver_t *r)
-{
-    pthread_mutex_lock (&r->lock);
-    r->stop = true;
-    pthread_mutex_unlock (&r->lock);
-    pthread_join (r->thread, NULL);
-    close (r->fd);
-    for (int i = 0; i < S_KEEP; i++)
-        free (r->bodies[i]);
-    pthread_mutex_destroy (&r->lock);
-}
-
-static int
-s_count (s_receiver_t *r)
-{
-    pthread_mutex_lock (&r->lock);
-    int n = r->count;
-    pthread_mutex_unlock (&r->lock);
-    return n;
-}
-
-/*  Wait until the receiver has n requests, or timeout_ms. */
-static int
-s_wait_count (s_receiver_t *r, int n, int timeout_ms)
-{
-    int64_t deadline = zclock_mono () + timeout_ms;
-    while (s_count (r) < n && zclock_mono () < deadline)
-        zclock_sleep (20); /* a short step between looks */
-    return s_count (r);
-}
+#include "receiver.h"
 
 //  --------------------------------------------------------------------
 //  The master
@@ -255,8 +103,8 @@ static void
 test_flapping_incident (void **state)
 {
     (void)state;
-    s_receiver_t r;
-    s_receiver_start (&r, 200);
+    ht_receiver_t r;
+    ht_receiver_start (&r, 200);
     char extra[2048];
     snprintf (extra, sizeof extra,
               "%swebhooks = { urls = [ \"http://127.0.0.1:%d/hook\" ];\n"
@@ -283,8 +131,8 @@ test_flapping_incident (void **state)
 
     /*  The first message came group_wait after it began; the next can
         only come group_interval after that: then it is resolved. */
-    assert_int_equal (s_wait_count (&r, 2, 25000), 2);
-    assert_int_equal (s_wait_count (&r, 3, 1000), 2); /* and no more */
+    assert_int_equal (ht_receiver_wait (&r, 2, 25000), 2);
+    assert_int_equal (ht_receiver_wait (&r, 3, 1000), 2); /* and no more */
     json_t *first = json_loads (r.bodies[0], 0, NULL);
     json_t *last = json_loads (r.bodies[1], 0, NULL);
     assert_non_null (first);
@@ -318,18 +166,18 @@ test_flapping_incident (void **state)
 
     zsock_destroy (&pub);
     assert_int_equal (ht_master_stop (&m), 0);
-    s_receiver_stop (&r);
+    ht_receiver_stop (&r);
 }
 
 static void
 test_retries_and_dead_receiver (void **state)
 {
     (void)state;
-    s_receiver_t r;
-    s_receiver_start (&r, 500);
+    ht_receiver_t r;
+    ht_receiver_start (&r, 500);
     /*  A receiver that accepts nothing and answers nothing. */
     int dead_port;
-    int dead = s_listen (&dead_port);
+    int dead = ht_listen (&dead_port);
     char extra[2048];
     snprintf (extra, sizeof extra,
               "%swebhooks = { urls = [ \"http://127.0.0.1:%d/hook\",\n"
@@ -344,7 +192,7 @@ test_retries_and_dead_receiver (void **state)
     s_until (&m, pub, 900, true);
 
     /*  The first attempt and two retries, the second twice as late. */
-    assert_int_equal (s_wait_count (&r, 3, 10000), 3);
+    assert_int_equal (ht_receiver_wait (&r, 3, 10000), 3);
     int64_t gap1 = r.at_ms[1] - r.at_ms[0];
     int64_t gap2 = r.at_ms[2] - r.at_ms[1];
     assert_true (gap1 >= 300 && gap1 < 1500); /* 0.4 s, +-25% */
@@ -376,11 +224,11 @@ test_retries_and_dead_receiver (void **state)
     assert_int_equal (hl_value_get_int (wh, "delivered", -1), 0);
     assert_int_equal (hl_value_get_int (wh, "queued", -1), 0);
     hl_msg_destroy (&status);
-    assert_int_equal (s_count (&r), 3);
+    assert_int_equal (ht_receiver_count (&r), 3);
 
     zsock_destroy (&pub);
     assert_int_equal (ht_master_stop (&m), 0);
-    s_receiver_stop (&r);
+    ht_receiver_stop (&r);
     close (dead);
 }
 

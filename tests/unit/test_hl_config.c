@@ -353,6 +353,16 @@ test_deploy_file (void **state)
     assert_int_equal (cycle->settle, 5);
     assert_int_equal (cycle->verify_window, 10);
     assert_int_equal (cycle->cooldown, 60);
+
+    //  StatsD maps three of the demo's KPIs; no webhook is set
+    const hl_config_statsd_t *sd = hl_config_statsd (config);
+    assert_int_equal (sd->mapping_n, 3);
+    assert_string_equal (sd->mapping[0].metric, "api_response_time");
+    assert_true (sd->mapping[1].scale == 100); /* ratio into % */
+    assert_int_equal (hl_config_webhooks (config)->urls_n, 0);
+    assert_int_equal (hl_config_alerts (config)->trend_interval, 300);
+    assert_int_equal (hl_config_summary (config)->every_s, 7 * 86400);
+    assert_int_equal (hl_config_summary (config)->horizon_s, 7 * 86400);
     hl_config_destroy (&config);
 }
 
