@@ -6,8 +6,9 @@
     request per connection read within 2 s (headers, then
     Content-Length bytes), each counted with its time and (the first
     HT_RECEIVER_KEEP) its body, and answered with a fixed status. The
-    test starts and stops it; nothing outlives the test. Include it
-    after cmocka.h.
+    test starts and stops it; nothing outlives the test (keep it static
+    and stop it in the teardown too, in case an assertion ends the test
+    early). Include it after cmocka.h.
 */
 #ifndef HT_RECEIVER_H
 #define HT_RECEIVER_H
@@ -37,6 +38,7 @@ typedef struct {
     int64_t at_ms[64];              /* when each came */
     char *bodies[HT_RECEIVER_KEEP]; /* the first ones */
     char content_type[64];          /* of the last */
+    bool running;                   /* started and not stopped */
 } ht_receiver_t;
 
 static inline bool
@@ -141,11 +143,16 @@ ht_receiver_start (ht_receiver_t *r, int status)
     pthread_mutex_init (&r->lock, NULL);
     assert_int_equal (pthread_create (&r->thread, NULL, ht_receiver_serve, r),
                       0);
+    r->running = true;
 }
 
+/*  Stop it, if it runs (a teardown may call it after the test did). */
 static inline void
 ht_receiver_stop (ht_receiver_t *r)
 {
+    if (!r->running)
+        return;
+    r->running = false;
     pthread_mutex_lock (&r->lock);
     r->stop = true;
     pthread_mutex_unlock (&r->lock);

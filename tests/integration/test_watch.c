@@ -23,6 +23,8 @@
 #include "harness.h"
 #include "receiver.h"
 
+static ht_receiver_t s_rx; /* the test's webhook receiver */
+
 static const char *s_metrics
     = "metrics = (\n"
       "  { name = \"latency\"; category = \"backend\"; unit = \"ms\";\n"
@@ -108,8 +110,7 @@ static void
 test_ramp_warns_early (void **state)
 {
     (void)state;
-    ht_receiver_t r;
-    ht_receiver_start (&r, 200);
+    ht_receiver_start (&s_rx, 200);
     char extra[2048];
     snprintf (extra, sizeof extra,
               "%salerts = { trend_interval = 1; horizon = 600;\n"
@@ -117,7 +118,7 @@ test_ramp_warns_early (void **state)
               "summary = { every = \"off\"; };\n"
               "webhooks = { urls = [ \"http://127.0.0.1:%d/\" ];\n"
               "  group_wait = 0.2; };\n",
-              s_metrics, r.port);
+              s_metrics, s_rx.port);
     ht_master_t m;
     assert_true (ht_master_start (&m, NULL, extra));
     const char *argv[]
@@ -169,7 +170,7 @@ test_ramp_warns_early (void **state)
 
     /*  A webhook message; a cycle started early; health is still far
         from an emergency */
-    json_t *hook = s_wait_body (&r, "forecast_breach", "", 5000);
+    json_t *hook = s_wait_body (&s_rx, "forecast_breach", "", 5000);
     assert_non_null (hook);
     assert_int_equal (
         strncmp (json_string_value (json_object_get (hook, "text")),
@@ -186,29 +187,29 @@ test_ramp_warns_early (void **state)
     zsock_destroy (&pub);
     assert_int_equal (ht_stop (&spy, 5000), 0);
     assert_int_equal (ht_master_stop (&m), 0);
-    ht_receiver_stop (&r);
+    ht_receiver_stop (&s_rx);
 }
 
 static void
 test_summary_on_schedule (void **state)
 {
     (void)state;
-    ht_receiver_t r;
-    ht_receiver_start (&r, 200);
+    ht_receiver_start (&s_rx, 200);
     char extra[2048];
     snprintf (extra, sizeof extra,
               "%salerts = { trend_interval = 0; };\n"
               "summary = { every = 2; horizon = \"3_days\"; };\n"
               "webhooks = { urls = [ \"http://127.0.0.1:%d/\" ];\n"
               "  group_wait = 0.1; };\n",
-              s_metrics, r.port);
+              s_metrics, s_rx.port);
     ht_master_t m;
     assert_true (ht_master_start (&m, NULL, extra));
     zsock_t *pub = hl_sock_publisher (m.bus_in, NULL);
     assert_int_equal (hl_sock_publisher_wait (pub, 5000), 0);
     s_history (pub, 60, 150, 0); /* flat: a forecast, no breach */
 
-    json_t *hook = s_wait_body (&r, "summary", "forecast 3 days ahead", 10000);
+    json_t *hook
+        = s_wait_body (&s_rx, "summary", "forecast 3 days ahead", 10000);
     assert_non_null (hook);
     const char *text = json_string_value (json_object_get (hook, "text"));
     assert_int_equal (strncmp (text, "[EVENT] summary", 15), 0);
@@ -233,15 +234,23 @@ test_summary_on_schedule (void **state)
     assert_true (s_figure (&m, "watch", "summaries") >= 1);
     zsock_destroy (&pub);
     assert_int_equal (ht_master_stop (&m), 0);
-    ht_receiver_stop (&r);
+    ht_receiver_stop (&s_rx);
+}
+
+/*  The receiver too, whatever happened to the test. */
+static int
+s_teardown (void **state)
+{
+    ht_receiver_stop (&s_rx);
+    return ht_teardown (state);
 }
 
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown (test_ramp_warns_early, ht_teardown),
-        cmocka_unit_test_teardown (test_summary_on_schedule, ht_teardown),
+        cmocka_unit_test_teardown (test_ramp_warns_early, s_teardown),
+        cmocka_unit_test_teardown (test_summary_on_schedule, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -28,6 +28,8 @@
 #include "harness.h"
 #include "receiver.h"
 
+static ht_receiver_t s_rx; /* the test's webhook receiver */
+
 //  --------------------------------------------------------------------
 //  The master
 
@@ -103,14 +105,13 @@ static void
 test_flapping_incident (void **state)
 {
     (void)state;
-    ht_receiver_t r;
-    ht_receiver_start (&r, 200);
+    ht_receiver_start (&s_rx, 200);
     char extra[2048];
     snprintf (extra, sizeof extra,
               "%swebhooks = { urls = [ \"http://127.0.0.1:%d/hook\" ];\n"
               "  group_wait = 0.5; group_interval = 20; "
               "repeat_interval = 3600; };\n",
-              s_metrics, r.port);
+              s_metrics, s_rx.port);
     ht_master_t m;
     assert_true (ht_master_start (&m, NULL, extra));
     zsock_t *pub = hl_sock_publisher (m.bus_in, NULL);
@@ -131,10 +132,10 @@ test_flapping_incident (void **state)
 
     /*  The first message came group_wait after it began; the next can
         only come group_interval after that: then it is resolved. */
-    assert_int_equal (ht_receiver_wait (&r, 2, 25000), 2);
-    assert_int_equal (ht_receiver_wait (&r, 3, 1000), 2); /* and no more */
-    json_t *first = json_loads (r.bodies[0], 0, NULL);
-    json_t *last = json_loads (r.bodies[1], 0, NULL);
+    assert_int_equal (ht_receiver_wait (&s_rx, 2, 25000), 2);
+    assert_int_equal (ht_receiver_wait (&s_rx, 3, 1000), 2); /* and no more */
+    json_t *first = json_loads (s_rx.bodies[0], 0, NULL);
+    json_t *last = json_loads (s_rx.bodies[1], 0, NULL);
     assert_non_null (first);
     assert_non_null (last);
     assert_string_equal (json_string_value (json_object_get (first, "status")),
@@ -152,7 +153,7 @@ test_flapping_incident (void **state)
         json_string_value (json_object_get (alert, "severity")), "info");
     json_decref (first);
     json_decref (last);
-    assert_string_equal (r.content_type, "application/json");
+    assert_string_equal (s_rx.content_type, "application/json");
 
     /*  Six events went in: three starts, three ends. */
     hl_msg_t *status = s_status (&m);
@@ -166,15 +167,14 @@ test_flapping_incident (void **state)
 
     zsock_destroy (&pub);
     assert_int_equal (ht_master_stop (&m), 0);
-    ht_receiver_stop (&r);
+    ht_receiver_stop (&s_rx);
 }
 
 static void
 test_retries_and_dead_receiver (void **state)
 {
     (void)state;
-    ht_receiver_t r;
-    ht_receiver_start (&r, 500);
+    ht_receiver_start (&s_rx, 500);
     /*  A receiver that accepts nothing and answers nothing. */
     int dead_port;
     int dead = ht_listen (&dead_port);
@@ -184,7 +184,7 @@ test_retries_and_dead_receiver (void **state)
               "    \"http://127.0.0.1:%d/dead\" ];\n"
               "  group_wait = 0.2; group_interval = 60; retries = 2;\n"
               "  backoff = 0.4; timeout = 1.0; };\n",
-              s_metrics, r.port, dead_port);
+              s_metrics, s_rx.port, dead_port);
     ht_master_t m;
     assert_true (ht_master_start (&m, NULL, extra));
     zsock_t *pub = hl_sock_publisher (m.bus_in, NULL);
@@ -192,9 +192,9 @@ test_retries_and_dead_receiver (void **state)
     s_until (&m, pub, 900, true);
 
     /*  The first attempt and two retries, the second twice as late. */
-    assert_int_equal (ht_receiver_wait (&r, 3, 10000), 3);
-    int64_t gap1 = r.at_ms[1] - r.at_ms[0];
-    int64_t gap2 = r.at_ms[2] - r.at_ms[1];
+    assert_int_equal (ht_receiver_wait (&s_rx, 3, 10000), 3);
+    int64_t gap1 = s_rx.at_ms[1] - s_rx.at_ms[0];
+    int64_t gap2 = s_rx.at_ms[2] - s_rx.at_ms[1];
     assert_true (gap1 >= 300 && gap1 < 1500); /* 0.4 s, +-25% */
     assert_true (gap2 >= 600 && gap2 < 2500); /* 0.8 s, +-25% */
     /*  While the dead one hangs, the master answers at once. */
@@ -224,20 +224,28 @@ test_retries_and_dead_receiver (void **state)
     assert_int_equal (hl_value_get_int (wh, "delivered", -1), 0);
     assert_int_equal (hl_value_get_int (wh, "queued", -1), 0);
     hl_msg_destroy (&status);
-    assert_int_equal (ht_receiver_count (&r), 3);
+    assert_int_equal (ht_receiver_count (&s_rx), 3);
 
     zsock_destroy (&pub);
     assert_int_equal (ht_master_stop (&m), 0);
-    ht_receiver_stop (&r);
+    ht_receiver_stop (&s_rx);
     close (dead);
+}
+
+/*  The receiver too, whatever happened to the test. */
+static int
+s_teardown (void **state)
+{
+    ht_receiver_stop (&s_rx);
+    return ht_teardown (state);
 }
 
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown (test_flapping_incident, ht_teardown),
-        cmocka_unit_test_teardown (test_retries_and_dead_receiver, ht_teardown),
+        cmocka_unit_test_teardown (test_flapping_incident, s_teardown),
+        cmocka_unit_test_teardown (test_retries_and_dead_receiver, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
