@@ -82,9 +82,12 @@ struct _hl_master_t {
     the message. hl_bus_recv blocks, so read only what ZeroMQ says is
     there. */
 #define S_BATCH 256
-#define S_STATSD_BATCH 256   /* datagrams read per wakeup */
 #define S_INTAKE_HWM_X 10    /* the metric intake's queue, x rcvhwm */
 #define S_HEALTH_GAP_US 2000 /* between two recomputes for new samples */
+
+/*  StatsD per wake-up, at most: datagrams, and about this many bytes. */
+#define S_STATSD_BATCH 256
+#define S_STATSD_BYTES 262144
 
 /*  A control operation: 0 and *data_p to reply ok, a negative hl_err_t
     and error to refuse, or 1 when it will reply itself later. */
@@ -786,8 +789,10 @@ s_statsd_datagram (void *arg, const char *data, size_t len, bool truncated)
                           s_statsd_sample, self);
 }
 
-/*  Datagrams waiting, up to a bound per wakeup (poll is level-triggered:
-    the rest wakes it again), then health, as after a bus batch. */
+/*  Datagrams waiting, up to a bound per wakeup in datagrams and bytes, so
+    that big datagrams full of lines do not hold the other sockets for
+    long (poll is level-triggered: the rest wakes it again); then health,
+    as after a bus batch. */
 static int
 s_statsd_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
@@ -795,8 +800,19 @@ s_statsd_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     (void)item;
     hl_master_t *self = (hl_master_t *)arg;
     self->statsd_now_us = hl_msg_now_us ();
-    if (hl_udp_recv (self->statsd_udp, S_STATSD_BATCH, s_statsd_datagram, self)
-        > 0)
+    uint64_t bytes = hl_statsd_counters (self->statsd)->bytes;
+    int read = 0;
+    while (read < S_STATSD_BATCH) {
+        int n = hl_udp_recv (self->statsd_udp, HL_UDP_BATCH, s_statsd_datagram,
+                             self);
+        if (n > 0)
+            read += n;
+        if (n < HL_UDP_BATCH
+            || hl_statsd_counters (self->statsd)->bytes - bytes
+                   >= S_STATSD_BYTES)
+            break;
+    }
+    if (read > 0)
         s_health_soon (self, self->statsd_now_us);
     return 0;
 }

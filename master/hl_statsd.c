@@ -35,6 +35,8 @@ typedef struct {
 
 /*  What one configured metric receives from StatsD. */
 typedef struct {
+    const char *name;  /* the metric's, borrowed from the config */
+    double min, max;   /* its range */
     double gauge;      /* the last gauge value, in the metric's unit */
     bool has_gauge;    /* a gauge was set */
     int64_t c_second;  /* the second the counter sum is for */
@@ -90,6 +92,28 @@ static inline bool
 s_name_char (char c)
 {
     return s_name_chars[(uint8_t)c];
+}
+
+/*  A name's hash for the mapping's cache: its length and up to 16 bytes
+    of each end, mixed; the cache compares whole names anyway. */
+static uint32_t
+s_hash (const char *p, size_t len)
+{
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+    size_t n = len < 8 ? len : 8;
+    memcpy (&a, p, n);
+    memcpy (&b, p + len - n, n);
+    if (len > 16) {
+        memcpy (&c, p + 8, 8);
+        memcpy (&d, p + len - 16, 8);
+    }
+    uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ull) ^ (c * 0xC2B2AE3D27D4EB4Full)
+                  ^ (d * 0x165667B19E3779F9ull))
+                 + len;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 32;
+    return (uint32_t)h;
 }
 
 /*  Powers of ten a double holds exactly. */
@@ -268,24 +292,20 @@ hl_statsd_parse (const char *line, size_t len, hl_statsd_line_t *out)
         || (len >= 4 && memcmp (line, "_sc|", 4) == 0))
         return HL_STATSD_UNSUPPORTED;
     const char *end = line + len;
-    //  The name up to ':', checked and hashed (for the mapping's cache)
-    //  in one pass
-    const char *colon = line;
-    uint32_t hash = 2166136261u; /* FNV-1a */
-    while (colon < end && *colon != ':') {
-        if (!s_name_char (*colon))
-            return memchr (colon, ':', (size_t)(end - colon))
-                       ? HL_STATSD_NAME
-                       : HL_STATSD_FORMAT;
-        hash = (hash ^ (uint8_t)*colon++) * 16777619u;
-    }
-    if (colon == end)
+    //  The name up to ':', every byte checked without a branch each
+    const char *colon = (const char *)memchr (line, ':', len);
+    if (!colon)
         return HL_STATSD_FORMAT;
     out->name = line;
     out->name_len = (size_t)(colon - line);
-    out->name_hash = hash;
     if (out->name_len == 0 || out->name_len > HL_STATSD_MAX_NAME)
         return HL_STATSD_NAME;
+    bool good = true;
+    for (size_t i = 0; i < out->name_len; i++)
+        good &= s_name_char (line[i]);
+    if (!good)
+        return HL_STATSD_NAME;
+    out->name_hash = s_hash (line, out->name_len);
 
     //  Values, each "v" followed by ':' (DogStatsD packs "n:1:2:3|ms")
     //  or by "|type[|fields]" that ends a segment, itself followed by ':'
@@ -471,12 +491,12 @@ static void
 s_emit (hl_statsd_t *self, size_t i, double value, int64_t ts_us,
         hl_statsd_sample_fn *fn, void *arg)
 {
-    const hl_config_metric_t *m = hl_config_metric (self->config, i);
-    if (!isfinite (value) || value < m->min || value > m->max) {
+    const s_target_t *t = &self->targets[i];
+    if (!isfinite (value) || value < t->min || value > t->max) {
         self->n.out_of_range++;
         return;
     }
-    if (fn (arg, i, m->name, value, ts_us))
+    if (fn (arg, i, t->name, value, ts_us))
         self->n.refused++;
     else
         self->n.samples++;
@@ -534,9 +554,8 @@ s_value (hl_statsd_t *self, size_t i, const hl_statsd_value_t *v, double scale,
         }
         case HL_STATSD_GAUGE: {
             double value = v->delta ? (t->has_gauge ? t->gauge : 0) + x : x;
-            const hl_config_metric_t *m = hl_config_metric (self->config, i);
             //  A gauge out of range does not move the gauge
-            if (!isfinite (value) || value < m->min || value > m->max) {
+            if (!isfinite (value) || value < t->min || value > t->max) {
                 self->n.out_of_range++;
                 break;
             }
@@ -595,8 +614,13 @@ hl_statsd_new (const hl_config_t *config)
     self->targets
         = (s_target_t *)hl_calloc (self->ntargets + 1, sizeof (s_target_t));
     self->name_len = (size_t *)hl_calloc (self->ntargets + 1, sizeof (size_t));
-    for (size_t i = 0; i < self->ntargets; i++)
-        self->name_len[i] = strlen (hl_config_metric (config, i)->name);
+    for (size_t i = 0; i < self->ntargets; i++) {
+        const hl_config_metric_t *m = hl_config_metric (config, i);
+        self->name_len[i] = strlen (m->name);
+        self->targets[i].name = m->name;
+        self->targets[i].min = m->min;
+        self->targets[i].max = m->max;
+    }
     const hl_config_statsd_t *sc = hl_config_statsd (config);
     self->maps = (s_map_t *)hl_calloc (sc->mapping_n + 1, sizeof (s_map_t));
     for (size_t i = 0; i < sc->mapping_n; i++) {

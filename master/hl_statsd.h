@@ -65,7 +65,7 @@ typedef struct {
 typedef struct {
     const char *name;
     size_t name_len;
-    uint32_t name_hash; /* FNV-1a of the name */
+    uint32_t name_hash; /* of the name, for the mapping's cache */
     hl_statsd_value_t values[HL_STATSD_MAX_VALUES];
     size_t nvalues;
     struct {
