@@ -107,10 +107,15 @@ s_from_cycle (const hl_msg_t *msg, bool every_run, json_t **events, size_t max)
             kept += streq (o, "kept");
             undone += !streq (o, "kept");
         }
+        char b[16] = "n/a", a[16] = "n/a";
+        if (isfinite (before))
+            snprintf (b, sizeof b, "%.1f", before);
+        if (isfinite (after))
+            snprintf (a, sizeof a, "%.1f", after);
         snprintf (text, sizeof text,
-                  "%s %" PRId64 " done: health %.1f -> %.1f; %zu kept, %zu "
+                  "%s %" PRId64 " done: health %s -> %s; %zu kept, %zu "
                   "rolled back or failed",
-                  kind, id, before, after, kept, undone);
+                  kind, id, b, a, kept, undone);
         snprintf (subject, sizeof subject, "%s %" PRId64, kind, id);
         json_t *data = json_object ();
         json_object_set_new (data, "run", json_integer (id));

@@ -366,8 +366,11 @@ s_summary_done (void *arg, const hl_value_t *report)
         snprintf (ahead_text, sizeof ahead_text,
                   "no forecast %g days ahead yet (too little history)",
                   (double)sc->horizon_s / 86400);
-    int n = snprintf (text, sizeof text, "%s summary: health %.1f now, %s",
-                      s_period (sc->every_s), now, ahead_text);
+    char now_text[32] = "no score";
+    if (isfinite (now))
+        snprintf (now_text, sizeof now_text, "%.1f", now);
+    int n = snprintf (text, sizeof text, "%s summary: health %s now, %s",
+                      s_period (sc->every_s), now_text, ahead_text);
     hl_value_t *d = s_data ("summary", "summary", "", "event");
     hl_value_set_int (d, "report", id);
     hl_value_set_int (d, "horizon_s", sc->horizon_s);

@@ -16,8 +16,11 @@
 
 #include <czmq.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../master/hl_alerts.h"
+#include "../../master/hl_report.h"
+#include "../../master/hl_run.h"
 
 //  --------------------------------------------------------------------
 //  Events from messages
@@ -154,6 +157,62 @@ test_from_messages (void **state)
     assert_false (hl_alerts_topic ("cycle.started"));
     assert_false (hl_alerts_topic ("agent.joined"));
     assert_false (hl_alerts_topic ("kpi.latency"));
+}
+
+/*  A report as the cycle engine makes it (hl_report_new over a run), in
+    its cycle.finished event: the action that regressed and was rolled
+    back is found by the keys the report really has. */
+static void
+test_from_real_report (void **state)
+{
+    (void)state;
+    char path[] = "/tmp/hl_alerts_test.XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    const char *text = "metrics = ( { name = \"lat\"; category = \"backend\";\n"
+                       "  better = \"lower\"; target = 1; critical = 2; } );\n"
+                       "actions = ( { name = \"gc\"; swarm = \"backend\";\n"
+                       "  improves = [ \"lat\" ]; },\n"
+                       "  { name = \"cache\"; swarm = \"backend\";\n"
+                       "  improves = [ \"lat\" ]; } );\n";
+    assert_int_equal (write (fd, text, strlen (text)), (ssize_t)strlen (text));
+    close (fd);
+    char err[256];
+    hl_config_t *config = hl_config_load (path, err, sizeof err);
+    unlink (path);
+    assert_non_null (config);
+    hl_run_t *run = hl_run_new (4, "optimization", hl_msg_now_us ());
+    hl_candidate_t cand;
+    memset (&cand, 0, sizeof cand);
+    cand.action = hl_config_action_find (config, "gc");
+    hl_act_t *act = hl_run_add_act (run, &cand);
+    act->verdict = HL_VERDICT_REGRESSED;
+    act->outcome = HL_OUTCOME_ROLLED_BACK;
+    cand.action = hl_config_action_find (config, "cache");
+    act = hl_run_add_act (run, &cand);
+    act->verdict = HL_VERDICT_IMPROVED;
+    act->outcome = HL_OUTCOME_KEPT;
+    run->finished_us = hl_msg_now_us ();
+    hl_value_t *report = hl_report_new (run, "m", NULL);
+    hl_value_t *data = hl_value_new_map ();
+    hl_value_set (data, "report", &report);
+    hl_msg_t *msg = hl_msg_new (HL_MSG_CYCLE);
+    hl_msg_set_cycle_id (msg, 4);
+    hl_msg_set_event (msg, "finished");
+    hl_msg_set_data (msg, &data);
+    json_t *events[4] = { NULL };
+    assert_int_equal (hl_alerts_from_msg (msg, true, events, 4), 2);
+    assert_string_equal (s_str (events[0], "alertname"), "action_regressed");
+    assert_string_equal (s_str (events[0], "subject"), "gc");
+    assert_non_null (strstr (s_str (events[0], "text"), "optimization 4"));
+    assert_string_equal (s_str (events[1], "subject"), "optimization 4");
+    assert_non_null (strstr (s_str (events[1], "text"),
+                             "health n/a -> n/a; 1 kept, 1 rolled"));
+    json_decref (events[0]);
+    json_decref (events[1]);
+    hl_msg_destroy (&msg);
+    hl_run_destroy (&run);
+    hl_config_destroy (&config);
 }
 
 //  --------------------------------------------------------------------
@@ -445,6 +504,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_from_messages),
+        cmocka_unit_test (test_from_real_report),
         cmocka_unit_test (test_group_wait_gathers),
         cmocka_unit_test (test_flapping_is_grouped),
         cmocka_unit_test (test_repeat_interval),
