@@ -6,7 +6,7 @@
 #   make test-unit T=hl_codec    one unit test
 #   make check           the tests under AddressSanitizer + UBSan (build-asan/)
 #   make SANITIZE=thread test    any sanitizer set, in its own build folder
-#   make fuzz            libFuzzer on the codec for FUZZ_SECONDS (60)
+#   make fuzz            libFuzzer on the codec and StatsD, FUZZ_SECONDS (60) each
 #   make bench           benchmarks (tests/bench/)
 #   make run             install what is missing, build, start the demo swarm
 #   make demo            a few cycles and an incident, the reports, exit 0
@@ -65,7 +65,7 @@ $(DEPS_MK): deploy/install-deps.sh Makefile
 	$(Q)mkdir -p $(@D)
 	$(Q)deploy/install-deps.sh build
 	$(Q)mp=$$(pkg-config --exists msgpack-c && echo msgpack-c || echo msgpack); \
-	  pkgs="libczmq libzmq libconfig jansson libmicrohttpd $$mp"; \
+	  pkgs="libczmq libzmq libconfig jansson libmicrohttpd libcurl $$mp"; \
 	  { echo "PKG_CFLAGS := $$(pkg-config --cflags $$pkgs)"; \
 	    echo "PKG_LIBS := $$(pkg-config --libs $$pkgs) -lm"; \
 	    echo "CMOCKA_CFLAGS := $$(pkg-config --cflags cmocka)"; \
@@ -251,6 +251,14 @@ fuzz: | $(DEPS_MK)
 	$(Q)$(FUZZ_BUILD)/fuzz_hl_codec -max_total_time=$(FUZZ_SECONDS) \
 	    -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \
 	    -detect_leaks=1 $(FUZZ_BUILD)/corpus
+	@mkdir -p $(FUZZ_BUILD)/corpus-statsd
+	$(Q)clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $(FUZZ_BUILD)/fuzz_hl_statsd \
+	    tests/fuzz/fuzz_hl_statsd.c master/hl_statsd.c $(BUS_SRC) \
+	    $(PROTO_SRC) $(PKG_LIBS)
+	$(Q)cp tests/fuzz/corpus-statsd/* $(FUZZ_BUILD)/corpus-statsd/
+	$(Q)$(FUZZ_BUILD)/fuzz_hl_statsd -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=65507 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -detect_leaks=1 $(FUZZ_BUILD)/corpus-statsd
 
 # ---- benchmarks, demo ---------------------------------------------------
 

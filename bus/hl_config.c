@@ -9,6 +9,7 @@
     config_destroy().
 */
 #include "hl_config.h"
+#include "hl_config_priv.h"
 #include "hl_log.h"
 #include "hl_setting.h"
 #include "../proto/hl_alloc.h"
@@ -34,7 +35,11 @@ struct _hl_config_t {
     hl_config_emergency_t emergency;
     hl_config_health_t health;
     hl_config_demo_t demo;
-    hl_config_metric_t *metrics; // metrics_n entries, names unique
+    hl_config_statsd_t statsd;     // hl_config_io.c
+    hl_config_webhooks_t webhooks; // ditto
+    hl_config_alerts_t alerts;     // ditto
+    hl_config_summary_t summary;   // ditto
+    hl_config_metric_t *metrics;   // metrics_n entries, names unique
     size_t metrics_n;
     hl_config_action_t *actions; // actions_n entries, names unique
     size_t actions_n;
@@ -159,6 +164,9 @@ s_set_defaults (hl_config_t *self)
               "tcp://127.0.0.1:7790");
     self->demo.rate = 10;
     self->demo.seed = 0;
+
+    hl_config_io_defaults (&self->statsd, &self->webhooks, &self->alerts,
+                           &self->summary);
 }
 
 //  Derive connect endpoints from the master's binds; these always fit, as
@@ -879,8 +887,9 @@ s_load_actions (hl_setting_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
 // --------------------------------------------------------------------
 
 static const char *s_sections[]
-    = { "master", "connect", "limits",  "cycle", "emergency",
-        "health", "metrics", "actions", "demo",  NULL };
+    = { "master",   "connect", "limits",  "cycle", "emergency",
+        "health",   "metrics", "actions", "demo",  "statsd",
+        "webhooks", "alerts",  "summary", NULL };
 
 hl_config_t *
 hl_config_load (const char *path, char *err, size_t errsize)
@@ -933,7 +942,11 @@ hl_config_load (const char *path, char *err, size_t errsize)
         || s_load_health (&ctx, &cfg, &self->health)
         || s_load_demo (&ctx, &cfg, &self->demo)
         || s_load_metrics (&ctx, &cfg, self)
-        || s_load_actions (&ctx, &cfg, self))
+        || s_load_actions (&ctx, &cfg, self)
+        || hl_config_load_statsd (&ctx, &cfg, self, &self->statsd)
+        || hl_config_load_webhooks (&ctx, &cfg, &self->webhooks)
+        || hl_config_load_alerts (&ctx, &cfg, &self->alerts)
+        || hl_config_load_summary (&ctx, &cfg, &self->summary))
         goto fail;
     config_destroy (&cfg);
     return self;
@@ -967,6 +980,7 @@ hl_config_destroy (hl_config_t **self_p)
     }
     free (self->actions);
     free (self->metrics);
+    hl_config_io_free (&self->statsd, &self->webhooks);
     free (self);
     *self_p = NULL;
 }
@@ -1017,6 +1031,30 @@ const hl_config_demo_t *
 hl_config_demo (const hl_config_t *self)
 {
     return &self->demo;
+}
+
+const hl_config_statsd_t *
+hl_config_statsd (const hl_config_t *self)
+{
+    return &self->statsd;
+}
+
+const hl_config_webhooks_t *
+hl_config_webhooks (const hl_config_t *self)
+{
+    return &self->webhooks;
+}
+
+const hl_config_alerts_t *
+hl_config_alerts (const hl_config_t *self)
+{
+    return &self->alerts;
+}
+
+const hl_config_summary_t *
+hl_config_summary (const hl_config_t *self)
+{
+    return &self->summary;
 }
 
 size_t

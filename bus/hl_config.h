@@ -153,6 +153,65 @@ typedef struct {
     size_t params_n;
 } hl_config_action_t;
 
+/*  StatsD in (master.statsd): one mapping from StatsD names and tags to a
+    configured metric. */
+#define HL_CONFIG_STATSD_NAME 256 /* bytes of a StatsD name, NUL included */
+#define HL_CONFIG_STATSD_TAGS 8   /* tags one mapping may require */
+#define HL_CONFIG_STATSD_TAG 201  /* bytes of one tag, NUL included */
+#define HL_CONFIG_STATSD_MAPS 256 /* mappings at most */
+
+typedef struct {
+    char match[HL_CONFIG_STATSD_NAME]; /* a StatsD name; "*" matches one
+                                          dot-separated part */
+    char tags[HL_CONFIG_STATSD_TAGS][HL_CONFIG_STATSD_TAG]; /* all must be
+                                          on the line ("k:v" or "k") */
+    size_t tags_n;
+    char metric[HL_MAX_METRIC + 1]; /* the configured metric it feeds */
+    double scale; /* values are multiplied by this: 1, or the unit
+                     conversion of "unit" into the metric's unit */
+} hl_config_statsd_map_t;
+
+typedef struct {
+    int max_packet; /* bytes; a bigger datagram is dropped, 8192,
+                       512..65507 */
+    int rcvbuf;     /* the socket's receive buffer, 4194304 */
+    hl_config_statsd_map_t *mapping; /* mapping_n entries, first match wins */
+    size_t mapping_n;
+} hl_config_statsd_t;
+
+/*  Webhooks: alerts grouped and repeat-limited as Alertmanager does. */
+#define HL_CONFIG_WEBHOOK_URLS 8 /* urls at most */
+
+typedef struct {
+    char **urls; /* http:// or https://; none: no webhooks */
+    size_t urls_n;
+    bool group_by_subject;  /* group_by holds "subject" */
+    bool group_by_severity; /* group_by holds "severity" (alertname
+                               always groups) */
+    int group_wait_ms;      /* a new group waits for more, 30 s */
+    int group_interval_ms;  /* between two messages of a group, 300 s */
+    int repeat_interval_ms; /* resend a group still firing, 4 h */
+    int timeout_ms;         /* one delivery attempt, 10 s */
+    int retries;            /* attempts after a failed one, 3 */
+    int backoff_ms;         /* before the first retry, doubling, 1 s */
+    int max_queue;          /* deliveries waiting, 256 */
+    bool every_run;         /* also a message per finished run */
+} hl_config_webhooks_t;
+
+/*  Early warnings: forecasts and anomalies every trend_interval. */
+typedef struct {
+    int trend_interval; /* seconds between evaluations, 300; 0 = off */
+    int horizon;        /* seconds ahead a forecast breach warns, 1800 */
+    double anomaly_z;   /* robust z of the last interval, 3.5 */
+    bool proactive;     /* a forecast breach starts a cycle, false */
+} hl_config_alerts_t;
+
+/*  The scheduled strategic summary. */
+typedef struct {
+    int64_t every_s;   /* seconds between summaries, weekly; 0 = off */
+    int64_t horizon_s; /* the plan's horizon, 7 days */
+} hl_config_summary_t;
+
 typedef struct _hl_config_t hl_config_t;
 
 /*  Load and validate path. On failure returns NULL and writes
@@ -176,6 +235,10 @@ const hl_config_cycle_t *hl_config_cycle (const hl_config_t *self);
 const hl_config_emergency_t *hl_config_emergency (const hl_config_t *self);
 const hl_config_health_t *hl_config_health (const hl_config_t *self);
 const hl_config_demo_t *hl_config_demo (const hl_config_t *self);
+const hl_config_statsd_t *hl_config_statsd (const hl_config_t *self);
+const hl_config_webhooks_t *hl_config_webhooks (const hl_config_t *self);
+const hl_config_alerts_t *hl_config_alerts (const hl_config_t *self);
+const hl_config_summary_t *hl_config_summary (const hl_config_t *self);
 
 size_t hl_config_metrics_size (const hl_config_t *self);
 const hl_config_metric_t *hl_config_metric (const hl_config_t *self, size_t i);

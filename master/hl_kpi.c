@@ -305,6 +305,9 @@ s_unknown (hl_kpi_t *self, const char *name)
     entry->seen = self->unknown_seq;
 }
 
+static int s_add (hl_kpi_t *self, s_metric_t *metric, double value,
+                  int64_t ts_us, int64_t now_us);
+
 int
 hl_kpi_add (hl_kpi_t *self, const char *name, double value, int64_t ts_us,
             int64_t now_us)
@@ -317,6 +320,24 @@ hl_kpi_add (hl_kpi_t *self, const char *name, double value, int64_t ts_us,
         s_unknown (self, name);
         return HL_ERR_ARGS;
     }
+    return s_add (self, metric, value, ts_us, now_us);
+}
+
+int
+hl_kpi_add_at (hl_kpi_t *self, size_t index, double value, int64_t ts_us,
+               int64_t now_us)
+{
+    assert (self);
+    if (index >= self->metrics_n)
+        return HL_ERR_ARGS;
+    return s_add (self, &self->metrics[index], value, ts_us, now_us);
+}
+
+/*  hl_kpi_add once the metric is known. */
+static int
+s_add (hl_kpi_t *self, s_metric_t *metric, double value, int64_t ts_us,
+       int64_t now_us)
+{
     if (!isfinite (value)) {
         self->counters.not_finite++;
         return HL_ERR_RANGE;

@@ -102,6 +102,12 @@ void hl_kpi_destroy (hl_kpi_t **self_p);
 int hl_kpi_add (hl_kpi_t *self, const char *name, double value, int64_t ts_us,
                 int64_t now_us);
 
+/*  hl_kpi_add for the metric at index in the config's order, without the
+    name's lookup (StatsD resolves names once). HL_ERR_ARGS for an index
+    past the metrics. */
+int hl_kpi_add_at (hl_kpi_t *self, size_t index, double value, int64_t ts_us,
+                   int64_t now_us);
+
 /*  Statistics of name's samples in every second that overlaps
     [from_us, to_us), limited to the ring. Returns 0 (out->count may be
     0), or HL_ERR_ARGS for an unknown name or from_us >= to_us. */

@@ -17,6 +17,7 @@
 #include "../bus/hl_log.h"
 #include "../bus/hl_proxy.h"
 #include "../bus/hl_sock.h"
+#include "../bus/hl_udp.h"
 #include "../proto/hl_alloc.h"
 #include "hl_cycle.h"
 #include "hl_report.h"
@@ -27,6 +28,9 @@
 #include "hl_learning.h"
 #include "hl_master.h"
 #include "hl_planner.h"
+#include "hl_statsd.h"
+#include "hl_watch.h"
+#include "hl_webhook.h"
 
 #ifndef HL_VERSION
 #define HL_VERSION "0.0.0"
@@ -60,7 +64,12 @@ struct _hl_master_t {
     hl_planner_t *planner;   /* ranks candidate actions */
     hl_cycle_t *cycle;       /* the optimisation cycles */
     hl_proxy_t *proxy;
-    hl_http_t *http; /* master.http, or NULL when off */
+    hl_http_t *http;       /* master.http, or NULL when off */
+    hl_udp_t *statsd_udp;  /* the StatsD listener, or NULL */
+    hl_statsd_t *statsd;   /* its lines into samples */
+    int64_t statsd_now_us; /* the time of the datagrams being read */
+    hl_webhook_t *webhook; /* notifications, or NULL */
+    hl_watch_t *watch;     /* early warnings and summaries */
     char tasks_ep[HL_CONFIG_ENDPOINT];
     char control_ep[HL_CONFIG_ENDPOINT];
     char src[HL_MAX_NAME + 1]; /* "master@host:pid" */
@@ -78,6 +87,10 @@ struct _hl_master_t {
 #define S_BATCH 256
 #define S_INTAKE_HWM_X 10    /* the metric intake's queue, x rcvhwm */
 #define S_HEALTH_GAP_US 2000 /* between two recomputes for new samples */
+
+/*  StatsD per wake-up, at most: datagrams, and about this many bytes. */
+#define S_STATSD_BATCH 256
+#define S_STATSD_BYTES 262144
 
 /*  A control operation: 0 and *data_p to reply ok, a negative hl_err_t
     and error to refuse, or 1 when it will reply itself later. */
@@ -222,6 +235,8 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     hl_value_set_str (eps, "bus_out", hl_proxy_bus_out (self->proxy));
     if (self->http)
         hl_value_set_str (eps, "http", hl_http_endpoint (self->http));
+    if (self->statsd_udp)
+        hl_value_set_str (eps, "statsd", hl_udp_endpoint (self->statsd_udp));
     hl_value_set (data, "endpoints", &eps);
 
     hl_value_t *bv = hl_value_new_map ();
@@ -252,6 +267,19 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     }
     hl_value_t *kv = hl_kpi_status (self->kpi);
     hl_value_set (data, "kpi", &kv);
+    if (self->statsd_udp) {
+        hl_value_t *sv = hl_statsd_status (self->statsd);
+        hl_value_set_int (sv, "kernel_dropped",
+                          (int64_t)hl_udp_dropped (self->statsd_udp));
+        hl_value_set_int (sv, "rcvbuf", hl_udp_rcvbuf (self->statsd_udp));
+        hl_value_set (data, "statsd", &sv);
+    }
+    if (self->webhook) {
+        hl_value_t *wv = hl_webhook_status (self->webhook);
+        hl_value_set (data, "webhooks", &wv);
+    }
+    hl_value_t *watch = hl_watch_status (self->watch);
+    hl_value_set (data, "watch", &watch);
     hl_value_t *hv = self->health ? hl_health_to_value (self->health)
                                   : hl_value_new_map ();
     hl_value_set (data, "health", &hv);
@@ -288,6 +316,7 @@ static int
 s_publish (hl_master_t *self, hl_msg_t **msg_p)
 {
     hl_msg_set_src (*msg_p, self->src);
+    hl_webhook_offer (self->webhook, *msg_p);
     int rc = hl_bus_send (self->pub, msg_p);
     if (rc) {
         self->publish_failed++;
@@ -864,6 +893,55 @@ s_intake_readable (zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
+/*  StatsD: each sample into the tracker, as a bus sample goes. */
+static int
+s_statsd_sample (void *arg, size_t index, const char *name, double value,
+                 int64_t ts_us)
+{
+    (void)name;
+    hl_master_t *self = (hl_master_t *)arg;
+    return hl_kpi_add_at (self->kpi, index, value, ts_us, self->statsd_now_us);
+}
+
+static void
+s_statsd_datagram (void *arg, const char *data, size_t len, bool truncated)
+{
+    hl_master_t *self = (hl_master_t *)arg;
+    if (truncated)
+        hl_statsd_oversize (self->statsd);
+    else
+        hl_statsd_packet (self->statsd, data, len, self->statsd_now_us,
+                          s_statsd_sample, self);
+}
+
+/*  Datagrams waiting, up to a bound per wakeup in datagrams and bytes, so
+    that big datagrams full of lines do not hold the other sockets for
+    long (poll is level-triggered: the rest wakes it again); then health,
+    as after a bus batch. */
+static int
+s_statsd_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    hl_master_t *self = (hl_master_t *)arg;
+    self->statsd_now_us = hl_msg_now_us ();
+    uint64_t bytes = hl_statsd_counters (self->statsd)->bytes;
+    int read = 0;
+    while (read < S_STATSD_BATCH) {
+        int n = hl_udp_recv (self->statsd_udp, HL_UDP_BATCH, s_statsd_datagram,
+                             self);
+        if (n > 0)
+            read += n;
+        if (n < HL_UDP_BATCH
+            || hl_statsd_counters (self->statsd)->bytes - bytes
+                   >= S_STATSD_BYTES)
+            break;
+    }
+    if (read > 0)
+        s_health_soon (self, self->statsd_now_us);
+    return 0;
+}
+
 /*  kpi.<name>: one closed second of one metric. */
 static void
 s_publish_kpi (const char *name, const hl_kpi_stats_t *stats, void *arg)
@@ -893,6 +971,11 @@ s_second (zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     hl_master_t *self = (hl_master_t *)arg;
     int64_t now_us = hl_msg_now_us ();
+    if (self->statsd) {
+        //  Counters' seconds before the tracker closes them
+        self->statsd_now_us = now_us;
+        hl_statsd_flush (self->statsd, now_us, s_statsd_sample, self);
+    }
     hl_kpi_flush (self->kpi, now_us, s_publish_kpi, self);
     s_health (self, now_us);
     double now_score = self->health ? hl_health_score (self->health) : NAN;
@@ -902,6 +985,7 @@ s_second (zloop_t *loop, int timer_id, void *arg)
             += now_score >= hl_config_emergency (self->config)->threshold;
     }
     hl_cycle_tick (self->cycle, now_us);
+    hl_watch_tick (self->watch, now_us);
     if (self->health && hl_proxy_wanted (self->proxy, "health")) {
         hl_msg_t *msg = hl_msg_new (HL_MSG_HEALTH);
         double score = hl_health_score (self->health);
@@ -924,7 +1008,9 @@ s_cycle_publish (void *arg, hl_msg_t **msg_p)
 static bool
 s_wants (void *arg, const char *topic)
 {
-    return hl_proxy_wanted (((hl_master_t *)arg)->proxy, topic);
+    hl_master_t *self = (hl_master_t *)arg;
+    return hl_proxy_wanted (self->proxy, topic)
+           || hl_webhook_wants (self->webhook, topic);
 }
 
 /*  The publisher's XPUB hears the proxy's subscriptions; they only need
@@ -1012,6 +1098,21 @@ s_bind (hl_master_t *self, char *err, size_t errsize)
         snprintf (err, errsize, "cannot open the bus proxy's intake");
         return -1;
     }
+    if (*mc->statsd) {
+        const hl_config_statsd_t *sc = hl_config_statsd (self->config);
+        char why[256];
+        self->statsd_udp = hl_udp_bind (mc->statsd, (size_t)sc->max_packet,
+                                        sc->rcvbuf, why, sizeof why);
+        if (!self->statsd_udp) {
+            snprintf (err, errsize, "cannot bind statsd socket to %s: %s",
+                      mc->statsd, why);
+            return -1;
+        }
+        if (!hl_udp_loopback (self->statsd_udp))
+            hl_log_warning ("statsd: listening on %s beyond loopback: anyone "
+                            "who reaches it can send samples",
+                            hl_udp_endpoint (self->statsd_udp));
+    }
     return s_bind_http (self, err, errsize);
 }
 
@@ -1036,6 +1137,7 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     if (s_bind (self, err, errsize))
         goto fail;
     self->kpi = hl_kpi_new (config);
+    self->webhook = hl_webhook_new (config, self->src);
     self->dispatch = hl_dispatch_new (self->tasks, config, self->src,
                                       s_dispatch_event, s_wants, self);
     self->loop = zloop_new ();
@@ -1051,6 +1153,14 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     zloop_reader (self->loop, self->tasks, s_tasks_readable, self);
     zloop_reader (self->loop, self->intake, s_intake_readable, self);
     zloop_timer (self->loop, 1000, 0, s_second, self);
+    if (self->statsd_udp) {
+        self->statsd = hl_statsd_new (config);
+        zmq_pollitem_t item
+            = { NULL, hl_udp_fd (self->statsd_udp), ZMQ_POLLIN, 0 };
+        zloop_poller (self->loop, &item, s_statsd_readable, self);
+        hl_log_notice ("statsd: listening on udp %s",
+                       hl_udp_endpoint (self->statsd_udp));
+    }
 
     self->learning = hl_learning_new (config, hl_config_cycle (config)->seed);
     self->planner = hl_planner_new (config);
@@ -1061,6 +1171,9 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     self->cycle = hl_cycle_new (&deps, err, errsize);
     if (!self->cycle)
         goto fail;
+    hl_watch_deps_t watch
+        = { config, self->kpi, self->cycle, s_cycle_publish, s_wants, self };
+    self->watch = hl_watch_new (&watch, hl_msg_now_us ());
     /*  A status asked for before the first second says which metrics
         have no data yet, rather than nothing at all. */
     s_health (self, hl_msg_now_us ());
@@ -1082,12 +1195,16 @@ hl_master_destroy (hl_master_t **self_p)
         disowned tasks' ends). */
     hl_http_destroy (&self->http); /* its threads use the sockets below */
     hl_cycle_destroy (&self->cycle);
+    hl_watch_destroy (&self->watch); /* after: a run's end may tell it */
     zloop_destroy (&self->loop);
     hl_dispatch_destroy (&self->dispatch);
+    hl_webhook_destroy (&self->webhook);
     hl_planner_destroy (&self->planner);
     hl_learning_destroy (&self->learning);
     hl_health_destroy (&self->health);
     hl_kpi_destroy (&self->kpi);
+    hl_statsd_destroy (&self->statsd);
+    hl_udp_destroy (&self->statsd_udp);
     zsock_destroy (&self->pub);
     zsock_destroy (&self->tasks);
     zsock_destroy (&self->control);

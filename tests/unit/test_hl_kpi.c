@@ -488,6 +488,32 @@ test_out_of_range (void **state)
     hl_config_destroy (&config);
 }
 
+/*  By index, as StatsD adds: the same checks, no name lookup. */
+static void
+test_add_at (void **state)
+{
+    (void)state;
+    hl_kpi_t *kpi = hl_kpi_new (s_config);
+    int64_t now = T0 + 10 * SEC;
+    assert_int_equal (hl_kpi_add_at (kpi, 1, 80, now, now), 0);
+    assert_int_equal (hl_kpi_add (kpi, "hit", 90, now, now), 0);
+    assert_int_equal (hl_kpi_add_at (kpi, 1, NAN, now, now), HL_ERR_RANGE);
+    assert_int_equal (
+        hl_kpi_add_at (kpi, 0, 1, now + HL_KPI_FUTURE_US + 1, now),
+        HL_ERR_RANGE);
+    assert_int_equal (hl_kpi_add_at (kpi, 2, 1, now, now), HL_ERR_ARGS);
+    hl_kpi_stats_t stats;
+    assert_int_equal (hl_kpi_window (kpi, "hit", now - SEC, now + SEC, &stats),
+                      0);
+    assert_int_equal (stats.count, 2);
+    assert_true (stats.mean == 85);
+    const hl_kpi_counters_t *c = hl_kpi_counters (kpi);
+    assert_int_equal (c->accepted, 2);
+    assert_int_equal (c->not_finite, 1);
+    assert_int_equal (c->too_new, 1);
+    hl_kpi_destroy (&kpi);
+}
+
 static void
 test_unknown_names (void **state)
 {
@@ -715,6 +741,7 @@ main (void)
         cmocka_unit_test (test_late_and_out_of_order),
         cmocka_unit_test (test_rejections),
         cmocka_unit_test (test_out_of_range),
+        cmocka_unit_test (test_add_at),
         cmocka_unit_test (test_unknown_names),
         cmocka_unit_test (test_many_in_one_second),
         cmocka_unit_test (test_flush_once),

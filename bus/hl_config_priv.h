@@ -1,0 +1,39 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    hl_config_priv - what the files of the hl_config module share and
+    nobody else sees: the loaders of the sections of metrics in and
+    alerts out (statsd, webhooks, alerts, summary), which live in
+    hl_config_io.c beside the core loaders of hl_config.c.
+*/
+#ifndef HL_CONFIG_PRIV_H
+#define HL_CONFIG_PRIV_H
+
+#include <libconfig.h>
+
+#include "hl_config.h"
+#include "hl_setting.h"
+
+/*  The design's defaults of the four sections. */
+void hl_config_io_defaults (hl_config_statsd_t *statsd,
+                            hl_config_webhooks_t *webhooks,
+                            hl_config_alerts_t *alerts,
+                            hl_config_summary_t *summary);
+
+/*  Each loads its section when present; 0, or -1 with the reason written
+    through ctx. statsd needs the metrics loaded first (its mapping names
+    them). */
+int hl_config_load_statsd (hl_setting_ctx_t *ctx, const config_t *cfg,
+                           const hl_config_t *config, hl_config_statsd_t *out);
+int hl_config_load_webhooks (hl_setting_ctx_t *ctx, const config_t *cfg,
+                             hl_config_webhooks_t *out);
+int hl_config_load_alerts (hl_setting_ctx_t *ctx, const config_t *cfg,
+                           hl_config_alerts_t *out);
+int hl_config_load_summary (hl_setting_ctx_t *ctx, const config_t *cfg,
+                            hl_config_summary_t *out);
+
+/*  Free what the loaders allocated (the mapping, the urls). */
+void hl_config_io_free (hl_config_statsd_t *statsd,
+                        hl_config_webhooks_t *webhooks);
+
+#endif
