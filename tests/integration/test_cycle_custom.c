@@ -412,6 +412,13 @@ s_check_action (s_world_t *w, json_t *a)
     assert_true (json_is_number (json_object_get (metric, "after")));
     double before = json_number_value (json_object_get (metric, "before"));
     double after = json_number_value (json_object_get (metric, "after"));
+    /*  A recheck measured the undo of a kept change: its metrics move the
+        other way, and an improved change is re-applied */
+    if (json_is_true (json_object_get (a, "recheck"))) {
+        double swap = before;
+        before = after;
+        after = swap;
+    }
 
     if (streq (verdict, "improved"))
         assert_string_equal (outcome, "kept");

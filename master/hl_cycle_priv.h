@@ -1,0 +1,76 @@
+/*  SPDX-License-Identifier: MPL-2.0
+    Copyright (c) 2026 the Helios developers
+
+    hl_cycle_priv - what the run engine's two files share: the engine's
+    state, and the calls hl_cycle.c (the API, the run kinds, the
+    emergency's orders) makes into hl_cycle_phases.c (the phases of a
+    cycle, its tasks, its decisions and its end). Not for other modules.
+*/
+#ifndef HL_CYCLE_PRIV_H
+#define HL_CYCLE_PRIV_H
+
+#include "hl_cycle.h"
+#include "hl_emergency.h"
+#include "hl_judge.h"
+
+#define S_KEEP_RUNS 50     /* finished runs kept in memory */
+#define S_ANALYZE_MS 20000 /* analysis phase deadline */
+#define S_SLACK_MS 15000   /* on top of a task's own expected time */
+#define S_RECHECKS 16      /* kept changes awaiting a recheck */
+#define S_RECHECK_WAIT "waiting for a clean window to recheck it"
+
+struct _hl_cycle_t {
+    hl_cycle_deps_t deps;
+    char reports[HL_CONFIG_PATH + 16];
+    hl_run_t *current; /* the cycle or analysis in progress, or NULL */
+    hl_run_t *round;   /* the emergency round in progress, or NULL */
+    zlistx_t *history; /* finished runs, newest first */
+    uint64_t next_id;
+    int64_t next_at_us; /* when the scheduled cycle is due */
+    bool paused;        /* by the user */
+    bool closing;       /* no new work: shutting down */
+    zlistx_t *tickets;  /* tasks submitted and not ended: disowned at
+                           destroy, as the dispatcher tells their end
+                           later */
+    hl_emergency_t *emergency;
+    hl_judge_t *judge; /* the log of changes, the verdict rules */
+    char rechecks[S_RECHECKS][HL_MAX_NAME + 1]; /* emergency changes kept
+                                                   unproven, to verify
+                                                   once it is over */
+    size_t nrechecks;
+    char learning_path[HL_CONFIG_PATH + 16];
+    uint64_t learning_saved; /* hl_learning_outcomes at the last save */
+    uint64_t started, finished, degraded_runs, kept, rolled_back, failed;
+    uint64_t verdicts[HL_VERDICT_COUNT]; /* of finished runs' actions */
+    uint64_t parallel, parallel_ok;      /* actions of runs with several, and
+                                            of those the ones that ran through */
+};
+
+/*  Publish cycle.<event> about run, if anybody listens. */
+void hl_cycle_event (hl_cycle_t *self, hl_run_t *run, const char *event);
+
+/*  Normal dispatch waits while the user paused it or an emergency
+    holds it. */
+void hl_cycle_hold (hl_cycle_t *self);
+
+/*  Leave run's phase early: its open tickets are abandoned, then their
+    tasks cancelled. */
+void hl_cycle_abandon (hl_cycle_t *self, hl_run_t *run);
+
+/*  DECIDE: judge, learn, keep or undo each act of run. */
+void hl_cycle_decide (hl_cycle_t *self, hl_run_t *run);
+
+/*  Save learning, when something was learned since the last save. */
+void hl_cycle_save_learning (hl_cycle_t *self);
+
+/*  REPORT: the run is finished, reported, told and kept in history. */
+void hl_cycle_finish (hl_cycle_t *self, hl_run_t *run);
+
+/*  The current phase of run is over: on to the next. */
+void hl_cycle_next_phase (hl_cycle_t *self, hl_run_t *run);
+
+/*  At destroy: the tasks still open are disowned (the dispatcher tells
+    their end later, to nobody) and the ticket list freed. */
+void hl_cycle_disown (hl_cycle_t *self);
+
+#endif
