@@ -3,6 +3,7 @@
 #
 #   make                 libraries into build/, binaries into bin/
 #   make test            unit then integration tests; last line "N passed, N failed"
+#   make test-long       the suites of many back-to-back cycles (minutes each)
 #   make test-unit T=hl_codec    one unit test
 #   make check           the tests under AddressSanitizer + UBSan (build-asan/)
 #   make SANITIZE=thread test    any sanitizer set, in its own build folder
@@ -121,7 +122,11 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_hl_*.c \
     tests/unit/test_demo_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
-INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
+INTEG_ALL := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
+# Suites of many back-to-back cycles, minutes each: make test-long
+LONG_NAMES := test_judgement test_demo_script test_cycle_custom
+LONG_BINS := $(addprefix $(BUILD)/tests/integration/,$(LONG_NAMES))
+INTEG_BINS := $(filter-out $(LONG_BINS),$(INTEG_ALL))
 HARNESS_SRC := tests/integration/harness.c
 BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
@@ -137,7 +142,7 @@ layer_libs = $(strip \
 
 # ---- rules -------------------------------------------------------------
 
-.PHONY: all test test-unit test-integration test-deps check fuzz bench run demo install \
+.PHONY: all test test-long test-unit test-integration test-deps check fuzz bench run demo install \
         uninstall lint clean help deps
 
 all: $(BINS)
@@ -188,7 +193,7 @@ $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o \
 # rebuild next time. Keep them (tests/check-make.sh, in make lint).
 .SECONDARY: $(call obj,$(INTEG_SRC) $(HARNESS_SRC) $(BENCH_SRC))
 
-tests-built: $(BINS) $(UNIT_BINS) $(INTEG_BINS)
+tests-built: $(BINS) $(UNIT_BINS) $(INTEG_ALL)
 
 test: $(BINS) $(UNIT_BINS) $(INTEG_BINS) test-deps
 	$(Q)deploy/install-deps.sh demo
@@ -198,10 +203,15 @@ test-unit: $(UNIT_BINS)
 	$(Q)tests/run.sh $(BUILD) $(BIN) \
 	    $(if $(T),$(BUILD)/tests/unit/test_$(T),$(UNIT_BINS))
 
-test-integration: $(BINS) $(INTEG_BINS) test-deps
+# the suites of many cycles, apart from make test to keep it short
+test-long: $(BINS) $(LONG_BINS) test-deps
+	$(Q)deploy/install-deps.sh demo
+	$(Q)tests/run.sh $(BUILD) $(BIN) $(LONG_BINS)
+
+test-integration: $(BINS) $(INTEG_ALL) test-deps
 	$(Q)deploy/install-deps.sh demo
 	$(Q)tests/run.sh $(BUILD) $(BIN) \
-	    $(if $(T),$(BUILD)/tests/integration/test_$(T),$(INTEG_BINS))
+	    $(if $(T),$(BUILD)/tests/integration/test_$(T),$(INTEG_ALL))
 
 check:
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined test
@@ -305,6 +315,6 @@ clean:
 	rm -rf build build-* bin tests/browser/node_modules
 
 help:
-	@sed -n '3,17p' Makefile
+	@sed -n '3,18p' Makefile
 
 -include $(shell find $(BUILD)/obj -name "*.d" 2>/dev/null)

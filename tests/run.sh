@@ -4,6 +4,7 @@
 # "N passed, N failed" counting test cases over every suite (and every
 # group of a suite: a binary may run several). A binary that dies before
 # its summary, or fails without one saying so, counts as one failed case.
+# Each suite's time follows its output ("-- test_x: 12 s").
 # Usage: tests/run.sh BUILD_DIR BIN_DIR TEST...
 set -u
 build=$1; bindir=$2; shift 2
@@ -14,9 +15,11 @@ passed=0; failed=0; broken=
 for t in "$@"; do
     log="$build/tests/$(basename "$t").log"
     mkdir -p "$(dirname "$log")"
+    start=$(date +%s)
     "$t" >"$log" 2>&1
     rc=$?
     cat "$log"
+    echo "-- $(basename "$t"): $(( $(date +%s) - start )) s"
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" |
         awk '{ n += $1 } END { print n + 0 }')
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" |

@@ -346,14 +346,10 @@ s_tally (json_t *report, void *arg)
         assert_string_equal (s_field (good, "verdict"), "improved");
         t->good_kept++;
     }
-    size_t i;
-    json_t *c;
-    json_array_foreach (json_object_get (report, "candidates"), i, c) {
-        if (streq (s_field (c, "action"), "good")
-            && (strstr (s_field (c, "reason"), "clean baseline")
-                || strstr (s_field (c, "reason"), "settle")))
-            t->good_waited = true;
-    }
+    //  the cycle that applied it waited for a baseline clean of harm's
+    //  rollback
+    if (good && json_number_value (json_object_get (report, "waited_s")) > 0)
+        t->good_waited = true;
     return t->harm_regressed && t->good_kept;
 }
 

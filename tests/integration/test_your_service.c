@@ -295,10 +295,15 @@ test_your_service_example (void **state)
                               "checkout_latency", "412", NULL),
                       0);
 
-    /*  Cycles until the cache is kept and the workers rolled back: the
-        two have no metric or resource in common, so one cycle runs both */
-    bool cache_kept = false, workers_back = false;
-    for (int c = 0; c < 3 && !(cache_kept && workers_back); c++) {
+    /*  Cycles until the cache is kept and the workers judged regressed:
+        the two have no metric or resource in common, so the first cycle
+        runs both. Side by side, the workers' regression could be the
+        cache's side effect: confounded, rolled back, retried alone. The
+        cache's first improvement is confirmed by a recheck. */
+    bool cache_kept = false, workers_back = false, first_both = false;
+    int64_t until = zclock_mono () + 240000;
+    for (int c = 0; !(cache_kept && workers_back); c++) {
+        assert_true (zclock_mono () < until);
         assert_int_equal (ht_ctl (&w.m, out, sizeof out, "-t", "120000", "run",
                                   "optimization", "--wait", "--json", NULL),
                           0);
@@ -308,24 +313,29 @@ test_your_service_example (void **state)
             json_array_size (json_object_get (report, "degraded")), 0);
         size_t i;
         json_t *a;
+        int seen = 0;
         json_array_foreach (json_object_get (report, "actions"), i, a) {
             const char *name = s_str (a, "name");
+            const char *verdict = s_str (a, "verdict");
+            seen++;
             if (streq (name, "enable_page_cache")) {
-                assert_string_equal (s_str (a, "verdict"), "improved");
+                assert_string_equal (verdict, "improved");
                 assert_string_equal (s_str (a, "outcome"), "kept");
                 cache_kept = true;
             } else if (streq (name, "add_checkout_workers")) {
-                assert_string_equal (s_str (a, "verdict"), "regressed");
                 assert_string_equal (s_str (a, "outcome"), "rolled_back");
-                workers_back = true;
+                if (streq (verdict, "regressed"))
+                    workers_back = true;
+                else
+                    assert_string_equal (verdict, "confounded");
             } else
                 fail_msg ("an action not in the example: %s", name);
         }
-        /*  ... both in the first cycle, side by side */
         if (c == 0)
-            assert_true (cache_kept && workers_back);
+            first_both = seen == 2;
         json_decref (report);
     }
+    assert_true (first_both);
     assert_true (cache_kept);
     assert_true (workers_back);
     char knob[32];
