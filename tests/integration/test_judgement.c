@@ -323,7 +323,7 @@ s_cycles_until (s_world_t *w, s_pred_fn *pred, void *arg)
 
 #define S_BACK_TO_BACK                                                         \
     "cycle = { duration = 3600; max_concurrent = 1; cooldown = 0;\n"           \
-    "          settle = 2; verify_window = 8; };\n"
+    "          settle = 2; verify_window = 10; };\n"
 
 typedef struct {
     int harm_applied, harm_regressed, good_kept;
@@ -482,7 +482,7 @@ test_side_effect (void **state)
         = { "sidefx backend lat 0.3 1", "ux_fix frontend ux 0.3 1", NULL };
     s_world_start (&w,
                    "cycle = { duration = 3600; max_concurrent = 2; "
-                   "cooldown = 0;\n settle = 2; verify_window = 8;\n};\n",
+                   "cooldown = 0;\n settle = 2; verify_window = 10;\n};\n",
                    actions);
     s_wait_data (&w);
     s_pair_t p = { 0 };
@@ -549,7 +549,7 @@ test_emergency_recheck (void **state)
         = { "lat_bad backend lat 0.9 1", "lat_fix backend lat 0.5 1", NULL };
     s_world_start (&w,
                    "cycle = { duration = 3600; max_concurrent = 2; "
-                   "cooldown = 0;\n settle = 2; verify_window = 8;\n};\n"
+                   "cooldown = 0;\n settle = 2; verify_window = 10;\n};\n"
                    "emergency = { threshold = 50; max_issues = 2; };\n",
                    actions);
     s_wait_data (&w);
