@@ -30,7 +30,7 @@
 
 #define S_RATE 20    /* samples per second per metric */
 #define S_NOISE 0.05 /* relative standard deviation */
-#define S_WINDOW 10 /* verify_window, seconds: min_n 8 with room */
+#define S_WINDOW 10  /* verify_window, seconds: min_n 8 with room */
 #define S_CYCLE_MS 60000
 
 static char s_self[4096]; /* this binary: the toy runs as "self toy" */
