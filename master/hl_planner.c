@@ -241,11 +241,14 @@ s_score (s_rank_t *r, const hl_health_t *health, hl_learning_t *learning,
     //  critical (4) -> 1 .. low (1) -> 4; the boost is 5 - urgency
     r->cand.urgency = 5 - (int)worst;
     /*  A cycle explores (a Thompson draw); an emergency exploits what is
-        known (the posterior mean): it is no time to try long shots. */
-    r->cand.p = !learning   ? 0.5
-                : emergency ? hl_learning_p (learning, action->name)
-                            : hl_learning_sample (learning, action->name);
+        known (the posterior mean): it is no time to try long shots. An
+        action never tried has only its prior, so it is ranked on the
+        prior's mean: untried actions go in the order of what they claim,
+        not of a coin toss. */
     bool exploit = emergency || r->cand.explore;
+    r->cand.p = !learning ? 0.5
+                : exploit ? hl_learning_p (learning, action->name)
+                          : hl_learning_sample (learning, action->name);
     double weighted = 0;
     for (size_t j = 0; j < action->improves_n; j++) {
         const hl_health_metric_t *m

@@ -677,6 +677,31 @@ test_learned_effect_and_quarantine (void **state)
     hl_planner_destroy (&planner);
 }
 
+/*  Actions never tried have only their priors: they are explored in the
+    order of what they claim, the same for every seed, not of a draw. */
+static void
+test_explore_in_claimed_order (void **state)
+{
+    (void)state;
+    hl_planner_t *planner = hl_planner_new (s_solo);
+    double values[] = { CRIT, MED, HIGH, LOW, LOW };
+    hl_health_t *health = s_health (s_solo, values);
+    hl_candidate_t out[8];
+    for (uint64_t seed = 1; seed <= 50; seed++) {
+        hl_learning_t *learning = hl_learning_new (s_solo, seed);
+        size_t n = hl_planner_rank (planner, health, learning, NOW, 8, false,
+                                    out, 8, NULL);
+        assert_string_equal (s_names (out, n), "x4 x1 x3 x2");
+        for (size_t i = 0; i < n; i++) {
+            assert_true (out[i].explore);
+            s_near (out[i].p, hl_learning_p (learning, out[i].action->name));
+        }
+        hl_learning_destroy (&learning);
+    }
+    hl_health_destroy (&health);
+    hl_planner_destroy (&planner);
+}
+
 /*  A confounded action is retried alone, once nothing else runs. */
 static void
 test_solo (void **state)
@@ -776,6 +801,7 @@ main (void)
         cmocka_unit_test (test_explain),
         cmocka_unit_test (test_learning),
         cmocka_unit_test (test_learned_effect_and_quarantine),
+        cmocka_unit_test (test_explore_in_claimed_order),
         cmocka_unit_test (test_solo),
         cmocka_unit_test (test_clean_windows),
     };
