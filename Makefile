@@ -128,6 +128,7 @@ LONG_NAMES := test_judgement test_demo_script test_cycle_custom
 LONG_BINS := $(addprefix $(BUILD)/tests/integration/,$(LONG_NAMES))
 INTEG_BINS := $(filter-out $(LONG_BINS),$(INTEG_ALL))
 HARNESS_SRC := tests/integration/harness.c
+TOY_SRC := tests/integration/toy.c
 BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
@@ -178,7 +179,8 @@ endef
 $(foreach t,$(patsubst tests/unit/%.c,%,$(UNIT_SRC)),$(eval $(call UNIT_RULE,$(t))))
 
 $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o \
-        $(call obj,$(HARNESS_SRC)) $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
+        $(call obj,$(HARNESS_SRC) $(TOY_SRC)) $(LIB_MASTER) $(LIB_BUS) \
+        $(LIB_PROTO)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS)
 
@@ -191,7 +193,7 @@ $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o \
 # files to make, which it deletes once their binary is linked: after the
 # tests have run, below make test's summary line, and at the cost of a
 # rebuild next time. Keep them (tests/check-make.sh, in make lint).
-.SECONDARY: $(call obj,$(INTEG_SRC) $(HARNESS_SRC) $(BENCH_SRC))
+.SECONDARY: $(call obj,$(INTEG_SRC) $(HARNESS_SRC) $(TOY_SRC) $(BENCH_SRC))
 
 tests-built: $(BINS) $(UNIT_BINS) $(INTEG_ALL)
 

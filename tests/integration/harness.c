@@ -9,6 +9,7 @@
 #include "../../master/hl_client.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -430,6 +431,35 @@ ht_master_launch (ht_master_t *m)
         return false;
     }
     return true;
+}
+
+void
+ht_master_pin (ht_master_t *m)
+{
+    FILE *f = fopen (m->config, "r");
+    assert (f);
+    static char text[1 << 16], out[1 << 16];
+    size_t len = fread (text, 1, sizeof text - 1, f);
+    fclose (f);
+    text[len] = 0;
+    const char *keys[] = { "tasks = \"", "control = \"", "bus_in = \"",
+                           "bus_out = \"" };
+    const char *values[] = { m->tasks, m->control, m->bus_in, m->bus_out };
+    for (int k = 0; k < 4; k++) {
+        //  The master section comes first: its key is the first one
+        char *at = strstr (text, keys[k]);
+        assert (at);
+        at += strlen (keys[k]);
+        char *end = strchr (at, '"');
+        assert (end);
+        snprintf (out, sizeof out, "%.*s%s%s", (int)(at - text), text,
+                  values[k], end);
+        snprintf (text, sizeof text, "%s", out);
+    }
+    f = fopen (m->config, "w");
+    assert (f);
+    fputs (text, f);
+    fclose (f);
 }
 
 bool

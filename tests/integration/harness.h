@@ -98,6 +98,10 @@ bool ht_master_start (ht_master_t *m, const char *master_extra,
     READY line; for restarts. */
 bool ht_master_launch (ht_master_t *m);
 
+/*  Rewrite m->config so that its master binds the endpoints the running
+    one got: a restarted master is found where its peers left it. */
+void ht_master_pin (ht_master_t *m);
+
 /*  Start a helios-agent of role connected to the master's tasks
     endpoint, with extra arguments (NULL-terminated). */
 ht_proc_t *ht_agent_start (const ht_master_t *m, const char *role, ...);
