@@ -39,6 +39,7 @@ struct _hl_config_t {
     hl_config_webhooks_t webhooks; // ditto
     hl_config_alerts_t alerts;     // ditto
     hl_config_summary_t summary;   // ditto
+    hl_config_store_t store;       // its file resolved under state_dir
     hl_config_metric_t *metrics;   // metrics_n entries, names unique
     size_t metrics_n;
     hl_config_action_t *actions; // actions_n entries, names unique
@@ -68,6 +69,8 @@ static const char *s_emergency_keys[]
     = { "threshold", "max_issues", "notify", NULL };
 static const char *s_health_keys[] = { "target", "window", NULL };
 static const char *s_demo_keys[] = { "control", "rate", "seed", NULL };
+static const char *s_store_keys[]
+    = { "enabled", "path", "retention_days", "backlog_mb", NULL };
 static const char *s_metric_keys[]
     = { "name",     "category", "unit", "better", "stat", "target",
         "critical", "weight",   "key",  "min",    "max",  NULL };
@@ -167,6 +170,24 @@ s_set_defaults (hl_config_t *self)
 
     hl_config_io_defaults (&self->statsd, &self->webhooks, &self->alerts,
                            &self->summary);
+
+    self->store.enabled = true;
+    snprintf (self->store.path, sizeof self->store.path, "helios.db");
+    self->store.retention_days = 30;
+    self->store.backlog_mb = 64;
+}
+
+//  The store's file: its path under state_dir, unless absolute. -1 if the
+//  two do not fit together.
+static int
+s_store_file (hl_config_t *self)
+{
+    hl_config_store_t *store = &self->store;
+    int n = store->path[0] == '/'
+                ? snprintf (store->file, sizeof store->file, "%s", store->path)
+                : snprintf (store->file, sizeof store->file, "%s/%s",
+                            self->master.state_dir, store->path);
+    return n < 0 || (size_t)n >= sizeof store->file ? -1 : 0;
 }
 
 //  Derive connect endpoints from the master's binds; these always fit, as
@@ -199,6 +220,7 @@ hl_config_new_default (void)
     hl_config_t *self = hl_alloc (sizeof *self);
     s_set_defaults (self);
     s_default_connect (self);
+    s_store_file (self); /* the defaults fit */
     return self;
 }
 
@@ -460,6 +482,37 @@ s_load_demo (hl_setting_ctx_t *ctx, const config_t *cfg, hl_config_demo_t *d)
             "ipc://",
             d->control);
     d->seed = (uint64_t)seed;
+    return 0;
+}
+
+//  After the master section: the store's path is under its state_dir
+static int
+s_load_store (hl_setting_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
+{
+    hl_config_store_t *s = &self->store;
+    int rc;
+    const config_setting_t *g
+        = hl_setting_section (ctx, cfg, "store", s_store_keys, &rc);
+    if (rc)
+        return rc;
+    if (g
+        && (hl_setting_read_bool (ctx, g, "enabled", &s->enabled)
+            || hl_setting_read_string (ctx, g, "path", s->path, sizeof s->path)
+            || hl_setting_read_int (ctx, g, "retention_days", 1, 3650,
+                                    &s->retention_days)
+            || hl_setting_read_int (ctx, g, "backlog_mb", 1, 4096,
+                                    &s->backlog_mb)))
+        return -1;
+    const config_setting_t *path
+        = g ? config_setting_get_member (g, "path") : NULL;
+    if (!s->path[0])
+        return hl_setting_fail (ctx, path, "must not be empty");
+    if (s_store_file (self))
+        return hl_setting_fail (
+            ctx, path ? path : config_lookup (cfg, "master.state_dir"),
+            "too long under master.state_dir: %zu bytes, at most %d",
+            strlen (self->master.state_dir) + 1 + strlen (s->path),
+            HL_CONFIG_PATH - 1);
     return 0;
 }
 
@@ -889,7 +942,7 @@ s_load_actions (hl_setting_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
 static const char *s_sections[]
     = { "master",   "connect", "limits",  "cycle", "emergency",
         "health",   "metrics", "actions", "demo",  "statsd",
-        "webhooks", "alerts",  "summary", NULL };
+        "webhooks", "alerts",  "summary", "store", NULL };
 
 hl_config_t *
 hl_config_load (const char *path, char *err, size_t errsize)
@@ -946,7 +999,8 @@ hl_config_load (const char *path, char *err, size_t errsize)
         || hl_config_load_statsd (&ctx, &cfg, self, &self->statsd)
         || hl_config_load_webhooks (&ctx, &cfg, &self->webhooks)
         || hl_config_load_alerts (&ctx, &cfg, &self->alerts)
-        || hl_config_load_summary (&ctx, &cfg, &self->summary))
+        || hl_config_load_summary (&ctx, &cfg, &self->summary)
+        || s_load_store (&ctx, &cfg, self))
         goto fail;
     config_destroy (&cfg);
     return self;
@@ -1055,6 +1109,12 @@ const hl_config_summary_t *
 hl_config_summary (const hl_config_t *self)
 {
     return &self->summary;
+}
+
+const hl_config_store_t *
+hl_config_store (const hl_config_t *self)
+{
+    return &self->store;
 }
 
 size_t

@@ -212,6 +212,17 @@ typedef struct {
     int64_t horizon_s; /* the plan's horizon, 7 days */
 } hl_config_summary_t;
 
+/*  The master's SQLite store (master/hl_store). */
+typedef struct {
+    bool enabled;              /* true */
+    char path[HL_CONFIG_PATH]; /* as written, "helios.db" */
+    char file[HL_CONFIG_PATH]; /* path under master.state_dir unless
+                                  absolute: the file the store opens */
+    int retention_days;        /* rollups and audit kept, 30, 1..3650 */
+    int backlog_mb;            /* records held in memory while the disk
+                                  cannot take them, 64, 1..4096 */
+} hl_config_store_t;
+
 typedef struct _hl_config_t hl_config_t;
 
 /*  Load and validate path. On failure returns NULL and writes
@@ -239,6 +250,7 @@ const hl_config_statsd_t *hl_config_statsd (const hl_config_t *self);
 const hl_config_webhooks_t *hl_config_webhooks (const hl_config_t *self);
 const hl_config_alerts_t *hl_config_alerts (const hl_config_t *self);
 const hl_config_summary_t *hl_config_summary (const hl_config_t *self);
+const hl_config_store_t *hl_config_store (const hl_config_t *self);
 
 size_t hl_config_metrics_size (const hl_config_t *self);
 const hl_config_metric_t *hl_config_metric (const hl_config_t *self, size_t i);

@@ -1007,6 +1007,89 @@ test_io_sections (void **state)
     hl_config_destroy (&config);
 }
 
+// --------------------------------------------------------------------
+// store
+
+static void
+test_store (void **state)
+{
+    (void)state;
+    hl_config_t *config = hl_config_new_default ();
+    const hl_config_store_t *st = hl_config_store (config);
+    assert_true (st->enabled);
+    assert_string_equal (st->path, "helios.db");
+    assert_string_equal (st->file, "var/helios/helios.db");
+    assert_int_equal (st->retention_days, 30);
+    assert_int_equal (st->backlog_mb, 64);
+    hl_config_destroy (&config);
+
+    //  A relative path lies under state_dir, even one given before it
+    char path[512], err[512];
+    s_write ("store.cfg",
+             "store = { enabled = false; path = \"db/h.db\";\n"
+             "  retention_days = 3650; backlog_mb = 1; };\n"
+             "master = { state_dir = \"/srv/helios\"; };\n",
+             path, sizeof path);
+    config = hl_config_load (path, err, sizeof err);
+    assert_int_equal (unlink (path), 0);
+    if (!config)
+        fail_msg ("%s", err);
+    st = hl_config_store (config);
+    assert_false (st->enabled);
+    assert_string_equal (st->path, "db/h.db");
+    assert_string_equal (st->file, "/srv/helios/db/h.db");
+    assert_int_equal (st->retention_days, 3650);
+    assert_int_equal (st->backlog_mb, 1);
+    hl_config_destroy (&config);
+
+    //  An absolute one stands alone; no store section: the defaults
+    s_write ("store2.cfg", "store = { path = \"/var/lib/h.db\"; };\n", path,
+             sizeof path);
+    config = hl_config_load (path, err, sizeof err);
+    assert_int_equal (unlink (path), 0);
+    assert_non_null (config);
+    assert_string_equal (hl_config_store (config)->file, "/var/lib/h.db");
+    hl_config_destroy (&config);
+    s_write ("store3.cfg", "master = { state_dir = \"st\"; };\n", path,
+             sizeof path);
+    config = hl_config_load (path, err, sizeof err);
+    assert_int_equal (unlink (path), 0);
+    assert_non_null (config);
+    assert_string_equal (hl_config_store (config)->file, "st/helios.db");
+    assert_int_equal (hl_config_store (config)->backlog_mb, 64);
+    hl_config_destroy (&config);
+
+    //  state_dir and path must fit together
+    char text[1200], dir[1001];
+    memset (dir, 'd', sizeof dir - 1);
+    dir[sizeof dir - 1] = 0;
+    snprintf (text, sizeof text,
+              "master = { state_dir = \"%s\"; };\n"
+              "store = {\n  path = \"%s\"; };\n",
+              dir, "a-rather-long-name-for-a-database-file.db");
+    s_write ("store4.cfg", text, path, sizeof path);
+    assert_null (hl_config_load (path, err, sizeof err));
+    assert_int_equal (unlink (path), 0);
+    if (!strstr (err, ":3: store.path: too long under master.state_dir: 1042 "
+                      "bytes, at most 1023"))
+        fail_msg ("got \"%s\"", err);
+}
+
+static const bad_case_t s_store_enabled
+    = { "store = {\n  enabled = 1;\n};\n", 2, "expected a boolean" };
+static const bad_case_t s_store_path
+    = { "store = {\n  path = \"\";\n};\n", 2, "store.path: must not be empty" };
+static const bad_case_t s_store_retention
+    = { "store = {\n  retention_days = 0;\n};\n", 2, "out of range 1..3650" };
+static const bad_case_t s_store_retention_high
+    = { "store = {\n  retention_days = 3651;\n};\n", 2,
+        "out of range 1..3650" };
+static const bad_case_t s_store_backlog
+    = { "store = {\n  backlog_mb = 4097;\n};\n", 2, "out of range 1..4096" };
+static const bad_case_t s_store_unknown_key
+    = { "store = {\n  retention = 3;\n};\n", 2,
+        "store.retention: unknown key" };
+
 #define BAD(name)                                                              \
     {                                                                          \
         "bad" #name, test_bad, NULL, NULL, (void *)&s##name                    \
@@ -1105,6 +1188,13 @@ main (void)
         BAD (_summary_horizon_off),
         BAD (_summary_long),
         BAD (_summary_short_horizon),
+        cmocka_unit_test (test_store),
+        BAD (_store_enabled),
+        BAD (_store_path),
+        BAD (_store_retention),
+        BAD (_store_retention_high),
+        BAD (_store_backlog),
+        BAD (_store_unknown_key),
     };
     return cmocka_run_group_tests_name ("hl_config", tests, s_setup,
                                         s_teardown);
