@@ -80,6 +80,12 @@ s_usage (FILE *out)
              "                             trials, success p, learned effect,\n"
              "                             quarantine\n"
              "  action release NAME        lift an action's quarantine\n"
+             "  audit [--since T] [--action NAME]\n"
+             "                             every decision: runs asked for and\n"
+             "                             by whom, actions chosen or skipped\n"
+             "                             and why, kept, rolled back,\n"
+             "                             released; T is 30m, 2h, 7d, unix\n"
+             "                             seconds or 2026-12-06T05:00:00Z\n"
              "  report [ID|last] [--format md|json]\n"
              "                             a run's report\n"
              "  bench echo --tasks N [--concurrency C] [--payload BYTES]\n"
@@ -994,6 +1000,98 @@ s_cmd_action (const s_opts_t *opts, int argc, char **argv)
     return 0;
 }
 
+/*  --since T into microseconds since the epoch: a duration back from now
+    (90s, 30m, 2h, 7d), unix seconds, or ISO 8601 UTC. -1 if it is none. */
+static int64_t
+s_since (const char *text)
+{
+    char *end;
+    errno = 0;
+    double n = strtod (text, &end);
+    if (end != text && !errno && isfinite (n) && n >= 0) {
+        int64_t now = hl_msg_now_us ();
+        double unit = !*end              ? 0
+                      : streq (end, "s") ? 1
+                      : streq (end, "m") ? 60
+                      : streq (end, "h") ? 3600
+                      : streq (end, "d") ? 86400
+                                         : -1;
+        if (unit == 0 && n < 1e11)
+            return (int64_t)(n * 1e6);
+        if (unit > 0 && n * unit < 1e10)
+            return now - (int64_t)(n * unit * 1e6);
+    }
+    struct tm tm;
+    memset (&tm, 0, sizeof tm);
+    end = strptime (text, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end)
+        end = strptime (text, "%Y-%m-%d", &tm);
+    if (!end || (*end && !streq (end, "Z")))
+        return -1;
+    time_t t = timegm (&tm);
+    return t < 0 ? -1 : (int64_t)t * 1000000;
+}
+
+static int
+s_cmd_audit (const s_opts_t *opts, int argc, char **argv)
+{
+    hl_value_t *args = hl_value_new_map ();
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!streq (a, "--since") && !streq (a, "--action")) {
+            hl_value_destroy (&args);
+            return s_bad_word ("audit", a);
+        }
+        if (i + 1 >= argc) {
+            hl_value_destroy (&args);
+            return s_no_value ("audit", a);
+        }
+        const char *v = argv[++i];
+        if (streq (a, "--action"))
+            hl_value_set_str (args, "action", v);
+        else {
+            int64_t since = s_since (v);
+            if (since < 0) {
+                hl_value_destroy (&args);
+                return s_usage_error ("audit: --since wants 30m, 2h, 7d, "
+                                      "unix seconds or "
+                                      "2026-12-06T05:00:00Z, not '%s'",
+                                      v);
+            }
+            hl_value_set_int (args, "since", since);
+        }
+    }
+    hl_msg_t *reply = NULL;
+    int rc = s_call (opts, "audit", "audit", &args, &reply);
+    if (rc)
+        return rc;
+    const hl_value_t *records = hl_value_get (hl_msg_data (reply), "records");
+    if (opts->json)
+        s_print_json (records);
+    else {
+        for (size_t i = 0; i < hl_value_size (records); i++) {
+            const hl_value_t *r = hl_value_at (records, i);
+            int64_t run = hl_value_get_int (r, "run", 0);
+            char runs[32] = "-";
+            if (run)
+                snprintf (runs, sizeof runs, "%" PRId64, run);
+            printf ("%s %6s %-12s %-26s %s (%s)\n",
+                    hl_value_get_str (r, "ts", "?"), runs,
+                    hl_value_get_str (r, "event", "?"),
+                    hl_value_get_str (r, "action", "-"),
+                    hl_value_get_str (r, "why", ""),
+                    hl_value_get_str (r, "who", "?"));
+        }
+        int64_t limit = hl_value_get_int (hl_msg_data (reply), "limit", 0);
+        if (limit && hl_value_size (records) == (size_t)limit)
+            printf ("(the newest %" PRId64 "; narrow with --since or "
+                    "--action)\n",
+                    limit);
+    }
+    hl_msg_destroy (&reply);
+    return 0;
+}
+
 static int
 s_cmd_cycles (const s_opts_t *opts)
 {
@@ -1167,6 +1265,8 @@ main (int argc, char *argv[])
                    : s_cmd_actions (&opts);
     else if (streq (cmd, "action"))
         rc = s_cmd_action (&opts, cargc, cargv);
+    else if (streq (cmd, "audit"))
+        rc = s_cmd_audit (&opts, cargc, cargv);
     else
         rc = s_usage_error ("unknown command '%s'", cmd);
     hl_config_destroy (&config);

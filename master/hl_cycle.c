@@ -14,6 +14,7 @@
 #include "../bus/hl_log.h"
 #include "../proto/hl_alloc.h"
 #include "hl_cycle_priv.h"
+#include "hl_ledger.h"
 #include "hl_forecast.h"
 #include "hl_report.h"
 
@@ -64,8 +65,8 @@ s_interrupt (hl_cycle_t *self, hl_run_t *run)
 }
 
 static hl_run_t *s_run_create (hl_cycle_t *self, const char *kind,
-                               hl_cycle_done_fn *done, void *done_arg);
-static void s_start (hl_cycle_t *self, hl_run_t *run);
+                               const char *who, hl_cycle_done_fn *done,
+                               void *done_arg);
 
 /*  Start a round of the emergency in progress as run (made with
     s_run_create), or a new one. */
@@ -73,10 +74,10 @@ static void
 s_round (hl_cycle_t *self, hl_run_t *run)
 {
     if (!run)
-        run = s_run_create (self, "emergency", NULL, NULL);
+        run = s_run_create (self, "emergency", "emergency", NULL, NULL);
     hl_emergency_round (self->emergency, run);
     self->round = run;
-    s_start (self, run);
+    hl_cycle_start (self, run);
 }
 
 /*  The emergency is over. A round ends long before its emergency does,
@@ -279,7 +280,7 @@ s_start_cycle (hl_cycle_t *self, hl_run_t *run, const s_params_t *params,
     self->current = run;
     int64_t duration = hl_config_cycle (self->deps.config)->duration;
     self->next_at_us = run->started_us + duration * 1000000;
-    s_start (self, run);
+    hl_cycle_start (self, run);
     return 0;
 }
 
@@ -417,20 +418,24 @@ hl_cycle_check_params (const char *kind, const hl_value_t *params, char *error,
 /*  The one way a run is made: a fresh id, its done set before anything
     can finish it. */
 static hl_run_t *
-s_run_create (hl_cycle_t *self, const char *kind, hl_cycle_done_fn *done,
-              void *done_arg)
+s_run_create (hl_cycle_t *self, const char *kind, const char *who,
+              hl_cycle_done_fn *done, void *done_arg)
 {
     hl_run_t *run = hl_run_new (self->next_id++, kind, hl_msg_now_us ());
+    snprintf (run->who, sizeof run->who, "%s", who ? who : "master");
     run->done = done;
     run->done_arg = done_arg;
     return run;
 }
 
-/*  A registered run begins its phases. */
-static void
-s_start (hl_cycle_t *self, hl_run_t *run)
+void
+hl_cycle_start (hl_cycle_t *self, hl_run_t *run)
 {
     self->started++;
+    hl_ledger_run (self->deps.store, run);
+    hl_ledger_audit (self->deps.store, run, NULL, "requested",
+                     "%s %" PRIu64 " asked for by %s", run->kind, run->id,
+                     run->who);
     if (!run->emergency)
         hl_log_notice ("%s %" PRIu64 " started", run->kind, run->id);
     hl_cycle_event (self, run, "started");
@@ -439,8 +444,8 @@ s_start (hl_cycle_t *self, hl_run_t *run)
 
 uint64_t
 hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
-              hl_cycle_done_fn *done, void *done_arg, char *error,
-              size_t errsize)
+              const char *who, hl_cycle_done_fn *done, void *done_arg,
+              char *error, size_t errsize)
 {
     hl_value_t *params = params_p ? *params_p : NULL;
     if (params_p)
@@ -463,7 +468,7 @@ hl_cycle_run (hl_cycle_t *self, const char *kind, hl_value_t **params_p,
     hl_value_destroy (&params);
     if (rc)
         return 0;
-    hl_run_t *run = s_run_create (self, s_kinds[k].kind, done, done_arg);
+    hl_run_t *run = s_run_create (self, s_kinds[k].kind, who, done, done_arg);
     uint64_t id = run->id;
     if (s_kinds[k].start (self, run, &parsed, error, errsize)) {
         hl_run_destroy (&run);
@@ -499,14 +504,42 @@ hl_cycle_new (const hl_cycle_deps_t *deps, char *err, size_t errsize)
     hl_planner_set_judge (deps->planner, self->judge);
     snprintf (self->learning_path, sizeof self->learning_path,
               "%s/learning.json", state_dir);
-    int rc = hl_learning_load (deps->learning, self->learning_path);
-    if (rc)
-        hl_log_warning ("learning: %s not loaded: %s", self->learning_path,
-                        hl_strerror (rc));
     self->next_id = 1;
+    const hl_store_recovery_t *rec
+        = deps->store ? hl_store_recovered (deps->store) : NULL;
+    if (rec && rec->learning) {
+        int rc = hl_learning_restore (deps->learning, rec->learning);
+        if (rc)
+            hl_log_warning ("learning: the store's not loaded: %s",
+                            hl_strerror (rc));
+    } else {
+        /*  The file came first; with the store on it is read once, and
+            saved to the store from then on. */
+        int rc = hl_learning_load (deps->learning, self->learning_path);
+        if (rc)
+            hl_log_warning ("learning: %s not loaded: %s", self->learning_path,
+                            hl_strerror (rc));
+        else if (deps->store) {
+            hl_value_t *value = hl_learning_to_value (deps->learning);
+            hl_store_learning (deps->store, value);
+            hl_value_destroy (&value);
+        }
+    }
+    if (rec)
+        self->next_id = rec->max_run_id + 1;
+    /*  What earlier lives kept is in effect still. */
+    for (size_t i = 0; rec && i < hl_value_size (rec->in_effect); i++) {
+        const char *name
+            = hl_value_get_str (hl_value_at (rec->in_effect, i), "action", "");
+        if (hl_config_action_find (deps->config, name))
+            hl_planner_effect (deps->planner, name, true);
+    }
+    if (deps->store)
+        self->past = hl_store_runs (deps->store, S_KEEP_RUNS);
     self->next_at_us
         = hl_msg_now_us ()
           + (int64_t)hl_config_cycle (deps->config)->duration * 1000000;
+    hl_cycle_recover (self, rec);
     return self;
 }
 
@@ -529,6 +562,8 @@ hl_cycle_destroy (hl_cycle_t **self_p)
     hl_judge_destroy (&self->judge);
     hl_cycle_disown (self);
     zlistx_destroy (&self->history);
+    hl_value_destroy (&self->past);
+    hl_value_destroy (&self->loaded);
     free (self);
     *self_p = NULL;
 }
@@ -541,7 +576,8 @@ hl_cycle_tick (hl_cycle_t *self, int64_t now_us)
         || now_us < self->next_at_us)
         return;
     char error[128];
-    hl_cycle_run (self, "optimization", NULL, NULL, NULL, error, sizeof error);
+    hl_cycle_run (self, "optimization", NULL, "schedule", NULL, NULL, error,
+                  sizeof error);
 }
 
 void
@@ -566,6 +602,13 @@ hl_cycle_list (hl_cycle_t *self)
         hl_value_t *s = hl_report_summary (run);
         hl_value_append (list, &s);
     }
+    /*  Then those of the master's earlier lives, from the store. */
+    for (size_t i = 0;
+         i < hl_value_size (self->past) && hl_value_size (list) < S_KEEP_RUNS;
+         i++) {
+        hl_value_t *s = hl_value_dup (hl_value_at (self->past, i));
+        hl_value_append (list, &s);
+    }
     return list;
 }
 
@@ -576,7 +619,19 @@ hl_cycle_report (hl_cycle_t *self, uint64_t id)
          run = (hl_run_t *)zlistx_next (self->history))
         if (id == 0 || run->id == id)
             return run->report;
-    return NULL;
+    /*  A run of an earlier life: its report file, through the store. */
+    if (!self->deps.store)
+        return NULL;
+    if (id == 0 && hl_value_size (self->past))
+        id = (uint64_t)hl_value_get_int (hl_value_at (self->past, 0), "id", 0);
+    char json_path[HL_CONFIG_PATH + 64], md_path[HL_CONFIG_PATH + 64];
+    if (!id
+        || hl_store_report_paths (self->deps.store, id, json_path, md_path,
+                                  sizeof json_path))
+        return NULL;
+    hl_value_destroy (&self->loaded);
+    self->loaded = hl_report_load (json_path);
+    return self->loaded;
 }
 
 hl_value_t *

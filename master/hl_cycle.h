@@ -27,6 +27,7 @@
 #include "hl_learning.h"
 #include "hl_planner.h"
 #include "hl_run.h"
+#include "hl_store.h"
 
 typedef struct _hl_cycle_t hl_cycle_t;
 
@@ -44,6 +45,7 @@ typedef struct {
     hl_dispatch_t *dispatch;
     hl_learning_t *learning;
     hl_planner_t *planner;
+    hl_store_t *store; /* runs, changes, tasks, audit; NULL: off */
     zloop_t *loop;
     hl_cycle_publish_fn *publish;
     hl_cycle_wants_fn *wants;
@@ -64,14 +66,16 @@ void hl_cycle_destroy (hl_cycle_t **self_p);
     focus_areas, depth), "strategic_planning" (horizon, scenarios;
     computed at once, no agent needed) or "emergency" (threshold,
     max_issues). params may be NULL or point to NULL (the defaults); *params_p
-    is taken either way. Returns the run's id, or 0 with the reason in
-    error (unknown kind, an unknown or bad param, a cycle or an emergency
-    already running, an optimization or analysis while paused). done (may be
-   NULL) is told once at the end, which may come before this returns (a plan, an
-   emergency round with nothing to do). */
+    is taken either way. who asked goes in the run and the audit log
+    ("schedule", "watch", a client's name; NULL: "master"). Returns the run's
+   id, or 0 with the reason in error (unknown kind, an unknown or bad param, a
+   cycle or an emergency already running, an optimization or analysis while
+   paused). done (may be NULL) is told once at the end, which may come before
+   this returns (a plan, an emergency round with nothing to do). */
 uint64_t hl_cycle_run (hl_cycle_t *self, const char *kind,
-                       hl_value_t **params_p, hl_cycle_done_fn *done,
-                       void *done_arg, char *error, size_t errsize);
+                       hl_value_t **params_p, const char *who,
+                       hl_cycle_done_fn *done, void *done_arg, char *error,
+                       size_t errsize);
 
 /*  The run kinds hl_cycle_run takes: the name of kind i, or NULL past
     the last. */

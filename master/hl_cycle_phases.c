@@ -15,6 +15,7 @@
     rule, no phase numbers to juggle.
 */
 #include <czmq.h>
+#include <jansson.h>
 #include <math.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@
 #include "hl_brief.h"
 #include "hl_cycle_priv.h"
 #include "hl_decide.h"
+#include "hl_ledger.h"
 #include "hl_report.h"
 
 /*  What a task end is about. */
@@ -34,6 +36,7 @@ typedef struct {
     uint64_t run_id;
     uint64_t task_id;
     s_what_t what;
+    hl_task_kind_t kind;
     int act; /* index, or -1 */
     hl_role_id_t role;
     bool abandoned; /* its phase was left: the end is ignored */
@@ -86,34 +89,48 @@ hl_cycle_hold (hl_cycle_t *self)
 
 static void s_task_done (void *arg, const hl_task_end_t *end);
 
-/*  Submit a task for the run's current phase; false (and degraded) if it
-    could not be queued. Takes *args_p. */
+/*  Submit a task for the run's current phase, as id (reserved with
+    hl_dispatch_reserve, or 0 for a fresh one); false (and degraded) if
+    it could not be queued. Takes *args_p. The task is written to the
+    store first; a change (an apply or a rollback) is sent only once the
+    store has it on disk, so that a restarted master knows of every
+    change that may have been made. */
 static bool
 s_submit (hl_cycle_t *self, hl_run_t *run, s_what_t what, int act,
           hl_role_id_t role, hl_task_kind_t kind, const char *action,
-          uint32_t deadline_ms, hl_value_t **args_p)
+          uint32_t deadline_ms, uint64_t id, hl_value_t **args_p)
 {
+    if (!id)
+        id = hl_dispatch_reserve (self->deps.dispatch);
     s_ticket_t *ticket = (s_ticket_t *)hl_alloc (sizeof (s_ticket_t));
     ticket->engine = self;
     ticket->run_id = run->id;
     ticket->what = what;
+    ticket->kind = kind;
     ticket->act = act;
     ticket->role = role;
+    ticket->task_id = id;
     /*  Emergency rounds and every rollback (a safety action) go first. */
     bool first = run->emergency || what == W_ROLLBACK;
     hl_task_spec_t spec
-        = { kind, (int)role, action, first ? 1 : 2, first, deadline_ms };
+        = { kind, (int)role, action, first ? 1 : 2, first, deadline_ms, id };
+    hl_ledger_task (self->deps.store, run, act, id, kind, role, "queued",
+                    false);
+    if (self->deps.store && (what == W_APPLY || what == W_ROLLBACK)
+        && hl_store_commit (self->deps.store, S_COMMIT_MS))
+        hl_log_warning ("store: %s of %s sent before it is on disk",
+                        hl_kind_name (kind), action ? action : "?");
     ticket->handle = zlistx_add_end (self->tickets, ticket);
-    uint64_t id = hl_dispatch_submit (self->deps.dispatch, &spec, args_p,
-                                      s_task_done, ticket);
-    if (!id) {
+    if (!hl_dispatch_submit (self->deps.dispatch, &spec, args_p, s_task_done,
+                             ticket)) {
         zlistx_delete (self->tickets, ticket->handle);
         free (ticket);
         hl_run_degrade (run, "%s: %s task could not be queued",
                         hl_role_name (role), hl_kind_name (kind));
+        hl_ledger_task (self->deps.store, run, act, id, kind, role, "failed",
+                        true);
         return false;
     }
-    ticket->task_id = id;
     run->pending++;
     if (run->emergency && !run->em.first_task_us) {
         run->em.first_task_us = hl_msg_now_us ();
@@ -174,6 +191,7 @@ s_enter (hl_cycle_t *self, hl_run_t *run, hl_phase_t phase)
     }
     run->phase = phase;
     run->pending = 0;
+    hl_ledger_run (self->deps.store, run); /* a restart says where it was */
     hl_cycle_event (self, run, "phase");
 }
 
@@ -261,7 +279,7 @@ s_collect_and_analyze (hl_cycle_t *self, hl_run_t *run)
             continue;
         }
         s_submit (self, run, W_ANALYZE, -1, role, HL_KIND_ANALYZE, NULL,
-                  S_ANALYZE_MS, &args);
+                  S_ANALYZE_MS, 0, &args);
     }
     s_wait (self, run, S_ANALYZE_MS + 1000);
 }
@@ -319,13 +337,16 @@ s_change (hl_cycle_t *self, hl_run_t *run, size_t i, int64_t now)
     hl_value_t *args = hl_brief_action (action);
     int64_t ms = (int64_t)action->timeout * 1000 + S_SLACK_MS;
     hl_task_kind_t kind = act->reverse ? HL_KIND_ROLLBACK : HL_KIND_APPLY;
+    act->apply_task = hl_dispatch_reserve (self->deps.dispatch);
+    act->start_us = now;
+    hl_ledger_change (self->deps.store, run, i, HL_CHANGE_APPLYING);
     if (!s_submit (self, run, W_APPLY, (int)i, role, kind, action->name,
-                   (uint32_t)ms, &args)) {
+                   (uint32_t)ms, act->apply_task, &args)) {
         act->outcome = HL_OUTCOME_FAILED;
         hl_planner_busy (self->deps.planner, action->name, false);
+        hl_ledger_change (self->deps.store, run, i, HL_CHANGE_FAILED);
         return 0;
     }
-    act->start_us = now;
     act->change = hl_judge_change (self->judge, action, act->reverse, now);
     return ms;
 }
@@ -441,6 +462,7 @@ s_prioritize_and_apply (hl_cycle_t *self, hl_run_t *run)
     }
     if (s_wait_for_window (self, run, now))
         return;
+    hl_ledger_plan (self->deps.store, run);
     s_enter (self, run, HL_PHASE_APPLY);
     int64_t longest = 0;
     for (size_t i = 0; i < run->nacts; i++) {
@@ -449,6 +471,34 @@ s_prioritize_and_apply (hl_cycle_t *self, hl_run_t *run)
             longest = ms;
     }
     s_wait (self, run, longest + 1000);
+}
+
+/*  A recovery verifies again, as the same task with the same args, each
+    change whose verify window was complete: the Athena agent that ran it
+    answers from the results it keeps; another one verifies it afresh,
+    the change still in place. Agents may not be back yet: the tasks
+    wait for them, and the phase waits S_RECOVER_WAIT_MS. */
+static void
+s_recover_verify (hl_cycle_t *self, hl_run_t *run, int64_t ms)
+{
+    for (size_t i = 0; i < run->nacts; i++) {
+        hl_act_t *act = &run->acts[i];
+        if (!act->verify_json)
+            continue;
+        json_error_t error;
+        json_t *json = json_loads (act->verify_json, 0, &error);
+        hl_value_t *args = json ? hl_value_from_json (json) : NULL;
+        json_decref (json);
+        hl_role_id_t role = hl_role_of (HL_FAMILY_ATHENA, act->action->swarm);
+        if (!args
+            || !s_submit (self, run, W_VERIFY, (int)i, role, HL_KIND_VERIFY,
+                          NULL, (uint32_t)ms, act->verify_task, &args)) {
+            hl_value_destroy (&args);
+            hl_run_degrade (run, "%s: verify could not be sent again",
+                            act->action->name);
+        }
+    }
+    s_wait (self, run, S_RECOVER_WAIT_MS);
 }
 
 static void
@@ -463,9 +513,13 @@ s_verify (hl_cycle_t *self, hl_run_t *run)
     if (run->emergency && window > HL_EMERGENCY_WINDOW_S)
         window = HL_EMERGENCY_WINDOW_S;
     int64_t ms = (int64_t)(settle + window) * 1000 + S_SLACK_MS;
+    if (run->recovery) {
+        s_recover_verify (self, run, ms);
+        return;
+    }
     for (size_t i = 0; i < run->nacts; i++) {
         hl_act_t *act = &run->acts[i];
-        if (!act->applied)
+        if (!act->applied || act->interrupted)
             continue;
         hl_role_id_t role = hl_role_of (HL_FAMILY_ATHENA, act->action->swarm);
         if (!s_has_agent (self, role, NULL)) {
@@ -477,8 +531,16 @@ s_verify (hl_cycle_t *self, hl_run_t *run)
         hl_value_t *args = hl_brief_verify (
             act->action, settle, window,
             run->emergency ? HL_EMERGENCY_MIN_N : 0, act->baseline);
+        act->verify_task = hl_dispatch_reserve (self->deps.dispatch);
+        act->window_end_us
+            = hl_msg_now_us () + (int64_t)(settle + window) * 1000000;
+        if (self->deps.store) {
+            free (act->verify_json);
+            act->verify_json = hl_ledger_json (args);
+        }
+        hl_ledger_change (self->deps.store, run, i, HL_CHANGE_VERIFYING);
         if (!s_submit (self, run, W_VERIFY, (int)i, role, HL_KIND_VERIFY, NULL,
-                       (uint32_t)ms, &args))
+                       (uint32_t)ms, act->verify_task, &args))
             act->verdict = HL_VERDICT_INCONCLUSIVE;
     }
     s_wait (self, run, ms + 1000);
@@ -518,9 +580,14 @@ s_undo (hl_cycle_t *self, hl_run_t *run, size_t i, int64_t now)
     hl_task_kind_t kind = act->reverse ? HL_KIND_APPLY : HL_KIND_ROLLBACK;
     hl_value_t *args = hl_brief_action (act->action);
     int64_t ms = (int64_t)act->action->timeout * 1000 + S_SLACK_MS;
-    if (!s_has_agent (self, role, act->action->name)
+    bool can = run->recovery || s_has_agent (self, role, act->action->name);
+    if (can) {
+        act->undo_task = hl_dispatch_reserve (self->deps.dispatch);
+        hl_ledger_change (self->deps.store, run, i, HL_CHANGE_ROLLING_BACK);
+    }
+    if (!can
         || !s_submit (self, run, W_ROLLBACK, (int)i, role, kind,
-                      act->action->name, (uint32_t)ms, &args)) {
+                      act->action->name, (uint32_t)ms, act->undo_task, &args)) {
         hl_value_destroy (&args);
         hl_run_degrade (run, "%s: could not %s %s", hl_role_name (role),
                         act->reverse ? "re-apply" : "roll back",
@@ -531,6 +598,27 @@ s_undo (hl_cycle_t *self, hl_run_t *run, size_t i, int64_t now)
     }
     act->undo = hl_judge_change (self->judge, act->action, !act->reverse, now);
     return ms;
+}
+
+/*  A recovery keeps a change Athena found improved (or unproven, when
+    the config keeps the unproven) and rolls back every other: one never
+    verified is never trusted. Nothing is learned from a change whose
+    story was cut by the restart. */
+static int64_t
+s_recover_decide (hl_cycle_t *self, hl_run_t *run, size_t i, bool keep_unproven,
+                  int64_t now)
+{
+    hl_act_t *act = &run->acts[i];
+    bool improved = act->verdict == HL_VERDICT_IMPROVED;
+    bool unproven = act->verdict == HL_VERDICT_UNCHANGED
+                    || act->verdict == HL_VERDICT_INCONCLUSIVE;
+    if (act->verify && (improved || (unproven && keep_unproven))) {
+        act->outcome = HL_OUTCOME_KEPT;
+        hl_planner_busy (self->deps.planner, act->action->name, false);
+        hl_planner_effect (self->deps.planner, act->action->name, true);
+        return 0;
+    }
+    return s_undo (self, run, i, now);
 }
 
 /*  Judge act, learn from it, and keep it or undo it: improved stays;
@@ -545,6 +633,13 @@ s_decide_act (hl_cycle_t *self, hl_run_t *run, size_t i, bool keep_unproven)
 {
     hl_act_t *act = &run->acts[i];
     int64_t now = hl_msg_now_us ();
+    if (run->recovery)
+        return s_recover_decide (self, run, i, keep_unproven, now);
+    /*  A change whose story was cut (its apply's outcome unknown, or an
+        emergency stopped it) was never verified: undone, nothing
+        learned. */
+    if (act->interrupted && !act->verify && !act->reverse)
+        return s_undo (self, run, i, now);
     hl_decide_verdict (self->judge, act, now);
     hl_decide_learn (self->deps.learning, self->deps.config, act, now);
     bool improved = act->verdict == HL_VERDICT_IMPROVED;
@@ -587,7 +682,7 @@ hl_cycle_decide (hl_cycle_t *self, hl_run_t *run)
         if (ms > longest)
             longest = ms;
     }
-    s_wait (self, run, longest + 1000);
+    s_wait (self, run, run->recovery ? S_RECOVER_WAIT_MS : longest + 1000);
 }
 
 /*  Saving syncs twice: only when something was learned, so that a run
@@ -599,6 +694,13 @@ hl_cycle_save_learning (hl_cycle_t *self)
     uint64_t outcomes = hl_learning_outcomes (self->deps.learning);
     if (outcomes == self->learning_saved)
         return;
+    if (self->deps.store) {
+        hl_value_t *value = hl_learning_to_value (self->deps.learning);
+        hl_store_learning (self->deps.store, value);
+        hl_value_destroy (&value);
+        self->learning_saved = outcomes;
+        return;
+    }
     int rc = hl_learning_save (self->deps.learning, self->learning_path);
     if (rc)
         hl_log_warning ("learning: cannot save %s: %s", self->learning_path,
@@ -631,6 +733,35 @@ s_count (hl_cycle_t *self, const hl_run_t *run)
     self->finished++;
 }
 
+/*  What run ended with, into the store: each change's final state and
+    its audit line, the run and its report's files. */
+static void
+s_ledger_end (hl_cycle_t *self, hl_run_t *run)
+{
+    hl_store_t *store = self->deps.store;
+    if (!store)
+        return;
+    for (size_t i = 0; i < run->nacts; i++) {
+        hl_outcome_t outcome = run->acts[i].outcome;
+        /*  A recovery that could not settle a change leaves it open for
+            the next one. */
+        if (outcome == HL_OUTCOME_NONE
+            || (run->recovery && outcome == HL_OUTCOME_FAILED))
+            continue;
+        hl_ledger_change (store, run, i,
+                          outcome == HL_OUTCOME_KEPT ? HL_CHANGE_KEPT
+                          : outcome == HL_OUTCOME_ROLLED_BACK
+                              ? HL_CHANGE_ROLLED_BACK
+                              : HL_CHANGE_FAILED);
+        hl_ledger_decided (store, run, i);
+    }
+    hl_ledger_run (store, run);
+    char json_path[HL_CONFIG_PATH + 64], md_path[HL_CONFIG_PATH + 64];
+    hl_report_paths (self->reports, run->report, json_path, md_path,
+                     sizeof json_path);
+    hl_store_report (store, run->id, run->kind, json_path, md_path);
+}
+
 void
 hl_cycle_finish (hl_cycle_t *self, hl_run_t *run)
 {
@@ -651,6 +782,7 @@ hl_cycle_finish (hl_cycle_t *self, hl_run_t *run)
     hl_cycle_save_learning (self);
     s_count (self, run);
     run->phase = HL_PHASE_DONE;
+    s_ledger_end (self, run);
     hl_report_log (run);
     hl_cycle_event (self, run, "finished");
     if (run->label_timer)
@@ -681,7 +813,10 @@ hl_cycle_next_phase (hl_cycle_t *self, hl_run_t *run)
     }
     switch (run->phase) {
         case HL_PHASE_COLLECT:
-            s_collect_and_analyze (self, run);
+            if (run->recovery)
+                s_verify (self, run);
+            else
+                s_collect_and_analyze (self, run);
             break;
         case HL_PHASE_ANALYZE:
             if (run->analysis_only)
@@ -719,6 +854,19 @@ s_end_summary (const hl_task_end_t *end)
     return summary;
 }
 
+/*  A change's task that did not succeed may still have changed things:
+    it timed out or was cut short (its agent lost, the phase over), or its
+    agent says it cannot know (restarted while it ran). Only a command
+    that failed, or a task refused before it ran, changed nothing. */
+static bool
+s_maybe_applied (const hl_task_end_t *end)
+{
+    bool unknown = false;
+    hl_value_bool (hl_value_get (end->data, "unknown"), &unknown);
+    return unknown || end->status == HL_STATUS_TIMEOUT
+           || end->status == HL_STATUS_CANCELLED;
+}
+
 /*  Record what the end of ticket's task means for run. */
 static void
 s_record_end (hl_cycle_t *self, hl_run_t *run, const s_ticket_t *ticket,
@@ -744,6 +892,18 @@ s_record_end (hl_cycle_t *self, hl_run_t *run, const s_ticket_t *ticket,
             hl_judge_changed (self->judge, act->change, hl_msg_now_us ());
             act->apply = s_end_summary (end);
             act->applied = ok;
+            if (!ok && s_maybe_applied (end)) {
+                /*  It may have changed things: never trusted, undone */
+                act->applied = true;
+                act->interrupted = true;
+                act->verdict = HL_VERDICT_INCONCLUSIVE;
+                hl_run_degrade (run, "%s: %s %s %s, its outcome unknown: %s",
+                                role, act->reverse ? "rollback" : "apply",
+                                act->action->name, status, why);
+                break;
+            }
+            hl_ledger_change (self->deps.store, run, (size_t)ticket->act,
+                              ok ? HL_CHANGE_APPLIED : HL_CHANGE_FAILED);
             if (!ok) {
                 hl_run_degrade (run, "%s: %s %s %s: %s", role,
                                 act->reverse ? "rollback" : "apply",
@@ -796,6 +956,10 @@ s_task_done (void *arg, const hl_task_end_t *end)
     }
     zlistx_delete (self->tickets, ticket->handle);
     hl_run_t *run = s_find (self, ticket->run_id);
+    if (run)
+        hl_ledger_task (self->deps.store, run, ticket->act, ticket->task_id,
+                        ticket->kind, ticket->role,
+                        hl_status_name (end->status), true);
     if (ticket->abandoned || !run) {
         free (ticket); /* a phase already left */
         return;

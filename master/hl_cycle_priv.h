@@ -13,18 +13,22 @@
 #include "hl_emergency.h"
 #include "hl_judge.h"
 
-#define S_KEEP_RUNS 50     /* finished runs kept in memory */
-#define S_ANALYZE_MS 20000 /* analysis phase deadline */
-#define S_SLACK_MS 15000   /* on top of a task's own expected time */
-#define S_RECHECKS 16      /* kept changes awaiting a recheck */
+#define S_KEEP_RUNS 50           /* finished runs kept in memory */
+#define S_ANALYZE_MS 20000       /* analysis phase deadline */
+#define S_SLACK_MS 15000         /* on top of a task's own expected time */
+#define S_RECHECKS 16            /* kept changes awaiting a recheck */
+#define S_COMMIT_MS 1000         /* a change waits this long for the disk */
+#define S_RECOVER_WAIT_MS 600000 /* a recovery waits for agents to return */
 #define S_RECHECK_WAIT "waiting for a clean window to recheck it"
 
 struct _hl_cycle_t {
     hl_cycle_deps_t deps;
     char reports[HL_CONFIG_PATH + 16];
-    hl_run_t *current; /* the cycle or analysis in progress, or NULL */
-    hl_run_t *round;   /* the emergency round in progress, or NULL */
-    zlistx_t *history; /* finished runs, newest first */
+    hl_run_t *current;  /* the cycle or analysis in progress, or NULL */
+    hl_run_t *round;    /* the emergency round in progress, or NULL */
+    zlistx_t *history;  /* finished runs, newest first */
+    hl_value_t *past;   /* summaries of earlier lives' runs (store) */
+    hl_value_t *loaded; /* the last report read back from its file */
     uint64_t next_id;
     int64_t next_at_us; /* when the scheduled cycle is due */
     bool paused;        /* by the user */
@@ -68,6 +72,14 @@ void hl_cycle_finish (hl_cycle_t *self, hl_run_t *run);
 
 /*  The current phase of run is over: on to the next. */
 void hl_cycle_next_phase (hl_cycle_t *self, hl_run_t *run);
+
+/*  A registered run begins its phases (hl_cycle.c). */
+void hl_cycle_start (hl_cycle_t *self, hl_run_t *run);
+
+/*  What the store says the master's last life left open: interrupted
+    runs, open tasks, changes to verify or roll back (a recovery run).
+    Called once, by hl_cycle_new. */
+void hl_cycle_recover (hl_cycle_t *self, const hl_store_recovery_t *rec);
 
 /*  At destroy: the tasks still open are disowned (the dispatcher tells
     their end later, to nobody) and the ticket list freed. */

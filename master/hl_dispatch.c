@@ -801,6 +801,19 @@ hl_dispatch_destroy (hl_dispatch_t **self_p)
 }
 
 uint64_t
+hl_dispatch_reserve (hl_dispatch_t *self)
+{
+    return self->next_id++;
+}
+
+void
+hl_dispatch_first_id (hl_dispatch_t *self, uint64_t id)
+{
+    if (id > self->next_id)
+        self->next_id = id;
+}
+
+uint64_t
 hl_dispatch_submit (hl_dispatch_t *self, const hl_task_spec_t *spec,
                     hl_value_t **args_p, hl_task_done_fn *done, void *done_arg)
 {
@@ -818,8 +831,14 @@ hl_dispatch_submit (hl_dispatch_t *self, const hl_task_spec_t *spec,
         hl_value_destroy (args_p);
         return 0;
     }
+    if (spec->id
+        && (spec->id >= self->next_id
+            || zhashx_lookup (self->tasks, &spec->id))) {
+        hl_value_destroy (args_p); /* not reserved, or taken */
+        return 0;
+    }
     s_task_t *task = (s_task_t *)hl_alloc (sizeof (s_task_t));
-    task->id = self->next_id++;
+    task->id = spec->id ? spec->id : self->next_id++;
     task->kind = spec->kind;
     snprintf (task->action, sizeof task->action, "%s",
               spec->action ? spec->action : "");

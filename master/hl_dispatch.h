@@ -32,6 +32,7 @@ typedef struct {
     uint32_t priority;    /* 1 (urgent) .. 4 */
     bool emergency;       /* ahead of every non-emergency task */
     uint32_t deadline_ms; /* per attempt; 0: HL_DISPATCH_DEADLINE_MS */
+    uint64_t id;          /* from hl_dispatch_reserve, or 0: a fresh one */
 } hl_task_spec_t;
 
 /*  How a task ended, for its submitter. */
@@ -78,6 +79,14 @@ void hl_dispatch_tick (hl_dispatch_t *self, int64_t now_ms);
     the spec is invalid (kind or role out of range, priority not 1..4,
     action too long) or the task's lane of its role's queue is full
     (HL_QUEUE_MAX); then done is not called. */
+/*  A task id for a task about to be submitted, so that its record is
+    written before it is sent. */
+uint64_t hl_dispatch_reserve (hl_dispatch_t *self);
+
+/*  Task ids go on from id at least: a restarted master never gives a
+    new task the id of one an agent may still remember. */
+void hl_dispatch_first_id (hl_dispatch_t *self, uint64_t id);
+
 uint64_t hl_dispatch_submit (hl_dispatch_t *self, const hl_task_spec_t *spec,
                              hl_value_t **args_p, hl_task_done_fn *done,
                              void *done_arg);

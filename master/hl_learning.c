@@ -612,45 +612,14 @@ s_arms_free (s_arm_t *arms, size_t n)
     free (arms);
 }
 
-int
-hl_learning_load (hl_learning_t *self, const char *path)
+/*  Take the state json ({version, actions}) holds, all or nothing: every
+    entry is parsed into a copy first, so a bad one anywhere leaves the
+    state as it was. */
+static int
+s_restore (hl_learning_t *self, const json_t *json)
 {
-    assert (self);
-    if (!path || !*path)
-        return HL_ERR_IO;
-    int fd = open (path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : HL_ERR_IO;
-
-    int rc = HL_ERR_IO;
-    char *data = NULL;
-    json_t *json = NULL;
+    int rc = HL_ERR_MALFORMED;
     s_arm_t *arms = NULL;
-    struct stat st;
-    if (fstat (fd, &st) || !S_ISREG (st.st_mode))
-        goto fail;
-    if (st.st_size > S_FILE_MAX) {
-        rc = HL_ERR_TOO_BIG;
-        goto fail;
-    }
-    size_t size = (size_t)st.st_size;
-    data = (char *)hl_alloc (size + 1);
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read (fd, data + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            goto fail;
-        if (n == 0)
-            break; //  shrank under us: parse what is there
-        got += (size_t)n;
-    }
-
-    //  Parse everything into a copy first, so a bad entry anywhere
-    //  leaves the state as it was
-    rc = HL_ERR_MALFORMED;
-    json = json_loadb (data, got, JSON_REJECT_DUPLICATES, NULL);
     const json_t *version = json_object_get (json, "version");
     json_t *actions = json_object_get (json, "actions");
     if (!json_is_object (json) || !json_is_integer (version)
@@ -676,6 +645,59 @@ hl_learning_load (hl_learning_t *self, const char *path)
     rc = 0;
 fail:
     s_arms_free (arms, self->arms_n);
+    return rc;
+}
+
+int
+hl_learning_restore (hl_learning_t *self, const hl_value_t *actions)
+{
+    assert (self);
+    json_t *json = json_object ();
+    json_object_set_new (json, "version", json_integer (S_FILE_VERSION));
+    json_t *a = actions ? hl_value_to_json (actions) : NULL;
+    json_object_set_new (json, "actions", a ? a : json_null ());
+    int rc = s_restore (self, json);
+    json_decref (json);
+    return rc;
+}
+
+int
+hl_learning_load (hl_learning_t *self, const char *path)
+{
+    assert (self);
+    if (!path || !*path)
+        return HL_ERR_IO;
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : HL_ERR_IO;
+
+    int rc = HL_ERR_IO;
+    char *data = NULL;
+    json_t *json = NULL;
+    struct stat st;
+    if (fstat (fd, &st) || !S_ISREG (st.st_mode))
+        goto fail;
+    if (st.st_size > S_FILE_MAX) {
+        rc = HL_ERR_TOO_BIG;
+        goto fail;
+    }
+    size_t size = (size_t)st.st_size;
+    data = (char *)hl_alloc (size + 1);
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read (fd, data + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto fail;
+        if (n == 0)
+            break; //  shrank under us: parse what is there
+        got += (size_t)n;
+    }
+
+    json = json_loadb (data, got, JSON_REJECT_DUPLICATES, NULL);
+    rc = s_restore (self, json);
+fail:
     json_decref (json);
     free (data);
     close (fd);

@@ -119,4 +119,8 @@ int hl_learning_save (const hl_learning_t *self, const char *path);
     configured are ignored. */
 int hl_learning_load (hl_learning_t *self, const char *path);
 
+/*  Restore from actions, a value as hl_learning_to_value gives it (what
+    the store keeps): 0, or HL_ERR_MALFORMED with nothing changed. */
+int hl_learning_restore (hl_learning_t *self, const hl_value_t *actions);
+
 #endif

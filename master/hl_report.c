@@ -634,24 +634,58 @@ s_write_file (const char *path, const char *text)
     return 0;
 }
 
-int
-hl_report_save (const char *dir, const hl_value_t *report)
+void
+hl_report_paths (const char *dir, const hl_value_t *report, char *json_path,
+                 char *md_path, size_t size)
 {
     const char *kind = hl_value_get_str (report, "kind", "run");
     int64_t id = hl_value_get_int (report, "id", 0);
-    char path[4096];
+    snprintf (json_path, size, "%s/%s-%" PRId64 ".json", dir, kind, id);
+    snprintf (md_path, size, "%s/%s-%" PRId64 ".md", dir, kind, id);
+}
+
+int
+hl_report_save (const char *dir, const hl_value_t *report)
+{
+    char json_path[4096], md_path[4096];
+    hl_report_paths (dir, report, json_path, md_path, sizeof json_path);
     int rc = 0;
     json_t *json = hl_value_to_json (report);
     char *text = json_dumps (json, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
     json_decref (json);
-    snprintf (path, sizeof path, "%s/%s-%" PRId64 ".json", dir, kind, id);
-    if (!text || s_write_file (path, text))
+    if (!text || s_write_file (json_path, text))
         rc = -1;
     free (text);
     char *md = hl_report_markdown (report);
-    snprintf (path, sizeof path, "%s/%s-%" PRId64 ".md", dir, kind, id);
-    if (s_write_file (path, md))
+    if (s_write_file (md_path, md))
         rc = -1;
     free (md);
     return rc;
+}
+
+hl_value_t *
+hl_report_load (const char *path)
+{
+    FILE *f = fopen (path, "r");
+    if (!f) {
+        hl_log_warning ("report: cannot read %s: %s", path, strerror (errno));
+        return NULL;
+    }
+    json_error_t error;
+    /*  A bounded read: jansson reads the stream itself, so the size is
+        checked first. */
+    hl_value_t *report = NULL;
+    if (fseek (f, 0, SEEK_END) == 0 && ftell (f) >= 0
+        && ftell (f) <= HL_REPORT_FILE_MAX && fseek (f, 0, SEEK_SET) == 0) {
+        json_t *json = json_loadf (f, JSON_REJECT_DUPLICATES, &error);
+        if (json_is_object (json))
+            report = hl_value_from_json (json);
+        json_decref (json);
+    }
+    fclose (f);
+    if (!report || !hl_value_get (report, "id"))
+        hl_log_warning ("report: %s is not a report", path);
+    if (report && !hl_value_get (report, "id"))
+        hl_value_destroy (&report);
+    return report;
 }

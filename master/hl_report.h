@@ -51,4 +51,14 @@ char *hl_report_markdown (const hl_value_t *report);
     or -1 (logged) if either could not be written. */
 int hl_report_save (const char *dir, const hl_value_t *report);
 
+/*  The two files hl_report_save writes for report, into json_path and
+    md_path (each size bytes). */
+void hl_report_paths (const char *dir, const hl_value_t *report,
+                      char *json_path, char *md_path, size_t size);
+
+/*  A report read back from its JSON file, or NULL (logged) when it is
+    missing, over HL_REPORT_FILE_MAX or not a report. */
+#define HL_REPORT_FILE_MAX (16 * 1024 * 1024)
+hl_value_t *hl_report_load (const char *path);
+
 #endif

@@ -43,6 +43,7 @@ hl_run_destroy (hl_run_t **run_p)
         hl_value_destroy (&run->acts[i].apply);
         hl_value_destroy (&run->acts[i].verify);
         hl_value_destroy (&run->acts[i].rollback);
+        free (run->acts[i].verify_json);
     }
     hl_value_destroy (&run->health_before);
     hl_value_destroy (&run->health_after);

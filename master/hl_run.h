@@ -55,6 +55,14 @@ typedef struct {
     uint64_t change;  /* the change under test in the judge's log */
     uint64_t undo;    /* its undo (rollback, or a recheck's re-apply) */
     int64_t start_us; /* when the change under test was sent */
+    /*  Its record in the store (hl_ledger). */
+    uint64_t apply_task;   /* the change under test's task, or 0 */
+    uint64_t verify_task;  /* or 0 */
+    uint64_t undo_task;    /* or 0 */
+    int64_t window_end_us; /* its verify window ends, or 0 */
+    char *verify_json;     /* the verify task's args, to resend it */
+    uint64_t record;       /* the change row it carries on (a recovery's
+                              act, of a run of an earlier life), or 0 */
     char culprit[HL_MAX_METRIC + 1]; /* the metric it regressed on */
 } hl_act_t;
 
@@ -75,11 +83,15 @@ typedef struct {
 typedef struct {
     uint64_t id;
     char kind[24]; /* optimization|analysis|strategic_planning|
-                      emergency */
+                      emergency|recheck|recovery */
+    char who[48];  /* who asked: "schedule", "ctl@host:pid", "http"... */
     hl_phase_t phase;
-    bool emergency;                /* an emergency round */
-    bool analysis_only;            /* an analysis: no action */
-    bool recheck;                  /* a recheck of a kept change: no planner */
+    bool emergency;     /* an emergency round */
+    bool analysis_only; /* an analysis: no action */
+    bool recheck;       /* a recheck of a kept change: no planner */
+    bool recovery;      /* a restarted master reconciling changes left open:
+                           verify those whose window is complete, roll back
+                           the rest (hl_cycle_recover) */
     bool focus[HL_CATEGORY_COUNT]; /* analysis: categories; none = all */
     int64_t started_us;
     int64_t finished_us;

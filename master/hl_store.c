@@ -1331,6 +1331,7 @@ s_recovery_free (hl_store_recovery_t *r)
     hl_value_destroy (&r->tasks);
     hl_value_destroy (&r->learning);
     hl_value_destroy (&r->runs);
+    hl_value_destroy (&r->in_effect);
 }
 
 //  Recovery reads whatever is open: bounded, as every read is, and a
@@ -1381,6 +1382,17 @@ s_recover (hl_store_t *self, char *err, size_t errsize)
     why[0] = 0;
     r->learning = s_learning_read (self->reader, why, sizeof why);
     if (why[0])
+        goto fail;
+    /*  An action is in effect when the last of its changes to settle was
+        kept. */
+    r->in_effect = s_rows (
+        self->reader,
+        "SELECT action FROM changes c WHERE state = 'kept' AND updated_us ="
+        " (SELECT max (updated_us) FROM changes d WHERE d.action = c.action"
+        " AND d.state IN ('kept', 'rolled_back'))"
+        " ORDER BY action" S_LIMIT_SQL,
+        why, sizeof why);
+    if (!r->in_effect)
         goto fail;
     if (hl_value_size (r->changes) == HL_STORE_QUERY_MAX
         || hl_value_size (r->tasks) == HL_STORE_QUERY_MAX
@@ -1671,6 +1683,48 @@ hl_store_sync (hl_store_t *self, hl_store_sync_fn *fn, void *arg)
     self->syncs[self->syncs_n++] = (s_sync_t){ self->sync_id, fn, arg };
     s_queue (self, rec);
     s_flush (self);
+}
+
+static void
+s_committed (void *arg, int rc)
+{
+    *(int *)arg = rc;
+}
+
+static void
+s_forgotten (void *arg, int rc)
+{
+    (void)arg, (void)rc;
+}
+
+int
+hl_store_commit (hl_store_t *self, int timeout_ms)
+{
+    assert (self);
+    int rc = 1; /* not told yet */
+    hl_store_sync (self, s_committed, &rc);
+    uint64_t id = self->sync_id;
+    int64_t deadline = zclock_mono () + timeout_ms;
+    zmq_pollitem_t item
+        = { zsock_resolve (zactor_sock (self->actor)), 0, ZMQ_POLLIN, 0 };
+    while (rc == 1) {
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0)
+            break;
+        if (self->batch)
+            s_flush (self); /* the pipe was full: try again */
+        if (zmq_poll (&item, 1, (long)(left < 10 ? left : 10)) < 0
+            && errno != EINTR)
+            break;
+        hl_store_handle (self);
+    }
+    if (rc != 1)
+        return rc;
+    //  Too slow: told later, to nobody
+    for (size_t i = 0; i < self->syncs_n; i++)
+        if (self->syncs[i].id == id)
+            self->syncs[i].fn = s_forgotten;
+    return -1;
 }
 
 const hl_store_recovery_t *

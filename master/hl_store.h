@@ -148,16 +148,18 @@ typedef struct {
 typedef struct {
     uint64_t max_run_id;
     uint64_t max_task_id;
-    hl_value_t *changes;  /* array of maps: every change not final, each
-                             with the hl_store_change_t fields by name
-                             (state by name, reverse a bool, NULL text
-                             nil), by id */
-    hl_value_t *tasks;    /* array of maps: every task still open, as
-                             changes are, by id */
-    hl_value_t *learning; /* map action -> its entry as saved, or NULL
-                             if none (or an empty map) was */
-    hl_value_t *runs;     /* array of maps: runs never finished (a NAN
-                             score nil), by id */
+    hl_value_t *changes;   /* array of maps: every change not final, each
+                              with the hl_store_change_t fields by name
+                              (state by name, reverse a bool, NULL text
+                              nil), by id */
+    hl_value_t *tasks;     /* array of maps: every task still open, as
+                              changes are, by id */
+    hl_value_t *learning;  /* map action -> its entry as saved, or NULL
+                              if none (or an empty map) was */
+    hl_value_t *runs;      /* array of maps: runs never finished (a NAN
+                              score nil), by id */
+    hl_value_t *in_effect; /* array of maps {action}: the actions whose
+                              last settled change was kept */
 } hl_store_recovery_t;
 
 typedef struct {
@@ -220,6 +222,12 @@ void hl_store_sync (hl_store_t *self, hl_store_sync_fn *fn, void *arg);
 
 /*  What the last open read back (NULL once done); the store keeps
     ownership, and frees it with hl_store_recovered_done. */
+/*  hl_store_sync, waited for: 0 once everything queued so far is
+    committed, -1 if the store cannot write or timeout_ms passed first
+    (syncs and stats that arrive meanwhile are handled). For the one
+    write the reactor waits for: a change's record before its task. */
+int hl_store_commit (hl_store_t *self, int timeout_ms);
+
 const hl_store_recovery_t *hl_store_recovered (hl_store_t *self);
 void hl_store_recovered_done (hl_store_t *self);
 

@@ -304,7 +304,7 @@ s_evaluate_some (hl_watch_t *self, bool limit)
     if (self->breach && ac->proactive && self->deps.cycle) {
         char error[256];
         uint64_t id = hl_cycle_run (self->deps.cycle, "optimization", NULL,
-                                    NULL, NULL, error, sizeof error);
+                                    "watch", NULL, NULL, error, sizeof error);
         if (id) {
             self->proactive++;
             hl_log_notice ("watch: forecast breach of %s: optimization %" PRIu64
@@ -430,7 +430,7 @@ s_summary (hl_watch_t *self)
                       hl_config_summary (self->deps.config)->horizon_s);
     char error[256];
     if (!hl_cycle_run (self->deps.cycle, "strategic_planning", &params,
-                       s_summary_done, self, error, sizeof error))
+                       "summary", s_summary_done, self, error, sizeof error))
         hl_log_warning ("watch: no summary: %s", error);
 }
 

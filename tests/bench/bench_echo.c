@@ -155,12 +155,13 @@ typedef struct {
     int n;
 } s_helios_t;
 
-/*  A master and agents agents, with capacity enough for concurrency. */
+/*  A master (its config extra may be NULL) and agents agents, with
+    capacity enough for concurrency. */
 static bool
-s_helios_start (s_helios_t *h, long concurrency, int agents)
+s_helios_start (s_helios_t *h, const char *extra, long concurrency, int agents)
 {
     memset (h, 0, sizeof *h);
-    if (!ht_master_start (&h->m, NULL, NULL))
+    if (!ht_master_start (&h->m, NULL, extra))
         return false;
     /*  Enough capacity that the agents' slots, not the path, would be
         what limits: the raw workers have no limit at all. */
@@ -278,17 +279,24 @@ main (int argc, char *argv[])
             "throughput: %ld tasks, %ld in flight; latency: %ld tasks, 1 in "
             "flight\n",
             payload, agents, rounds, tasks, concurrency, lat_tasks);
-    s_helios_t h;
-    if (!s_helios_start (&h, concurrency, (int)agents)) {
+    /*  h0 is the same swarm on a master without its store: what the
+        store costs dispatch. */
+    static s_helios_t h, h0;
+    if (!s_helios_start (&h, NULL, concurrency, (int)agents)
+        || !s_helios_start (&h0, "store = { enabled = false; };\n",
+                            concurrency, (int)agents)) {
         printf ("  helios: the swarm did not come up\n");
         s_helios_stop (&h);
+        s_helios_stop (&h0);
         return 1;
     }
     s_figures_t raw_thr[16], hel_thr[16], raw_lat[16], hel_lat[16];
+    s_figures_t off_thr[16];
     bool ok = true;
     for (int r = 0; r < rounds && ok; r++) {
         raw_thr[r] = s_raw_run (tasks, concurrency, payload, (int)agents);
         ok = s_helios_run (&h, tasks, concurrency, payload, &hel_thr[r]);
+        ok = ok && s_helios_run (&h0, tasks, concurrency, payload, &off_thr[r]);
         raw_lat[r] = s_raw_run (lat_tasks, 1, payload, (int)agents);
         ok = ok && s_helios_run (&h, lat_tasks, 1, payload, &hel_lat[r]);
         if (!ok)
@@ -296,10 +304,12 @@ main (int argc, char *argv[])
         printf (" round %d\n", r + 1);
         s_print ("raw, loaded", &raw_thr[r]);
         s_print ("helios, loaded", &hel_thr[r]);
+        s_print ("helios, no store, loaded", &off_thr[r]);
         s_print ("raw, 1 in flight", &raw_lat[r]);
         s_print ("helios, 1 in flight", &hel_lat[r]);
     }
     s_helios_stop (&h);
+    s_helios_stop (&h0);
     if (!ok) {
         printf ("  helios: the run failed\n");
         return 1;
@@ -316,5 +326,7 @@ main (int argc, char *argv[])
     printf ("  p50 with %ld in flight %.2fx (follows throughput: Little's "
             "law)\n",
             concurrency, loaded);
+    printf ("  store: throughput with / without %.2f (target >= 0.90)\n",
+            s_median (hel_thr, n, S_PER_S) / s_median (off_thr, n, S_PER_S));
     return 0;
 }

@@ -665,19 +665,30 @@ main (int argc, char *argv[])
         spell of the machine land on one side only. */
     char config[4096];
     s_config (config, sizeof config);
-    ht_master_t m;
+    ht_master_t m, m0;
     if (!ht_master_start (&m, NULL, config)) {
         fprintf (stderr, "bench_ingest: helios-master did not start\n");
         return 1;
     }
+    /*  The same master without its store, for what the store costs */
+    char config0[4200];
+    snprintf (config0, sizeof config0, "%sstore = { enabled = false; };\n",
+              config);
+    if (!ht_master_start (&m0, NULL, config0)) {
+        fprintf (stderr, "bench_ingest: helios-master did not start\n");
+        ht_master_stop (&m);
+        return 1;
+    }
     bool ok = true;
     double raw_per_s[S_ROUNDS_MAX] = { 0 }, hel_per_s[S_ROUNDS_MAX] = { 0 };
+    double off_per_s[S_ROUNDS_MAX] = { 0 };
     s_run_t r;
     bool lost = false;
     for (int k = 0; ok && k < rounds; k++) {
         s_raw_t raw;
         if (!s_raw_run (messages, size, topic, &raw)) {
             ht_master_stop (&m);
+            ht_master_stop (&m0);
             return 1;
         }
         raw_per_s[k] = raw.per_s;
@@ -693,6 +704,13 @@ main (int argc, char *argv[])
         hel_per_s[k] = r.per_s;
         s_print_run ("helios metric, flood", &r, messages, raw.per_s, S_TARGET);
         lost = lost || s_lost (&r, messages) != 0;
+        if (!s_helios_run (&m0, messages, 1, 0, &r)) {
+            ok = false;
+            break;
+        }
+        off_per_s[k] = r.per_s;
+        s_print_run ("helios metric, no store", &r, messages, raw.per_s,
+                     S_TARGET);
     }
     double raw_med = ok ? s_median (raw_per_s, rounds) : 0;
     if (ok) {
@@ -700,6 +718,10 @@ main (int argc, char *argv[])
         printf ("  medians of %d: raw %.0f msgs/s, helios %.0f samples/s, "
                 "ratio %.2f%s\n",
                 rounds, raw_med, hel_med, hel_med / raw_med, S_TARGET);
+        double off_med = s_median (off_per_s, rounds);
+        printf ("  store: with / without %.2f (%.0f / %.0f samples/s; "
+                "target >= 0.95)\n",
+                hel_med / off_med, hel_med, off_med);
         fflush (stdout);
         if (lost)
             ok = s_paced (&m, messages, 1, hel_med, raw_med, S_TARGET);
@@ -719,6 +741,7 @@ main (int argc, char *argv[])
                           S_BATCH_NOTE);
     }
     int master_rc = ht_master_stop (&m);
+    ht_master_stop (&m0);
     if (master_rc != 0)
         printf ("  helios-master exited with %d\n", master_rc);
     if (!ok) {

@@ -442,8 +442,8 @@ ht_master_pin (ht_master_t *m)
     size_t len = fread (text, 1, sizeof text - 1, f);
     fclose (f);
     text[len] = 0;
-    const char *keys[] = { "tasks = \"", "control = \"", "bus_in = \"",
-                           "bus_out = \"" };
+    const char *keys[]
+        = { "tasks = \"", "control = \"", "bus_in = \"", "bus_out = \"" };
     const char *values[] = { m->tasks, m->control, m->bus_in, m->bus_out };
     for (int k = 0; k < 4; k++) {
         //  The master section comes first: its key is the first one

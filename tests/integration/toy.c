@@ -89,8 +89,8 @@ s_toy_run (const char *dir, const char *bus_in)
         for (int m = 0; m < 3; m++) {
             double z = hl_rand_normal (&rand);
             z = z > 3 ? 3 : z < -3 ? -3 : z;
-            hl_msg_add_sample (batch, s_names[m], level[m] * (1 + TOY_NOISE * z),
-                               now, NULL);
+            hl_msg_add_sample (batch, s_names[m],
+                               level[m] * (1 + TOY_NOISE * z), now, NULL);
         }
         hl_bus_send (pub, &batch);
         hl_sock_publisher_wait (pub, 0);
@@ -107,7 +107,6 @@ s_toy_run (const char *dir, const char *bus_in)
 
 //  --------------------------------------------------------------------
 //  The world: master, toy, six agents, a playbook of the case's choosing
-
 
 /*  lat is key: at critical it takes health under the emergency line. */
 #define S_METRICS                                                              \
@@ -145,7 +144,8 @@ s_action (char *out, size_t size, const char *dir, const char *name,
 /*  Start the world with cycle settings and the playbook actions[] (each
     "name swarm target expected cost"). */
 void
-toy_world_start (toy_world_t *w, const char *cycle, const char *const *actions)
+toy_world_prepare (toy_world_t *w, const char *cycle,
+                   const char *const *actions)
 {
     memset (w, 0, sizeof *w);
     ht_tmpdir (w->m.dir, sizeof w->m.dir);
@@ -163,12 +163,17 @@ toy_world_start (toy_world_t *w, const char *cycle, const char *const *actions)
     strcat (playbook, " );\n");
     char metrics[2048];
     snprintf (metrics, sizeof metrics, S_METRICS);
-    char extra[16384];
-    snprintf (extra, sizeof extra,
-              "health = { target = 85; window = 4; };\n%s%s%s", cycle, metrics,
-              playbook);
-    ht_write_config (w->m.dir, NULL, NULL, extra, w->m.config,
+    w->extra = (char *)malloc (16384);
+    assert_non_null (w->extra);
+    snprintf (w->extra, 16384, "health = { target = 85; window = 4; };\n%s%s%s",
+              cycle, metrics, playbook);
+    ht_write_config (w->m.dir, NULL, NULL, w->extra, w->m.config,
                      sizeof w->m.config);
+}
+
+void
+toy_world_launch (toy_world_t *w)
+{
     assert_true (ht_master_launch (&w->m));
     snprintf (w->clients, sizeof w->clients, "%s/clients.cfg", w->m.dir);
     FILE *f = fopen (w->clients, "w");
@@ -178,7 +183,7 @@ toy_world_start (toy_world_t *w, const char *cycle, const char *const *actions)
              "connect = { tasks = \"%s\"; control = \"%s\"; "
              "bus_in = \"%s\"; bus_out = \"%s\"; };\n%s",
              w->m.dir, w->m.tasks, w->m.control, w->m.bus_in, w->m.bus_out,
-             extra);
+             w->extra);
     fclose (f);
     const char *toy_argv[] = { s_self, "toy", w->m.dir, w->m.bus_in, NULL };
     w->toy = ht_start (toy_argv);
@@ -199,12 +204,21 @@ toy_world_start (toy_world_t *w, const char *cycle, const char *const *actions)
 }
 
 void
+toy_world_start (toy_world_t *w, const char *cycle, const char *const *actions)
+{
+    toy_world_prepare (w, cycle, actions);
+    toy_world_launch (w);
+}
+
+void
 toy_world_stop (toy_world_t *w)
 {
     for (int i = 0; i < 6; i++)
         assert_int_equal (ht_stop (&w->agents[i], 10000), 0);
     assert_int_equal (ht_stop (&w->toy, 5000), 0);
     assert_int_equal (ht_master_stop (&w->m), 0);
+    free (w->extra);
+    w->extra = NULL;
 }
 
 const hl_value_t *
@@ -306,7 +320,6 @@ toy_cycles_until (toy_world_t *w, toy_pred_fn *pred, void *arg)
             return c;
     }
 }
-
 
 int
 toy_main (int argc, char *argv[])

@@ -31,6 +31,7 @@ typedef struct {
     char clients[400]; /* the agents' config */
     ht_proc_t *toy;
     ht_proc_t *agents[6];
+    char *extra; /* the config past the master section */
 } toy_world_t;
 
 /*  The toy's own run when argv asks for it (its exit code), else -1
@@ -41,6 +42,12 @@ int toy_main (int argc, char *argv[]);
     "name swarm target expected cost [apply_seconds]", NULL-ended). */
 void toy_world_start (toy_world_t *w, const char *cycle,
                       const char *const *actions);
+
+/*  toy_world_start in two steps, for a test that prepares the folder
+    (a small disk under state/) before anything starts. */
+void toy_world_prepare (toy_world_t *w, const char *cycle,
+                        const char *const *actions);
+void toy_world_launch (toy_world_t *w);
 
 /*  Stop every process, expecting clean exits. */
 void toy_world_stop (toy_world_t *w);

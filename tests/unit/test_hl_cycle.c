@@ -86,7 +86,7 @@ s_setup (void **state)
     w->planner = hl_planner_new (w->config);
     w->loop = zloop_new ();
     hl_cycle_deps_t deps
-        = { w->config, w->kpi, w->dispatch, w->learning, w->planner,
+        = { w->config, w->kpi, w->dispatch, w->learning, w->planner,   NULL,
             w->loop,   NULL,   NULL,        NULL,        "master@test" };
     w->cycle = hl_cycle_new (&deps, err, sizeof err);
     return w->cycle ? 0 : -1;
@@ -143,38 +143,38 @@ test_kinds_refused (void **state)
 {
     s_world_t *w = (s_world_t *)*state;
     char error[256] = "";
-    assert_int_equal (
-        hl_cycle_run (w->cycle, "tune", NULL, NULL, NULL, error, sizeof error),
-        0);
+    assert_int_equal (hl_cycle_run (w->cycle, "tune", NULL, NULL, NULL, NULL,
+                                    error, sizeof error),
+                      0);
     assert_non_null (strstr (error, "unknown kind 'tune'"));
-    assert_int_equal (
-        hl_cycle_run (w->cycle, NULL, NULL, NULL, NULL, error, sizeof error),
-        0);
+    assert_int_equal (hl_cycle_run (w->cycle, NULL, NULL, NULL, NULL, NULL,
+                                    error, sizeof error),
+                      0);
     //  bad params: refused with the reason, and the params still taken
     hl_value_t *p = hl_value_new_map ();
     hl_value_set_str (p, "focus_areas", "frontend,kitchen");
-    assert_int_equal (hl_cycle_run (w->cycle, "analysis", &p, NULL, NULL, error,
-                                    sizeof error),
+    assert_int_equal (hl_cycle_run (w->cycle, "analysis", &p, NULL, NULL, NULL,
+                                    error, sizeof error),
                       0);
     assert_null (p);
     assert_non_null (strstr (error, "kitchen"));
     p = hl_value_new_map ();
     hl_value_set_str (p, "horizon", "eventually");
     assert_int_equal (hl_cycle_run (w->cycle, "strategic_planning", &p, NULL,
-                                    NULL, error, sizeof error),
+                                    NULL, NULL, error, sizeof error),
                       0);
     assert_non_null (strstr (error, "horizon"));
     p = hl_value_new_map ();
     hl_value_set_int (p, "max_issues", 0);
-    assert_int_equal (hl_cycle_run (w->cycle, "emergency", &p, NULL, NULL,
+    assert_int_equal (hl_cycle_run (w->cycle, "emergency", &p, NULL, NULL, NULL,
                                     error, sizeof error),
                       0);
     assert_non_null (strstr (error, "max_issues"));
     assert_int_equal (w->done, 0);
     //  Refusals used no id: the next run is 1
     s_lat (w, 80);
-    assert_int_equal (hl_cycle_run (w->cycle, "optimization", NULL, s_done, w,
-                                    error, sizeof error),
+    assert_int_equal (hl_cycle_run (w->cycle, "optimization", NULL, NULL,
+                                    s_done, w, error, sizeof error),
                       1);
 }
 
@@ -191,7 +191,7 @@ test_null_params (void **state)
     for (size_t i = 0; i < 3; i++) {
         hl_value_t *none = NULL;
         uint64_t id = hl_cycle_run (w->cycle, kinds[i], i == 1 ? &none : NULL,
-                                    s_done, w, error, sizeof error);
+                                    NULL, s_done, w, error, sizeof error);
         assert_true (id > 0);
         assert_int_equal (w->done, (int)i + 1);
         assert_int_equal (w->last_id, id);
@@ -220,8 +220,8 @@ test_emergency_with_nothing_to_do (void **state)
     char error[256] = "";
     hl_value_t *p = hl_value_new_map ();
     hl_value_set_double (p, "threshold", 90);
-    uint64_t id = hl_cycle_run (w->cycle, "emergency", &p, s_done, w, error,
-                                sizeof error);
+    uint64_t id = hl_cycle_run (w->cycle, "emergency", &p, NULL, s_done, w,
+                                error, sizeof error);
     assert_int_equal (id, 1);
     assert_int_equal (w->done, 1);
     assert_string_equal (w->last_kind, "emergency");
@@ -233,7 +233,7 @@ test_emergency_with_nothing_to_do (void **state)
     hl_value_destroy (&status);
     //  one at a time
     assert_int_equal (hl_cycle_run (w->cycle, "emergency", NULL, NULL, NULL,
-                                    error, sizeof error),
+                                    NULL, error, sizeof error),
                       0);
     assert_non_null (strstr (error, "in progress"));
 }
@@ -245,8 +245,8 @@ test_emergency_without_data (void **state)
 {
     s_world_t *w = (s_world_t *)*state;
     char error[256] = "";
-    assert_int_equal (hl_cycle_run (w->cycle, "emergency", NULL, s_done, w,
-                                    error, sizeof error),
+    assert_int_equal (hl_cycle_run (w->cycle, "emergency", NULL, NULL, s_done,
+                                    w, error, sizeof error),
                       0);
     assert_non_null (strstr (error, "no metric has data"));
     assert_int_equal (w->done, 0);

@@ -213,7 +213,7 @@ s_submit_full (s_env_t *env, hl_task_kind_t kind, int role, const char *action,
                uint32_t priority, bool emergency, uint32_t deadline_ms)
 {
     hl_task_spec_t spec
-        = { kind, role, action, priority, emergency, deadline_ms };
+        = { kind, role, action, priority, emergency, deadline_ms, 0 };
     hl_value_t *args = hl_value_new_map ();
     hl_value_set_str (args, "from", "test");
     uint64_t id = hl_dispatch_submit (env->dispatch, &spec, &args, s_done, env);
@@ -1008,8 +1008,9 @@ test_queue_cap (void **state)
 {
     s_env_t *env = (s_env_t *)*state;
     /*  Nobody of the role: everything queues, up to the cap. */
-    hl_task_spec_t spec
-        = { HL_KIND_ANALYZE, HL_ROLE_PROMETHEUS_FRONTEND, NULL, 4, false, 0 };
+    hl_task_spec_t spec = {
+        HL_KIND_ANALYZE, HL_ROLE_PROMETHEUS_FRONTEND, NULL, 4, false, 0, 0
+    };
     for (int i = 0; i < HL_QUEUE_MAX; i++)
         assert_true (hl_dispatch_submit (env->dispatch, &spec, NULL, NULL, NULL)
                      > 0);
@@ -1026,10 +1027,47 @@ test_queue_cap (void **state)
     assert_int_equal (s_stat (env, "queued"), HL_QUEUE_MAX + 1);
 }
 
+/*  Ids reserved ahead are the ones their tasks get; an id never reserved,
+    or one in use, is refused; ids go on from where a restart says. */
+static void
+test_reserved_ids (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    uint64_t a = hl_dispatch_reserve (env->dispatch);
+    uint64_t b = hl_dispatch_reserve (env->dispatch);
+    assert_int_equal (b, a + 1);
+    hl_task_spec_t spec = {
+        HL_KIND_ECHO, HL_ROLE_PROMETHEUS_FRONTEND, NULL, 3, false, 1000, b
+    };
+    hl_value_t *args = hl_value_new_map ();
+    assert_int_equal (
+        hl_dispatch_submit (env->dispatch, &spec, &args, s_done, env), b);
+    assert_null (args);
+    //  In use
+    args = hl_value_new_map ();
+    assert_int_equal (
+        hl_dispatch_submit (env->dispatch, &spec, &args, s_done, env), 0);
+    assert_null (args);
+    //  Never reserved
+    spec.id = b + 100;
+    args = hl_value_new_map ();
+    assert_int_equal (
+        hl_dispatch_submit (env->dispatch, &spec, &args, s_done, env), 0);
+    //  A fresh id comes after the reserved ones, and after the first a
+    //  restart gives; never back
+    assert_true (s_submit (env, HL_ROLE_PROMETHEUS_FRONTEND) > b);
+    hl_dispatch_first_id (env->dispatch, 5000);
+    assert_int_equal (s_submit (env, HL_ROLE_PROMETHEUS_FRONTEND), 5000);
+    hl_dispatch_first_id (env->dispatch, 10);
+    assert_int_equal (hl_dispatch_reserve (env->dispatch), 5001);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_reserved_ids, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_hello_welcome, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_bad_hello, s_setup, s_teardown),
