@@ -283,8 +283,8 @@ main (int argc, char *argv[])
         store costs dispatch. */
     static s_helios_t h, h0;
     if (!s_helios_start (&h, NULL, concurrency, (int)agents)
-        || !s_helios_start (&h0, "store = { enabled = false; };\n",
-                            concurrency, (int)agents)) {
+        || !s_helios_start (&h0, "store = { enabled = false; };\n", concurrency,
+                            (int)agents)) {
         printf ("  helios: the swarm did not come up\n");
         s_helios_stop (&h);
         s_helios_stop (&h0);
