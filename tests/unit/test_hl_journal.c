@@ -42,8 +42,10 @@ s_setup (void **state)
 {
     s_env_t *env = (s_env_t *)calloc (1, sizeof *env);
     snprintf (env->dir, sizeof env->dir, "/tmp/hl_journal_test.XXXXXX");
-    if (!mkdtemp (env->dir))
+    if (!mkdtemp (env->dir)) {
+        free (env);
         return -1;
+    }
     snprintf (env->path, sizeof env->path, "%s/" NAME ".journal", env->dir);
     snprintf (env->bad, sizeof env->bad, "%s.bad", env->path);
     *state = env;
