@@ -689,13 +689,15 @@ s_load_record (hl_journal_t *self, uint64_t offset, uint64_t left,
     }
     s_entry_t entry
         = { hl_msg_task_id (msg), offset, (uint32_t)(S_FRAME + len) };
-    if (hl_msg_type (msg) == HL_MSG_TASK)
+    hl_msg_type_t type = hl_msg_type (msg);
+    if (type != HL_MSG_TASK && type != HL_MSG_RESULT)
+        s_refuse (self, HL_JOURNAL_RECORD, offset, hl_msg_type_name (type));
+    else if (!entry.task_id) //  the codec refuses it; never an index key
+        s_refuse (self, HL_JOURNAL_RECORD, offset, "task 0");
+    else if (type == HL_MSG_TASK)
         s_load_started (self, msg, &entry);
-    else if (hl_msg_type (msg) == HL_MSG_RESULT)
-        s_load_ended (self, msg, &entry, results);
     else
-        s_refuse (self, HL_JOURNAL_RECORD, offset,
-                  hl_msg_type_name (hl_msg_type (msg)));
+        s_load_ended (self, msg, &entry, results);
     hl_msg_destroy (&msg);
     return next;
 }
@@ -832,10 +834,17 @@ static int
 s_open_locked (const char *path, char *err, size_t errsize)
 {
     for (int tries = 0; tries < 3; tries++) {
-        int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        //  Non-blocking: a FIFO put there must not hang the start
+        int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
         if (fd < 0) {
             snprintf (err, errsize, "cannot open %s: %s", path,
                       strerror (errno));
+            return -1;
+        }
+        struct stat held, named;
+        if (fstat (fd, &held) != 0 || !S_ISREG (held.st_mode)) {
+            close (fd);
+            snprintf (err, errsize, "%s is not a file", path);
             return -1;
         }
         if (flock (fd, LOCK_EX | LOCK_NB) != 0) {
@@ -849,9 +858,8 @@ s_open_locked (const char *path, char *err, size_t errsize)
                           strerror (saved));
             return -1;
         }
-        struct stat held, named;
-        if (fstat (fd, &held) == 0 && stat (path, &named) == 0
-            && held.st_ino == named.st_ino && held.st_dev == named.st_dev)
+        if (stat (path, &named) == 0 && held.st_ino == named.st_ino
+            && held.st_dev == named.st_dev)
             return fd;
         close (fd);
     }
@@ -892,6 +900,10 @@ hl_journal_open (const char *dir, const char *name,
     self->fd = s_open_locked (self->path, err, errsize);
     if (self->fd < 0)
         goto fail;
+    //  A compaction's file left by a crash; the lock makes it ours
+    char tmp[PATH_MAX + 8];
+    snprintf (tmp, sizeof tmp, "%s.tmp", self->path);
+    unlink (tmp);
     self->keep = o.keep;
     self->open_max = o.open_max;
     self->record_max = o.record_max;

@@ -853,6 +853,34 @@ test_in_use (void **state)
     hl_results_destroy (&other);
 }
 
+//  A folder or a FIFO where the file goes: refused at start.
+//  A compaction's file left by a crash is removed.
+static void
+test_not_a_file (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    assert_int_equal (mkdir (env->path, 0700), 0);
+    hl_results_t *results = hl_results_new (16);
+    char err[256];
+    assert_null (
+        hl_journal_open (env->dir, NAME, NULL, results, err, sizeof err));
+    assert_non_null (strstr (err, env->path));
+    assert_int_equal (rmdir (env->path), 0);
+    //  A FIFO would hang whoever reads it
+    assert_int_equal (mkfifo (env->path, 0600), 0);
+    assert_null (
+        hl_journal_open (env->dir, NAME, NULL, results, err, sizeof err));
+    assert_non_null (strstr (err, "is not a file"));
+    assert_int_equal (unlink (env->path), 0);
+    char tmp[160];
+    snprintf (tmp, sizeof tmp, "%s.tmp", env->path);
+    s_write_bytes (tmp, "HLJR", 4);
+    hl_journal_t *journal = s_open (env, results);
+    assert_false (s_exists (tmp));
+    hl_journal_destroy (&journal);
+    hl_results_destroy (&results);
+}
+
 static void
 test_file_name (void **state)
 {
@@ -919,6 +947,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_file_bound, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_open_bound, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_in_use, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_not_a_file, s_setup, s_teardown),
         cmocka_unit_test (test_file_name),
     };
     return cmocka_run_group_tests_name ("hl_journal", tests, NULL, NULL);
