@@ -71,6 +71,7 @@ struct _hl_journal_t {
     uint8_t *frame;     //  one frame: S_FRAME + record_max bytes
     bool broken;        //  a failed write left the file unknown
     size_t logged;      //  refusals logged at open
+    bool skipped;       //  records refused at open are in the file
     hl_journal_stats_t stats;
 };
 
@@ -587,6 +588,7 @@ s_refuse (hl_journal_t *self, hl_journal_reason_t reason, uint64_t offset,
           const char *detail)
 {
     self->stats.refused[reason]++;
+    self->skipped = true;
     if (self->logged++ < S_LOG_MAX)
         hl_log_warning ("journal %s: at byte %llu: %s refused%s%s", self->path,
                         (unsigned long long)offset, s_reasons[reason],
@@ -915,7 +917,12 @@ hl_journal_open (const char *dir, const char *name,
     self->frame = (uint8_t *)hl_alloc (S_FRAME + self->record_max);
     s_load (self, results);
     s_resolve_open (self, results);
-    s_maybe_compact (self);
+    //  Records refused stay refused: rewritten without them, the file
+    //  opens cleanly next time
+    if (self->skipped)
+        s_compact (self, NULL);
+    else
+        s_maybe_compact (self);
     size_t refused = 0;
     for (int i = 0; i < HL_JOURNAL_REASONS; i++)
         refused += self->stats.refused[i];
