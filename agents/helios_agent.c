@@ -22,34 +22,30 @@
 static void
 s_usage (FILE *out)
 {
-    fprintf (
-        out,
-        "usage: helios-agent [-c CONFIG] --role ROLE [--master ENDPOINT]\n"
-        "                    [--name NAME] [--capacity N] [--state-dir DIR]"
-        "\n"
-        "                    [-v]...\n"
-        "  -c, --config FILE    configuration (default: $HELIOS_CONFIG,\n"
-        "                       else deploy/helios.cfg if present)\n"
-        "  -r, --role ROLE      prometheus-frontend, prometheus-backend,\n"
-        "                       hephaestus-frontend, hephaestus-backend,\n"
-        "                       athena-ux or athena-api\n"
-        "  -m, --master EP      the master's tasks endpoint\n"
-        "                       (default: the config's connect.tasks)\n"
-        "  -n, --name NAME      name on the wire (default "
-        "ROLE@HOST:PID)\n"
-        "      --capacity N     concurrent tasks, 1..1024\n"
-        "      --state-dir DIR  where a Hephaestus agent given --name\n"
-        "                       keeps its journal, NAME.journal: "
-        "restarted\n"
-        "                       with that name, it never runs a task "
-        "twice\n"
-        "                       (default: the config's agent.state_dir)"
-        "\n"
-        "  -v, --verbose        more logging (-v info, -vv debug)\n"
-        "  -h, --help           this help\n"
-        "      --version        print the version\n"
-        "SIGTERM or SIGINT drains running tasks, a second one stops at "
-        "once.\n");
+    fprintf (out,
+             "usage: helios-agent [-c CONFIG] --role ROLE [--master ENDPOINT]\n"
+             "                    [--name NAME] [--capacity N]\n"
+             "                    [--state-dir DIR] [-v]...\n"
+             "  -c, --config FILE    configuration (default: $HELIOS_CONFIG,\n"
+             "                       else deploy/helios.cfg if present)\n"
+             "  -r, --role ROLE      prometheus-frontend, prometheus-backend,\n"
+             "                       hephaestus-frontend, hephaestus-backend,\n"
+             "                       athena-ux or athena-api\n"
+             "  -m, --master EP      the master's tasks endpoint\n"
+             "                       (default: the config's connect.tasks)\n"
+             "  -n, --name NAME      name on the wire (default "
+             "ROLE@HOST:PID)\n"
+             "      --capacity N     concurrent tasks, 1..1024\n"
+             "      --state-dir DIR  where a Hephaestus agent given --name\n"
+             "                       keeps its journal (NAME.journal), so\n"
+             "                       that restarted with that name it never\n"
+             "                       runs a task twice (default: the\n"
+             "                       config's agent.state_dir)\n"
+             "  -v, --verbose        more logging (-v info, -vv debug)\n"
+             "  -h, --help           this help\n"
+             "      --version        print the version\n"
+             "SIGTERM or SIGINT drains running tasks, a second one stops at "
+             "once.\n");
 }
 
 /*  "helios-agent: what 'arg' why (try --help)": a usage error, exit 2. */

@@ -273,10 +273,10 @@ s_open_find (hl_journal_t *self, uint64_t task_id)
 static void
 s_open_remove (hl_journal_t *self, uint64_t task_id)
 {
-    s_open_t *open = s_open_find (self, task_id);
-    if (!open)
+    const s_open_t *found = s_open_find (self, task_id);
+    if (!found)
         return;
-    size_t i = (size_t)(open - self->open);
+    size_t i = (size_t)(found - self->open);
     memmove (&self->open[i], &self->open[i + 1],
              (self->open_n - i - 1) * sizeof *self->open);
     self->open_n--;
