@@ -29,6 +29,18 @@ static char s_path[64], s_bad[64];
 static const hl_journal_opts_t s_opts
     = { .keep = S_KEEP, .open_max = 2, .record_max = 512 };
 
+//  The folder goes with the run
+static void
+s_cleanup (void)
+{
+    char tmp[80];
+    snprintf (tmp, sizeof tmp, "%s.tmp", s_path);
+    unlink (tmp);
+    unlink (s_bad);
+    unlink (s_path);
+    rmdir (s_dir);
+}
+
 static void
 s_init (void)
 {
@@ -36,6 +48,7 @@ s_init (void)
         abort ();
     snprintf (s_path, sizeof s_path, "%s/" S_NAME ".journal", s_dir);
     snprintf (s_bad, sizeof s_bad, "%s.bad", s_path);
+    atexit (s_cleanup);
     //  Refusals are the point; their lines are not
     hl_log_init ("fuzz", HL_LOG_ERROR, false);
 }
