@@ -7,7 +7,7 @@
 #   make test-unit T=hl_codec    one unit test
 #   make check           the tests under AddressSanitizer + UBSan (build-asan/)
 #   make SANITIZE=thread test    any sanitizer set, in its own build folder
-#   make fuzz            libFuzzer on the codec and StatsD, FUZZ_SECONDS (60) each
+#   make fuzz            libFuzzer: codec, StatsD, journal, FUZZ_SECONDS (60) each
 #   make bench           benchmarks (tests/bench/)
 #   make run             install what is missing, build, start the demo swarm
 #   make demo            a few cycles and an incident, the reports, exit 0
@@ -271,6 +271,14 @@ fuzz: | $(DEPS_MK)
 	$(Q)$(FUZZ_BUILD)/fuzz_hl_statsd -max_total_time=$(FUZZ_SECONDS) \
 	    -max_len=65507 -rss_limit_mb=2048 -print_final_stats=1 \
 	    -detect_leaks=1 $(FUZZ_BUILD)/corpus-statsd
+	@mkdir -p $(FUZZ_BUILD)/corpus-journal
+	$(Q)clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $(FUZZ_BUILD)/fuzz_hl_journal \
+	    tests/fuzz/fuzz_hl_journal.c agents/hl_journal.c agents/hl_results.c \
+	    agents/hl_idmap.c $(BUS_SRC) $(PROTO_SRC) $(PKG_LIBS)
+	$(Q)cp tests/fuzz/corpus-journal/* $(FUZZ_BUILD)/corpus-journal/
+	$(Q)$(FUZZ_BUILD)/fuzz_hl_journal -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -detect_leaks=1 $(FUZZ_BUILD)/corpus-journal
 
 # ---- benchmarks, demo ---------------------------------------------------
 

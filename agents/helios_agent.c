@@ -24,7 +24,8 @@ s_usage (FILE *out)
 {
     fprintf (out,
              "usage: helios-agent [-c CONFIG] --role ROLE [--master ENDPOINT]\n"
-             "                    [--name NAME] [--capacity N] [-v]...\n"
+             "                    [--name NAME] [--capacity N]\n"
+             "                    [--state-dir DIR] [-v]...\n"
              "  -c, --config FILE    configuration (default: $HELIOS_CONFIG,\n"
              "                       else deploy/helios.cfg if present)\n"
              "  -r, --role ROLE      prometheus-frontend, prometheus-backend,\n"
@@ -35,6 +36,11 @@ s_usage (FILE *out)
              "  -n, --name NAME      name on the wire (default "
              "ROLE@HOST:PID)\n"
              "      --capacity N     concurrent tasks, 1..1024\n"
+             "      --state-dir DIR  where a Hephaestus agent given --name\n"
+             "                       keeps its journal (NAME.journal), so\n"
+             "                       that restarted with that name it never\n"
+             "                       runs a task twice (default: the\n"
+             "                       config's agent.state_dir)\n"
              "  -v, --verbose        more logging (-v info, -vv debug)\n"
              "  -h, --help           this help\n"
              "      --version        print the version\n"
@@ -60,11 +66,11 @@ main (int argc, char *argv[])
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
-        bool takes_value = streq (a, "-c") || streq (a, "--config")
-                           || streq (a, "-r") || streq (a, "--role")
-                           || streq (a, "-m") || streq (a, "--master")
-                           || streq (a, "-n") || streq (a, "--name")
-                           || streq (a, "--capacity");
+        bool takes_value
+            = streq (a, "-c") || streq (a, "--config") || streq (a, "-r")
+              || streq (a, "--role") || streq (a, "-m") || streq (a, "--master")
+              || streq (a, "-n") || streq (a, "--name")
+              || streq (a, "--capacity") || streq (a, "--state-dir");
         if (takes_value && !has_value)
             return s_bad ("option", a, "needs a value");
         if ((streq (a, "-c") || streq (a, "--config")) && has_value)
@@ -75,6 +81,8 @@ main (int argc, char *argv[])
             opts.endpoint = argv[++i];
         else if ((streq (a, "-n") || streq (a, "--name")) && has_value)
             opts.name = argv[++i];
+        else if (streq (a, "--state-dir") && has_value)
+            opts.state_dir = argv[++i];
         else if (streq (a, "--capacity") && has_value) {
             const char *text = argv[++i];
             char *end = NULL;
@@ -104,6 +112,9 @@ main (int argc, char *argv[])
         return s_bad ("unknown role", opts.role, "");
     if (opts.name && (!*opts.name || strlen (opts.name) > HL_MAX_NAME))
         return s_bad ("--name wants 1..255 bytes, not", opts.name, "");
+    if (opts.state_dir
+        && (!*opts.state_dir || strlen (opts.state_dir) >= HL_CONFIG_PATH))
+        return s_bad ("--state-dir wants a folder, not", opts.state_dir, "");
     if (opts.endpoint && !hl_sock_endpoint_ok (opts.endpoint))
         return s_bad ("bad endpoint", opts.endpoint,
                       ": want " HL_SOCK_ENDPOINT_FORMS);

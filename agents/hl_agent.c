@@ -4,8 +4,8 @@
     hl_agent - the agent runtime: one zloop owns the link to the master
     (hl_link: handshake, heartbeats, reconnects), the local queue in
     front of the role's capacity (hl_queue), the echo kind, the kept
-    results for repeated task ids (hl_results), cancel, deadlines and
-    the drain on SIGTERM.
+    results for repeated task ids (hl_results, and a durable role's
+    hl_journal), cancel, deadlines and the drain on SIGTERM.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hl_agent.h"
+#include "hl_journal.h"
 #include "hl_link.h"
 #include "hl_queue.h"
 #include "hl_results.h"
@@ -44,6 +45,7 @@ struct _hl_agent_task_t {
     int64_t started_us; //  monotonic, for duration_us
     void *state;        //  the role's
     int echo_timer;     //  a delayed echo's timer, or 0
+    bool journaled;     //  its start is in the journal
 };
 
 //  The plug-in of each role family
@@ -66,6 +68,7 @@ struct _hl_agent_t {
     int64_t wake_at;                   //  when it fires
     hl_queue_t *tasks;                 //  queued and running, by task id
     hl_results_t *results;             //  the last HL_AGENT_DONE_MAX
+    hl_journal_t *journal;             //  a durable role's, or NULL
     bool pumping;                      //  s_pump is on the stack
     bool aborting;                     //  cancelling everything: start none
     bool draining;                     //  refusing new tasks
@@ -215,11 +218,29 @@ s_finish (hl_agent_t *self, hl_agent_task_t *task, hl_task_status_t status,
                     NULL);
     hl_result_t done;
     hl_results_find (self->results, task->task_id, &done);
+    //  On disk before the master hears it: an answer is never one a
+    //  restart could take back
+    if (task->journaled)
+        hl_journal_ended (self->journal, task->task_id, status, duration,
+                          done.data);
     s_answer (self, &done, hl_msg_id (task->msg));
     for (size_t i = 0; i < task->repeats_n; i++)
         s_answer (self, &done, task->repeats[i]);
     s_task_destroy (&task);
     s_pump (self);
+    s_check_drained (self);
+}
+
+//  Refuse a task taken from the queue but not started, without keeping
+//  the answer: why is of the moment
+static void
+s_refuse_task (hl_agent_t *self, hl_agent_task_t *task, const char *why)
+{
+    hl_queue_remove (self->tasks, task->task_id);
+    s_refuse (self, hl_msg_id (task->msg), task->task_id, why);
+    for (size_t i = 0; i < task->repeats_n; i++)
+        s_refuse (self, task->repeats[i], task->task_id, why);
+    s_task_destroy (&task);
     s_check_drained (self);
 }
 
@@ -318,6 +339,17 @@ s_pump (hl_agent_t *self)
             s_finish (self, task, HL_STATUS_TIMEOUT, &data);
             continue;
         }
+        //  Written before it starts: killed while it runs, the agent
+        //  answers it as of unknown outcome and never runs it again
+        if (self->journal && task->kind != HL_KIND_ECHO) {
+            if (hl_journal_started (self->journal, task->msg) != 0) {
+                s_refuse_task (self, task,
+                               "journal: cannot record the task before it "
+                               "runs");
+                continue;
+            }
+            task->journaled = true;
+        }
         uint32_t inflight = (uint32_t)hl_queue_running (self->tasks);
         if (inflight > self->stats.max_inflight)
             self->stats.max_inflight = inflight;
@@ -397,6 +429,22 @@ s_on_task (hl_agent_t *self, hl_msg_t **msg_p)
             repeats[task->repeats_n++] = re;
             task->repeats = repeats;
         }
+        hl_msg_destroy (&msg);
+        return;
+    }
+    //  The journal keeps its own last results: echoes may have pushed a
+    //  change's result out of the store above
+    hl_msg_t *kept
+        = self->journal ? hl_journal_result (self->journal, task_id) : NULL;
+    if (kept) {
+        self->stats.duplicates++;
+        hl_value_t *data
+            = hl_msg_data (kept) ? hl_value_dup (hl_msg_data (kept)) : NULL;
+        int status = hl_status_parse (hl_msg_status (kept));
+        s_send_result (self, re, task_id,
+                       status < 0 ? HL_STATUS_FAILED : (hl_task_status_t)status,
+                       hl_msg_duration_us (kept), &data);
+        hl_msg_destroy (&kept);
         hl_msg_destroy (&msg);
         return;
     }
@@ -652,6 +700,28 @@ s_apply_opts (hl_agent_t *self, const hl_agent_opts_t *opts, char *err,
     return 0;
 }
 
+//  A durable role's journal, which fills the results store. Only a
+//  named agent has one: the default name holds the pid, which the next
+//  run does not share. 0, or -1 and the reason in err.
+static int
+s_journal_open (hl_agent_t *self, const hl_agent_opts_t *opts, char *err,
+                size_t errsize)
+{
+    if (!self->role->durable)
+        return 0;
+    if (!opts->name) {
+        hl_log_notice ("no name given: a restart will forget the tasks this "
+                       "agent ran (give --name to keep them)");
+        return 0;
+    }
+    const char *dir = opts->state_dir
+                          ? opts->state_dir
+                          : hl_config_agent (self->config)->state_dir;
+    self->journal
+        = hl_journal_open (dir, self->name, NULL, self->results, err, errsize);
+    return self->journal ? 0 : -1;
+}
+
 //  The link to the master, with its backoff from opts. 0, or -1 if the
 //  endpoint is one ZeroMQ cannot connect to.
 static int
@@ -699,7 +769,8 @@ hl_agent_new (const hl_config_t *config, const hl_agent_opts_t *opts, char *err,
     self->loop = zloop_new ();
     //  The agent decides when to stop; czmq's interrupt flag does not
     zloop_set_nonstop (self->loop, true);
-    if (s_apply_opts (self, opts, err, errsize) != 0)
+    if (s_apply_opts (self, opts, err, errsize) != 0
+        || s_journal_open (self, opts, err, errsize) != 0)
         goto fail;
     //  A bad endpoint fails now, not at every reconnect
     if (s_link_new (self, opts) != 0) {
@@ -741,6 +812,7 @@ hl_agent_destroy (hl_agent_t **self_p)
         s_task_destroy (&task);
     }
     hl_queue_destroy (&self->tasks);
+    hl_journal_destroy (&self->journal);
     hl_results_destroy (&self->results);
     hl_value_destroy (&self->actions);
     hl_link_destroy (&self->link);

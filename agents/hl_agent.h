@@ -24,7 +24,13 @@
       seen again while it runs gets one result per task message (up to
       16 repeats), and after it ran the kept result (last 4096 ids) with
       the same status, data and duration, without running again;
-    - refusals of the moment ("draining", "queue full") are not kept;
+    - an agent of a durable role (Hephaestus) given a name keeps those
+      results in a journal too (hl_journal): restarted under the same
+      name it answers them again, and a task it was running when it
+      stopped is answered failed, {"error": "outcome unknown: ...",
+      "unknown": true}, never run again;
+    - refusals of the moment ("draining", "queue full", a journal that
+      cannot be written) are not kept;
     - deadline_ms counts from when the agent got the task: queued past it
       the task is answered timeout unrun, running past it the role's
       cancel hook runs and the answer is timeout;
@@ -39,7 +45,10 @@ typedef struct {
     const char *role;        /* one of the six role names (hl_role_parse);
                                 required */
     const char *endpoint;    /* NULL: the config's connect.tasks */
-    const char *name;        /* NULL: "<role>@<host>:<pid>" */
+    const char *name;        /* NULL: "<role>@<host>:<pid>"; a durable
+                                role's journal needs one */
+    const char *state_dir;   /* NULL: the config's agent.state_dir; where
+                                a durable role's journal goes */
     int capacity;            /* 0: the config's connect.capacity, 1..1024 */
     int backoff_min_ms;      /* 0: 1000, first hello retry */
     int backoff_max_ms;      /* 0: 32000 */

@@ -591,8 +591,9 @@ s_start (void *state, hl_agent_task_t *task)
     s_child_t *child = NULL;
     hl_task_status_t status = HL_STATUS_REJECTED;
     char err[256] = "";
-    //  The runtime answers repeats from its results, but keeps only the
-    //  last 4096: a change once made is never made again for the id
+    //  The runtime answers repeats from its results (and a named agent's
+    //  journal), but keeps only the last 4096: a change once made is
+    //  never made again for the id while this process lives
     if (s_ran (self, task_id)) {
         snprintf (err, sizeof err,
                   "task %llu already ran; its result is no longer kept",
@@ -652,6 +653,7 @@ s_cancel (void *state, hl_agent_task_t *task)
 const hl_role_t hl_hephaestus_role = {
     .name = "hephaestus",
     .kinds = HL_ROLE_KIND (HL_KIND_APPLY) | HL_ROLE_KIND (HL_KIND_ROLLBACK),
+    .durable = true,
     .new = s_new,
     .destroy = s_destroy,
     .hello = s_hello,

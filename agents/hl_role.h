@@ -29,6 +29,9 @@ struct _hl_role_t {
     const char *name; /* "prometheus", "hephaestus", "athena" */
     unsigned kinds;   /* task kinds run, HL_ROLE_KIND bits; echo is the
                          runtime's */
+    bool durable;     /* its tasks change things: an agent given a name
+                         journals them (hl_journal), so that restarted
+                         under that name it never runs one twice */
     /*  Create the role's state for agent (hl_agent_config(),
         hl_agent_swarm() tell which flavour). 0, or -1 to refuse to
         start (logged by the role). */

@@ -30,6 +30,7 @@ struct _hl_config_t {
     char path[HL_CONFIG_PATH]; // file loaded, "" for defaults
     hl_config_master_t master;
     hl_config_connect_t connect;
+    hl_config_agent_t agent;
     hl_config_limits_t limits;
     hl_config_cycle_t cycle;
     hl_config_emergency_t emergency;
@@ -53,6 +54,7 @@ static const char *s_master_keys[]
         "liveness", "log_level", "http_token", NULL };
 static const char *s_connect_keys[]
     = { "tasks", "control", "bus_in", "bus_out", "capacity", NULL };
+static const char *s_agent_keys[] = { "state_dir", NULL };
 static const char *s_limits_keys[] = { "max_msg_size",     "max_str",
                                        "max_items",        "max_depth",
                                        "sndhwm",           "rcvhwm",
@@ -135,6 +137,9 @@ s_set_defaults (hl_config_t *self)
 
     //  Connect endpoints follow the master's unless set (s_load_connect)
     self->connect.capacity = 4;
+    //  Likewise the agents' state_dir (s_load_agent)
+    snprintf (self->agent.state_dir, sizeof self->agent.state_dir,
+              "var/helios/agents");
 
     hl_limits_default (&self->limits.decode);
     self->limits.sndhwm = HL_HWM_DEFAULT;
@@ -333,6 +338,35 @@ s_load_connect (hl_setting_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
                                      sizeof c->bus_out)
         || hl_setting_read_int (ctx, g, "capacity", 1, 1024, &c->capacity))
         return -1;
+    return 0;
+}
+
+//  The agents' state_dir is the master's plus "/agents" unless set, so
+//  that one setting moves everything a machine keeps
+static int
+s_load_agent (hl_setting_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
+{
+    hl_config_agent_t *a = &self->agent;
+    int rc;
+    const config_setting_t *g
+        = hl_setting_section (ctx, cfg, "agent", s_agent_keys, &rc);
+    if (!g || !config_setting_get_member (g, "state_dir")) {
+        if (rc)
+            return rc;
+        int n = snprintf (a->state_dir, sizeof a->state_dir, "%s/agents",
+                          self->master.state_dir);
+        if (n < 0 || (size_t)n >= sizeof a->state_dir)
+            return hl_setting_fail (ctx, g,
+                                    "agent.state_dir: master.state_dir plus "
+                                    "\"/agents\" is too long: set it");
+        return 0;
+    }
+    if (hl_setting_read_string (ctx, g, "state_dir", a->state_dir,
+                                sizeof a->state_dir))
+        return -1;
+    if (!a->state_dir[0])
+        return hl_setting_fail (ctx, config_setting_get_member (g, "state_dir"),
+                                "must not be empty");
     return 0;
 }
 
@@ -940,9 +974,9 @@ s_load_actions (hl_setting_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
 // --------------------------------------------------------------------
 
 static const char *s_sections[]
-    = { "master",   "connect", "limits",  "cycle", "emergency",
-        "health",   "metrics", "actions", "demo",  "statsd",
-        "webhooks", "alerts",  "summary", "store", NULL };
+    = { "master", "connect", "agent",   "limits", "cycle",  "emergency",
+        "health", "metrics", "actions", "demo",   "statsd", "webhooks",
+        "alerts", "summary", "store",   NULL };
 
 hl_config_t *
 hl_config_load (const char *path, char *err, size_t errsize)
@@ -986,9 +1020,9 @@ hl_config_load (const char *path, char *err, size_t errsize)
     self = hl_alloc (sizeof *self);
     snprintf (self->path, sizeof self->path, "%s", path);
     s_set_defaults (self);
-    //  Master before connect: connect's defaults derive from its binds
+    //  Master first: the defaults of connect and agent derive from it
     if (s_load_master (&ctx, &cfg, &self->master)
-        || s_load_connect (&ctx, &cfg, self)
+        || s_load_connect (&ctx, &cfg, self) || s_load_agent (&ctx, &cfg, self)
         || s_load_limits (&ctx, &cfg, &self->limits)
         || s_load_cycle (&ctx, &cfg, &self->cycle)
         || s_load_emergency (&ctx, &cfg, &self->emergency)
@@ -1055,6 +1089,12 @@ const hl_config_connect_t *
 hl_config_connect (const hl_config_t *self)
 {
     return &self->connect;
+}
+
+const hl_config_agent_t *
+hl_config_agent (const hl_config_t *self)
+{
+    return &self->agent;
 }
 
 const hl_config_limits_t *

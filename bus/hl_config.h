@@ -46,6 +46,13 @@ typedef struct {
     int capacity; /* agent concurrent tasks, 4 */
 } hl_config_connect_t;
 
+/*  What agents keep on disk. */
+typedef struct {
+    char state_dir[HL_CONFIG_PATH]; /* a named Hephaestus agent's journal
+                                       goes here (<name>.journal);
+                                       master.state_dir + "/agents" */
+} hl_config_agent_t;
+
 /*  Socket limits; may lower the compiled-in ceilings, never raise them. */
 typedef struct {
     hl_limits_t decode;   /* message size, string, items,
@@ -241,6 +248,7 @@ const char *hl_config_path (const hl_config_t *self);
 
 const hl_config_master_t *hl_config_master (const hl_config_t *self);
 const hl_config_connect_t *hl_config_connect (const hl_config_t *self);
+const hl_config_agent_t *hl_config_agent (const hl_config_t *self);
 const hl_config_limits_t *hl_config_limits (const hl_config_t *self);
 const hl_config_cycle_t *hl_config_cycle (const hl_config_t *self);
 const hl_config_emergency_t *hl_config_emergency (const hl_config_t *self);

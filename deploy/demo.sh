@@ -29,8 +29,9 @@ esac
 bin=$(cd "${1:-bin}" && pwd) || exit 1
 keep=${2:-var/helios/demo}
 mkdir -p "$keep" && keep=$(cd "$keep" && pwd) || exit 1
-# Only what a demo leaves there: its reports, learning and log
-rm -rf "$keep/reports" "$keep/learning.json" "$keep/processes.log"
+# Only what a demo leaves there: its reports, learning, journals and log
+rm -rf "$keep/reports" "$keep/learning.json" "$keep/agents" \
+    "$keep/processes.log"
 dir=$(mktemp -d /tmp/helios-demo.XXXXXX)
 cfg=$dir/helios.cfg
 export PATH="$bin:$PATH" HELIOS_CONFIG="$cfg"
@@ -67,7 +68,8 @@ pids+=($!)
 pids+=($!)
 for role in prometheus-frontend prometheus-backend hephaestus-frontend \
             hephaestus-backend athena-ux athena-api; do
-    "$bin/helios-agent" -c "$cfg" --role "$role" 2>> "$log" &
+    # Named, as run.sh names them: Hephaestus keeps its journal under it
+    "$bin/helios-agent" -c "$cfg" --role "$role" --name "$role" 2>> "$log" &
     pids+=($!)
 done
 

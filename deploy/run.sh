@@ -139,9 +139,12 @@ if [ "$demo" = 1 ]; then
     start_ready 4 "$bin/helios-demo" -c "$cfg" run
     echo "helios: demo service up: $ready"
 fi
+# Stable names (ROLE-N): a Hephaestus agent keeps its journal under its
+# name, so that, started again, it never runs a task a second time.
 for role in "${roles[@]}"; do
     for ((i = 1; i <= per_role; i++)); do
-        "$bin/helios-agent" -c "$cfg" --master "$tasks" --role "$role" &
+        "$bin/helios-agent" -c "$cfg" --master "$tasks" --role "$role" \
+            --name "$role-$i" &
         agent_pids+=($!)
     done
 done

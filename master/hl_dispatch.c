@@ -757,7 +757,14 @@ hl_dispatch_new (zsock_t *tasks, const hl_config_t *config, const char *src,
     self->running = zlistx_new ();
     self->delayed = zlistx_new ();
     self->finished = zlistx_new ();
-    self->next_id = 1;
+    /*  Agents answer a task id they saw before from the result they kept,
+        across their own restarts too (agents/hl_journal), so no two runs
+        of the master may share an id. Ids start at the wall clock in
+        microseconds: a later run starts past every id an earlier one
+        used unless that one sent more than a task per microsecond it
+        ran. Below 2^53 until the year 2255, so exact in JSON. */
+    int64_t now_us = hl_msg_now_us ();
+    self->next_id = now_us > 0 ? (uint64_t)now_us : 1;
     self->now_ms = zclock_mono ();
     self->event_fn = event_fn;
     self->wants_fn = wants_fn;

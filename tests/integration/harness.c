@@ -558,7 +558,7 @@ ht_playbook (void)
     char line[1024];
     bool skip = false;
     static const char *sections[]
-        = { "master = {", "connect = {", "demo = {",
+        = { "master = {", "connect = {", "agent = {",    "demo = {",
             "cycle = {",  "health = {",  "emergency = {" };
     while (text && fgets (line, sizeof line, f)) {
         for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)

@@ -118,8 +118,8 @@ int ht_wait_agents (const ht_master_t *m, int n, int timeout_ms);
     master's exit status. */
 int ht_master_stop (ht_master_t *m);
 
-/*  deploy/helios.cfg without its master, connect, demo, cycle, health
-    and emergency sections: the 12 KPIs and the playbook, for a test to
+/*  deploy/helios.cfg without its master, connect, agent, demo, cycle,
+    health and emergency sections: the 12 KPIs and the playbook, for a test to
     put its own endpoints and timing in front of. Caller frees. */
 char *ht_playbook (void);
 

@@ -98,6 +98,14 @@ test_bad_flags_one_wording (void **state)
         s_run (ctl, "-e", ep, "bench", "echo", "--tasks", "x", NULL), 2);
     s_err_is ("helios-ctl",
               "bench echo: --tasks wants a number 0..100000000, not 'x'");
+    const char *agent = ht_bin ("helios-agent");
+    assert_int_equal (
+        s_run (agent, "--role", "hephaestus-backend", "--state-dir", NULL), 2);
+    s_err_is ("helios-agent", "option '--state-dir' needs a value");
+    assert_int_equal (
+        s_run (agent, "--role", "hephaestus-backend", "--state-dir", "", NULL),
+        2);
+    s_err_is ("helios-agent", "--state-dir wants a folder, not ''");
     assert_int_equal (s_run (ht_bin ("helios-master"), "extra", NULL), 2);
     s_err_is ("helios-master", "unexpected argument 'extra'");
     assert_int_equal (s_run (ht_bin ("helios-spy"), "extra", NULL), 2);

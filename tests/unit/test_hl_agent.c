@@ -145,6 +145,7 @@ typedef struct {
     bool answer_beats; //  answer each heartbeat, as a master does
     int beats;         //  heartbeats seen
     uint64_t next_task_id;
+    char dir[64]; //  state_dir: a Hephaestus agent's journal
 } s_env_t;
 
 //  The master binds an ephemeral port, or, given an endpoint, nothing yet
@@ -163,9 +164,12 @@ s_env_start_at (s_env_t *env, const char *role, int capacity,
     env->config = hl_config_new_default ();
     env->answer_beats = true;
     env->next_task_id = 100;
+    snprintf (env->dir, sizeof env->dir, "/tmp/hl_agent_test.XXXXXX");
+    assert_non_null (mkdtemp (env->dir));
     hl_agent_opts_t opts = { .role = role,
                              .endpoint = env->endpoint,
                              .name = "tester",
+                             .state_dir = env->dir,
                              .capacity = capacity,
                              .backoff_min_ms = 100,
                              .backoff_max_ms = 400,
@@ -192,6 +196,10 @@ s_env_stop (s_env_t *env)
     assert_null (env->agent);
     hl_config_destroy (&env->config);
     zsock_destroy (&env->router);
+    char path[128];
+    snprintf (path, sizeof path, "%s/tester.journal", env->dir);
+    unlink (path);
+    assert_int_equal (rmdir (env->dir), 0);
 }
 
 static void

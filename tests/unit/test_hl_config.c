@@ -69,6 +69,9 @@ test_defaults (void **state)
     assert_int_equal (master->liveness, 3);
     assert_string_equal (master->log_level, "notice");
 
+    assert_string_equal (hl_config_agent (config)->state_dir,
+                         "var/helios/agents");
+
     const hl_config_connect_t *connect = hl_config_connect (config);
     assert_string_equal (connect->tasks, "tcp://127.0.0.1:7701");
     assert_string_equal (connect->control, "tcp://127.0.0.1:7702");
@@ -204,6 +207,9 @@ test_full_file (void **state)
     assert_string_equal (master->http, "");
     assert_string_equal (master->statsd, "[::1]:9125");
     assert_string_equal (master->state_dir, "/var/lib/h");
+    //  Unset, the agents' state_dir follows the master's
+    assert_string_equal (hl_config_agent (config)->state_dir,
+                         "/var/lib/h/agents");
     assert_int_equal (master->heartbeat_ms, 10);
     assert_int_equal (master->liveness, 100);
     assert_string_equal (master->log_level, "debug");
@@ -329,6 +335,9 @@ test_deploy_file (void **state)
     assert_true (api->target == 200 && api->critical == 1000);
     assert_true (api->weight == 2 && api->key);
     assert_string_equal (api->stat, "p95");
+
+    assert_string_equal (hl_config_agent (config)->state_dir,
+                         "var/helios/agents");
 
     assert_true (hl_config_actions_size (config) >= 8);
     size_t frontend = 0, backend = 0;
@@ -467,6 +476,42 @@ static const bad_case_t s_bad_endpoint
 static const bad_case_t s_bad_connect_endpoint
     = { "connect = {\n  bus_in = \"localhost:7703\";\n};\n", 2,
         "bad endpoint" };
+static const bad_case_t s_agent_empty_dir
+    = { "agent = {\n  state_dir = \"\";\n};\n", 2,
+        "agent.state_dir: must not be empty" };
+static const bad_case_t s_agent_unknown_key
+    = { "agent = {\n  state = \"x\";\n};\n", 2, "agent.state: unknown key" };
+static const bad_case_t s_agent_dir_type
+    = { "agent = {\n  state_dir = 5;\n};\n", 2, "expected a string" };
+
+//  agent.state_dir: set, it is taken as it is, whatever master.state_dir
+static void
+test_agent_section (void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    s_write ("agent.cfg",
+             "master = { state_dir = \"/srv/m\"; };\n"
+             "agent = { state_dir = \"/srv/agents\"; };\n",
+             path, sizeof path);
+    hl_config_t *config = hl_config_load (path, err, sizeof err);
+    unlink (path);
+    if (!config)
+        fail_msg ("%s", err);
+    assert_string_equal (hl_config_agent (config)->state_dir, "/srv/agents");
+    hl_config_destroy (&config);
+    //  An empty section: the default, from the master's
+    s_write ("agent.cfg",
+             "master = { state_dir = \"rel/m\"; };\nagent = { };\n", path,
+             sizeof path);
+    config = hl_config_load (path, err, sizeof err);
+    unlink (path);
+    if (!config)
+        fail_msg ("%s", err);
+    assert_string_equal (hl_config_agent (config)->state_dir, "rel/m/agents");
+    hl_config_destroy (&config);
+}
+
 static const bad_case_t s_bad_http
     = { "master = {\n  http = \"localhost\";\n};\n", 2, "must be host:port" };
 static const bad_case_t s_bad_log_level
@@ -1130,6 +1175,10 @@ main (void)
         BAD (_bad_param_type),
         BAD (_bad_endpoint),
         BAD (_bad_connect_endpoint),
+        BAD (_agent_empty_dir),
+        BAD (_agent_unknown_key),
+        BAD (_agent_dir_type),
+        cmocka_unit_test (test_agent_section),
         BAD (_bad_http),
         BAD (_bad_log_level),
         BAD (_bad_category),

@@ -5,8 +5,9 @@
     ROUTER this test binds as the master, with a config in a mkdtemp()
     folder whose actions run small real shell commands: params, exit
     codes, timeouts and cancels that kill the whole group, the output
-    tail, repeated ids, and a loop that stays free. Every wait has a
-    deadline.
+    tail, repeated ids (the role's own memory, and a named agent's journal
+    across echoes and a restart), and a loop that stays free. Every wait
+    has a deadline.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -140,8 +141,42 @@ s_recv (s_env_t *env, hl_msg_type_t type)
     return msg;
 }
 
+//  An agent named name (NULL: the default, and no journal) with its
+//  journal in the test's folder, welcomed
 static void
-s_env_start (s_env_t *env)
+s_agent_start (s_env_t *env, const char *name)
+{
+    hl_agent_opts_t opts = { .role = "hephaestus-backend",
+                             .endpoint = env->endpoint,
+                             .name = name,
+                             .state_dir = env->dir,
+                             .capacity = 4 };
+    char err[256];
+    env->agent = hl_agent_new (env->config, &opts, err, sizeof err);
+    if (!env->agent)
+        fail_msg ("%s", err);
+    env->actor = zactor_new (hl_agent_actor, env->agent);
+    assert_non_null (env->actor);
+    //  A slow heartbeat: a test busy elsewhere must not look dead
+    env->hello = s_recv (env, HL_MSG_HELLO);
+    hl_msg_t *welcome = hl_msg_new (HL_MSG_WELCOME);
+    hl_msg_set_re (welcome, hl_msg_id (env->hello));
+    hl_msg_set_heartbeat_ms (welcome, 1000);
+    hl_msg_set_liveness (welcome, 30);
+    hl_msg_set_session (welcome, "session-1");
+    s_send (env, welcome);
+}
+
+static void
+s_agent_stop (s_env_t *env)
+{
+    zactor_destroy (&env->actor);
+    hl_agent_destroy (&env->agent);
+    hl_msg_destroy (&env->hello);
+}
+
+static void
+s_env_start_named (s_env_t *env, const char *name)
 {
     memset (env, 0, sizeof *env);
     snprintf (env->dir, sizeof env->dir, "/tmp/hl_heph_test.XXXXXX");
@@ -158,35 +193,25 @@ s_env_start (s_env_t *env)
     env->router = hl_sock_bind (ZMQ_ROUTER, "tcp://127.0.0.1:*", NULL,
                                 env->endpoint, sizeof env->endpoint);
     assert_non_null (env->router);
-    hl_agent_opts_t opts = { .role = "hephaestus-backend",
-                             .endpoint = env->endpoint,
-                             .name = "heph",
-                             .capacity = 4 };
-    env->agent = hl_agent_new (env->config, &opts, err, sizeof err);
-    assert_non_null (env->agent);
-    env->actor = zactor_new (hl_agent_actor, env->agent);
-    assert_non_null (env->actor);
-    //  A slow heartbeat: a test busy elsewhere must not look dead
-    env->hello = s_recv (env, HL_MSG_HELLO);
-    hl_msg_t *welcome = hl_msg_new (HL_MSG_WELCOME);
-    hl_msg_set_re (welcome, hl_msg_id (env->hello));
-    hl_msg_set_heartbeat_ms (welcome, 1000);
-    hl_msg_set_liveness (welcome, 30);
-    hl_msg_set_session (welcome, "session-1");
-    s_send (env, welcome);
+    s_agent_start (env, name);
     env->next_task_id = 100;
+}
+
+static void
+s_env_start (s_env_t *env)
+{
+    s_env_start_named (env, "heph");
 }
 
 static void
 s_env_stop (s_env_t *env)
 {
-    zactor_destroy (&env->actor);
-    hl_agent_destroy (&env->agent);
+    s_agent_stop (env);
     hl_config_destroy (&env->config);
     zsock_destroy (&env->router);
-    hl_msg_destroy (&env->hello);
     const char *names[]
-        = { "helios.cfg", "out", "hang.pid", "stub.pid", "long.pid", NULL };
+        = { "helios.cfg", "out",          "hang.pid", "stub.pid",
+            "long.pid",   "heph.journal", NULL };
     for (int i = 0; names[i]; i++) {
         char path[256];
         s_file (env, names[i], path, sizeof path);
@@ -621,12 +646,13 @@ test_output (void **state)
     s_env_stop (&env);
 }
 
+//  An agent without a name has no journal: the role remembers what ran
 static void
 test_repeated_id (void **state)
 {
     (void)state;
     s_env_t env;
-    s_env_start (&env);
+    s_env_start_named (&env, NULL);
     uint64_t id = env.next_task_id++;
     hl_value_t *args = s_args ("write", NULL);
     s_task_full (&env, id, "apply", &args, 0);
@@ -655,6 +681,65 @@ test_repeated_id (void **state)
         hl_value_get_str (hl_msg_data (result), "error", ""), "already ran"));
     hl_msg_destroy (&result);
     assert_int_equal (s_count_lines (&env), 1);
+    s_env_stop (&env);
+}
+
+//  A named agent's journal answers a repeat once echoes have pushed it
+//  out of the runtime's store, and after a restart under the same name
+static void
+test_journal (void **state)
+{
+    (void)state;
+    s_env_t env;
+    s_env_start (&env);
+    uint64_t id = env.next_task_id++;
+    hl_value_t *args = s_args ("write", NULL);
+    s_task_full (&env, id, "apply", &args, 0);
+    hl_msg_t *first = s_result (&env, id);
+    s_assert_status (first, "ok");
+    assert_int_equal (s_count_lines (&env), 1);
+
+    for (int i = 0; i < 4096; i++)
+        s_task_full (&env, 100000 + (uint64_t)i, "echo", NULL, 0);
+    for (int i = 0; i < 4096; i++) {
+        hl_msg_t *result = s_recv (&env, HL_MSG_RESULT);
+        hl_msg_destroy (&result);
+    }
+    args = s_args ("write", NULL);
+    s_task_full (&env, id, "apply", &args, 0);
+    hl_msg_t *result = s_result (&env, id);
+    s_assert_status (result, "ok");
+    assert_int_equal (hl_msg_duration_us (result), hl_msg_duration_us (first));
+    assert_true (hl_value_eq (hl_msg_data (result), hl_msg_data (first)));
+    hl_msg_destroy (&result);
+
+    //  A new agent of the same name: the same answer, nothing run
+    s_agent_stop (&env);
+    s_agent_start (&env, "heph");
+    args = s_args ("write", NULL);
+    s_task_full (&env, id, "apply", &args, 0);
+    result = s_result (&env, id);
+    s_assert_status (result, "ok");
+    assert_int_equal (hl_msg_duration_us (result), hl_msg_duration_us (first));
+    assert_true (hl_value_eq (hl_msg_data (result), hl_msg_data (first)));
+    hl_msg_destroy (&result);
+    assert_int_equal (s_count_lines (&env), 1);
+    //  A new id runs
+    uint64_t next = s_task (&env, "apply", "write", NULL);
+    result = s_result (&env, next);
+    s_assert_status (result, "ok");
+    hl_msg_destroy (&result);
+    assert_int_equal (s_count_lines (&env), 2);
+
+    //  Another agent may not take the name while this one has it
+    hl_agent_opts_t opts = { .role = "hephaestus-backend",
+                             .endpoint = env.endpoint,
+                             .name = "heph",
+                             .state_dir = env.dir };
+    char err[256];
+    assert_null (hl_agent_new (env.config, &opts, err, sizeof err));
+    assert_non_null (strstr (err, "in use"));
+    hl_msg_destroy (&first);
     s_env_stop (&env);
 }
 
@@ -703,15 +788,11 @@ main (void)
 {
     zsys_init ();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_hello),
-        cmocka_unit_test (test_apply_ok),
-        cmocka_unit_test (test_failed),
-        cmocka_unit_test (test_rejected),
-        cmocka_unit_test (test_timeout),
-        cmocka_unit_test (test_cancel),
-        cmocka_unit_test (test_output),
-        cmocka_unit_test (test_repeated_id),
-        cmocka_unit_test (test_not_blocked),
+        cmocka_unit_test (test_hello),      cmocka_unit_test (test_apply_ok),
+        cmocka_unit_test (test_failed),     cmocka_unit_test (test_rejected),
+        cmocka_unit_test (test_timeout),    cmocka_unit_test (test_cancel),
+        cmocka_unit_test (test_output),     cmocka_unit_test (test_repeated_id),
+        cmocka_unit_test (test_journal),    cmocka_unit_test (test_not_blocked),
         cmocka_unit_test (test_no_zombies),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
