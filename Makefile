@@ -124,7 +124,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
 INTEG_ALL := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 # Suites of many back-to-back cycles, minutes each: make test-long
-LONG_NAMES := test_judgement test_demo_script test_cycle_custom
+LONG_NAMES := test_judgement test_demo_script test_cycle_custom test_recovery
 LONG_BINS := $(addprefix $(BUILD)/tests/integration/,$(LONG_NAMES))
 INTEG_BINS := $(filter-out $(LONG_BINS),$(INTEG_ALL))
 HARNESS_SRC := tests/integration/harness.c
@@ -205,10 +205,13 @@ test-unit: $(UNIT_BINS)
 	$(Q)tests/run.sh $(BUILD) $(BIN) \
 	    $(if $(T),$(BUILD)/tests/unit/test_$(T),$(UNIT_BINS))
 
-# the suites of many cycles, apart from make test to keep it short
-test-long: $(BINS) $(LONG_BINS) test-deps
+# the suites of many cycles, apart from make test to keep it short; the
+# load test runs 10 s in make test and 5 minutes here
+LOAD_LONG_S ?= 300
+test-long: $(BINS) $(LONG_BINS) $(BUILD)/tests/integration/test_load test-deps
 	$(Q)deploy/install-deps.sh demo
-	$(Q)tests/run.sh $(BUILD) $(BIN) $(LONG_BINS)
+	$(Q)HT_LOAD_SECONDS=$(LOAD_LONG_S) tests/run.sh $(BUILD) $(BIN) \
+	    $(LONG_BINS) $(BUILD)/tests/integration/test_load
 
 test-integration: $(BINS) $(INTEG_ALL) test-deps
 	$(Q)deploy/install-deps.sh demo

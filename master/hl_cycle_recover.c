@@ -161,7 +161,17 @@ s_take_change (hl_cycle_t *self, hl_run_t *run, const hl_value_t *c,
                   "%s: verified again (task %" PRIu64 "), then kept or "
                   "rolled back",
                   id, when, act->verify_task);
-    } else
+    } else if (hl_change_state_parse (state) == HL_CHANGE_APPLYING)
+        snprintf (why, sizeof why,
+                  "change %" PRIu64 " was applying, its outcome unknown: "
+                  "rolled back, never re-applied blind",
+                  id);
+    else if (hl_change_state_parse (state) == HL_CHANGE_ROLLING_BACK)
+        snprintf (why, sizeof why,
+                  "change %" PRIu64 " was rolling back: rolled back again "
+                  "(a rollback may run twice; an apply never)",
+                  id);
+    else
         snprintf (why, sizeof why,
                   "change %" PRIu64 " was %s, never verified: rolled back, "
                   "never re-applied blind",

@@ -33,87 +33,11 @@
 #include "harness.h"
 #include "toy.h"
 
+static char s_out[65536]; /* helios-ctl output */
+
 #define S_CYCLE                                                                \
     "cycle = { duration = 3600; max_concurrent = 1; cooldown = 0;\n"           \
     "          settle = 2; verify_window = 10; };\n"
-
-static char s_out[1 << 20];
-
-/*  helios-ctl ARGS --json into a JSON value (asserting exit 0). */
-static json_t *
-s_ctl_json (toy_world_t *w, const char *a, const char *b, const char *c)
-{
-    int rc = c   ? ht_ctl (&w->m, s_out, sizeof s_out, a, b, c, "--json", NULL)
-             : b ? ht_ctl (&w->m, s_out, sizeof s_out, a, b, "--json", NULL)
-                 : ht_ctl (&w->m, s_out, sizeof s_out, a, "--json", NULL);
-    assert_int_equal (rc, 0);
-    json_t *json = json_loads (s_out, 0, NULL);
-    assert_non_null (json);
-    return json;
-}
-
-/*  The audit log has a record of event for action whose why contains
-    text (may be NULL). */
-static bool
-s_audited (toy_world_t *w, const char *event, const char *action,
-           const char *text)
-{
-    json_t *records = s_ctl_json (w, "audit", "--action", action);
-    bool found = false;
-    size_t i;
-    json_t *r;
-    json_array_foreach (records, i, r) {
-        if (streq (toy_field (r, "event"), event)
-            && (!text || strstr (toy_field (r, "why"), text)))
-            found = true;
-    }
-    json_decref (records);
-    return found;
-}
-
-/*  The run of kind in `cycles`, newest first; NULL if none. Borrowed
-    from list. */
-static json_t *
-s_run_of (json_t *list, const char *kind)
-{
-    size_t i;
-    json_t *r;
-    json_array_foreach (list, i, r) {
-        if (streq (toy_field (r, "kind"), kind))
-            return r;
-    }
-    return NULL;
-}
-
-/*  Kill the master with sig and start it again on the same endpoints;
-    its agents find it by themselves. */
-static void
-s_restart (toy_world_t *w, int sig)
-{
-    if (sig == SIGKILL) {
-        kill (w->m.proc->pid, SIGKILL);
-        ht_stop (&w->m.proc, 5000);
-    } else
-        assert_int_equal (ht_stop (&w->m.proc, 10000), 0);
-    ht_master_pin (&w->m);
-    assert_true (ht_master_launch (&w->m));
-    assert_int_equal (ht_wait_agents (&w->m, 6, 15000), 6);
-}
-
-/*  Wait up to timeout_ms for cond (w) to hold. */
-typedef bool (s_cond_fn) (toy_world_t *w);
-
-static bool
-s_until (toy_world_t *w, s_cond_fn *cond, int timeout_ms)
-{
-    int64_t deadline = zclock_mono () + timeout_ms;
-    while (zclock_mono () < deadline) {
-        if (cond (w))
-            return true;
-        zclock_sleep (100); /* a short step between polls */
-    }
-    return cond (w);
-}
 
 static bool
 s_apply_started (toy_world_t *w)
@@ -131,8 +55,8 @@ s_rolled_back (toy_world_t *w)
 static bool
 s_recovered (toy_world_t *w)
 {
-    json_t *list = s_ctl_json (w, "cycles", NULL, NULL);
-    json_t *r = s_run_of (list, "recovery");
+    json_t *list = toy_ctl_json (w, "cycles", NULL, NULL);
+    json_t *r = toy_run_of (list, "recovery");
     bool done = r && streq (toy_field (r, "phase"), "done");
     json_decref (list);
     return done;
@@ -142,7 +66,7 @@ s_recovered (toy_world_t *w)
 static bool
 s_settling (toy_world_t *w)
 {
-    json_t *status = s_ctl_json (w, "status", NULL, NULL);
+    json_t *status = toy_ctl_json (w, "status", NULL, NULL);
     const char *phase = json_string_value (
         json_object_get (json_object_get (status, "cycle"), "phase"));
     bool yes = phase && (streq (phase, "settle") || streq (phase, "verify"));
@@ -164,22 +88,22 @@ test_restart_keeps_history (void **state)
                          "kept");
     json_decref (report);
 
-    s_restart (&w, SIGTERM);
+    toy_restart (&w, SIGTERM);
 
     //  The run, its report, what was learned, the change in effect
-    json_t *list = s_ctl_json (&w, "cycles", NULL, NULL);
-    json_t *old = s_run_of (list, "optimization");
+    json_t *list = toy_ctl_json (&w, "cycles", NULL, NULL);
+    json_t *old = toy_run_of (list, "optimization");
     assert_non_null (old);
     assert_int_equal (json_integer_value (json_object_get (old, "id")), first);
     assert_int_equal (json_integer_value (json_object_get (old, "kept")), 1);
     json_decref (list);
     char id[32];
     snprintf (id, sizeof id, "%lld", (long long)first);
-    json_t *again = s_ctl_json (&w, "report", id, NULL);
+    json_t *again = toy_ctl_json (&w, "report", id, NULL);
     assert_string_equal (toy_field (toy_act (again, "good"), "outcome"),
                          "kept");
     json_decref (again);
-    json_t *learned = s_ctl_json (&w, "actions", NULL, NULL);
+    json_t *learned = toy_ctl_json (&w, "actions", NULL, NULL);
     json_t *good = json_object_get (learned, "good");
     assert_int_equal (json_integer_value (json_object_get (good, "successes")),
                       1);
@@ -187,9 +111,9 @@ test_restart_keeps_history (void **state)
     json_decref (learned);
 
     //  Every decision, and who asked
-    assert_true (s_audited (&w, "chosen", "good", NULL));
-    assert_true (s_audited (&w, "kept", "good", "improved"));
-    json_t *all = s_ctl_json (&w, "audit", "--since", "1h");
+    assert_true (toy_audited (&w, "chosen", "good", NULL));
+    assert_true (toy_audited (&w, "kept", "good", "improved"));
+    json_t *all = toy_ctl_json (&w, "audit", "--since", "1h");
     size_t i;
     json_t *r;
     bool asked = false;
@@ -204,10 +128,10 @@ test_restart_keeps_history (void **state)
     report = toy_cycle (&w);
     assert_true (json_integer_value (json_object_get (report, "id")) > first);
     json_decref (report);
-    list = s_ctl_json (&w, "cycles", NULL, NULL);
-    assert_null (s_run_of (list, "recovery"));
+    list = toy_ctl_json (&w, "cycles", NULL, NULL);
+    assert_null (toy_run_of (list, "recovery"));
     json_decref (list);
-    json_t *status = s_ctl_json (&w, "status", NULL, NULL);
+    json_t *status = toy_ctl_json (&w, "status", NULL, NULL);
     json_t *store = json_object_get (status, "store");
     assert_true (json_is_true (json_object_get (store, "enabled")));
     assert_true (json_is_true (json_object_get (store, "writable")));
@@ -226,22 +150,22 @@ test_kill_during_apply (void **state)
     toy_wait_data (&w);
     assert_int_equal (
         ht_ctl (&w.m, s_out, sizeof s_out, "run", "optimization", NULL), 0);
-    assert_true (s_until (&w, s_apply_started, 20000));
-    s_restart (&w, SIGKILL);
+    assert_true (toy_until (&w, s_apply_started, 20000));
+    toy_restart (&w, SIGKILL);
 
     //  Its outcome unknown to the new master, the change is rolled back
-    assert_true (s_until (&w, s_rolled_back, 30000));
-    assert_true (s_until (&w, s_recovered, 30000));
+    assert_true (toy_until (&w, s_rolled_back, 30000));
+    assert_true (toy_until (&w, s_recovered, 30000));
     assert_int_equal (toy_count (&w, "good", "apply"), 1);
-    json_t *list = s_ctl_json (&w, "cycles", NULL, NULL);
-    json_t *rec = s_run_of (list, "recovery");
+    json_t *list = toy_ctl_json (&w, "cycles", NULL, NULL);
+    json_t *rec = toy_run_of (list, "recovery");
     assert_int_equal (json_integer_value (json_object_get (rec, "rolled_back")),
                       1);
-    json_t *cut = s_run_of (list, "optimization");
+    json_t *cut = toy_run_of (list, "optimization");
     assert_string_equal (toy_field (cut, "phase"), "interrupted");
     json_decref (list);
-    assert_true (s_audited (&w, "recovered", "good", "never re-applied"));
-    assert_true (s_audited (&w, "rolled_back", "good", NULL));
+    assert_true (toy_audited (&w, "recovered", "good", "never re-applied"));
+    assert_true (toy_audited (&w, "rolled_back", "good", NULL));
     toy_world_stop (&w);
 }
 
@@ -255,7 +179,7 @@ test_kill_after_window (void **state)
     toy_wait_data (&w);
     assert_int_equal (
         ht_ctl (&w.m, s_out, sizeof s_out, "run", "optimization", NULL), 0);
-    assert_true (s_until (&w, s_settling, 20000));
+    assert_true (toy_until (&w, s_settling, 20000));
     /*  The verify was sent when settle began: its window (settle 2 s,
         then 10 s) ends 12 s later, and Athena judges it 2 s after that
         (its grace for the last second to arrive). The master dies in
@@ -272,16 +196,16 @@ test_kill_after_window (void **state)
     assert_true (ht_master_launch (&w.m));
     assert_int_equal (ht_wait_agents (&w.m, 6, 15000), 6);
 
-    assert_true (s_until (&w, s_recovered, 40000));
+    assert_true (toy_until (&w, s_recovered, 40000));
     assert_true (toy_knob (&w, "good"));
     assert_int_equal (toy_count (&w, "good", "apply"), 1);
     assert_int_equal (toy_count (&w, "good", "rollback"), 0);
-    json_t *list = s_ctl_json (&w, "cycles", NULL, NULL);
-    json_t *rec = s_run_of (list, "recovery");
+    json_t *list = toy_ctl_json (&w, "cycles", NULL, NULL);
+    json_t *rec = toy_run_of (list, "recovery");
     assert_int_equal (json_integer_value (json_object_get (rec, "kept")), 1);
     json_decref (list);
-    assert_true (s_audited (&w, "recovered", "good", "verified again"));
-    assert_true (s_audited (&w, "kept", "good", "improved"));
+    assert_true (toy_audited (&w, "recovered", "good", "verified again"));
+    assert_true (toy_audited (&w, "kept", "good", "improved"));
     toy_world_stop (&w);
 }
 
@@ -300,7 +224,7 @@ s_unmount (void **state)
 static double
 s_status_number (toy_world_t *w, const char *a, const char *b)
 {
-    json_t *status = s_ctl_json (w, "status", NULL, NULL);
+    json_t *status = toy_ctl_json (w, "status", NULL, NULL);
     json_t *v = json_object_get (json_object_get (status, a), b);
     double x = json_is_number (v)    ? json_number_value (v)
                : json_is_boolean (v) ? (double)json_is_true (v)
@@ -375,7 +299,7 @@ test_full_disk (void **state)
     report = toy_cycle (&w);
     json_int_t id = json_integer_value (json_object_get (report, "id"));
     json_decref (report);
-    assert_true (s_until (&w, s_store_failing, 10000));
+    assert_true (toy_until (&w, s_store_failing, 10000));
     char line[65536];
     bool alerted = false;
     deadline = zclock_mono () + 10000;
@@ -391,7 +315,7 @@ test_full_disk (void **state)
     char path[400];
     snprintf (path, sizeof path, "%s/filler", s_mnt);
     assert_int_equal (unlink (path), 0);
-    assert_true (s_until (&w, s_store_caught_up, 15000));
+    assert_true (toy_until (&w, s_store_caught_up, 15000));
     bool told = false;
     deadline = zclock_mono () + 10000;
     while (!told && zclock_mono () < deadline) {
@@ -403,8 +327,8 @@ test_full_disk (void **state)
     ht_stop (&spy, 5000);
 
     //  What happened meanwhile is on disk
-    s_restart (&w, SIGTERM);
-    json_t *list = s_ctl_json (&w, "cycles", NULL, NULL);
+    toy_restart (&w, SIGTERM);
+    json_t *list = toy_ctl_json (&w, "cycles", NULL, NULL);
     bool found = false;
     size_t i;
     json_t *r;

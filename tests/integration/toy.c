@@ -122,27 +122,28 @@ s_toy_run (const char *dir, const char *bus_in)
     "    critical = 300.0; key = true; } );\n"
 
 /*  One action: name, swarm, its target, what it claims, and how long its
-    apply takes. Its apply and rollback each log a line to log_<name>
-    first, so a test counts how often each ran. */
+    apply and its rollback take. Each logs a line to log_<name> first, so
+    a test counts how often each ran; the knob changes at the end. */
 static void
 s_action (char *out, size_t size, const char *dir, const char *name,
           const char *swarm, const char *target, double expected, double cost,
-          int delay)
+          int delay, int undo_delay)
 {
     size_t used = strlen (out);
     snprintf (out + used, size - used,
               "%s  { name = \"%s\"; swarm = \"%s\"; improves = [\"%s\"];\n"
               "    apply = \"echo apply >> %s/log_%s; sleep %d; touch "
               "%s/knob_%s\";\n"
-              "    rollback = \"echo rollback >> %s/log_%s; rm -f "
+              "    rollback = \"echo rollback >> %s/log_%s; sleep %d; rm -f "
               "%s/knob_%s\";\n"
               "    timeout = %d; expected = %g; cost = %g; }",
               used > 12 ? ",\n" : "", name, swarm, target, dir, name, delay,
-              dir, name, dir, name, dir, name, 10 + delay, expected, cost);
+              dir, name, dir, name, undo_delay, dir, name,
+              10 + delay + undo_delay, expected, cost);
 }
 
-/*  Start the world with cycle settings and the playbook actions[] (each
-    "name swarm target expected cost"). */
+/*  Write the world's config: cycle settings and the playbook actions[]
+    (each "name swarm target expected cost [apply_s [rollback_s]]"). */
 void
 toy_world_prepare (toy_world_t *w, const char *cycle,
                    const char *const *actions)
@@ -153,12 +154,13 @@ toy_world_prepare (toy_world_t *w, const char *cycle,
     for (size_t i = 0; actions[i]; i++) {
         char name[32], swarm[16], target[16];
         double expected, cost;
-        int delay = 0;
-        assert_true (sscanf (actions[i], "%31s %15s %15s %lf %lf %d", name,
-                             swarm, target, &expected, &cost, &delay)
+        int delay = 0, undo_delay = 0;
+        assert_true (sscanf (actions[i], "%31s %15s %15s %lf %lf %d %d", name,
+                             swarm, target, &expected, &cost, &delay,
+                             &undo_delay)
                      >= 5);
         s_action (playbook, sizeof playbook, w->m.dir, name, swarm, target,
-                  expected, cost, delay);
+                  expected, cost, delay, undo_delay);
     }
     strcat (playbook, " );\n");
     char metrics[2048];
@@ -213,8 +215,10 @@ toy_world_start (toy_world_t *w, const char *cycle, const char *const *actions)
 void
 toy_world_stop (toy_world_t *w)
 {
+    //  An agent drains first: a verify a killed master left running
+    //  finishes its window
     for (int i = 0; i < 6; i++)
-        assert_int_equal (ht_stop (&w->agents[i], 10000), 0);
+        assert_int_equal (ht_stop (&w->agents[i], 20000), 0);
     assert_int_equal (ht_stop (&w->toy, 5000), 0);
     assert_int_equal (ht_master_stop (&w->m), 0);
     free (w->extra);
@@ -353,4 +357,79 @@ bool
 toy_knob (const toy_world_t *w, const char *action)
 {
     return s_knob (w->m.dir, action);
+}
+
+static char s_out[1 << 20]; /* helios-ctl's output */
+
+/*  helios-ctl ARGS --json into a JSON value (asserting exit 0). */
+json_t *
+toy_ctl_json (toy_world_t *w, const char *a, const char *b, const char *c)
+{
+    int rc = c   ? ht_ctl (&w->m, s_out, sizeof s_out, a, b, c, "--json", NULL)
+             : b ? ht_ctl (&w->m, s_out, sizeof s_out, a, b, "--json", NULL)
+                 : ht_ctl (&w->m, s_out, sizeof s_out, a, "--json", NULL);
+    assert_int_equal (rc, 0);
+    json_t *json = json_loads (s_out, 0, NULL);
+    assert_non_null (json);
+    return json;
+}
+
+/*  The audit log has a record of event for action whose why contains
+    text (may be NULL). */
+bool
+toy_audited (toy_world_t *w, const char *event, const char *action,
+             const char *text)
+{
+    json_t *records = toy_ctl_json (w, "audit", "--action", action);
+    bool found = false;
+    size_t i;
+    json_t *r;
+    json_array_foreach (records, i, r) {
+        if (streq (toy_field (r, "event"), event)
+            && (!text || strstr (toy_field (r, "why"), text)))
+            found = true;
+    }
+    json_decref (records);
+    return found;
+}
+
+/*  The run of kind in `cycles`, newest first; NULL if none. Borrowed
+    from list. */
+json_t *
+toy_run_of (json_t *list, const char *kind)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach (list, i, r) {
+        if (streq (toy_field (r, "kind"), kind))
+            return r;
+    }
+    return NULL;
+}
+
+/*  Kill the master with sig and start it again on the same endpoints;
+    its agents find it by themselves. */
+void
+toy_restart (toy_world_t *w, int sig)
+{
+    if (sig == SIGKILL) {
+        kill (w->m.proc->pid, SIGKILL);
+        ht_stop (&w->m.proc, 5000);
+    } else
+        assert_int_equal (ht_stop (&w->m.proc, 10000), 0);
+    ht_master_pin (&w->m);
+    assert_true (ht_master_launch (&w->m));
+    assert_int_equal (ht_wait_agents (&w->m, 6, 15000), 6);
+}
+
+bool
+toy_until (toy_world_t *w, toy_cond_fn *cond, int timeout_ms)
+{
+    int64_t deadline = zclock_mono () + timeout_ms;
+    while (zclock_mono () < deadline) {
+        if (cond (w))
+            return true;
+        zclock_sleep (100); /* a short step between polls */
+    }
+    return cond (w);
 }

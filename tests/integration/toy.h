@@ -39,7 +39,8 @@ typedef struct {
 int toy_main (int argc, char *argv[]);
 
 /*  Start the world with cycle settings and the playbook actions[] (each
-    "name swarm target expected cost [apply_seconds]", NULL-ended). */
+    "name swarm target expected cost [apply_s [rollback_s]]", NULL-ended:
+    how long an apply and a rollback take). */
 void toy_world_start (toy_world_t *w, const char *cycle,
                       const char *const *actions);
 
@@ -79,5 +80,27 @@ int toy_count (const toy_world_t *w, const char *action, const char *what);
 
 /*  Whether knob_<action> is there (the change is in effect). */
 bool toy_knob (const toy_world_t *w, const char *action);
+
+/*  helios-ctl A [B [C]] --json into a JSON value (asserting exit 0);
+    the caller decrefs. */
+json_t *toy_ctl_json (toy_world_t *w, const char *a, const char *b,
+                      const char *c);
+
+/*  The audit log has a record of event for action whose why contains
+    text (may be NULL). */
+bool toy_audited (toy_world_t *w, const char *event, const char *action,
+                  const char *text);
+
+/*  The newest run of kind in a `cycles` list, or NULL (borrowed). */
+json_t *toy_run_of (json_t *list, const char *kind);
+
+/*  Stop the master with sig (SIGKILL, or SIGTERM expecting exit 0) and
+    start it again on the same endpoints; its agents come back by
+    themselves. */
+void toy_restart (toy_world_t *w, int sig);
+
+/*  Wait up to timeout_ms for cond (w) to hold. */
+typedef bool (toy_cond_fn) (toy_world_t *w);
+bool toy_until (toy_world_t *w, toy_cond_fn *cond, int timeout_ms);
 
 #endif
