@@ -178,7 +178,8 @@ s_pair (json_t *report, void *arg)
     } else if (ux)
         snprintf (p->ux_fix, sizeof p->ux_fix, "%s", toy_field (ux, "verdict"));
     else if (sfx)
-        snprintf (p->sidefx, sizeof p->sidefx, "%s", toy_field (sfx, "verdict"));
+        snprintf (p->sidefx, sizeof p->sidefx, "%s",
+                  toy_field (sfx, "verdict"));
     return *p->ux_fix && *p->sidefx;
 }
 
@@ -196,9 +197,9 @@ test_side_effect (void **state)
     const char *actions[]
         = { "sidefx backend lat 0.3 1", "ux_fix frontend ux 0.3 1", NULL };
     toy_world_start (&w,
-                   "cycle = { duration = 3600; max_concurrent = 2; "
-                   "cooldown = 0;\n settle = 2; verify_window = 10;\n};\n",
-                   actions);
+                     "cycle = { duration = 3600; max_concurrent = 2; "
+                     "cooldown = 0;\n settle = 2; verify_window = 10;\n};\n",
+                     actions);
     toy_wait_data (&w);
     s_pair_t p = { 0 };
     toy_cycles_until (&w, s_pair, &p);
@@ -211,8 +212,8 @@ test_side_effect (void **state)
     assert_null (hl_value_get_str (ux, "quarantined_until", NULL));
     assert_true (toy_bool (ux, "in_effect"));
     assert_int_equal (hl_value_get_int (ux, "failures", -1), 0);
-    assert_non_null (hl_value_get_str (hl_value_get (toy_data (reply), "sidefx"),
-                                       "quarantined_until", NULL));
+    assert_non_null (hl_value_get_str (
+        hl_value_get (toy_data (reply), "sidefx"), "quarantined_until", NULL));
     hl_msg_destroy (&reply);
     toy_world_stop (&w);
 }
@@ -263,10 +264,10 @@ test_emergency_recheck (void **state)
     const char *actions[]
         = { "lat_bad backend lat 0.9 1", "lat_fix backend lat 0.5 1", NULL };
     toy_world_start (&w,
-                   "cycle = { duration = 3600; max_concurrent = 2; "
-                   "cooldown = 0;\n settle = 2; verify_window = 10;\n};\n"
-                   "emergency = { threshold = 50; max_issues = 2; };\n",
-                   actions);
+                     "cycle = { duration = 3600; max_concurrent = 2; "
+                     "cooldown = 0;\n settle = 2; verify_window = 10;\n};\n"
+                     "emergency = { threshold = 50; max_issues = 2; };\n",
+                     actions);
     toy_wait_data (&w);
     char path[512];
     snprintf (path, sizeof path, "%s/knob_incident", w.m.dir);
@@ -282,8 +283,8 @@ test_emergency_recheck (void **state)
     assert_false (toy_knob (&w, "lat_bad"));
     assert_true (toy_knob (&w, "lat_fix"));
     hl_msg_t *reply = (hl_msg_t *)ht_request (&w.m, "actions", NULL);
-    assert_non_null (hl_value_get_str (hl_value_get (toy_data (reply), "lat_bad"),
-                                       "quarantined_until", NULL));
+    assert_non_null (hl_value_get_str (
+        hl_value_get (toy_data (reply), "lat_bad"), "quarantined_until", NULL));
     hl_msg_destroy (&reply);
     unlink (path);
     toy_world_stop (&w);
