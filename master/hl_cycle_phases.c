@@ -123,17 +123,25 @@ s_submit (hl_cycle_t *self, hl_run_t *run, s_what_t what, int act,
 }
 
 /*  Leave run's phase early: abandon its open tickets, then cancel their
-    tasks. Ends told from within the cancel find their ticket abandoned. */
+    tasks. Ends told from within the cancel find their ticket abandoned.
+    A change whose apply or rollback is abandoned ends in the judge's log
+    now: its end will never be told, and a change the log holds open
+    keeps every later window unsettled. */
 void
 hl_cycle_abandon (hl_cycle_t *self, hl_run_t *run)
 {
     size_t n = 0, cap = zlistx_size (self->tickets);
     uint64_t *ids = (uint64_t *)hl_calloc (cap, sizeof (uint64_t));
+    int64_t now = hl_msg_now_us ();
     for (s_ticket_t *t = (s_ticket_t *)zlistx_first (self->tickets); t;
          t = (s_ticket_t *)zlistx_next (self->tickets))
         if (t->run_id == run->id && !t->abandoned) {
             t->abandoned = true;
             ids[n++] = t->task_id;
+            if (t->what == W_APPLY)
+                hl_judge_changed (self->judge, run->acts[t->act].change, now);
+            else if (t->what == W_ROLLBACK)
+                hl_judge_changed (self->judge, run->acts[t->act].undo, now);
         }
     for (size_t i = 0; i < n; i++)
         hl_dispatch_cancel (self->deps.dispatch, ids[i]);
@@ -635,6 +643,9 @@ void
 hl_cycle_finish (hl_cycle_t *self, hl_run_t *run)
 {
     hl_cycle_abandon (self, run); /* nothing of this run is awaited any more */
+    /*  ... so none of its actions is in flight, whichever task was lost */
+    for (size_t i = 0; i < run->nacts; i++)
+        hl_planner_busy (self->deps.planner, run->acts[i].action->name, false);
     s_enter (self, run, HL_PHASE_REPORT);
     run->finished_us = hl_msg_now_us ();
     hl_health_t *health = hl_health_compute (self->deps.config, self->deps.kpi,
