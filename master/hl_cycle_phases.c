@@ -196,6 +196,26 @@ s_wait (hl_cycle_t *self, hl_run_t *run, int64_t deadline_ms)
         s_arm (self, run, deadline_ms);
 }
 
+/*  An apply that never answered (its agent lost, its deadline passed)
+    may have made its change all the same, as one an emergency cuts
+    short: it is undone unverified, and nothing is learned from it. (A
+    recheck's rollback left unanswered stays failed: its undo would be
+    a re-apply, blind.) */
+static void
+s_unanswered (hl_run_t *run)
+{
+    for (size_t i = 0; i < run->nacts; i++) {
+        hl_act_t *act = &run->acts[i];
+        if (act->outcome || act->applied || act->reverse)
+            continue; /* answered, never sent, or a recheck's */
+        hl_run_degrade (run, "%s: apply unanswered: to be undone unverified",
+                        act->action->name);
+        act->applied = true;
+        act->interrupted = true;
+        act->verdict = HL_VERDICT_INCONCLUSIVE;
+    }
+}
+
 static int
 s_on_phase_timer (zloop_t *loop, int timer_id, void *arg)
 {
@@ -218,6 +238,8 @@ s_on_phase_timer (zloop_t *loop, int timer_id, void *arg)
     hl_run_degrade (run, "%s: %d task(s) did not end in time",
                     hl_phase_name (run->phase), run->pending);
     hl_cycle_abandon (self, run);
+    if (run->phase == HL_PHASE_APPLY)
+        s_unanswered (run);
     hl_cycle_next_phase (self, run);
     return 0;
 }
@@ -473,8 +495,8 @@ s_verify (hl_cycle_t *self, hl_run_t *run)
     int64_t ms = (int64_t)(settle + window) * 1000 + S_SLACK_MS;
     for (size_t i = 0; i < run->nacts; i++) {
         hl_act_t *act = &run->acts[i];
-        if (!act->applied)
-            continue;
+        if (!act->applied || act->interrupted)
+            continue; /* nothing, or nothing known, to verify */
         hl_role_id_t role = hl_role_of (HL_FAMILY_ATHENA, act->action->swarm);
         if (!s_has_agent (self, role, NULL)) {
             hl_run_degrade (run, "%s: no agent, %s not verified",
@@ -558,6 +580,10 @@ s_decide_act (hl_cycle_t *self, hl_run_t *run, size_t i, bool keep_unproven)
     bool improved = act->verdict == HL_VERDICT_IMPROVED;
     bool unproven = act->verdict == HL_VERDICT_UNCHANGED
                     || act->verdict == HL_VERDICT_INCONCLUSIVE;
+    /*  A change cut short may be half made: undone, whatever the config
+        keeps of the unproven. */
+    if (act->interrupted && !act->reverse)
+        return s_undo (self, run, i, now);
     if (act->reverse && !improved) {
         act->outcome = HL_OUTCOME_ROLLED_BACK;
         hl_planner_busy (self->deps.planner, act->action->name, false);
