@@ -89,8 +89,8 @@ s_toy_run (const char *dir, const char *bus_in)
         for (int m = 0; m < 3; m++) {
             double z = hl_rand_normal (&rand);
             z = z > 3 ? 3 : z < -3 ? -3 : z;
-            hl_msg_add_sample (batch, s_names[m], level[m] * (1 + TOY_NOISE * z),
-                               now, NULL);
+            hl_msg_add_sample (batch, s_names[m],
+                               level[m] * (1 + TOY_NOISE * z), now, NULL);
         }
         hl_bus_send (pub, &batch);
         hl_sock_publisher_wait (pub, 0);
@@ -107,7 +107,6 @@ s_toy_run (const char *dir, const char *bus_in)
 
 //  --------------------------------------------------------------------
 //  The world: master, toy, six agents, a playbook of the case's choosing
-
 
 /*  lat is key: at critical it takes health under the emergency line. */
 #define S_METRICS                                                              \
@@ -142,12 +141,56 @@ s_action (char *out, size_t size, const char *dir, const char *name,
               dir, name, dir, name, dir, name, 10 + delay, expected, cost);
 }
 
+static const char *s_roles[]
+    = { "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
+        "hephaestus-backend",  "athena-ux",          "athena-api" };
+
+const char *
+toy_role (int i)
+{
+    assert_true (i >= 0 && i < 6);
+    return s_roles[i];
+}
+
+const char *
+toy_agent_name (int i)
+{
+    static char names[6][40];
+    snprintf (names[i], sizeof names[i], "toy-%s", toy_role (i));
+    return names[i];
+}
+
+void
+toy_agent_start (toy_world_t *w, int i)
+{
+    assert_null (w->agents[i]);
+    const char *argv[] = { ht_bin ("helios-agent"),
+                           "-c",
+                           w->clients,
+                           "--role",
+                           toy_role (i),
+                           "--name",
+                           toy_agent_name (i),
+                           NULL };
+    w->agents[i] = ht_start_in (w->opts.peer_prefix, argv);
+    assert_non_null (w->agents[i]);
+}
+
 /*  Start the world with cycle settings and the playbook actions[] (each
-    "name swarm target expected cost"). */
+    "name swarm target expected cost [apply_seconds]"). */
 void
 toy_world_start (toy_world_t *w, const char *cycle, const char *const *actions)
 {
+    toy_world_start_opts (w, NULL, cycle, actions);
+}
+
+void
+toy_world_start_opts (toy_world_t *w, const toy_opts_t *opts, const char *cycle,
+                      const char *const *actions)
+{
     memset (w, 0, sizeof *w);
+    if (opts)
+        w->opts = *opts;
     ht_tmpdir (w->m.dir, sizeof w->m.dir);
     char playbook[8192] = "actions = (\n";
     for (size_t i = 0; actions[i]; i++) {
@@ -167,9 +210,19 @@ toy_world_start (toy_world_t *w, const char *cycle, const char *const *actions)
     snprintf (extra, sizeof extra,
               "health = { target = 85; window = 4; };\n%s%s%s", cycle, metrics,
               playbook);
-    ht_write_config (w->m.dir, NULL, NULL, extra, w->m.config,
+    ht_write_config (w->m.dir, NULL, w->opts.master_extra, extra, w->m.config,
                      sizeof w->m.config);
-    assert_true (ht_master_launch (&w->m));
+    if (w->opts.host) {
+        //  Written into the config as a restart's endpoints would be
+        snprintf (w->m.tasks, sizeof w->m.tasks, "tcp://%s:*", w->opts.host);
+        snprintf (w->m.control, sizeof w->m.control, "ipc://%.200s/control",
+                  w->m.dir);
+        snprintf (w->m.bus_in, sizeof w->m.bus_in, "tcp://%s:*", w->opts.host);
+        snprintf (w->m.bus_out, sizeof w->m.bus_out, "tcp://%s:*",
+                  w->opts.host);
+        ht_master_pin (&w->m);
+    }
+    assert_true (ht_master_launch_in (&w->m, w->opts.master_prefix));
     snprintf (w->clients, sizeof w->clients, "%s/clients.cfg", w->m.dir);
     FILE *f = fopen (w->clients, "w");
     assert_non_null (f);
@@ -181,20 +234,13 @@ toy_world_start (toy_world_t *w, const char *cycle, const char *const *actions)
              extra);
     fclose (f);
     const char *toy_argv[] = { s_self, "toy", w->m.dir, w->m.bus_in, NULL };
-    w->toy = ht_start (toy_argv);
+    w->toy = ht_start_in (w->opts.peer_prefix, toy_argv);
     assert_non_null (w->toy);
     char line[256];
     assert_true (ht_read_line (w->toy, line, sizeof line, 10000));
     assert_string_equal (line, "READY");
-    static const char *roles[]
-        = { "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
-            "hephaestus-backend",  "athena-ux",          "athena-api" };
-    for (int i = 0; i < 6; i++) {
-        const char *argv[] = {
-            ht_bin ("helios-agent"), "-c", w->clients, "--role", roles[i], NULL
-        };
-        w->agents[i] = ht_start (argv);
-    }
+    for (int i = 0; i < 6; i++)
+        toy_agent_start (w, i);
     assert_int_equal (ht_wait_agents (&w->m, 6, 5000), 6);
 }
 
@@ -306,7 +352,6 @@ toy_cycles_until (toy_world_t *w, toy_pred_fn *pred, void *arg)
             return c;
     }
 }
-
 
 int
 toy_main (int argc, char *argv[])

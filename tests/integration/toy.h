@@ -8,7 +8,10 @@
     factor of every knob file present (good 0.6 x lat, harm 1.6 x lat,
     guarded, sidefx, ux_fix, lat_fix, lat_bad, incident 8 x lat). An
     action named like a knob touches its file on apply and removes it on
-    rollback, each logging a line to log_<name> first.
+    rollback, each logging a line to log_<name> first. Each agent
+    registers as toy-ROLE, so that a test can restart one as itself; the
+    world may run under prefixes such as "ip netns exec NS", the master
+    bound to another address (toy_opts_t).
 
     The toy runs as the test binary itself ("self toy DIR BUS_IN"): a
     test's main calls toy_main first.
@@ -26,11 +29,23 @@
 #define TOY_NOISE 0.05 /* relative standard deviation */
 #define TOY_WINDOW 10  /* verify_window, seconds: min_n 8 with room */
 
+/*  Where the world's processes run; all NULL: on loopback, as usual.
+    With a host, the master binds tasks and the bus on that address, and
+    control on an ipc:// path in the folder, which the test reaches from
+    any network namespace. */
+typedef struct {
+    const char *master_extra;         /* inside the master section */
+    const char *host;                 /* the master's address, or NULL */
+    const char *const *master_prefix; /* the master runs under this */
+    const char *const *peer_prefix;   /* the toy and the agents, this */
+} toy_opts_t;
+
 typedef struct {
     ht_master_t m;
     char clients[400]; /* the agents' config */
     ht_proc_t *toy;
-    ht_proc_t *agents[6];
+    ht_proc_t *agents[6]; /* one per role, in toy_role order */
+    toy_opts_t opts;
 } toy_world_t;
 
 /*  The toy's own run when argv asks for it (its exit code), else -1
@@ -41,6 +56,17 @@ int toy_main (int argc, char *argv[]);
     "name swarm target expected cost [apply_seconds]", NULL-ended). */
 void toy_world_start (toy_world_t *w, const char *cycle,
                       const char *const *actions);
+
+/*  toy_world_start with opts (NULL: the defaults). */
+void toy_world_start_opts (toy_world_t *w, const toy_opts_t *opts,
+                           const char *cycle, const char *const *actions);
+
+/*  The role of agents[i], and the name it registers with ("toy-ROLE"). */
+const char *toy_role (int i);
+const char *toy_agent_name (int i);
+
+/*  Start agents[i] (again: it must be stopped or reaped first). */
+void toy_agent_start (toy_world_t *w, int i);
 
 /*  Stop every process, expecting clean exits. */
 void toy_world_stop (toy_world_t *w);
