@@ -136,4 +136,24 @@ typedef enum {
     FT_STATUS_MAX_MS throughout. */
 void ft_agent_fault (ft_when_t when, ft_fault_t fault);
 
+//  --------------------------------------------------------------------
+//  The network partition (partition.c)
+
+/*  The master in one network namespace, the toy and the agents in
+    another, joined by a veth pair (10.77.0.1 and 10.77.0.2); the link
+    taken down on the agents' side while an apply runs and tasks are in
+    flight, then up. Short: down until the master has expired every
+    agent, and a second more, the apply a task of its own; full: down
+    10 s in the middle of a cycle's apply. What must hold: every task
+    submitted before and during the partition ends once with ok (none
+    dropped, none twice: the client's replies, a bench echo run across
+    it, the master's counters); the agents come back by themselves; the
+    apply in flight ran once; the master answered status throughout.
+    Skipped with a message where network namespaces cannot be made. */
+void ft_partition (bool full);
+
+/*  cmocka teardown for the partition: ht_teardown, then the namespaces
+    (and with them the link) are deleted, whatever happened. */
+int ft_partition_teardown (void **state);
+
 #endif
