@@ -66,6 +66,16 @@ ft_slowest_reset (void)
     s_slowest = 0;
 }
 
+void
+ft_check_status (void)
+{
+    if (getenv ("HT_VERBOSE"))
+        fprintf (stderr, "fault: slowest status reply %d ms\n", (int)s_slowest);
+    if (s_slowest > FT_STATUS_MAX_MS)
+        fail_msg ("a status reply took %d ms (at most %d)", (int)s_slowest,
+                  FT_STATUS_MAX_MS);
+}
+
 int64_t
 ft_stat (const ht_master_t *m, const char *group, const char *key)
 {

@@ -63,6 +63,10 @@ hl_msg_t *ft_status (const ht_master_t *m);
 int64_t ft_slowest_ms (void);
 void ft_slowest_reset (void);
 
+/*  Fail if a status reply took longer than FT_STATUS_MAX_MS (HT_VERBOSE
+    prints the slowest). */
+void ft_check_status (void);
+
 /*  An int of a group of status ("tasks", "completed"), timed. */
 int64_t ft_stat (const ht_master_t *m, const char *group, const char *key);
 
