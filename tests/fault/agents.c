@@ -31,9 +31,11 @@ static const int s_victim[] = { FT_PROM_BACK, FT_HEPH_BACK, FT_ATHENA_API };
 /*  The phase's name in the report's degradations. */
 static const char *s_phase[] = { "analyze", "apply", "verify" };
 
-/*  Start a cycle and wait until the victim holds the phase's task. */
+/*  Start a cycle and wait until the victim holds the phase's task. A
+    verify is caught in SETTLE to be hung, in VERIFY (collecting its
+    window) to be killed. */
 static uint64_t
-s_catch (toy_world_t *w, ft_when_t when)
+s_catch (toy_world_t *w, ft_when_t when, ft_fault_t fault)
 {
     pid_t pid = w->agents[s_victim[when]]->pid;
     uint64_t id;
@@ -49,7 +51,7 @@ s_catch (toy_world_t *w, ft_when_t when)
         ft_wait_log (w, S_ACTION, "apply", 10000); /* its command runs */
     } else {
         id = ft_cycle_start (&w->m);
-        ft_wait_phase (&w->m, "settle verify", 20000);
+        ft_wait_phase (&w->m, fault == FT_STOP ? "settle" : "verify", 20000);
     }
     ft_wait_holding (&w->m, pid, 5000);
     return id;
@@ -83,7 +85,7 @@ ft_agent_fault (ft_when_t when, ft_fault_t fault)
     ft_world_start (&w, NULL, s_actions, true);
     int victim = s_victim[when];
     const char *name = toy_agent_name (victim);
-    uint64_t id = s_catch (&w, when);
+    uint64_t id = s_catch (&w, when, fault);
     pid_t pid = w.agents[victim]->pid;
     if (fault == FT_STOP) {
         kill (pid, SIGSTOP);

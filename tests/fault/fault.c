@@ -268,7 +268,8 @@ ft_check_changes (const toy_world_t *w, json_t *report)
             //  Neither kept nor undone: the report says why
             if (!ft_degraded (report, name))
                 fail_msg ("%s failed and the report does not say why", name);
-            assert_int_equal (rollbacks, 0);
+            if (rollbacks > 1)
+                fail_msg ("%s rolled back %d times", name, rollbacks);
             continue;
         }
         if (!kept && !streq (outcome, "rolled_back"))

@@ -108,7 +108,7 @@ void ft_kill (toy_world_t *w, int i);
 /*  What every case ends with: no apply ran twice; each action of the
     report kept (its knob file there, its apply run once) or rolled back
     (the file gone, the rollback run once), or failed with the reason in
-    the report's degradations and no rollback run. */
+    the report's degradations, rolled back at most once. */
 void ft_check_changes (const toy_world_t *w, json_t *report);
 
 /*  Whether the report's degradations mention text. */
