@@ -2,7 +2,7 @@
 # Helios: one non-recursive GNU Makefile.
 #
 #   make                 libraries into build/, binaries into bin/
-#   make test            unit then integration tests; last line "N passed, N failed"
+#   make test            unit, integration, short fault tests; last line "N passed, N failed"
 #   make test-long       the suites of many back-to-back cycles (minutes each)
 #                        and the whole fault suite
 #   make test-fault      the fault suite, short and long cases
@@ -339,6 +339,6 @@ clean:
 	rm -rf build build-* bin tests/browser/node_modules
 
 help:
-	@sed -n '3,18p' Makefile
+	@sed -n '3,20p' Makefile
 
 -include $(shell find $(BUILD)/obj -name "*.d" 2>/dev/null)
