@@ -2,8 +2,10 @@
 # Helios: one non-recursive GNU Makefile.
 #
 #   make                 libraries into build/, binaries into bin/
-#   make test            unit then integration tests; last line "N passed, N failed"
+#   make test            unit, integration, short fault tests; last line "N passed, N failed"
 #   make test-long       the suites of many back-to-back cycles (minutes each)
+#                        and the whole fault suite
+#   make test-fault      the fault suite, short and long cases
 #   make test-unit T=hl_codec    one unit test
 #   make check           the tests under AddressSanitizer + UBSan (build-asan/)
 #   make SANITIZE=thread test    any sanitizer set, in its own build folder
@@ -129,6 +131,13 @@ LONG_BINS := $(addprefix $(BUILD)/tests/integration/,$(LONG_NAMES))
 INTEG_BINS := $(filter-out $(LONG_BINS),$(INTEG_ALL))
 HARNESS_SRC := tests/integration/harness.c
 TOY_SRC := tests/integration/toy.c
+# The fault suite (tests/fault/): its short cases in make test, the whole
+# of it in make test-long; what is not a test_ file is shared by them all
+FAULT_SRC := $(sort $(wildcard tests/fault/test_*.c))
+FAULT_ALL := $(patsubst tests/fault/%.c,$(BUILD)/tests/fault/%,$(FAULT_SRC))
+FAULT_LONG := $(filter %_long,$(FAULT_ALL))
+FAULT_BINS := $(filter-out $(FAULT_LONG),$(FAULT_ALL))
+FAULT_LIB_SRC := $(filter-out $(FAULT_SRC),$(sort $(wildcard tests/fault/*.c)))
 BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
@@ -143,8 +152,8 @@ layer_libs = $(strip \
 
 # ---- rules -------------------------------------------------------------
 
-.PHONY: all test test-long test-unit test-integration test-deps check fuzz bench run demo install \
-        uninstall lint clean help deps
+.PHONY: all test test-long test-fault test-unit test-integration test-deps \
+        check fuzz bench run demo install uninstall lint clean help deps
 
 all: $(BINS)
 
@@ -184,6 +193,12 @@ $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o \
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS)
 
+$(BUILD)/tests/fault/%: $(BUILD)/obj/tests/fault/%.o \
+        $(call obj,$(FAULT_LIB_SRC) $(HARNESS_SRC) $(TOY_SRC)) $(LIB_MASTER) \
+        $(LIB_BUS) $(LIB_PROTO)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS)
+
 $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o \
         $(call obj,$(HARNESS_SRC)) $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
 	@mkdir -p $(@D)
@@ -193,13 +208,14 @@ $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o \
 # files to make, which it deletes once their binary is linked: after the
 # tests have run, below make test's summary line, and at the cost of a
 # rebuild next time. Keep them (tests/check-make.sh, in make lint).
-.SECONDARY: $(call obj,$(INTEG_SRC) $(HARNESS_SRC) $(TOY_SRC) $(BENCH_SRC))
+.SECONDARY: $(call obj,$(INTEG_SRC) $(HARNESS_SRC) $(TOY_SRC) $(BENCH_SRC) \
+    $(FAULT_SRC) $(FAULT_LIB_SRC))
 
-tests-built: $(BINS) $(UNIT_BINS) $(INTEG_ALL)
+tests-built: $(BINS) $(UNIT_BINS) $(INTEG_ALL) $(FAULT_ALL)
 
-test: $(BINS) $(UNIT_BINS) $(INTEG_BINS) test-deps
+test: $(BINS) $(UNIT_BINS) $(INTEG_BINS) $(FAULT_BINS) test-deps
 	$(Q)deploy/install-deps.sh demo
-	$(Q)tests/run.sh $(BUILD) $(BIN) $(UNIT_BINS) $(INTEG_BINS)
+	$(Q)tests/run.sh $(BUILD) $(BIN) $(UNIT_BINS) $(INTEG_BINS) $(FAULT_BINS)
 
 test-unit: $(UNIT_BINS)
 	$(Q)tests/run.sh $(BUILD) $(BIN) \
@@ -208,10 +224,17 @@ test-unit: $(UNIT_BINS)
 # the suites of many cycles, apart from make test to keep it short; the
 # load test runs 10 s in make test and 5 minutes here
 LOAD_LONG_S ?= 300
-test-long: $(BINS) $(LONG_BINS) $(BUILD)/tests/integration/test_load test-deps
+test-long: $(BINS) $(LONG_BINS) $(FAULT_LONG) \
+        $(BUILD)/tests/integration/test_load test-deps
 	$(Q)deploy/install-deps.sh demo
 	$(Q)HT_LOAD_SECONDS=$(LOAD_LONG_S) tests/run.sh $(BUILD) $(BIN) \
-	    $(LONG_BINS) $(BUILD)/tests/integration/test_load
+	    $(LONG_BINS) $(FAULT_LONG) $(BUILD)/tests/integration/test_load
+
+# the fault suite alone, its short and long cases (T=agents: test_fault_agents)
+test-fault: $(BINS) $(FAULT_ALL)
+	$(Q)deploy/install-deps.sh test
+	$(Q)tests/run.sh $(BUILD) $(BIN) \
+	    $(if $(T),$(BUILD)/tests/fault/test_fault_$(T),$(FAULT_ALL))
 
 test-integration: $(BINS) $(INTEG_ALL) test-deps
 	$(Q)deploy/install-deps.sh demo
@@ -328,6 +351,6 @@ clean:
 	rm -rf build build-* bin tests/browser/node_modules
 
 help:
-	@sed -n '3,18p' Makefile
+	@sed -n '3,20p' Makefile
 
 -include $(shell find $(BUILD)/obj -name "*.d" 2>/dev/null)

@@ -140,17 +140,25 @@ s_submit (hl_cycle_t *self, hl_run_t *run, s_what_t what, int act,
 }
 
 /*  Leave run's phase early: abandon its open tickets, then cancel their
-    tasks. Ends told from within the cancel find their ticket abandoned. */
+    tasks. Ends told from within the cancel find their ticket abandoned.
+    A change whose apply or rollback is abandoned ends in the judge's log
+    now: its end will never be told, and a change the log holds open
+    keeps every later window unsettled. */
 void
 hl_cycle_abandon (hl_cycle_t *self, hl_run_t *run)
 {
     size_t n = 0, cap = zlistx_size (self->tickets);
     uint64_t *ids = (uint64_t *)hl_calloc (cap, sizeof (uint64_t));
+    int64_t now = hl_msg_now_us ();
     for (s_ticket_t *t = (s_ticket_t *)zlistx_first (self->tickets); t;
          t = (s_ticket_t *)zlistx_next (self->tickets))
         if (t->run_id == run->id && !t->abandoned) {
             t->abandoned = true;
             ids[n++] = t->task_id;
+            if (t->what == W_APPLY)
+                hl_judge_changed (self->judge, run->acts[t->act].change, now);
+            else if (t->what == W_ROLLBACK)
+                hl_judge_changed (self->judge, run->acts[t->act].undo, now);
         }
     for (size_t i = 0; i < n; i++)
         hl_dispatch_cancel (self->deps.dispatch, ids[i]);
@@ -206,6 +214,26 @@ s_wait (hl_cycle_t *self, hl_run_t *run, int64_t deadline_ms)
         s_arm (self, run, deadline_ms);
 }
 
+/*  An apply that never answered (its agent lost, its deadline passed)
+    may have made its change all the same, as one an emergency cuts
+    short: it is undone unverified, and nothing is learned from it. (A
+    recheck's rollback left unanswered stays failed: its undo would be
+    a re-apply, blind.) */
+static void
+s_unanswered (hl_run_t *run)
+{
+    for (size_t i = 0; i < run->nacts; i++) {
+        hl_act_t *act = &run->acts[i];
+        if (act->outcome || act->applied || act->reverse)
+            continue; /* answered, never sent, or a recheck's */
+        hl_run_degrade (run, "%s: apply unanswered: to be undone unverified",
+                        act->action->name);
+        act->applied = true;
+        act->interrupted = true;
+        act->verdict = HL_VERDICT_INCONCLUSIVE;
+    }
+}
+
 static int
 s_on_phase_timer (zloop_t *loop, int timer_id, void *arg)
 {
@@ -228,6 +256,8 @@ s_on_phase_timer (zloop_t *loop, int timer_id, void *arg)
     hl_run_degrade (run, "%s: %d task(s) did not end in time",
                     hl_phase_name (run->phase), run->pending);
     hl_cycle_abandon (self, run);
+    if (run->phase == HL_PHASE_APPLY)
+        s_unanswered (run);
     hl_cycle_next_phase (self, run);
     return 0;
 }
@@ -520,7 +550,7 @@ s_verify (hl_cycle_t *self, hl_run_t *run)
     for (size_t i = 0; i < run->nacts; i++) {
         hl_act_t *act = &run->acts[i];
         if (!act->applied || act->interrupted)
-            continue;
+            continue; /* nothing, or nothing known, to verify */
         hl_role_id_t role = hl_role_of (HL_FAMILY_ATHENA, act->action->swarm);
         if (!s_has_agent (self, role, NULL)) {
             hl_run_degrade (run, "%s: no agent, %s not verified",
@@ -645,6 +675,10 @@ s_decide_act (hl_cycle_t *self, hl_run_t *run, size_t i, bool keep_unproven)
     bool improved = act->verdict == HL_VERDICT_IMPROVED;
     bool unproven = act->verdict == HL_VERDICT_UNCHANGED
                     || act->verdict == HL_VERDICT_INCONCLUSIVE;
+    /*  A change cut short may be half made: undone, whatever the config
+        keeps of the unproven. */
+    if (act->interrupted && !act->reverse)
+        return s_undo (self, run, i, now);
     if (act->reverse && !improved) {
         act->outcome = HL_OUTCOME_ROLLED_BACK;
         hl_planner_busy (self->deps.planner, act->action->name, false);
@@ -766,6 +800,9 @@ void
 hl_cycle_finish (hl_cycle_t *self, hl_run_t *run)
 {
     hl_cycle_abandon (self, run); /* nothing of this run is awaited any more */
+    /*  ... so none of its actions is in flight, whichever task was lost */
+    for (size_t i = 0; i < run->nacts; i++)
+        hl_planner_busy (self->deps.planner, run->acts[i].action->name, false);
     s_enter (self, run, HL_PHASE_REPORT);
     run->finished_us = hl_msg_now_us ();
     hl_health_t *health = hl_health_compute (self->deps.config, self->deps.kpi,

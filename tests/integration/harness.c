@@ -182,6 +182,19 @@ ht_start (const char *const argv[])
 }
 
 ht_proc_t *
+ht_start_in (const char *const prefix[], const char *const argv[])
+{
+    const char *full[64];
+    size_t n = 0;
+    for (size_t i = 0; prefix && prefix[i] && n < 32; i++)
+        full[n++] = prefix[i];
+    for (size_t i = 0; argv[i] && n < 63; i++)
+        full[n++] = argv[i];
+    full[n] = NULL;
+    return s_spawn (full, false, -1);
+}
+
+ht_proc_t *
 ht_start_group (const char *const argv[], int err_fd)
 {
     return s_spawn (argv, true, err_fd);
@@ -419,8 +432,14 @@ s_parse_ready (ht_master_t *m, const char *line)
 bool
 ht_master_launch (ht_master_t *m)
 {
+    return ht_master_launch_in (m, NULL);
+}
+
+bool
+ht_master_launch_in (ht_master_t *m, const char *const prefix[])
+{
     const char *argv[] = { ht_bin ("helios-master"), "-c", m->config, NULL };
-    m->proc = ht_start (argv);
+    m->proc = ht_start_in (prefix, argv);
     if (!m->proc)
         return false;
     char line[1024];

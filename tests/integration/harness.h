@@ -48,6 +48,11 @@ const char *ht_bin (const char *name);
 /*  Start argv[0] (a path) with argv; stdout piped to the test. */
 ht_proc_t *ht_start (const char *const argv[]);
 
+/*  ht_start under prefix (NULL-ended; NULL: none), a launcher that execs
+    the rest in its own place, as "ip netns exec NS" does: the pid is
+    argv's, so signals reach it directly. */
+ht_proc_t *ht_start_in (const char *const prefix[], const char *const argv[]);
+
 /*  ht_start for a program that starts programs of its own (a launcher
     script): the child leads a new process group, and err_fd (if >= 0,
     not taken) becomes its stderr. ht_stop then sends SIGTERM to the
@@ -97,6 +102,9 @@ bool ht_master_start (ht_master_t *m, const char *master_extra,
 /*  Start helios-master on m->config (already written) and wait for its
     READY line; for restarts. */
 bool ht_master_launch (ht_master_t *m);
+
+/*  ht_master_launch under prefix (ht_start_in). */
+bool ht_master_launch_in (ht_master_t *m, const char *const prefix[]);
 
 /*  Rewrite m->config so that its master binds the endpoints the running
     one got: a restarted master is found where its peers left it. */

@@ -142,13 +142,50 @@ s_action (char *out, size_t size, const char *dir, const char *name,
               10 + delay + undo_delay, expected, cost);
 }
 
+static const char *s_roles[]
+    = { "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
+        "hephaestus-backend",  "athena-ux",          "athena-api" };
+
+const char *
+toy_role (int i)
+{
+    assert_true (i >= 0 && i < 6);
+    return s_roles[i];
+}
+
+const char *
+toy_agent_name (int i)
+{
+    static char names[6][40];
+    snprintf (names[i], sizeof names[i], "toy-%s", toy_role (i));
+    return names[i];
+}
+
+void
+toy_agent_start (toy_world_t *w, int i)
+{
+    assert_null (w->agents[i]);
+    const char *argv[] = { ht_bin ("helios-agent"),
+                           "-c",
+                           w->clients,
+                           "--role",
+                           toy_role (i),
+                           "--name",
+                           toy_agent_name (i),
+                           NULL };
+    w->agents[i] = ht_start_in (w->opts.peer_prefix, argv);
+    assert_non_null (w->agents[i]);
+}
+
 /*  Write the world's config: cycle settings and the playbook actions[]
     (each "name swarm target expected cost [apply_s [rollback_s]]"). */
 void
-toy_world_prepare (toy_world_t *w, const char *cycle,
-                   const char *const *actions)
+toy_world_prepare_opts (toy_world_t *w, const toy_opts_t *opts,
+                        const char *cycle, const char *const *actions)
 {
     memset (w, 0, sizeof *w);
+    if (opts)
+        w->opts = *opts;
     ht_tmpdir (w->m.dir, sizeof w->m.dir);
     char playbook[8192] = "actions = (\n";
     for (size_t i = 0; actions[i]; i++) {
@@ -169,46 +206,64 @@ toy_world_prepare (toy_world_t *w, const char *cycle,
     assert_non_null (w->extra);
     snprintf (w->extra, 16384, "health = { target = 85; window = 4; };\n%s%s%s",
               cycle, metrics, playbook);
-    ht_write_config (w->m.dir, NULL, NULL, w->extra, w->m.config,
-                     sizeof w->m.config);
+    ht_write_config (w->m.dir, NULL, w->opts.master_extra, w->extra,
+                     w->m.config, sizeof w->m.config);
+    if (w->opts.host) {
+        //  Written into the config as a restart's endpoints would be
+        snprintf (w->m.tasks, sizeof w->m.tasks, "tcp://%s:*", w->opts.host);
+        snprintf (w->m.control, sizeof w->m.control, "ipc://%.200s/control",
+                  w->m.dir);
+        snprintf (w->m.bus_in, sizeof w->m.bus_in, "tcp://%s:*", w->opts.host);
+        snprintf (w->m.bus_out, sizeof w->m.bus_out, "tcp://%s:*",
+                  w->opts.host);
+        ht_master_pin (&w->m);
+    }
+}
+
+void
+toy_world_prepare (toy_world_t *w, const char *cycle,
+                   const char *const *actions)
+{
+    toy_world_prepare_opts (w, NULL, cycle, actions);
 }
 
 void
 toy_world_launch (toy_world_t *w)
 {
-    assert_true (ht_master_launch (&w->m));
+    assert_true (ht_master_launch_in (&w->m, w->opts.master_prefix));
     snprintf (w->clients, sizeof w->clients, "%s/clients.cfg", w->m.dir);
     FILE *f = fopen (w->clients, "w");
     assert_non_null (f);
     fprintf (f,
              "master = { state_dir = \"%s/state\"; };\n"
+             "agent = { state_dir = \"%s/agents\"; };\n"
              "connect = { tasks = \"%s\"; control = \"%s\"; "
              "bus_in = \"%s\"; bus_out = \"%s\"; };\n%s",
-             w->m.dir, w->m.tasks, w->m.control, w->m.bus_in, w->m.bus_out,
-             w->extra);
+             w->m.dir, w->m.dir, w->m.tasks, w->m.control, w->m.bus_in,
+             w->m.bus_out, w->extra);
     fclose (f);
     const char *toy_argv[] = { s_self, "toy", w->m.dir, w->m.bus_in, NULL };
-    w->toy = ht_start (toy_argv);
+    w->toy = ht_start_in (w->opts.peer_prefix, toy_argv);
     assert_non_null (w->toy);
     char line[256];
     assert_true (ht_read_line (w->toy, line, sizeof line, 10000));
     assert_string_equal (line, "READY");
-    static const char *roles[]
-        = { "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
-            "hephaestus-backend",  "athena-ux",          "athena-api" };
-    for (int i = 0; i < 6; i++) {
-        const char *argv[] = {
-            ht_bin ("helios-agent"), "-c", w->clients, "--role", roles[i], NULL
-        };
-        w->agents[i] = ht_start (argv);
-    }
+    for (int i = 0; i < 6; i++)
+        toy_agent_start (w, i);
     assert_int_equal (ht_wait_agents (&w->m, 6, 5000), 6);
 }
 
 void
 toy_world_start (toy_world_t *w, const char *cycle, const char *const *actions)
 {
-    toy_world_prepare (w, cycle, actions);
+    toy_world_start_opts (w, NULL, cycle, actions);
+}
+
+void
+toy_world_start_opts (toy_world_t *w, const toy_opts_t *opts, const char *cycle,
+                      const char *const *actions)
+{
+    toy_world_prepare_opts (w, opts, cycle, actions);
     toy_world_launch (w);
 }
 
@@ -418,7 +473,7 @@ toy_restart (toy_world_t *w, int sig)
     } else
         assert_int_equal (ht_stop (&w->m.proc, 10000), 0);
     ht_master_pin (&w->m);
-    assert_true (ht_master_launch (&w->m));
+    assert_true (ht_master_launch_in (&w->m, w->opts.master_prefix));
     assert_int_equal (ht_wait_agents (&w->m, 6, 15000), 6);
 }
 

@@ -26,12 +26,24 @@
 #define TOY_NOISE 0.05 /* relative standard deviation */
 #define TOY_WINDOW 10  /* verify_window, seconds: min_n 8 with room */
 
+/*  Where the world's processes run; all NULL: on loopback, as usual.
+    With a host, the master binds tasks and the bus on that address, and
+    control on an ipc:// path in the folder, which the test reaches from
+    any network namespace. */
+typedef struct {
+    const char *master_extra;         /* inside the master section */
+    const char *host;                 /* the master's address, or NULL */
+    const char *const *master_prefix; /* the master runs under this */
+    const char *const *peer_prefix;   /* the toy and the agents, this */
+} toy_opts_t;
+
 typedef struct {
     ht_master_t m;
     char clients[400]; /* the agents' config */
     ht_proc_t *toy;
-    ht_proc_t *agents[6];
-    char *extra; /* the config past the master section */
+    ht_proc_t *agents[6]; /* one per role, in toy_role order */
+    char *extra;          /* the config past the master section */
+    toy_opts_t opts;
 } toy_world_t;
 
 /*  The toy's own run when argv asks for it (its exit code), else -1
@@ -44,11 +56,25 @@ int toy_main (int argc, char *argv[]);
 void toy_world_start (toy_world_t *w, const char *cycle,
                       const char *const *actions);
 
+/*  toy_world_start with opts (NULL: the defaults). */
+void toy_world_start_opts (toy_world_t *w, const toy_opts_t *opts,
+                           const char *cycle, const char *const *actions);
+
 /*  toy_world_start in two steps, for a test that prepares the folder
     (a small disk under state/) before anything starts. */
 void toy_world_prepare (toy_world_t *w, const char *cycle,
                         const char *const *actions);
+void toy_world_prepare_opts (toy_world_t *w, const toy_opts_t *opts,
+                             const char *cycle, const char *const *actions);
 void toy_world_launch (toy_world_t *w);
+
+/*  The role of agents[i], and the name it registers with ("toy-ROLE":
+    its Hephaestus agents keep journals, in the folder's agents/). */
+const char *toy_role (int i);
+const char *toy_agent_name (int i);
+
+/*  Start agents[i] (again: it must be stopped or reaped first). */
+void toy_agent_start (toy_world_t *w, int i);
 
 /*  Stop every process, expecting clean exits. */
 void toy_world_stop (toy_world_t *w);
