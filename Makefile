@@ -101,11 +101,14 @@ BROWSER_NPM := tests/browser/node_modules/playwright-core/package.json
 LIB_AGENTS := $(BUILD)/libhlagents.a
 LIB_DEMO := $(BUILD)/libhldemo.a
 
-# binary name -> main source and the libraries it links, top layer first
+# binary name -> main source, the program's other sources (more_: not in
+# a library, named helios_*.c so that no wildcard above takes them) and
+# the libraries it links, top layer first
 BIN_NAMES := helios-master helios-ctl helios-spy helios-agent helios-demo
 main_helios-master := master/helios_master.c
 libs_helios-master := $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
 main_helios-ctl := master/helios_ctl.c
+more_helios-ctl := master/helios_ctl_runs.c
 libs_helios-ctl := $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
 main_helios-spy := bus/helios_spy.c
 libs_helios-spy := $(LIB_BUS) $(LIB_PROTO)
@@ -174,7 +177,7 @@ $(BUILD)/lib%.a:
 	$(Q)$(AR) rcs $@ $^
 
 define BIN_RULE
-$(BIN)/$(1): $(call obj,$(main_$(1))) $(libs_$(1))
+$(BIN)/$(1): $(call obj,$(main_$(1)) $(more_$(1))) $(libs_$(1))
 	@mkdir -p $$(@D)
 	$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
 endef

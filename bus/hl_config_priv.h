@@ -4,7 +4,9 @@
     hl_config_priv - what the files of the hl_config module share and
     nobody else sees: the loaders of the sections of metrics in and
     alerts out (statsd, webhooks, alerts, summary), which live in
-    hl_config_io.c beside the core loaders of hl_config.c.
+    hl_config_io.c, and the loaders of the metrics and actions lists,
+    which live in hl_config_catalog.c, beside the core loaders of
+    hl_config.c.
 */
 #ifndef HL_CONFIG_PRIV_H
 #define HL_CONFIG_PRIV_H
@@ -35,5 +37,22 @@ int hl_config_load_summary (hl_setting_ctx_t *ctx, const config_t *cfg,
 /*  Free what the loaders allocated (the mapping, the urls). */
 void hl_config_io_free (hl_config_statsd_t *statsd,
                         hl_config_webhooks_t *webhooks);
+
+/*  The metrics list into *metrics (allocated for every element) and
+    *metrics_n (those loaded, names unique); 0, or -1 with the reason
+    written through ctx. Free with hl_config_catalog_free either way. */
+int hl_config_load_metrics (hl_setting_ctx_t *ctx, const config_t *cfg,
+                            hl_config_metric_t **metrics, size_t *metrics_n);
+
+/*  The actions list likewise, after the metrics: config's metrics are
+    what an action improves and guards. *actions_n counts an action
+    before it loads, so that a half-loaded one is freed too. */
+int hl_config_load_actions (hl_setting_ctx_t *ctx, const config_t *cfg,
+                            const hl_config_t *config,
+                            hl_config_action_t **actions, size_t *actions_n);
+
+/*  Free what those two loaders allocated. */
+void hl_config_catalog_free (hl_config_metric_t *metrics,
+                             hl_config_action_t *actions, size_t actions_n);
 
 #endif

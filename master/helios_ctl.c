@@ -5,6 +5,13 @@
     send it as one request, print the reply as text or as one JSON
     document. Exit 0 on success, 1 when the operation fails, 2 on bad
     usage.
+
+    This file holds main, the requests and the usage errors, and the
+    commands about the swarm (status, agents, metric, pause and resume,
+    bench); the runs and what Helios decided (run, cycles, report,
+    actions, action, audit) are helios_ctl_runs.c. They share
+    helios_ctl_priv.h; the program links libhlmaster, and is no part of
+    it.
 */
 #include <czmq.h>
 #include <errno.h>
@@ -19,9 +26,8 @@
 #include "../bus/hl_log.h"
 #include "../bus/hl_sock.h"
 #include "../proto/hl_alloc.h"
+#include "helios_ctl_priv.h"
 #include "hl_client.h"
-#include "hl_cycle.h"
-#include "hl_report.h"
 
 #ifndef HL_VERSION
 #define HL_VERSION "0.0.0"
@@ -29,13 +35,6 @@
 
 #define S_EXIT_FAILED 1
 #define S_EXIT_USAGE 2
-
-typedef struct {
-    const char *endpoint; /* control endpoint */
-    int timeout_ms;
-    bool timeout_set; /* -t given */
-    bool json;
-} s_opts_t;
 
 static void
 s_usage (FILE *out)
@@ -100,11 +99,8 @@ s_usage (FILE *out)
              "  -h, --help, --version\n");
 }
 
-static int s_usage_error (const char *fmt, ...)
-    __attribute__ ((format (printf, 1, 2)));
-
-static int
-s_usage_error (const char *fmt, ...)
+int
+hl_ctl_usage_error (const char *fmt, ...)
 {
     char text[512];
     va_list ap;
@@ -118,29 +114,29 @@ s_usage_error (const char *fmt, ...)
 /*  A word cmd (NULL: the command line itself) does not take: an option
     if it starts with '-', else an argument. The one wording of a bad flag
     in every Helios program. */
-static int
-s_bad_word (const char *cmd, const char *word)
+int
+hl_ctl_bad_word (const char *cmd, const char *word)
 {
     bool option = word[0] == '-' && word[1];
-    return s_usage_error ("%s%s%s '%s'", cmd ? cmd : "", cmd ? ": " : "",
-                          option ? "unknown option" : "unexpected argument",
-                          word);
+    return hl_ctl_usage_error (
+        "%s%s%s '%s'", cmd ? cmd : "", cmd ? ": " : "",
+        option ? "unknown option" : "unexpected argument", word);
 }
 
 /*  An option given last, without its value. */
-static int
-s_no_value (const char *cmd, const char *option)
+int
+hl_ctl_no_value (const char *cmd, const char *option)
 {
-    return s_usage_error ("%s%soption '%s' needs a value", cmd ? cmd : "",
-                          cmd ? ": " : "", option);
+    return hl_ctl_usage_error ("%s%soption '%s' needs a value", cmd ? cmd : "",
+                               cmd ? ": " : "", option);
 }
 
 /*  Send op and take the reply. On failure prints one line, named by what
     the user typed (label: "metric push" for op "metric.push"), and
     returns the exit code; 0 with *reply_p on success. */
-static int
-s_call (const s_opts_t *opts, const char *op, const char *label,
-        hl_value_t **args_p, hl_msg_t **reply_p)
+int
+hl_ctl_call (const hl_ctl_opts_t *opts, const char *op, const char *label,
+             hl_value_t **args_p, hl_msg_t **reply_p)
 {
     char src[HL_MAX_NAME + 1];
     snprintf (src, sizeof src, "ctl@%d", (int)getpid ());
@@ -182,8 +178,8 @@ s_call (const s_opts_t *opts, const char *op, const char *label,
     return 0;
 }
 
-static void
-s_print_json (const hl_value_t *data)
+void
+hl_ctl_print_json (const hl_value_t *data)
 {
     json_t *json = data ? hl_value_to_json (data) : json_object ();
     char *text = json_dumps (json, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
@@ -210,9 +206,9 @@ s_print_counters (const char *label, const hl_value_t *v, const char **keys)
 
 /*  A number with decimals into buf, times scale, then unit; "-" when v
     is missing, null or not finite (nothing measured yet). */
-static const char *
-s_figure (char *buf, size_t size, const hl_value_t *v, int decimals,
-          double scale, const char *unit)
+const char *
+hl_ctl_figure (char *buf, size_t size, const hl_value_t *v, int decimals,
+               double scale, const char *unit)
 {
     double d;
     if (v && !hl_value_double (v, &d) && isfinite (d))
@@ -248,16 +244,17 @@ s_print_health (const hl_value_t *d)
     const hl_value_t *cy = hl_value_get (d, "cycle");
     char a[32], b[32];
     printf ("health     %s %s (window %" PRId64 " s; emergency below %s)\n",
-            s_figure (a, sizeof a, hl_value_get (h, "score"), 1, 1, ""),
+            hl_ctl_figure (a, sizeof a, hl_value_get (h, "score"), 1, 1, ""),
             hl_value_get_str (h, "state", "no data"),
             hl_value_get_int (h, "window", 0),
-            s_figure (b, sizeof b, hl_value_get (cy, "emergency_threshold"), 0,
-                      1, ""));
+            hl_ctl_figure (b, sizeof b,
+                           hl_value_get (cy, "emergency_threshold"), 0, 1, ""));
     const hl_value_t *cats = hl_value_get (h, "categories");
     printf ("          ");
     for (size_t i = 0; i < hl_value_size (cats); i++)
-        printf (" %s %s", hl_value_key_at (cats, i),
-                s_figure (a, sizeof a, hl_value_val_at (cats, i), 1, 1, ""));
+        printf (
+            " %s %s", hl_value_key_at (cats, i),
+            hl_ctl_figure (a, sizeof a, hl_value_val_at (cats, i), 1, 1, ""));
     printf ("\n");
     const hl_value_t *ms = hl_value_get (h, "metrics");
     if (!hl_value_size (ms))
@@ -273,7 +270,7 @@ s_print_health (const hl_value_t *d)
             s_value (value, sizeof value, hl_value_get (m, "value")),
             s_value (target, sizeof target, hl_value_get (m, "target")),
             s_value (critical, sizeof critical, hl_value_get (m, "critical")),
-            s_figure (a, sizeof a, hl_value_get (m, "score"), 1, 1, ""),
+            hl_ctl_figure (a, sizeof a, hl_value_get (m, "score"), 1, 1, ""),
             hl_value_get_str (m, "state", "?"));
     }
 }
@@ -314,10 +311,10 @@ s_print_run_line (const char *indent, const hl_value_t *c)
     printf ("%s%5" PRId64 " %-18s %-10s %5s -> %5s", indent,
             hl_value_get_int (c, "id", 0), hl_value_get_str (c, "kind", "?"),
             hl_value_get_str (c, "phase", "?"),
-            s_figure (before, sizeof before, hl_value_get (c, "health_before"),
-                      1, 1, ""),
-            s_figure (after, sizeof after, hl_value_get (c, "health_after"), 1,
-                      1, ""));
+            hl_ctl_figure (before, sizeof before,
+                           hl_value_get (c, "health_before"), 1, 1, ""),
+            hl_ctl_figure (after, sizeof after,
+                           hl_value_get (c, "health_after"), 1, 1, ""));
     int64_t n = hl_value_get_int (c, "actions", 0);
     if (n)
         printf ("  %" PRId64 " action%s: %" PRId64 " kept, %" PRId64
@@ -363,8 +360,8 @@ s_print_cycles (const hl_value_t *d, const hl_value_t *runs)
             hl_value_get_int (cy, "failed", 0));
     int64_t count = hl_value_get_int (em, "count", 0);
     char ms[32];
-    s_figure (ms, sizeof ms, hl_value_get (em, "last_response_ms"), 1, 1,
-              " ms");
+    hl_ctl_figure (ms, sizeof ms, hl_value_get (em, "last_response_ms"), 1, 1,
+                   " ms");
     if (!count)
         printf ("emergency  none so far\n");
     else
@@ -398,9 +395,9 @@ s_print_learning (const hl_value_t *d)
         printf ("  %-28s %5" PRId64 " %8" PRId64 " %6s %8s\n",
                 hl_value_key_at (l, i), hl_value_get_int (a, "n", 0),
                 hl_value_get_int (a, "successes", 0),
-                s_figure (p, sizeof p, hl_value_get (a, "p"), 2, 1, ""),
-                s_figure (effect, sizeof effect,
-                          hl_value_get (a, "improvement"), 0, 100, "%"));
+                hl_ctl_figure (p, sizeof p, hl_value_get (a, "p"), 2, 1, ""),
+                hl_ctl_figure (effect, sizeof effect,
+                               hl_value_get (a, "improvement"), 0, 100, "%"));
     }
 }
 
@@ -444,61 +441,64 @@ s_print_seed_figures (const hl_value_t *d)
 {
     const hl_value_t *k = hl_value_get (d, "kpis");
     char a[32], b[32], c[32], e[32];
-    printf ("seed KPIs  health %s  optimization success %s\n"
-            "           availability %s  concurrent efficiency %s\n",
-            s_figure (a, sizeof a, hl_value_get (k, "overall_health_score"), 1,
-                      1, ""),
-            s_figure (b, sizeof b,
-                      hl_value_get (k, "optimization_success_rate"), 1, 100,
-                      "%"),
-            s_figure (c, sizeof c, hl_value_get (k, "system_availability"), 1,
-                      100, "%"),
-            s_figure (e, sizeof e,
-                      hl_value_get (k, "concurrent_optimization_efficiency"), 1,
-                      100, "%"));
+    printf (
+        "seed KPIs  health %s  optimization success %s\n"
+        "           availability %s  concurrent efficiency %s\n",
+        hl_ctl_figure (a, sizeof a, hl_value_get (k, "overall_health_score"), 1,
+                       1, ""),
+        hl_ctl_figure (b, sizeof b,
+                       hl_value_get (k, "optimization_success_rate"), 1, 100,
+                       "%"),
+        hl_ctl_figure (c, sizeof c, hl_value_get (k, "system_availability"), 1,
+                       100, "%"),
+        hl_ctl_figure (e, sizeof e,
+                       hl_value_get (k, "concurrent_optimization_efficiency"),
+                       1, 100, "%"));
     const hl_value_t *o = hl_value_get (d, "orchestration");
     const hl_value_t *lat = hl_value_get (o, "latency_ms");
     const hl_value_t *cy = hl_value_get (d, "cycle");
-    printf ("orchestration  cycles done %s (%" PRId64 " of %" PRId64
-            " runs finished)  emergency response %s\n",
-            s_figure (a, sizeof a, hl_value_get (o, "cycle_completion_rate"), 1,
-                      100, "%"),
-            hl_value_get_int (cy, "finished", 0),
-            hl_value_get_int (cy, "started", 0),
-            s_figure (b, sizeof b, hl_value_get (o, "emergency_response_ms"), 1,
-                      1, " ms"));
+    printf (
+        "orchestration  cycles done %s (%" PRId64 " of %" PRId64
+        " runs finished)  emergency response %s\n",
+        hl_ctl_figure (a, sizeof a, hl_value_get (o, "cycle_completion_rate"),
+                       1, 100, "%"),
+        hl_value_get_int (cy, "finished", 0),
+        hl_value_get_int (cy, "started", 0),
+        hl_ctl_figure (b, sizeof b, hl_value_get (o, "emergency_response_ms"),
+                       1, 1, " ms"));
     printf ("               dispatch wait p50 %s p99 %s  evenness %s  "
             "conflicts %" PRId64 "\n",
-            s_figure (a, sizeof a, hl_value_get (lat, "p50"), 1, 1, " ms"),
-            s_figure (b, sizeof b, hl_value_get (lat, "p99"), 1, 1, " ms"),
-            s_figure (c, sizeof c,
-                      hl_value_get (hl_value_get (o, "evenness"), "worst"), 2,
-                      1, ""),
+            hl_ctl_figure (a, sizeof a, hl_value_get (lat, "p50"), 1, 1, " ms"),
+            hl_ctl_figure (b, sizeof b, hl_value_get (lat, "p99"), 1, 1, " ms"),
+            hl_ctl_figure (c, sizeof c,
+                           hl_value_get (hl_value_get (o, "evenness"), "worst"),
+                           2, 1, ""),
             hl_value_get_int (hl_value_get (o, "conflicts"), "occurred", 0));
-    printf ("               overhead %s (tasks-socket messages that are not "
-            "a task or its result)\n",
-            s_figure (a, sizeof a, hl_value_get (o, "overhead"), 1, 100, "%"));
+    printf (
+        "               overhead %s (tasks-socket messages that are not "
+        "a task or its result)\n",
+        hl_ctl_figure (a, sizeof a, hl_value_get (o, "overhead"), 1, 100, "%"));
 }
 
 /*  The list an op answers with (agents, cycles), or NULL: status is
     still worth printing without it. */
 static hl_msg_t *
-s_list (const s_opts_t *opts, const char *op)
+s_list (const hl_ctl_opts_t *opts, const char *op)
 {
     hl_msg_t *reply = NULL;
-    return s_call (opts, op, "status", NULL, &reply) ? NULL : reply;
+    return hl_ctl_call (opts, op, "status", NULL, &reply) ? NULL : reply;
 }
 
 static int
-s_cmd_status (const s_opts_t *opts)
+s_cmd_status (const hl_ctl_opts_t *opts)
 {
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "status", "status", NULL, &reply);
+    int rc = hl_ctl_call (opts, "status", "status", NULL, &reply);
     if (rc)
         return rc;
     const hl_value_t *d = hl_msg_data (reply);
     if (opts->json) {
-        s_print_json (d);
+        hl_ctl_print_json (d);
         hl_msg_destroy (&reply);
         return 0;
     }
@@ -529,30 +529,30 @@ s_cmd_status (const s_opts_t *opts)
 }
 
 static int
-s_cmd_metric (const s_opts_t *opts, int argc, char **argv)
+s_cmd_metric (const hl_ctl_opts_t *opts, int argc, char **argv)
 {
     if (argc < 1 || !streq (argv[0], "push"))
-        return s_usage_error ("metric: expected 'push NAME VALUE'");
+        return hl_ctl_usage_error ("metric: expected 'push NAME VALUE'");
     if (argc != 3)
-        return s_usage_error ("metric push: expected NAME VALUE");
+        return hl_ctl_usage_error ("metric push: expected NAME VALUE");
     if (strlen (argv[1]) > HL_MAX_METRIC)
-        return s_usage_error ("metric push: name too long (%zu > %d)",
-                              strlen (argv[1]), HL_MAX_METRIC);
+        return hl_ctl_usage_error ("metric push: name too long (%zu > %d)",
+                                   strlen (argv[1]), HL_MAX_METRIC);
     char *end;
     errno = 0;
     double value = strtod (argv[2], &end);
     if (errno || end == argv[2] || *end || !isfinite (value))
-        return s_usage_error ("metric push: '%s' is not a finite number",
-                              argv[2]);
+        return hl_ctl_usage_error ("metric push: '%s' is not a finite number",
+                                   argv[2]);
     hl_value_t *args = hl_value_new_map ();
     hl_value_set_str (args, "name", argv[1]);
     hl_value_set_double (args, "value", value);
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "metric.push", "metric push", &args, &reply);
+    int rc = hl_ctl_call (opts, "metric.push", "metric push", &args, &reply);
     if (rc)
         return rc;
     if (opts->json)
-        s_print_json (hl_msg_data (reply));
+        hl_ctl_print_json (hl_msg_data (reply));
     else
         printf ("published %s = %g\n",
                 hl_value_get_str (hl_msg_data (reply), "topic", argv[1]),
@@ -562,15 +562,15 @@ s_cmd_metric (const s_opts_t *opts, int argc, char **argv)
 }
 
 static int
-s_cmd_agents (const s_opts_t *opts)
+s_cmd_agents (const hl_ctl_opts_t *opts)
 {
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "agents", "agents", NULL, &reply);
+    int rc = hl_ctl_call (opts, "agents", "agents", NULL, &reply);
     if (rc)
         return rc;
     const hl_value_t *list = hl_msg_data (reply);
     if (opts->json)
-        s_print_json (list);
+        hl_ctl_print_json (list);
     else {
         printf ("%-40s %-20s %-16s %7s %9s %10s %8s\n", "NAME", "ROLE", "HOST",
                 "PID", "INFLIGHT", "HEARTBEAT", "DONE");
@@ -600,14 +600,14 @@ s_cmd_agents (const s_opts_t *opts)
 }
 
 static int
-s_cmd_pause (const s_opts_t *opts, const char *op)
+s_cmd_pause (const hl_ctl_opts_t *opts, const char *op)
 {
     hl_msg_t *reply = NULL;
-    int rc = s_call (opts, op, op, NULL, &reply);
+    int rc = hl_ctl_call (opts, op, op, NULL, &reply);
     if (rc)
         return rc;
     if (opts->json)
-        s_print_json (hl_msg_data (reply));
+        hl_ctl_print_json (hl_msg_data (reply));
     else
         printf ("%s\n", streq (op, "pause") ? "paused" : "resumed");
     hl_msg_destroy (&reply);
@@ -638,7 +638,7 @@ static int
 s_bench_args (s_bench_t *bench, int argc, char **argv)
 {
     if (argc < 1 || !streq (argv[0], "echo"))
-        return s_usage_error ("bench: expected 'echo'");
+        return hl_ctl_usage_error ("bench: expected 'echo'");
     bench->tasks = 1000;
     bench->concurrency = 64;
     bench->payload = 64;
@@ -650,9 +650,9 @@ s_bench_args (s_bench_t *bench, int argc, char **argv)
                                                           : NULL;
         bool role = streq (argv[i], "--role");
         if (!target && !role)
-            return s_bad_word ("bench echo", argv[i]);
+            return hl_ctl_bad_word ("bench echo", argv[i]);
         if (i + 1 >= argc)
-            return s_no_value ("bench echo", argv[i]);
+            return hl_ctl_no_value ("bench echo", argv[i]);
         if (role) {
             bench->role = argv[++i];
             continue;
@@ -660,15 +660,15 @@ s_bench_args (s_bench_t *bench, int argc, char **argv)
         char *end;
         *target = strtol (argv[++i], &end, 10);
         if (!*argv[i] || *end || *target < 0 || *target > 100000000)
-            return s_usage_error ("bench echo: %s wants a number "
-                                  "0..100000000, not '%s'",
-                                  argv[i - 1], argv[i]);
+            return hl_ctl_usage_error ("bench echo: %s wants a number "
+                                       "0..100000000, not '%s'",
+                                       argv[i - 1], argv[i]);
     }
     if (bench->tasks < 1 || bench->concurrency < 1
         || bench->payload > HL_MAX_STR / 2)
-        return s_usage_error ("bench echo: need --tasks >= 1, "
-                              "--concurrency >= 1, --payload <= %d",
-                              HL_MAX_STR / 2);
+        return hl_ctl_usage_error ("bench echo: need --tasks >= 1, "
+                                   "--concurrency >= 1, --payload <= %d",
+                                   HL_MAX_STR / 2);
     return 0;
 }
 
@@ -781,7 +781,7 @@ s_bench_print (s_bench_t *bench, bool json)
 }
 
 static int
-s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
+s_cmd_bench (const hl_ctl_opts_t *opts, int argc, char **argv)
 {
     s_bench_t bench;
     memset (&bench, 0, sizeof bench);
@@ -812,373 +812,10 @@ s_cmd_bench (const s_opts_t *opts, int argc, char **argv)
     return rc;
 }
 
-/*  A finished run as text: an analysis or a plan is its report (what it
-    found); a cycle or an emergency round "optimization 3: health 62.1 ->
-    70.3, 2 action(s)" and a line per action. */
-static void
-s_print_run (const hl_value_t *r)
-{
-    const char *kind = hl_value_get_str (r, "kind", "run");
-    if (streq (kind, "analysis") || streq (kind, "strategic_planning")) {
-        char *md = hl_report_markdown (r);
-        printf ("%s", md);
-        free (md);
-        return;
-    }
-    char before[32], after[32];
-    printf ("%s %" PRId64 ": health %s -> %s, %zu action(s)\n", kind,
-            hl_value_get_int (r, "id", 0),
-            s_figure (before, sizeof before, hl_value_get (r, "health_before"),
-                      1, 1, ""),
-            s_figure (after, sizeof after, hl_value_get (r, "health_after"), 1,
-                      1, ""),
-            hl_value_size (hl_value_get (r, "actions")));
-    const hl_value_t *actions = hl_value_get (r, "actions");
-    for (size_t i = 0; i < hl_value_size (actions); i++) {
-        const hl_value_t *a = hl_value_at (actions, i);
-        printf ("  %-28s %-9s %-13s %s\n", hl_value_get_str (a, "name", "?"),
-                hl_value_get_str (a, "swarm", "?"),
-                hl_value_get_str (a, "verdict", "?"),
-                hl_value_get_str (a, "outcome", "?"));
-    }
-    const hl_value_t *degraded = hl_value_get (r, "degraded");
-    for (size_t i = 0; i < hl_value_size (degraded); i++)
-        printf ("  degraded: %s\n",
-                hl_value_str (hl_value_at (degraded, i), NULL));
-}
-
-static int
-s_cmd_run (s_opts_t *opts, int argc, char **argv)
-{
-    if (argc < 1)
-        return s_usage_error ("run: expected a kind");
-    char error[512];
-    if (hl_cycle_check_params (argv[0], NULL, error, sizeof error))
-        return s_usage_error ("%s", error);
-    hl_value_t *args = hl_value_new_map ();
-    hl_value_set_str (args, "kind", argv[0]);
-    hl_value_t *params = hl_value_new_map ();
-    bool wait = false;
-    for (int i = 1; i < argc; i++) {
-        if (streq (argv[i], "--wait"))
-            wait = true;
-        else if (streq (argv[i], "--param") && i + 1 >= argc) {
-            hl_value_destroy (&params);
-            hl_value_destroy (&args);
-            return s_no_value ("run", argv[i]);
-        } else if (streq (argv[i], "--param")) {
-            char *kv = argv[++i];
-            char *eq = strchr (kv, '=');
-            if (!eq || eq == kv || eq - kv > 63) {
-                hl_value_destroy (&params);
-                hl_value_destroy (&args);
-                return s_usage_error ("run: --param wants KEY=VALUE, not "
-                                      "'%s'",
-                                      kv);
-            }
-            char key[64];
-            memcpy (key, kv, (size_t)(eq - kv));
-            key[eq - kv] = 0;
-            char *end;
-            double number = strtod (eq + 1, &end);
-            if (*end == 0 && end != eq + 1 && isfinite (number))
-                hl_value_set_double (params, key, number);
-            else
-                hl_value_set_str (params, key, eq + 1);
-        } else {
-            hl_value_destroy (&params);
-            hl_value_destroy (&args);
-            return s_bad_word ("run", argv[i]);
-        }
-    }
-    /*  A parameter the kind does not take is a usage error here; the
-        master refuses it too, for every client. */
-    if (hl_cycle_check_params (argv[0], params, error, sizeof error)) {
-        hl_value_destroy (&params);
-        hl_value_destroy (&args);
-        return s_usage_error ("%s", error);
-    }
-    hl_value_set (args, "params", &params);
-    hl_value_set_bool (args, "wait", wait);
-    /*  A cycle takes its settle and verify windows: wait long enough. */
-    if (wait && !opts->timeout_set)
-        opts->timeout_ms = 3600 * 1000;
-    hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "run", "run", &args, &reply);
-    if (rc)
-        return rc;
-    const hl_value_t *d = hl_msg_data (reply);
-    if (opts->json)
-        s_print_json (d);
-    else if (wait)
-        s_print_run (d);
-    else
-        printf ("started %s %" PRId64 "\n", hl_value_get_str (d, "kind", "?"),
-                hl_value_get_int (d, "id", 0));
-    hl_msg_destroy (&reply);
-    return 0;
-}
-
-/*  The bool at key, false if missing. */
-static bool
-s_bool (const hl_value_t *map, const char *key)
-{
-    bool b = false;
-    hl_value_bool (hl_value_get (map, key), &b);
-    return b;
-}
-
-/*  One line per action: what was learned and what holds it back. */
-static int
-s_cmd_actions (const s_opts_t *opts)
-{
-    hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "actions", "actions", NULL, &reply);
-    if (rc)
-        return rc;
-    const hl_value_t *all = hl_msg_data (reply);
-    if (opts->json) {
-        s_print_json (all);
-        hl_msg_destroy (&reply);
-        return 0;
-    }
-    printf ("%-28s %6s %5s %5s %9s %-22s %s\n", "ACTION", "TRIALS", "OK", "BAD",
-            "P", "EFFECT (prior/meas/n)", "STATE");
-    for (size_t i = 0; i < hl_value_size (all); i++) {
-        const hl_value_t *a = hl_value_val_at (all, i);
-        const hl_value_t *effects = hl_value_get (a, "effects");
-        const hl_value_t *e = hl_value_val_at (effects, 0);
-        char effect[64] = "-";
-        if (e) {
-            double meas = hl_value_get_double (e, "measured_mean", NAN);
-            char m[16] = "-";
-            if (isfinite (meas))
-                snprintf (m, sizeof m, "%+.0f%%", meas * 100);
-            snprintf (effect, sizeof effect,
-                      "%+.0f%%/%s/%" PRId64 " -> %+.0f%%",
-                      hl_value_get_double (e, "prior", 0) * 100, m,
-                      hl_value_get_int (e, "n", 0),
-                      hl_value_get_double (e, "mean", 0) * 100);
-        }
-        const char *until = hl_value_get_str (a, "quarantined_until", NULL);
-        char state[96] = "";
-        if (until)
-            snprintf (state, sizeof state, "quarantined until %s", until);
-        else
-            snprintf (state, sizeof state, "%s%s%s%s",
-                      s_bool (a, "in_effect") ? "in effect " : "",
-                      s_bool (a, "in_flight") ? "in flight " : "",
-                      s_bool (a, "cooling") ? "cooling " : "",
-                      s_bool (a, "solo") ? "retry alone" : "");
-        printf ("%-28s %6" PRId64 " %5" PRId64 " %5" PRId64 " %9.2f %-22s %s\n",
-                hl_value_key_at (all, i), hl_value_get_int (a, "trials", 0),
-                hl_value_get_int (a, "successes", 0),
-                hl_value_get_int (a, "failures", 0),
-                hl_value_get_double (a, "p", NAN), effect,
-                *state ? state : "-");
-    }
-    hl_msg_destroy (&reply);
-    return 0;
-}
-
-static int
-s_cmd_action (const s_opts_t *opts, int argc, char **argv)
-{
-    if (argc != 2 || !streq (argv[0], "release"))
-        return s_usage_error ("action: expected 'release NAME'");
-    hl_value_t *args = hl_value_new_map ();
-    hl_value_set_str (args, "name", argv[1]);
-    hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "action.release", "action release", &args, &reply);
-    if (rc)
-        return rc;
-    if (opts->json)
-        s_print_json (hl_msg_data (reply));
-    else
-        printf ("released %s\n", argv[1]);
-    hl_msg_destroy (&reply);
-    return 0;
-}
-
-/*  --since T into microseconds since the epoch: a duration back from now
-    (90s, 30m, 2h, 7d), unix seconds, or ISO 8601 UTC. -1 if it is none. */
-static int64_t
-s_since (const char *text)
-{
-    char *end;
-    errno = 0;
-    double n = strtod (text, &end);
-    if (end != text && !errno && isfinite (n) && n >= 0) {
-        int64_t now = hl_msg_now_us ();
-        double unit = !*end              ? 0
-                      : streq (end, "s") ? 1
-                      : streq (end, "m") ? 60
-                      : streq (end, "h") ? 3600
-                      : streq (end, "d") ? 86400
-                                         : -1;
-        if (unit == 0 && n < 1e11)
-            return (int64_t)(n * 1e6);
-        if (unit > 0 && n * unit < 1e10)
-            return now - (int64_t)(n * unit * 1e6);
-    }
-    struct tm tm;
-    memset (&tm, 0, sizeof tm);
-    end = strptime (text, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end)
-        end = strptime (text, "%Y-%m-%d", &tm);
-    if (!end || (*end && !streq (end, "Z")))
-        return -1;
-    time_t t = timegm (&tm);
-    return t < 0 ? -1 : (int64_t)t * 1000000;
-}
-
-static int
-s_cmd_audit (const s_opts_t *opts, int argc, char **argv)
-{
-    hl_value_t *args = hl_value_new_map ();
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (!streq (a, "--since") && !streq (a, "--action")) {
-            hl_value_destroy (&args);
-            return s_bad_word ("audit", a);
-        }
-        if (i + 1 >= argc) {
-            hl_value_destroy (&args);
-            return s_no_value ("audit", a);
-        }
-        const char *v = argv[++i];
-        if (streq (a, "--action"))
-            hl_value_set_str (args, "action", v);
-        else {
-            int64_t since = s_since (v);
-            if (since < 0) {
-                hl_value_destroy (&args);
-                return s_usage_error ("audit: --since wants 30m, 2h, 7d, "
-                                      "unix seconds or "
-                                      "2026-12-06T05:00:00Z, not '%s'",
-                                      v);
-            }
-            hl_value_set_int (args, "since", since);
-        }
-    }
-    hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "audit", "audit", &args, &reply);
-    if (rc)
-        return rc;
-    const hl_value_t *records = hl_value_get (hl_msg_data (reply), "records");
-    if (opts->json)
-        s_print_json (records);
-    else {
-        for (size_t i = 0; i < hl_value_size (records); i++) {
-            const hl_value_t *r = hl_value_at (records, i);
-            int64_t run = hl_value_get_int (r, "run", 0);
-            char runs[32] = "-";
-            if (run)
-                snprintf (runs, sizeof runs, "%" PRId64, run);
-            printf ("%s %6s %-12s %-26s %s (%s)\n",
-                    hl_value_get_str (r, "ts", "?"), runs,
-                    hl_value_get_str (r, "event", "?"),
-                    hl_value_get_str (r, "action", "-"),
-                    hl_value_get_str (r, "why", ""),
-                    hl_value_get_str (r, "who", "?"));
-        }
-        int64_t limit = hl_value_get_int (hl_msg_data (reply), "limit", 0);
-        if (limit && hl_value_size (records) == (size_t)limit)
-            printf ("(the newest %" PRId64 "; narrow with --since or "
-                    "--action)\n",
-                    limit);
-    }
-    hl_msg_destroy (&reply);
-    return 0;
-}
-
-static int
-s_cmd_cycles (const s_opts_t *opts)
-{
-    hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "cycles", "cycles", NULL, &reply);
-    if (rc)
-        return rc;
-    const hl_value_t *list = hl_msg_data (reply);
-    if (opts->json)
-        s_print_json (list);
-    else {
-        /*  KIND and PHASE fit the longest, strategic_planning and
-            prioritize; a health that was never scored is "-" */
-        printf ("%6s %-18s %-10s %7s %7s %7s %5s %11s %6s %8s\n", "ID", "KIND",
-                "PHASE", "BEFORE", "AFTER", "ACTIONS", "KEPT", "ROLLED_BACK",
-                "FAILED", "DEGRADED");
-        for (size_t i = 0; i < hl_value_size (list); i++) {
-            const hl_value_t *c = hl_value_at (list, i);
-            char before[32], after[32];
-            printf ("%6" PRId64 " %-18s %-10s %7s %7s %7" PRId64 " %5" PRId64
-                    " %11" PRId64 " %6" PRId64 " %8" PRId64 "\n",
-                    hl_value_get_int (c, "id", 0),
-                    hl_value_get_str (c, "kind", "?"),
-                    hl_value_get_str (c, "phase", "?"),
-                    s_figure (before, sizeof before,
-                              hl_value_get (c, "health_before"), 1, 1, ""),
-                    s_figure (after, sizeof after,
-                              hl_value_get (c, "health_after"), 1, 1, ""),
-                    hl_value_get_int (c, "actions", 0),
-                    hl_value_get_int (c, "kept", 0),
-                    hl_value_get_int (c, "rolled_back", 0),
-                    hl_value_get_int (c, "failed", 0),
-                    hl_value_get_int (c, "degraded", 0));
-        }
-    }
-    hl_msg_destroy (&reply);
-    return 0;
-}
-
-static int
-s_cmd_report (const s_opts_t *opts, int argc, char **argv)
-{
-    int64_t id = 0;
-    const char *format = "md";
-    for (int i = 0; i < argc; i++) {
-        if (streq (argv[i], "--format") && i + 1 >= argc)
-            return s_no_value ("report", argv[i]);
-        else if (streq (argv[i], "--format")) {
-            format = argv[++i];
-            if (!streq (format, "md") && !streq (format, "json"))
-                return s_usage_error ("report: --format wants md or json, "
-                                      "not '%s'",
-                                      format);
-        } else if (streq (argv[i], "last"))
-            id = 0;
-        else if (argv[i][0] == '-')
-            return s_bad_word ("report", argv[i]);
-        else {
-            char *end;
-            id = strtoll (argv[i], &end, 10);
-            if (*end || id <= 0)
-                return s_usage_error ("report: '%s' is not a run's number "
-                                      "or last",
-                                      argv[i]);
-        }
-    }
-    if (opts->json)
-        format = "json";
-    hl_value_t *args = hl_value_new_map ();
-    hl_value_set_int (args, "id", id);
-    hl_value_set_str (args, "format", format);
-    hl_msg_t *reply = NULL;
-    int rc = s_call (opts, "report", "report", &args, &reply);
-    if (rc)
-        return rc;
-    if (streq (format, "md"))
-        printf ("%s", hl_value_str (hl_msg_data (reply), NULL));
-    else
-        s_print_json (hl_msg_data (reply));
-    hl_msg_destroy (&reply);
-    return 0;
-}
-
 int
 main (int argc, char *argv[])
 {
-    s_opts_t opts = { NULL, 5000, false, false };
+    hl_ctl_opts_t opts = { NULL, 5000, false, false };
     const char *path = NULL;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -1187,21 +824,22 @@ main (int argc, char *argv[])
                            || streq (a, "-e") || streq (a, "--endpoint")
                            || streq (a, "-t") || streq (a, "--timeout");
         if (takes_value && i + 1 >= argc)
-            return s_no_value (NULL, a);
+            return hl_ctl_no_value (NULL, a);
         if (streq (a, "-c") || streq (a, "--config"))
             path = argv[++i];
         else if (streq (a, "-e") || streq (a, "--endpoint")) {
             opts.endpoint = argv[++i];
             if (!hl_sock_endpoint_ok (opts.endpoint))
-                return s_usage_error ("bad endpoint '%s': want %s",
-                                      opts.endpoint, HL_SOCK_ENDPOINT_FORMS);
+                return hl_ctl_usage_error ("bad endpoint '%s': want %s",
+                                           opts.endpoint,
+                                           HL_SOCK_ENDPOINT_FORMS);
         } else if (streq (a, "-t") || streq (a, "--timeout")) {
             char *end;
             long ms = strtol (argv[++i], &end, 10);
             if (!*argv[i] || *end || ms <= 0 || ms > 3600000)
-                return s_usage_error ("-t wants milliseconds 1..3600000, "
-                                      "not '%s'",
-                                      argv[i]);
+                return hl_ctl_usage_error ("-t wants milliseconds 1..3600000, "
+                                           "not '%s'",
+                                           argv[i]);
             opts.timeout_ms = (int)ms;
             opts.timeout_set = true;
         } else if (streq (a, "--json"))
@@ -1213,10 +851,10 @@ main (int argc, char *argv[])
             printf ("helios-ctl %s\n", HL_VERSION);
             return 0;
         } else
-            return s_bad_word (NULL, a);
+            return hl_ctl_bad_word (NULL, a);
     }
     if (i >= argc)
-        return s_usage_error ("no command");
+        return hl_ctl_usage_error ("no command");
     const char *cmd = argv[i++];
     /*  Options may also follow the command's words: take --json there. */
     int cargc = 0;
@@ -1245,30 +883,31 @@ main (int argc, char *argv[])
 
     int rc;
     if (streq (cmd, "status"))
-        rc = cargc ? s_bad_word (cmd, cargv[0]) : s_cmd_status (&opts);
+        rc = cargc ? hl_ctl_bad_word (cmd, cargv[0]) : s_cmd_status (&opts);
     else if (streq (cmd, "metric"))
         rc = s_cmd_metric (&opts, cargc, cargv);
     else if (streq (cmd, "agents"))
-        rc = cargc ? s_bad_word (cmd, cargv[0]) : s_cmd_agents (&opts);
+        rc = cargc ? hl_ctl_bad_word (cmd, cargv[0]) : s_cmd_agents (&opts);
     else if (streq (cmd, "pause") || streq (cmd, "resume"))
-        rc = cargc ? s_bad_word (cmd, cargv[0]) : s_cmd_pause (&opts, cmd);
+        rc = cargc ? hl_ctl_bad_word (cmd, cargv[0]) : s_cmd_pause (&opts, cmd);
     else if (streq (cmd, "bench"))
         rc = s_cmd_bench (&opts, cargc, cargv);
     else if (streq (cmd, "run"))
-        rc = s_cmd_run (&opts, cargc, cargv);
+        rc = hl_ctl_cmd_run (&opts, cargc, cargv);
     else if (streq (cmd, "cycles"))
-        rc = cargc ? s_bad_word (cmd, cargv[0]) : s_cmd_cycles (&opts);
+        rc = cargc ? hl_ctl_bad_word (cmd, cargv[0])
+                   : hl_ctl_cmd_cycles (&opts);
     else if (streq (cmd, "report"))
-        rc = s_cmd_report (&opts, cargc, cargv);
+        rc = hl_ctl_cmd_report (&opts, cargc, cargv);
     else if (streq (cmd, "actions"))
-        rc = cargc ? s_usage_error ("actions: unexpected '%s'", cargv[0])
-                   : s_cmd_actions (&opts);
+        rc = cargc ? hl_ctl_usage_error ("actions: unexpected '%s'", cargv[0])
+                   : hl_ctl_cmd_actions (&opts);
     else if (streq (cmd, "action"))
-        rc = s_cmd_action (&opts, cargc, cargv);
+        rc = hl_ctl_cmd_action (&opts, cargc, cargv);
     else if (streq (cmd, "audit"))
-        rc = s_cmd_audit (&opts, cargc, cargv);
+        rc = hl_ctl_cmd_audit (&opts, cargc, cargv);
     else
-        rc = s_usage_error ("unknown command '%s'", cmd);
+        rc = hl_ctl_usage_error ("unknown command '%s'", cmd);
     hl_config_destroy (&config);
     return rc;
 }
