@@ -76,9 +76,12 @@ ft_agent_fault (ft_when_t when, ft_fault_t fault)
 {
     if (when == FT_IN_APPLY && fault == FT_KILL_RESTART
         && !getenv ("FT_KNOWN_GAPS")) {
-        print_message ("fault: a Hephaestus restarted after kill -9 runs "
-                       "the lost apply again (no journal of task ids it "
-                       "ran yet): skipped; FT_KNOWN_GAPS=1 runs it\n");
+        print_message ("fault: a Hephaestus restarted after kill -9 answers "
+                       "the lost apply 'outcome unknown' from its journal "
+                       "and the master undoes it, but the killed agent's "
+                       "command runs on and sets the knob after the "
+                       "rollback (orphaned commands are not killed yet): "
+                       "skipped; FT_KNOWN_GAPS=1 runs it\n");
         skip ();
     }
     toy_world_t w;

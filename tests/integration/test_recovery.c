@@ -12,6 +12,8 @@
       (its knob gone), never re-applied blind; a rollback under way is
       finished;
     - the audit log says what recovery did and why.
+    And a SIGSTOP of the master past its agents' liveness, then SIGCONT:
+    they come back by themselves and the cycle ends, settled.
     test_durable holds the short cases (a clean restart, a kill during
     an apply, a kill after a complete window, a full disk); these take
     minutes and run in make test-long.
@@ -245,6 +247,52 @@ test_kill_in_emergency (void **state)
     toy_world_stop (&w);
 }
 
+/*  SIGSTOP of the master during a cycle's settle, past its agents'
+    liveness: they give it up and hello again until it answers; SIGCONT,
+    and the cycle ends (its verify may have lost seconds of data: kept or
+    rolled back, either way settled), the agents are back, nothing was
+    applied twice, and no recovery was needed. */
+static void
+test_stop_master (void **state)
+{
+    (void)state;
+    s_action = "good";
+    const char *actions[] = { "good backend lat 0.3 1", NULL };
+    toy_world_t w;
+    toy_world_start (&w, S_CYCLE, actions);
+    toy_wait_data (&w);
+    assert_int_equal (
+        ht_ctl (&w.m, s_out, sizeof s_out, "run", "optimization", NULL), 0);
+    assert_true (toy_until (&w, s_settling, 20000));
+    kill (w.m.proc->pid, SIGSTOP);
+    int64_t at = zclock_mono () + 5000; /* liveness is 3 s */
+    while (zclock_mono () < at)
+        zclock_sleep (50); /* the clock is the condition */
+    kill (w.m.proc->pid, SIGCONT);
+    assert_int_equal (ht_wait_agents (&w.m, 6, 15000), 6);
+    json_t *list = NULL;
+    int64_t deadline = zclock_mono () + 60000;
+    const char *phase = "";
+    while (zclock_mono () < deadline) {
+        json_decref (list);
+        list = toy_ctl_json (&w, "cycles", NULL, NULL);
+        phase = toy_field (toy_run_of (list, "optimization"), "phase");
+        if (streq (phase, "done"))
+            break;
+        zclock_sleep (200); /* a short step between looks */
+    }
+    assert_string_equal (phase, "done");
+    json_t *run = toy_run_of (list, "optimization");
+    int64_t kept = json_integer_value (json_object_get (run, "kept"));
+    int64_t undone = json_integer_value (json_object_get (run, "rolled_back"));
+    assert_int_equal (kept + undone, 1);
+    assert_true (kept ? toy_knob (&w, "good") : !toy_knob (&w, "good"));
+    assert_null (toy_run_of (list, "recovery"));
+    json_decref (list);
+    assert_int_equal (toy_count (&w, "good", "apply"), 1);
+    toy_world_stop (&w);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -256,6 +304,7 @@ main (int argc, char *argv[])
         cmocka_unit_test_teardown (test_kill_in_settle, ht_teardown),
         cmocka_unit_test_teardown (test_kill_in_rollback, ht_teardown),
         cmocka_unit_test_teardown (test_kill_in_emergency, ht_teardown),
+        cmocka_unit_test_teardown (test_stop_master, ht_teardown),
     };
     return cmocka_run_group_tests_name ("recovery", tests, NULL, NULL);
 }
