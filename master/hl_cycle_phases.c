@@ -666,19 +666,19 @@ s_decide_act (hl_cycle_t *self, hl_run_t *run, size_t i, bool keep_unproven)
     if (run->recovery)
         return s_recover_decide (self, run, i, keep_unproven, now);
     /*  A change whose story was cut (its apply's outcome unknown, or an
-        emergency stopped it) was never verified: undone, nothing
-        learned. */
-    if (act->interrupted && !act->verify && !act->reverse)
+        emergency stopped it) may be half made: undone, whatever the
+        config keeps of the unproven, and nothing learned. A verify that
+        came in is still judged, for the report. */
+    if (act->interrupted && !act->reverse) {
+        if (act->verify)
+            hl_decide_verdict (self->judge, act, now);
         return s_undo (self, run, i, now);
+    }
     hl_decide_verdict (self->judge, act, now);
     hl_decide_learn (self->deps.learning, self->deps.config, act, now);
     bool improved = act->verdict == HL_VERDICT_IMPROVED;
     bool unproven = act->verdict == HL_VERDICT_UNCHANGED
                     || act->verdict == HL_VERDICT_INCONCLUSIVE;
-    /*  A change cut short may be half made: undone, whatever the config
-        keeps of the unproven. */
-    if (act->interrupted && !act->reverse)
-        return s_undo (self, run, i, now);
     if (act->reverse && !improved) {
         act->outcome = HL_OUTCOME_ROLLED_BACK;
         hl_planner_busy (self->deps.planner, act->action->name, false);

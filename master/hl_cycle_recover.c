@@ -26,68 +26,44 @@
 #include "hl_ledger.h"
 #include "hl_report.h"
 
-/*  A number or null, as a summary shows it. */
-static hl_value_t *
-s_number (double x)
-{
-    return isfinite (x) ? hl_value_new_double (x) : hl_value_new_nil ();
-}
-
-static hl_value_t *
-s_time (int64_t us)
-{
-    if (!us)
-        return hl_value_new_nil ();
-    char text[40];
-    hl_report_time (us, text, sizeof text);
-    return hl_value_new_str (text);
-}
-
 /*  A run of an earlier life that never finished: ended now, as
-    interrupted, in the store and the audit log. */
+    interrupted, in the store and the audit log. Its summary is the one
+    every run has (hl_report_summary), its phase "interrupted". */
 static void
 s_interrupted (hl_cycle_t *self, const hl_value_t *r, int64_t now)
 {
-    uint64_t id = (uint64_t)hl_value_get_int (r, "id", 0);
-    const char *kind = hl_value_get_str (r, "kind", "run");
     const char *phase = hl_value_get_str (r, "phase", "?");
-    int64_t started = hl_value_get_int (r, "started_us", 0);
-    double before = hl_value_get_double (r, "score_before", NAN);
-    hl_value_t *s = hl_value_new_map ();
-    hl_value_set_int (s, "id", (int64_t)id);
-    hl_value_set_str (s, "kind", kind);
-    hl_value_set_str (s, "phase", "interrupted");
-    hl_value_t *v = s_time (started);
-    hl_value_set (s, "started", &v);
-    v = s_time (now);
-    hl_value_set (s, "finished", &v);
-    v = s_number (before);
-    hl_value_set (s, "health_before", &v);
-    v = hl_value_new_nil ();
-    hl_value_set (s, "health_after", &v);
-    hl_value_set_int (s, "actions", 0);
-    hl_value_set_int (s, "kept", 0);
-    hl_value_set_int (s, "rolled_back", 0);
-    hl_value_set_int (s, "failed", 0);
-    hl_value_set_int (s, "degraded", 1);
-    char *summary = hl_ledger_json (s);
-    hl_store_run_t row = {
-        id,      kind, "done", hl_value_get_str (r, "requested_by", "master"),
-        started, now,  before, NAN,
-        summary
-    };
-    hl_store_run (self->deps.store, &row);
-    free (summary);
-    hl_value_append (self->past, &s);
-    hl_store_audit_t audit = { now, id, NULL, "interrupted", "recovery", "" };
+    hl_run_t *run = hl_run_new ((uint64_t)hl_value_get_int (r, "id", 0),
+                                hl_value_get_str (r, "kind", "run"),
+                                hl_value_get_int (r, "started_us", 0));
+    snprintf (run->who, sizeof run->who, "recovery");
+    run->finished_us = now;
+    run->score_before = hl_value_get_double (r, "score_before", NAN);
     char why[256];
     snprintf (why, sizeof why,
               "%s %" PRIu64 " was cut short in its %s phase: the master "
               "stopped; its changes are reconciled by the recovery",
-              kind, id, phase);
-    audit.why = why;
-    hl_store_audit (self->deps.store, &audit);
+              run->kind, run->id, phase);
+    hl_value_t *reason = hl_value_new_str (why);
+    hl_value_append (run->degraded, &reason);
+    hl_value_t *s = hl_report_summary (run);
+    hl_value_set_str (s, "phase", "interrupted");
+    char *summary = hl_ledger_json (s);
+    hl_store_run_t row = { run->id,
+                           run->kind,
+                           "done",
+                           hl_value_get_str (r, "requested_by", "master"),
+                           run->started_us,
+                           now,
+                           run->score_before,
+                           NAN,
+                           summary };
+    hl_store_run (self->deps.store, &row);
+    free (summary);
+    hl_value_append (self->past, &s);
+    hl_ledger_audit (self->deps.store, run, NULL, "interrupted", "%s", why);
     hl_log_notice ("recovery: %s", why);
+    hl_run_destroy (&run);
 }
 
 /*  A task of an earlier life still open: ended as cancelled. */
@@ -118,16 +94,13 @@ s_take_change (hl_cycle_t *self, hl_run_t *run, const hl_value_t *c,
     const char *state = hl_value_get_str (c, "state", "?");
     const hl_config_action_t *action
         = hl_config_action_find (self->deps.config, name);
-    hl_store_audit_t audit
-        = { now, run->id, name, "recovered", "recovery", "" };
     char why[512];
     if (!action) {
         snprintf (why, sizeof why,
                   "change %" PRIu64 " (%s) cannot be reconciled: the action "
                   "is no longer configured; check it by hand",
                   id, state);
-        audit.why = why;
-        hl_store_audit (self->deps.store, &audit);
+        hl_ledger_audit (self->deps.store, run, name, "recovered", "%s", why);
         hl_log_warning ("recovery: %s: %s", name, why);
         return;
     }
@@ -176,8 +149,7 @@ s_take_change (hl_cycle_t *self, hl_run_t *run, const hl_value_t *c,
                   "change %" PRIu64 " was %s, never verified: rolled back, "
                   "never re-applied blind",
                   id, state);
-    audit.why = why;
-    hl_store_audit (self->deps.store, &audit);
+    hl_ledger_audit (self->deps.store, run, name, "recovered", "%s", why);
     hl_log_notice ("recovery: %s: %s", name, why);
     hl_planner_busy (self->deps.planner, name, true);
 }

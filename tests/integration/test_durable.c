@@ -30,6 +30,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "../../proto/hl_msg.h"
 #include "harness.h"
 #include "toy.h"
 
@@ -49,29 +50,6 @@ static bool
 s_rolled_back (toy_world_t *w)
 {
     return toy_count (w, "good", "rollback") > 0 && !toy_knob (w, "good");
-}
-
-/*  The recovery run has finished. */
-static bool
-s_recovered (toy_world_t *w)
-{
-    json_t *list = toy_ctl_json (w, "cycles", NULL, NULL);
-    json_t *r = toy_run_of (list, "recovery");
-    bool done = r && streq (toy_field (r, "phase"), "done");
-    json_decref (list);
-    return done;
-}
-
-/*  The cycle in progress has sent its verify: its settle began. */
-static bool
-s_settling (toy_world_t *w)
-{
-    json_t *status = toy_ctl_json (w, "status", NULL, NULL);
-    const char *phase = json_string_value (
-        json_object_get (json_object_get (status, "cycle"), "phase"));
-    bool yes = phase && (streq (phase, "settle") || streq (phase, "verify"));
-    json_decref (status);
-    return yes;
 }
 
 static void
@@ -124,6 +102,24 @@ test_restart_keeps_history (void **state)
     assert_true (asked);
     json_decref (all);
 
+    //  Bad audit requests are refused by name; the master serves on
+    const char *bad[][2] = { { "since", "-1" },
+                             { "limit", "0" },
+                             { "limit", "100000" },
+                             { "action", "" } };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        hl_value_t *args = hl_value_new_map ();
+        if (streq (bad[k][0], "action"))
+            hl_value_set_str (args, "action", bad[k][1]);
+        else
+            hl_value_set_int (args, bad[k][0], atoll (bad[k][1]));
+        hl_msg_t *reply = (hl_msg_t *)ht_request (&w.m, "audit", &args);
+        assert_non_null (reply);
+        assert_false (hl_msg_ok (reply));
+        assert_non_null (strstr (hl_msg_error (reply), bad[k][0]));
+        hl_msg_destroy (&reply);
+    }
+
     //  Ids go on; nothing to recover after a clean stop
     report = toy_cycle (&w);
     assert_true (json_integer_value (json_object_get (report, "id")) > first);
@@ -155,7 +151,7 @@ test_kill_during_apply (void **state)
 
     //  Its outcome unknown to the new master, the change is rolled back
     assert_true (toy_until (&w, s_rolled_back, 30000));
-    assert_true (toy_until (&w, s_recovered, 30000));
+    assert_true (toy_until (&w, toy_recovered, 30000));
     assert_int_equal (toy_count (&w, "good", "apply"), 1);
     json_t *list = toy_ctl_json (&w, "cycles", NULL, NULL);
     json_t *rec = toy_run_of (list, "recovery");
@@ -179,7 +175,7 @@ test_kill_after_window (void **state)
     toy_wait_data (&w);
     assert_int_equal (
         ht_ctl (&w.m, s_out, sizeof s_out, "run", "optimization", NULL), 0);
-    assert_true (toy_until (&w, s_settling, 20000));
+    assert_true (toy_until (&w, toy_settling, 20000));
     /*  The verify was sent when settle began: its window (settle 2 s,
         then 10 s) ends 12 s later, and Athena judges it 2 s after that
         (its grace for the last second to arrive). The master dies in
@@ -196,7 +192,7 @@ test_kill_after_window (void **state)
     assert_true (ht_master_launch (&w.m));
     assert_int_equal (ht_wait_agents (&w.m, 6, 15000), 6);
 
-    assert_true (toy_until (&w, s_recovered, 40000));
+    assert_true (toy_until (&w, toy_recovered, 40000));
     assert_true (toy_knob (&w, "good"));
     assert_int_equal (toy_count (&w, "good", "apply"), 1);
     assert_int_equal (toy_count (&w, "good", "rollback"), 0);

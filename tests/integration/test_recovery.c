@@ -52,12 +52,6 @@ s_in_phase (toy_world_t *w, const char *phase)
 }
 
 static bool
-s_settling (toy_world_t *w)
-{
-    return s_in_phase (w, "settle") || s_in_phase (w, "verify");
-}
-
-static bool
 s_rollback_started (toy_world_t *w)
 {
     return toy_count (w, s_action, "rollback") > 0;
@@ -73,17 +67,6 @@ static bool
 s_undone (toy_world_t *w)
 {
     return toy_count (w, s_action, "rollback") > 0 && !toy_knob (w, s_action);
-}
-
-/*  The recovery run has finished. */
-static bool
-s_recovered (toy_world_t *w)
-{
-    json_t *list = toy_ctl_json (w, "cycles", NULL, NULL);
-    json_t *r = toy_run_of (list, "recovery");
-    bool done = r && streq (toy_field (r, "phase"), "done");
-    json_decref (list);
-    return done;
 }
 
 /*  The interrupted run of kind says it was, in the audit log too. */
@@ -164,13 +147,13 @@ test_kill_in_settle (void **state)
     toy_wait_data (&w);
     assert_int_equal (
         ht_ctl (&w.m, s_out, sizeof s_out, "run", "optimization", NULL), 0);
-    assert_true (toy_until (&w, s_settling, 20000));
+    assert_true (toy_until (&w, toy_settling, 20000));
     int64_t at = zclock_mono () + 3000;
     while (zclock_mono () < at)
         zclock_sleep (50); /* the clock is the condition */
     toy_restart (&w, SIGKILL);
     assert_true (toy_until (&w, s_undone, 30000));
-    assert_true (toy_until (&w, s_recovered, 30000));
+    assert_true (toy_until (&w, toy_recovered, 30000));
     assert_int_equal (toy_count (&w, "good", "apply"), 1);
     s_check_interrupted (&w, "optimization", "settle");
     assert_true (toy_audited (&w, "recovered", "good", "never verified"));
@@ -195,7 +178,7 @@ test_kill_in_rollback (void **state)
     assert_true (toy_until (&w, s_rollback_started, 40000));
     toy_restart (&w, SIGKILL);
     assert_true (toy_until (&w, s_undone, 30000));
-    assert_true (toy_until (&w, s_recovered, 30000));
+    assert_true (toy_until (&w, toy_recovered, 30000));
     assert_int_equal (toy_count (&w, "harm", "apply"), 1);
     s_check_interrupted (&w, "optimization", "decide");
     assert_true (toy_audited (&w, "recovered", "harm", "rolling back"));
@@ -235,7 +218,7 @@ test_kill_in_emergency (void **state)
     assert_true (toy_until (&w, s_apply_started, 20000));
     toy_restart (&w, SIGKILL);
     assert_true (toy_until (&w, s_rollback_started, 30000));
-    assert_true (toy_until (&w, s_recovered, 30000));
+    assert_true (toy_until (&w, toy_recovered, 30000));
     s_check_interrupted (&w, "emergency", "apply");
     assert_true (toy_audited (&w, "recovered", "lat_fix", "never re-applied"));
     json_t *list = toy_ctl_json (&w, "cycles", NULL, NULL);
@@ -263,7 +246,7 @@ test_stop_master (void **state)
     toy_wait_data (&w);
     assert_int_equal (
         ht_ctl (&w.m, s_out, sizeof s_out, "run", "optimization", NULL), 0);
-    assert_true (toy_until (&w, s_settling, 20000));
+    assert_true (toy_until (&w, toy_settling, 20000));
     kill (w.m.proc->pid, SIGSTOP);
     int64_t at = zclock_mono () + 5000; /* liveness is 3 s */
     while (zclock_mono () < at)

@@ -98,6 +98,14 @@ test_bad_flags_one_wording (void **state)
         s_run (ctl, "-e", ep, "bench", "echo", "--tasks", "x", NULL), 2);
     s_err_is ("helios-ctl",
               "bench echo: --tasks wants a number 0..100000000, not 'x'");
+    assert_int_equal (
+        s_run (ctl, "-e", ep, "audit", "--since", "yesterday", NULL), 2);
+    s_err_is ("helios-ctl", "audit: --since wants 30m, 2h, 7d, unix seconds "
+                            "or 2026-12-06T05:00:00Z, not 'yesterday'");
+    assert_int_equal (s_run (ctl, "-e", ep, "audit", "--action", NULL), 2);
+    s_err_is ("helios-ctl", "audit: option '--action' needs a value");
+    assert_int_equal (s_run (ctl, "-e", ep, "audit", "--who", "me", NULL), 2);
+    s_err_is ("helios-ctl", "audit: unknown option '--who'");
     const char *agent = ht_bin ("helios-agent");
     assert_int_equal (
         s_run (agent, "--role", "hephaestus-backend", "--state-dir", NULL), 2);

@@ -488,3 +488,24 @@ toy_until (toy_world_t *w, toy_cond_fn *cond, int timeout_ms)
     }
     return cond (w);
 }
+
+bool
+toy_recovered (toy_world_t *w)
+{
+    json_t *list = toy_ctl_json (w, "cycles", NULL, NULL);
+    json_t *r = toy_run_of (list, "recovery");
+    bool done = r && streq (toy_field (r, "phase"), "done");
+    json_decref (list);
+    return done;
+}
+
+bool
+toy_settling (toy_world_t *w)
+{
+    json_t *status = toy_ctl_json (w, "status", NULL, NULL);
+    const char *phase = json_string_value (
+        json_object_get (json_object_get (status, "cycle"), "phase"));
+    bool yes = phase && (streq (phase, "settle") || streq (phase, "verify"));
+    json_decref (status);
+    return yes;
+}

@@ -129,4 +129,9 @@ void toy_restart (toy_world_t *w, int sig);
 typedef bool (toy_cond_fn) (toy_world_t *w);
 bool toy_until (toy_world_t *w, toy_cond_fn *cond, int timeout_ms);
 
+/*  Conditions for toy_until: the recovery run has finished; the cycle
+    in progress has sent its verify (its settle began). */
+bool toy_recovered (toy_world_t *w);
+bool toy_settling (toy_world_t *w);
+
 #endif
