@@ -222,11 +222,13 @@ s_streams_changed (hl_hub_t *self, zsock_t *xpub, zsock_t *sub)
         if (zframe_size (frame) >= 1) {
             bool on = zframe_data (frame)[0] == 1;
             if (on != atomic_load (&self->tasks)) {
+                /*  Said before it is asked, so whoever sees the
+                    subscription on the bus also sees it in the stats */
+                atomic_store (&self->tasks, on);
                 if (on)
                     zsock_set_subscribe (sub, "task.");
                 else
                     zsock_set_unsubscribe (sub, "task.");
-                atomic_store (&self->tasks, on);
             }
         }
         zframe_destroy (&frame);

@@ -132,7 +132,16 @@ test_hub (void **state)
     /*  b reads nothing while many events pass: it sees a gap. */
     for (int i = 0; i < 3 * HL_HUB_CLIENT_HWM - 1; i++)
         s_health (bus, 50);
-    zclock_sleep (200); /* the hub forwards them */
+    /*  Wait until the hub has forwarded them all, so b's stream is full
+        before it reads (the hub counts an event after sending it). */
+    int64_t until = zclock_mono () + 10000;
+    do {
+        hl_hub_stats (hub, &stats);
+        if (stats.events >= 2 + 3 * HL_HUB_CLIENT_HWM - 1)
+            break;
+        zclock_sleep (5);
+    } while (zclock_mono () < until);
+    assert_int_equal (stats.events, 2 + 3 * HL_HUB_CLIENT_HWM - 1);
     uint64_t last = seq[1], now;
     char *text;
     size_t len;
