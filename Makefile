@@ -134,6 +134,7 @@ LONG_BINS := $(addprefix $(BUILD)/tests/integration/,$(LONG_NAMES))
 INTEG_BINS := $(filter-out $(LONG_BINS),$(INTEG_ALL))
 HARNESS_SRC := tests/integration/harness.c
 TOY_SRC := tests/integration/toy.c
+SWARM_SRC := tests/integration/swarm.c
 # The fault suite (tests/fault/): its short cases in make test, the whole
 # of it in make test-long; what is not a test_ file is shared by them all
 FAULT_SRC := $(sort $(wildcard tests/fault/test_*.c))
@@ -197,13 +198,14 @@ $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o \
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS)
 
 $(BUILD)/tests/fault/%: $(BUILD)/obj/tests/fault/%.o \
-        $(call obj,$(FAULT_LIB_SRC) $(HARNESS_SRC) $(TOY_SRC)) $(LIB_MASTER) \
-        $(LIB_BUS) $(LIB_PROTO)
+        $(call obj,$(FAULT_LIB_SRC) $(HARNESS_SRC) $(TOY_SRC) $(SWARM_SRC)) \
+        $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS)
 
 $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o \
-        $(call obj,$(HARNESS_SRC)) $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
+        $(call obj,$(HARNESS_SRC) $(SWARM_SRC)) $(LIB_MASTER) $(LIB_BUS) \
+        $(LIB_PROTO)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -211,8 +213,8 @@ $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o \
 # files to make, which it deletes once their binary is linked: after the
 # tests have run, below make test's summary line, and at the cost of a
 # rebuild next time. Keep them (tests/check-make.sh, in make lint).
-.SECONDARY: $(call obj,$(INTEG_SRC) $(HARNESS_SRC) $(TOY_SRC) $(BENCH_SRC) \
-    $(FAULT_SRC) $(FAULT_LIB_SRC))
+.SECONDARY: $(call obj,$(INTEG_SRC) $(HARNESS_SRC) $(TOY_SRC) $(SWARM_SRC) \
+    $(BENCH_SRC) $(FAULT_SRC) $(FAULT_LIB_SRC))
 
 tests-built: $(BINS) $(UNIT_BINS) $(INTEG_ALL) $(FAULT_ALL)
 

@@ -1,162 +1,65 @@
 /*  SPDX-License-Identifier: MPL-2.0
     Copyright (c) 2026 the Helios developers
 
-    bench_heartbeat - design §10: 1,000 connected agents heartbeating cost
-    the master under 5% of a core. A real helios-master; this process
-    plays the agents, one DEALER each over tcp: hello (the six roles in
-    turn), then heartbeats as hl_agent sends them: every heartbeat_ms,
-    phases spread over the interval as real agents drift apart, and in
-    answer to the master's own once half an interval has passed
-    (hl_heart_answer). It reads everything the master sends. The
-    master's CPU (utime + stime of its process) is
-    taken over a window with no agent connected, then over the same
-    window with all of them live; at the end its status must still count
-    every agent and none expired.
+    bench_heartbeat - design §10: 10,000 connected agents heartbeating
+    cost the master under 10% of a core, and echo tasks through it keep
+    their p99 within 1.5x of the p99 without them (issue "Secure"). A
+    real helios-master and one real helios-agent answering echo tasks;
+    this process plays the crowd (tests/integration/swarm.c: a DEALER
+    each over tcp, hellos, heartbeats as hl_agent sends them). The
+    master's CPU (utime + stime of its process) is taken over a window
+    with no crowd, then over the same window with all of it live; echo
+    p99 (one in flight, helios-ctl bench echo) before and after. At the
+    end the master's status must still count every agent and none
+    expired.
 
     Usage: bench_heartbeat [-v] [--agents N] [--seconds S]
                            (binaries from $HELIOS_BIN; -v: the master's log)
 */
 #include <czmq.h>
-#include <sys/resource.h>
+#include <jansson.h>
 #include <unistd.h>
 
-#include "../../bus/hl_bus.h"
-#include "../../bus/hl_sock.h"
 #include "../../proto/hl_msg.h"
 #include "../integration/harness.h"
+#include "../integration/swarm.h"
 
-#define S_ROLES 6
-#define S_AGENTS_MAX 5000
-#define S_TARGET 0.05    /* of one core, design §10 */
-#define S_SETTLE_MS 2000 /* after the last welcome, before measuring */
-#define S_POLL_MS 10     /* the agents' loop step */
-#define S_REGISTER_MS 60000
+#define S_AGENTS_MAX 20000
+#define S_TARGET 0.10   /* of one core, design §10 */
+#define S_P99_RATIO 1.5 /* echo p99 with the crowd, over without */
+#define S_REGISTER_MS 180000
+#define S_ECHO_ROLE "athena-api"
 
-static const char *s_roles[S_ROLES]
+//  The crowd takes the five roles the echo agent does not
+static const char *s_roles[]
     = { "prometheus-frontend", "prometheus-backend", "hephaestus-frontend",
-        "hephaestus-backend",  "athena-ux",          "athena-api" };
+        "hephaestus-backend", "athena-ux" };
 
 //  No cycle runs during the bench: the agents only heartbeat
 static const char *s_extra = "cycle = { duration = 3600; };\n";
 
-/*  CPU seconds the process has used so far, or -1. */
+/*  The master's CPU over ms, as a share of one core. */
 static double
-s_cpu_s (pid_t pid)
+s_cpu_share (pid_t pid, int ms)
 {
-    char path[64];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return -1;
-    char buf[1024];
-    size_t n = fread (buf, 1, sizeof buf - 1, f);
-    fclose (f);
-    buf[n] = 0;
-    //  Fields after the command, which may hold spaces: from the last ')'
-    const char *p = strrchr (buf, ')');
-    unsigned long utime = 0, stime = 0;
-    if (!p
-        || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-                   &utime, &stime)
-               != 2)
-        return -1;
-    return (double)(utime + stime) / (double)sysconf (_SC_CLK_TCK);
+    double c0 = ht_cpu_seconds (pid);
+    int64_t t0 = zclock_usecs ();
+    zclock_sleep (ms);
+    return (ht_cpu_seconds (pid) - c0) / ((double)(zclock_usecs () - t0) / 1e6);
 }
 
-typedef struct {
-    zsock_t **socks;
-    zmq_pollitem_t *items;
-    int64_t *next_us; /* each agent's next heartbeat */
-    long n;
-    int heartbeat_ms;
-    uint64_t sent, received, failed;
-} s_swarm_t;
-
-static void
-s_beat (s_swarm_t *swarm, long i, int64_t now)
+/*  Echo p99 in us over 2,000 tasks, one in flight; -1 if any was lost. */
+static int64_t
+s_echo_p99 (const ht_master_t *m)
 {
-    hl_msg_t *hb = hl_msg_new (HL_MSG_HEARTBEAT);
-    hl_msg_set_inflight (hb, 0);
-    if (hl_bus_send (swarm->socks[i], &hb) == 0)
-        swarm->sent++;
-    else
-        swarm->failed++;
-    swarm->next_us[i] = now + (int64_t)swarm->heartbeat_ms * 1000;
-}
-
-/*  Read whatever the master sent; counts welcomes into *welcomed, and
-    answers the master's heartbeats as hl_agent does once running. */
-static void
-s_drain (s_swarm_t *swarm, long *welcomed)
-{
-    if (zmq_poll (swarm->items, (int)swarm->n, S_POLL_MS) <= 0)
-        return;
-    int64_t now = zclock_usecs ();
-    int64_t half = (int64_t)swarm->heartbeat_ms * 500;
-    for (long i = 0; i < swarm->n; i++) {
-        if (!(swarm->items[i].revents & ZMQ_POLLIN))
-            continue;
-        hl_msg_t *msg = NULL;
-        while (hl_bus_recv (swarm->socks[i], NULL, &msg, NULL) != HL_ERR_IO) {
-            swarm->received++;
-            hl_msg_type_t type = msg ? hl_msg_type (msg) : HL_MSG_TYPE_END;
-            if (type == HL_MSG_WELCOME && welcomed) {
-                (*welcomed)++;
-                int hb = (int)hl_msg_heartbeat_ms (msg);
-                if (hb > 0)
-                    swarm->heartbeat_ms = hb;
-            } else if (type == HL_MSG_HEARTBEAT && !welcomed
-                       && swarm->next_us[i] - now
-                              <= (int64_t)swarm->heartbeat_ms * 1000 - half)
-                s_beat (swarm, i, now);
-            hl_msg_destroy (&msg);
-        }
-    }
-}
-
-static bool
-s_register (s_swarm_t *swarm, const char *tasks)
-{
-    for (long i = 0; i < swarm->n; i++) {
-        swarm->socks[i] = hl_sock_connect (ZMQ_DEALER, tasks, NULL, NULL);
-        if (!swarm->socks[i]) {
-            fprintf (stderr, "bench_heartbeat: socket %ld: %s\n", i,
-                     zmq_strerror (zmq_errno ()));
-            return false;
-        }
-        swarm->items[i] = (zmq_pollitem_t){ zsock_resolve (swarm->socks[i]), 0,
-                                            ZMQ_POLLIN, 0 };
-        char src[64];
-        snprintf (src, sizeof src, "bench-agent-%ld@localhost", i);
-        hl_msg_t *hello = hl_msg_new (HL_MSG_HELLO);
-        hl_msg_set_src (hello, src);
-        hl_msg_set_role (hello, s_roles[i % S_ROLES]);
-        hl_msg_set_capacity (hello, 1);
-        hl_msg_set_host (hello, "localhost");
-        hl_msg_set_pid (hello, getpid ());
-        hl_msg_set_version (hello, "0");
-        if (hl_bus_send (swarm->socks[i], &hello))
-            return false;
-    }
-    long welcomed = 0;
-    int64_t deadline = zclock_mono () + S_REGISTER_MS;
-    while (welcomed < swarm->n && zclock_mono () < deadline)
-        s_drain (swarm, &welcomed);
-    return welcomed == swarm->n;
-}
-
-/*  Heartbeat for ms milliseconds: each agent when it is due. */
-static void
-s_run (s_swarm_t *swarm, int64_t ms)
-{
-    int64_t end = zclock_mono () + ms;
-    while (zclock_mono () < end) {
-        int64_t now = zclock_usecs ();
-        for (long i = 0; i < swarm->n; i++)
-            if (swarm->next_us[i] <= now)
-                s_beat (swarm, i, now);
-        s_drain (swarm, NULL);
-    }
+    static char out[4096];
+    int rc = ht_ctl (m, out, sizeof out, "--json", "bench", "echo", "--tasks",
+                     "2000", "--concurrency", "1", "--role", S_ECHO_ROLE, NULL);
+    json_t *j = json_loads (out, 0, NULL);
+    int64_t p99
+        = rc || !j ? -1 : json_integer_value (json_object_get (j, "p99_us"));
+    json_decref (j);
+    return p99;
 }
 
 /*  The master's status: live agents and agents expired so far. */
@@ -178,7 +81,7 @@ s_agents (const ht_master_t *m, int64_t *live, int64_t *expired)
 int
 main (int argc, char *argv[])
 {
-    long agents = 1000;
+    long agents = 10000;
     long seconds = 10;
     bool verbose = false;
     for (int i = 1; i < argc; i++)
@@ -197,17 +100,13 @@ main (int argc, char *argv[])
                  S_AGENTS_MAX);
         return 2;
     }
-    //  A socket per agent: two descriptors each here, one in the master
-    //  (which inherits the limit)
-    struct rlimit rl;
-    if (getrlimit (RLIMIT_NOFILE, &rl) == 0
-        && rl.rlim_cur < (rlim_t)(4 * agents + 1024)) {
-        rl.rlim_cur = rl.rlim_max < (rlim_t)(4 * agents + 1024)
-                          ? rl.rlim_max
-                          : (rlim_t)(4 * agents + 1024);
-        setrlimit (RLIMIT_NOFILE, &rl);
+    if (!ht_swarm_limits (agents)) {
+        fprintf (stderr,
+                 "bench_heartbeat: cannot raise the descriptor limit "
+                 "for %ld agents\n",
+                 agents);
+        return 1;
     }
-    zsys_set_max_sockets ((size_t)agents + 64);
     zsys_init ();
     if (!verbose)
         setenv ("HT_QUIET", "1", 1);
@@ -219,60 +118,65 @@ main (int argc, char *argv[])
     }
     pid_t pid = m.proc->pid;
     int rc = 1;
-    s_swarm_t swarm = { 0 };
-    swarm.n = agents;
-    swarm.heartbeat_ms = 1000;
-    swarm.socks = (zsock_t **)calloc ((size_t)agents, sizeof (zsock_t *));
-    swarm.items
-        = (zmq_pollitem_t *)calloc ((size_t)agents, sizeof (zmq_pollitem_t));
-    swarm.next_us = (int64_t *)calloc ((size_t)agents, sizeof (int64_t));
+    ht_swarm_t *swarm = NULL;
+    ht_proc_t *echo = ht_agent_start (&m, S_ECHO_ROLE, NULL);
+    if (!echo || ht_wait_agents (&m, 1, 10000) < 1) {
+        fprintf (stderr, "bench_heartbeat: the echo agent did not start\n");
+        goto done;
+    }
+    //  The master alone first, over the same window
+    int64_t p99_alone = s_echo_p99 (&m);
+    double idle = s_cpu_share (pid, (int)seconds * 1000);
 
-    //  The idle master first, over the same window
-    zclock_sleep (S_SETTLE_MS);
-    double c0 = s_cpu_s (pid);
-    int64_t t0 = zclock_usecs ();
-    zclock_sleep ((int)seconds * 1000);
-    double idle = (s_cpu_s (pid) - c0) / ((double)(zclock_usecs () - t0) / 1e6);
-
-    if (!s_register (&swarm, m.tasks)) {
+    int64_t t0 = zclock_mono ();
+    swarm = ht_swarm_start (m.tasks, agents, s_roles,
+                            sizeof s_roles / sizeof s_roles[0]);
+    if (!swarm || !ht_swarm_wait_welcomed (swarm, S_REGISTER_MS)) {
         fprintf (stderr, "bench_heartbeat: not every agent was welcomed\n");
         goto done;
     }
-    //  Phases spread over one interval from now
-    int64_t now = zclock_usecs ();
-    for (long i = 0; i < agents; i++)
-        swarm.next_us[i]
-            = now + (int64_t)swarm.heartbeat_ms * 1000 * i / agents;
-    s_run (&swarm, S_SETTLE_MS);
-    uint64_t sent0 = swarm.sent, received0 = swarm.received;
-    c0 = s_cpu_s (pid);
-    t0 = zclock_usecs ();
-    s_run (&swarm, seconds * 1000);
-    double wall = (double)(zclock_usecs () - t0) / 1e6;
-    double busy = (s_cpu_s (pid) - c0) / wall;
+    double joined_s = (double)(zclock_mono () - t0) / 1000;
+    //  Two intervals for the phases to spread, then the window
+    zclock_sleep (2000);
+    ht_swarm_stats_t st0, st1;
+    ht_swarm_stats (swarm, &st0);
+    int64_t w0 = zclock_usecs ();
+    double busy = s_cpu_share (pid, (int)seconds * 1000);
+    ht_swarm_stats (swarm, &st1);
+    double wall = (double)(zclock_usecs () - w0) / 1e6;
+    int64_t p99_crowd = s_echo_p99 (&m);
     int64_t live = -1, expired = -1;
     bool seen = s_agents (&m, &live, &expired);
 
-    printf ("heartbeats: %ld agents, heartbeat %d ms, %ld s window\n", agents,
-            swarm.heartbeat_ms, seconds);
+    double ratio = p99_alone > 0 && p99_crowd > 0
+                       ? (double)p99_crowd / (double)p99_alone
+                       : 0;
+    printf ("heartbeats: %ld agents, heartbeat %d ms, %ld s window, "
+            "welcomed in %.1f s\n",
+            agents, st1.heartbeat_ms, seconds, joined_s);
     printf ("  idle master                 %5.2f%% of a core\n", idle * 100);
     printf ("  master with %5ld agents     %5.2f%% of a core  (agents sent "
             "%.0f/s, received %.0f/s, %" PRIu64 " sends refused)\n",
-            agents, busy * 100, (double)(swarm.sent - sent0) / wall,
-            (double)(swarm.received - received0) / wall, swarm.failed);
+            agents, busy * 100, (double)(st1.sent - st0.sent) / wall,
+            (double)(st1.received - st0.received) / wall, st1.refused);
+    printf ("  echo p99                    %" PRId64 " us alone, %" PRId64
+            " us with the crowd\n",
+            p99_alone, p99_crowd);
     printf ("  master's status: %" PRId64 " live agents, %" PRId64 " expired\n",
             live, expired);
-    bool ok = seen && live == agents && expired == 0;
+    bool ok = seen && live == agents + 1 && expired == 0 && p99_alone > 0
+              && p99_crowd > 0;
     printf ("  %s %.2f%% of a core (target < %.0f%%)%s\n",
             busy < S_TARGET && ok ? "PASS" : "MISS", busy * 100, S_TARGET * 100,
-            ok ? "" : "; agents lost");
+            ok ? "" : "; agents or echo tasks lost");
+    printf ("  %s echo p99 x%.2f with the crowd (target < x%.1f)\n",
+            ratio > 0 && ratio < S_P99_RATIO ? "PASS" : "MISS", ratio,
+            S_P99_RATIO);
     rc = ok ? 0 : 1;
 done:
-    for (long i = 0; i < agents; i++)
-        zsock_destroy (&swarm.socks[i]);
-    free (swarm.socks);
-    free (swarm.items);
-    free (swarm.next_us);
+    ht_swarm_stop (&swarm);
+    if (echo)
+        ht_stop (&echo, 5000);
     ht_master_stop (&m);
     return rc;
 }

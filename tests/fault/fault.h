@@ -160,4 +160,18 @@ void ft_partition (bool full);
     (and with them the link) are deleted, whatever happened. */
 int ft_partition_teardown (void **state);
 
+//  The crowd (crowd.c)
+
+/*  Raise the descriptor and socket limits for a crowd of agents; call
+    first thing in main, before czmq starts. */
+void ft_crowd_limits (long agents);
+
+/*  A real master with agents connected and heartbeating (played by this
+    process) beside one real echo agent; seconds is each measuring
+    window. What must hold: every agent welcomed, none expired, status
+    answered throughout, every echo task answered once with the crowd
+    as without it. Prints the master's CPU share and the echo p99 with
+    and without the crowd. */
+void ft_crowd (long agents, int seconds);
+
 #endif
