@@ -33,32 +33,19 @@
 
 #include "../bus/hl_log.h"
 #include "../proto/hl_alloc.h"
-#include "hl_client.h"
 #include "hl_http.h"
+#include "hl_http_priv.h"
 #include "hl_http_assets.h"
 #include "hl_hub.h"
-#include "hl_promtext.h"
 
 //  --------------------------------------------------------------------
 //  Counters
 
-/*  Why a request was refused: each is counted under its name. */
-typedef enum {
-    R_METHOD,       /* 405 */
-    R_NOT_FOUND,    /* 404 */
-    R_UNAUTHORIZED, /* 401: no token, or a wrong one */
-    R_FORBIDDEN,    /* 403: runs need a configured token */
-    R_HOST,         /* 421: a Host that is not loopback, without token */
-    R_HEADERS,      /* 431: too many header fields */
-    R_HEAD,         /* 431: request line and headers too big */
-    R_URL,          /* 414 */
-    R_BODY,         /* 413 */
-    R_BAD_BODY,     /* 400: not the JSON expected */
-    R_REFUSED,      /* 400/404: the master refused the request */
-    R_STREAMS,      /* 503: too many event streams */
-    R_UNAVAILABLE,  /* 504: the master did not answer in time */
-    R_COUNT
-} s_reason_t;
+#define S_URL_MAX 1024       /* bytes of a request target */
+#define S_STACK (512 * 1024) /* each connection thread's stack */
+#define S_KEEPALIVE_MS 5000  /* an idle stream says so this often */
+#define S_CONTROL_MS 5000    /* the longest a control request may take */
+#define S_SNDBUF (64 * 1024) /* kernel send buffer of a connection */
 
 static const char *s_reason_names[R_COUNT]
     = { "method",  "not_found",    "unauthorized", "forbidden",    "host",
@@ -68,64 +55,10 @@ static const char *s_reason_names[R_COUNT]
 static const unsigned s_codes[]
     = { 200, 202, 400, 401, 403, 404, 405, 413, 414, 421, 431, 500, 503, 504 };
 #define S_CODES (sizeof s_codes / sizeof s_codes[0])
+_Static_assert(S_CODES == HL_HTTP_CODES, "HL_HTTP_CODES counts s_codes");
 
-#define S_URL_MAX 1024       /* bytes of a request target */
-#define S_STACK (512 * 1024) /* each connection thread's stack */
-#define S_SLICE_MS 100       /* waits re-check the stop flag this often */
-#define S_KEEPALIVE_MS 5000  /* an idle stream says so this often */
-#define S_CONTROL_MS 5000    /* the longest a control request may take */
-#define S_SNDBUF (64 * 1024) /* kernel send buffer of a connection */
-
-/*  A connection's deadline, shared by its thread and the hub's. */
-typedef struct {
-    atomic_int used;         /* claimed by a connection */
-    atomic_int fd;           /* our duplicate of its socket, or -1 */
-    atomic_int_fast64_t due; /* monotonic ms, 0: none */
-} s_slot_t;
-
-struct _hl_http_t {
-    const hl_config_t *config; /* borrowed */
-    hl_config_limits_t limits;
-    char control[HL_CONFIG_ENDPOINT];
-    char token[HL_CONFIG_TOKEN];
-    size_t token_len;
-    bool loopback; /* bound to loopback: token optional */
-    char endpoint[HL_CONFIG_ENDPOINT];
-    struct MHD_Daemon *daemon;
-    hl_hub_t *hub;
-    s_slot_t *slots;
-    size_t slots_n;
-    int control_ms; /* deadline of one control request */
-    int keepalive_ms;
-    atomic_bool stopping;
-    atomic_uint_fast64_t responses[S_CODES + 1]; /* by s_codes, other last */
-    atomic_uint_fast64_t rejected[R_COUNT];
-    atomic_uint_fast64_t cut, sse_dropped;
-    atomic_int connections, sse_clients;
-};
-
-/*  One request's state, from its first call to its completion. */
-typedef struct {
-    bool post;
-    char *body; /* POST: what came so far, NUL-terminated */
-    size_t body_len;
-    bool too_big;
-    bool streaming; /* an event stream was started */
-} s_req_t;
-
-/*  One event stream, owned by its response. */
-typedef struct {
-    hl_http_t *http;
-    zsock_t *sub;
-    char *pending; /* text not yet handed to libmicrohttpd */
-    size_t pending_len, pending_off;
-    uint64_t last_seq;
-    bool started;
-    int64_t last_write_ms;
-} s_stream_t;
-
-static void
-s_count_response (hl_http_t *self, unsigned code)
+void
+hl_http_count (hl_http_t *self, unsigned code)
 {
     size_t i = 0;
     while (i < S_CODES && s_codes[i] != code)
@@ -136,9 +69,9 @@ s_count_response (hl_http_t *self, unsigned code)
 //  --------------------------------------------------------------------
 //  Responses
 
-static enum MHD_Result
-s_send (hl_http_t *self, struct MHD_Connection *conn, unsigned code,
-        const char *type, char *body, size_t len, bool must_free)
+enum MHD_Result
+hl_http_send (hl_http_t *self, struct MHD_Connection *conn, unsigned code,
+              const char *type, char *body, size_t len, bool must_free)
 {
     struct MHD_Response *response = MHD_create_response_from_buffer (
         len, body, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -163,27 +96,27 @@ s_send (hl_http_t *self, struct MHD_Connection *conn, unsigned code,
             "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
     enum MHD_Result rc = MHD_queue_response (conn, code, response);
     MHD_destroy_response (response);
-    s_count_response (self, code);
+    hl_http_count (self, code);
     return rc;
 }
 
-static enum MHD_Result
-s_json (hl_http_t *self, struct MHD_Connection *conn, unsigned code,
-        json_t *json)
+enum MHD_Result
+hl_http_json (hl_http_t *self, struct MHD_Connection *conn, unsigned code,
+              json_t *json)
 {
     char *text = json_dumps (json, JSON_COMPACT | JSON_REAL_PRECISION (12));
     json_decref (json);
     if (!text)
         return MHD_NO;
-    return s_send (self, conn, code, "application/json", text, strlen (text),
-                   true);
+    return hl_http_send (self, conn, code, "application/json", text,
+                         strlen (text), true);
 }
 
 /*  Refuse with code, counted under reason, and say why in the body:
     {"error": "...", "reason": "name"}. */
-__attribute__ ((format (printf, 5, 6))) static enum MHD_Result
-s_refuse (hl_http_t *self, struct MHD_Connection *conn, unsigned code,
-          s_reason_t reason, const char *fmt, ...)
+enum MHD_Result
+hl_http_refuse (hl_http_t *self, struct MHD_Connection *conn, unsigned code,
+                hl_http_reason_t reason, const char *fmt, ...)
 {
     char text[512];
     va_list ap;
@@ -205,9 +138,9 @@ s_refuse (hl_http_t *self, struct MHD_Connection *conn, unsigned code,
     }
     hl_log_info ("http %s: %u %s: %s", peer, code, s_reason_names[reason],
                  text);
-    return s_json (self, conn, code,
-                   json_pack ("{s:s, s:s}", "error", text, "reason",
-                              s_reason_names[reason]));
+    return hl_http_json (self, conn, code,
+                         json_pack ("{s:s, s:s}", "error", text, "reason",
+                                    s_reason_names[reason]));
 }
 
 //  --------------------------------------------------------------------
@@ -219,18 +152,18 @@ s_now_ms (void)
     return zclock_mono ();
 }
 
-static s_slot_t *
+static hl_http_slot_t *
 s_slot_of (struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci
         = MHD_get_connection_info (conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return ci ? (s_slot_t *)ci->socket_context : NULL;
+    return ci ? (hl_http_slot_t *)ci->socket_context : NULL;
 }
 
-static void
-s_arm (hl_http_t *self, struct MHD_Connection *conn, bool on)
+void
+hl_http_arm (hl_http_t *self, struct MHD_Connection *conn, bool on)
 {
-    s_slot_t *slot = s_slot_of (conn);
+    hl_http_slot_t *slot = s_slot_of (conn);
     if (slot)
         atomic_store (&slot->due,
                       on ? s_now_ms () + self->limits.http_timeout_ms : 0);
@@ -250,7 +183,7 @@ s_connection (void *cls, struct MHD_Connection *conn, void **socket_context,
             if (!atomic_compare_exchange_strong (&self->slots[i].used, &unused,
                                                  1))
                 continue;
-            s_slot_t *slot = &self->slots[i];
+            hl_http_slot_t *slot = &self->slots[i];
             /*  The kernel's share of a slow reader's backlog is bounded
                 too, so that it falls behind, and is dropped, soon. */
             int sndbuf = S_SNDBUF;
@@ -264,7 +197,7 @@ s_connection (void *cls, struct MHD_Connection *conn, void **socket_context,
         }
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         atomic_fetch_sub (&self->connections, 1);
-        s_slot_t *slot = (s_slot_t *)*socket_context;
+        hl_http_slot_t *slot = (hl_http_slot_t *)*socket_context;
         if (slot) {
             int fd = atomic_exchange (&slot->fd, -1);
             if (fd >= 0)
@@ -283,7 +216,7 @@ s_watchdog (void *arg)
     hl_http_t *self = (hl_http_t *)arg;
     int64_t now = s_now_ms ();
     for (size_t i = 0; i < self->slots_n; i++) {
-        s_slot_t *slot = &self->slots[i];
+        hl_http_slot_t *slot = &self->slots[i];
         int64_t due = atomic_load (&slot->due);
         if (!atomic_load (&slot->used) || !due || now < due)
             continue;
@@ -296,332 +229,6 @@ s_watchdog (void *arg)
         hl_log_info ("http: a connection cut at the %d ms limit",
                      self->limits.http_timeout_ms);
     }
-}
-
-//  --------------------------------------------------------------------
-//  The master, through the control socket
-
-/*  Ask the master op with *args_p (taken); the reply (caller destroys)
-    or NULL if none came in time or the server is stopping. */
-static hl_msg_t *
-s_ask (hl_http_t *self, const char *op, hl_value_t **args_p)
-{
-    hl_client_t *client = hl_client_new (self->control, "http");
-    if (!client) {
-        hl_value_destroy (args_p);
-        return NULL;
-    }
-    uint64_t id = hl_client_send (client, op, args_p);
-    hl_msg_t *reply = NULL;
-    int64_t deadline = s_now_ms () + self->control_ms;
-    while (id && !reply && !atomic_load (&self->stopping)
-           && s_now_ms () < deadline) {
-        hl_msg_t *msg = NULL;
-        int rc = hl_client_recv (client, S_SLICE_MS, &msg);
-        if (rc == 0 && hl_msg_type (msg) == HL_MSG_REPLY
-            && hl_msg_re (msg) == id)
-            reply = msg;
-        else
-            hl_msg_destroy (&msg);
-    }
-    hl_client_destroy (&client);
-    return reply;
-}
-
-/*  Ask, and answer with the reply's data as JSON, or the refusal. */
-static enum MHD_Result
-s_api (hl_http_t *self, struct MHD_Connection *conn, const char *op,
-       hl_value_t *args, unsigned refused_code)
-{
-    hl_msg_t *reply = s_ask (self, op, &args);
-    if (!reply)
-        return s_refuse (self, conn, 504, R_UNAVAILABLE,
-                         "the master did not answer %s within %d ms", op,
-                         self->control_ms);
-    enum MHD_Result rc;
-    if (hl_msg_ok (reply)) {
-        const hl_value_t *data = hl_msg_data (reply);
-        rc = s_json (self, conn, 200,
-                     data ? hl_value_to_json (data) : json_object ());
-    } else
-        rc = s_refuse (self, conn, refused_code, R_REFUSED, "%s",
-                       hl_msg_error (reply) ? hl_msg_error (reply) : op);
-    hl_msg_destroy (&reply);
-    return rc;
-}
-
-/*  /api/metrics: each configured KPI, its levels and where it stands. */
-static enum MHD_Result
-s_api_metrics (hl_http_t *self, struct MHD_Connection *conn)
-{
-    hl_msg_t *reply = s_ask (self, "status", NULL);
-    if (!reply || !hl_msg_ok (reply)) {
-        hl_msg_destroy (&reply);
-        return s_refuse (self, conn, 504, R_UNAVAILABLE,
-                         "the master did not answer status within %d ms",
-                         self->control_ms);
-    }
-    const hl_value_t *health = hl_value_get (hl_msg_data (reply), "health");
-    const hl_value_t *now = hl_value_get (health, "metrics");
-    json_t *list = json_array ();
-    for (size_t i = 0; i < hl_config_metrics_size (self->config); i++) {
-        const hl_config_metric_t *m = hl_config_metric (self->config, i);
-        json_t *one = json_pack (
-            "{s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:b}", "name", m->name,
-            "category", hl_category_name (m->category), "unit", m->unit,
-            "better", m->better == HL_BETTER_LOWER ? "lower" : "higher", "stat",
-            m->stat, "target", m->target, "critical", m->critical, "weight",
-            m->weight, "key", m->key);
-        const hl_value_t *cur = hl_value_get (now, m->name);
-        static const char *keys[] = { "value", "score", "state", "count" };
-        for (size_t k = 0; k < 4; k++) {
-            const hl_value_t *v = hl_value_get (cur, keys[k]);
-            json_object_set_new (one, keys[k],
-                                 v ? hl_value_to_json (v) : json_null ());
-        }
-        json_array_append_new (list, one);
-    }
-    json_t *root = json_object ();
-    json_t *h = json_pack ("{s:f, s:f, s:i}", "target",
-                           hl_config_health (self->config)->target, "threshold",
-                           hl_config_emergency (self->config)->threshold,
-                           "window", hl_config_health (self->config)->window);
-    static const char *keys[] = { "score", "state", "categories", "capped" };
-    for (size_t k = 0; k < 4; k++) {
-        const hl_value_t *v = hl_value_get (health, keys[k]);
-        json_object_set_new (h, keys[k],
-                             v ? hl_value_to_json (v) : json_null ());
-    }
-    json_object_set_new (root, "health", h);
-    json_object_set_new (root, "metrics", list);
-    hl_msg_destroy (&reply);
-    return s_json (self, conn, 200, root);
-}
-
-/*  /api/actions: the master's "actions" operation where it has one,
-    else the learning section of status, with no quarantine known. */
-static enum MHD_Result
-s_api_actions (hl_http_t *self, struct MHD_Connection *conn)
-{
-    hl_msg_t *reply = s_ask (self, "actions", NULL);
-    if (reply && hl_msg_ok (reply)) {
-        json_t *json = json_pack ("{s:s, s:o}", "source", "actions", "actions",
-                                  hl_value_to_json (hl_msg_data (reply)));
-        hl_msg_destroy (&reply);
-        return s_json (self, conn, 200, json);
-    }
-    hl_msg_destroy (&reply);
-    reply = s_ask (self, "status", NULL);
-    if (!reply || !hl_msg_ok (reply)) {
-        hl_msg_destroy (&reply);
-        return s_refuse (self, conn, 504, R_UNAVAILABLE,
-                         "the master did not answer within %d ms",
-                         self->control_ms);
-    }
-    const hl_value_t *learning = hl_value_get (hl_msg_data (reply), "learning");
-    json_t *json
-        = json_pack ("{s:s, s:o}", "source", "status", "actions",
-                     learning ? hl_value_to_json (learning) : json_object ());
-    hl_msg_destroy (&reply);
-    return s_json (self, conn, 200, json);
-}
-
-static enum MHD_Result
-s_metrics (hl_http_t *self, struct MHD_Connection *conn)
-{
-    hl_msg_t *status = s_ask (self, "status", NULL);
-    hl_msg_t *agents = status ? s_ask (self, "agents", NULL) : NULL;
-    if (!status || !hl_msg_ok (status)) {
-        hl_msg_destroy (&status);
-        hl_msg_destroy (&agents);
-        return s_refuse (self, conn, 504, R_UNAVAILABLE,
-                         "the master did not answer status within %d ms",
-                         self->control_ms);
-    }
-    char *text = hl_promtext (
-        self->config, hl_msg_data (status),
-        agents && hl_msg_ok (agents) ? hl_msg_data (agents) : NULL);
-    hl_msg_destroy (&status);
-    hl_msg_destroy (&agents);
-    return s_send (self, conn, 200, "text/plain; version=0.0.4; charset=utf-8",
-                   text, strlen (text), true);
-}
-
-static enum MHD_Result
-s_history (hl_http_t *self, struct MHD_Connection *conn)
-{
-    char *text = hl_hub_history (self->hub, self->control_ms);
-    if (!text)
-        return s_refuse (self, conn, 504, R_UNAVAILABLE,
-                         "the event hub did not answer within %d ms",
-                         self->control_ms);
-    return s_send (self, conn, 200, "application/json", text, strlen (text),
-                   true);
-}
-
-/*  POST /api/runs {"kind": "optimization", "params": {...}}: start a run
-    as helios-ctl run does, without waiting for it. */
-static enum MHD_Result
-s_run (hl_http_t *self, struct MHD_Connection *conn, const s_req_t *req)
-{
-    json_error_t jerr;
-    json_t *body = req->body_len ? json_loadb (req->body, req->body_len,
-                                               JSON_REJECT_DUPLICATES, &jerr)
-                                 : json_object ();
-    if (!body || !json_is_object (body)) {
-        json_decref (body);
-        return s_refuse (self, conn, 400, R_BAD_BODY,
-                         "the body must be a JSON object");
-    }
-    json_t *kind = json_object_get (body, "kind");
-    json_t *params = json_object_get (body, "params");
-    const char *key;
-    json_t *value;
-    bool extra = false;
-    json_object_foreach (body, key, value) {
-        extra |= strcmp (key, "kind") && strcmp (key, "params");
-    }
-    if (extra || (kind && !json_is_string (kind))
-        || (params && !json_is_object (params))) {
-        json_decref (body);
-        return s_refuse (self, conn, 400, R_BAD_BODY,
-                         "expected {\"kind\": string, \"params\": object}");
-    }
-    hl_value_t *args = hl_value_new_map ();
-    hl_value_set_str (args, "kind",
-                      kind ? json_string_value (kind) : "optimization");
-    hl_value_set_bool (args, "wait", false);
-    if (params) {
-        hl_value_t *p = hl_value_from_json (params);
-        if (!p) {
-            json_decref (body);
-            hl_value_destroy (&args);
-            return s_refuse (self, conn, 400, R_BAD_BODY, "bad params");
-        }
-        hl_value_set (args, "params", &p);
-    }
-    json_decref (body);
-    hl_msg_t *reply = s_ask (self, "run", &args);
-    if (!reply)
-        return s_refuse (self, conn, 504, R_UNAVAILABLE,
-                         "the master did not answer run within %d ms",
-                         self->control_ms);
-    enum MHD_Result rc;
-    if (hl_msg_ok (reply))
-        rc = s_json (self, conn, 202, hl_value_to_json (hl_msg_data (reply)));
-    else
-        rc = s_refuse (self, conn, 400, R_REFUSED, "%s",
-                       hl_msg_error (reply) ? hl_msg_error (reply) : "run");
-    hl_msg_destroy (&reply);
-    return rc;
-}
-
-//  --------------------------------------------------------------------
-//  Event streams
-
-static ssize_t
-s_stream_read (void *cls, uint64_t pos, char *buf, size_t max)
-{
-    (void)pos;
-    s_stream_t *st = (s_stream_t *)cls;
-    hl_http_t *self = st->http;
-    /*  Thread per connection: this may block, a slice at a time. */
-    while (st->pending_off == st->pending_len) {
-        free (st->pending);
-        st->pending = NULL;
-        st->pending_len = st->pending_off = 0;
-        if (atomic_load (&self->stopping))
-            return MHD_CONTENT_READER_END_OF_STREAM;
-        uint64_t seq;
-        char *text;
-        size_t len;
-        if (hl_hub_next (st->sub, S_SLICE_MS * 2, &seq, &text, &len)) {
-            if (st->started && seq != st->last_seq + 1) {
-                /*  The hub dropped events for us: this reader is too
-                    slow. It reconnects and starts again from a fresh
-                    snapshot. */
-                free (text);
-                atomic_fetch_add (&self->sse_dropped, 1);
-                hl_log_info ("http: event stream dropped: %" PRIu64
-                             " events behind",
-                             seq - st->last_seq - 1);
-                return MHD_CONTENT_READER_END_WITH_ERROR;
-            }
-            st->started = true;
-            st->last_seq = seq;
-            st->pending = text;
-            st->pending_len = len;
-        } else if (s_now_ms () - st->last_write_ms >= self->keepalive_ms) {
-            st->pending = strdup (": keep-alive\n\n");
-            st->pending_len = strlen (st->pending);
-        }
-    }
-    size_t n = st->pending_len - st->pending_off;
-    if (n > max)
-        n = max;
-    memcpy (buf, st->pending + st->pending_off, n);
-    st->pending_off += n;
-    st->last_write_ms = s_now_ms ();
-    return (ssize_t)n;
-}
-
-static void
-s_stream_free (void *cls)
-{
-    s_stream_t *st = (s_stream_t *)cls;
-    atomic_fetch_sub (&st->http->sse_clients, 1);
-    zsock_destroy (&st->sub);
-    free (st->pending);
-    free (st);
-}
-
-/*  GET /api/events: a snapshot of status, then every event. */
-static enum MHD_Result
-s_events (hl_http_t *self, struct MHD_Connection *conn, s_req_t *req)
-{
-    int open = atomic_fetch_add (&self->sse_clients, 1);
-    if (open >= self->limits.http_sse_clients) {
-        atomic_fetch_sub (&self->sse_clients, 1);
-        return s_refuse (self, conn, 503, R_STREAMS,
-                         "%d event streams are open, the limit", open);
-    }
-    s_stream_t *st = (s_stream_t *)hl_alloc (sizeof (s_stream_t));
-    st->http = self;
-    /*  Subscribed before the snapshot, so that nothing falls between. */
-    st->sub = hl_hub_subscribe (self->hub);
-    hl_msg_t *status = st->sub ? s_ask (self, "status", NULL) : NULL;
-    if (!status || !hl_msg_ok (status)) {
-        hl_msg_destroy (&status);
-        s_stream_free (st);
-        return s_refuse (self, conn, 504, R_UNAVAILABLE,
-                         "the master did not answer status within %d ms",
-                         self->control_ms);
-    }
-    json_t *json = hl_value_to_json (hl_msg_data (status));
-    char *data = json_dumps (json, JSON_COMPACT | JSON_REAL_PRECISION (12));
-    json_decref (json);
-    hl_msg_destroy (&status);
-    size_t size = strlen (data) + 64;
-    st->pending = (char *)hl_alloc (size);
-    st->pending_len = (size_t)snprintf (
-        st->pending, size, "retry: 2000\n\nevent: status\ndata: %s\n\n", data);
-    free (data);
-    st->last_write_ms = s_now_ms ();
-    struct MHD_Response *response = MHD_create_response_from_callback (
-        MHD_SIZE_UNKNOWN, 16 * 1024, s_stream_read, st, s_stream_free);
-    if (!response) {
-        s_stream_free (st);
-        return MHD_NO;
-    }
-    MHD_add_response_header (response, "Content-Type", "text/event-stream");
-    MHD_add_response_header (response, "Cache-Control", "no-store");
-    MHD_add_response_header (response, "X-Content-Type-Options", "nosniff");
-    req->streaming = true;
-    s_arm (self, conn, false); /* a stream lives as long as it keeps up */
-    enum MHD_Result rc = MHD_queue_response (conn, 200, response);
-    MHD_destroy_response (response);
-    s_count_response (self, 200);
-    return rc;
 }
 
 //  --------------------------------------------------------------------
@@ -739,25 +346,25 @@ s_admit (hl_http_t *self, struct MHD_Connection *conn, const char *url,
     s_head_t head = { 0, strlen (url) + strlen (method) + 12, NULL, NULL };
     MHD_get_connection_values (conn, MHD_HEADER_KIND, s_header, &head);
     if (head.count > self->limits.http_headers)
-        return s_refuse (self, conn, 431, R_HEADERS,
-                         "%d header fields, at most %d", head.count,
-                         self->limits.http_headers);
+        return hl_http_refuse (self, conn, 431, R_HEADERS,
+                               "%d header fields, at most %d", head.count,
+                               self->limits.http_headers);
     if (head.bytes > (size_t)self->limits.http_head_bytes)
-        return s_refuse (self, conn, 431, R_HEAD,
-                         "request head of %zu bytes, at most %d", head.bytes,
-                         self->limits.http_head_bytes);
+        return hl_http_refuse (self, conn, 431, R_HEAD,
+                               "request head of %zu bytes, at most %d",
+                               head.bytes, self->limits.http_head_bytes);
     if (strlen (url) > S_URL_MAX)
-        return s_refuse (self, conn, 414, R_URL,
-                         "target of %zu bytes, at most %d", strlen (url),
-                         S_URL_MAX);
+        return hl_http_refuse (self, conn, 414, R_URL,
+                               "target of %zu bytes, at most %d", strlen (url),
+                               S_URL_MAX);
     bool get = strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0;
     bool post = strcmp (method, "POST") == 0;
     *path = s_route (url, id);
     if (*path == P_NONE)
-        return s_refuse (self, conn, 404, R_NOT_FOUND, "no such path");
+        return hl_http_refuse (self, conn, 404, R_NOT_FOUND, "no such path");
     if ((*path == P_RUNS && !post) || (*path != P_RUNS && !get))
-        return s_refuse (self, conn, 405, R_METHOD, "%.16s is not allowed here",
-                         method);
+        return hl_http_refuse (self, conn, 405, R_METHOD,
+                               "%.16s is not allowed here", method);
 
     /*  "Authorization: Bearer <token>" */
     bool presented = false, valid = false;
@@ -771,63 +378,63 @@ s_admit (hl_http_t *self, struct MHD_Connection *conn, const char *url,
         }
     }
     if (presented && !valid)
-        return s_refuse (self, conn, 401, R_UNAUTHORIZED, "wrong token");
+        return hl_http_refuse (self, conn, 401, R_UNAUTHORIZED, "wrong token");
     if (*path == P_RUNS && !self->token_len)
-        return s_refuse (self, conn, 403, R_FORBIDDEN,
-                         "runs over HTTP need master.http_token");
+        return hl_http_refuse (self, conn, 403, R_FORBIDDEN,
+                               "runs over HTTP need master.http_token");
     bool needs = *path == P_RUNS || (*path != P_ASSET && !self->loopback);
     if (needs && !valid)
-        return s_refuse (
+        return hl_http_refuse (
             self, conn, 401, R_UNAUTHORIZED,
             "this needs Authorization: Bearer <master.http_token>");
     /*  Without a token only a page of this machine may read: a page
         elsewhere that resolved its own name to 127.0.0.1 sends that name
         as Host. */
     if (!valid && head.host && !s_host_loopback (head.host))
-        return s_refuse (self, conn, 421, R_HOST,
-                         "Host is not a loopback name");
+        return hl_http_refuse (self, conn, 421, R_HOST,
+                               "Host is not a loopback name");
     *done = false;
     return MHD_YES;
 }
 
 static enum MHD_Result
 s_handle (hl_http_t *self, struct MHD_Connection *conn, s_path_t path,
-          int64_t id, const char *url, s_req_t *req)
+          int64_t id, const char *url, hl_http_req_t *req)
 {
     hl_value_t *args = NULL;
     switch (path) {
         case P_ASSET: {
             const hl_http_asset_t *a = s_asset (url);
-            return s_send (self, conn, 200, a->type, (char *)a->data, a->size,
-                           false);
+            return hl_http_send (self, conn, 200, a->type, (char *)a->data,
+                                 a->size, false);
         }
         case P_STATUS:
-            return s_api (self, conn, "status", NULL, 400);
+            return hl_http_api (self, conn, "status", NULL, 400);
         case P_METRICS_API:
-            return s_api_metrics (self, conn);
+            return hl_http_api_metrics (self, conn);
         case P_AGENTS:
-            return s_api (self, conn, "agents", NULL, 400);
+            return hl_http_api (self, conn, "agents", NULL, 400);
         case P_CYCLES:
-            return s_api (self, conn, "cycles", NULL, 400);
+            return hl_http_api (self, conn, "cycles", NULL, 400);
         case P_CYCLE:
             args = hl_value_new_map ();
             hl_value_set_int (args, "id", id);
             hl_value_set_str (args, "format", "json");
-            return s_api (self, conn, "report", args, 404);
+            return hl_http_api (self, conn, "report", args, 404);
         case P_ACTIONS:
-            return s_api_actions (self, conn);
+            return hl_http_api_actions (self, conn);
         case P_HISTORY:
-            return s_history (self, conn);
+            return hl_http_history (self, conn);
         case P_EVENTS:
-            return s_events (self, conn, req);
+            return hl_http_events (self, conn, req);
         case P_RUNS:
-            return s_run (self, conn, req);
+            return hl_http_run (self, conn, req);
         case P_METRICS:
-            return s_metrics (self, conn);
+            return hl_http_metrics (self, conn);
         case P_NONE:
             break;
     }
-    return s_refuse (self, conn, 404, R_NOT_FOUND, "no such path");
+    return hl_http_refuse (self, conn, 404, R_NOT_FOUND, "no such path");
 }
 
 static enum MHD_Result
@@ -837,14 +444,14 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url,
 {
     (void)version;
     hl_http_t *self = (hl_http_t *)cls;
-    s_req_t *req = (s_req_t *)*con_cls;
+    hl_http_req_t *req = (hl_http_req_t *)*con_cls;
     s_path_t path;
     int64_t id = 0;
     bool done;
     if (!req) {
-        req = (s_req_t *)hl_alloc (sizeof (s_req_t));
+        req = (hl_http_req_t *)hl_alloc (sizeof (hl_http_req_t));
         *con_cls = req;
-        s_arm (self, conn, true); /* head in: now the reply, in time */
+        hl_http_arm (self, conn, true); /* head in: now the reply, in time */
         enum MHD_Result rc
             = s_admit (self, conn, url, method, &path, &id, &done);
         if (done)
@@ -858,9 +465,9 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url,
         if (length
             && strtoull (length, NULL, 10)
                    > (unsigned long long)self->limits.http_body_bytes)
-            return s_refuse (self, conn, 413, R_BODY,
-                             "a body of %.20s bytes, at most %d", length,
-                             self->limits.http_body_bytes);
+            return hl_http_refuse (self, conn, 413, R_BODY,
+                                   "a body of %.20s bytes, at most %d", length,
+                                   self->limits.http_body_bytes);
         return MHD_YES; /* the body comes in the next calls */
     }
     if (*upload_size) {
@@ -880,9 +487,9 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url,
         return MHD_YES;
     }
     if (req->too_big)
-        return s_refuse (self, conn, 413, R_BODY, "a body over %d bytes",
-                         self->limits.http_body_bytes);
-    return s_run (self, conn, req);
+        return hl_http_refuse (self, conn, 413, R_BODY, "a body over %d bytes",
+                               self->limits.http_body_bytes);
+    return hl_http_run (self, conn, req);
 }
 
 static void
@@ -890,7 +497,7 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
     hl_http_t *self = (hl_http_t *)cls;
-    s_req_t *req = (s_req_t *)*con_cls;
+    hl_http_req_t *req = (hl_http_req_t *)*con_cls;
     if (req && req->streaming
         && toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED) {
         /*  A stream whose reader stopped reading. */
@@ -902,7 +509,7 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
         free (req);
     }
     *con_cls = NULL;
-    s_arm (self, conn, true); /* the next request's head, in time */
+    hl_http_arm (self, conn, true); /* the next request's head, in time */
 }
 
 static void
@@ -990,7 +597,7 @@ hl_http_new (const hl_config_t *config, const char *control,
         us; the spare slots cover the moments a closed one's slot is not
         yet free. */
     self->slots_n = (size_t)self->limits.http_connections * 2;
-    self->slots = hl_alloc (self->slots_n * sizeof (s_slot_t));
+    self->slots = hl_alloc (self->slots_n * sizeof (hl_http_slot_t));
     for (size_t i = 0; i < self->slots_n; i++) {
         atomic_init (&self->slots[i].used, 0);
         atomic_init (&self->slots[i].fd, -1);
