@@ -304,8 +304,9 @@ fuzz: | $(DEPS_MK)
 	    -detect_leaks=1 $(FUZZ_BUILD)/corpus-statsd
 	@mkdir -p $(FUZZ_BUILD)/corpus-journal
 	$(Q)clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $(FUZZ_BUILD)/fuzz_hl_journal \
-	    tests/fuzz/fuzz_hl_journal.c agents/hl_journal.c agents/hl_results.c \
-	    agents/hl_idmap.c $(BUS_SRC) $(PROTO_SRC) $(PKG_LIBS)
+	    tests/fuzz/fuzz_hl_journal.c agents/hl_journal.c \
+	    agents/hl_journal_load.c agents/hl_results.c agents/hl_idmap.c \
+	    $(BUS_SRC) $(PROTO_SRC) $(PKG_LIBS)
 	$(Q)cp tests/fuzz/corpus-journal/* $(FUZZ_BUILD)/corpus-journal/
 	$(Q)$(FUZZ_BUILD)/fuzz_hl_journal -max_total_time=$(FUZZ_SECONDS) \
 	    -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \

@@ -126,7 +126,12 @@ s_journal_open (hl_agent_t *self, const hl_agent_opts_t *opts, char *err,
                           : hl_config_agent (self->config)->state_dir;
     self->journal
         = hl_journal_open (dir, self->name, NULL, self->results, err, errsize);
-    return self->journal ? 0 : -1;
+    if (!self->journal)
+        return -1;
+    hl_journal_stats_t stats;
+    hl_journal_stats (self->journal, &stats);
+    self->stats.orphans = stats.groups_killed;
+    return 0;
 }
 
 //  The link to the master, with its backoff from opts. 0, or -1 if the

@@ -71,6 +71,8 @@ typedef struct {
     uint64_t hellos;       /* hellos sent */
     uint64_t connects;     /* DEALER sockets created */
     uint64_t welcomes;     /* welcomes received */
+    uint64_t orphans;      /* process groups left running by the last run
+                              of this name, killed at start (journal) */
     uint32_t inflight;     /* tasks running now */
     uint32_t queued;       /* tasks waiting for capacity now */
     uint32_t max_inflight; /* the most tasks ever running at once */
@@ -126,6 +128,14 @@ hl_swarm_t hl_agent_swarm (const hl_agent_t *self); /* the role's swarm */
     running, e.g. because it was cancelled or timed out meanwhile. */
 int hl_agent_complete (hl_agent_t *self, uint64_t task_id,
                        hl_task_status_t status, hl_value_t **data_p);
+
+/*  For a role that runs task_id's command in process group pgid (a
+    group of its own, just started, its leader not yet reaped): an agent
+    with a journal records it, so that restarted after kill -9 it kills
+    what is left of the group before answering anything. Returns 0 (also
+    when there is no journal), or -1 if it could not be recorded: the
+    role must then kill the group and fail the task. */
+int hl_agent_task_group (hl_agent_t *self, uint64_t task_id, int pgid);
 
 /*  Send a progress report (pct 0..100, note may be NULL) for running task
     task_id. Returns 0, or -1 if it is not running or the send failed. */

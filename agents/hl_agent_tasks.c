@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hl_agent_priv.h"
+#include "hl_orphan.h"
 #include "../bus/hl_heart.h"
 #include "../bus/hl_log.h"
 #include "../proto/hl_alloc.h"
@@ -609,6 +610,24 @@ hl_agent_progress (hl_agent_t *self, uint64_t task_id, uint32_t pct,
     if (note)
         hl_msg_set_note (msg, note);
     return s_send (self, &msg);
+}
+
+int
+hl_agent_task_group (hl_agent_t *self, uint64_t task_id, int pgid)
+{
+    assert (self);
+    const hl_agent_task_t *task = s_find (self, task_id);
+    if (!task || !s_running (self, task_id))
+        return -1;
+    if (!task->journaled)
+        return 0;
+    //  Its start time tells the group from a later one of the same
+    //  number; unknown, a restart still kills a group whose leader is gone
+    uint64_t start = 0;
+    if (hl_orphan_start_time (pgid, &start) != 0)
+        hl_log_warning ("task %llu: no start time for process %d",
+                        (unsigned long long)task_id, pgid);
+    return hl_journal_group (self->journal, task_id, pgid, start);
 }
 
 uint64_t

@@ -590,6 +590,7 @@ s_start (void *state, hl_agent_task_t *task)
     s_param_t *values = NULL;
     s_child_t *child = NULL;
     hl_task_status_t status = HL_STATUS_REJECTED;
+    bool unknown = false;
     char err[256] = "";
     //  The runtime answers repeats from its results (and a named agent's
     //  journal), but keeps only the last 4096: a change once made is
@@ -615,6 +616,20 @@ s_start (void *state, hl_agent_task_t *task)
     }
     self->ran[self->ran_next] = task_id;
     self->ran_next = (self->ran_next + 1) % HL_HEPH_RAN_MAX;
+    //  A group the journal does not know would outlive a kill -9 of this
+    //  agent unseen: it does not run on
+    if (hl_agent_task_group (self->agent, task_id, hl_spawn_pid (child->spawn))
+        != 0) {
+        child->task_id = 0;
+        s_unwatch (self, child);
+        hl_spawn_kill (child->spawn);
+        snprintf (err, sizeof err,
+                  "journal: cannot record the command's process group: "
+                  "killed it");
+        status = HL_STATUS_FAILED;
+        unknown = true; //  it ran, if only for a moment
+        goto fail;
+    }
     hl_log_info ("task %llu: %s %s started as process %d",
                  (unsigned long long)task_id, hl_kind_name (kind), action->name,
                  hl_spawn_pid (child->spawn));
@@ -626,6 +641,8 @@ fail:
                    hl_kind_name (kind), err);
     hl_value_t *data = hl_value_new_map ();
     hl_value_set_str (data, "error", err);
+    if (unknown)
+        hl_value_set_bool (data, "unknown", true);
     hl_agent_complete (self->agent, task_id, status, &data);
     return 0;
 }

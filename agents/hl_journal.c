@@ -4,8 +4,8 @@
     hl_journal - the file of a durable agent's task records. In memory: a
     ring of the last keep ended tasks (where each one's record is) with
     an index by task id, and the tasks started and not ended yet, in
-    start order. Those records are all the file must keep; compaction
-    rewrites it with them alone.
+    start order, each with its group record if any. Those records are
+    all the file must keep; compaction rewrites it with them alone.
 
     No fsync on appends: what the journal is for is the agent killed
     (kill -9, a crash, the OOM killer), and the kernel's page cache
@@ -24,141 +24,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hl_journal.h"
-#include "hl_idmap.h"
+#include "hl_journal_priv.h"
+#include "hl_orphan.h"
 #include "../bus/hl_hash.h"
 #include "../bus/hl_log.h"
 #include "../proto/hl_alloc.h"
 #include "../proto/hl_err.h"
 #include "../proto/hl_limits.h"
 
-#define S_MAGIC "HLJR"
-#define S_VERSION 1
-#define S_HEADER 8     //  magic, version
-#define S_FRAME 12     //  a record's length and checksum
-#define S_LOG_MAX 8    //  refusals logged one by one at open
 #define S_NAME_CUT 180 //  bytes of a long escaped name kept
 
-//  Where one kept record is
-typedef struct {
-    uint64_t task_id; //  never 0 while used
-    uint64_t offset;  //  of its frame in the file
-    uint32_t size;    //  frame and message
-} s_entry_t;
-
-//  A task started and not ended yet
-typedef struct {
-    s_entry_t entry;
-    char action[HL_MAX_METRIC + 1]; //  for an unknown outcome's data
-} s_open_t;
-
-struct _hl_journal_t {
-    char path[PATH_MAX];
-    int fd;             //  locked
-    size_t keep;        //  ended tasks kept
-    size_t open_max;    //  started tasks at most
-    size_t record_max;  //  bytes of one message
-    hl_limits_t limits; //  for decoding a record
-    uint64_t size;      //  end of the last whole record
-    size_t records;     //  records in the file
-    size_t retry_at;    //  after a failed compaction: records first
-    s_entry_t *ring;    //  keep slots, the oldest at ring_next when full
-    size_t ring_next;   //  the slot written next
-    size_t ring_n;      //  slots used
-    hl_idmap_t *ended;  //  task id -> its slot in ring
-    s_open_t *open;     //  open_max slots, in start order
-    size_t open_n;      //  slots used
-    uint8_t *frame;     //  one frame: S_FRAME + record_max bytes
-    bool broken;        //  a failed write left the file unknown
-    size_t logged;      //  refusals logged at open
-    bool skipped;       //  records refused at open are in the file
-    hl_journal_stats_t stats;
-};
-
 static const char *s_reasons[HL_JOURNAL_REASONS]
-    = { "short_header", "magic",  "version", "too_big",   "torn",      "length",
-        "checksum",     "decode", "record",  "duplicate", "open_full", "io" };
+    = { "short_header", "magic",    "version", "too_big", "torn",
+        "length",       "checksum", "decode",  "record",  "duplicate",
+        "open_full",    "io",       "group" };
 
 const char *
 hl_journal_reason_name (hl_journal_reason_t reason)
 {
     return (int)reason >= 0 && reason < HL_JOURNAL_REASONS ? s_reasons[reason]
                                                            : "?";
-}
-
-//  ---------------------------------------------------------------------
-//  Bytes
-
-static void
-s_put32 (uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void
-s_put64 (uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t
-s_get32 (const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static uint64_t
-s_get64 (const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-//  Read n bytes at offset; the count read (short at the end of the
-//  file), or -1
-static ssize_t
-s_read_at (int fd, void *buf, size_t n, uint64_t offset)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r
-            = pread (fd, (uint8_t *)buf + got, n - got, (off_t)(offset + got));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
-}
-
-//  Write n bytes at offset, all of them or -1 (errno set)
-static int
-s_write_at (int fd, const void *buf, size_t n, uint64_t offset)
-{
-    size_t put = 0;
-    while (put < n) {
-        ssize_t w = pwrite (fd, (const uint8_t *)buf + put, n - put,
-                            (off_t)(offset + put));
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = ENOSPC;
-            return -1;
-        }
-        put += (size_t)w;
-    }
-    return 0;
 }
 
 //  ---------------------------------------------------------------------
@@ -230,27 +115,27 @@ uint64_t
 hl_journal_file_max (const hl_journal_opts_t *opts)
 {
     hl_journal_opts_t o = s_opts (opts);
-    return S_HEADER
+    return HL_JOURNAL_HEADER
            + 2 * (2 * (uint64_t)o.keep + o.open_max)
-                 * (S_FRAME + (uint64_t)o.record_max);
+                 * (HL_JOURNAL_FRAME + (uint64_t)o.record_max);
 }
 
 //  ---------------------------------------------------------------------
 //  The index
 
 //  The i-th oldest kept end
-static s_entry_t *
-s_ring_at (hl_journal_t *self, size_t i)
+hl_journal_entry_t *
+hl_journal_ring_at (hl_journal_t *self, size_t i)
 {
     size_t start = self->ring_n == self->keep ? self->ring_next : 0;
     return &self->ring[(start + i) % self->keep];
 }
 
 //  Keep an end, forgetting the oldest when full
-static void
-s_ring_put (hl_journal_t *self, const s_entry_t *entry)
+void
+hl_journal_ring_put (hl_journal_t *self, const hl_journal_entry_t *entry)
 {
-    s_entry_t *slot = &self->ring[self->ring_next];
+    hl_journal_entry_t *slot = &self->ring[self->ring_next];
     if (slot->task_id && hl_idmap_find (self->ended, slot->task_id) == slot)
         hl_idmap_remove (self->ended, slot->task_id);
     *slot = *entry;
@@ -260,8 +145,8 @@ s_ring_put (hl_journal_t *self, const s_entry_t *entry)
         self->ring_n++;
 }
 
-static s_open_t *
-s_open_find (hl_journal_t *self, uint64_t task_id)
+hl_journal_task_t *
+hl_journal_open_find (hl_journal_t *self, uint64_t task_id)
 {
     for (size_t i = 0; i < self->open_n; i++)
         if (self->open[i].entry.task_id == task_id)
@@ -270,10 +155,10 @@ s_open_find (hl_journal_t *self, uint64_t task_id)
 }
 
 //  Forget an open task, keeping the rest in start order
-static void
-s_open_remove (hl_journal_t *self, uint64_t task_id)
+void
+hl_journal_open_remove (hl_journal_t *self, uint64_t task_id)
 {
-    const s_open_t *found = s_open_find (self, task_id);
+    const hl_journal_task_t *found = hl_journal_open_find (self, task_id);
     if (!found)
         return;
     size_t i = (size_t)(found - self->open);
@@ -298,8 +183,8 @@ s_frame (hl_journal_t *self, const hl_msg_t *msg, size_t *size_p)
     if (rc == 0) {
         s_put32 (self->frame, (uint32_t)size);
         s_put64 (self->frame + 4, hl_hash_bytes (data, size));
-        memcpy (self->frame + S_FRAME, data, size);
-        *size_p = S_FRAME + size;
+        memcpy (self->frame + HL_JOURNAL_FRAME, data, size);
+        *size_p = HL_JOURNAL_FRAME + size;
     }
     free (data);
     return rc;
@@ -309,7 +194,8 @@ s_frame (hl_journal_t *self, const hl_msg_t *msg, size_t *size_p)
 //  A failed write is undone, or, if even that fails, no more are tried:
 //  a later record after a partial one would be unreadable.
 static int
-s_append (hl_journal_t *self, size_t size, uint64_t task_id, s_entry_t *entry)
+s_append (hl_journal_t *self, size_t size, uint64_t task_id,
+          hl_journal_entry_t *entry)
 {
     if (self->broken || self->fd < 0) {
         self->stats.write_failed++;
@@ -337,22 +223,24 @@ s_append (hl_journal_t *self, size_t size, uint64_t task_id, s_entry_t *entry)
     return 0;
 }
 
-static int s_compact (hl_journal_t *self, const char *aside);
-
-//  Compact once the file holds more than twice what it must keep; after
-//  a failure, not at every record but once another keep have come
+//  Compact once the file holds more than twice what it must keep (the
+//  open tasks' records, a group's too, kept whole); after a failure, not
+//  at every record but once another keep have come
 static void
 s_maybe_compact (hl_journal_t *self)
 {
-    if (self->records > 2 * self->keep + self->open_n
-        && self->records >= self->retry_at && s_compact (self, NULL) != 0)
+    size_t open = self->open_n;
+    for (size_t i = 0; i < self->open_n; i++)
+        open += self->open[i].group.task_id != 0;
+    if (self->records > 2 * self->keep + open && self->records >= self->retry_at
+        && hl_journal_compact (self, NULL) != 0)
         self->retry_at = self->records + self->keep;
 }
 
 //  Copy an action's name into out (HL_MAX_METRIC + 1 bytes), cut at a
 //  character if longer, so that it stays UTF-8
-static void
-s_copy_action (char *out, const char *name)
+void
+hl_journal_copy_action (char *out, const char *name)
 {
     size_t len = name ? strnlen (name, HL_MAX_METRIC) : 0;
     while (len > 0 && name[len] && ((unsigned char)name[len] & 0xc0) == 0x80)
@@ -362,8 +250,8 @@ s_copy_action (char *out, const char *name)
 }
 
 //  The data of an unknown outcome
-static hl_value_t *
-s_unknown_data (const char *why, const char *action)
+hl_value_t *
+hl_journal_unknown_data (const char *why, const char *action)
 {
     hl_value_t *data = hl_value_new_map ();
     hl_value_set_str (data, "error", why);
@@ -408,8 +296,8 @@ hl_journal_started (hl_journal_t *self, const hl_msg_t *task)
     hl_msg_set_priority (msg, hl_msg_priority (task));
     hl_msg_set_attempt (msg, hl_msg_attempt (task));
     char action[HL_MAX_METRIC + 1];
-    s_copy_action (action,
-                   hl_value_get_str (hl_msg_args (task), "action", NULL));
+    hl_journal_copy_action (
+        action, hl_value_get_str (hl_msg_args (task), "action", NULL));
     hl_value_t *args = hl_value_new_map ();
     if (*action)
         hl_value_set_str (args, "action", action);
@@ -417,16 +305,55 @@ hl_journal_started (hl_journal_t *self, const hl_msg_t *task)
     size_t size = 0;
     int rc = s_frame (self, msg, &size);
     hl_msg_destroy (&msg);
-    s_entry_t entry;
+    hl_journal_entry_t entry;
     if (rc != 0 || s_append (self, size, task_id, &entry) != 0) {
         if (rc != 0)
             hl_log_error ("journal %s: task %llu not recorded: %s", self->path,
                           (unsigned long long)task_id, hl_strerror (rc));
         return -1;
     }
-    s_open_t *slot = &self->open[self->open_n++];
+    //  A slot an ended task left: no group of its
+    hl_journal_task_t *slot = &self->open[self->open_n++];
+    memset (slot, 0, sizeof *slot);
     slot->entry = entry;
     memcpy (slot->action, action, sizeof slot->action);
+    s_maybe_compact (self);
+    return 0;
+}
+
+//  A group record's payload, HL_JOURNAL_GROUP_SIZE bytes
+static void
+s_group_encode (uint8_t *p, uint64_t task_id, int pgid, uint64_t start)
+{
+    p[0] = HL_JOURNAL_GROUP_TAG;
+    s_put64 (p + 1, task_id);
+    s_put32 (p + 9, (uint32_t)pgid);
+    s_put64 (p + 13, start);
+}
+
+int
+hl_journal_group (hl_journal_t *self, uint64_t task_id, int pgid,
+                  uint64_t start)
+{
+    assert (self);
+    hl_journal_task_t *open = hl_journal_open_find (self, task_id);
+    if (!open || open->pgid || pgid <= 1 || pgid >= HL_ORPHAN_PID_MAX) {
+        hl_log_error ("journal %s: group %d of task %llu not recorded: %s",
+                      self->path, pgid, (unsigned long long)task_id,
+                      !open ? "task not open" : "bad group");
+        self->stats.write_failed++;
+        return -1;
+    }
+    uint8_t *payload = self->frame + HL_JOURNAL_FRAME;
+    s_group_encode (payload, task_id, pgid, start);
+    s_put32 (self->frame, HL_JOURNAL_GROUP_SIZE);
+    s_put64 (self->frame + 4, hl_hash_bytes (payload, HL_JOURNAL_GROUP_SIZE));
+    if (s_append (self, HL_JOURNAL_FRAME + HL_JOURNAL_GROUP_SIZE, task_id,
+                  &open->group)
+        != 0)
+        return -1;
+    open->pgid = pgid;
+    open->start = start;
     s_maybe_compact (self);
     return 0;
 }
@@ -458,7 +385,7 @@ hl_journal_ended (hl_journal_t *self, uint64_t task_id, hl_task_status_t status,
         hl_log_warning ("journal %s: task %llu: %s", self->path,
                         (unsigned long long)task_id, why);
     }
-    s_entry_t entry;
+    hl_journal_entry_t entry;
     if (rc != 0 || s_append (self, size, task_id, &entry) != 0) {
         if (rc != 0)
             hl_log_error ("journal %s: end of task %llu not recorded: %s",
@@ -466,8 +393,8 @@ hl_journal_ended (hl_journal_t *self, uint64_t task_id, hl_task_status_t status,
                           hl_strerror (rc));
         return -1;
     }
-    s_open_remove (self, task_id);
-    s_ring_put (self, &entry);
+    hl_journal_open_remove (self, task_id);
+    hl_journal_ring_put (self, &entry);
     s_maybe_compact (self);
     return 0;
 }
@@ -478,16 +405,17 @@ hl_journal_ended (hl_journal_t *self, uint64_t task_id, hl_task_status_t status,
 //  Copy the record entry points to from self->fd to fd at *at; 0, or -1
 //  if it can no longer be read back as it was written (dropped)
 static int
-s_copy (hl_journal_t *self, s_entry_t *entry, int fd, uint64_t *at,
+s_copy (hl_journal_t *self, hl_journal_entry_t *entry, int fd, uint64_t *at,
         bool *write_failed)
 {
-    if (entry->size < S_FRAME || entry->size > S_FRAME + self->record_max
+    if (entry->size < HL_JOURNAL_FRAME
+        || entry->size > HL_JOURNAL_FRAME + self->record_max
         || s_read_at (self->fd, self->frame, entry->size, entry->offset)
                != (ssize_t)entry->size
-        || s_get32 (self->frame) != entry->size - S_FRAME
+        || s_get32 (self->frame) != entry->size - HL_JOURNAL_FRAME
         || s_get64 (self->frame + 4)
-               != hl_hash_bytes (self->frame + S_FRAME,
-                                 entry->size - S_FRAME)) {
+               != hl_hash_bytes (self->frame + HL_JOURNAL_FRAME,
+                                 entry->size - HL_JOURNAL_FRAME)) {
         hl_log_error ("journal %s: record of task %llu changed on disk: "
                       "dropped",
                       self->path, (unsigned long long)entry->task_id);
@@ -508,32 +436,43 @@ s_copy (hl_journal_t *self, s_entry_t *entry, int fd, uint64_t *at,
 //  without the blocks of its records, losing all of them instead of a
 //  tail. With aside, the old file is kept as that name first. Returns 0,
 //  or -1 with the journal as it was.
-static int
-s_compact (hl_journal_t *self, const char *aside)
+int
+hl_journal_compact (hl_journal_t *self, const char *aside)
 {
     char tmp[PATH_MAX + 8];
     snprintf (tmp, sizeof tmp, "%s.tmp", self->path);
-    s_entry_t *ring = (s_entry_t *)hl_calloc (self->keep, sizeof *ring);
-    s_open_t *opened = (s_open_t *)hl_calloc (self->open_max, sizeof *opened);
+    hl_journal_entry_t *ring
+        = (hl_journal_entry_t *)hl_calloc (self->keep, sizeof *ring);
+    hl_journal_task_t *opened
+        = (hl_journal_task_t *)hl_calloc (self->open_max, sizeof *opened);
     size_t ring_n = 0, open_n = 0;
     bool failed = false;
     int fd = open (tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    uint8_t header[S_HEADER];
-    memcpy (header, S_MAGIC, 4);
-    s_put32 (header + 4, S_VERSION);
-    uint64_t at = S_HEADER;
+    uint8_t header[HL_JOURNAL_HEADER];
+    memcpy (header, HL_JOURNAL_FILE_MAGIC, 4);
+    s_put32 (header + 4, HL_JOURNAL_FILE_VERSION);
+    uint64_t at = HL_JOURNAL_HEADER;
     if (fd < 0 || flock (fd, LOCK_EX | LOCK_NB) != 0
         || s_write_at (fd, header, sizeof header, 0) != 0)
         failed = true;
     for (size_t i = 0; !failed && i < self->ring_n; i++) {
-        s_entry_t entry = *s_ring_at (self, i);
+        hl_journal_entry_t entry = *hl_journal_ring_at (self, i);
         if (s_copy (self, &entry, fd, &at, &failed) == 0)
             ring[ring_n++] = entry;
     }
+    size_t groups = 0;
     for (size_t i = 0; !failed && i < self->open_n; i++) {
-        s_open_t entry = self->open[i];
-        if (s_copy (self, &entry.entry, fd, &at, &failed) == 0)
-            opened[open_n++] = entry;
+        hl_journal_task_t entry = self->open[i];
+        if (s_copy (self, &entry.entry, fd, &at, &failed) != 0)
+            continue;
+        //  A group record that cannot be copied is lost alone
+        if (entry.group.task_id
+            && s_copy (self, &entry.group, fd, &at, &failed) != 0) {
+            memset (&entry.group, 0, sizeof entry.group);
+            entry.pgid = 0;
+        }
+        groups += entry.group.task_id != 0;
+        opened[open_n++] = entry;
     }
     if (!failed && fsync (fd) != 0)
         failed = true;
@@ -560,7 +499,7 @@ s_compact (hl_journal_t *self, const char *aside)
     close (self->fd);
     self->fd = fd;
     self->size = at;
-    self->records = ring_n + open_n;
+    self->records = ring_n + open_n + groups;
     self->broken = false;
     free (self->ring);
     self->ring = ring;
@@ -577,253 +516,6 @@ s_compact (hl_journal_t *self, const char *aside)
     hl_log_info ("journal %s: compacted to %zu records, %llu bytes", self->path,
                  self->records, (unsigned long long)self->size);
     return 0;
-}
-
-//  ---------------------------------------------------------------------
-//  Loading
-
-//  Count and log a refusal (the first few one by one)
-static void
-s_refuse (hl_journal_t *self, hl_journal_reason_t reason, uint64_t offset,
-          const char *detail)
-{
-    self->stats.refused[reason]++;
-    self->skipped = true;
-    if (self->logged++ < S_LOG_MAX)
-        hl_log_warning ("journal %s: at byte %llu: %s refused%s%s", self->path,
-                        (unsigned long long)offset, s_reasons[reason],
-                        *detail ? ": " : "", detail);
-}
-
-//  A task message read at offset: the task is open
-static void
-s_load_started (hl_journal_t *self, const hl_msg_t *msg, const s_entry_t *entry)
-{
-    uint64_t task_id = entry->task_id;
-    char detail[64];
-    snprintf (detail, sizeof detail, "task %llu", (unsigned long long)task_id);
-    if (hl_idmap_find (self->ended, task_id) || s_open_find (self, task_id)) {
-        s_refuse (self, HL_JOURNAL_DUPLICATE, entry->offset, detail);
-        return;
-    }
-    if (self->open_n >= self->open_max) {
-        s_refuse (self, HL_JOURNAL_OPEN_FULL, entry->offset, detail);
-        return;
-    }
-    s_open_t *slot = &self->open[self->open_n++];
-    slot->entry = *entry;
-    s_copy_action (slot->action,
-                   hl_value_get_str (hl_msg_args (msg), "action", NULL));
-    self->stats.loaded++;
-}
-
-//  A result message read: the task ended so
-static void
-s_load_ended (hl_journal_t *self, const hl_msg_t *msg, const s_entry_t *entry,
-              hl_results_t *results)
-{
-    uint64_t task_id = entry->task_id;
-    int status = hl_status_parse (hl_msg_status (msg));
-    if (hl_idmap_find (self->ended, task_id) || status < 0) {
-        char detail[64];
-        snprintf (detail, sizeof detail, "task %llu",
-                  (unsigned long long)task_id);
-        s_refuse (self, status < 0 ? HL_JOURNAL_RECORD : HL_JOURNAL_DUPLICATE,
-                  entry->offset, detail);
-        return;
-    }
-    s_open_remove (self, task_id);
-    s_ring_put (self, entry);
-    hl_result_t found;
-    if (hl_results_find (results, task_id, &found) != 0) {
-        const hl_value_t *data = hl_msg_data (msg);
-        hl_value_t *copy = data ? hl_value_dup (data) : NULL;
-        hl_results_put (results, task_id, (hl_task_status_t)status,
-                        hl_msg_duration_us (msg), &copy, NULL);
-    }
-    self->stats.loaded++;
-}
-
-//  One record at offset (left bytes to the end of the file). Returns
-//  the next offset, or 0 at a fault after which nothing can be read
-//  (*reason says which).
-static uint64_t
-s_load_record (hl_journal_t *self, uint64_t offset, uint64_t left,
-               hl_results_t *results, hl_journal_reason_t *reason)
-{
-    if (left < S_FRAME) {
-        *reason = HL_JOURNAL_TORN;
-        return 0;
-    }
-    if (s_read_at (self->fd, self->frame, S_FRAME, offset) != S_FRAME) {
-        *reason = HL_JOURNAL_IO;
-        return 0;
-    }
-    uint32_t len = s_get32 (self->frame);
-    uint64_t sum = s_get64 (self->frame + 4);
-    if (len == 0 || len > self->record_max) {
-        *reason = HL_JOURNAL_LENGTH;
-        return 0;
-    }
-    //  Only the last record can be cut short by a crash; a length
-    //  running past the end is taken as that
-    if (left < (uint64_t)S_FRAME + len) {
-        *reason = HL_JOURNAL_TORN;
-        return 0;
-    }
-    uint8_t *data = self->frame + S_FRAME;
-    if (s_read_at (self->fd, data, len, offset + S_FRAME) != (ssize_t)len) {
-        *reason = HL_JOURNAL_IO;
-        return 0;
-    }
-    if (hl_hash_bytes (data, len) != sum) {
-        *reason = HL_JOURNAL_CHECKSUM;
-        return 0;
-    }
-    uint64_t next = offset + S_FRAME + len;
-    self->records++;
-    //  From here on the framing holds: a bad message is skipped alone
-    hl_msg_t *msg = NULL;
-    int rc = hl_msg_decode (data, len, &self->limits, &msg);
-    if (rc != 0) {
-        s_refuse (self, HL_JOURNAL_DECODE, offset, hl_errname (rc));
-        return next;
-    }
-    s_entry_t entry
-        = { hl_msg_task_id (msg), offset, (uint32_t)(S_FRAME + len) };
-    hl_msg_type_t type = hl_msg_type (msg);
-    if (type != HL_MSG_TASK && type != HL_MSG_RESULT)
-        s_refuse (self, HL_JOURNAL_RECORD, offset, hl_msg_type_name (type));
-    else if (!entry.task_id) //  the codec refuses it; never an index key
-        s_refuse (self, HL_JOURNAL_RECORD, offset, "task 0");
-    else if (type == HL_MSG_TASK)
-        s_load_started (self, msg, &entry);
-    else
-        s_load_ended (self, msg, &entry, results);
-    hl_msg_destroy (&msg);
-    return next;
-}
-
-//  The whole file is refused: set it aside, start empty
-static void
-s_refuse_file (hl_journal_t *self, hl_journal_reason_t reason,
-               const char *aside)
-{
-    self->stats.refused[reason]++;
-    self->records = 0;
-    self->ring_n = self->ring_next = self->open_n = 0;
-    hl_idmap_destroy (&self->ended);
-    self->ended = hl_idmap_new (self->keep * 2);
-    if (s_compact (self, aside) == 0) {
-        self->stats.set_aside++;
-        hl_log_warning ("journal %s: refused (%s): renamed it %s, starting "
-                        "empty",
-                        self->path, s_reasons[reason], aside);
-    } else
-        self->broken = true;
-}
-
-//  Read the file into the index and results. Faults never fail: the
-//  worst is an empty journal and the file set aside.
-static void
-s_load (hl_journal_t *self, hl_results_t *results)
-{
-    char aside[PATH_MAX + 8];
-    snprintf (aside, sizeof aside, "%s.bad", self->path);
-    struct stat st;
-    if (fstat (self->fd, &st) != 0) {
-        s_refuse_file (self, HL_JOURNAL_IO, aside);
-        return;
-    }
-    uint64_t size = (uint64_t)st.st_size;
-    uint8_t header[S_HEADER];
-    if (size == 0) {
-        //  New: write the header
-        memcpy (header, S_MAGIC, 4);
-        s_put32 (header + 4, S_VERSION);
-        if (s_write_at (self->fd, header, sizeof header, 0) != 0) {
-            hl_log_error ("journal %s: cannot write: %s", self->path,
-                          strerror (errno));
-            self->broken = true;
-        }
-        self->size = S_HEADER;
-        return;
-    }
-    hl_journal_opts_t opts = { self->keep, self->open_max, self->record_max };
-    if (size > hl_journal_file_max (&opts)) {
-        s_refuse_file (self, HL_JOURNAL_TOO_BIG, aside);
-        return;
-    }
-    if (size < S_HEADER) {
-        s_refuse_file (self, HL_JOURNAL_SHORT, aside);
-        return;
-    }
-    if (s_read_at (self->fd, header, S_HEADER, 0) != S_HEADER) {
-        s_refuse_file (self, HL_JOURNAL_IO, aside);
-        return;
-    }
-    if (memcmp (header, S_MAGIC, 4) != 0) {
-        s_refuse_file (self, HL_JOURNAL_MAGIC, aside);
-        return;
-    }
-    if (s_get32 (header + 4) != S_VERSION) {
-        s_refuse_file (self, HL_JOURNAL_VERSION, aside);
-        return;
-    }
-    uint64_t offset = S_HEADER;
-    hl_journal_reason_t reason = HL_JOURNAL_TORN;
-    while (offset < size) {
-        uint64_t next
-            = s_load_record (self, offset, size - offset, results, &reason);
-        if (!next)
-            break;
-        offset = next;
-    }
-    self->size = offset;
-    if (offset < size && reason == HL_JOURNAL_TORN) {
-        //  A crash while writing: what is whole stands
-        self->stats.refused[reason]++;
-        hl_log_warning ("journal %s: torn tail of %llu bytes ignored",
-                        self->path, (unsigned long long)(size - offset));
-        if (ftruncate (self->fd, (off_t)offset) != 0)
-            s_compact (self, NULL);
-    } else if (offset < size) {
-        //  Nothing after the fault can be trusted to start where it
-        //  seems to: keep what came before, set the file aside
-        self->stats.refused[reason]++;
-        if (s_compact (self, aside) == 0) {
-            self->stats.set_aside++;
-            hl_log_warning ("journal %s: refused (%s) at byte %llu: kept what "
-                            "came before, renamed the file %s",
-                            self->path, s_reasons[reason],
-                            (unsigned long long)offset, aside);
-        } else
-            self->broken = true;
-    }
-}
-
-//  The tasks found started and never ended: answered failed, unknown,
-//  and recorded so, so that another restart says the same
-static void
-s_resolve_open (hl_journal_t *self, hl_results_t *results)
-{
-    while (self->open_n) {
-        const s_open_t *first = &self->open[0];
-        uint64_t task_id = first->entry.task_id;
-        hl_value_t *data = s_unknown_data (HL_JOURNAL_UNKNOWN, first->action);
-        hl_log_warning ("journal %s: task %llu%s%s was running when the "
-                        "agent stopped: it will be answered failed, outcome "
-                        "unknown",
-                        self->path, (unsigned long long)task_id,
-                        *first->action ? " " : "", first->action);
-        if (hl_journal_ended (self, task_id, HL_STATUS_FAILED, 0, data) != 0)
-            s_open_remove (self, task_id); //  still answered, this run
-        hl_result_t found;
-        if (hl_results_find (results, task_id, &found) != 0)
-            hl_results_put (results, task_id, HL_STATUS_FAILED, 0, &data, NULL);
-        hl_value_destroy (&data);
-        self->stats.unknown++;
-    }
 }
 
 //  ---------------------------------------------------------------------
@@ -911,25 +603,28 @@ hl_journal_open (const char *dir, const char *name,
     self->record_max = o.record_max;
     hl_limits_default (&self->limits);
     self->limits.max_msg_size = self->record_max;
-    self->ring = (s_entry_t *)hl_calloc (self->keep, sizeof *self->ring);
+    self->ring
+        = (hl_journal_entry_t *)hl_calloc (self->keep, sizeof *self->ring);
     self->ended = hl_idmap_new (self->keep * 2);
-    self->open = (s_open_t *)hl_calloc (self->open_max, sizeof *self->open);
-    self->frame = (uint8_t *)hl_alloc (S_FRAME + self->record_max);
-    s_load (self, results);
-    s_resolve_open (self, results);
+    self->open
+        = (hl_journal_task_t *)hl_calloc (self->open_max, sizeof *self->open);
+    self->frame = (uint8_t *)hl_alloc (HL_JOURNAL_FRAME + self->record_max);
+    hl_journal_load (self, results);
+    hl_journal_resolve (self, results);
     //  Records refused stay refused: rewritten without them, the file
-    //  opens cleanly next time
-    if (self->skipped)
-        s_compact (self, NULL);
+    //  opens cleanly next time; one of version 1 gets the new header
+    if (self->skipped || self->old)
+        hl_journal_compact (self, NULL);
     else
         s_maybe_compact (self);
     size_t refused = 0;
     for (int i = 0; i < HL_JOURNAL_REASONS; i++)
         refused += self->stats.refused[i];
     hl_log_notice ("journal %s: %zu results kept, %llu of unknown outcome, "
-                   "%zu refusals",
+                   "%llu process groups killed, %zu refusals",
                    self->path, self->ring_n,
-                   (unsigned long long)self->stats.unknown, refused);
+                   (unsigned long long)self->stats.unknown,
+                   (unsigned long long)self->stats.groups_killed, refused);
     return self;
 fail:
     hl_journal_destroy (&self);
@@ -959,19 +654,21 @@ hl_msg_t *
 hl_journal_result (hl_journal_t *self, uint64_t task_id)
 {
     assert (self);
-    const s_entry_t *entry
-        = (const s_entry_t *)hl_idmap_find (self->ended, task_id);
+    const hl_journal_entry_t *entry
+        = (const hl_journal_entry_t *)hl_idmap_find (self->ended, task_id);
     if (!entry)
         return NULL;
     hl_msg_t *msg = NULL;
-    uint32_t len = entry->size - S_FRAME;
-    if (entry->size > S_FRAME && len <= self->record_max
+    uint32_t len = entry->size - HL_JOURNAL_FRAME;
+    if (entry->size > HL_JOURNAL_FRAME && len <= self->record_max
         && s_read_at (self->fd, self->frame, entry->size, entry->offset)
                == (ssize_t)entry->size
         && s_get32 (self->frame) == len
         && s_get64 (self->frame + 4)
-               == hl_hash_bytes (self->frame + S_FRAME, len)
-        && hl_msg_decode (self->frame + S_FRAME, len, &self->limits, &msg) == 0
+               == hl_hash_bytes (self->frame + HL_JOURNAL_FRAME, len)
+        && hl_msg_decode (self->frame + HL_JOURNAL_FRAME, len, &self->limits,
+                          &msg)
+               == 0
         && hl_msg_type (msg) == HL_MSG_RESULT
         && hl_msg_task_id (msg) == task_id)
         return msg;
@@ -979,8 +676,8 @@ hl_journal_result (hl_journal_t *self, uint64_t task_id)
     hl_log_error ("journal %s: the result of task %llu cannot be read back",
                   self->path, (unsigned long long)task_id);
     //  Kept, so it ran: never run it again
-    hl_value_t *data
-        = s_unknown_data ("outcome unknown: its record cannot be read", NULL);
+    hl_value_t *data = hl_journal_unknown_data (
+        "outcome unknown: its record cannot be read", NULL);
     msg = s_result_msg (task_id, HL_STATUS_FAILED, 0, data);
     hl_value_destroy (&data);
     return msg;

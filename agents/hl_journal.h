@@ -3,11 +3,13 @@
 
     hl_journal - what a durable agent remembers of its tasks across its
     own restarts: an append-only file with a record written before a task
-    starts and one when it ends. Restarted under the same name, the agent
-    answers a task id it saw before with the result it had, or, for one
-    it was running, with a failed result saying the outcome is unknown;
-    it never runs either again. Owns the file, its lock and the index of
-    the records kept; loads the kept results into an hl_results store.
+    starts, one of the process group its command runs in, and one when it
+    ends. Restarted under the same name, the agent first kills what is
+    left of the groups of tasks it was running (hl_orphan), then answers
+    a task id it saw before with the result it had, or, for one it was
+    running, with a failed result saying the outcome is unknown; it never
+    runs either again. Owns the file, its lock and the index of the
+    records kept; loads the kept results into an hl_results store.
 */
 #ifndef HL_JOURNAL_H
 #define HL_JOURNAL_H
@@ -22,13 +24,18 @@
 #include "../proto/hl_value.h"
 
 /*  The file, on disk (little-endian):
-      header  "HLJR", u32 version (1)
-      record  u32 length (1..record_max), u64 FNV-1a of the message,
-              the message: msgpack through proto's codec, a task message
-              when a task starts (its id, kind, priority, attempt and the
-              action alone as args), a result message when it ends.
+      header  "HLJR", u32 version (2; 1 is read too, and rewritten)
+      record  u32 length (1..record_max), u64 FNV-1a of the payload,
+              the payload: a message, msgpack through proto's codec (a
+              task message when a task starts: its id, kind, priority,
+              attempt and the action alone as args; a result message
+              when it ends), or, since version 2, a group record: 'G',
+              u64 task id, u32 pgid, u64 the leader's start time (clock
+              ticks after boot, 0: unknown), 21 bytes, after the task's
+              start. A message is a map, so never starts with 'G'.
     A record is written whole by one write(2), so a crash leaves at most
-    the last one cut short: ignored, never a failure. */
+    the last one cut short: ignored, never a failure. Version 1 files
+    hold no group records. */
 
 #define HL_JOURNAL_KEEP 4096 /* results kept, as the agent keeps */
 #define HL_JOURNAL_OPEN_MAX                                                    \
@@ -53,9 +60,11 @@ typedef enum {
     HL_JOURNAL_RECORD,    /* "record": a message not a task or result */
     HL_JOURNAL_DUPLICATE, /* "duplicate": a task started or ended twice */
     HL_JOURNAL_OPEN_FULL, /* "open_full": more tasks running than can */
-    HL_JOURNAL_IO         /* "io": the file could not be read */
+    HL_JOURNAL_IO,        /* "io": the file could not be read */
+    HL_JOURNAL_GROUP      /* "group": a group record of the wrong size,
+                             a pgid out of range, or for no open task */
 } hl_journal_reason_t;
-#define HL_JOURNAL_REASONS 12
+#define HL_JOURNAL_REASONS 13
 
 typedef struct {
     size_t keep;       /* results kept; 0: HL_JOURNAL_KEEP */
@@ -65,13 +74,17 @@ typedef struct {
 } hl_journal_opts_t;
 
 typedef struct {
-    uint64_t loaded;       /* records used at open */
-    uint64_t unknown;      /* tasks found started, never ended */
-    uint64_t written;      /* records written */
-    uint64_t write_failed; /* records that could not be written */
-    uint64_t oversize;     /* results kept without their too big data */
-    uint64_t compactions;  /* rewrites with the kept records only */
-    uint64_t set_aside;    /* bad files renamed <file>.bad */
+    uint64_t loaded;         /* records used at open */
+    uint64_t unknown;        /* tasks found started, never ended */
+    uint64_t written;        /* records written */
+    uint64_t write_failed;   /* records that could not be written */
+    uint64_t oversize;       /* results kept without their too big data */
+    uint64_t compactions;    /* rewrites with the kept records only */
+    uint64_t set_aside;      /* bad files renamed <file>.bad */
+    uint64_t groups_killed;  /* groups of open tasks killed at open */
+    uint64_t orphans_killed; /* their processes */
+    uint64_t groups_left;    /* groups not killed: reused, refused, /proc
+                                unreadable, or members outlived the kill */
     uint64_t refused[HL_JOURNAL_REASONS]; /* at open, by reason */
 } hl_journal_stats_t;
 
@@ -80,8 +93,10 @@ typedef struct _hl_journal_t hl_journal_t;
 /*  Open (or create) dir/<name>.journal (hl_journal_file_name), creating
     dir, and lock it for this process. Kept results go into results
     (empty, holding at least keep) oldest first; a task started and never
-    ended gets a failed result {"error": HL_JOURNAL_UNKNOWN, "unknown":
-    true, "action"}, written to the journal too. A bad file or record is
+    ended has what is left of its group killed (hl_orphan_kill: blocks up
+    to HL_ORPHAN_WAIT_MS), then gets a failed result {"error":
+    HL_JOURNAL_UNKNOWN, "unknown": true, "action"}, written to the
+    journal too. A bad file or record is
     refused with a named reason, counted and logged; a file that cannot
     be read whole is renamed <file>.bad, what came before the fault kept.
     Returns NULL with the reason in err only when the file cannot be made
@@ -98,6 +113,14 @@ void hl_journal_destroy (hl_journal_t **self_p);
     does. Returns 0, or -1 if that could not be recorded: the task must
     not run (the disk is full, or as many tasks as open_max are open). */
 int hl_journal_started (hl_journal_t *self, const hl_msg_t *task);
+
+/*  Record that open task task_id runs its command in process group pgid
+    (2..HL_ORPHAN_PID_MAX - 1), whose leader started at start (clock
+    ticks after boot, 0: unknown), so that a restart kills what is left
+    of it. Once per task. Returns 0, or -1 if it could not be recorded:
+    the command must not run on (the disk is full, the task not open). */
+int hl_journal_group (hl_journal_t *self, uint64_t task_id, int pgid,
+                      uint64_t start);
 
 /*  Record how task_id ended (data borrowed, NULL: nil). A result whose
     record would pass record_max is kept with {"error", "action"} for

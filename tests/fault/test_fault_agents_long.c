@@ -51,11 +51,11 @@ test_apply_killed (void **state)
     ft_agent_fault (FT_IN_APPLY, FT_KILL);
 }
 
-/*  A restarted Hephaestus must not run the apply a second time: its
-    journal answers the retry 'outcome unknown' and the master undoes
-    the change. The killed agent's command still runs on, orphaned, and
-    sets the knob after the rollback: nothing kills an orphaned command
-    yet. Skipped until then, saying so; FT_KNOWN_GAPS=1 runs it. */
+/*  A restarted Hephaestus must not run the apply a second time: it
+    kills what the killed agent's command left running (its process
+    group, from the journal), then answers the retry 'outcome unknown'
+    and the master rolls the change back: applied once, rolled back
+    once, the knob unset at the end. */
 static void
 test_apply_killed_restarted (void **state)
 {

@@ -6,7 +6,8 @@
     folder whose actions run small real shell commands: params, exit
     codes, timeouts and cancels that kill the whole group, the output
     tail, repeated ids (the role's own memory, and a named agent's journal
-    across echoes and a restart), and a loop that stays free. Every wait
+    across echoes and a restart), a command's group left by a killed
+    agent killed by the next, and a loop that stays free. Every wait
     has a deadline.
 */
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -743,6 +745,63 @@ test_journal (void **state)
     s_env_stop (&env);
 }
 
+//  Copy file from to to
+static void
+s_copy (const char *from, const char *to)
+{
+    char buf[65536];
+    FILE *in = fopen (from, "rb");
+    assert_non_null (in);
+    size_t n = fread (buf, 1, sizeof buf, in);
+    fclose (in);
+    FILE *out = fopen (to, "wb");
+    assert_non_null (out);
+    assert_int_equal (fwrite (buf, 1, n, out), n);
+    assert_int_equal (fclose (out), 0);
+}
+
+//  A named agent journals its command's process group: the journal as
+//  kill -9 would leave it (a copy taken while the command runs), opened
+//  by another agent of the name, kills the group at once, before it
+//  answers anything, and counts it; the command ends by SIGKILL
+static void
+test_orphan_killed (void **state)
+{
+    (void)state;
+    s_env_t env;
+    s_env_start (&env);
+    uint64_t id = s_task (&env, "apply", "long", NULL);
+    pid_t sleeper = s_wait_pid (&env, "long.pid");
+    char journal[256], snap[256], copy[300];
+    s_file (&env, "heph.journal", journal, sizeof journal);
+    s_file (&env, "snap", snap, sizeof snap);
+    assert_int_equal (mkdir (snap, 0700), 0);
+    snprintf (copy, sizeof copy, "%s/heph.journal", snap);
+    s_copy (journal, copy);
+
+    hl_agent_opts_t opts = { .role = "hephaestus-backend",
+                             .endpoint = env.endpoint,
+                             .name = "heph",
+                             .state_dir = snap };
+    char err[256];
+    hl_agent_t *restarted = hl_agent_new (env.config, &opts, err, sizeof err);
+    if (!restarted)
+        fail_msg ("%s", err);
+    hl_agent_stats_t stats;
+    hl_agent_stats (restarted, &stats);
+    assert_int_equal (stats.orphans, 1);
+    assert_true (s_pid_gone (sleeper));
+    hl_agent_destroy (&restarted);
+    hl_msg_t *result = s_result (&env, id);
+    s_assert_status (result, "failed");
+    assert_int_equal (hl_value_get_int (hl_msg_data (result), "signal", 0),
+                      SIGKILL);
+    hl_msg_destroy (&result);
+    assert_int_equal (unlink (copy), 0);
+    assert_int_equal (rmdir (snap), 0);
+    s_env_stop (&env);
+}
+
 static void
 test_not_blocked (void **state)
 {
@@ -788,12 +847,18 @@ main (void)
 {
     zsys_init ();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_hello),      cmocka_unit_test (test_apply_ok),
-        cmocka_unit_test (test_failed),     cmocka_unit_test (test_rejected),
-        cmocka_unit_test (test_timeout),    cmocka_unit_test (test_cancel),
-        cmocka_unit_test (test_output),     cmocka_unit_test (test_repeated_id),
-        cmocka_unit_test (test_journal),    cmocka_unit_test (test_not_blocked),
+        cmocka_unit_test (test_hello),
+        cmocka_unit_test (test_apply_ok),
+        cmocka_unit_test (test_failed),
+        cmocka_unit_test (test_rejected),
+        cmocka_unit_test (test_timeout),
+        cmocka_unit_test (test_cancel),
+        cmocka_unit_test (test_output),
+        cmocka_unit_test (test_repeated_id),
+        cmocka_unit_test (test_journal),
+        cmocka_unit_test (test_not_blocked),
         cmocka_unit_test (test_no_zombies),
+        cmocka_unit_test (test_orphan_killed),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
