@@ -313,6 +313,16 @@ s_on_message (hl_link_t *self, hl_msg_t **msg_p)
         return;
     }
     if (type == HL_MSG_HEARTBEAT) {
+        //  The master lengthens the period as its swarm grows, so that
+        //  its share of beats stays bounded: take the new one
+        uint32_t period = hl_msg_heartbeat_ms (msg);
+        if (period && self->heart
+            && period != (uint32_t)hl_heart_interval (self->heart)
+            && hl_heart_set_interval (self->heart, period) == 0) {
+            hl_log_info ("%s: heartbeat now every %u ms", self->endpoint,
+                         period);
+            s_schedule (self);
+        }
         //  Answered in the master's wake when ours is half due: the
         //  master beats a little early, so a swarm's beats follow its
         //  own instead of each waking it at a phase of its own

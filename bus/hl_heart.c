@@ -14,6 +14,7 @@
 
 struct _hl_heart_t {
     int64_t interval_ms; // beat period, > 0
+    int liveness;        // silent intervals before expiry, >= 1
     int64_t timeout_ms;  // interval_ms * liveness, no overflow
     int64_t last_sent;   // when we last sent the peer anything
     int64_t last_heard;  // when the peer last sent us anything
@@ -28,10 +29,27 @@ hl_heart_new (int64_t interval_ms, int liveness, int64_t now_ms)
         return NULL;
     hl_heart_t *self = hl_alloc (sizeof *self);
     self->interval_ms = interval_ms;
+    self->liveness = liveness;
     self->timeout_ms = interval_ms * liveness;
     self->last_sent = now_ms;
     self->last_heard = now_ms;
     return self;
+}
+
+int
+hl_heart_set_interval (hl_heart_t *self, int64_t interval_ms)
+{
+    if (interval_ms <= 0 || interval_ms > INT64_MAX / 2 / self->liveness)
+        return -1;
+    self->interval_ms = interval_ms;
+    self->timeout_ms = interval_ms * self->liveness;
+    return 0;
+}
+
+int64_t
+hl_heart_interval (const hl_heart_t *self)
+{
+    return self->interval_ms;
 }
 
 void

@@ -19,6 +19,13 @@ typedef struct _hl_heart_t hl_heart_t;
 hl_heart_t *hl_heart_new (int64_t interval_ms, int liveness, int64_t now_ms);
 void hl_heart_destroy (hl_heart_t **self_p);
 
+/*  A new beat period, the liveness kept (the master lengthens it as a
+    swarm grows). Returns 0, or -1 if interval_ms is out of range. */
+int hl_heart_set_interval (hl_heart_t *self, int64_t interval_ms);
+
+/*  The beat period now. */
+int64_t hl_heart_interval (const hl_heart_t *self);
+
 /*  The peer sent us something at now_ms. */
 void hl_heart_heard (hl_heart_t *self, int64_t now_ms);
 

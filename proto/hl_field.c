@@ -53,6 +53,8 @@ static const hl_field_spec_t s_welcome[] = {
 };
 static const hl_field_spec_t s_heartbeat[] = {
     NUM ("inflight", HL_FIELD_INFLIGHT, U32, REQ, 0, 0),
+    //  The master's, when it changes the period it told in the welcome
+    NUM ("heartbeat_ms", HL_FIELD_HEARTBEAT_MS, U32, 0, 10, 3600000),
 };
 static const hl_field_spec_t s_task[] = {
     TASK_ID,

@@ -28,7 +28,7 @@ typedef enum {
     /* tasks socket */
     HL_MSG_HELLO = 1, /* role, capacity, host, pid, version, [actions] */
     HL_MSG_WELCOME,   /* heartbeat_ms, liveness, session */
-    HL_MSG_HEARTBEAT, /* inflight */
+    HL_MSG_HEARTBEAT, /* inflight, heartbeat_ms? (the master's new period) */
     HL_MSG_TASK,      /* task_id, kind, priority, attempt, [emergency,
                          deadline_ms, args]; on the bus also [event, data] */
     HL_MSG_PROGRESS,  /* task_id, pct, [note] */

@@ -140,6 +140,25 @@ test_silence (void **state)
 }
 
 static void
+test_set_interval (void **state)
+{
+    (void)state;
+    hl_heart_t *heart = hl_heart_new (100, 3, 0);
+    assert_int_equal (hl_heart_interval (heart), 100);
+    assert_int_equal (hl_heart_set_interval (heart, 0), -1);
+    assert_int_equal (hl_heart_set_interval (heart, INT64_MAX / 2), -1);
+    assert_int_equal (hl_heart_interval (heart), 100);
+    assert_int_equal (hl_heart_set_interval (heart, 1000), 0);
+    assert_int_equal (hl_heart_interval (heart), 1000);
+    //  Due and expired on the new period, the liveness kept
+    assert_false (hl_heart_due (heart, 999));
+    assert_true (hl_heart_due (heart, 1000));
+    assert_false (hl_heart_expired (heart, 2999));
+    assert_true (hl_heart_expired (heart, 3000));
+    hl_heart_destroy (&heart);
+}
+
+static void
 test_clock (void **state)
 {
     (void)state;
@@ -157,6 +176,7 @@ main (void)
         cmocka_unit_test (test_bad_arguments), cmocka_unit_test (test_due),
         cmocka_unit_test (test_expired),       cmocka_unit_test (test_next),
         cmocka_unit_test (test_silence),       cmocka_unit_test (test_clock),
+        cmocka_unit_test (test_set_interval),
     };
     return cmocka_run_group_tests_name ("hl_heart", tests, NULL, NULL);
 }

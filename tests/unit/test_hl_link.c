@@ -289,6 +289,41 @@ test_heartbeats (void **state)
     s_env_stop (&env);
 }
 
+/*  The master lengthens the period in a heartbeat of its own: the agent
+    beats at the new one, and keeps its liveness. */
+static void
+test_period_changed (void **state)
+{
+    (void)state;
+    s_env_t env;
+    s_env_start (&env);
+    hl_msg_t *hello = s_recv (&env, HL_MSG_HELLO);
+    hl_msg_destroy (&hello);
+    s_welcome (&env, 50, 20);
+    s_wait_ready (&env);
+    hl_msg_t *beat = s_recv (&env, HL_MSG_HEARTBEAT);
+    hl_msg_destroy (&beat);
+    beat = hl_msg_new (HL_MSG_HEARTBEAT);
+    hl_msg_set_inflight (beat, 0);
+    hl_msg_set_heartbeat_ms (beat, 400);
+    s_send (&env, beat);
+    //  Whatever was due at the old period may still come; then none for
+    //  most of the new one
+    s_run (&env, 60);
+    while ((beat = s_recv_within (&env, HL_MSG_HEARTBEAT, 1)))
+        hl_msg_destroy (&beat);
+    assert_null (s_recv_within (&env, HL_MSG_HEARTBEAT, 250));
+    beat = s_recv (&env, HL_MSG_HEARTBEAT);
+    hl_msg_destroy (&beat);
+    //  A heartbeat without a period changes nothing
+    beat = hl_msg_new (HL_MSG_HEARTBEAT);
+    hl_msg_set_inflight (beat, 0);
+    s_send (&env, beat);
+    assert_null (s_recv_within (&env, HL_MSG_HEARTBEAT, 250));
+    assert_int_equal (s_stats (&env).hellos, 1);
+    s_env_stop (&env);
+}
+
 static void
 test_messages (void **state)
 {
@@ -377,8 +412,11 @@ main (void)
 {
     zsys_init ();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_bad_options), cmocka_unit_test (test_backoff),
-        cmocka_unit_test (test_heartbeats),  cmocka_unit_test (test_messages),
+        cmocka_unit_test (test_bad_options),
+        cmocka_unit_test (test_backoff),
+        cmocka_unit_test (test_heartbeats),
+        cmocka_unit_test (test_period_changed),
+        cmocka_unit_test (test_messages),
         cmocka_unit_test (test_silence),
     };
     return cmocka_run_group_tests_name ("hl_link", tests, NULL, NULL);
