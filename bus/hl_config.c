@@ -58,13 +58,12 @@ static const char *s_master_keys[]
 static const char *s_connect_keys[]
     = { "tasks", "control", "bus_in", "bus_out", "capacity", NULL };
 static const char *s_agent_keys[] = { "state_dir", NULL };
-static const char *s_limits_keys[] = { "max_msg_size",     "max_str",
-                                       "max_items",        "max_depth",
-                                       "sndhwm",           "rcvhwm",
-                                       "linger_ms",        "http_connections",
-                                       "http_sse_clients", "http_headers",
-                                       "http_head_bytes",  "http_body_bytes",
-                                       "http_timeout_ms",  NULL };
+static const char *s_limits_keys[] = {
+    "max_msg_size",     "max_str",      "max_items",       "max_depth",
+    "sndhwm",           "rcvhwm",       "linger_ms",       "http_connections",
+    "http_sse_clients", "http_headers", "http_head_bytes", "http_body_bytes",
+    "http_timeout_ms",  "queue_bytes",  "queue_ttl_ms",    NULL
+};
 static const char *s_cycle_keys[]
     = { "duration", "max_concurrent", "cooldown",
         "settle",   "verify_window",  "keep_unproven",
@@ -141,6 +140,8 @@ s_set_defaults (hl_config_t *self)
     self->limits.http_head_bytes = HL_HTTP_HEAD_BYTES;
     self->limits.http_body_bytes = HL_HTTP_BODY_BYTES;
     self->limits.http_timeout_ms = HL_HTTP_TIMEOUT_MS;
+    self->limits.queue_bytes = HL_QUEUE_BYTES;
+    self->limits.queue_ttl_ms = HL_QUEUE_TTL_MS;
 
     self->cycle.duration = 300;
     self->cycle.max_concurrent = 4;
@@ -408,9 +409,14 @@ s_load_limits (hl_setting_ctx_t *ctx, const config_t *cfg,
         || hl_setting_read_int (ctx, g, "http_body_bytes", 0,
                                 HL_HTTP_BODY_BYTES, &l->http_body_bytes)
         || hl_setting_read_int (ctx, g, "http_timeout_ms", 100,
-                                HL_HTTP_TIMEOUT_MS, &l->http_timeout_ms))
+                                HL_HTTP_TIMEOUT_MS, &l->http_timeout_ms)
+        || s_get_limit (ctx, g, "queue_bytes", HL_QUEUE_BYTES, &l->queue_bytes)
+        || hl_setting_read_int (ctx, g, "queue_ttl_ms", 1000, 86400000,
+                                &l->queue_ttl_ms))
         return -1;
     hl_limits_lower (&l->decode);
+    if (!l->queue_bytes)
+        l->queue_bytes = HL_QUEUE_BYTES; /* 0 is the ceiling, as above */
     return 0;
 }
 

@@ -66,6 +66,10 @@ typedef struct {
     int http_head_bytes;  /* HL_HTTP_HEAD_BYTES */
     int http_body_bytes;  /* HL_HTTP_BODY_BYTES */
     int http_timeout_ms;  /* HL_HTTP_TIMEOUT_MS */
+    size_t queue_bytes;   /* what the master's open tasks hold, bytes:
+                             HL_QUEUE_BYTES */
+    int queue_ttl_ms;     /* a task waits unsent at most this long:
+                             HL_QUEUE_TTL_MS, 1000..86400000 */
 } hl_config_limits_t;
 
 typedef struct {

@@ -401,6 +401,43 @@ s_print_learning (const hl_value_t *d)
     }
 }
 
+/*  The task queue: what it holds, what it refused by name, and the
+    retries of changes held for the agent they went to. */
+static void
+s_print_queue (const hl_value_t *t)
+{
+    printf ("  %-10s queued %" PRId64 ", %" PRId64 " of %" PRId64
+            " bytes, ttl_expired %" PRId64 ", refused %" PRId64,
+            "queue", hl_value_get_int (t, "queued", 0),
+            hl_value_get_int (t, "bytes", 0),
+            hl_value_get_int (t, "bytes_limit", 0),
+            hl_value_get_int (t, "ttl_expired", 0),
+            hl_value_get_int (t, "refused", 0));
+    const hl_value_t *by = hl_value_get (t, "refused_by");
+    for (size_t i = 0; i < hl_value_size (by); i++) {
+        int64_t n = 0;
+        hl_value_int (hl_value_val_at (by, i), &n);
+        printf ("%s%s %" PRId64, i ? ", " : " (", hl_value_key_at (by, i), n);
+    }
+    const hl_value_t *pinned = hl_value_get (t, "pinned");
+    printf ("%s\n  %-10s held for their agent %" PRId64 ", released %" PRId64
+            ", given up %" PRId64 "\n",
+            hl_value_size (by) ? ")" : "", "",
+            hl_value_get_int (pinned, "held", 0),
+            hl_value_get_int (pinned, "released", 0),
+            hl_value_get_int (pinned, "given_up", 0));
+    const hl_value_t *held = hl_value_get (pinned, "tasks");
+    for (size_t i = 0; i < hl_value_size (held); i++) {
+        const hl_value_t *h = hl_value_at (held, i);
+        printf ("  %-10s task %" PRId64 " %s %s waits for %s (%.1f s)\n", "",
+                hl_value_get_int (h, "task_id", 0),
+                hl_value_get_str (h, "kind", "?"),
+                hl_value_get_str (h, "action", "?"),
+                hl_value_get_str (h, "agent", "?"),
+                (double)hl_value_get_int (h, "held_ms", 0) / 1000.0);
+    }
+}
+
 /*  Inputs and what was refused of them, by reason. */
 static void
 s_print_inputs (const hl_value_t *d)
@@ -420,6 +457,7 @@ s_print_inputs (const hl_value_t *d)
     const char *in_keys[] = { "received", "rejected", NULL };
     s_print_counters ("control", hl_value_get (d, "control"), in_keys);
     s_print_counters ("tasks", hl_value_get (d, "tasks"), in_keys);
+    s_print_queue (hl_value_get (d, "tasks"));
     const hl_value_t *kpi = hl_value_get (d, "kpi");
     const hl_value_t *refused = hl_value_get (kpi, "rejected");
     printf ("  %-10s accepted %" PRId64 " refused", "samples",

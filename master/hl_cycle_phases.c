@@ -110,10 +110,12 @@ s_submit (hl_cycle_t *self, hl_run_t *run, s_what_t what, int act,
     ticket->act = act;
     ticket->role = role;
     ticket->task_id = id;
-    /*  Emergency rounds and every rollback (a safety action) go first. */
+    /*  Emergency rounds and every rollback (a safety action) go first;
+        a recovery's tasks wait as long as it waits for its agents. */
     bool first = run->emergency || what == W_ROLLBACK;
     hl_task_spec_t spec
-        = { kind, (int)role, action, first ? 1 : 2, first, deadline_ms, id };
+        = { kind,  (int)role,   action, first ? 1 : 2,
+            first, deadline_ms, id,     run->recovery ? S_RECOVER_WAIT_MS : 0 };
     hl_ledger_task (self->deps.store, run, act, id, kind, role, "queued",
                     false);
     if (self->deps.store && (what == W_APPLY || what == W_ROLLBACK)

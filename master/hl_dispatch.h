@@ -2,12 +2,11 @@
     Copyright (c) 2026 the Helios developers
 
     hl_dispatch - the tasks socket: hello/welcome, heartbeats both ways,
-    expiry of silent peers, a priority queue per role, dispatch to the
-    least-loaded instance, deadlines, retries with backoff and jitter,
-    cancellation, and results recorded exactly once. Runs inside the
-    master's reactor; never blocks. Kinds, roles and statuses are the
-    proto/hl_names enums; their names appear only on the wire and in
-    events.
+    expiry of silent peers, and the wire of the tasks of hl_taskq (the
+    queues, deadlines, retries, pins, bounds and results recorded
+    exactly once), which it owns. Runs inside the master's reactor;
+    never blocks. Kinds, roles and statuses are the proto/hl_names
+    enums; their names appear only on the wire and in events.
 */
 #ifndef HL_DISPATCH_H
 #define HL_DISPATCH_H
@@ -17,37 +16,13 @@
 #include "../bus/hl_config.h"
 #include "../proto/hl_names.h"
 #include "hl_registry.h"
+#include "hl_taskq.h"
 
-#define HL_DISPATCH_ATTEMPTS 3        /* tries per task */
-#define HL_DISPATCH_DEADLINE_MS 30000 /* per attempt, when none is given */
-#define HL_DISPATCH_ANY (-1)          /* the "any" queue: every agent role */
+#define HL_DISPATCH_ATTEMPTS HL_TASKQ_ATTEMPTS       /* tries per task */
+#define HL_DISPATCH_DEADLINE_MS HL_TASKQ_DEADLINE_MS /* per attempt */
+#define HL_DISPATCH_ANY HL_TASKQ_ANY /* the "any" queue: every agent role */
 
 typedef struct _hl_dispatch_t hl_dispatch_t;
-
-/*  What to run. args is taken by hl_dispatch_submit. */
-typedef struct {
-    hl_task_kind_t kind;
-    int role;             /* hl_role_id_t, or HL_DISPATCH_ANY */
-    const char *action;   /* a peer must advertise it; NULL: no need */
-    uint32_t priority;    /* 1 (urgent) .. 4 */
-    bool emergency;       /* ahead of every non-emergency task */
-    uint32_t deadline_ms; /* per attempt; 0: HL_DISPATCH_DEADLINE_MS */
-    uint64_t id;          /* from hl_dispatch_reserve, or 0: a fresh one */
-} hl_task_spec_t;
-
-/*  How a task ended, for its submitter. */
-typedef struct {
-    uint64_t task_id;
-    hl_task_status_t status;
-    const hl_value_t *data; /* the agent's data, or NULL (borrowed) */
-    uint32_t attempts;      /* dispatches made */
-    const char *agent;      /* name of the agent that answered, or "" */
-    uint64_t duration_us;   /* agent-reported run time */
-    int64_t latency_us;     /* submit to end, master clock */
-} hl_task_end_t;
-
-/*  Called exactly once per submitted task, from the reactor thread. */
-typedef void (hl_task_done_fn) (void *arg, const hl_task_end_t *end);
 
 /*  Called with each bus event (agent.*, task.*); takes *event_p. */
 typedef void (hl_dispatch_event_fn) (void *arg, hl_msg_t **event_p);
@@ -75,10 +50,6 @@ bool hl_dispatch_readable (hl_dispatch_t *self);
     time back from the last tick's); call at least every 100 ms. */
 void hl_dispatch_tick (hl_dispatch_t *self, int64_t now_ms);
 
-/*  Queue a task; takes *args_p (may be NULL). Returns its id, or 0 when
-    the spec is invalid (kind or role out of range, priority not 1..4,
-    action too long) or the task's lane of its role's queue is full
-    (HL_QUEUE_MAX); then done is not called. */
 /*  A task id for a task about to be submitted, so that its record is
     written before it is sent. */
 uint64_t hl_dispatch_reserve (hl_dispatch_t *self);
@@ -87,9 +58,20 @@ uint64_t hl_dispatch_reserve (hl_dispatch_t *self);
     new task the id of one an agent may still remember. */
 void hl_dispatch_first_id (hl_dispatch_t *self, uint64_t id);
 
+/*  Queue a task; takes *args_p (may be NULL). Returns its id, or 0 when
+    refused: the spec invalid (kind or role out of range, priority not
+    1..4, action too long), a kind that changes things without an action,
+    its lane full (HL_QUEUE_MAX), open tasks holding limits.queue_bytes,
+    an id not reserved; then done is not called. A task of a kind that
+    changes things goes, once sent, only to the agent (by name) it went
+    to; a task waiting unsent past its ttl ends timed out. */
 uint64_t hl_dispatch_submit (hl_dispatch_t *self, const hl_task_spec_t *spec,
                              hl_value_t **args_p, hl_task_done_fn *done,
                              void *done_arg);
+
+/*  Why the last hl_dispatch_submit returned 0: "<name>: <detail>", the
+    names of hl_taskq_refusal. Borrowed, until the next submit. */
+const char *hl_dispatch_refusal (hl_dispatch_t *self);
 
 /*  Cancel a task: a queued one ends at once, a running one is told to
     stop and ends when its agent answers or its deadline passes. Returns

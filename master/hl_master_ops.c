@@ -408,8 +408,7 @@ s_task_record (hl_master_t *self, const hl_msg_t *request,
     hl_store_audit_t audit
         = { hl_msg_now_us (), 0, waiter->row.action, "requested", who, why };
     hl_store_audit (self->store, &audit);
-    if ((spec->kind == HL_KIND_APPLY || spec->kind == HL_KIND_ROLLBACK)
-        && hl_store_commit (self->store, 1000))
+    if (hl_kind_changes (spec->kind) && hl_store_commit (self->store, 1000))
         hl_log_warning ("store: task %" PRIu64 " sent before it is on disk",
                         id);
     return id;
@@ -485,8 +484,10 @@ s_op_task_run (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
             hl_store_task (self->store, &waiter->row);
         }
         free (waiter);
-        snprintf (error, errsize,
-                  "task.run: bad priority or action, or the queue is full");
+        /*  Named first ("queue_bytes: ..."), so a client can tell a full
+            queue from a bad request. */
+        snprintf (error, errsize, "task.run: %s",
+                  hl_dispatch_refusal (self->dispatch));
         return HL_ERR_ARGS;
     }
     if (wait)

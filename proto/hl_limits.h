@@ -27,8 +27,10 @@
 #define HL_MAX_DEPTH 16       /* nesting of arrays and maps; root is 1 */
 #define HL_MAX_ROUTING_ID 255 /* ZeroMQ routing id, bytes */
 
-#define HL_QUEUE_MAX 100000  /* tasks queued per role */
-#define HL_HWM_DEFAULT 10000 /* socket high-water mark, messages */
+#define HL_QUEUE_MAX 100000               /* tasks queued per role */
+#define HL_QUEUE_BYTES (64 * 1024 * 1024) /* what open tasks hold, bytes */
+#define HL_QUEUE_TTL_MS 300000 /* a task waits unsent this long (default) */
+#define HL_HWM_DEFAULT 10000   /* socket high-water mark, messages */
 
 /*  HTTP (master.http): the ceilings, which are also the defaults. */
 #define HL_HTTP_CONNECTIONS 64   /* open connections at once */

@@ -92,6 +92,12 @@ hl_role_family (hl_role_id_t role)
     return (hl_family_t)((int)role / HL_SWARM_COUNT);
 }
 
+bool
+hl_kind_changes (hl_task_kind_t kind)
+{
+    return kind == HL_KIND_APPLY || kind == HL_KIND_ROLLBACK;
+}
+
 hl_swarm_t
 hl_category_swarm (hl_category_t category)
 {

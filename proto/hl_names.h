@@ -14,6 +14,8 @@
 #ifndef HL_NAMES_H
 #define HL_NAMES_H
 
+#include <stdbool.h>
+
 /*  The two swarms an action and a role belong to. */
 typedef enum { HL_SWARM_FRONTEND, HL_SWARM_BACKEND } hl_swarm_t;
 #define HL_SWARM_COUNT 2
@@ -118,6 +120,11 @@ hl_swarm_t hl_category_swarm (hl_category_t category);
 
 const char *hl_kind_name (hl_task_kind_t kind);
 int hl_kind_parse (const char *text);
+
+/*  True for the kinds that change the system (apply, rollback): they
+    name an action, the agent journals them, and a lost one is retried
+    only on the agent it went to, never run blind on another. */
+bool hl_kind_changes (hl_task_kind_t kind);
 
 const char *hl_status_name (hl_task_status_t status);
 int hl_status_parse (const char *text);

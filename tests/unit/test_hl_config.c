@@ -87,6 +87,8 @@ test_defaults (void **state)
     assert_int_equal (limits->sndhwm, HL_HWM_DEFAULT);
     assert_int_equal (limits->rcvhwm, HL_HWM_DEFAULT);
     assert_int_equal (limits->linger_ms, 0);
+    assert_int_equal (limits->queue_bytes, HL_QUEUE_BYTES);
+    assert_int_equal (limits->queue_ttl_ms, HL_QUEUE_TTL_MS);
 
     const hl_config_cycle_t *cycle = hl_config_cycle (config);
     assert_int_equal (cycle->duration, 300);
@@ -155,7 +157,8 @@ static const char s_full[]
       "  x_comment = \"extensions pass\"; };\n"
       "connect = { bus_out = \"tcp://10.0.0.1:9704\"; capacity = 1024; };\n"
       "limits = { max_msg_size = 65536; max_str = 0; max_items = 16384;\n"
-      "  max_depth = 8; sndhwm = 500; rcvhwm = 600; linger_ms = 250; };\n"
+      "  max_depth = 8; sndhwm = 500; rcvhwm = 600; linger_ms = 250;\n"
+      "  queue_bytes = 1048576; queue_ttl_ms = 1000; };\n"
       "cycle = { duration = 1; max_concurrent = 64; cooldown = 0;\n"
       "  settle = 0; verify_window = 1; keep_unproven = true;\n"
       "  seed = 42; };\n"
@@ -230,6 +233,8 @@ test_full_file (void **state)
     assert_int_equal (limits->sndhwm, 500);
     assert_int_equal (limits->rcvhwm, 600);
     assert_int_equal (limits->linger_ms, 250);
+    assert_int_equal (limits->queue_bytes, 1048576);
+    assert_int_equal (limits->queue_ttl_ms, 1000);
 
     const hl_config_cycle_t *cycle = hl_config_cycle (config);
     assert_int_equal (cycle->duration, 1);
@@ -447,6 +452,12 @@ static const bad_case_t s_raise_limit
 static const bad_case_t s_raise_depth
     = { "limits = {\n  max_depth = 17;\n};\n", 2,
         "cannot raise max_depth above 16" };
+static const bad_case_t s_raise_queue_bytes
+    = { "limits = {\n  queue_bytes = 67108865;\n};\n", 2,
+        "cannot raise queue_bytes above 67108864" };
+static const bad_case_t s_queue_ttl_low
+    = { "limits = {\n  queue_ttl_ms = 999;\n};\n", 2,
+        "out of range 1000..86400000" };
 static const bad_case_t s_bad_regex
     = { METRIC_A "actions = ( { name = \"x\"; swarm = \"backend\";\n"
                  "  improves = [ \"a\" ];\n"
@@ -1169,6 +1180,8 @@ main (void)
         BAD (_duplicate_action),
         BAD (_raise_limit),
         BAD (_raise_depth),
+        BAD (_raise_queue_bytes),
+        BAD (_queue_ttl_low),
         BAD (_bad_regex),
         BAD (_bad_default),
         BAD (_bad_param_name),

@@ -56,6 +56,12 @@ test_wire_names (void **state)
     assert_string_equal (hl_role_name (HL_ROLE_ATHENA_UX), "athena-ux");
     assert_string_equal (hl_role_name (HL_ROLE_ATHENA_API), "athena-api");
     assert_string_equal (hl_kind_name (HL_KIND_ROLLBACK), "rollback");
+    //  Only the kinds that change things are pinned to their agent
+    assert_true (hl_kind_changes (HL_KIND_APPLY));
+    assert_true (hl_kind_changes (HL_KIND_ROLLBACK));
+    assert_false (hl_kind_changes (HL_KIND_ANALYZE));
+    assert_false (hl_kind_changes (HL_KIND_VERIFY));
+    assert_false (hl_kind_changes (HL_KIND_ECHO));
     assert_string_equal (hl_status_name (HL_STATUS_CANCELLED), "cancelled");
     assert_string_equal (hl_verdict_name (HL_VERDICT_INCONCLUSIVE),
                          "inconclusive");
