@@ -93,8 +93,7 @@ test_keygen (void **state)
 
     const char *bad[] = { "", ".hidden", "../up", "a/b", "sp ace", NULL };
     for (int i = 0; bad[i]; i++) {
-        assert_int_equal (hl_curve_keygen (s_dir, bad[i], err, sizeof err),
-                          -1);
+        assert_int_equal (hl_curve_keygen (s_dir, bad[i], err, sizeof err), -1);
         assert_non_null (strstr (err, "bad key name"));
     }
     char longname[HL_CURVE_NAME_MAX + 2];
@@ -103,9 +102,8 @@ test_keygen (void **state)
     assert_int_equal (hl_curve_keygen (s_dir, longname, err, sizeof err), -1);
     longname[HL_CURVE_NAME_MAX] = 0;
     assert_int_equal (hl_curve_keygen (s_dir, longname, err, sizeof err), 0);
-    assert_int_equal (hl_curve_keygen ("/nonexistent/dir", "x", err,
-                                       sizeof err),
-                      -1);
+    assert_int_equal (
+        hl_curve_keygen ("/nonexistent/dir", "x", err, sizeof err), -1);
     assert_non_null (strstr (err, "/nonexistent/dir/x.key_secret"));
 }
 
@@ -153,11 +151,12 @@ test_bad_files (void **state)
     assert_non_null (strstr (err, "Z85"));
 
     //  40 characters, but not Z85 (a quote is not in the alphabet)
-    s_write ("notz85",
-             "curve\n    public-key = "
-             "'\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\""
-             "\"\"\"\"\"\"\"'\n",
-             0600);
+    s_write (
+        "notz85",
+        "curve\n    public-key = "
+        "'\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\""
+        "\"\"\"\"\"\"\"'\n",
+        0600);
     s_path (path, sizeof path, "notz85");
     assert_int_equal (hl_curve_read_public (path, pub, err, sizeof err), -1);
 
@@ -199,9 +198,9 @@ test_load (void **state)
     memset (&sec, 0, sizeof sec);
     hl_curve_t *curve = NULL;
     //  Off: no keys, no error
-    assert_int_equal (hl_curve_load (&sec, NULL, HL_CURVE_CLIENT, &curve, err,
-                                     sizeof err),
-                      0);
+    assert_int_equal (
+        hl_curve_load (&sec, NULL, HL_CURVE_CLIENT, &curve, err, sizeof err),
+        0);
     assert_null (curve);
 
     assert_int_equal (hl_curve_keygen (s_dir, "master", err, sizeof err), 0);
@@ -209,22 +208,22 @@ test_load (void **state)
     sec.enabled = true;
     s_path (sec.secret_key, sizeof sec.secret_key, "client.key_secret");
     //  A client needs the server's key
-    assert_int_equal (hl_curve_load (&sec, NULL, HL_CURVE_CLIENT, &curve, err,
-                                     sizeof err),
-                      -1);
+    assert_int_equal (
+        hl_curve_load (&sec, NULL, HL_CURVE_CLIENT, &curve, err, sizeof err),
+        -1);
     assert_non_null (strstr (err, "server_public_key"));
     s_path (sec.server_public_key, sizeof sec.server_public_key, "master.key");
-    assert_int_equal (hl_curve_load (&sec, NULL, HL_CURVE_CLIENT, &curve, err,
-                                     sizeof err),
-                      0);
+    assert_int_equal (
+        hl_curve_load (&sec, NULL, HL_CURVE_CLIENT, &curve, err, sizeof err),
+        0);
     assert_non_null (curve);
     assert_int_equal (hl_curve_side (curve), HL_CURVE_CLIENT);
     hl_curve_destroy (&curve);
 
     //  A server whose public key file is not its own
-    assert_int_equal (hl_curve_load (&sec, NULL, HL_CURVE_SERVER, &curve, err,
-                                     sizeof err),
-                      -1);
+    assert_int_equal (
+        hl_curve_load (&sec, NULL, HL_CURVE_SERVER, &curve, err, sizeof err),
+        -1);
     assert_non_null (strstr (err, "not the public half"));
 
     //  --key turns CURVE on and names the file in its error
@@ -236,9 +235,8 @@ test_load (void **state)
     assert_non_null (strstr (err, "--key: /nonexistent.key_secret"));
     char key[256];
     s_path (key, sizeof key, "client.key_secret");
-    assert_int_equal (hl_curve_load (&sec, key, HL_CURVE_CLIENT, &curve, err,
-                                     sizeof err),
-                      0);
+    assert_int_equal (
+        hl_curve_load (&sec, key, HL_CURVE_CLIENT, &curve, err, sizeof err), 0);
     assert_non_null (curve);
     hl_curve_destroy (&curve);
 }
@@ -324,9 +322,9 @@ s_client (const char *ep, const char *secret_file, const char *server_file)
     s_path (sec.server_public_key, sizeof sec.server_public_key, server_file);
     hl_curve_t *curve = NULL;
     char err[512];
-    assert_int_equal (hl_curve_load (&sec, NULL, HL_CURVE_CLIENT, &curve, err,
-                                     sizeof err),
-                      0);
+    assert_int_equal (
+        hl_curve_load (&sec, NULL, HL_CURVE_CLIENT, &curve, err, sizeof err),
+        0);
     hl_sock_opts_t opts;
     hl_sock_opts_default (&opts);
     opts.curve = curve;
@@ -360,9 +358,9 @@ test_server (void **state)
     sec.enabled = true;
     s_path (sec.secret_key, sizeof sec.secret_key, "master.key_secret");
     hl_curve_t *server = NULL;
-    assert_int_equal (hl_curve_load (&sec, NULL, HL_CURVE_SERVER, &server, err,
-                                     sizeof err),
-                      0);
+    assert_int_equal (
+        hl_curve_load (&sec, NULL, HL_CURVE_SERVER, &server, err, sizeof err),
+        0);
     hl_zap_t *zap = hl_zap_new (dir, err, sizeof err);
     assert_non_null (zap);
     //  A second handler in one process is an error that says so
@@ -373,8 +371,8 @@ test_server (void **state)
     hl_sock_opts_default (&opts);
     opts.curve = server;
     char ep[256];
-    zsock_t *router = hl_sock_bind (ZMQ_ROUTER, "tcp://127.0.0.1:*", &opts, ep,
-                                    sizeof ep);
+    zsock_t *router
+        = hl_sock_bind (ZMQ_ROUTER, "tcp://127.0.0.1:*", &opts, ep, sizeof ep);
     assert_non_null (router);
     zsock_set_rcvtimeo (router, 2000);
 
