@@ -28,9 +28,9 @@ typedef struct {
     uint64_t allowed;       /* handshakes let in */
     uint64_t refused;       /* handshakes refused: key not allowed */
     uint64_t refused_keys;  /* distinct keys refused (each logged once) */
-    uint64_t no_curve;      /* handshakes without CURVE on a CURVE socket */
-    uint64_t bad_handshake; /* CURVE handshakes that failed (a wrong
-                               server key, garbage) */
+    uint64_t no_curve;      /* handshakes seen to come without CURVE */
+    uint64_t bad_handshake; /* other failed handshakes: a wrong server
+                               key, garbage, a peer that hung up first */
     uint64_t reloads;       /* times the folder was read again */
     uint64_t reload_failed; /* reads that failed: the old list stays */
 } hl_zap_stats_t;

@@ -294,15 +294,17 @@ s_refused_thrice (hl_zap_stats_t *s)
 {
     return s->refused >= 3;
 }
+//  Either side may see a mechanism mismatch first: the master counts
+//  it as no_curve, or as a failed handshake when the peer hung up first
 static bool
 s_no_curve (hl_zap_stats_t *s)
 {
-    return s->no_curve >= 1;
+    return s->no_curve + s->bad_handshake >= 1;
 }
 static bool
 s_bad (hl_zap_stats_t *s)
 {
-    return s->bad_handshake >= 1;
+    return s->bad_handshake >= 1 && s->no_curve + s->bad_handshake >= 2;
 }
 static bool
 s_reloaded (hl_zap_stats_t *s)
