@@ -8,6 +8,7 @@
     owner reads the counters through atomics, as the HTTP threads' are.
 */
 #include <dirent.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -58,7 +59,7 @@ s_is_secret (const char *name)
     return len >= 7 && !strcmp (name + len - 7, "_secret");
 }
 
-void *
+zhashx_t *
 hl_zap_read_dir (const char *dir, char *err, size_t errsize)
 {
     DIR *d = dir && *dir ? opendir (dir) : NULL;
@@ -126,7 +127,7 @@ s_reload (s_actor_t *self)
         return;
     self->dir_mtime = now;
     char err[HL_CONFIG_PATH + 256];
-    zhashx_t *keys = (zhashx_t *)hl_zap_read_dir (self->dir, err, sizeof err);
+    zhashx_t *keys = hl_zap_read_dir (self->dir, err, sizeof err);
     if (!keys) {
         atomic_fetch_add (&self->counters->reload_failed, 1);
         hl_log_warning ("%s: the old allow-list stays", err);
@@ -312,7 +313,7 @@ hl_zap_new (const char *allow_dir, char *err, size_t errsize)
         snprintf (err, errsize, "security.allow_dir: bad folder");
         return NULL;
     }
-    start.allowed = (zhashx_t *)hl_zap_read_dir (allow_dir, err, errsize);
+    start.allowed = hl_zap_read_dir (allow_dir, err, errsize);
     if (!start.allowed)
         return NULL;
     snprintf (start.dir, sizeof start.dir, "%s", allow_dir);

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <czmq.h>
 
 #include "../proto/hl_value.h"
 
@@ -51,8 +52,9 @@ void hl_zap_stats (const hl_zap_t *self, hl_zap_stats_t *stats);
     The caller owns it. */
 hl_value_t *hl_zap_status (const hl_zap_t *self);
 
-/*  Read a folder of public keys into a set of Z85 texts (keys as
-    zhashx keys); for the handler and for tests. NULL with the reason. */
-void *hl_zap_read_dir (const char *dir, char *err, size_t errsize);
+/*  Read a folder of public keys into a set of their Z85 texts (the
+    table's keys); for the handler and for tests. NULL with the reason.
+    The caller owns the table. */
+zhashx_t *hl_zap_read_dir (const char *dir, char *err, size_t errsize);
 
 #endif

@@ -266,7 +266,7 @@ test_allow_dir (void **state)
     assert_int_equal (mkdir (dir, 0755), 0);
     assert_int_equal (hl_curve_keygen (dir, "a", err, sizeof err), 0);
     //  The secret half is skipped, the public counted once
-    zhashx_t *keys = (zhashx_t *)hl_zap_read_dir (dir, err, sizeof err);
+    zhashx_t *keys = hl_zap_read_dir (dir, err, sizeof err);
     assert_non_null (keys);
     assert_int_equal (zhashx_size (keys), 1);
     zhashx_destroy (&keys);
