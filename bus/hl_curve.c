@@ -47,7 +47,9 @@ static int
 s_slurp (const char *path, char *buf, size_t size, struct stat *st, char *err,
          size_t errsize)
 {
-    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    //  A symlink is followed (mounted secrets are links): the mode that
+    //  counts is the file's own, from fstat; a FIFO never blocks us
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         snprintf (err, errsize, "%s: %s", path, strerror (errno));
         return -1;

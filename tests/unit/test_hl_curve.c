@@ -185,8 +185,20 @@ test_bad_files (void **state)
     assert_int_equal (hl_curve_read_public (path, pub, err, sizeof err), -1);
     assert_non_null (strstr (err, "too big"));
 
-    //  A folder is no key file
+    //  A folder is no key file, and a FIFO is refused without blocking
     assert_int_equal (hl_curve_read_public (s_dir, pub, err, sizeof err), -1);
+    s_path (path, sizeof path, "fifo");
+    assert_int_equal (mkfifo (path, 0600), 0);
+    assert_int_equal (hl_curve_read_public (path, pub, err, sizeof err), -1);
+    assert_non_null (strstr (err, "not a regular file"));
+    //  A link is followed (mounted secrets are links); the mode is the
+    //  file's own
+    char link[256];
+    s_path (path, sizeof path, "good.key_secret");
+    s_path (link, sizeof link, "link.key_secret");
+    assert_int_equal (symlink (path, link), 0);
+    assert_int_equal (hl_curve_read_secret (link, pub, sec, err, sizeof err),
+                      0);
 }
 
 static void
