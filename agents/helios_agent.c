@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../bus/hl_config.h"
+#include "../bus/hl_curve.h"
 #include "../bus/hl_log.h"
 #include "../bus/hl_sock.h"
 #include "hl_agent.h"
@@ -25,7 +26,7 @@ s_usage (FILE *out)
     fprintf (out,
              "usage: helios-agent [-c CONFIG] --role ROLE [--master ENDPOINT]\n"
              "                    [--name NAME] [--capacity N]\n"
-             "                    [--state-dir DIR] [-v]...\n"
+             "                    [--state-dir DIR] [--key FILE] [-v]...\n"
              "  -c, --config FILE    configuration (default: $HELIOS_CONFIG,\n"
              "                       else deploy/helios.cfg if present)\n"
              "  -r, --role ROLE      prometheus-frontend, prometheus-backend,\n"
@@ -41,6 +42,10 @@ s_usage (FILE *out)
              "                       that restarted with that name it never\n"
              "                       runs a task twice (default: the\n"
              "                       config's agent.state_dir)\n"
+             "      --key FILE       this agent's CURVE secret key\n"
+             "                       (NAME.key_secret from helios-ctl keygen;\n"
+             "                       default: the config's "
+             "security.secret_key)\n"
              "  -v, --verbose        more logging (-v info, -vv debug)\n"
              "  -h, --help           this help\n"
              "      --version        print the version\n"
@@ -61,16 +66,18 @@ int
 main (int argc, char *argv[])
 {
     const char *path = NULL;
+    const char *key = NULL;
     hl_agent_opts_t opts = { 0 };
     int verbose = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
-        bool takes_value
-            = streq (a, "-c") || streq (a, "--config") || streq (a, "-r")
-              || streq (a, "--role") || streq (a, "-m") || streq (a, "--master")
-              || streq (a, "-n") || streq (a, "--name")
-              || streq (a, "--capacity") || streq (a, "--state-dir");
+        bool takes_value = streq (a, "-c") || streq (a, "--config")
+                           || streq (a, "-r") || streq (a, "--role")
+                           || streq (a, "-m") || streq (a, "--master")
+                           || streq (a, "-n") || streq (a, "--name")
+                           || streq (a, "--capacity")
+                           || streq (a, "--state-dir") || streq (a, "--key");
         if (takes_value && !has_value)
             return s_bad ("option", a, "needs a value");
         if ((streq (a, "-c") || streq (a, "--config")) && has_value)
@@ -83,6 +90,8 @@ main (int argc, char *argv[])
             opts.name = argv[++i];
         else if (streq (a, "--state-dir") && has_value)
             opts.state_dir = argv[++i];
+        else if (streq (a, "--key") && has_value)
+            key = argv[++i];
         else if (streq (a, "--capacity") && has_value) {
             const char *text = argv[++i];
             char *end = NULL;
@@ -139,14 +148,24 @@ main (int argc, char *argv[])
         snprintf (ident, sizeof ident, "agent-%d", (int)getpid ());
     hl_log_init (ident, level > HL_LOG_DEBUG ? HL_LOG_DEBUG : level, false);
 
+    hl_curve_t *curve = NULL;
+    if (hl_curve_load (hl_config_security (config), key, HL_CURVE_CLIENT,
+                       &curve, err, sizeof err)) {
+        fprintf (stderr, "helios-agent: %s\n", err);
+        hl_config_destroy (&config);
+        return 1;
+    }
+    hl_curve_use (curve);
     hl_agent_t *agent = hl_agent_new (config, &opts, err, sizeof err);
     if (!agent) {
         fprintf (stderr, "helios-agent: %s\n", err);
+        hl_curve_destroy (&curve);
         hl_config_destroy (&config);
         return 1;
     }
     int rc = hl_agent_run (agent);
     hl_agent_destroy (&agent);
+    hl_curve_destroy (&curve);
     hl_config_destroy (&config);
     return rc ? 1 : 0;
 }

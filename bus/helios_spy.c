@@ -17,6 +17,7 @@
 #include "hl_config.h"
 #include "hl_log.h"
 #include "hl_sock.h"
+#include "hl_curve.h"
 #include "hl_spy.h"
 #include "../proto/hl_alloc.h"
 
@@ -40,6 +41,8 @@ static const char *s_usage
       "      --record FILE   also record every message into FILE\n"
       "      --replay FILE   publish a recording instead of watching\n"
       "      --speed X       replay pace; 2 is twice as fast, 0 no waiting\n"
+      "      --key FILE      CURVE secret key (default: the config's\n"
+      "                      security.secret_key)\n"
       "  -v, --verbose       log more\n"
       "  -h, --help          this text\n"
       "      --version       print the version\n";
@@ -51,6 +54,7 @@ enum {
     OPT_RECORD,
     OPT_REPLAY,
     OPT_SPEED,
+    OPT_KEY,
     OPT_VERSION
 };
 
@@ -108,6 +112,7 @@ main (int argc, char *argv[])
             { "record", required_argument, NULL, OPT_RECORD },
             { "replay", required_argument, NULL, OPT_REPLAY },
             { "speed", required_argument, NULL, OPT_SPEED },
+            { "key", required_argument, NULL, OPT_KEY },
             { "verbose", no_argument, NULL, 'v' },
             { "help", no_argument, NULL, 'h' },
             { "version", no_argument, NULL, OPT_VERSION },
@@ -115,6 +120,8 @@ main (int argc, char *argv[])
     hl_spy_args_t args;
     hl_spy_args_default (&args);
     const char *config_path = NULL;
+    const char *key = NULL;
+    hl_curve_t *curve = NULL;
     bool verbose = false;
     bool speed_given = false;
     //  Every --topic is a separate argv word, so argc bounds them
@@ -161,6 +168,9 @@ main (int argc, char *argv[])
             case OPT_RECORD:
                 args.record = optarg;
                 break;
+            case OPT_KEY:
+                key = optarg;
+                break;
             case OPT_REPLAY:
                 args.replay = optarg;
                 break;
@@ -200,7 +210,8 @@ main (int argc, char *argv[])
     }
     if (args.replay
         && (args.record || args.topics_n || args.count || args.timeout)) {
-        s_usage_error ("%s", "--replay takes only -c, -e, --speed and -v");
+        s_usage_error ("%s",
+                       "--replay takes only -c, -e, --key, --speed and -v");
         goto done;
     }
     if (speed_given && !args.replay) {
@@ -225,6 +236,12 @@ main (int argc, char *argv[])
                  *err ? err : "cannot load the configuration");
         goto done;
     }
+    if (hl_curve_load (hl_config_security (config), key, HL_CURVE_CLIENT,
+                       &curve, err, sizeof err)) {
+        fprintf (stderr, "helios-spy: %s\n", err);
+        goto done;
+    }
+    hl_curve_use (curve);
     if (!args.endpoint)
         args.endpoint = args.replay ? hl_config_connect (config)->bus_in
                                     : hl_config_connect (config)->bus_out;
@@ -244,6 +261,7 @@ main (int argc, char *argv[])
         fprintf (stderr, "helios-spy: %s\n", err);
 done:
     hl_spy_destroy (&spy);
+    hl_curve_destroy (&curve);
     hl_config_destroy (&config);
     free (topics);
     return status;

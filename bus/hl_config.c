@@ -44,6 +44,7 @@ struct _hl_config_t {
     hl_config_alerts_t alerts;     // ditto
     hl_config_summary_t summary;   // ditto
     hl_config_store_t store;       // its file resolved under state_dir
+    hl_config_security_t security; // paths only, read by hl_curve
     hl_config_metric_t *metrics;   // metrics_n entries, names unique
     size_t metrics_n;              // (hl_config_catalog.c)
     hl_config_action_t *actions;   // actions_n entries, names unique
@@ -54,7 +55,8 @@ struct _hl_config_t {
 static const char *s_master_keys[]
     = { "tasks",    "control",   "bus_in",     "bus_out",
         "http",     "statsd",    "state_dir",  "heartbeat_ms",
-        "liveness", "log_level", "http_token", NULL };
+        "liveness", "log_level", "http_token", "require_curve",
+        NULL };
 static const char *s_connect_keys[]
     = { "tasks", "control", "bus_in", "bus_out", "capacity", NULL };
 static const char *s_agent_keys[] = { "state_dir", NULL };
@@ -75,6 +77,8 @@ static const char *s_health_keys[] = { "target", "window", NULL };
 static const char *s_demo_keys[] = { "control", "rate", "seed", NULL };
 static const char *s_store_keys[]
     = { "enabled", "path", "retention_days", "backlog_mb", NULL };
+static const char *s_security_keys[]
+    = { "enabled", "server_public_key", "secret_key", "allow_dir", NULL };
 
 //  Seconds-valued settings stay below a day, so that callers may turn
 //  them into milliseconds in an int without overflow
@@ -300,7 +304,8 @@ s_load_master (hl_setting_ctx_t *ctx, const config_t *cfg,
         || hl_setting_read_int (ctx, g, "liveness", 1, 100, &m->liveness)
         || hl_setting_read_enum (ctx, g, "log_level", levels, &level)
         || hl_setting_read_string (ctx, g, "http_token", m->http_token,
-                                   sizeof m->http_token))
+                                   sizeof m->http_token)
+        || hl_setting_read_bool (ctx, g, "require_curve", &m->require_curve))
         return -1;
     if (level >= 0)
         snprintf (m->log_level, sizeof m->log_level, "%s", levels[level]);
@@ -546,12 +551,39 @@ s_load_store (hl_setting_ctx_t *ctx, const config_t *cfg, hl_config_t *self)
     return 0;
 }
 
+//  Paths only: which files a process needs depends on the process
+//  (hl_curve reads and checks them), but enabled without any key is a
+//  mistake for every one of them
+static int
+s_load_security (hl_setting_ctx_t *ctx, const config_t *cfg,
+                 hl_config_security_t *s)
+{
+    int rc;
+    const config_setting_t *g
+        = hl_setting_section (ctx, cfg, "security", s_security_keys, &rc);
+    if (!g)
+        return rc;
+    if (hl_setting_read_bool (ctx, g, "enabled", &s->enabled)
+        || hl_setting_read_string (ctx, g, "server_public_key",
+                                   s->server_public_key,
+                                   sizeof s->server_public_key)
+        || hl_setting_read_string (ctx, g, "secret_key", s->secret_key,
+                                   sizeof s->secret_key)
+        || hl_setting_read_string (ctx, g, "allow_dir", s->allow_dir,
+                                   sizeof s->allow_dir))
+        return -1;
+    if (s->enabled && !s->secret_key[0])
+        return hl_setting_fail (ctx, config_setting_get_member (g, "enabled"),
+                                "CURVE is on: set security.secret_key");
+    return 0;
+}
+
 // --------------------------------------------------------------------
 
 static const char *s_sections[]
-    = { "master", "connect", "agent",   "limits", "cycle",  "emergency",
-        "health", "metrics", "actions", "demo",   "statsd", "webhooks",
-        "alerts", "summary", "store",   NULL };
+    = { "master", "connect", "agent",   "limits",   "cycle",  "emergency",
+        "health", "metrics", "actions", "demo",     "statsd", "webhooks",
+        "alerts", "summary", "store",   "security", NULL };
 
 hl_config_t *
 hl_config_load (const char *path, char *err, size_t errsize)
@@ -610,7 +642,8 @@ hl_config_load (const char *path, char *err, size_t errsize)
         || hl_config_load_webhooks (&ctx, &cfg, &self->webhooks)
         || hl_config_load_alerts (&ctx, &cfg, &self->alerts)
         || hl_config_load_summary (&ctx, &cfg, &self->summary)
-        || s_load_store (&ctx, &cfg, self))
+        || s_load_store (&ctx, &cfg, self)
+        || s_load_security (&ctx, &cfg, &self->security))
         goto fail;
     config_destroy (&cfg);
     return self;
@@ -643,6 +676,12 @@ const hl_config_master_t *
 hl_config_master (const hl_config_t *self)
 {
     return &self->master;
+}
+
+const hl_config_security_t *
+hl_config_security (const hl_config_t *self)
+{
+    return &self->security;
 }
 
 const hl_config_connect_t *

@@ -34,6 +34,8 @@ typedef struct {
     int heartbeat_ms;                 /* 1000, 10..60000 */
     int liveness;                     /* 3, 1..100 */
     char log_level[16];               /* "notice" */
+    bool require_curve;               /* refuse to bind beyond loopback
+                                         without CURVE, false */
 } hl_config_master_t;
 
 /*  Where clients (agents, ctl, spy, demo) connect. Each defaults to the
@@ -234,6 +236,16 @@ typedef struct {
                                   cannot take them, 64, 1..4096 */
 } hl_config_store_t;
 
+/*  CURVE on the master's four sockets (bus/hl_curve, docs/security.md).
+    Paths are as written; the files are read and checked by hl_curve. */
+typedef struct {
+    bool enabled;                           /* false */
+    char server_public_key[HL_CONFIG_PATH]; /* the master's NAME.key */
+    char secret_key[HL_CONFIG_PATH];        /* this process's own
+                                               NAME.key_secret, 0600 */
+    char allow_dir[HL_CONFIG_PATH];         /* master: allowed public keys */
+} hl_config_security_t;
+
 typedef struct _hl_config_t hl_config_t;
 
 /*  Load and validate path. On failure returns NULL and writes
@@ -263,6 +275,7 @@ const hl_config_webhooks_t *hl_config_webhooks (const hl_config_t *self);
 const hl_config_alerts_t *hl_config_alerts (const hl_config_t *self);
 const hl_config_summary_t *hl_config_summary (const hl_config_t *self);
 const hl_config_store_t *hl_config_store (const hl_config_t *self);
+const hl_config_security_t *hl_config_security (const hl_config_t *self);
 
 size_t hl_config_metrics_size (const hl_config_t *self);
 const hl_config_metric_t *hl_config_metric (const hl_config_t *self, size_t i);

@@ -21,6 +21,7 @@ hl_sock_opts_default (hl_sock_opts_t *opts)
     opts->sndhwm = HL_HWM_DEFAULT;
     opts->rcvhwm = HL_HWM_DEFAULT;
     opts->linger_ms = 0;
+    opts->curve = hl_curve_process ();
 }
 
 void
@@ -56,11 +57,6 @@ s_receives (int type)
 static zsock_t *
 s_new (int type, const hl_sock_opts_t *opts)
 {
-    hl_sock_opts_t defaults;
-    if (!opts) {
-        hl_sock_opts_default (&defaults);
-        opts = &defaults;
-    }
     zsock_t *sock = zsock_new (type);
     if (!sock)
         return NULL;
@@ -87,6 +83,11 @@ hl_sock_bind (int type, const char *endpoint, const hl_sock_opts_t *opts,
 {
     char *last = NULL;
     zsock_t *sock = NULL;
+    hl_sock_opts_t defaults;
+    if (!opts) {
+        hl_sock_opts_default (&defaults);
+        opts = &defaults;
+    }
     if (!endpoint || !*endpoint) {
         hl_log_error ("bind: no endpoint");
         goto fail;
@@ -94,6 +95,11 @@ hl_sock_bind (int type, const char *endpoint, const hl_sock_opts_t *opts,
     sock = s_new (type, opts);
     if (!sock) {
         hl_log_error ("%s: cannot create socket", endpoint);
+        goto fail;
+    }
+    //  CURVE is set before the bind: a handshake takes what is set then
+    if (opts->curve && hl_curve_bind_setup (opts->curve, sock)) {
+        hl_log_error ("%s: cannot set up CURVE", endpoint);
         goto fail;
     }
     if (zsock_bind (sock, "%s", endpoint) < 0) {
@@ -152,6 +158,11 @@ hl_sock_connect (int type, const char *endpoint, const hl_sock_opts_t *opts,
                  const char *identity)
 {
     zsock_t *sock = NULL;
+    hl_sock_opts_t defaults;
+    if (!opts) {
+        hl_sock_opts_default (&defaults);
+        opts = &defaults;
+    }
     if (!endpoint || !*endpoint) {
         hl_log_error ("connect: no endpoint");
         goto fail;
@@ -159,6 +170,10 @@ hl_sock_connect (int type, const char *endpoint, const hl_sock_opts_t *opts,
     sock = s_new (type, opts);
     if (!sock) {
         hl_log_error ("%s: cannot create socket", endpoint);
+        goto fail;
+    }
+    if (opts->curve && hl_curve_connect_setup (opts->curve, sock, endpoint)) {
+        hl_log_error ("%s: cannot set up CURVE", endpoint);
         goto fail;
     }
     if (identity) {

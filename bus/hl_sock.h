@@ -13,15 +13,20 @@
 #include <czmq.h>
 
 #include "hl_config.h"
+#include "hl_curve.h"
 
 typedef struct {
     size_t max_msg_size; /* ZMQ_MAXMSGSIZE on receiving sockets */
     int sndhwm;
     int rcvhwm;
     int linger_ms;
+    const hl_curve_t *curve; /* keys (borrowed): a server's binds and a
+                                client's connects handshake with CURVE;
+                                NULL: none */
 } hl_sock_opts_t;
 
-/*  The compiled-in defaults: HL_MSG_MAX_SIZE, HL_HWM_DEFAULT, linger 0. */
+/*  The compiled-in defaults: HL_MSG_MAX_SIZE, HL_HWM_DEFAULT, linger 0,
+    and the process's keys (hl_curve_use). */
 void hl_sock_opts_default (hl_sock_opts_t *opts);
 
 /*  Options from a config's limits section. */

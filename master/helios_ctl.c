@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../bus/hl_config.h"
+#include "../bus/hl_curve.h"
 #include "../bus/hl_log.h"
 #include "../bus/hl_sock.h"
 #include "../proto/hl_alloc.h"
@@ -87,6 +88,9 @@ s_usage (FILE *out)
              "                             seconds or 2026-12-06T05:00:00Z\n"
              "  report [ID|last] [--format md|json]\n"
              "                             a run's report\n"
+             "  keygen NAME [--dir DIR]    a CURVE key pair: NAME.key and\n"
+             "                             NAME.key_secret (0600) in DIR;\n"
+             "                             never overwrites\n"
              "  bench echo --tasks N [--concurrency C] [--payload BYTES]\n"
              "                             [--role ROLE] [--json]\n"
              "                             echo tasks through master and "
@@ -96,6 +100,8 @@ s_usage (FILE *out)
              "                      else deploy/helios.cfg if present)\n"
              "  -e, --endpoint EP   control endpoint (default: from config)\n"
              "  -t, --timeout MS    reply deadline (default 5000)\n"
+             "      --key FILE      this client's CURVE secret key\n"
+             "                      (default: security.secret_key)\n"
              "  -h, --help, --version\n");
 }
 
@@ -850,21 +856,51 @@ s_cmd_bench (const hl_ctl_opts_t *opts, int argc, char **argv)
     return rc;
 }
 
+/*  keygen NAME [--dir DIR]: no master, no config. */
+static int
+s_cmd_keygen (int argc, char **argv)
+{
+    const char *name = NULL, *dir = ".";
+    for (int i = 0; i < argc; i++) {
+        if (streq (argv[i], "--dir")) {
+            if (i + 1 >= argc)
+                return hl_ctl_no_value ("keygen", argv[i]);
+            dir = argv[++i];
+        } else if (argv[i][0] != '-' && !name)
+            name = argv[i];
+        else
+            return hl_ctl_bad_word ("keygen", argv[i]);
+    }
+    if (!name)
+        return hl_ctl_usage_error ("keygen: no NAME");
+    char err[HL_CONFIG_PATH + 256];
+    if (hl_curve_keygen (dir, name, err, sizeof err)) {
+        fprintf (stderr, "helios-ctl: keygen: %s\n", err);
+        return S_EXIT_FAILED;
+    }
+    printf ("%s/%s.key\n%s/%s.key_secret\n", dir, name, dir, name);
+    return 0;
+}
+
 int
 main (int argc, char *argv[])
 {
     hl_ctl_opts_t opts = { NULL, 5000, false, false };
     const char *path = NULL;
+    const char *key = NULL;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
         bool takes_value = streq (a, "-c") || streq (a, "--config")
                            || streq (a, "-e") || streq (a, "--endpoint")
-                           || streq (a, "-t") || streq (a, "--timeout");
+                           || streq (a, "-t") || streq (a, "--timeout")
+                           || streq (a, "--key");
         if (takes_value && i + 1 >= argc)
             return hl_ctl_no_value (NULL, a);
         if (streq (a, "-c") || streq (a, "--config"))
             path = argv[++i];
+        else if (streq (a, "--key"))
+            key = argv[++i];
         else if (streq (a, "-e") || streq (a, "--endpoint")) {
             opts.endpoint = argv[++i];
             if (!hl_sock_endpoint_ok (opts.endpoint))
@@ -905,8 +941,13 @@ main (int argc, char *argv[])
     }
 
     hl_log_init ("ctl", HL_LOG_WARNING, false);
+    if (streq (cmd, "keygen"))
+        return s_cmd_keygen (cargc, cargv);
     hl_config_t *config = NULL;
-    if (!opts.endpoint) {
+    hl_curve_t *curve = NULL;
+    //  -e alone needs no config; -c, or --key (its server's key is in
+    //  the config), reads one
+    if (!opts.endpoint || path || key) {
         char err[512];
         if (!path)
             path = hl_config_default_path ();
@@ -916,7 +957,15 @@ main (int argc, char *argv[])
             fprintf (stderr, "helios-ctl: %s\n", err);
             return S_EXIT_FAILED;
         }
-        opts.endpoint = hl_config_connect (config)->control;
+        if (!opts.endpoint)
+            opts.endpoint = hl_config_connect (config)->control;
+        if (hl_curve_load (hl_config_security (config), key, HL_CURVE_CLIENT,
+                           &curve, err, sizeof err)) {
+            fprintf (stderr, "helios-ctl: %s\n", err);
+            hl_config_destroy (&config);
+            return S_EXIT_FAILED;
+        }
+        hl_curve_use (curve);
     }
 
     int rc;
@@ -946,6 +995,7 @@ main (int argc, char *argv[])
         rc = hl_ctl_cmd_audit (&opts, cargc, cargv);
     else
         rc = hl_ctl_usage_error ("unknown command '%s'", cmd);
+    hl_curve_destroy (&curve);
     hl_config_destroy (&config);
     return rc;
 }

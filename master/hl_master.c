@@ -526,12 +526,50 @@ s_bind_http (hl_master_t *self, char *err, size_t errsize)
     return 0;
 }
 
+/*  CURVE (design §7, docs/security.md): the server's keys and the ZAP
+    handler, before any socket binds; a bind beyond loopback without it
+    is a warning, or a refusal under master.require_curve. */
+static int
+s_secure (hl_master_t *self, char *err, size_t errsize)
+{
+    const hl_config_master_t *mc = hl_config_master (self->config);
+    const hl_config_security_t *sc = hl_config_security (self->config);
+    if (hl_curve_load (sc, NULL, HL_CURVE_SERVER, &self->curve, err, errsize))
+        return -1;
+    if (self->curve) {
+        self->zap = hl_zap_new (sc->allow_dir, err, errsize);
+        if (!self->zap)
+            return -1;
+        hl_curve_use (self->curve);
+        return 0;
+    }
+    const char *names[] = { "tasks", "control", "bus_in", "bus_out" };
+    const char *binds[] = { mc->tasks, mc->control, mc->bus_in, mc->bus_out };
+    for (size_t i = 0; i < 4; i++) {
+        if (!hl_curve_beyond_loopback (binds[i]))
+            continue;
+        if (mc->require_curve) {
+            snprintf (err, errsize,
+                      "master.%s %s is beyond loopback without CURVE, and "
+                      "master.require_curve is set (see docs/security.md)",
+                      names[i], binds[i]);
+            return -1;
+        }
+        hl_log_warning ("master.%s %s is beyond loopback without CURVE: "
+                        "anyone who reaches it is let in (docs/security.md)",
+                        names[i], binds[i]);
+    }
+    return 0;
+}
+
 /*  The proxy, the control and tasks sockets, the master's publisher and
     the tracker's intake. 0, or -1 with the reason in err. */
 static int
 s_bind (hl_master_t *self, char *err, size_t errsize)
 {
     const hl_config_master_t *mc = hl_config_master (self->config);
+    if (s_secure (self, err, errsize))
+        return -1;
     hl_sock_opts_t opts;
     hl_sock_opts_from_config (hl_config_limits (self->config), &opts);
 
@@ -694,6 +732,8 @@ hl_master_destroy (hl_master_t **self_p)
     zsock_destroy (&self->tasks);
     zsock_destroy (&self->control);
     hl_proxy_destroy (&self->proxy);
+    hl_zap_destroy (&self->zap); /* after the sockets it watches */
+    hl_curve_destroy (&self->curve);
     free (self);
     *self_p = NULL;
 }

@@ -189,6 +189,8 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     hl_value_set (data, "watch", &watch);
     hl_value_t *store = s_store_status (self);
     hl_value_set (data, "store", &store);
+    hl_value_t *security = hl_zap_status (self->zap);
+    hl_value_set (data, "security", &security);
     hl_value_t *hv = self->health ? hl_health_to_value (self->health)
                                   : hl_value_new_map ();
     hl_value_set (data, "health", &hv);

@@ -17,10 +17,12 @@
 #include <unistd.h>
 
 #include "../bus/hl_bus.h"
+#include "../bus/hl_curve.h"
 #include "../bus/hl_log.h"
 #include "../bus/hl_proxy.h"
 #include "../bus/hl_sock.h"
 #include "../bus/hl_udp.h"
+#include "../bus/hl_zap.h"
 #include "../proto/hl_alloc.h"
 #include "hl_cycle.h"
 #include "hl_report.h"
@@ -68,6 +70,8 @@ struct _hl_master_t {
     hl_planner_t *planner;   /* ranks candidate actions */
     hl_cycle_t *cycle;       /* the optimisation cycles */
     hl_proxy_t *proxy;
+    hl_curve_t *curve;     /* security.enabled: the server's keys */
+    hl_zap_t *zap;         /* and its allow-list, or NULL */
     hl_http_t *http;       /* master.http, or NULL when off */
     hl_udp_t *statsd_udp;  /* the StatsD listener, or NULL */
     hl_statsd_t *statsd;   /* its lines into samples */

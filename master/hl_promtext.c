@@ -555,6 +555,31 @@ s_http (s_writer_t *w, const hl_value_t *http)
     s_gauges (w, http, S_ROWS (gauges));
 }
 
+//  CURVE's refusals (bus/hl_zap), when it is on
+static void
+s_security (s_writer_t *w, const hl_value_t *security)
+{
+    bool on = false;
+    if (!security || hl_value_bool (hl_value_get (security, "curve"), &on)
+        || !on)
+        return;
+    static const char *const counters[][3] = {
+        { "allowed", "helios_curve_allowed_total",
+          "CURVE handshakes let in by the allow-list." },
+        { "refused", "helios_curve_refused_total",
+          "CURVE handshakes refused: key not in the allow-list." },
+        { "refused_keys", "helios_curve_refused_keys_total",
+          "Distinct keys refused, each counted and logged once." },
+        { "no_curve", "helios_curve_no_curve_total",
+          "Handshakes without CURVE on a CURVE socket." },
+        { "bad_handshake", "helios_curve_bad_handshake_total",
+          "CURVE handshakes that failed (a wrong server key)." },
+    };
+    s_counters (w, security, S_ROWS (counters));
+    s_one (w, security, "keys", 1, "helios_curve_allowed_keys", "gauge",
+           "Public keys in the allow-list.");
+}
+
 char *
 hl_promtext (const hl_config_t *config, const hl_value_t *status,
              const hl_value_t *agents)
@@ -579,6 +604,7 @@ hl_promtext (const hl_config_t *config, const hl_value_t *status,
     s_agents (&w, agents);
     s_bus (&w, status);
     s_http (&w, hl_value_get (status, "http"));
+    s_security (&w, hl_value_get (status, "security"));
     fclose (w.out);
     return text;
 }

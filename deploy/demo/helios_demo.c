@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "../../bus/hl_config.h"
+#include "../../bus/hl_curve.h"
 #include "../../bus/hl_log.h"
 #include "../../bus/hl_sock.h"
 #include "demo_service.h"
@@ -25,7 +26,8 @@
 #define S_CLIENT_TIMEOUT_MS 2000
 
 static const char *s_usage
-    = "usage: helios-demo [-c CONFIG] [-v] run [--rate N] [--seed S]\n"
+    = "usage: helios-demo [-c CONFIG] [--key FILE] [-v] run [--rate N] "
+      "[--seed S]\n"
       "       helios-demo [-c CONFIG] set KNOB=VALUE [KNOB=VALUE...]\n"
       "       helios-demo [-c CONFIG] get\n"
       "       helios-demo [-c CONFIG] incident NAME|clear\n"
@@ -36,6 +38,9 @@ static const char *s_usage
       "\n"
       "  -c, --config FILE  config (default: $HELIOS_CONFIG, else\n"
       "                     deploy/helios.cfg, /etc/helios/helios.cfg...)\n"
+      "      --key FILE     CURVE secret key for the bus (default: the\n"
+      "                     config's security.secret_key); the demo's own\n"
+      "                     control socket is plain, keep it on loopback\n"
       "  -v, --verbose      log more\n"
       "  -h, --help         this text\n"
       "      --version      print the version\n"
@@ -50,7 +55,7 @@ static const char *s_usage
       "           database is slower: the cache and a bigger pool answer\n"
       "           it), cache_outage, ws_storm; clear ends one\n";
 
-enum { OPT_VERSION = 256 };
+enum { OPT_VERSION = 256, OPT_KEY };
 
 static void s_usage_error (const char *fmt, ...)
     __attribute__ ((format (printf, 1, 2)));
@@ -215,8 +220,11 @@ main (int argc, char *argv[])
             { "verbose", no_argument, NULL, 'v' },
             { "help", no_argument, NULL, 'h' },
             { "version", no_argument, NULL, OPT_VERSION },
+            { "key", required_argument, NULL, OPT_KEY },
             { NULL, 0, NULL, 0 } };
     const char *config_path = NULL;
+    const char *key = NULL;
+    hl_curve_t *curve = NULL;
     bool verbose = false;
     hl_config_t *config = NULL;
     hl_value_t *args = NULL;
@@ -233,6 +241,9 @@ main (int argc, char *argv[])
                 break;
             case 'v':
                 verbose = true;
+                break;
+            case OPT_KEY:
+                key = optarg;
                 break;
             case 'h':
                 fputs (s_usage, stdout);
@@ -311,6 +322,15 @@ main (int argc, char *argv[])
                  : level >= 0 ? (hl_log_level_t)level
                               : HL_LOG_NOTICE,
                  false);
+    //  The bus is the master's and takes CURVE; the demo's own control
+    //  socket does not (s_client)
+    if (is_run
+        && hl_curve_load (hl_config_security (config), key, HL_CURVE_CLIENT,
+                          &curve, err, sizeof err)) {
+        fprintf (stderr, "helios-demo: %s\n", err);
+        goto done;
+    }
+    hl_curve_use (curve);
     if (is_run) {
         //  A seed from the command line wins, then the config's
         if (!seed_given)
@@ -320,6 +340,7 @@ main (int argc, char *argv[])
         status = s_client (config, command, &args);
 done:
     hl_value_destroy (&args);
+    hl_curve_destroy (&curve);
     hl_config_destroy (&config);
     return status;
 }

@@ -8,6 +8,9 @@
     the real helios-master, N helios-agents and helios-ctl bench echo.
     Throughput is taken with C in flight, latency with one (see main).
     Prints both and their ratios; exits 1 if Helios lost or duplicated.
+    The same swarm with CURVE on every socket (docs/security.md) runs in
+    the same rounds: CURVE's cost on dispatch is its ratio to the swarm
+    without it.
 
     Usage: bench_echo [--tasks N] [--concurrency C] [--payload B]
                       [--agents N] [--rounds R]  (binaries from $HELIOS_BIN)
@@ -15,8 +18,10 @@
 #include <czmq.h>
 #include <jansson.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "../../bus/hl_curve.h"
 #include "../integration/harness.h"
 
 typedef struct {
@@ -153,14 +158,18 @@ typedef struct {
     ht_master_t m;
     ht_proc_t *procs[1024];
     int n;
+    const char *key; /* CURVE: the agents' and ctl's secret key, or NULL */
 } s_helios_t;
 
 /*  A master (its config extra may be NULL) and agents agents, with
-    capacity enough for concurrency. */
+    capacity enough for concurrency; key (may be NULL) is the clients'
+    CURVE key. */
 static bool
-s_helios_start (s_helios_t *h, const char *extra, long concurrency, int agents)
+s_helios_start (s_helios_t *h, const char *extra, long concurrency, int agents,
+                const char *key)
 {
     memset (h, 0, sizeof *h);
+    h->key = key;
     if (!ht_master_start (&h->m, NULL, extra))
         return false;
     /*  Enough capacity that the agents' slots, not the path, would be
@@ -170,8 +179,11 @@ s_helios_start (s_helios_t *h, const char *extra, long concurrency, int agents)
               concurrency / agents + 1 > 1024 ? 1024
                                               : concurrency / agents + 1);
     for (int i = 0; i < agents; i++)
-        h->procs[h->n++] = ht_agent_start (&h->m, s_roles[i % 6], "--capacity",
-                                           capacity, NULL);
+        h->procs[h->n++]
+            = key ? ht_agent_start (&h->m, s_roles[i % 6], "--capacity",
+                                    capacity, "--key", key, NULL)
+                  : ht_agent_start (&h->m, s_roles[i % 6], "--capacity",
+                                    capacity, NULL);
     return ht_wait_agents (&h->m, agents, 10000) == agents;
 }
 
@@ -193,9 +205,13 @@ s_helios_run (s_helios_t *h, long tasks, long concurrency, long payload,
     snprintf (t, sizeof t, "%ld", tasks);
     snprintf (c, sizeof c, "%ld", concurrency);
     snprintf (p, sizeof p, "%ld", payload);
-    int rc = ht_ctl (&h->m, out, sizeof out, "-t", "30000", "bench", "echo",
-                     "--tasks", t, "--concurrency", c, "--payload", p, "--json",
-                     NULL);
+    int rc = h->key
+                 ? ht_ctl (&h->m, out, sizeof out, "-c", h->m.config, "--key",
+                           h->key, "-t", "30000", "bench", "echo", "--tasks", t,
+                           "--concurrency", c, "--payload", p, "--json", NULL)
+                 : ht_ctl (&h->m, out, sizeof out, "-t", "30000", "bench",
+                           "echo", "--tasks", t, "--concurrency", c,
+                           "--payload", p, "--json", NULL);
     json_t *json = json_loads (out, 0, NULL);
     bool ok = rc == 0 && json;
     if (json) {
@@ -280,36 +296,80 @@ main (int argc, char *argv[])
             "flight\n",
             payload, agents, rounds, tasks, concurrency, lat_tasks);
     /*  h0 is the same swarm on a master without its store: what the
-        store costs dispatch. */
-    static s_helios_t h, h0;
-    if (!s_helios_start (&h, NULL, concurrency, (int)agents)
-        || !s_helios_start (&h0, "store = { enabled = false; };\n", concurrency,
-                            (int)agents)) {
+        store costs dispatch; hc the same swarm with CURVE on every
+        socket, its keys in a folder of their own. */
+    static s_helios_t h, h0, hc;
+    char keys[256], extra[2048], err[512];
+    ht_tmpdir (keys, sizeof keys);
+    static char key[320], allow[300];
+    snprintf (key, sizeof key, "%s/client.key_secret", keys);
+    snprintf (allow, sizeof allow, "%s/allow", keys);
+    char moved[640];
+    snprintf (moved, sizeof moved, "%s/client.key_secret", allow);
+    mkdir (allow, 0700);
+    if (hl_curve_keygen (keys, "master", err, sizeof err)
+        || hl_curve_keygen (allow, "client", err, sizeof err)
+        || rename (moved, key) != 0) {
+        printf ("  helios: keygen: %s\n", err);
+        return 1;
+    }
+    snprintf (extra, sizeof extra,
+              "security = { enabled = true; secret_key = "
+              "\"%s/master.key_secret\";\n  server_public_key = "
+              "\"%s/master.key\"; allow_dir = \"%s\"; };\n",
+              keys, keys, allow);
+    /*  This process asks hc's master whether its agents are up */
+    hl_config_security_t sec = { .enabled = true };
+    snprintf (sec.secret_key, sizeof sec.secret_key, "%s", key);
+    snprintf (sec.server_public_key, sizeof sec.server_public_key,
+              "%s/master.key", keys);
+    hl_curve_t *curve = NULL;
+    if (hl_curve_load (&sec, NULL, HL_CURVE_CLIENT, &curve, err, sizeof err)) {
+        printf ("  helios: %s\n", err);
+        return 1;
+    }
+    bool up = s_helios_start (&h, NULL, concurrency, (int)agents, NULL)
+              && s_helios_start (&h0, "store = { enabled = false; };\n",
+                                 concurrency, (int)agents, NULL);
+    hl_curve_use (curve);
+    up = up && s_helios_start (&hc, extra, concurrency, (int)agents, key);
+    hl_curve_use (NULL);
+    if (!up) {
         printf ("  helios: the swarm did not come up\n");
         s_helios_stop (&h);
         s_helios_stop (&h0);
+        s_helios_stop (&hc);
+        hl_curve_destroy (&curve);
+        ht_rmdir (keys);
         return 1;
     }
     s_figures_t raw_thr[16], hel_thr[16], raw_lat[16], hel_lat[16];
-    s_figures_t off_thr[16];
+    s_figures_t off_thr[16], cur_thr[16], cur_lat[16];
     bool ok = true;
     for (int r = 0; r < rounds && ok; r++) {
         raw_thr[r] = s_raw_run (tasks, concurrency, payload, (int)agents);
         ok = s_helios_run (&h, tasks, concurrency, payload, &hel_thr[r]);
         ok = ok && s_helios_run (&h0, tasks, concurrency, payload, &off_thr[r]);
+        ok = ok && s_helios_run (&hc, tasks, concurrency, payload, &cur_thr[r]);
         raw_lat[r] = s_raw_run (lat_tasks, 1, payload, (int)agents);
         ok = ok && s_helios_run (&h, lat_tasks, 1, payload, &hel_lat[r]);
+        ok = ok && s_helios_run (&hc, lat_tasks, 1, payload, &cur_lat[r]);
         if (!ok)
             break;
         printf (" round %d\n", r + 1);
         s_print ("raw, loaded", &raw_thr[r]);
         s_print ("helios, loaded", &hel_thr[r]);
         s_print ("helios, no store, loaded", &off_thr[r]);
+        s_print ("helios, curve, loaded", &cur_thr[r]);
         s_print ("raw, 1 in flight", &raw_lat[r]);
         s_print ("helios, 1 in flight", &hel_lat[r]);
+        s_print ("helios, curve, 1 in fl.", &cur_lat[r]);
     }
     s_helios_stop (&h);
     s_helios_stop (&h0);
+    s_helios_stop (&hc);
+    hl_curve_destroy (&curve);
+    ht_rmdir (keys);
     if (!ok) {
         printf ("  helios: the run failed\n");
         return 1;
@@ -328,5 +388,9 @@ main (int argc, char *argv[])
             concurrency, loaded);
     printf ("  store: throughput with / without %.2f (target >= 0.90)\n",
             s_median (hel_thr, n, S_PER_S) / s_median (off_thr, n, S_PER_S));
+    printf ("  curve: throughput with / without %.2f   p50, 1 in flight, "
+            "with / without %.2fx\n",
+            s_median (cur_thr, n, S_PER_S) / s_median (hel_thr, n, S_PER_S),
+            s_median (cur_lat, n, S_P50) / s_median (hel_lat, n, S_P50));
     return 0;
 }

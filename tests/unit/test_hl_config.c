@@ -1067,6 +1067,49 @@ test_io_sections (void **state)
 // store
 
 static void
+test_security (void **state)
+{
+    (void)state;
+    hl_config_t *config = hl_config_new_default ();
+    assert_false (hl_config_security (config)->enabled);
+    assert_false (hl_config_master (config)->require_curve);
+    hl_config_destroy (&config);
+
+    char path[512], err[512];
+    s_write ("sec.cfg",
+             "security = { enabled = true; secret_key = \"k/m.key_secret\";\n"
+             "  server_public_key = \"k/m.key\"; allow_dir = \"k/ok\"; };\n"
+             "master = { require_curve = true; };\n",
+             path, sizeof path);
+    config = hl_config_load (path, err, sizeof err);
+    assert_int_equal (unlink (path), 0);
+    if (!config)
+        fail_msg ("%s", err);
+    const hl_config_security_t *sec = hl_config_security (config);
+    assert_true (sec->enabled);
+    assert_string_equal (sec->secret_key, "k/m.key_secret");
+    assert_string_equal (sec->server_public_key, "k/m.key");
+    assert_string_equal (sec->allow_dir, "k/ok");
+    assert_true (hl_config_master (config)->require_curve);
+    hl_config_destroy (&config);
+
+    //  On without a key of its own; an unknown key; a mistyped one
+    const char *bad[][2]
+        = { { "security = { enabled = true; };\n", "security.secret_key" },
+            { "security = { key = \"x\"; };\n", "key" },
+            { "security = { enabled = \"yes\"; };\n", "enabled" },
+            { "master = { require_curve = 1; };\n", "require_curve" } };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s_write ("sec2.cfg", bad[i][0], path, sizeof path);
+        config = hl_config_load (path, err, sizeof err);
+        assert_int_equal (unlink (path), 0);
+        assert_null (config);
+        assert_non_null (strstr (err, bad[i][1]));
+        assert_non_null (strstr (err, "sec2.cfg:"));
+    }
+}
+
+static void
 test_store (void **state)
 {
     (void)state;
@@ -1251,6 +1294,7 @@ main (void)
         BAD (_summary_long),
         BAD (_summary_short_horizon),
         cmocka_unit_test (test_store),
+        cmocka_unit_test (test_security),
         BAD (_store_enabled),
         BAD (_store_path),
         BAD (_store_retention),

@@ -92,6 +92,12 @@ s_status (void)
     hl_value_t *nil = hl_value_new_nil ();
     hl_value_set (orch, "emergency_response_ms", &nil);
     hl_value_set (status, "orchestration", &orch);
+    hl_value_t *security = hl_value_new_map ();
+    hl_value_set_bool (security, "curve", true);
+    hl_value_set_int (security, "keys", 3);
+    hl_value_set_int (security, "refused", 9);
+    hl_value_set_int (security, "refused_keys", 1);
+    hl_value_set (status, "security", &security);
     return status;
 }
 
@@ -123,6 +129,10 @@ test_text (void **state)
         "helios_dispatch_latency_seconds_bucket{le=\"+Inf\"} 4\n"
         "helios_dispatch_latency_seconds_sum 0.5\n"
         "helios_dispatch_latency_seconds_count 4\n",
+        "# TYPE helios_curve_refused_keys_total counter\n"
+        "helios_curve_refused_keys_total 1\n",
+        "helios_curve_refused_total 9\n",
+        "helios_curve_allowed_keys 3\n",
     };
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         if (!strstr (text, want[i]))
