@@ -161,10 +161,59 @@ s_recv_frames (void *handle, zmq_msg_t *frames, int *kept_p)
 }
 
 int
+hl_bus_send_bytes (zsock_t *sock, const void *rid, size_t rid_len,
+                   const void *data, size_t size)
+{
+    if (!sock || zsock_type (sock) != ZMQ_ROUTER || !rid || !rid_len
+        || rid_len > HL_MAX_ROUTING_ID || !data || !size)
+        return HL_ERR_ARGS;
+    zmq_msg_t frame;
+    zmq_msg_init_size (&frame, rid_len);
+    memcpy (zmq_msg_data (&frame), rid, rid_len);
+    if (s_send_frame (sock, &frame, ZMQ_SNDMORE, 0) != 0) {
+        zmq_msg_close (&frame);
+        return HL_ERR_IO;
+    }
+    zmq_msg_init_size (&frame, size);
+    memcpy (zmq_msg_data (&frame), data, size);
+    if (s_send_frame (sock, &frame, 0, 0) != 0) {
+        zmq_msg_close (&frame);
+        return HL_ERR_IO;
+    }
+    return 0;
+}
+
+/*  The address ZeroMQ knows the peer by, from a frame's metadata, into
+    addr ("" when it has none: inproc, or an older libzmq). */
+static void
+s_peer_address (zmq_msg_t *frames, int kept, char *addr, size_t addrsize)
+{
+    if (!addr || !addrsize)
+        return;
+    addr[0] = '\0';
+    for (int i = kept - 1; i >= 0; i--) {
+        const char *v = zmq_msg_gets (&frames[i], "Peer-Address");
+        if (v) {
+            snprintf (addr, addrsize, "%s", v);
+            return;
+        }
+    }
+}
+
+int
 hl_bus_recv (zsock_t *sock, const hl_limits_t *limits, hl_msg_t **msg_p,
              zframe_t **peer_p)
 {
+    return hl_bus_recv_from (sock, limits, msg_p, peer_p, NULL, 0);
+}
+
+int
+hl_bus_recv_from (zsock_t *sock, const hl_limits_t *limits, hl_msg_t **msg_p,
+                  zframe_t **peer_p, char *addr, size_t addrsize)
+{
     assert (msg_p);
+    if (addr && addrsize)
+        addr[0] = '\0';
     *msg_p = NULL;
     if (peer_p)
         *peer_p = NULL;
@@ -229,6 +278,9 @@ hl_bus_recv (zsock_t *sock, const hl_limits_t *limits, hl_msg_t **msg_p,
         goto done;
     }
 done:
+    //  Only a failure needs it: the peer may be banned for it
+    if (rc != 0 && router)
+        s_peer_address (frames, kept, addr, addrsize);
     for (int i = 0; i < kept; i++)
         zmq_msg_close (&frames[i]);
     if (rc != 0) {

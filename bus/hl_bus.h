@@ -40,6 +40,18 @@ int hl_bus_send_wait (zsock_t *sock, hl_msg_t **msg_p, int timeout_ms);
 int hl_bus_recv (zsock_t *sock, const hl_limits_t *limits, hl_msg_t **msg_p,
                  zframe_t **peer_p);
 
+/*  hl_bus_recv that, when a ROUTER's message fails, also puts the
+    peer's address (ZeroMQ's "Peer-Address", "" if none) into addr. */
+int hl_bus_recv_from (zsock_t *sock, const hl_limits_t *limits,
+                      hl_msg_t **msg_p, zframe_t **peer_p, char *addr,
+                      size_t addrsize);
+
+/*  Send size bytes of data, an envelope encoded before, to peer rid of
+    ROUTER sock; the data is copied. Never blocks. 0, HL_ERR_ARGS, or
+    HL_ERR_IO when ZeroMQ refuses it (peer gone, HWM). */
+int hl_bus_send_bytes (zsock_t *sock, const void *rid, size_t rid_len,
+                       const void *data, size_t size);
+
 /*  The next message from this process's proxy intake (hl_proxy_intake).
     The proxy scanned every message it passes with the limits it was
     started with, so the scan is not repeated here.

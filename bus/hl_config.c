@@ -45,6 +45,7 @@ struct _hl_config_t {
     hl_config_summary_t summary;   // ditto
     hl_config_store_t store;       // its file resolved under state_dir
     hl_config_security_t security; // paths only, read by hl_curve
+    hl_config_guard_t guard;       // hl_config_guard.c
     hl_config_metric_t *metrics;   // metrics_n entries, names unique
     size_t metrics_n;              // (hl_config_catalog.c)
     hl_config_action_t *actions;   // actions_n entries, names unique
@@ -170,6 +171,7 @@ s_set_defaults (hl_config_t *self)
 
     hl_config_io_defaults (&self->statsd, &self->webhooks, &self->alerts,
                            &self->summary);
+    hl_config_guard_defaults (&self->guard);
 
     self->store.enabled = true;
     snprintf (self->store.path, sizeof self->store.path, "helios.db");
@@ -583,7 +585,7 @@ s_load_security (hl_setting_ctx_t *ctx, const config_t *cfg,
 static const char *s_sections[]
     = { "master", "connect", "agent",   "limits",   "cycle",  "emergency",
         "health", "metrics", "actions", "demo",     "statsd", "webhooks",
-        "alerts", "summary", "store",   "security", NULL };
+        "alerts", "summary", "store",   "security", "guard",  NULL };
 
 hl_config_t *
 hl_config_load (const char *path, char *err, size_t errsize)
@@ -643,7 +645,8 @@ hl_config_load (const char *path, char *err, size_t errsize)
         || hl_config_load_alerts (&ctx, &cfg, &self->alerts)
         || hl_config_load_summary (&ctx, &cfg, &self->summary)
         || s_load_store (&ctx, &cfg, self)
-        || s_load_security (&ctx, &cfg, &self->security))
+        || s_load_security (&ctx, &cfg, &self->security)
+        || hl_config_load_guard (&ctx, &cfg, &self->guard))
         goto fail;
     config_destroy (&cfg);
     return self;
@@ -742,6 +745,12 @@ const hl_config_alerts_t *
 hl_config_alerts (const hl_config_t *self)
 {
     return &self->alerts;
+}
+
+const hl_config_guard_t *
+hl_config_guard (const hl_config_t *self)
+{
+    return &self->guard;
 }
 
 const hl_config_summary_t *

@@ -246,6 +246,20 @@ typedef struct {
     char allow_dir[HL_CONFIG_PATH];         /* master: allowed public keys */
 } hl_config_security_t;
 
+/*  What the master keeps of control answers, and when it stops hearing
+    a peer that keeps erring (design §7). */
+typedef struct {
+    int idem_window_s;       /* an answer is kept 60 s; 0: off */
+    int idem_entries;        /* answers kept, all clients, 16384 */
+    int idem_bytes;          /* their bytes, 32 MiB */
+    int idem_client_entries; /* answers kept per client, 1024 */
+    int idem_client_bytes;   /* their bytes, 4 MiB */
+    int offender_errors;     /* errors that ban a peer, 100; 0: never */
+    int offender_window_s;   /* within this many seconds, 10 */
+    int offender_ban_s;      /* for this long, 60 */
+    int offender_peers;      /* peers tracked per socket, 4096 */
+} hl_config_guard_t;
+
 typedef struct _hl_config_t hl_config_t;
 
 /*  Load and validate path. On failure returns NULL and writes
@@ -276,6 +290,7 @@ const hl_config_alerts_t *hl_config_alerts (const hl_config_t *self);
 const hl_config_summary_t *hl_config_summary (const hl_config_t *self);
 const hl_config_store_t *hl_config_store (const hl_config_t *self);
 const hl_config_security_t *hl_config_security (const hl_config_t *self);
+const hl_config_guard_t *hl_config_guard (const hl_config_t *self);
 
 size_t hl_config_metrics_size (const hl_config_t *self);
 const hl_config_metric_t *hl_config_metric (const hl_config_t *self, size_t i);

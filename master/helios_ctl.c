@@ -461,7 +461,8 @@ s_print_inputs (const hl_value_t *d)
                 hl_value_get_int (bus, bus_more[i], 0));
     printf ("\n");
     const char *in_keys[] = { "received", "rejected", NULL };
-    s_print_counters ("control", hl_value_get (d, "control"), in_keys);
+    const char *control_keys[] = { "received", "rejected", "refused", NULL };
+    s_print_counters ("control", hl_value_get (d, "control"), control_keys);
     s_print_counters ("tasks", hl_value_get (d, "tasks"), in_keys);
     s_print_queue (hl_value_get (d, "tasks"));
     const hl_value_t *kpi = hl_value_get (d, "kpi");

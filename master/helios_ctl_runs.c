@@ -359,9 +359,11 @@ hl_ctl_cmd_report (const hl_ctl_opts_t *opts, int argc, char **argv)
         else if (argv[i][0] == '-')
             return hl_ctl_bad_word ("report", argv[i]);
         else {
+            //  strtoll saturates: a number past INT64_MAX is no run's
             char *end;
+            errno = 0;
             id = strtoll (argv[i], &end, 10);
-            if (*end || id <= 0)
+            if (*end || id <= 0 || errno == ERANGE)
                 return hl_ctl_usage_error ("report: '%s' is not a run's number "
                                            "or last",
                                            argv[i]);

@@ -4,10 +4,14 @@
     hl_client - request/reply over a DEALER with a deadline. A reply is
     matched to its request by the envelope's re field, so a late answer to
     an earlier, timed-out request is never taken for the current one.
+    Request ids start at a random point per client: the master answers a
+    repeated (routing id, request id) with its first answer, and two
+    clients that ever shared a routing id must not share ids too.
 */
 #include <czmq.h>
 
 #include "../bus/hl_bus.h"
+#include "../bus/hl_rand.h"
 #include "../bus/hl_sock.h"
 #include "../proto/hl_alloc.h"
 #include "hl_client.h"
@@ -15,6 +19,7 @@
 struct _hl_client_t {
     zsock_t *dealer;
     char src[HL_MAX_NAME + 1];
+    uint64_t next_id; /* the next request's id */
 };
 
 hl_client_t *
@@ -26,6 +31,14 @@ hl_client_new (const char *endpoint, const char *src)
     hl_client_t *self = (hl_client_t *)hl_alloc (sizeof (hl_client_t));
     self->dealer = dealer;
     snprintf (self->src, sizeof self->src, "%s", src ? src : "client");
+    //  The clock, the pid and this object's address: two clients of one
+    //  process made in the same microsecond still differ
+    hl_rand_t rng;
+    hl_rand_seed (&rng, ((uint64_t)zclock_usecs () ^ ((uint64_t)getpid () << 40)
+                         ^ (uint64_t)(uintptr_t)self)
+                            | 1);
+    //  Below 2^62: ids never wrap, and 0 (no id) never comes
+    self->next_id = (hl_rand_next (&rng) >> 2) + 1;
     return self;
 }
 
@@ -45,7 +58,8 @@ uint64_t
 hl_client_send (hl_client_t *self, const char *op, hl_value_t **args_p)
 {
     hl_msg_t *request = hl_msg_new (HL_MSG_REQUEST);
-    uint64_t id = hl_msg_id (request);
+    uint64_t id = self->next_id++;
+    hl_msg_set_id (request, id);
     hl_msg_set_src (request, self->src);
     hl_msg_set_op (request, op);
     if (args_p && *args_p)

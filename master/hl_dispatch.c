@@ -61,6 +61,8 @@ struct _hl_dispatch_t {
     size_t latency_n;                             /* written so far */
     uint64_t latency_hist[S_LATENCY_BUCKETS + 1]; /* per bucket, +Inf last */
     int64_t latency_sum_us;                       /* of every wait */
+    hl_offender_t *offenders;                     /* borrowed, or NULL */
+    char addr[64]; /* a failed message's peer address */
 };
 
 //  --------------------------------------------------------------------
@@ -150,6 +152,12 @@ s_reject (hl_dispatch_t *self, const uint8_t *rid, size_t rid_len, uint64_t re,
         self->n.rejected_by[-err]++;
     if (!rid || !rid_len)
         return;
+    if (self->offenders
+        && hl_offender_error (self->offenders, rid, rid_len, self->now_ms)) {
+        hl_offender_log (self->offenders, "tasks", rid, rid_len, self->addr,
+                         err);
+        return; /* from now on it hears nothing */
+    }
     hl_msg_t *reply = hl_msg_new (HL_MSG_ERROR);
     hl_msg_set_re (reply, re);
     hl_msg_set_code (reply, err);
@@ -251,11 +259,19 @@ hl_dispatch_readable (hl_dispatch_t *self)
 {
     hl_msg_t *msg = NULL;
     zframe_t *frame = NULL;
-    int rc = hl_bus_recv (self->sock, &self->limits, &msg, &frame);
+    int rc = hl_bus_recv_from (self->sock, &self->limits, &msg, &frame,
+                               self->addr, sizeof self->addr);
     if (rc == HL_ERR_IO && !frame)
         return false;
     s_clock (self);
     self->n.received++;
+    if (frame && self->offenders
+        && hl_offender_banned (self->offenders, zframe_data (frame),
+                               zframe_size (frame), self->now_ms)) {
+        hl_msg_destroy (&msg);
+        zframe_destroy (&frame);
+        return true;
+    }
     if (rc) {
         char text[128];
         snprintf (text, sizeof text, "%s: %s", hl_errname (rc),
@@ -402,6 +418,12 @@ uint64_t
 hl_dispatch_reserve (hl_dispatch_t *self)
 {
     return hl_taskq_reserve (self->taskq);
+}
+
+void
+hl_dispatch_set_offenders (hl_dispatch_t *self, hl_offender_t *offenders)
+{
+    self->offenders = offenders;
 }
 
 void

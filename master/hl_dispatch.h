@@ -15,6 +15,7 @@
 
 #include "../bus/hl_config.h"
 #include "../proto/hl_names.h"
+#include "hl_offender.h"
 #include "hl_registry.h"
 #include "hl_taskq.h"
 
@@ -53,6 +54,11 @@ void hl_dispatch_tick (hl_dispatch_t *self, int64_t now_ms);
 /*  A task id for a task about to be submitted, so that its record is
     written before it is sent. */
 uint64_t hl_dispatch_reserve (hl_dispatch_t *self);
+
+/*  Offenders on the tasks socket (borrowed; NULL: none): a banned
+    peer's messages are dropped unread, and every refusal of a message
+    counts against its sender. */
+void hl_dispatch_set_offenders (hl_dispatch_t *self, hl_offender_t *offenders);
 
 /*  Task ids go on from id at least: a restarted master never gives a
     new task the id of one an agent may still remember. */

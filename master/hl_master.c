@@ -21,6 +21,7 @@
 #define S_STATSD_BYTES 262144
 
 #define S_STORE_FLUSH_MS 5 /* records wait this long for their batch */
+#define S_REPLY_SPACE 4096 /* a reply this small is encoded on the stack */
 
 static void
 s_count_reject (hl_master_input_t *input, int err)
@@ -31,7 +32,9 @@ s_count_reject (hl_master_input_t *input, int err)
 }
 
 /*  Reply on the control socket. Takes *data_p. A reply that cannot be
-    sent (the client has gone) is only logged: the request was served. */
+    sent (the client has gone) is only logged: the request was served.
+    Encoded once: the idempotency table keeps the bytes, and repeats of
+    the request held while it ran get them too. */
 void
 hl_master_reply (hl_master_t *self, const uint8_t *rid, size_t rid_len,
                  uint64_t re, bool ok, hl_value_t **data_p, const char *error)
@@ -44,10 +47,24 @@ hl_master_reply (hl_master_t *self, const uint8_t *rid, size_t rid_len,
         hl_msg_set_data (reply, data_p);
     if (!ok)
         hl_msg_set_error (reply, error);
-    hl_msg_set_routing_id (reply, rid, rid_len);
-    int rc = hl_bus_send (self->control, &reply);
-    if (rc)
-        hl_log_info ("control: reply not sent: %s", hl_strerror (rc));
+    uint8_t space[S_REPLY_SPACE];
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    int rc = hl_msg_encode_buf (reply, space, sizeof space, &bytes, &size);
+    hl_msg_destroy (&reply);
+    if (rc) {
+        hl_log_warning ("control: reply not encoded: %s", hl_strerror (rc));
+        return;
+    }
+    size_t held = hl_idem_answer (self->idem, rid, rid_len, re, bytes, size,
+                                  zclock_mono ());
+    for (size_t i = 0; i <= held; i++) {
+        rc = hl_bus_send_bytes (self->control, rid, rid_len, bytes, size);
+        if (rc)
+            hl_log_info ("control: reply not sent: %s", hl_strerror (rc));
+    }
+    if (bytes != space)
+        free (bytes);
 }
 
 int
@@ -76,16 +93,70 @@ s_control_readable (zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
-/*  Handle one control message; false when there was none. */
+/*  A protocol error by peer: counted against it, and true when that
+    bans it (logged here, once): it gets no answer. */
+static bool
+s_control_offence (hl_master_t *self, const zframe_t *peer, const char *addr,
+                   int err)
+{
+    const uint8_t *rid = zframe_data ((zframe_t *)peer);
+    size_t len = zframe_size ((zframe_t *)peer);
+    if (!hl_offender_error (self->control_bans, rid, len, zclock_mono ()))
+        return false;
+    hl_offender_log (self->control_bans, "control", rid, len, addr, err);
+    return true;
+}
+
+/*  Run request's op, its arguments checked first; reply unless the op
+    will later. A refusal is counted by its reason. */
+static void
+s_control_request (hl_master_t *self, const hl_msg_t *msg)
+{
+    size_t rid_len;
+    const uint8_t *rid = hl_msg_routing_id (msg, &rid_len);
+    const char *op = hl_msg_op (msg);
+    char error[1024] = ""; /* a reply's error is at most this long */
+    hl_value_t *data = NULL;
+    hl_master_op_fn *fn = hl_master_op (op);
+    int rc = hl_args_check (op, hl_msg_args (msg), error, sizeof error);
+    if (rc == 0 && !fn) {
+        rc = HL_ERR_UNSUPPORTED; /* a table without its op: a bug */
+        snprintf (error, sizeof error, "unknown op [%s]", hl_errname (rc));
+    }
+    if (rc == 0)
+        rc = fn (self, msg, &data, error, sizeof error);
+    if (rc < 0) {
+        self->refused++;
+        if (-rc < HL_ERR_COUNT)
+            self->refused_by[-rc]++;
+        if (!*error)
+            snprintf (error, sizeof error, "%s", hl_strerror (rc));
+    }
+    if (rc <= 0) /* > 0: the op replies later */
+        hl_master_reply (self, rid, rid_len, hl_msg_id (msg), rc == 0, &data,
+                         error);
+    hl_value_destroy (&data);
+}
+
+/*  Handle one control message; false when there was none. A banned
+    peer's message is dropped unread; a request seen before gets its
+    first answer again, or waits for it. */
 static bool
 s_control_one (hl_master_t *self, zsock_t *sock)
 {
     hl_msg_t *msg = NULL;
     zframe_t *peer = NULL;
-    int rc = hl_bus_recv (sock, &self->limits, &msg, &peer);
+    char addr[64];
+    int rc = hl_bus_recv_from (sock, &self->limits, &msg, &peer, addr,
+                               sizeof addr);
     if (rc == HL_ERR_IO && !peer)
         return false; /* nothing was there */
     self->control_in.received++;
+    int64_t now = zclock_mono ();
+    if (peer
+        && hl_offender_banned (self->control_bans, zframe_data (peer),
+                               zframe_size (peer), now))
+        goto done;
     char error[1024] = ""; /* a reply's error is at most this long */
     if (rc == 0 && hl_msg_type (msg) != HL_MSG_REQUEST) {
         rc = HL_ERR_UNSUPPORTED;
@@ -99,29 +170,28 @@ s_control_one (hl_master_t *self, zsock_t *sock)
         if (!*error)
             snprintf (error, sizeof error, "%s: %s", hl_errname (rc),
                       hl_strerror (rc));
-        hl_log_info ("control: request rejected: %s", error);
-        if (peer)
+        hl_log_debug ("control: request rejected: %s", error);
+        if (peer && !s_control_offence (self, peer, addr, rc))
             hl_master_reply (self, zframe_data (peer), zframe_size (peer),
                              msg ? hl_msg_id (msg) : 0, false, NULL, error);
         goto done;
     }
+    /*  An op that only reads is answered afresh: running it again
+        changes nothing, and its answers (status) are the big ones. */
     size_t rid_len;
     const uint8_t *rid = hl_msg_routing_id (msg, &rid_len);
-    const char *op = hl_msg_op (msg);
-    hl_value_t *data = NULL;
-    hl_master_op_fn *fn = hl_master_op (op);
-    rc = HL_ERR_UNSUPPORTED;
-    snprintf (error, sizeof error, "unknown op");
-    if (fn) {
-        *error = 0;
-        rc = fn (self, msg, &data, error, sizeof error);
-    }
-    if (rc && !*error)
-        snprintf (error, sizeof error, "%s", hl_strerror (rc));
-    if (rc <= 0) /* > 0: the op replies later */
-        hl_master_reply (self, rid, rid_len, hl_msg_id (msg), rc == 0, &data,
-                         error);
-    hl_value_destroy (&data);
+    const uint8_t *answer = NULL;
+    size_t size = 0;
+    hl_idem_state_t seen = HL_IDEM_NEW;
+    if (hl_args_changes (hl_msg_op (msg)))
+        seen = hl_idem_begin (self->idem, rid, rid_len, hl_msg_id (msg), now,
+                              &answer, &size);
+    if (seen == HL_IDEM_ANSWERED) {
+        rc = hl_bus_send_bytes (self->control, rid, rid_len, answer, size);
+        if (rc)
+            hl_log_info ("control: reply not sent: %s", hl_strerror (rc));
+    } else if (seen == HL_IDEM_NEW)
+        s_control_request (self, msg);
 done:
     hl_msg_destroy (&msg);
     zframe_destroy (&peer);
@@ -629,6 +699,27 @@ s_bind (hl_master_t *self, char *err, size_t errsize)
     return s_bind_http (self, err, errsize);
 }
 
+/*  The guard section's tables: control answers by request, and the
+    offenders of the control and tasks sockets. */
+static void
+s_guard_new (hl_master_t *self)
+{
+    const hl_config_guard_t *gc = hl_config_guard (self->config);
+    hl_idem_opts_t idem
+        = { gc->idem_window_s * 1000, (size_t)gc->idem_entries,
+            (size_t)gc->idem_bytes, (size_t)gc->idem_client_entries,
+            (size_t)gc->idem_client_bytes };
+    self->idem = hl_idem_new (&idem);
+    hl_offender_opts_t bans
+        = { gc->offender_errors, gc->offender_window_s * 1000,
+            gc->offender_ban_s * 1000, (size_t)gc->offender_peers };
+    self->control_bans = hl_offender_new (&bans);
+    self->tasks_bans = hl_offender_new (&bans);
+    //  The config's bounds make every option valid
+    assert (self->idem && self->control_bans && self->tasks_bans);
+    hl_dispatch_set_offenders (self->dispatch, self->tasks_bans);
+}
+
 hl_master_t *
 hl_master_new (const hl_config_t *config, char *err, size_t errsize)
 {
@@ -653,6 +744,7 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     self->webhook = hl_webhook_new (config, self->src);
     self->dispatch = hl_dispatch_new (self->tasks, config, self->src,
                                       s_dispatch_event, s_wants, self);
+    s_guard_new (self);
     self->loop = zloop_new ();
     if (s_store_open (self, err, errsize))
         goto fail;
@@ -720,6 +812,9 @@ hl_master_destroy (hl_master_t **self_p)
     hl_watch_destroy (&self->watch); /* after: a run's end may tell it */
     zloop_destroy (&self->loop);
     hl_dispatch_destroy (&self->dispatch);
+    hl_offender_destroy (&self->tasks_bans);
+    hl_offender_destroy (&self->control_bans);
+    hl_idem_destroy (&self->idem);
     hl_store_destroy (&self->store); /* what the engine wrote last, too */
     hl_webhook_destroy (&self->webhook);
     hl_planner_destroy (&self->planner);

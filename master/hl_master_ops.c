@@ -4,11 +4,13 @@
     hl_master_ops - the control operations of the master's reactor
     (status, run, cycles, report, actions, audit, metric.push, agents,
     task.run, task.cancel, pause and resume), each from a request to its
-    reply. A file of hl_master; they share hl_master_priv.h.
+    reply. A file of hl_master; they share hl_master_priv.h. Every
+    request's arguments passed hl_args_check before its op runs: an op
+    reads them without checking their types or ranges again.
 */
 #include "hl_master_priv.h"
 
-#define S_AUDIT_MAX 1000 /* records in one reply: well under 1 MiB */
+#define S_AUDIT_MAX HL_ARGS_AUDIT_MAX /* records in one reply: < 1 MiB */
 
 /*  A copy of key from the map from, or nil. */
 static hl_value_t *
@@ -118,6 +120,50 @@ s_store_status (hl_master_t *self)
     return v;
 }
 
+/*  An offender table's figures. */
+static hl_value_t *
+s_offenders (hl_offender_t *bans)
+{
+    hl_offender_stats_t st;
+    hl_offender_stats (bans, zclock_mono (), &st);
+    hl_value_t *v = hl_value_new_map ();
+    hl_value_set_int (v, "tracked", (int64_t)st.tracked);
+    hl_value_set_int (v, "banned", (int64_t)st.banned);
+    hl_value_set_int (v, "bans", (int64_t)st.bans);
+    hl_value_set_int (v, "dropped", (int64_t)st.dropped);
+    hl_value_set_int (v, "untracked", (int64_t)st.untracked);
+    return v;
+}
+
+/*  What guards the control socket, into its status group: requests its
+    ops refused (by reason), the idempotency table and the offenders. */
+static void
+s_guard_status (hl_master_t *self, hl_value_t *control)
+{
+    hl_value_set_int (control, "refused", (int64_t)self->refused);
+    hl_value_t *by = hl_value_new_map ();
+    for (int i = 1; i < HL_ERR_COUNT; i++)
+        if (self->refused_by[i])
+            hl_value_set_int (by, hl_errname (-i),
+                              (int64_t)self->refused_by[i]);
+    hl_value_set (control, "refused_by", &by);
+    hl_idem_stats_t st;
+    hl_idem_stats (self->idem, &st);
+    hl_value_t *idem = hl_value_new_map ();
+    hl_value_set_int (idem, "entries", (int64_t)st.entries);
+    hl_value_set_int (idem, "bytes", (int64_t)st.bytes);
+    hl_value_set_int (idem, "clients", (int64_t)st.clients);
+    hl_value_set_int (idem, "replayed", (int64_t)st.replayed);
+    hl_value_set_int (idem, "held", (int64_t)st.held);
+    hl_value_set_int (idem, "dropped", (int64_t)st.dropped);
+    hl_value_set_int (idem, "evicted", (int64_t)st.evicted);
+    hl_value_set_int (idem, "expired", (int64_t)st.expired);
+    hl_value_set_int (idem, "unkept", (int64_t)st.unkept);
+    hl_value_set (control, "idempotency", &idem);
+    hl_value_t *ov = s_offenders (self->control_bans);
+    hl_value_set (control, "offenders", &ov);
+}
+
 static int
 s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
              char *error, size_t errsize)
@@ -165,6 +211,7 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     hl_value_set (data, "bus", &bv);
 
     hl_value_t *cv = s_input_json (&self->control_in);
+    s_guard_status (self, cv);
     hl_value_set (data, "control", &cv);
     hl_value_t *mv = s_input_json (&self->metrics_in);
     hl_value_set (data, "metrics", &mv);
@@ -201,6 +248,8 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     hl_value_t *lv = hl_learning_to_value (self->learning);
     hl_value_set (data, "learning", &lv);
     hl_value_t *tv = hl_dispatch_stats (self->dispatch);
+    hl_value_t *ov = s_offenders (self->tasks_bans);
+    hl_value_set (tv, "offenders", &ov);
     int64_t tasks_rejected = hl_value_get_int (tv, "rejected", 0);
     hl_value_set (data, "tasks", &tv);
     hl_value_set_int (data, "decode_errors",
@@ -438,6 +487,7 @@ s_op_task_run (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
         snprintf (error, errsize, "task.run: unknown role '%s'", esc);
         return HL_ERR_ARGS;
     }
+    /*  hl_args held priority to 1..4: the cast cannot wrap. */
     hl_task_spec_t spec
         = { .kind = (hl_task_kind_t)kind,
             .role = role,
@@ -445,6 +495,14 @@ s_op_task_run (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
             .priority = (uint32_t)hl_value_get_int (args, "priority", 3),
             .emergency = false,
             .deadline_ms = 0 };
+    /*  No agent takes an apply or a rollback without its action: such a
+        task would wait in the queue for good. */
+    if ((kind == HL_KIND_APPLY || kind == HL_KIND_ROLLBACK) && !spec.action) {
+        snprintf (error, errsize, "task.run: a %s needs an action [%s]",
+                  hl_kind_name ((hl_task_kind_t)kind),
+                  hl_errname (HL_ERR_MISSING));
+        return HL_ERR_MISSING;
+    }
     const hl_value_t *v = hl_value_get (args, "emergency");
     if (v && hl_value_bool (v, &spec.emergency)) {
         snprintf (error, errsize, "task.run: emergency must be a bool");

@@ -24,10 +24,12 @@
 #include "../bus/hl_udp.h"
 #include "../bus/hl_zap.h"
 #include "../proto/hl_alloc.h"
+#include "hl_args.h"
 #include "hl_cycle.h"
 #include "hl_report.h"
 #include "hl_dispatch.h"
 #include "hl_health.h"
+#include "hl_idem.h"
 #include "hl_http.h"
 #include "hl_kpi.h"
 #include "hl_learning.h"
@@ -84,9 +86,14 @@ struct _hl_master_t {
     char ready[5 * HL_CONFIG_ENDPOINT + 64];
     int64_t started_ms; /* monotonic */
     hl_master_input_t control_in;
-    hl_master_input_t metrics_in; /* metric messages from the bus */
-    uint64_t published;           /* messages the master put on the bus */
-    uint64_t publish_failed;      /* refused by the publisher (HWM) */
+    uint64_t refused;                  /* requests an op refused */
+    uint64_t refused_by[HL_ERR_COUNT]; /* indexed by -hl_err_t */
+    hl_idem_t *idem;                   /* control answers by request */
+    hl_offender_t *control_bans;       /* offenders on control */
+    hl_offender_t *tasks_bans;         /* and on tasks */
+    hl_master_input_t metrics_in;      /* metric messages from the bus */
+    uint64_t published;                /* messages the master put on the bus */
+    uint64_t publish_failed;           /* refused by the publisher (HWM) */
     hl_store_t *store;     /* store.enabled: the durable state, or NULL */
     bool store_failing;    /* its alert is raised */
     int64_t rollup_minute; /* the last minute rolled up */

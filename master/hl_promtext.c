@@ -318,6 +318,24 @@ s_tasks (s_writer_t *w, const hl_value_t *tasks)
           "Tasks-socket messages refused, by reason.");
 }
 
+/*  A socket's offender table (design §7): bans, dropped messages. */
+static void
+s_offenders (s_writer_t *w, const hl_value_t *offenders, const char *socket)
+{
+    char name[64], help[96];
+    snprintf (name, sizeof name, "helios_%s_offender_bans_total", socket);
+    snprintf (help, sizeof help, "Peers of the %s socket banned for errors.",
+              socket);
+    s_one (w, offenders, "bans", 1, name, "counter", help);
+    snprintf (name, sizeof name, "helios_%s_offender_dropped_total", socket);
+    snprintf (help, sizeof help, "Messages of banned %s peers dropped unread.",
+              socket);
+    s_one (w, offenders, "dropped", 1, name, "counter", help);
+    snprintf (name, sizeof name, "helios_%s_offenders_banned", socket);
+    snprintf (help, sizeof help, "Peers of the %s socket banned now.", socket);
+    s_one (w, offenders, "banned", 1, name, "gauge", help);
+}
+
 static void
 s_agents (s_writer_t *w, const hl_value_t *agents)
 {
@@ -509,6 +527,19 @@ s_bus (s_writer_t *w, const hl_value_t *status)
     s_by (w, hl_value_get (control, "rejected_by"),
           "helios_control_rejected_total", "reason",
           "Control requests refused before their operation, by reason.");
+    s_by (w, hl_value_get (control, "refused_by"),
+          "helios_control_refused_total", "reason",
+          "Control requests their operation refused (arguments), by reason.");
+    const hl_value_t *idem = hl_value_get (control, "idempotency");
+    s_one (w, idem, "replayed", 1, "helios_control_replayed_total", "counter",
+           "Repeated requests answered with their first answer.");
+    s_one (w, idem, "held", 1, "helios_control_held_total", "counter",
+           "Repeats of a running request answered when it ended.");
+    s_one (w, idem, "bytes", 1, "helios_control_idempotency_bytes", "gauge",
+           "Memory of the answers kept for repeated requests.");
+    s_offenders (w, hl_value_get (control, "offenders"), "control");
+    s_offenders (w, hl_value_get (hl_value_get (status, "tasks"), "offenders"),
+                 "tasks");
     const hl_value_t *metrics = hl_value_get (status, "metrics");
     s_one (w, metrics, "received", 1, "helios_metric_messages_total", "counter",
            "Metric messages taken from the intake.");

@@ -77,7 +77,8 @@ static const hl_field_spec_t s_result[] = {
     TASK_ID,
     STR ("status", HL_FIELD_STATUS, REQ, HL_MAX_NAME, HL_FIELD_CHARSET_ANY,
          hl_status_parse),
-    NUM ("duration_us", HL_FIELD_DURATION_US, U64, REQ, 0, 0),
+    //  Read as int64 microseconds downstream: past INT64_MAX it wraps
+    NUM ("duration_us", HL_FIELD_DURATION_US, U64, REQ, 0, INT64_MAX),
     VAL ("data", HL_FIELD_DATA, ANY, 0),
 };
 static const hl_field_spec_t s_cancel[] = {

@@ -88,7 +88,7 @@ s_full (hl_msg_type_t type)
         case HL_MSG_RESULT:
             hl_msg_set_task_id (m, 5);
             hl_msg_set_status (m, "failed");
-            hl_msg_set_duration_us (m, UINT64_MAX);
+            hl_msg_set_duration_us (m, (uint64_t)INT64_MAX);
             v = s_tree ();
             hl_msg_set_data (m, &v);
             break;

@@ -88,6 +88,64 @@ test_dealer_router_round_trip (void **state)
     hl_msg_destroy (&msg);
 }
 
+/*  An envelope encoded once, sent as bytes to a peer: what a kept answer
+    is sent again as. A failed message's peer address comes with it. */
+static void
+test_send_bytes_recv_from (void **state)
+{
+    pair_t *p = *state;
+    //  The ROUTER routes only to peers it has heard (mandatory routing)
+    hl_msg_t *msg = s_heartbeat (0);
+    assert_int_equal (hl_bus_send (p->dealer, &msg), 0);
+    assert_int_equal (recv_wait (p->router, NULL, &msg, NULL), 0);
+    hl_msg_destroy (&msg);
+    msg = s_heartbeat (5);
+    uint8_t *data;
+    size_t size;
+    assert_int_equal (hl_msg_encode (msg, &data, &size), 0);
+    hl_msg_destroy (&msg);
+    assert_int_equal (hl_bus_send_bytes (p->router, "agent-1", 7, data, size),
+                      0);
+    assert_int_equal (hl_bus_send_bytes (p->router, "agent-1", 7, data, size),
+                      0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal (recv_wait (p->dealer, NULL, &msg, NULL), 0);
+        assert_int_equal (hl_msg_inflight (msg), 5);
+        hl_msg_destroy (&msg);
+    }
+    //  Not a ROUTER, no peer, no bytes
+    assert_int_equal (hl_bus_send_bytes (p->dealer, "agent-1", 7, data, size),
+                      HL_ERR_ARGS);
+    assert_int_equal (hl_bus_send_bytes (p->router, "", 0, data, size),
+                      HL_ERR_ARGS);
+    assert_int_equal (hl_bus_send_bytes (p->router, "agent-1", 7, data, 0),
+                      HL_ERR_ARGS);
+    free (data);
+
+    char addr[64] = "x";
+    zframe_t *peer = NULL;
+    assert_int_equal (zstr_send (p->dealer, "\xc1"), 0);
+    zpoller_t *poller = zpoller_new (p->router, NULL);
+    zpoller_wait (poller, WAIT_MS);
+    zpoller_destroy (&poller);
+    assert_int_equal (
+        hl_bus_recv_from (p->router, NULL, &msg, &peer, addr, sizeof addr),
+        HL_ERR_ROOT);
+    assert_string_equal (addr, "127.0.0.1");
+    zframe_destroy (&peer);
+    //  A good message leaves it empty: only failures pay for it
+    msg = s_heartbeat (1);
+    assert_int_equal (hl_bus_send (p->dealer, &msg), 0);
+    poller = zpoller_new (p->router, NULL);
+    zpoller_wait (poller, WAIT_MS);
+    zpoller_destroy (&poller);
+    assert_int_equal (
+        hl_bus_recv_from (p->router, NULL, &msg, &peer, addr, sizeof addr), 0);
+    assert_string_equal (addr, "");
+    hl_msg_destroy (&msg);
+    zframe_destroy (&peer);
+}
+
 static void
 test_send_failures (void **state)
 {
@@ -357,6 +415,8 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_dealer_router_round_trip,
                                          setup_pair, teardown_pair),
+        cmocka_unit_test_setup_teardown (test_send_bytes_recv_from, setup_pair,
+                                         teardown_pair),
         cmocka_unit_test_setup_teardown (test_send_failures, setup_pair,
                                          teardown_pair),
         cmocka_unit_test_setup_teardown (test_recv_bad_frames, setup_pair,

@@ -548,6 +548,20 @@ test_body_fields (void **state)
     b_kv_int (&b, "liveness", 3);
     b_kv_str (&b, "session", "s");
     EXPECT (HL_ERR_RANGE, &b);
+    //  result: duration_us INT64_MAX, and one more, which an int64 of
+    //  microseconds would read as negative
+    for (int over = 0; over <= 1; over++) {
+        b_env (&b, "result", 3);
+        b_kv_int (&b, "task_id", 1);
+        b_kv_str (&b, "status", "ok");
+        b_str (&b, "duration_us");
+        b_uint (&b, (uint64_t)INT64_MAX + (uint64_t)over);
+        EXPECT (over ? HL_ERR_RANGE : 0, &b);
+    }
+    //  heartbeat: inflight 2^32 wraps nothing
+    b_env (&b, "heartbeat", 1);
+    b_kv_int (&b, "inflight", 4294967296LL);
+    EXPECT (HL_ERR_RANGE, &b);
     //  heartbeat: inflight -1
     b_env (&b, "heartbeat", 1);
     b_kv_int (&b, "inflight", -1);

@@ -1189,6 +1189,50 @@ static const bad_case_t s_store_unknown_key
     = { "store = {\n  retention = 3;\n};\n", 2,
         "store.retention: unknown key" };
 
+// guard
+
+static void
+test_guard (void **state)
+{
+    (void)state;
+    hl_config_t *config = hl_config_new_default ();
+    const hl_config_guard_t *g = hl_config_guard (config);
+    assert_int_equal (g->idem_window_s, 60);
+    assert_int_equal (g->idem_client_bytes, 4 << 20);
+    assert_int_equal (g->offender_errors, 100);
+    assert_int_equal (g->offender_window_s, 10);
+    assert_int_equal (g->offender_ban_s, 60);
+    hl_config_destroy (&config);
+
+    char path[512], err[512];
+    s_write ("guard.cfg",
+             "guard = { idem_window_s = 0; offender_errors = 0;\n"
+             "          offender_peers = 1; idem_bytes = 1048576; };\n",
+             path, sizeof path);
+    config = hl_config_load (path, err, sizeof err);
+    assert_int_equal (unlink (path), 0);
+    if (!config)
+        fail_msg ("%s", err);
+    g = hl_config_guard (config);
+    assert_int_equal (g->idem_window_s, 0);
+    assert_int_equal (g->offender_errors, 0);
+    assert_int_equal (g->offender_peers, 1);
+    assert_int_equal (g->idem_bytes, 1048576);
+    assert_int_equal (g->offender_ban_s, 60);
+    hl_config_destroy (&config);
+}
+
+static const bad_case_t s_guard_window
+    = { "guard = {\n  idem_window_s = 3601;\n};\n", 2, "out of range 0..3600" };
+static const bad_case_t s_guard_bytes
+    = { "guard = {\n  idem_client_bytes = 1048575;\n};\n", 2,
+        "out of range 1048576.." };
+static const bad_case_t s_guard_ban
+    = { "guard = {\n  offender_ban_s = 0;\n};\n", 2, "out of range 1..86400" };
+static const bad_case_t s_guard_unknown_key
+    = { "guard = {\n  offenders = 3;\n};\n", 2,
+        "guard.offenders: unknown key" };
+
 #define BAD(name)                                                              \
     {                                                                          \
         "bad" #name, test_bad, NULL, NULL, (void *)&s##name                    \
@@ -1295,12 +1339,17 @@ main (void)
         BAD (_summary_short_horizon),
         cmocka_unit_test (test_store),
         cmocka_unit_test (test_security),
+        cmocka_unit_test (test_guard),
         BAD (_store_enabled),
         BAD (_store_path),
         BAD (_store_retention),
         BAD (_store_retention_high),
         BAD (_store_backlog),
         BAD (_store_unknown_key),
+        BAD (_guard_window),
+        BAD (_guard_bytes),
+        BAD (_guard_ban),
+        BAD (_guard_unknown_key),
     };
     return cmocka_run_group_tests_name ("hl_config", tests, s_setup,
                                         s_teardown);

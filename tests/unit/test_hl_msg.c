@@ -129,7 +129,7 @@ test_accessors (void **state)
                 break;
             case HL_MSG_RESULT:
                 assert_string_equal (hl_msg_status (m), "failed");
-                assert_true (hl_msg_duration_us (m) == UINT64_MAX);
+                assert_true (hl_msg_duration_us (m) == (uint64_t)INT64_MAX);
                 break;
             case HL_MSG_BYE:
                 assert_string_equal (hl_msg_reason (m), "shutdown");
