@@ -498,7 +498,7 @@ s_op_task_run (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     /*  No agent takes an apply or a rollback without its action: such a
         task would wait in the queue for good. */
     if ((kind == HL_KIND_APPLY || kind == HL_KIND_ROLLBACK) && !spec.action) {
-        snprintf (error, errsize, "task.run: a %s needs an action [%s]",
+        snprintf (error, errsize, "task.run: kind %s needs an action [%s]",
                   hl_kind_name ((hl_task_kind_t)kind),
                   hl_errname (HL_ERR_MISSING));
         return HL_ERR_MISSING;
