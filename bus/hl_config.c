@@ -57,7 +57,7 @@ static const char *s_master_keys[]
     = { "tasks",    "control",   "bus_in",     "bus_out",
         "http",     "statsd",    "state_dir",  "heartbeat_ms",
         "liveness", "log_level", "http_token", "require_curve",
-        NULL };
+        "heartbeat_rate", NULL };
 static const char *s_connect_keys[]
     = { "tasks", "control", "bus_in", "bus_out", "capacity", NULL };
 static const char *s_agent_keys[] = { "state_dir", NULL };
@@ -127,6 +127,7 @@ s_set_defaults (hl_config_t *self)
     snprintf (master->state_dir, sizeof master->state_dir, "var/helios");
     master->heartbeat_ms = 1000;
     master->liveness = 3;
+    master->heartbeat_rate = 2000;
     snprintf (master->log_level, sizeof master->log_level, "notice");
 
     //  Connect endpoints follow the master's unless set (s_load_connect)
@@ -304,6 +305,8 @@ s_load_master (hl_setting_ctx_t *ctx, const config_t *cfg,
         || hl_setting_read_int (ctx, g, "heartbeat_ms", 10, 60000,
                                 &m->heartbeat_ms)
         || hl_setting_read_int (ctx, g, "liveness", 1, 100, &m->liveness)
+        || hl_setting_read_int (ctx, g, "heartbeat_rate", 0, 1000000,
+                                &m->heartbeat_rate)
         || hl_setting_read_enum (ctx, g, "log_level", levels, &level)
         || hl_setting_read_string (ctx, g, "http_token", m->http_token,
                                    sizeof m->http_token)

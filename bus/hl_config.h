@@ -33,6 +33,11 @@ typedef struct {
     char state_dir[HL_CONFIG_PATH];   /* "var/helios" */
     int heartbeat_ms;                 /* 1000, 10..60000 */
     int liveness;                     /* 3, 1..100 */
+    int heartbeat_rate;               /* beats a second the master takes
+                                         from its agents, 2000, 0..1e6;
+                                         past it the period lengthens;
+                                         0: heartbeat_ms whatever the
+                                         swarm */
     char log_level[16];               /* "notice" */
     bool require_curve;               /* refuse to bind beyond loopback
                                          without CURVE, false */

@@ -27,6 +27,8 @@ _Static_assert(HL_DISPATCH_ANY == HL_REGISTRY_ANY,
 /*  The last S_LATENCIES first-attempt waits, submit to send: the
     coordination latency of the seed's success metrics. */
 #define S_LATENCIES 1024
+#define S_SCAN_MS 100         /* each peer is looked at this often */
+#define S_PERIOD_MAX 3600000u /* the longest beat period (the wire's) */
 
 /*  The same waits, all of them, as a histogram for /metrics: the upper
     bounds of its buckets in microseconds (Prometheus' "le"), and +Inf. */
@@ -47,9 +49,14 @@ struct _hl_dispatch_t {
     zsock_t *sock; /* tasks ROUTER, borrowed */
     hl_limits_t limits;
     char src[HL_MAX_NAME + 1];
-    char session[33]; /* this master run's identity */
-    uint32_t heartbeat_ms;
+    char session[33];      /* this master run's identity */
+    uint32_t heartbeat_ms; /* the configured period, the shortest */
     uint32_t liveness;
+    uint32_t period_ms; /* the period now: longer with a big swarm */
+    int heartbeat_rate; /* beats a second the swarm may send, 0: any */
+    size_t cursor;      /* where the peers' scan goes on */
+    int64_t scanned_ms; /* when it last went on */
+    uint64_t periods;   /* times the period changed */
     hl_registry_t *registry;
     hl_taskq_t *taskq; /* the tasks, sending through here */
     int64_t now_ms;
@@ -244,7 +251,8 @@ s_on_hello (hl_dispatch_t *self, hl_msg_t *msg)
     self->n.joined++;
     hl_msg_t *welcome = hl_msg_new (HL_MSG_WELCOME);
     hl_msg_set_re (welcome, hl_msg_id (msg));
-    hl_msg_set_heartbeat_ms (welcome, self->heartbeat_ms);
+    hl_msg_set_heartbeat_ms (welcome, self->period_ms);
+    peer->period_ms = self->period_ms;
     hl_msg_set_liveness (welcome, self->liveness);
     hl_msg_set_session (welcome, self->session);
     s_send_to (self, rid, rid_len, &welcome);
@@ -336,31 +344,97 @@ hl_dispatch_readable (hl_dispatch_t *self)
 //  --------------------------------------------------------------------
 //  Time
 
+/*  The beat period for the swarm now. Past heartbeat_rate, beats would
+    cost the master more than a bounded share of a core (each is a
+    message both ways), so the period lengthens with the swarm, in steps
+    of a quarter, and shortens again two steps late, so that a swarm at a
+    threshold does not flap. */
+static void
+s_period_update (hl_dispatch_t *self)
+{
+    if (self->heartbeat_rate <= 0)
+        return;
+    //  Beats come at 0.9 of the period, both ways (hl_heart_answer)
+    uint64_t n = hl_registry_size (self->registry);
+    uint64_t want = (n * 10000 + 9 * (uint64_t)self->heartbeat_rate - 1)
+                    / (9 * (uint64_t)self->heartbeat_rate);
+    uint64_t period = self->heartbeat_ms;
+    while (period < want && period < S_PERIOD_MAX)
+        period = period * 5 / 4;
+    if (period > S_PERIOD_MAX)
+        period = S_PERIOD_MAX;
+    bool longer = period > self->period_ms;
+    bool shorter = period * 25 / 16 < self->period_ms;
+    if (!longer && !shorter)
+        return;
+    hl_log_notice ("tasks: heartbeat period %u -> %" PRIu64 " ms for %" PRIu64
+                   " agents (heartbeat_rate %d/s)",
+                   self->period_ms, period, n, self->heartbeat_rate);
+    self->period_ms = (uint32_t)period;
+    self->periods++;
+}
+
+/*  The longest a peer may stay silent: liveness periods, of the longer of
+    the period it was told and the one before while it may not have heard
+    the new one yet. */
+static int64_t
+s_silence (const hl_dispatch_t *self, const hl_peer_t *peer, int64_t now_ms)
+{
+    uint32_t period = peer->period_ms;
+    if (now_ms < peer->period_until && peer->period_was > period)
+        period = peer->period_was;
+    return (int64_t)period * self->liveness;
+}
+
+/*  Beat peer; the beat tells it the swarm's period if that changed. */
+static void
+s_beat (hl_dispatch_t *self, hl_peer_t *peer, int64_t now_ms)
+{
+    hl_msg_t *beat = hl_msg_new (HL_MSG_HEARTBEAT);
+    hl_msg_set_inflight (beat, peer->inflight);
+    if (peer->period_ms != self->period_ms) {
+        hl_msg_set_heartbeat_ms (beat, self->period_ms);
+        peer->period_was = peer->period_ms;
+        peer->period_until = now_ms + s_silence (self, peer, now_ms);
+        peer->period_ms = self->period_ms;
+    }
+    s_send_to (self, peer->rid, peer->rid_len, &beat);
+    peer->beat_ms = now_ms;
+}
+
 void
 hl_dispatch_tick (hl_dispatch_t *self, int64_t now_ms)
 {
     self->now_ms = now_ms;
     hl_taskq_set_now (self->taskq, now_ms);
-    int64_t silence = (int64_t)self->heartbeat_ms * self->liveness;
-    int64_t beat_every = (int64_t)self->heartbeat_ms * 9 / 10;
+    s_period_update (self);
 
-    /*  Peers: expire the silent, beat the quiet. */
-    for (size_t i = 0; i < hl_registry_size (self->registry);) {
+    /*  Peers: expire the silent, beat the quiet. Each is looked at once
+        every S_SCAN_MS, a slice of them a tick, so that a big swarm's
+        beats leave in a steady trickle (and their answers come back so)
+        rather than in one burst a tick, which would hold up the tasks
+        behind it. */
+    size_t n = hl_registry_size (self->registry);
+    int64_t elapsed = now_ms - self->scanned_ms;
+    size_t slice
+        = elapsed >= S_SCAN_MS || elapsed < 0
+              ? n
+              : (size_t)(((int64_t)n * elapsed + S_SCAN_MS - 1) / S_SCAN_MS);
+    if (slice)
+        self->scanned_ms = now_ms;
+    for (size_t k = 0; k < slice && hl_registry_size (self->registry); k++) {
+        size_t i = self->cursor % hl_registry_size (self->registry);
         hl_peer_t *peer = hl_registry_at (self->registry, i);
-        if (now_ms - peer->heard_ms > silence) {
+        if (now_ms - peer->heard_ms > s_silence (self, peer, now_ms)) {
             s_expire (self, peer, "expired");
-            continue; /* the array was swap-removed at i */
+            continue; /* the array was swap-removed at i: look again */
         }
-        //  A tenth early (ticks come ten times an interval): the beat
-        //  reaches an agent before its own comes due, and agents answer
-        //  it, so their beats arrive together (hl_heart_answer)
-        if (now_ms - peer->beat_ms >= beat_every) {
-            hl_msg_t *beat = hl_msg_new (HL_MSG_HEARTBEAT);
-            hl_msg_set_inflight (beat, peer->inflight);
-            s_send_to (self, peer->rid, peer->rid_len, &beat);
-            peer->beat_ms = now_ms;
-        }
-        i++;
+        //  A tenth early: the beat reaches an agent before its own comes
+        //  due, and agents answer it (hl_heart_answer), so each agent's
+        //  beat follows the master's and wakes it no more
+        if (now_ms - peer->beat_ms >= (int64_t)peer->period_ms * 9 / 10)
+            s_beat (self, peer, now_ms);
+        self->cursor = i + 1;
     }
     /*  The tasks: deadlines, retries, time to live, then a pump. */
     hl_taskq_tick (self->taskq, now_ms);
@@ -382,6 +456,8 @@ hl_dispatch_new (zsock_t *tasks, const hl_config_t *config, const char *src,
     snprintf (self->src, sizeof self->src, "%s", src);
     self->heartbeat_ms = (uint32_t)hl_config_master (config)->heartbeat_ms;
     self->liveness = (uint32_t)hl_config_master (config)->liveness;
+    self->period_ms = self->heartbeat_ms;
+    self->heartbeat_rate = hl_config_master (config)->heartbeat_rate;
     hl_rand_t rng;
     hl_rand_seed (&rng, 0); /* from the clock and the pid */
     uint64_t hi = hl_rand_next (&rng), lo = hl_rand_next (&rng);
@@ -481,6 +557,7 @@ hl_dispatch_agents (hl_dispatch_t *self)
         hl_value_set_int (a, "capacity", p->capacity);
         hl_value_set_int (a, "last_heartbeat_us", p->heard_us);
         hl_value_set_int (a, "last_heartbeat_ms_ago", now - p->heard_ms);
+        hl_value_set_int (a, "heartbeat_ms", p->period_ms);
         hl_value_set_int (a, "tasks_done", (int64_t)p->done);
         hl_value_set_int (a, "tasks_failed", (int64_t)p->failed);
         hl_value_set_bool (a, "draining", p->draining);
@@ -509,6 +586,8 @@ hl_dispatch_stats (hl_dispatch_t *self)
     hl_value_set_int (s, "agents_joined", (int64_t)self->n.joined);
     hl_value_set_int (s, "agents_left", (int64_t)self->n.left);
     hl_value_set_int (s, "agents_expired", (int64_t)self->n.expired);
+    hl_value_set_int (s, "heartbeat_ms", self->period_ms);
+    hl_value_set_int (s, "heartbeat_periods", (int64_t)self->periods);
     return s;
 }
 

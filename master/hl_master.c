@@ -753,13 +753,14 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
                       s_store_readable, self);
         zloop_timer (self->loop, S_STORE_FLUSH_MS, 0, s_store_flush, self);
     }
-    /*  Heartbeats, expiry, deadlines and retries are checked ten times
-        per heartbeat, and at least every 100 ms. */
+    /*  Heartbeats, expiry, deadlines and retries: every 10 ms (or ten
+        times a heartbeat, if that is more often), so that the peers'
+        scan, a slice a tick, sends a big swarm's beats in a trickle. */
     int tick = mc->heartbeat_ms / 10;
     zloop_timer (self->loop,
-                 tick < 1     ? 1
-                 : tick > 100 ? 100
-                              : tick,
+                 tick < 1    ? 1
+                 : tick > 10 ? 10
+                             : tick,
                  0, s_tick, self);
     zloop_reader (self->loop, self->control, s_control_readable, self);
     zloop_reader (self->loop, self->tasks, s_tasks_readable, self);

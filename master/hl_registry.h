@@ -39,6 +39,9 @@ typedef struct {
     int64_t heard_ms;      /* monotonic, last message */
     int64_t heard_us;      /* wall clock, last message */
     int64_t beat_ms;       /* monotonic, last beat we sent */
+    uint32_t period_ms;    /* the beat period it was last told */
+    uint32_t period_was;   /* the one before, while it may still use it */
+    int64_t period_until;  /* monotonic: when period_was stops counting */
     uint64_t assigned_seq; /* when it last got a task (ties) */
     hl_value_t *actions;   /* array of action names, or NULL */
 } hl_peer_t;

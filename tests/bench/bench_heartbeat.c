@@ -81,6 +81,9 @@ s_agents (const ht_master_t *m, int64_t *live, int64_t *expired)
 int
 main (int argc, char *argv[])
 {
+    int child = ht_swarm_main (argc, argv);
+    if (child >= 0)
+        return child; /* one of the crowd's processes */
     long agents = 10000;
     long seconds = 10;
     bool verbose = false;

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "fault.h"
+#include "../integration/swarm.h"
 
 #define S_AGENTS 1000
 
@@ -25,8 +26,11 @@ test_crowd (void **state)
 int
 main (int argc, char *argv[])
 {
+    int rc = ht_swarm_main (argc, argv);
+    if (rc >= 0)
+        return rc; /* one of the crowd's processes */
     ft_crowd_limits (S_AGENTS);
-    int rc = toy_main (argc, argv);
+    rc = toy_main (argc, argv);
     if (rc >= 0)
         return rc;
     ft_filter ();

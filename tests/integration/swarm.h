@@ -1,7 +1,9 @@
 /*  SPDX-License-Identifier: MPL-2.0
     Copyright (c) 2026 the Helios developers
 
-    swarm - many agents played by one thread of a test or benchmark: a
+    swarm - many agents played by child processes of a test or benchmark
+    (the binary itself, run again: its main calls ht_swarm_main first),
+    at most 6,000 each, as a process may hold 20,000 descriptors: a
     DEALER each over tcp to the master's tasks socket, a hello (the roles
     given, in turn), then heartbeats as hl_agent sends them: every
     heartbeat_ms, phases spread over the interval as real agents drift
@@ -9,8 +11,8 @@
     passed. Agents beat from their welcome on, while the rest of the
     swarm is still saying hello, so a slow registration expires nobody.
     The swarm takes no tasks: give its agents roles the work is not sent
-    to. The caller raises the descriptor limit (ht_swarm_limits) before
-    czmq starts.
+    to. The master the swarm joins needs a descriptor per agent: raise
+    the limit (ht_swarm_limits) before starting it.
 */
 #ifndef HT_SWARM_H
 #define HT_SWARM_H
@@ -31,24 +33,28 @@ typedef struct {
     int heartbeat_ms;  /* as the welcome said */
 } ht_swarm_stats_t;
 
-/*  Raise this process's descriptor limit and czmq's socket limit for a
-    swarm of n agents (two descriptors each here, one in a master started
-    afterwards, which inherits the limit). Call before czmq starts. Returns
-    false if the hard limit is too low. */
+/*  Raise this process's descriptor limit for a master of n agents
+    started afterwards, which inherits it. Returns false if the hard
+    limit is too low. */
 bool ht_swarm_limits (long n);
+
+/*  Call first in main: runs a swarm child and returns its exit code
+    when argv says this process is one, else returns -1. */
+int ht_swarm_main (int argc, char *argv[]);
 
 /*  Start n agents named "swarm-I@localhost" against the tasks endpoint,
     their roles taken in turn from roles[0..roles_n). NULL on failure. */
 ht_swarm_t *ht_swarm_start (const char *tasks, long n, const char *const *roles,
                             size_t roles_n);
 
-/*  Wait until every agent has been welcomed; false at the deadline. */
+/*  Wait until every agent has been welcomed; false at the deadline or
+    if a child ended. */
 bool ht_swarm_wait_welcomed (ht_swarm_t *self, int timeout_ms);
 
-/*  The counters so far. */
+/*  The counters so far (as the children last said, every 100 ms). */
 void ht_swarm_stats (ht_swarm_t *self, ht_swarm_stats_t *stats);
 
-/*  Stop the thread and close every socket; accepts NULL. */
+/*  Stop the children; accepts NULL. */
 void ht_swarm_stop (ht_swarm_t **self_p);
 
 /*  CPU seconds process pid has used so far (utime + stime), or -1. */

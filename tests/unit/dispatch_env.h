@@ -128,10 +128,11 @@ s_teardown (void **state)
     return rc;
 }
 
-/*  A dispatcher on a fresh inproc ROUTER, with limits (a libconfig
-    group's body, or NULL) in its config. */
+/*  A dispatcher on a fresh inproc ROUTER, with master (a libconfig
+    group's body, or NULL: beats and expiry only when a test moves its
+    clock) and limits (likewise, or NULL) in its config. */
 static inline int
-s_setup_with (void **state, const char *limits)
+s_setup_full (void **state, const char *master, const char *limits)
 {
     static int instance;
     s_env_t *env = (s_env_t *)calloc (1, sizeof (s_env_t));
@@ -148,9 +149,11 @@ s_setup_with (void **state, const char *limits)
     FILE *file = fopen (path, "w");
     if (!file)
         goto fail;
-    /*  Beats and expiry come only when a test moves its clock. */
-    fprintf (file, "master = { heartbeat_ms = %d; liveness = %d; };\n",
-             S_HEARTBEAT, S_LIVENESS);
+    if (master)
+        fprintf (file, "master = { %s };\n", master);
+    else
+        fprintf (file, "master = { heartbeat_ms = %d; liveness = %d; };\n",
+                 S_HEARTBEAT, S_LIVENESS);
     if (limits)
         fprintf (file, "limits = { %s };\n", limits);
     fclose (file);
@@ -173,6 +176,13 @@ s_setup_with (void **state, const char *limits)
 fail:
     s_teardown (state);
     return -1;
+}
+
+/*  As s_setup_full, with limits only. */
+static inline int
+s_setup_with (void **state, const char *limits)
+{
+    return s_setup_full (state, NULL, limits);
 }
 
 static inline int

@@ -67,6 +67,7 @@ test_defaults (void **state)
     assert_string_equal (master->state_dir, "var/helios");
     assert_int_equal (master->heartbeat_ms, 1000);
     assert_int_equal (master->liveness, 3);
+    assert_int_equal (master->heartbeat_rate, 2000);
     assert_string_equal (master->log_level, "notice");
 
     assert_string_equal (hl_config_agent (config)->state_dir,
@@ -154,6 +155,7 @@ static const char s_full[]
       "  bus_in = \"tcp://*:9703\"; bus_out = \"inproc://out\";\n"
       "  http = \"\"; statsd = \"[::1]:9125\"; state_dir = \"/var/lib/h\";\n"
       "  heartbeat_ms = 10; liveness = 100; log_level = \"debug\";\n"
+      "  heartbeat_rate = 0;\n"
       "  x_comment = \"extensions pass\"; };\n"
       "connect = { bus_out = \"tcp://10.0.0.1:9704\"; capacity = 1024; };\n"
       "limits = { max_msg_size = 65536; max_str = 0; max_items = 16384;\n"
@@ -215,6 +217,7 @@ test_full_file (void **state)
                          "/var/lib/h/agents");
     assert_int_equal (master->heartbeat_ms, 10);
     assert_int_equal (master->liveness, 100);
+    assert_int_equal (master->heartbeat_rate, 0);
     assert_string_equal (master->log_level, "debug");
 
     //  Unset connect endpoints follow the master's binds
@@ -415,6 +418,8 @@ static const bad_case_t s_range_low
     = { "master = {\n  liveness = 0;\n};\n", 2, "0 out of range 1..100" };
 static const bad_case_t s_range_high
     = { "master = { heartbeat_ms = 60001; };\n", 1, "out of range 10..60000" };
+static const bad_case_t s_range_rate
+    = { "master = { heartbeat_rate = -1; };\n", 1, "out of range 0..1000000" };
 static const bad_case_t s_range_float
     = { "emergency = {\n  threshold = 100.5;\n};\n", 2, "out of range" };
 static const bad_case_t s_range_capacity
@@ -1257,6 +1262,7 @@ main (void)
         BAD (_range_low),
         BAD (_seed_negative),
         BAD (_range_high),
+        BAD (_range_rate),
         BAD (_range_float),
         BAD (_range_capacity),
         BAD (_unknown_key),

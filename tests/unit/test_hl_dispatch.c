@@ -189,6 +189,63 @@ test_heartbeat_and_expiry (void **state)
     s_agent_destroy (&c);
 }
 
+/*  Past master.heartbeat_rate beats a second, the period lengthens with
+    the swarm (in steps of a quarter): a later agent is welcomed with it,
+    an earlier one told in its next beat, and expiry waits liveness of
+    the period each was told. */
+static void
+test_heartbeat_period (void **state)
+{
+    (void)state;
+    void *st = NULL;
+    assert_int_equal (s_setup_full (&st,
+                                    "heartbeat_ms = 1000; liveness = 3; "
+                                    "heartbeat_rate = 1;",
+                                    NULL),
+                      0);
+    s_env_t *env = (s_env_t *)st;
+    s_agent_t *a = s_agent (env, "a", "prometheus-frontend", 1, NULL);
+    assert_int_equal (s_peer (env, "a")->period_ms, 1000);
+    //  One agent at 1 beat a second: 1,112 ms wanted, 1,250 taken
+    s_advance (env, 10);
+    assert_int_equal (s_stat (env, "heartbeat_ms"), 1250);
+    assert_int_equal (s_stat (env, "heartbeat_periods"), 1);
+    //  A's next beat tells it
+    s_advance (env, 900);
+    hl_msg_t *beat = s_recv (a, HL_MSG_HEARTBEAT);
+    assert_int_equal (hl_msg_heartbeat_ms (beat), 1250);
+    hl_msg_destroy (&beat);
+    assert_int_equal (s_peer (env, "a")->period_ms, 1250);
+    //  A second agent is welcomed with the period of the moment; the
+    //  swarm of two then wants 2,223 ms: 2,440 (1,250, 1,562, 1,952, 2,440)
+    s_agent_t *b = s_agent_connect (env, "b");
+    s_send (b, s_hello_msg ("prometheus-frontend", 1, NULL));
+    s_serve (env);
+    hl_msg_t *welcome = s_recv (b, HL_MSG_WELCOME);
+    assert_int_equal (hl_msg_heartbeat_ms (welcome), 1250);
+    hl_msg_destroy (&welcome);
+    s_advance (env, 10);
+    assert_int_equal (s_stat (env, "heartbeat_ms"), 2440);
+    //  A's next beat, at 0.9 of its 1,250 ms, tells it the new period
+    s_advance (env, 2040 - 920);
+    beat = s_recv (a, HL_MSG_HEARTBEAT);
+    assert_int_equal (hl_msg_heartbeat_ms (beat), 2440);
+    hl_msg_destroy (&beat);
+    //  A, silent since its hello, lives three of its 2,440 ms periods,
+    //  not three of the configured 1,000 or of 1,250
+    s_advance (env, 3800 - 2040);
+    assert_non_null (s_peer (env, "a"));
+    s_advance (env, 7250 - 3800);
+    assert_non_null (s_peer (env, "a"));
+    s_advance (env, 7400 - 7250);
+    assert_null (s_peer (env, "a"));
+    assert_non_null (s_peer (env, "b"));
+    assert_int_equal (s_events (env, "agent.expired", "a"), 1);
+    s_agent_destroy (&a);
+    s_agent_destroy (&b);
+    s_teardown (&st);
+}
+
 static void
 test_least_loaded (void **state)
 {
@@ -711,6 +768,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_bad_hello, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_heartbeat_and_expiry, s_setup,
                                          s_teardown),
+        cmocka_unit_test (test_heartbeat_period),
         cmocka_unit_test_setup_teardown (test_least_loaded, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_latency_histogram, s_setup,
