@@ -54,9 +54,9 @@ struct _hl_config_t {
 
 //  A key a section accepts; keys starting with "x_" are always accepted
 static const char *s_master_keys[]
-    = { "tasks",    "control",   "bus_in",     "bus_out",
-        "http",     "statsd",    "state_dir",  "heartbeat_ms",
-        "liveness", "log_level", "http_token", "require_curve",
+    = { "tasks",          "control",   "bus_in",     "bus_out",
+        "http",           "statsd",    "state_dir",  "heartbeat_ms",
+        "liveness",       "log_level", "http_token", "require_curve",
         "heartbeat_rate", NULL };
 static const char *s_connect_keys[]
     = { "tasks", "control", "bus_in", "bus_out", "capacity", NULL };
