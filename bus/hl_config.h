@@ -66,6 +66,13 @@ typedef struct {
     int http_head_bytes;  /* HL_HTTP_HEAD_BYTES */
     int http_body_bytes;  /* HL_HTTP_BODY_BYTES */
     int http_timeout_ms;  /* HL_HTTP_TIMEOUT_MS */
+    int hello_actions;    /* HL_HELLO_ACTIONS */
+    int hello_bytes;      /* hello_actions_bytes: HL_HELLO_ACTIONS_BYTES */
+    int registry_peers;   /* HL_REGISTRY_PEERS */
+    int registry_bytes;   /* HL_REGISTRY_BYTES */
+    int unread_bytes;     /* reply_unread_bytes: HL_REPLY_UNREAD_BYTES,
+                             per client */
+    int unread_total;     /* reply_unread_total: HL_REPLY_UNREAD_TOTAL */
 } hl_config_limits_t;
 
 typedef struct {
