@@ -273,7 +273,7 @@ s_on_welcome (hl_link_t *self, const hl_msg_t *msg)
 static void
 s_on_error (hl_link_t *self, const hl_msg_t *msg)
 {
-    char text[128];
+    char text[256];
     const char *t = hl_msg_text (msg);
     hl_log_escape (text, sizeof text, t, strlen (t));
     if (hl_msg_code (msg) == HL_ERR_PEER) {
@@ -286,7 +286,8 @@ s_on_error (hl_link_t *self, const hl_msg_t *msg)
         s_hello (self, false);
         return;
     }
-    hl_log_warning ("%s: master error %lld: %s", self->endpoint,
+    hl_log_warning ("%s: master error %s (%lld): %s", self->endpoint,
+                    hl_errname ((int)hl_msg_code (msg)),
                     (long long)hl_msg_code (msg), text);
 }
 

@@ -7,9 +7,11 @@
     receives that read the whole message, check frame count and sizes,
     then decode. This is the hot path of every process.
 */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "hl_bus.h"
+#include "../proto/hl_alloc.h"
 #include "../proto/hl_err.h"
 #include "../proto/hl_limits.h"
 
@@ -26,6 +28,63 @@ s_free_buffer (void *data, void *hint)
 {
     (void)hint;
     free (data);
+}
+
+struct _hl_bus_tally_t {
+    atomic_size_t bytes; /* counted, not yet let go of */
+    atomic_int holds;    /* the owner's, and one per message counted */
+};
+
+//  What a counted frame's free function needs: its tallies and size
+typedef struct {
+    hl_bus_tally_t *tally[2];
+    size_t size;
+} s_counted_t;
+
+hl_bus_tally_t *
+hl_bus_tally_new (void)
+{
+    hl_bus_tally_t *self = (hl_bus_tally_t *)hl_alloc (sizeof *self);
+    atomic_init (&self->bytes, 0);
+    atomic_init (&self->holds, 1);
+    return self;
+}
+
+static void
+s_tally_release (hl_bus_tally_t *self)
+{
+    if (atomic_fetch_sub (&self->holds, 1) == 1)
+        free (self);
+}
+
+void
+hl_bus_tally_destroy (hl_bus_tally_t **self_p)
+{
+    assert (self_p);
+    if (*self_p)
+        s_tally_release (*self_p);
+    *self_p = NULL;
+}
+
+size_t
+hl_bus_tally_bytes (const hl_bus_tally_t *self)
+{
+    return atomic_load (&((hl_bus_tally_t *)self)->bytes);
+}
+
+//  libzmq is done with a counted frame: on its I/O thread once written,
+//  or on the sender's when the send fails
+static void
+s_free_counted (void *data, void *hint)
+{
+    s_counted_t *counted = (s_counted_t *)hint;
+    for (int i = 0; i < 2; i++)
+        if (counted->tally[i]) {
+            atomic_fetch_sub (&counted->tally[i]->bytes, counted->size);
+            s_tally_release (counted->tally[i]);
+        }
+    free (data);
+    free (counted);
 }
 
 //  Send one frame, which the socket takes over. A full queue refuses it at
@@ -48,7 +107,8 @@ s_send_frame (zsock_t *sock, zmq_msg_t *frame, int flags, int wait_ms)
 }
 
 static int
-s_send (zsock_t *sock, hl_msg_t **msg_p, int wait_ms)
+s_send (zsock_t *sock, hl_msg_t **msg_p, int wait_ms, hl_bus_tally_t **tally,
+        size_t *size_p)
 {
     assert (msg_p);
     hl_msg_t *msg = *msg_p;
@@ -93,7 +153,28 @@ s_send (zsock_t *sock, hl_msg_t **msg_p, int wait_ms)
     }
     //  Once the first frame is taken libzmq takes the rest of the message
     //  (its HWM counts whole messages). What fitted in space is copied.
-    if (data == space) {
+    if (tally) {
+        //  Counted: the frame always owns its buffer, so that its free
+        //  function tells when libzmq lets go
+        if (data == space) {
+            data = (uint8_t *)hl_malloc (size ? size : 1);
+            memcpy (data, space, size);
+        }
+        s_counted_t *counted = (s_counted_t *)hl_alloc (sizeof *counted);
+        counted->size = size;
+        for (int i = 0; i < 2; i++)
+            if ((counted->tally[i] = tally[i])) {
+                atomic_fetch_add (&tally[i]->holds, 1);
+                atomic_fetch_add (&tally[i]->bytes, size);
+            }
+        if (size_p)
+            *size_p = size;
+        if (zmq_msg_init_data (&frame, data, size, s_free_counted, counted)) {
+            s_free_counted (NULL, counted);
+            goto fail;
+        }
+        data = NULL; //  the frame owns it now
+    } else if (data == space) {
         zmq_msg_init_size (&frame, size);
         memcpy (zmq_msg_data (&frame), space, size);
     } else if (zmq_msg_init_data (&frame, data, size, s_free_buffer, NULL) == 0)
@@ -116,13 +197,23 @@ fail:
 int
 hl_bus_send (zsock_t *sock, hl_msg_t **msg_p)
 {
-    return s_send (sock, msg_p, 0);
+    return s_send (sock, msg_p, 0, NULL, NULL);
 }
 
 int
 hl_bus_send_wait (zsock_t *sock, hl_msg_t **msg_p, int timeout_ms)
 {
-    return s_send (sock, msg_p, timeout_ms > 0 ? timeout_ms : 0);
+    return s_send (sock, msg_p, timeout_ms > 0 ? timeout_ms : 0, NULL, NULL);
+}
+
+int
+hl_bus_send_tally (zsock_t *sock, hl_msg_t **msg_p, hl_bus_tally_t *a,
+                   hl_bus_tally_t *b, size_t *size_p)
+{
+    hl_bus_tally_t *tally[2] = { a, b };
+    if (size_p)
+        *size_p = 0;
+    return s_send (sock, msg_p, 0, tally, size_p);
 }
 
 //  Read every frame of the next message. Keeps the first HL_BUS_FRAMES_MAX
@@ -164,6 +255,15 @@ int
 hl_bus_send_bytes (zsock_t *sock, const void *rid, size_t rid_len,
                    const void *data, size_t size)
 {
+    return hl_bus_send_bytes_tally (sock, rid, rid_len, data, size, NULL,
+                                    NULL);
+}
+
+int
+hl_bus_send_bytes_tally (zsock_t *sock, const void *rid, size_t rid_len,
+                         const void *data, size_t size, hl_bus_tally_t *a,
+                         hl_bus_tally_t *b)
+{
     if (!sock || zsock_type (sock) != ZMQ_ROUTER || !rid || !rid_len
         || rid_len > HL_MAX_ROUTING_ID || !data || !size)
         return HL_ERR_ARGS;
@@ -174,8 +274,28 @@ hl_bus_send_bytes (zsock_t *sock, const void *rid, size_t rid_len,
         zmq_msg_close (&frame);
         return HL_ERR_IO;
     }
-    zmq_msg_init_size (&frame, size);
-    memcpy (zmq_msg_data (&frame), data, size);
+    if (a || b) {
+        //  Counted as s_send counts: the frame owns a copy, and its free
+        //  function tells when libzmq lets go
+        uint8_t *copy = (uint8_t *)hl_malloc (size);
+        memcpy (copy, data, size);
+        s_counted_t *counted = (s_counted_t *)hl_alloc (sizeof *counted);
+        counted->size = size;
+        counted->tally[0] = a;
+        counted->tally[1] = b;
+        for (int i = 0; i < 2; i++)
+            if (counted->tally[i]) {
+                atomic_fetch_add (&counted->tally[i]->holds, 1);
+                atomic_fetch_add (&counted->tally[i]->bytes, size);
+            }
+        if (zmq_msg_init_data (&frame, copy, size, s_free_counted, counted)) {
+            s_free_counted (copy, counted);
+            return HL_ERR_IO;
+        }
+    } else {
+        zmq_msg_init_size (&frame, size);
+        memcpy (zmq_msg_data (&frame), data, size);
+    }
     if (s_send_frame (sock, &frame, 0, 0) != 0) {
         zmq_msg_close (&frame);
         return HL_ERR_IO;

@@ -27,6 +27,27 @@ int hl_bus_send (zsock_t *sock, hl_msg_t **msg_p);
     no room. The caller's loop is blocked meanwhile: not for reactors. */
 int hl_bus_send_wait (zsock_t *sock, hl_msg_t **msg_p, int timeout_ms);
 
+/*  A count of bytes handed to libzmq and not yet let go of by it: a
+    message leaves it once libzmq has written it to the kernel, or has
+    dropped it (peer gone, send refused). libzmq lets go on its own
+    threads, so the count is atomic; the tally lives until its owner has
+    destroyed it and no message counted in it is left. */
+typedef struct _hl_bus_tally_t hl_bus_tally_t;
+
+hl_bus_tally_t *hl_bus_tally_new (void);
+
+/*  Drop the owner's hold; nulls *self_p. */
+void hl_bus_tally_destroy (hl_bus_tally_t **self_p);
+
+/*  Bytes counted now. */
+size_t hl_bus_tally_bytes (const hl_bus_tally_t *self);
+
+/*  hl_bus_send that counts the encoded message in each tally given (up
+    to two, NULL skipped) until libzmq lets go of it. *size_p (may be
+    NULL) gets the bytes counted. */
+int hl_bus_send_tally (zsock_t *sock, hl_msg_t **msg_p, hl_bus_tally_t *a,
+                       hl_bus_tally_t *b, size_t *size_p);
+
 /*  Receive one whole ZeroMQ message from sock, without waiting for one
     (HL_ERR_IO and no peer frame when none is there: drain until then),
     and decode it with limits
@@ -51,6 +72,12 @@ int hl_bus_recv_from (zsock_t *sock, const hl_limits_t *limits,
     HL_ERR_IO when ZeroMQ refuses it (peer gone, HWM). */
 int hl_bus_send_bytes (zsock_t *sock, const void *rid, size_t rid_len,
                        const void *data, size_t size);
+
+/*  hl_bus_send_bytes counted in each tally given (up to two, NULL
+    skipped) until libzmq lets go of it, as hl_bus_send_tally. */
+int hl_bus_send_bytes_tally (zsock_t *sock, const void *rid, size_t rid_len,
+                             const void *data, size_t size, hl_bus_tally_t *a,
+                             hl_bus_tally_t *b);
 
 /*  The next message from this process's proxy intake (hl_proxy_intake).
     The proxy scanned every message it passes with the limits it was

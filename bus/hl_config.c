@@ -61,12 +61,28 @@ static const char *s_master_keys[]
 static const char *s_connect_keys[]
     = { "tasks", "control", "bus_in", "bus_out", "capacity", NULL };
 static const char *s_agent_keys[] = { "state_dir", NULL };
-static const char *s_limits_keys[] = {
-    "max_msg_size",     "max_str",      "max_items",       "max_depth",
-    "sndhwm",           "rcvhwm",       "linger_ms",       "http_connections",
-    "http_sse_clients", "http_headers", "http_head_bytes", "http_body_bytes",
-    "http_timeout_ms",  "queue_bytes",  "queue_ttl_ms",    NULL
-};
+static const char *s_limits_keys[] = { "max_msg_size",
+                                       "max_str",
+                                       "max_items",
+                                       "max_depth",
+                                       "sndhwm",
+                                       "rcvhwm",
+                                       "linger_ms",
+                                       "http_connections",
+                                       "http_sse_clients",
+                                       "http_headers",
+                                       "http_head_bytes",
+                                       "http_body_bytes",
+                                       "http_timeout_ms",
+                                       "queue_bytes",
+                                       "queue_ttl_ms",
+                                       "hello_actions",
+                                       "hello_actions_bytes",
+                                       "registry_peers",
+                                       "registry_bytes",
+                                       "reply_unread_bytes",
+                                       "reply_unread_total",
+                                       NULL };
 static const char *s_cycle_keys[]
     = { "duration", "max_concurrent", "cooldown",
         "settle",   "verify_window",  "keep_unproven",
@@ -148,6 +164,12 @@ s_set_defaults (hl_config_t *self)
     self->limits.http_timeout_ms = HL_HTTP_TIMEOUT_MS;
     self->limits.queue_bytes = HL_QUEUE_BYTES;
     self->limits.queue_ttl_ms = HL_QUEUE_TTL_MS;
+    self->limits.hello_actions = HL_HELLO_ACTIONS;
+    self->limits.hello_bytes = HL_HELLO_ACTIONS_BYTES;
+    self->limits.registry_peers = HL_REGISTRY_PEERS;
+    self->limits.registry_bytes = HL_REGISTRY_BYTES;
+    self->limits.unread_bytes = HL_REPLY_UNREAD_BYTES;
+    self->limits.unread_total = HL_REPLY_UNREAD_TOTAL;
 
     self->cycle.duration = 300;
     self->cycle.max_concurrent = 4;
@@ -422,7 +444,21 @@ s_load_limits (hl_setting_ctx_t *ctx, const config_t *cfg,
                                 HL_HTTP_TIMEOUT_MS, &l->http_timeout_ms)
         || s_get_limit (ctx, g, "queue_bytes", HL_QUEUE_BYTES, &l->queue_bytes)
         || hl_setting_read_int (ctx, g, "queue_ttl_ms", 1000, 86400000,
-                                &l->queue_ttl_ms))
+                                &l->queue_ttl_ms)
+        //  What peers make the master hold: far above any real agent,
+        //  and bounded by bytes whatever the count
+        || hl_setting_read_int (ctx, g, "hello_actions", 1, HL_MAX_ITEMS,
+                                &l->hello_actions)
+        || hl_setting_read_int (ctx, g, "hello_actions_bytes", 1,
+                                HL_MSG_MAX_SIZE, &l->hello_bytes)
+        || hl_setting_read_int (ctx, g, "registry_peers", 1, 1000000,
+                                &l->registry_peers)
+        || hl_setting_read_int (ctx, g, "registry_bytes", 65536,
+                                HL_BUDGET_CEILING, &l->registry_bytes)
+        || hl_setting_read_int (ctx, g, "reply_unread_bytes", 65536,
+                                HL_BUDGET_CEILING, &l->unread_bytes)
+        || hl_setting_read_int (ctx, g, "reply_unread_total", 65536,
+                                HL_BUDGET_CEILING, &l->unread_total))
         return -1;
     hl_limits_lower (&l->decode);
     if (!l->queue_bytes)

@@ -77,6 +77,13 @@ typedef struct {
                              HL_QUEUE_BYTES */
     int queue_ttl_ms;     /* a task waits unsent at most this long:
                              HL_QUEUE_TTL_MS, 1000..86400000 */
+    int hello_actions;    /* HL_HELLO_ACTIONS */
+    int hello_bytes;      /* hello_actions_bytes: HL_HELLO_ACTIONS_BYTES */
+    int registry_peers;   /* HL_REGISTRY_PEERS */
+    int registry_bytes;   /* HL_REGISTRY_BYTES */
+    int unread_bytes;     /* reply_unread_bytes: HL_REPLY_UNREAD_BYTES,
+                             per client */
+    int unread_total;     /* reply_unread_total: HL_REPLY_UNREAD_TOTAL */
 } hl_config_limits_t;
 
 typedef struct {

@@ -184,6 +184,47 @@ hl_ctl_call (const hl_ctl_opts_t *opts, const char *op, const char *label,
     return 0;
 }
 
+/*  Pages at most: a cursor that never ends is a bug, not a long list */
+#define S_PAGES_MAX 100000
+
+int
+hl_ctl_call_all (const hl_ctl_opts_t *opts, const char *op, const char *label,
+                 hl_msg_t **reply_p)
+{
+    hl_msg_t *first = NULL;
+    int rc = hl_ctl_call (opts, op, label, NULL, &first);
+    if (rc)
+        return rc;
+    const hl_value_t *data = hl_msg_data (first);
+    hl_value_t *all = data ? hl_value_dup (data) : hl_value_new_array ();
+    uint64_t next = hl_msg_next (first), last = 0;
+    for (int pages = 1; next && next != last && pages < S_PAGES_MAX; pages++) {
+        hl_value_t *args = hl_value_new_map ();
+        hl_value_t *from = hl_value_new_uint (next);
+        hl_value_set (args, "from", &from);
+        hl_msg_t *page = NULL;
+        rc = hl_ctl_call (opts, op, label, &args, &page);
+        if (rc) {
+            hl_value_destroy (&all);
+            hl_msg_destroy (&first);
+            return rc;
+        }
+        const hl_value_t *items = hl_msg_data (page);
+        for (size_t i = 0; i < hl_value_size (items); i++) {
+            hl_value_t *item = hl_value_dup (hl_value_at (items, i));
+            hl_value_append (all, &item);
+        }
+        last = next;
+        next = hl_msg_next (page);
+        hl_msg_destroy (&page);
+    }
+    hl_msg_set_data (first, &all);
+    hl_msg_set_next (first, 0);
+    hl_msg_set_more (first, 0);
+    *reply_p = first;
+    return 0;
+}
+
 void
 hl_ctl_print_json (const hl_value_t *data)
 {
@@ -531,7 +572,7 @@ static hl_msg_t *
 s_list (const hl_ctl_opts_t *opts, const char *op)
 {
     hl_msg_t *reply = NULL;
-    return hl_ctl_call (opts, op, "status", NULL, &reply) ? NULL : reply;
+    return hl_ctl_call_all (opts, op, "status", &reply) ? NULL : reply;
 }
 
 static int
@@ -610,7 +651,7 @@ static int
 s_cmd_agents (const hl_ctl_opts_t *opts)
 {
     hl_msg_t *reply = NULL;
-    int rc = hl_ctl_call (opts, "agents", "agents", NULL, &reply);
+    int rc = hl_ctl_call_all (opts, "agents", "agents", &reply);
     if (rc)
         return rc;
     const hl_value_t *list = hl_msg_data (reply);

@@ -42,6 +42,12 @@ int hl_ctl_no_value (const char *cmd, const char *option);
 int hl_ctl_call (const hl_ctl_opts_t *opts, const char *op, const char *label,
                  hl_value_t **args_p, hl_msg_t **reply_p);
 
+/*  hl_ctl_call for an op that answers a list in pages (agents, cycles):
+    follows each reply's next cursor (args "from") until the list is
+    whole; *reply_p's data is then the whole list. */
+int hl_ctl_call_all (const hl_ctl_opts_t *opts, const char *op,
+                     const char *label, hl_msg_t **reply_p);
+
 /*  data (NULL: {}) as one indented JSON document on stdout. */
 void hl_ctl_print_json (const hl_value_t *data);
 

@@ -292,11 +292,20 @@ hl_ctl_cmd_audit (const hl_ctl_opts_t *opts, int argc, char **argv)
                     hl_value_get_str (r, "who", "?"));
         }
         int64_t limit = hl_value_get_int (hl_msg_data (reply), "limit", 0);
-        if (limit && hl_value_size (records) == (size_t)limit)
+        if (hl_msg_more (reply))
+            printf ("(%" PRIu64 " more, older, left out to fit one message; "
+                    "narrow with --since or --action)\n",
+                    hl_msg_more (reply));
+        else if (limit && hl_value_size (records) == (size_t)limit)
             printf ("(the newest %" PRId64 "; narrow with --since or "
                     "--action)\n",
                     limit);
     }
+    if (opts->json && hl_msg_more (reply))
+        fprintf (stderr,
+                 "helios-ctl: audit: %" PRIu64 " more, older, left out "
+                 "to fit one message; narrow with --since or --action\n",
+                 hl_msg_more (reply));
     hl_msg_destroy (&reply);
     return 0;
 }
@@ -305,7 +314,7 @@ int
 hl_ctl_cmd_cycles (const hl_ctl_opts_t *opts)
 {
     hl_msg_t *reply = NULL;
-    int rc = hl_ctl_call (opts, "cycles", "cycles", NULL, &reply);
+    int rc = hl_ctl_call_all (opts, "cycles", "cycles", &reply);
     if (rc)
         return rc;
     const hl_value_t *list = hl_msg_data (reply);

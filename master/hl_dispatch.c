@@ -58,6 +58,7 @@ struct _hl_dispatch_t {
     int64_t scanned_ms; /* when it last went on */
     uint64_t periods;   /* times the period changed */
     hl_registry_t *registry;
+    bool full_warned; /* a full registry was logged as a warning */
     hl_taskq_t *taskq; /* the tasks, sending through here */
     int64_t now_ms;
     hl_dispatch_event_fn *event_fn;
@@ -241,6 +242,27 @@ s_on_hello (hl_dispatch_t *self, hl_msg_t *msg)
         s_reject (self, rid, rid_len, hl_msg_id (msg), HL_ERR_ARGS, text);
         return;
     }
+    /*  Bounded by bytes as well as count: the hello's actions, and the
+        registry in all. */
+    char why[192];
+    int rc = hl_registry_check (self->registry, msg, why, sizeof why);
+    if (rc) {
+        char src[64];
+        hl_log_escape (src, sizeof src, hl_msg_src (msg),
+                       strlen (hl_msg_src (msg)));
+        //  A full registry wants the operator, once until it has room;
+        //  an oversized hello is the peer's fault: counted, and info
+        if (rc == HL_ERR_FULL && !self->full_warned)
+            hl_log_warning ("tasks: hello from %s refused: %s: %s", src,
+                            hl_errname (rc), why);
+        else
+            hl_log_info ("tasks: hello from %s refused: %s: %s", src,
+                         hl_errname (rc), why);
+        self->full_warned |= rc == HL_ERR_FULL;
+        s_reject (self, rid, rid_len, hl_msg_id (msg), rc, why);
+        return;
+    }
+    self->full_warned = false;
     /*  A peer saying hello again has restarted its session: what it had
         is lost with it. */
     hl_peer_t *old = hl_registry_find (self->registry, rid, rid_len);
@@ -464,6 +486,11 @@ hl_dispatch_new (zsock_t *tasks, const hl_config_t *config, const char *src,
     snprintf (self->session, sizeof self->session, "%016" PRIx64 "%016" PRIx64,
               hi, lo);
     self->registry = hl_registry_new ();
+    const hl_config_limits_t *lc = hl_config_limits (config);
+    hl_registry_limits_t rl
+        = { (size_t)lc->hello_actions, (size_t)lc->hello_bytes,
+            (size_t)lc->registry_peers, (size_t)lc->registry_bytes };
+    hl_registry_set_limits (self->registry, &rl);
     hl_taskq_io_t io = { s_io_send,  s_io_lost,       s_io_wants,
                          s_io_event, s_io_first_wait, self };
     self->taskq = hl_taskq_new (self->registry, config, &io);
@@ -547,23 +574,7 @@ hl_dispatch_agents (hl_dispatch_t *self)
     hl_value_t *list = hl_value_new_array ();
     for (size_t i = 0; i < hl_registry_size (self->registry); i++) {
         const hl_peer_t *p = hl_registry_at (self->registry, i);
-        hl_value_t *a = hl_value_new_map ();
-        hl_value_set_str (a, "name", p->name);
-        hl_value_set_str (a, "role", hl_registry_role_name (p->role));
-        hl_value_set_str (a, "host", p->host);
-        hl_value_set_int (a, "pid", p->pid);
-        hl_value_set_str (a, "version", p->version);
-        hl_value_set_int (a, "inflight", p->inflight);
-        hl_value_set_int (a, "capacity", p->capacity);
-        hl_value_set_int (a, "last_heartbeat_us", p->heard_us);
-        hl_value_set_int (a, "last_heartbeat_ms_ago", now - p->heard_ms);
-        hl_value_set_int (a, "heartbeat_ms", p->period_ms);
-        hl_value_set_int (a, "tasks_done", (int64_t)p->done);
-        hl_value_set_int (a, "tasks_failed", (int64_t)p->failed);
-        hl_value_set_bool (a, "draining", p->draining);
-        hl_value_t *actions
-            = p->actions ? hl_value_dup (p->actions) : hl_value_new_array ();
-        hl_value_set (a, "actions", &actions);
+        hl_value_t *a = hl_peer_to_value (p, now);
         hl_value_append (list, &a);
     }
     return list;
@@ -582,6 +593,8 @@ hl_dispatch_stats (hl_dispatch_t *self)
                               (int64_t)self->n.rejected_by[i]);
     hl_value_set (s, "rejected_by", &by);
     hl_value_set_int (s, "agents", (int64_t)hl_registry_size (self->registry));
+    hl_value_set_int (s, "registry_bytes",
+                      (int64_t)hl_registry_bytes (self->registry));
     hl_taskq_stats (self->taskq, s);
     hl_value_set_int (s, "agents_joined", (int64_t)self->n.joined);
     hl_value_set_int (s, "agents_left", (int64_t)self->n.left);

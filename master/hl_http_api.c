@@ -65,12 +65,50 @@ s_ask (hl_http_t *self, const char *op, hl_value_t **args_p)
     return reply;
 }
 
+/*  s_ask for a list the master answers in pages (agents, cycles): the
+    pages that follow the first, asked for by the cursor each reply
+    gives (its next), are put after it, so that a list past one message
+    is whole; one that does not come in time ends it short. */
+static hl_msg_t *
+s_ask_all (hl_http_t *self, const char *op, hl_value_t **args_p)
+{
+    hl_msg_t *reply = s_ask (self, op, args_p);
+    if (!reply || !hl_msg_ok (reply) || !hl_msg_next (reply))
+        return reply;
+    const hl_value_t *data = hl_msg_data (reply);
+    hl_value_t *all = data ? hl_value_dup (data) : hl_value_new_array ();
+    uint64_t next = hl_msg_next (reply), last = 0;
+    while (next && next != last && !atomic_load (&self->stopping)) {
+        hl_value_t *args = hl_value_new_map ();
+        hl_value_t *from = hl_value_new_uint (next);
+        hl_value_set (args, "from", &from);
+        hl_msg_t *page = s_ask (self, op, &args);
+        if (!page || !hl_msg_ok (page)) {
+            hl_msg_destroy (&page);
+            break;
+        }
+        const hl_value_t *items = hl_msg_data (page);
+        for (size_t i = 0; i < hl_value_size (items); i++) {
+            hl_value_t *item = hl_value_dup (hl_value_at (items, i));
+            hl_value_append (all, &item);
+        }
+        last = next;
+        next = hl_msg_next (page);
+        hl_msg_destroy (&page);
+    }
+    hl_msg_set_data (reply, &all);
+    hl_msg_set_next (reply, next);
+    return reply;
+}
+
 /*  Ask, and answer with the reply's data as JSON, or the refusal. */
 enum MHD_Result
 hl_http_api (hl_http_t *self, struct MHD_Connection *conn, const char *op,
              hl_value_t *args, unsigned refused_code)
 {
-    hl_msg_t *reply = s_ask (self, op, &args);
+    bool paged = streq (op, "agents") || streq (op, "cycles");
+    hl_msg_t *reply
+        = paged ? s_ask_all (self, op, &args) : s_ask (self, op, &args);
     if (!reply)
         return hl_http_refuse (self, conn, 504, R_UNAVAILABLE,
                                "the master did not answer %s within %d ms", op,
@@ -167,7 +205,7 @@ enum MHD_Result
 hl_http_metrics (hl_http_t *self, struct MHD_Connection *conn)
 {
     hl_msg_t *status = s_ask (self, "status", NULL);
-    hl_msg_t *agents = status ? s_ask (self, "agents", NULL) : NULL;
+    hl_msg_t *agents = status ? s_ask_all (self, "agents", NULL) : NULL;
     if (!status || !hl_msg_ok (status)) {
         hl_msg_destroy (&status);
         hl_msg_destroy (&agents);

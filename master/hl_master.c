@@ -31,25 +31,56 @@ s_count_reject (hl_master_input_t *input, int err)
         input->rejected_by[-err]++;
 }
 
-/*  Reply on the control socket. Takes *data_p. A reply that cannot be
-    sent (the client has gone) is only logged: the request was served.
-    Encoded once: the idempotency table keeps the bytes, and repeats of
-    the request held while it ran get them too. */
-void
-hl_master_reply (hl_master_t *self, const uint8_t *rid, size_t rid_len,
-                 uint64_t re, bool ok, hl_value_t **data_p, const char *error)
+/*  One reply, with a page's next and more when they are set. Encoded
+    once: the idempotency table keeps the bytes, and repeats of the
+    request held while it ran get them too. A client that leaves its
+    replies unread is sent nothing more (hl_outbox), and a reply past the
+    message limit is answered too_big instead. */
+static void
+s_reply (hl_master_t *self, const uint8_t *rid, size_t rid_len, uint64_t re,
+         bool ok, hl_value_t **data_p, const char *error, uint64_t next,
+         uint64_t more)
 {
+    bool first;
+    if (!hl_outbox_room (self->outbox, rid, rid_len, &first)) {
+        if (first)
+            hl_log_warning ("control: a client leaves its replies unread "
+                            "(limits.reply_unread_bytes, _total): dropped "
+                            "until it reads");
+        hl_value_destroy (data_p);
+        return;
+    }
     hl_msg_t *reply = hl_msg_new (HL_MSG_REPLY);
     hl_msg_set_re (reply, re);
     hl_msg_set_src (reply, self->src);
+    //  A reply past the limit would never arrive: say so instead
+    size_t size = data_p && *data_p ? hl_msg_value_size (*data_p) : 0;
+    char text[256];
+    if (ok && size > self->limits.max_msg_size - HL_PAGE_OVERHEAD) {
+        snprintf (text, sizeof text,
+                  "too_big: the reply's data takes %zu bytes, more than a "
+                  "%zu-byte message can carry",
+                  size, self->limits.max_msg_size);
+        hl_log_warning ("control: reply to request %" PRIu64 " refused: %s", re,
+                        text);
+        hl_outbox_too_big (self->outbox);
+        hl_value_destroy (data_p);
+        ok = false;
+        error = text;
+        next = more = 0;
+    }
     hl_msg_set_ok (reply, ok);
-    if (data_p && *data_p)
+    if (ok && data_p && *data_p)
         hl_msg_set_data (reply, data_p);
     if (!ok)
         hl_msg_set_error (reply, error);
+    if (next)
+        hl_msg_set_next (reply, next);
+    if (more)
+        hl_msg_set_more (reply, more);
     uint8_t space[S_REPLY_SPACE];
     uint8_t *bytes = NULL;
-    size_t size = 0;
+    size = 0;
     int rc = hl_msg_encode_buf (reply, space, sizeof space, &bytes, &size);
     hl_msg_destroy (&reply);
     if (rc) {
@@ -59,12 +90,21 @@ hl_master_reply (hl_master_t *self, const uint8_t *rid, size_t rid_len,
     size_t held = hl_idem_answer (self->idem, rid, rid_len, re, bytes, size,
                                   zclock_mono ());
     for (size_t i = 0; i <= held; i++) {
-        rc = hl_bus_send_bytes (self->control, rid, rid_len, bytes, size);
+        rc = hl_outbox_send_bytes (self->outbox, rid, rid_len, bytes, size);
         if (rc)
             hl_log_info ("control: reply not sent: %s", hl_strerror (rc));
     }
     if (bytes != space)
         free (bytes);
+}
+
+/*  Reply on the control socket. Takes *data_p. A reply that cannot be
+    sent (the client has gone) is only logged: the request was served. */
+void
+hl_master_reply (hl_master_t *self, const uint8_t *rid, size_t rid_len,
+                 uint64_t re, bool ok, hl_value_t **data_p, const char *error)
+{
+    s_reply (self, rid, rid_len, re, ok, data_p, error, 0, 0);
 }
 
 int
@@ -118,6 +158,7 @@ s_control_request (hl_master_t *self, const hl_msg_t *msg)
     char error[1024] = ""; /* a reply's error is at most this long */
     hl_value_t *data = NULL;
     hl_master_op_fn *fn = hl_master_op (op);
+    self->page_next = self->page_more = 0;
     int rc = hl_args_check (op, hl_msg_args (msg), error, sizeof error);
     if (rc == 0 && !fn) {
         rc = HL_ERR_UNSUPPORTED; /* a table without its op: a bug */
@@ -133,8 +174,8 @@ s_control_request (hl_master_t *self, const hl_msg_t *msg)
             snprintf (error, sizeof error, "%s", hl_strerror (rc));
     }
     if (rc <= 0) /* > 0: the op replies later */
-        hl_master_reply (self, rid, rid_len, hl_msg_id (msg), rc == 0, &data,
-                         error);
+        s_reply (self, rid, rid_len, hl_msg_id (msg), rc == 0, &data, error,
+                 rc == 0 ? self->page_next : 0, rc == 0 ? self->page_more : 0);
     hl_value_destroy (&data);
 }
 
@@ -180,6 +221,12 @@ s_control_one (hl_master_t *self, zsock_t *sock)
         changes nothing, and its answers (status) are the big ones. */
     size_t rid_len;
     const uint8_t *rid = hl_msg_routing_id (msg, &rid_len);
+    //  A client that leaves its replies unread is not served: the work
+    //  would only grow what it does not read
+    if (!hl_outbox_room (self->outbox, rid, rid_len, NULL)) {
+        s_count_reject (&self->control_in, HL_ERR_FULL);
+        goto done;
+    }
     const uint8_t *answer = NULL;
     size_t size = 0;
     hl_idem_state_t seen = HL_IDEM_NEW;
@@ -187,7 +234,7 @@ s_control_one (hl_master_t *self, zsock_t *sock)
         seen = hl_idem_begin (self->idem, rid, rid_len, hl_msg_id (msg), now,
                               &answer, &size);
     if (seen == HL_IDEM_ANSWERED) {
-        rc = hl_bus_send_bytes (self->control, rid, rid_len, answer, size);
+        rc = hl_outbox_send_bytes (self->outbox, rid, rid_len, answer, size);
         if (rc)
             hl_log_info ("control: reply not sent: %s", hl_strerror (rc));
     } else if (seen == HL_IDEM_NEW)
@@ -515,6 +562,7 @@ s_second (zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     hl_master_t *self = (hl_master_t *)arg;
     int64_t now_us = hl_msg_now_us ();
+    hl_outbox_sweep (self->outbox);
     if (self->statsd) {
         //  Counters' seconds before the tracker closes them
         self->statsd_now_us = now_us;
@@ -654,6 +702,9 @@ s_bind (hl_master_t *self, char *err, size_t errsize)
                   mc->control);
         return -1;
     }
+    const hl_config_limits_t *lc = hl_config_limits (self->config);
+    self->outbox = hl_outbox_new (self->control, (size_t)lc->unread_bytes,
+                                  (size_t)lc->unread_total);
     self->tasks = hl_sock_bind (ZMQ_ROUTER, mc->tasks, &opts, self->tasks_ep,
                                 sizeof self->tasks_ep);
     if (!self->tasks) {
@@ -826,6 +877,7 @@ hl_master_destroy (hl_master_t **self_p)
     hl_udp_destroy (&self->statsd_udp);
     zsock_destroy (&self->pub);
     zsock_destroy (&self->tasks);
+    hl_outbox_destroy (&self->outbox);
     zsock_destroy (&self->control);
     hl_proxy_destroy (&self->proxy);
     hl_zap_destroy (&self->zap); /* after the sockets it watches */

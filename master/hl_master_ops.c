@@ -212,6 +212,11 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
 
     hl_value_t *cv = s_input_json (&self->control_in);
     s_guard_status (self, cv);
+    hl_outbox_stats_t ob = hl_outbox_stats (self->outbox);
+    hl_value_set_int (cv, "unread_bytes", (int64_t)ob.bytes);
+    hl_value_set_int (cv, "unread_clients", (int64_t)ob.clients);
+    hl_value_set_int (cv, "unread_refused", (int64_t)ob.refused);
+    hl_value_set_int (cv, "replies_too_big", (int64_t)ob.too_big);
     hl_value_set (data, "control", &cv);
     hl_value_t *mv = s_input_json (&self->metrics_in);
     hl_value_set (data, "metrics", &mv);
@@ -571,15 +576,82 @@ s_op_task_cancel (hl_master_t *self, const hl_msg_t *request,
     return 0;
 }
 
+/*  A list's paging arguments: from (a cursor a reply's next gave, 1..)
+    and limit (items, 1..HL_MAX_ITEMS); either may be absent. */
+static int
+s_page_args (const hl_msg_t *request, const char *op, uint64_t *from_p,
+             size_t *limit_p, char *error, size_t errsize)
+{
+    const hl_value_t *args = hl_msg_args (request);
+    *from_p = 0;
+    *limit_p = 0;
+    const hl_value_t *v = hl_value_get (args, "from");
+    if (v && (hl_value_uint (v, from_p) || *from_p == 0)) {
+        snprintf (error, errsize,
+                  "%s: from must be a cursor a reply's "
+                  "next gave (an integer >= 1)",
+                  op);
+        return HL_ERR_ARGS;
+    }
+    uint64_t limit = 0;
+    v = hl_value_get (args, "limit");
+    if (v && (hl_value_uint (v, &limit) || limit < 1 || limit > HL_MAX_ITEMS)) {
+        snprintf (error, errsize, "%s: limit must be 1..%d", op, HL_MAX_ITEMS);
+        return HL_ERR_ARGS;
+    }
+    *limit_p = (size_t)limit;
+    return 0;
+}
+
+/*  The page is the reply: its items, next and more; too_big when not
+    even its first item fits a message. */
+static int
+s_page_reply (hl_master_t *self, hl_page_t **page_p, const char *op,
+              hl_value_t **data_p, char *error, size_t errsize)
+{
+    hl_page_t *page = *page_p;
+    int rc = 0;
+    if (hl_page_size (page) == 0 && hl_page_more (page)) {
+        snprintf (error, errsize,
+                  "%s: too_big: an item is over the %zu-byte "
+                  "message limit",
+                  op, self->limits.max_msg_size);
+        hl_log_warning ("control: %s", error);
+        rc = HL_ERR_TOO_BIG;
+    } else {
+        *data_p = hl_page_items (page);
+        self->page_next = hl_page_next (page);
+        self->page_more = hl_page_more (page);
+    }
+    hl_page_destroy (page_p);
+    return rc;
+}
+
+/*  The agents in the order they joined, one page: the cursor is a
+    peer's joined_seq, so a page resumes where the last stopped however
+    many came and went meanwhile. */
 static int
 s_op_agents (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
              char *error, size_t errsize)
 {
-    (void)request;
-    (void)error;
-    (void)errsize;
-    *data_p = hl_dispatch_agents (self->dispatch);
-    return 0;
+    uint64_t from;
+    size_t limit, n, i;
+    if (s_page_args (request, "agents", &from, &limit, error, errsize))
+        return HL_ERR_ARGS;
+    hl_peer_t **peers
+        = hl_registry_since (hl_dispatch_registry (self->dispatch), from, &n);
+    hl_page_t *page = hl_page_new (self->limits.max_msg_size, limit);
+    int64_t now = zclock_mono ();
+    for (i = 0; i < n; i++) {
+        hl_value_t *a = hl_peer_to_value (peers[i], now);
+        if (!hl_page_add (page, &a, peers[i]->joined_seq)) {
+            i++;
+            break;
+        }
+    }
+    hl_page_skip (page, n - i);
+    free (peers);
+    return s_page_reply (self, &page, "agents", data_p, error, errsize);
 }
 
 static int
@@ -645,11 +717,29 @@ static int
 s_op_cycles (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
              char *error, size_t errsize)
 {
-    (void)request;
-    (void)error;
-    (void)errsize;
-    *data_p = hl_cycle_list (self->cycle);
-    return 0;
+    uint64_t from;
+    size_t limit, i;
+    if (s_page_args (request, "cycles", &from, &limit, error, errsize))
+        return HL_ERR_ARGS;
+    /*  Newest first: the cursor is a run's id, and a page holds the runs
+        of that id and older. */
+    hl_value_t *all = hl_cycle_list (self->cycle);
+    hl_page_t *page = hl_page_new (self->limits.max_msg_size, limit);
+    size_t n = hl_value_size (all);
+    for (i = 0; i < n; i++) {
+        const hl_value_t *run = hl_value_at (all, i);
+        int64_t id = hl_value_get_int (run, "id", 0);
+        if (from && (id <= 0 || (uint64_t)id > from))
+            continue;
+        hl_value_t *copy = hl_value_dup (run);
+        if (!hl_page_add (page, &copy, id > 0 ? (uint64_t)id : 1)) {
+            i++;
+            break;
+        }
+    }
+    hl_page_skip (page, n - i);
+    hl_value_destroy (&all);
+    return s_page_reply (self, &page, "cycles", data_p, error, errsize);
 }
 
 static int
@@ -755,9 +845,32 @@ s_op_audit (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
         snprintf (error, errsize, "audit: %s", why);
         return HL_ERR_IO;
     }
+    /*  Trimmed, not paged: the newest that fit a message; the reply's
+        more counts the older ones left out (narrow with since, action or
+        limit). */
+    size_t n = hl_value_size (records), first = n, used = 0;
+    size_t budget = self->limits.max_msg_size - HL_PAGE_OVERHEAD - 64;
+    while (first > 0) {
+        size_t size = hl_msg_value_size (hl_value_at (records, first - 1));
+        if (size > budget - used)
+            break;
+        used += size;
+        first--;
+    }
+    if (first > 0) {
+        hl_value_t *kept = hl_value_new_array ();
+        for (size_t i = first; i < n; i++) {
+            hl_value_t *copy = hl_value_dup (hl_value_at (records, i));
+            hl_value_append (kept, &copy);
+        }
+        hl_value_destroy (&records);
+        records = kept;
+        self->page_more = first;
+    }
     hl_value_t *data = hl_value_new_map ();
     hl_value_set (data, "records", &records);
     hl_value_set_int (data, "limit", limit);
+    hl_value_set_int (data, "left_out", (int64_t)first);
     *data_p = data;
     return 0;
 }

@@ -34,6 +34,8 @@
 #include "hl_kpi.h"
 #include "hl_learning.h"
 #include "hl_master.h"
+#include "hl_outbox.h"
+#include "hl_page.h"
 #include "hl_planner.h"
 #include "hl_statsd.h"
 #include "hl_watch.h"
@@ -56,6 +58,9 @@ struct _hl_master_t {
     hl_limits_t limits;        /* decode limits of every input */
     zloop_t *loop;
     zsock_t *control;        /* ROUTER: helios-ctl, HTTP handlers */
+    hl_outbox_t *outbox;     /* its unread replies, bounded in bytes */
+    uint64_t page_next;      /* set by an op that answers one page of a */
+    uint64_t page_more;      /* list: the reply's next and more */
     zsock_t *tasks;          /* ROUTER: agents and nodes */
     hl_dispatch_t *dispatch; /* serves the tasks socket */
     zsock_t *pub;            /* XPUB to the proxy's inproc bus-in */
@@ -100,7 +105,8 @@ struct _hl_master_t {
 };
 
 /*  A control operation: 0 and *data_p to reply ok, a negative hl_err_t
-    and error to refuse, or 1 when it will reply itself later. */
+    and error to refuse, or 1 when it will reply itself later. An op that
+    answers one page of a list sets page_next and page_more. */
 typedef int (hl_master_op_fn) (hl_master_t *self, const hl_msg_t *request,
                                hl_value_t **data_p, char *error,
                                size_t errsize);
@@ -108,8 +114,11 @@ typedef int (hl_master_op_fn) (hl_master_t *self, const hl_msg_t *request,
 /*  The operation named op, or NULL. */
 hl_master_op_fn *hl_master_op (const char *op);
 
-/*  Reply on the control socket. Takes *data_p. A reply that cannot be
-    sent (the client has gone) is only logged: the request was served. */
+/*  Reply on the control socket. Takes *data_p. A reply whose data would
+    pass the message limit is answered with a too_big error instead
+    (logged as a warning); one to a client over its unread budget is
+    dropped and counted (hl_outbox); one that cannot be sent (the client
+    has gone) is only logged: the request was served. */
 void hl_master_reply (hl_master_t *self, const uint8_t *rid, size_t rid_len,
                       uint64_t re, bool ok, hl_value_t **data_p,
                       const char *error);

@@ -2,13 +2,20 @@
     Copyright (c) 2026 the Helios developers
 
     hl_registry - live peers in an array (for scans by role) and a hash by
-    routing id (for the lookup every incoming message needs).
+    routing id (for the lookup every incoming message needs). Bounded by
+    count and by bytes: each peer is charged its record and its actions.
 */
 #include <czmq.h>
 #include <string.h>
 
 #include "../proto/hl_alloc.h"
+#include "../proto/hl_err.h"
+#include "../proto/hl_limits.h"
 #include "hl_registry.h"
+
+/*  What one advertised action costs beyond its name's bytes: its
+    hl_value node, the string's allocation and its slot, rounded up. */
+#define S_ACTION_BYTES 96
 
 struct _hl_registry_t {
     hl_peer_t **peers; /* registration order, swap-removed */
@@ -16,6 +23,10 @@ struct _hl_registry_t {
     size_t alloc;
     zhashx_t *by_rid; /* hex routing id -> hl_peer_t (borrowed) */
     uint64_t seq;     /* hands out assigned_seq */
+    uint64_t joined;  /* hands out joined_seq */
+    size_t bytes;     /* the peers' charges, summed */
+    hl_registry_limits_t limits;
+    hl_registry_refused_t refused;
 };
 
 static bool
@@ -66,7 +77,109 @@ hl_registry_new (void)
 {
     hl_registry_t *self = (hl_registry_t *)hl_alloc (sizeof (hl_registry_t));
     self->by_rid = zhashx_new ();
+    hl_registry_set_limits (self, NULL);
     return self;
+}
+
+void
+hl_registry_set_limits (hl_registry_t *self, const hl_registry_limits_t *limits)
+{
+    hl_registry_limits_t l = { 0, 0, 0, 0 };
+    if (limits)
+        l = *limits;
+    self->limits.hello_actions
+        = l.hello_actions ? l.hello_actions : HL_HELLO_ACTIONS;
+    self->limits.hello_actions_bytes = l.hello_actions_bytes
+                                           ? l.hello_actions_bytes
+                                           : HL_HELLO_ACTIONS_BYTES;
+    self->limits.peers = l.peers ? l.peers : HL_REGISTRY_PEERS;
+    self->limits.bytes = l.bytes ? l.bytes : HL_REGISTRY_BYTES;
+}
+
+/*  The bytes a hello's actions name, in all. */
+static size_t
+s_actions_bytes (const hl_value_t *actions)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < hl_value_size (actions); i++) {
+        size_t len = 0;
+        hl_value_str (hl_value_at (actions, i), &len);
+        bytes += len;
+    }
+    return bytes;
+}
+
+/*  What a peer registered from hello is charged. */
+static size_t
+s_charge (const hl_value_t *actions)
+{
+    return sizeof (hl_peer_t) + s_actions_bytes (actions)
+           + hl_value_size (actions) * S_ACTION_BYTES;
+}
+
+int
+hl_registry_check (hl_registry_t *self, const hl_msg_t *hello, char *why,
+                   size_t whysize)
+{
+    if (s_role_parse (hl_msg_role (hello)) < 0) {
+        snprintf (why, whysize, "unknown role");
+        return HL_ERR_ARGS;
+    }
+    const hl_value_t *actions = hl_msg_actions (hello);
+    size_t n = hl_value_size (actions);
+    if (n > self->limits.hello_actions) {
+        self->refused.actions++;
+        snprintf (why, whysize,
+                  "hello names %zu actions, over %zu "
+                  "(limits.hello_actions)",
+                  n, self->limits.hello_actions);
+        return HL_ERR_ITEMS;
+    }
+    size_t bytes = s_actions_bytes (actions);
+    if (bytes > self->limits.hello_actions_bytes) {
+        self->refused.actions_bytes++;
+        snprintf (why, whysize,
+                  "hello's actions take %zu bytes, over %zu "
+                  "(limits.hello_actions_bytes)",
+                  bytes, self->limits.hello_actions_bytes);
+        return HL_ERR_TOO_BIG;
+    }
+    //  A peer saying hello again gives its old record back first
+    size_t rid_len;
+    const uint8_t *rid = hl_msg_routing_id (hello, &rid_len);
+    const hl_peer_t *old = hl_registry_find (self, rid, rid_len);
+    size_t peers = self->size - (old != NULL);
+    size_t held = self->bytes - (old ? old->bytes : 0);
+    size_t charge = s_charge (actions);
+    if (peers + 1 > self->limits.peers) {
+        self->refused.full++;
+        snprintf (why, whysize,
+                  "registry full: %zu peers (limits."
+                  "registry_peers)",
+                  peers);
+        return HL_ERR_FULL;
+    }
+    if (held + charge > self->limits.bytes) {
+        self->refused.full++;
+        snprintf (why, whysize,
+                  "registry full: %zu + %zu bytes over %zu "
+                  "(limits.registry_bytes)",
+                  held, charge, self->limits.bytes);
+        return HL_ERR_FULL;
+    }
+    return 0;
+}
+
+size_t
+hl_registry_bytes (const hl_registry_t *self)
+{
+    return self->bytes;
+}
+
+hl_registry_refused_t
+hl_registry_refused (const hl_registry_t *self)
+{
+    return self->refused;
 }
 
 static void
@@ -108,9 +221,10 @@ hl_registry_add (hl_registry_t *self, const hl_msg_t *hello, int64_t now_ms)
     size_t rid_len;
     const uint8_t *rid = hl_msg_routing_id (hello, &rid_len);
     assert (rid && rid_len > 0);
-    int role = s_role_parse (hl_msg_role (hello));
-    if (role < 0)
+    char why[160];
+    if (hl_registry_check (self, hello, why, sizeof why))
         return NULL;
+    int role = s_role_parse (hl_msg_role (hello));
     hl_peer_t *old = hl_registry_find (self, rid, rid_len);
     if (old)
         hl_registry_remove (self, old);
@@ -129,6 +243,9 @@ hl_registry_add (hl_registry_t *self, const hl_msg_t *hello, int64_t now_ms)
     peer->heard_us = hl_msg_now_us ();
     if (hl_msg_actions (hello))
         peer->actions = hl_value_dup (hl_msg_actions (hello));
+    peer->joined_seq = ++self->joined;
+    peer->bytes = s_charge (peer->actions);
+    self->bytes += peer->bytes;
 
     if (self->size == self->alloc) {
         self->alloc = self->alloc ? 2 * self->alloc : 16;
@@ -148,6 +265,7 @@ hl_registry_remove (hl_registry_t *self, hl_peer_t *peer)
     char key[2 * HL_MAX_ROUTING_ID + 1];
     s_key (peer->rid, peer->rid_len, key);
     zhashx_delete (self->by_rid, key);
+    self->bytes -= peer->bytes;
     for (size_t i = 0; i < self->size; i++)
         if (self->peers[i] == peer) {
             self->peers[i] = self->peers[--self->size];
@@ -219,4 +337,49 @@ hl_registry_has (hl_registry_t *self, int role, const char *action)
             && (!action || hl_peer_can (self->peers[i], action)))
             return true;
     return false;
+}
+
+static int
+s_joined_cmp (const void *a, const void *b)
+{
+    const hl_peer_t *x = *(const hl_peer_t *const *)a;
+    const hl_peer_t *y = *(const hl_peer_t *const *)b;
+    return x->joined_seq < y->joined_seq ? -1 : x->joined_seq > y->joined_seq;
+}
+
+hl_peer_t **
+hl_registry_since (hl_registry_t *self, uint64_t from, size_t *size_p)
+{
+    hl_peer_t **list
+        = (hl_peer_t **)hl_calloc (self->size + 1, sizeof (hl_peer_t *));
+    size_t n = 0;
+    for (size_t i = 0; i < self->size; i++)
+        if (self->peers[i]->joined_seq >= from)
+            list[n++] = self->peers[i];
+    qsort (list, n, sizeof (hl_peer_t *), s_joined_cmp);
+    *size_p = n;
+    return list;
+}
+
+hl_value_t *
+hl_peer_to_value (const hl_peer_t *p, int64_t now_ms)
+{
+    hl_value_t *a = hl_value_new_map ();
+    hl_value_set_str (a, "name", p->name);
+    hl_value_set_str (a, "role", hl_registry_role_name (p->role));
+    hl_value_set_str (a, "host", p->host);
+    hl_value_set_int (a, "pid", p->pid);
+    hl_value_set_str (a, "version", p->version);
+    hl_value_set_int (a, "inflight", p->inflight);
+    hl_value_set_int (a, "capacity", p->capacity);
+    hl_value_set_int (a, "last_heartbeat_us", p->heard_us);
+    hl_value_set_int (a, "last_heartbeat_ms_ago", now_ms - p->heard_ms);
+    hl_value_set_int (a, "heartbeat_ms", p->period_ms);
+    hl_value_set_int (a, "tasks_done", (int64_t)p->done);
+    hl_value_set_int (a, "tasks_failed", (int64_t)p->failed);
+    hl_value_set_bool (a, "draining", p->draining);
+    hl_value_t *actions
+        = p->actions ? hl_value_dup (p->actions) : hl_value_new_array ();
+    hl_value_set (a, "actions", &actions);
+    return a;
 }

@@ -44,12 +44,61 @@ typedef struct {
     int64_t period_until;  /* monotonic: when period_was stops counting */
     uint64_t assigned_seq; /* when it last got a task (ties) */
     hl_value_t *actions;   /* array of action names, or NULL */
+    uint64_t joined_seq;   /* registration order, from 1: the agents
+                              list's cursor */
+    size_t bytes;          /* what it takes, against registry_bytes */
 } hl_peer_t;
+
+/*  What the registry holds at most, and what one hello may carry; the
+    limits section's (hl_config_limits_t). 0 takes the compiled-in
+    default. */
+typedef struct {
+    size_t hello_actions;       /* actions one hello names */
+    size_t hello_actions_bytes; /* their names' bytes in all */
+    size_t peers;               /* peers registered at once */
+    size_t bytes;               /* their records in all, bytes */
+} hl_registry_limits_t;
+
+/*  What the registry refused, by reason. */
+typedef struct {
+    uint64_t actions;       /* a hello past hello_actions */
+    uint64_t actions_bytes; /* past hello_actions_bytes */
+    uint64_t full;          /* the registry past peers or bytes */
+} hl_registry_refused_t;
 
 typedef struct _hl_registry_t hl_registry_t;
 
+/*  An empty registry with the default limits (HL_HELLO_ACTIONS...). */
 hl_registry_t *hl_registry_new (void);
 void hl_registry_destroy (hl_registry_t **self_p);
+
+/*  Set the limits (0 fields: the defaults); peers already in stay. */
+void hl_registry_set_limits (hl_registry_t *self,
+                             const hl_registry_limits_t *limits);
+
+/*  Whether hello may register: 0; HL_ERR_ARGS for a role that is not
+    valid; HL_ERR_ITEMS for more actions than hello_actions; HL_ERR_TOO_BIG
+    for names past hello_actions_bytes; HL_ERR_FULL when the registry
+    would pass its peers or bytes (the record a peer re-registering
+    under the same routing id replaces is not counted). why gets one line
+    for the peer and the log. Counts the refusals of limits. */
+int hl_registry_check (hl_registry_t *self, const hl_msg_t *hello, char *why,
+                       size_t whysize);
+
+/*  The bytes the registry's peers take, as counted against its limit. */
+size_t hl_registry_bytes (const hl_registry_t *self);
+
+/*  What it refused since it was made. */
+hl_registry_refused_t hl_registry_refused (const hl_registry_t *self);
+
+/*  The peers whose joined_seq is at least from, in registration order,
+    into a new array (the caller frees it) of *size_p of them. */
+hl_peer_t **hl_registry_since (hl_registry_t *self, uint64_t from,
+                               size_t *size_p);
+
+/*  A peer as the agents list shows it (name, role, host...): a new map.
+    now_ms is the monotonic clock its last heartbeat is measured from. */
+hl_value_t *hl_peer_to_value (const hl_peer_t *peer, int64_t now_ms);
 
 /*  True if a hello may name role: the six agent roles and "node" ("any"
     is no peer's role). */
@@ -61,7 +110,7 @@ const char *hl_registry_role_name (int role);
 
 /*  Register the sender of a valid hello (routing id attached), replacing
     a peer with the same routing id. Returns the peer (borrowed), or NULL
-    if the hello's role is not valid (hl_registry_role_valid). */
+    if hl_registry_check refuses the hello. */
 hl_peer_t *hl_registry_add (hl_registry_t *self, const hl_msg_t *hello,
                             int64_t now_ms);
 

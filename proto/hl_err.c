@@ -31,6 +31,7 @@ static const struct {
     { "timeout", "timed out" },
     { "peer", "unknown or unwelcome peer" },
     { "unsupported", "unsupported request" },
+    { "full", "a bounded store is full" },
 };
 
 const char *

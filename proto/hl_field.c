@@ -99,6 +99,8 @@ static const hl_field_spec_t s_reply[] = {
     NUM ("ok", HL_FIELD_OK, BOOL, REQ, 0, 0),
     VAL ("data", HL_FIELD_DATA, ANY, 0),
     TEXT ("error", HL_FIELD_ERROR, 0, S_LONG),
+    NUM ("next", HL_FIELD_NEXT, U64, 0, 0, 0),
+    NUM ("more", HL_FIELD_MORE, U64, 0, 0, 0),
 };
 static const hl_field_spec_t s_metric[] = {
     METRIC_NAME,

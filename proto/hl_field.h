@@ -62,6 +62,8 @@ typedef enum {
     HL_FIELD_P95,
     HL_FIELD_MIN,
     HL_FIELD_MAX,
+    HL_FIELD_NEXT,
+    HL_FIELD_MORE,
     HL_FIELD_NUM_END,
     HL_FIELD_ARGS = HL_FIELD_NUM_END,
     HL_FIELD_DATA,

@@ -30,7 +30,23 @@
 #define HL_QUEUE_MAX 100000               /* tasks queued per role */
 #define HL_QUEUE_BYTES (64 * 1024 * 1024) /* what open tasks hold, bytes */
 #define HL_QUEUE_TTL_MS 300000 /* a task waits unsent this long (default) */
-#define HL_HWM_DEFAULT 10000   /* socket high-water mark, messages */
+
+/*  What peers may make the master hold, in bytes as well as in count:
+    the ceilings of the limits section, and its defaults. A real agent
+    advertises its playbook's actions (tens, of a few dozen bytes each);
+    a master of 10,000 agents holds about 20 MB of them. */
+#define HL_HELLO_ACTIONS 1024        /* actions one hello names */
+#define HL_HELLO_ACTIONS_BYTES 65536 /* their names' bytes */
+#define HL_REGISTRY_PEERS 65536      /* agents and nodes at once */
+#define HL_REGISTRY_BYTES (64 << 20) /* what they take, bytes */
+#define HL_REPLY_UNREAD_BYTES                                                  \
+    (8 << 20)                            /* control replies one client         \
+                                            has not read yet */
+#define HL_REPLY_UNREAD_TOTAL (64 << 20) /* ... all clients together */
+#define HL_BUDGET_CEILING                                                      \
+    (1 << 30)                /* the most any byte budget                       \
+                                above may be set to */
+#define HL_HWM_DEFAULT 10000 /* socket high-water mark, messages */
 
 /*  HTTP (master.http): the ceilings, which are also the defaults. */
 #define HL_HTTP_CONNECTIONS 64   /* open connections at once */

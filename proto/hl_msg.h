@@ -38,7 +38,8 @@ typedef enum {
     HL_MSG_ERROR,     /* code, text */
     /* control socket */
     HL_MSG_REQUEST, /* op, [args] */
-    HL_MSG_REPLY,   /* ok, [data], [error] (error required if !ok) */
+    HL_MSG_REPLY,   /* ok, [data], [error] (error required if !ok),
+                       [next], [more] (a list in pages) */
     /* bus */
     HL_MSG_METRIC,  /* name, value, ts, [tags] */
     HL_MSG_METRICS, /* samples: 1..max_items of {name, value, ts, [tags]} */
@@ -85,6 +86,10 @@ int64_t hl_msg_now_us (void);
     frees, *size_p its size; returns 0 or a negative hl_err_t (a required
     field unset, a limit exceeded). */
 int hl_msg_encode (const hl_msg_t *self, uint8_t **data_p, size_t *size_p);
+
+/*  The bytes v takes in msgpack, as the encoder writes it (no limit is
+    checked): what a sender measures before it builds a message. */
+size_t hl_msg_value_size (const hl_value_t *v);
 
 /*  As hl_msg_encode, but into space (space_size bytes) while it fits, so
     that a sender needs no allocation per message: on success *data_p is
@@ -200,6 +205,12 @@ int64_t hl_msg_code (const hl_msg_t *self);
 void hl_msg_set_code (hl_msg_t *self, int64_t v);
 bool hl_msg_ok (const hl_msg_t *self);
 void hl_msg_set_ok (hl_msg_t *self, bool v);
+/*  A reply that holds part of a list: next, the cursor that asks for the
+    rest (0: none), and more, how many items it left out. */
+uint64_t hl_msg_next (const hl_msg_t *self);
+void hl_msg_set_next (hl_msg_t *self, uint64_t v);
+uint64_t hl_msg_more (const hl_msg_t *self);
+void hl_msg_set_more (hl_msg_t *self, uint64_t v);
 double hl_msg_value (const hl_msg_t *self);
 void hl_msg_set_value (hl_msg_t *self, double v);
 uint64_t hl_msg_cycle_id (const hl_msg_t *self);

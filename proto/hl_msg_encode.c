@@ -162,6 +162,25 @@ s_pack_value (msgpack_packer *pk, const hl_value_t *v, size_t depth)
     return HL_ERR_MISTYPED;
 }
 
+//  A writer that only counts, for hl_msg_value_size
+static int
+s_count_write (void *data, const char *buf, size_t len)
+{
+    (void)buf;
+    *(size_t *)data += len;
+    return 0;
+}
+
+size_t
+hl_msg_value_size (const hl_value_t *v)
+{
+    size_t size = 0;
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &size, s_count_write);
+    s_pack_value (&pk, v, 0);
+    return size;
+}
+
 static int
 s_pack_samples (msgpack_packer *pk, const hl_msg_t *self)
 {

@@ -532,7 +532,8 @@ ht_wait_agents (const ht_master_t *m, int n, int timeout_ms)
     while (true) {
         hl_msg_t *reply = (hl_msg_t *)ht_request (m, "agents", NULL);
         if (reply)
-            seen = (int)hl_value_size (hl_msg_data (reply));
+            seen = (int)(hl_value_size (hl_msg_data (reply))
+                         + hl_msg_more (reply)); /* a page, and the rest */
         hl_msg_destroy (&reply);
         if (seen >= n || s_now_ms () >= deadline)
             return seen;

@@ -635,6 +635,55 @@ static const bad_case_t s_http_timeout_low
     = { "limits = {\n  http_timeout_ms = 99;\n};\n", 2,
         "out of range 100..10000" };
 
+static const bad_case_t s_raise_hello_actions
+    = { "limits = {\n  hello_actions = 16385;\n};\n", 2,
+        "limits.hello_actions: 16385 out of range 1..16384" };
+static const bad_case_t s_raise_hello_bytes
+    = { "limits = {\n  hello_actions_bytes = 1048577;\n};\n", 2,
+        "out of range 1..1048576" };
+static const bad_case_t s_registry_bytes_low
+    = { "limits = {\n  registry_bytes = 65535;\n};\n", 2,
+        "limits.registry_bytes: 65535 out of range 65536..1073741824" };
+static const bad_case_t s_unread_bytes_high
+    = { "limits = {\n  reply_unread_total = 1073741825;\n};\n", 2,
+        "out of range 65536..1073741824" };
+
+//  What peers make the master hold: defaults, and set
+static void
+test_byte_limits (void **state)
+{
+    (void)state;
+    hl_config_t *config = hl_config_new_default ();
+    const hl_config_limits_t *l = hl_config_limits (config);
+    assert_int_equal (l->hello_actions, HL_HELLO_ACTIONS);
+    assert_int_equal (l->hello_bytes, HL_HELLO_ACTIONS_BYTES);
+    assert_int_equal (l->registry_peers, HL_REGISTRY_PEERS);
+    assert_int_equal (l->registry_bytes, HL_REGISTRY_BYTES);
+    assert_int_equal (l->unread_bytes, HL_REPLY_UNREAD_BYTES);
+    assert_int_equal (l->unread_total, HL_REPLY_UNREAD_TOTAL);
+    hl_config_destroy (&config);
+
+    char path[512], err[512];
+    s_write ("bytes.cfg",
+             "limits = { hello_actions = 16384; hello_actions_bytes = 1;\n"
+             "  registry_peers = 1; registry_bytes = 65536;\n"
+             "  reply_unread_bytes = 1073741824;\n"
+             "  reply_unread_total = 65536; };\n",
+             path, sizeof path);
+    config = hl_config_load (path, err, sizeof err);
+    unlink (path);
+    if (!config)
+        fail_msg ("%s", err);
+    l = hl_config_limits (config);
+    assert_int_equal (l->hello_actions, 16384);
+    assert_int_equal (l->hello_bytes, 1);
+    assert_int_equal (l->registry_peers, 1);
+    assert_int_equal (l->registry_bytes, 65536);
+    assert_int_equal (l->unread_bytes, 1073741824);
+    assert_int_equal (l->unread_total, 65536);
+    hl_config_destroy (&config);
+}
+
 //  HTTP: binding beyond loopback takes a token; limits lower, never raise
 static void
 test_http (void **state)
@@ -1311,6 +1360,11 @@ main (void)
         BAD (_demo_inproc),
         BAD (_demo_seed),
         BAD (_demo_unknown_key),
+        cmocka_unit_test (test_byte_limits),
+        BAD (_raise_hello_actions),
+        BAD (_raise_hello_bytes),
+        BAD (_registry_bytes_low),
+        BAD (_unread_bytes_high),
         cmocka_unit_test (test_http),
         BAD (_http_beyond_loopback),
         BAD (_http_token_short),

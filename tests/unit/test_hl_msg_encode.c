@@ -187,6 +187,45 @@ test_encode_too_big (void **state)
     hl_msg_destroy (&m);
 }
 
+/*  hl_msg_value_size is what the encoder writes for the value, and a
+    reply carries a page's next and more through a round trip. */
+static void
+test_value_size_and_page (void **state)
+{
+    (void)state;
+    hl_value_t *data = hl_value_new_array ();
+    for (int i = 0; i < 40; i++) {
+        hl_value_t *item = hl_value_new_map ();
+        hl_value_set_int (item, "i", i * 100000);
+        hl_value_set_double (item, "d", 0.5);
+        hl_value_set_str (item, "s",
+                          i % 2 ? "x" : "a longer string than 31 bytes");
+        hl_value_set_bool (item, "b", true);
+        hl_value_append (data, &item);
+    }
+    size_t size = hl_msg_value_size (data);
+    hl_msg_t *reply = hl_msg_new (HL_MSG_REPLY);
+    hl_msg_set_ok (reply, true);
+    uint8_t *bytes = NULL;
+    size_t empty = 0, full = 0;
+    assert_int_equal (hl_msg_encode (reply, &bytes, &empty), 0);
+    free (bytes);
+    hl_msg_set_data (reply, &data);
+    hl_msg_set_next (reply, 77);
+    hl_msg_set_more (reply, 5);
+    assert_int_equal (hl_msg_encode (reply, &bytes, &full), 0);
+    /*  data's bytes, its key, and next and more with their keys */
+    assert_int_equal (full - empty, size + 5 + (5 + 1) + (5 + 1));
+    hl_msg_t *back = NULL;
+    assert_int_equal (hl_msg_decode (bytes, full, NULL, &back), 0);
+    free (bytes);
+    assert_int_equal (hl_msg_next (back), 77);
+    assert_int_equal (hl_msg_more (back), 5);
+    assert_true (hl_msg_eq (reply, back));
+    hl_msg_destroy (&back);
+    hl_msg_destroy (&reply);
+}
+
 int
 main (void)
 {
@@ -194,6 +233,7 @@ main (void)
         cmocka_unit_test (test_encode_errors),
         cmocka_unit_test (test_encode_buf),
         cmocka_unit_test (test_encode_too_big),
+        cmocka_unit_test (test_value_size_and_page),
     };
     return cmocka_run_group_tests_name ("hl_msg_encode", tests, NULL, NULL);
 }

@@ -4,7 +4,9 @@
     test_hl_registry - the master's table of peers, fed hello messages
     with routing ids attached as hl_bus would: add, find and remove,
     roles by enum and by name, the least-loaded pick and its ties,
-    capacity and draining, actions, and hl_registry_has.
+    capacity and draining, actions, and hl_registry_has; its bounds (a
+    hello's actions by count and bytes, the registry by peers and bytes,
+    each at the limit and one past it) and the list in join order.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "../../master/hl_registry.h"
+#include "../../proto/hl_err.h"
 
 /*  A hello from routing id rid (also its name) for role, with capacity
     and the actions named in a NULL-terminated list (may be NULL). */
@@ -315,6 +318,151 @@ test_capacity (void **state)
     hl_registry_destroy (&registry);
 }
 
+/*  A hello of n actions, each len bytes (distinct). */
+static hl_msg_t *
+s_hello_n (const char *rid, size_t n, size_t len)
+{
+    hl_msg_t *hello = s_hello (rid, "hephaestus-backend", 1, NULL);
+    hl_value_t *list = hl_value_new_array ();
+    char name[256];
+    for (size_t i = 0; i < n; i++) {
+        snprintf (name, sizeof name, "%0*zu", (int)len, i);
+        hl_value_t *v = hl_value_new_str (name);
+        hl_value_append (list, &v);
+    }
+    hl_msg_set_actions (hello, &list);
+    return hello;
+}
+
+static int
+s_check (hl_registry_t *registry, hl_msg_t *hello)
+{
+    char why[192];
+    return hl_registry_check (registry, hello, why, sizeof why);
+}
+
+static void
+test_hello_caps (void **state)
+{
+    (void)state;
+    hl_registry_t *registry = hl_registry_new ();
+    hl_registry_limits_t limits = { 4, 40, 0, 0 };
+    hl_registry_set_limits (registry, &limits);
+    /*  Count: 4 actions at the cap, 5 past it. */
+    hl_msg_t *hello = s_hello_n ("a", 4, 10);
+    assert_int_equal (s_check (registry, hello), 0);
+    assert_non_null (hl_registry_add (registry, hello, 0));
+    hl_msg_destroy (&hello);
+    hello = s_hello_n ("b", 5, 2);
+    assert_int_equal (s_check (registry, hello), HL_ERR_ITEMS);
+    assert_null (hl_registry_add (registry, hello, 0));
+    hl_msg_destroy (&hello);
+    /*  Bytes: 40 at the cap, 41 past it. */
+    hello = s_hello_n ("c", 2, 20);
+    assert_int_equal (s_check (registry, hello), 0);
+    hl_msg_destroy (&hello);
+    hello = s_hello_n ("c", 1, 41);
+    char why[192];
+    assert_int_equal (hl_registry_check (registry, hello, why, sizeof why),
+                      HL_ERR_TOO_BIG);
+    assert_non_null (strstr (why, "limits.hello_actions_bytes"));
+    hl_msg_destroy (&hello);
+    hl_registry_refused_t refused = hl_registry_refused (registry);
+    assert_int_equal (refused.actions, 2); /* check, then add */
+    assert_int_equal (refused.actions_bytes, 1);
+    assert_int_equal (refused.full, 0);
+    assert_int_equal (hl_registry_size (registry), 1);
+    hl_registry_destroy (&registry);
+}
+
+static void
+test_bounded_by_count_and_bytes (void **state)
+{
+    (void)state;
+    hl_registry_t *registry = hl_registry_new ();
+    /*  What one peer of 10 actions of 20 bytes is charged. */
+    hl_msg_t *hello = s_hello_n ("probe", 10, 20);
+    hl_peer_t *probe = hl_registry_add (registry, hello, 0);
+    hl_msg_destroy (&hello);
+    size_t charge = probe->bytes;
+    assert_true (charge > sizeof (hl_peer_t) + 200);
+    assert_int_equal (hl_registry_bytes (registry), charge);
+    hl_registry_remove (registry, probe);
+    assert_int_equal (hl_registry_bytes (registry), 0);
+
+    /*  Bytes for exactly three such peers: the third fits, the fourth
+        is refused full; peers are far from their count. */
+    hl_registry_limits_t limits = { 0, 0, 100, 3 * charge };
+    hl_registry_set_limits (registry, &limits);
+    const char *rids[] = { "p0", "p1", "p2", "p3" };
+    for (int i = 0; i < 3; i++) {
+        hello = s_hello_n (rids[i], 10, 20);
+        assert_non_null (hl_registry_add (registry, hello, 0));
+        hl_msg_destroy (&hello);
+    }
+    assert_int_equal (hl_registry_bytes (registry), 3 * charge);
+    hello = s_hello_n (rids[3], 10, 20);
+    char why[192];
+    assert_int_equal (hl_registry_check (registry, hello, why, sizeof why),
+                      HL_ERR_FULL);
+    assert_non_null (strstr (why, "limits.registry_bytes"));
+    assert_null (hl_registry_add (registry, hello, 0));
+    hl_msg_destroy (&hello);
+    /*  A peer saying hello again gives its own record back first. */
+    hello = s_hello_n (rids[1], 10, 20);
+    assert_non_null (hl_registry_add (registry, hello, 0));
+    hl_msg_destroy (&hello);
+    assert_int_equal (hl_registry_size (registry), 3);
+    assert_int_equal (hl_registry_bytes (registry), 3 * charge);
+    /*  One leaves: the next fits. */
+    hl_registry_remove (registry, s_find (registry, "p0"));
+    hello = s_hello_n (rids[3], 10, 20);
+    assert_non_null (hl_registry_add (registry, hello, 0));
+    hl_msg_destroy (&hello);
+
+    /*  Count: three peers at the cap, a fourth refused full. */
+    limits = (hl_registry_limits_t){ 0, 0, 3, 0 };
+    hl_registry_set_limits (registry, &limits);
+    hello = s_hello_n ("p4", 0, 0);
+    assert_int_equal (hl_registry_check (registry, hello, why, sizeof why),
+                      HL_ERR_FULL);
+    assert_non_null (strstr (why, "limits.registry_peers"));
+    hl_msg_destroy (&hello);
+    assert_int_equal (hl_registry_refused (registry).full, 3);
+    hl_registry_destroy (&registry);
+}
+
+static void
+test_since (void **state)
+{
+    (void)state;
+    hl_registry_t *registry = hl_registry_new ();
+    hl_peer_t *a = s_add (registry, "a", "athena-ux", 1, NULL);
+    s_add (registry, "b", "athena-ux", 1, NULL);
+    hl_peer_t *c = s_add (registry, "c", "athena-ux", 1, NULL);
+    assert_true (a->joined_seq >= 1);
+    uint64_t from_c = c->joined_seq;
+    /*  a leaves (swap-removed: the array's order changes); d joins. */
+    hl_registry_remove (registry, a);
+    s_add (registry, "d", "athena-ux", 1, NULL);
+    size_t n;
+    hl_peer_t **list = hl_registry_since (registry, 0, &n);
+    assert_int_equal (n, 3);
+    assert_string_equal (list[0]->name, "b");
+    assert_string_equal (list[1]->name, "c");
+    assert_string_equal (list[2]->name, "d");
+    free (list);
+    list = hl_registry_since (registry, from_c, &n);
+    assert_int_equal (n, 2);
+    assert_string_equal (list[0]->name, "c");
+    free (list);
+    hl_value_t *v = hl_peer_to_value (s_find (registry, "d"), 0);
+    assert_string_equal (hl_value_get_str (v, "name", ""), "d");
+    assert_string_equal (hl_value_get_str (v, "role", ""), "athena-ux");
+    hl_value_destroy (&v);
+    hl_registry_destroy (&registry);
+}
+
 int
 main (void)
 {
@@ -326,6 +474,9 @@ main (void)
         cmocka_unit_test (test_pick_any_and_actions),
         cmocka_unit_test (test_has),
         cmocka_unit_test (test_capacity),
+        cmocka_unit_test (test_hello_caps),
+        cmocka_unit_test (test_bounded_by_count_and_bytes),
+        cmocka_unit_test (test_since),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
