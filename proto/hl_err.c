@@ -31,6 +31,7 @@ static const struct {
     { "timeout", "timed out" },
     { "peer", "unknown or unwelcome peer" },
     { "unsupported", "unsupported request" },
+    { "authority", "a type only the master may send" },
 };
 
 const char *
