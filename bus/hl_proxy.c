@@ -498,11 +498,15 @@ s_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
 
     char reason[2 * HL_PROXY_ENDPOINT];
+    //  The owner's XSUB never leaves the process: no CURVE (nor one of
+    //  its handshake monitors) on it
+    hl_sock_opts_t inproc_opts = start->opts;
+    inproc_opts.curve = NULL;
     if (s_bind_both (&self->xsub, ZMQ_XSUB, start->bus_in, NULL, &start->opts,
                      bus_in, sizeof bus_in, reason, sizeof reason)
             != 0
         || s_bind_both (&self->trusted, ZMQ_XSUB, start->inproc_in, NULL,
-                        &start->opts, NULL, 0, reason, sizeof reason)
+                        &inproc_opts, NULL, 0, reason, sizeof reason)
                != 0
         || s_bind_both (&self->xpub, ZMQ_XPUB, start->bus_out,
                         start->inproc_out, &start->opts, bus_out,
