@@ -958,7 +958,7 @@ s_record_end (hl_cycle_t *self, hl_run_t *run, const s_ticket_t *ticket,
                                    false);
             break;
         case W_VERIFY:
-            if (ok && hl_decide_refuse_early (run, act, end->agent, now))
+            if (act->too_early)
                 break; /* not a measurement: the change is not verified */
             if (ok && end->data) {
                 act->verify = hl_value_dup (end->data);
@@ -1001,10 +1001,16 @@ s_task_done (void *arg, const hl_task_end_t *end)
     }
     zlistx_delete (self->tickets, ticket->handle);
     hl_run_t *run = s_find (self, ticket->run_id);
+    /*  A verify answered too soon did not complete its task: refused */
+    bool refused = run && !ticket->abandoned && ticket->what == W_VERIFY
+                   && end->status == HL_STATUS_OK
+                   && hl_decide_refuse_early (run, &run->acts[ticket->act],
+                                              end->agent, hl_msg_now_us ());
     if (run)
         hl_ledger_task (self->deps.store, run, ticket->act, ticket->task_id,
                         ticket->kind, ticket->role,
-                        hl_status_name (end->status), true);
+                        refused ? "refused" : hl_status_name (end->status),
+                        true);
     if (ticket->abandoned || !run) {
         free (ticket); /* a phase already left */
         return;
