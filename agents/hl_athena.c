@@ -5,7 +5,9 @@
     change to settle, collects each metric's kpi.<name> seconds from
     bus-out itself, and judges them against the baseline the master sent
     (docs/task-kinds.md). One SUB socket per role instance carries the
-    subscriptions of every task in progress, counted by name.
+    subscriptions of every task in progress, counted by name. Each second
+    of a metric counts once: the master publishes a second once, when it
+    closes it, so another message for that second is a repeat.
 */
 #include <math.h>
 #include <stdio.h>
@@ -43,6 +45,8 @@ typedef struct {
     size_t baseline_n;
     double *after; //  collected so far
     size_t after_n, after_max;
+    uint8_t *seen;       //  a bit per second of the window, once it opens
+    uint64_t duplicates; //  messages for a second already counted
 } s_metric_t;
 
 typedef struct _s_verify_t s_verify_t;
@@ -72,7 +76,8 @@ typedef struct {
     s_verify_t *tasks;  //  in progress
     s_sub_t *subs;      //  subscriptions held
     size_t subs_n, subs_max;
-    uint64_t bad; //  messages dropped as invalid
+    uint64_t bad;        //  messages dropped as invalid
+    uint64_t duplicates; //  repeated seconds ignored, all tasks
 } s_athena_t;
 
 //  ---------------------------------------------------------------------
@@ -132,6 +137,7 @@ s_verify_destroy (s_verify_t **self_p)
     for (size_t i = 0; i < self->metrics_n; i++) {
         free (self->metrics[i].baseline);
         free (self->metrics[i].after);
+        free (self->metrics[i].seen);
     }
     free (self->metrics);
     free (self);
@@ -213,6 +219,7 @@ s_judge (const s_verify_t *verify, hl_verdict_t *overall)
         s_set_number (out, "effect", both ? v.relative : NAN);
         hl_value_set_int (out, "n_before", (int64_t)m->baseline_n);
         hl_value_set_int (out, "n_after", (int64_t)m->after_n);
+        hl_value_set_int (out, "duplicates", (int64_t)m->duplicates);
         s_set_number (out, "median_before",
                       hl_stats_median (m->baseline, m->baseline_n));
         s_set_number (out, "median_after",
@@ -235,6 +242,15 @@ s_on_window_end (zloop_t *loop, int timer_id, void *arg)
     if (!verify)
         return 0;
     verify->timer_id = 0;
+    for (size_t i = 0; i < verify->metrics_n; i++)
+        if (verify->metrics[i].duplicates)
+            hl_log_notice ("%s: verify %llu: %llu repeated seconds of %s "
+                           "ignored (%llu since start)",
+                           hl_agent_name (self->agent),
+                           (unsigned long long)verify->task_id,
+                           (unsigned long long)verify->metrics[i].duplicates,
+                           verify->metrics[i].name,
+                           (unsigned long long)self->duplicates);
     hl_verdict_t overall;
     hl_value_t *metrics = s_judge (verify, &overall);
     hl_value_t *data = hl_value_new_map ();
@@ -249,12 +265,25 @@ s_on_window_end (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  The second a kpi time falls in (times in a window are positive)
+static int64_t
+s_second (int64_t ts_us)
+{
+    return ts_us / 1000000;
+}
+
 //  Settled: the window opens now and closes window_s later, plus grace
 static void
 s_collect (s_athena_t *self, s_verify_t *verify)
 {
     verify->from_us = hl_msg_now_us ();
     verify->to_us = verify->from_us + (int64_t)verify->window_ms * 1000;
+    //  A bit per second the window touches: window_s <= S_SECONDS_MAX
+    size_t seconds
+        = (size_t)(s_second (verify->to_us - 1) - s_second (verify->from_us))
+          + 1;
+    for (size_t i = 0; i < verify->metrics_n; i++)
+        verify->metrics[i].seen = (uint8_t *)hl_calloc ((seconds + 7) / 8, 1);
     verify->timer_id = zloop_timer (self->loop, verify->window_ms + S_GRACE_MS,
                                     1, s_on_window_end, self);
 }
@@ -296,6 +325,21 @@ s_stat_of (const hl_msg_t *msg, s_stat_t stat, double *value)
     return isfinite (*value);
 }
 
+//  Whether m has counted second (of the window starting at from_us)
+//  already; marks it counted. The first message of a second wins: a
+//  later one can neither add a point nor replace one, so that whoever
+//  sends last cannot decide, and no point waits to be confirmed.
+static bool
+s_repeated (s_metric_t *m, int64_t from_us, int64_t ts_us)
+{
+    size_t bit = (size_t)(s_second (ts_us) - s_second (from_us));
+    uint8_t mask = (uint8_t)(1u << (bit % 8));
+    if (m->seen[bit / 8] & mask)
+        return true;
+    m->seen[bit / 8] |= mask;
+    return false;
+}
+
 //  Give one kpi second to every task collecting that metric now
 static void
 s_on_kpi (s_athena_t *self, const hl_msg_t *msg)
@@ -309,7 +353,14 @@ s_on_kpi (s_athena_t *self, const hl_msg_t *msg)
             s_metric_t *m = &v->metrics[i];
             double value;
             //  A subscription is a prefix: kpi.a also brings kpi.ab
-            if (!streq (m->name, name) || !s_stat_of (msg, m->stat, &value))
+            if (!streq (m->name, name))
+                continue;
+            if (s_repeated (m, v->from_us, ts)) {
+                m->duplicates++;
+                self->duplicates++;
+                continue;
+            }
+            if (!s_stat_of (msg, m->stat, &value))
                 continue;
             if (m->after_n == m->after_max) {
                 if (m->after_max == S_POINTS_MAX)

@@ -6,7 +6,9 @@
     the actor pipe ("STATS", "INTAKE", "$TERM"). Messages move between the
     sockets as zmq_msg_t, never copied; what goes to the owner's intake and
     bus-out both shares the same content (zmq_msg_copy counts a
-    reference).
+    reference). The owner's own publisher has an XSUB of its own, on the
+    inproc endpoint only: what arrives there is the master's, and only
+    there may the master's types come in.
 */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -18,6 +20,7 @@
 #include "../proto/hl_alloc.h"
 #include "../proto/hl_codec.h"
 #include "../proto/hl_limits.h"
+#include "../proto/hl_msg.h"
 
 //  Messages forwarded per wakeup before the pipe is looked at again
 #define HL_PROXY_BATCH 512
@@ -27,6 +30,10 @@
 //  Messages per intake batch (one multipart message of topic/envelope
 //  pairs): the owner's queue holds hwm / this many batches
 #define HL_PROXY_INTAKE_BATCH 64
+//  A refusal of the master's types is logged once per publisher and type
+//  per interval, with the count since; the slots bound the memory
+#define HL_PROXY_REFUSED_MS 60000
+#define HL_PROXY_REFUSED_SLOTS 64
 
 struct _hl_proxy_t {
     zactor_t *actor;                /* the forwarding thread */
@@ -55,13 +62,22 @@ typedef struct {
     hl_limits_t limits;
 } s_start_t;
 
+//  One publisher and type whose refusals are being logged
+typedef struct {
+    char key[HL_PROXY_ENDPOINT]; /* "peer type"; "" if free */
+    int64_t logged_ms;           /* when last logged */
+    uint64_t since;              /* refused since, not logged */
+} s_refused_t;
+
 //  The actor's own state
 typedef struct {
     zsock_t *pipe;
-    zsock_t *xsub;
+    zsock_t *xsub;    /* bus-in: any publisher */
+    zsock_t *trusted; /* inproc: the owner's publisher */
     zsock_t *xpub;
     zsock_t *subs; /* PAIR to the owner: subscription changes */
     void *xsub_h;  /* raw handles, hot path */
+    void *trusted_h;
     void *xpub_h;
     size_t max_msg_size;
     hl_limits_t limits; /* for the structural scan */
@@ -76,6 +92,8 @@ typedef struct {
     zmq_msg_t held[2];
     bool holding;
     size_t batch_len; /* messages of the open batch sent so far */
+    s_refused_t refused[HL_PROXY_REFUSED_SLOTS];
+    int64_t quiet_ms; /* slots full: last said so */
 } s_actor_t;
 
 static void
@@ -93,10 +111,76 @@ s_reject (s_actor_t *self, int err, zmq_msg_t *topic)
     }
 }
 
+//  A slot for key: its own, else a free or stale one; NULL if every slot
+//  holds another publisher logged within the interval
+static s_refused_t *
+s_refused_slot (s_actor_t *self, const char *key, int64_t now)
+{
+    s_refused_t *spare = NULL;
+    for (size_t i = 0; i < HL_PROXY_REFUSED_SLOTS; i++) {
+        s_refused_t *slot = &self->refused[i];
+        if (streq (slot->key, key))
+            return slot;
+        if (!spare
+            && (!slot->key[0] || now - slot->logged_ms >= HL_PROXY_REFUSED_MS))
+            spare = slot;
+    }
+    if (spare) {
+        if (spare->key[0] && spare->since)
+            hl_log_warning ("bus: %s: %" PRIu64 " more refused: %s", spare->key,
+                            spare->since, hl_strerror (HL_ERR_AUTHORITY));
+        snprintf (spare->key, sizeof spare->key, "%s", key);
+        spare->logged_ms = 0;
+        spare->since = 0;
+    }
+    return spare;
+}
+
+//  A master's type from another publisher: logged once per publisher
+//  (its address; the owner's CURVE key when there is one) and type per
+//  interval, never once per message
+static void
+s_refused_log (s_actor_t *self, zmq_msg_t *topic, const char *type)
+{
+    const char *peer = zmq_msg_gets (topic, "User-Id");
+    if (!peer || !*peer)
+        peer = zmq_msg_gets (topic, "Peer-Address");
+    char who[64];
+    hl_log_escape (who, sizeof who, peer ? peer : "?",
+                   peer ? strlen (peer) : 1);
+    char key[HL_PROXY_ENDPOINT];
+    snprintf (key, sizeof key, "%s %s", who, type);
+    int64_t now = zclock_mono ();
+    s_refused_t *slot = s_refused_slot (self, key, now);
+    if (!slot) {
+        if (now - self->quiet_ms >= HL_PROXY_REFUSED_MS) {
+            self->quiet_ms = now;
+            hl_log_warning ("bus: more publishers send the master's types "
+                            "than are logged; see rejected_by.authority");
+        }
+        return;
+    }
+    if (slot->logged_ms && now - slot->logged_ms < HL_PROXY_REFUSED_MS) {
+        slot->since++;
+        return;
+    }
+    if (slot->since)
+        hl_log_warning ("bus: publisher %s: %s refused: %s (and %" PRIu64
+                        " more since last said)",
+                        who, type, hl_strerror (HL_ERR_AUTHORITY), slot->since);
+    else
+        hl_log_warning ("bus: publisher %s: %s refused: %s (said once a "
+                        "minute at most)",
+                        who, type, hl_strerror (HL_ERR_AUTHORITY));
+    slot->logged_ms = now;
+    slot->since = 0;
+}
+
 //  Topic: 1..HL_MAX_TOPIC bytes of printable ASCII without spaces, whose
-//  first word (up to '.') is the envelope's type.
+//  first word (up to '.') is the envelope's type. From bus-in (trusted
+//  false) only the types any publisher may send.
 static int
-s_check (s_actor_t *self, zmq_msg_t *topic, zmq_msg_t *env)
+s_check (s_actor_t *self, zmq_msg_t *topic, zmq_msg_t *env, bool trusted)
 {
     size_t topic_len = zmq_msg_size (topic);
     const uint8_t *t = (const uint8_t *)zmq_msg_data (topic);
@@ -119,6 +203,11 @@ s_check (s_actor_t *self, zmq_msg_t *topic, zmq_msg_t *env)
         return rc;
     if (strlen (type) != word || memcmp (type, t, word) != 0)
         return HL_ERR_TOPIC;
+    int known = hl_msg_type_from_name (type);
+    if (!trusted && known > 0 && !hl_msg_type_public ((hl_msg_type_t)known)) {
+        s_refused_log (self, topic, type);
+        return HL_ERR_AUTHORITY;
+    }
     //  The structural scan costs one pass over the bytes and allocates
     //  nothing; it keeps truncated or hostile msgpack off the bus, so
     //  that subscribers only ever see well-formed envelopes
@@ -176,10 +265,10 @@ s_intake_flush (s_actor_t *self)
         s_intake_send_held (self, false);
 }
 
-//  Read and forward one message from bus-in. Returns false when there was
-//  nothing to read.
+//  Read and forward one message from an XSUB: bus-in, or the owner's
+//  (trusted). Returns false when there was nothing to read.
 static bool
-s_forward_one (s_actor_t *self)
+s_forward_one (s_actor_t *self, void *xsub_h, bool trusted)
 {
     zmq_msg_t frames[2];
     zmq_msg_t spill;
@@ -189,7 +278,7 @@ s_forward_one (s_actor_t *self)
         zmq_msg_t *frame = count < 2 ? &frames[count] : &spill;
         zmq_msg_init (frame);
         //  Only the first frame can be missing; the rest come with it
-        if (zmq_msg_recv (frame, self->xsub_h, ZMQ_DONTWAIT) < 0) {
+        if (zmq_msg_recv (frame, xsub_h, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close (frame);
             if (count == 0)
                 return false;
@@ -202,8 +291,8 @@ s_forward_one (s_actor_t *self)
     }
     self->stats.received++;
     int kept = count < 2 ? count : 2;
-    int rc
-        = count == 2 ? s_check (self, &frames[0], &frames[1]) : HL_ERR_FRAMES;
+    int rc = count == 2 ? s_check (self, &frames[0], &frames[1], trusted)
+                        : HL_ERR_FRAMES;
     if (rc != 0) {
         s_reject (self, rc, count >= 1 ? &frames[0] : NULL);
         goto done;
@@ -259,6 +348,11 @@ s_subscriptions (s_actor_t *self)
                 zmq_send (zsock_resolve (self->subs), zmq_msg_data (&frame),
                           zmq_msg_size (&frame), ZMQ_DONTWAIT);
         }
+        zmq_msg_t copy;
+        zmq_msg_init (&copy);
+        zmq_msg_copy (&copy, &frame);
+        if (zmq_msg_send (&copy, self->trusted_h, ZMQ_DONTWAIT) < 0)
+            zmq_msg_close (&copy);
         if (zmq_msg_send (&frame, self->xsub_h, ZMQ_DONTWAIT) < 0)
             zmq_msg_close (&frame);
     }
@@ -279,6 +373,8 @@ s_resubscribe (s_actor_t *self)
     uint8_t unsubscribe = 0;
     zmq_send (self->xsub_h, &subscribe, 1, ZMQ_DONTWAIT);
     zmq_send (self->xsub_h, &unsubscribe, 1, ZMQ_DONTWAIT);
+    zmq_send (self->trusted_h, &subscribe, 1, ZMQ_DONTWAIT);
+    zmq_send (self->trusted_h, &unsubscribe, 1, ZMQ_DONTWAIT);
 }
 
 //  INTAKE prefix hwm: connect to the owner's intake, which has bound it
@@ -326,7 +422,8 @@ s_command (s_actor_t *self)
     return running;
 }
 
-//  On failure reason gets "endpoint: why".
+//  Bind endpoint, and inproc too unless NULL. On failure reason gets
+//  "endpoint: why".
 static int
 s_bind_both (zsock_t **sock_p, int type, const char *endpoint,
              const char *inproc, const hl_sock_opts_t *opts, char *bound,
@@ -338,7 +435,7 @@ s_bind_both (zsock_t **sock_p, int type, const char *endpoint,
                   zmq_strerror (zmq_errno ()));
         return -1;
     }
-    if (zsock_bind (*sock_p, "%s", inproc) < 0) {
+    if (inproc && zsock_bind (*sock_p, "%s", inproc) < 0) {
         snprintf (reason, reasonsize, "%s: cannot bind: %s", inproc,
                   zmq_strerror (zmq_errno ()));
         return -1;
@@ -355,6 +452,7 @@ s_loop (s_actor_t *self)
         { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
         { self->xsub_h, 0, ZMQ_POLLIN, 0 },
         { self->xpub_h, 0, ZMQ_POLLIN, 0 },
+        { self->trusted_h, 0, ZMQ_POLLIN, 0 },
     };
     int64_t resubscribe_at = zclock_mono () + HL_PROXY_RESUBSCRIBE_MS;
     while (true) {
@@ -364,7 +462,7 @@ s_loop (s_actor_t *self)
             resubscribe_at = zclock_mono () + HL_PROXY_RESUBSCRIBE_MS;
             wait = HL_PROXY_RESUBSCRIBE_MS;
         }
-        if (zmq_poll (items, 3, (long)wait) < 0) {
+        if (zmq_poll (items, 4, (long)wait) < 0) {
             if (zmq_errno () == EINTR)
                 continue;
             break;
@@ -374,12 +472,18 @@ s_loop (s_actor_t *self)
                 break;
         if (items[2].revents & ZMQ_POLLIN)
             s_subscriptions (self);
-        if (items[1].revents & ZMQ_POLLIN) {
+        //  Both inputs share a wakeup's batch, so neither starves
+        bool any = false;
+        for (int i = 1; i <= 3; i += 2) {
+            if (!(items[i].revents & ZMQ_POLLIN))
+                continue;
             for (int n = 0; n < HL_PROXY_BATCH; n++)
-                if (!s_forward_one (self))
+                if (!s_forward_one (self, items[i].socket, i == 3))
                     break;
-            s_intake_flush (self);
+            any = true;
         }
+        if (any)
+            s_intake_flush (self);
     }
 }
 
@@ -394,9 +498,16 @@ s_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
 
     char reason[2 * HL_PROXY_ENDPOINT];
-    if (s_bind_both (&self->xsub, ZMQ_XSUB, start->bus_in, start->inproc_in,
-                     &start->opts, bus_in, sizeof bus_in, reason, sizeof reason)
+    //  The owner's XSUB never leaves the process: no CURVE (nor one of
+    //  its handshake monitors) on it
+    hl_sock_opts_t inproc_opts = start->opts;
+    inproc_opts.curve = NULL;
+    if (s_bind_both (&self->xsub, ZMQ_XSUB, start->bus_in, NULL, &start->opts,
+                     bus_in, sizeof bus_in, reason, sizeof reason)
             != 0
+        || s_bind_both (&self->trusted, ZMQ_XSUB, start->inproc_in, NULL,
+                        &inproc_opts, NULL, 0, reason, sizeof reason)
+               != 0
         || s_bind_both (&self->xpub, ZMQ_XPUB, start->bus_out,
                         start->inproc_out, &start->opts, bus_out,
                         sizeof bus_out, reason, sizeof reason)
@@ -411,6 +522,7 @@ s_actor (zsock_t *pipe, void *args)
         goto fail;
     }
     self->xsub_h = zsock_resolve (self->xsub);
+    self->trusted_h = zsock_resolve (self->trusted);
     self->xpub_h = zsock_resolve (self->xpub);
     self->max_msg_size = start->opts.max_msg_size;
     if (self->max_msg_size == 0 || self->max_msg_size > HL_MSG_MAX_SIZE)
@@ -424,6 +536,7 @@ s_actor (zsock_t *pipe, void *args)
     //  Subscribe to everything upstream: publishers always send
     uint8_t all = 1;
     zmq_send (self->xsub_h, &all, 1, 0);
+    zmq_send (self->trusted_h, &all, 1, 0);
     zstr_sendx (pipe, "OK", bus_in, bus_out, NULL);
 
     s_loop (self);
@@ -435,6 +548,7 @@ fail:
     zsock_destroy (&self->intake);
     zsock_destroy (&self->subs);
     zsock_destroy (&self->xsub);
+    zsock_destroy (&self->trusted);
     zsock_destroy (&self->xpub);
 }
 

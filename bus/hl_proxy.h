@@ -6,7 +6,10 @@
     forwards, rejects and drops. It subscribes to everything upstream, so
     publishers always forward, and it checks each message cheaply (two
     frames, topic syntax, envelope signature, topic matching the type);
-    full decoding is the subscribers' job.
+    full decoding is the subscribers' job. Only the owner speaks as the
+    owner: from bus-in it takes the types any publisher may send (metric,
+    metrics, see hl_msg_type_public) and refuses the rest as
+    HL_ERR_AUTHORITY; the master's own types come in on inproc_in only.
 */
 #ifndef HL_PROXY_H
 #define HL_PROXY_H
@@ -24,7 +27,9 @@ typedef struct {
     uint64_t bytes;     /* envelope bytes forwarded */
     uint64_t dropped;   /* valid, dropped at a subscriber's HWM */
     uint64_t rejected;  /* invalid, not forwarded */
-    uint64_t rejected_by[HL_ERR_COUNT]; /* rejected, indexed by -hl_err_t */
+    uint64_t rejected_by[HL_ERR_COUNT]; /* rejected, indexed by -hl_err_t;
+                                           authority: a master's type from
+                                           bus-in */
     uint64_t subscribers;               /* subscriptions now open on bus-out */
     uint64_t intake;         /* messages passed to the owner's intake */
     uint64_t intake_dropped; /* valid, dropped at the intake's HWM */
@@ -46,7 +51,9 @@ void hl_proxy_destroy (hl_proxy_t **self_p);
 
 /*  The endpoints actually bound (ephemeral ports resolved), and the
     inproc endpoints a publisher or subscriber in this process connects
-    to. Borrowed. */
+    to. inproc_in is the owner's: what arrives there is trusted to be the
+    master's, so only the master's own publisher may connect to it.
+    Borrowed. */
 const char *hl_proxy_bus_in (const hl_proxy_t *self);
 const char *hl_proxy_bus_out (const hl_proxy_t *self);
 const char *hl_proxy_inproc_in (const hl_proxy_t *self);

@@ -62,10 +62,14 @@ int hl_spy_print (FILE *out, int frames, const void *topic, size_t topic_len,
 
 /*  Publish every message of record on publisher (a ready bus publisher)
     as its raw frames, keeping the recorded gaps divided by speed (0: no
-    waiting). Stops early on zsys_interrupted. Returns 0, or the record's
-    error after what could be read; *sent_p and *bytes_p (may be NULL)
-    count messages and envelope bytes sent. */
+    waiting), except those of types only the master may publish (kpi,
+    health, cycle, task, agent, alert): the proxy refuses them from any
+    other publisher, and the master derives them again from the replayed
+    metrics. Stops early on zsys_interrupted. Returns 0, or the record's
+    error after what could be read; *sent_p, *bytes_p and *skipped_p (may
+    be NULL) count messages and envelope bytes sent, and messages left
+    out. */
 int hl_spy_replay (zsock_t *publisher, hl_record_t *record, double speed,
-                   uint64_t *sent_p, uint64_t *bytes_p);
+                   uint64_t *sent_p, uint64_t *bytes_p, uint64_t *skipped_p);
 
 #endif

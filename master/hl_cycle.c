@@ -713,6 +713,9 @@ hl_cycle_status (hl_cycle_t *self)
         hl_value_set_int (verdicts, hl_verdict_name ((hl_verdict_t)i),
                           (int64_t)self->verdicts[i]);
     hl_value_set (s, "verdicts", &verdicts);
+    hl_value_set_int (s, "verify_too_early", (int64_t)self->verify_too_early);
+    hl_value_set_int (s, "verify_implausible",
+                      (int64_t)self->verify_implausible);
     /*  the seed's optimization_success_rate: kept of those verified */
     hl_value_t *v = s_ratio (self->kept, self->kept + self->rolled_back);
     hl_value_set (s, "optimization_success_rate", &v);

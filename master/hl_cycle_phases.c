@@ -668,10 +668,11 @@ s_decide_act (hl_cycle_t *self, hl_run_t *run, size_t i, bool keep_unproven)
     if (run->recovery)
         return s_recover_decide (self, run, i, keep_unproven, now);
     /*  A change whose story was cut (its apply's outcome unknown, or an
-        emergency stopped it) may be half made: undone, whatever the
-        config keeps of the unproven, and nothing learned. A verify that
-        came in is still judged, for the report. */
-    if (act->interrupted && !act->reverse) {
+        emergency stopped it) may be half made, and one whose verify was
+        refused is unmeasured: undone, whatever the config keeps of the
+        unproven, and nothing learned. A verify that came in is still
+        judged, for the report. */
+    if ((act->interrupted || act->too_early) && !act->reverse) {
         if (act->verify)
             hl_decide_verdict (self->judge, act, now);
         return s_undo (self, run, i, now);
@@ -753,6 +754,8 @@ s_count (hl_cycle_t *self, const hl_run_t *run)
         hl_outcome_t outcome = run->acts[i].outcome;
         if ((int)run->acts[i].verdict < HL_VERDICT_COUNT)
             self->verdicts[run->acts[i].verdict]++;
+        self->verify_too_early += run->acts[i].too_early;
+        self->verify_implausible += run->acts[i].implausible;
         if (outcome == HL_OUTCOME_KEPT)
             self->kept++;
         else if (outcome == HL_OUTCOME_ROLLED_BACK)
@@ -916,6 +919,7 @@ s_record_end (hl_cycle_t *self, hl_run_t *run, const s_ticket_t *ticket,
     const char *why = hl_value_get_str (end->data, "error", status);
     const char *role = hl_role_name (ticket->role);
     hl_act_t *act = ticket->act >= 0 ? &run->acts[ticket->act] : NULL;
+    int64_t now = hl_msg_now_us ();
     switch (ticket->what) {
         case W_ANALYZE:
             if (!run->analysis)
@@ -928,7 +932,7 @@ s_record_end (hl_cycle_t *self, hl_run_t *run, const s_ticket_t *ticket,
                 hl_run_degrade (run, "%s: analysis %s: %s", role, status, why);
             break;
         case W_APPLY: /* the change under test */
-            hl_judge_changed (self->judge, act->change, hl_msg_now_us ());
+            hl_judge_changed (self->judge, act->change, now);
             act->apply = s_end_summary (end);
             act->applied = ok;
             if (!ok && s_maybe_applied (end)) {
@@ -954,6 +958,8 @@ s_record_end (hl_cycle_t *self, hl_run_t *run, const s_ticket_t *ticket,
                                    false);
             break;
         case W_VERIFY:
+            if (act->too_early)
+                break; /* not a measurement: the change is not verified */
             if (ok && end->data) {
                 act->verify = hl_value_dup (end->data);
                 int v = hl_verdict_parse (
@@ -967,7 +973,7 @@ s_record_end (hl_cycle_t *self, hl_run_t *run, const s_ticket_t *ticket,
             }
             break;
         case W_ROLLBACK: /* its undo */
-            hl_judge_changed (self->judge, act->undo, hl_msg_now_us ());
+            hl_judge_changed (self->judge, act->undo, now);
             act->rollback = s_end_summary (end);
             act->outcome = !ok            ? HL_OUTCOME_FAILED
                            : act->reverse ? HL_OUTCOME_KEPT
@@ -995,10 +1001,16 @@ s_task_done (void *arg, const hl_task_end_t *end)
     }
     zlistx_delete (self->tickets, ticket->handle);
     hl_run_t *run = s_find (self, ticket->run_id);
+    /*  A verify answered too soon did not complete its task: refused */
+    bool refused = run && !ticket->abandoned && ticket->what == W_VERIFY
+                   && end->status == HL_STATUS_OK
+                   && hl_decide_refuse_early (run, &run->acts[ticket->act],
+                                              end->agent, hl_msg_now_us ());
     if (run)
         hl_ledger_task (self->deps.store, run, ticket->act, ticket->task_id,
                         ticket->kind, ticket->role,
-                        hl_status_name (end->status), true);
+                        refused ? "refused" : hl_status_name (end->status),
+                        true);
     if (ticket->abandoned || !run) {
         free (ticket); /* a phase already left */
         return;

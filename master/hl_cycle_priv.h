@@ -46,8 +46,11 @@ struct _hl_cycle_t {
     uint64_t learning_saved; /* hl_learning_outcomes at the last save */
     uint64_t started, finished, degraded_runs, kept, rolled_back, failed;
     uint64_t verdicts[HL_VERDICT_COUNT]; /* of finished runs' actions */
-    uint64_t parallel, parallel_ok;      /* actions of runs with several, and
-                                            of those the ones that ran through */
+    uint64_t verify_too_early;      /* verify results refused as too soon */
+    uint64_t verify_implausible;    /* verify metrics whose verdict and
+                                       effect disagreed */
+    uint64_t parallel, parallel_ok; /* actions of runs with several, and
+                                       of those the ones that ran through */
 };
 
 /*  Publish cycle.<event> about run, if anybody listens. */

@@ -13,11 +13,6 @@
 #include "hl_decide.h"
 #include "hl_report.h"
 
-/*  Act's verdict: from Athena's metrics (guards for harm only), turned
-    round for a recheck (undoing a good change makes things worse), then
-    heard against the judge's log: confounded if another change touched
-    its targets or resources during its window, or ran beside it while
-    it regressed. */
 /*  improved <-> regressed; the rest as they are. */
 static hl_verdict_t
 s_turn (hl_verdict_t v)
@@ -25,6 +20,76 @@ s_turn (hl_verdict_t v)
     return v == HL_VERDICT_IMPROVED    ? HL_VERDICT_REGRESSED
            : v == HL_VERDICT_REGRESSED ? HL_VERDICT_IMPROVED
                                        : v;
+}
+
+/*  What one metric of act's verify says about the change under test. */
+typedef struct {
+    const char *name;
+    bool guard;           /* the master's word, not Athena's */
+    hl_verdict_t verdict; /* turned round for a recheck */
+    double better;        /* relative effect, better = positive; NAN */
+    bool implausible;     /* its verdict and its effect disagree */
+} s_measure_t;
+
+/*  The metric of act's verify m, read against what the master asked for
+    (act->baseline: the metric's direction and whether it is a guard).
+    -1 for a metric it did not ask for, which is ignored. A recheck
+    measured the undo: what the undo made better, the change had made
+    worse, and the other way round. */
+static int
+s_measure (const hl_act_t *act, const hl_value_t *m, s_measure_t *out)
+{
+    const char *name = hl_value_get_str (m, "name", NULL);
+    const hl_value_t *asked = NULL;
+    for (size_t i = 0; name && i < hl_value_size (act->baseline); i++) {
+        const hl_value_t *b = hl_value_at (act->baseline, i);
+        if (streq (hl_value_get_str (b, "name", ""), name))
+            asked = b;
+    }
+    if (!asked)
+        return -1;
+    out->name = name;
+    out->guard = false;
+    hl_value_bool (hl_value_get (asked, "guard"), &out->guard);
+    int parsed = hl_verdict_parse (hl_value_get_str (m, "verdict", NULL));
+    out->verdict = parsed > 0 ? (hl_verdict_t)parsed : HL_VERDICT_INCONCLUSIVE;
+    double effect = hl_value_get_double (m, "effect", NAN);
+    bool lower = streq (hl_value_get_str (asked, "better", "lower"), "lower");
+    out->better = lower ? -effect : effect;
+    if (act->reverse) {
+        out->verdict = s_turn (out->verdict);
+        out->better = -out->better;
+    }
+    //  An improvement is a change for the better, a regression one for
+    //  the worse: a verdict its own effect contradicts is no measurement
+    out->implausible
+        = (out->verdict == HL_VERDICT_IMPROVED && !(out->better > 0))
+          || (out->verdict == HL_VERDICT_REGRESSED && !(out->better < 0));
+    if (out->implausible)
+        out->verdict = HL_VERDICT_INCONCLUSIVE;
+    return 0;
+}
+
+bool
+hl_decide_too_early (const hl_act_t *act, int64_t now)
+{
+    return act->window_end_us > 0 && now < act->window_end_us;
+}
+
+bool
+hl_decide_refuse_early (hl_run_t *run, hl_act_t *act, const char *agent,
+                        int64_t now)
+{
+    if (!hl_decide_too_early (act, now))
+        return false;
+    act->too_early = true;
+    act->verdict = HL_VERDICT_INCONCLUSIVE;
+    hl_run_degrade (run,
+                    "%s: verify refused: %s answered %.1f s before its "
+                    "window ended, too soon to be a measurement",
+                    act->action->name, agent && *agent ? agent : "?",
+                    (double)(act->window_end_us - now) / 1e6);
+    return true;
 }
 
 void
@@ -37,26 +102,23 @@ hl_decide_verdict (const hl_judge_t *judge, hl_act_t *act, int64_t now)
         size_t n = 0;
         for (size_t i = 0; i < hl_value_size (list) && n < HL_RUN_MAX_ACTS;
              i++) {
-            const hl_value_t *m = hl_value_at (list, i);
-            bool guard = false;
-            hl_value_bool (hl_value_get (m, "guard"), &guard);
-            int parsed
-                = hl_verdict_parse (hl_value_get_str (m, "verdict", NULL));
-            hl_verdict_t verdict
-                = parsed > 0 ? (hl_verdict_t)parsed : HL_VERDICT_INCONCLUSIVE;
-            //  A recheck measured the undo: what the undo made better,
-            //  the change had made worse, and the other way round
-            if (act->reverse)
-                verdict = s_turn (verdict);
+            s_measure_t m;
+            if (s_measure (act, hl_value_at (list, i), &m))
+                continue;
+            if (m.implausible) {
+                act->implausible++;
+                hl_log_warning ("%s: verify of %s: a verdict its effect "
+                                "contradicts, taken as inconclusive",
+                                act->action->name, m.name);
+            }
             //  A guard that moved while another change aimed at it is
             //  that change's to answer for first; a wrong keep is caught
             //  by the recheck that confirms a first improvement
-            const char *name = hl_value_get_str (m, "name", "?");
-            if (guard && verdict == HL_VERDICT_REGRESSED
-                && hl_judge_aimed (judge, name, act->action, act->start_us,
+            if (m.guard && m.verdict == HL_VERDICT_REGRESSED
+                && hl_judge_aimed (judge, m.name, act->action, act->start_us,
                                    now))
-                verdict = HL_VERDICT_NONE;
-            ms[n++] = (hl_judge_metric_t){ name, guard, verdict };
+                m.verdict = HL_VERDICT_NONE;
+            ms[n++] = (hl_judge_metric_t){ m.name, m.guard, m.verdict };
         }
         const char *culprit = NULL;
         v = hl_judge_metrics (ms, n, &culprit);
@@ -71,6 +133,29 @@ hl_decide_verdict (const hl_judge_t *judge, hl_act_t *act, int64_t now)
     act->verdict = hl_judge_attribute (v, touched, concurrent);
 }
 
+double
+hl_decide_improvement (const hl_act_t *act)
+{
+    const hl_value_t *list = hl_value_get (act->verify, "metrics");
+    double sum = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < hl_value_size (list); i++) {
+        s_measure_t m;
+        if (s_measure (act, hl_value_at (list, i), &m) || !isfinite (m.better))
+            continue;
+        bool counts = act->verdict == HL_VERDICT_IMPROVED
+                          ? !m.guard && m.verdict == HL_VERDICT_IMPROVED
+                      : act->verdict == HL_VERDICT_REGRESSED
+                          ? m.verdict == HL_VERDICT_REGRESSED
+                          : !m.guard;
+        if (counts) {
+            sum += m.better;
+            n++;
+        }
+    }
+    return n ? sum / (double)n : NAN;
+}
+
 /*  What act teaches: a trial; a confounded one is to be retried alone
     and counts no further; otherwise every measured effect on a target,
     the outcome of a conclusive verdict, and a quarantine for a
@@ -79,23 +164,19 @@ void
 hl_decide_learn (hl_learning_t *learning, const hl_config_t *config,
                  const hl_act_t *act, int64_t now)
 {
+    (void)config;
     const char *name = act->action->name;
-    if (act->interrupted)
+    //  Cut short, or its verify refused: nothing was measured
+    if (act->interrupted || act->too_early)
         return;
     hl_learning_tried (learning, name);
     bool confounded = act->verdict == HL_VERDICT_CONFOUNDED;
     hl_learning_set_solo (learning, name, confounded);
-    double sign = act->reverse ? -1 : 1;
     const hl_value_t *list = hl_value_get (act->verify, "metrics");
     for (size_t i = 0; i < hl_value_size (list); i++) {
-        const hl_value_t *m = hl_value_at (list, i);
-        const char *metric = hl_value_get_str (m, "name", NULL);
-        const hl_config_metric_t *cm = hl_config_metric_find (config, metric);
-        double effect = hl_value_get_double (m, "effect", NAN);
-        if (!cm || !isfinite (effect))
-            continue;
-        double better = cm->better == HL_BETTER_LOWER ? -effect : effect;
-        hl_learning_effect (learning, name, metric, sign * better);
+        s_measure_t m;
+        if (s_measure (act, hl_value_at (list, i), &m) == 0 && !m.guard)
+            hl_learning_effect (learning, name, m.name, m.better);
     }
     //  Every measured effect teaches, whatever the verdict; a confounded
     //  verdict counts neither for nor against the action
@@ -103,7 +184,7 @@ hl_decide_learn (hl_learning_t *learning, const hl_config_t *config,
         return;
     if (act->verdict != HL_VERDICT_INCONCLUSIVE)
         hl_learning_record (learning, name, act->verdict == HL_VERDICT_IMPROVED,
-                            sign * hl_act_improvement (act));
+                            hl_decide_improvement (act));
     if (act->verdict == HL_VERDICT_REGRESSED) {
         int64_t until = hl_learning_quarantine (learning, name, now);
         char when[40];

@@ -24,7 +24,11 @@
 #include "../proto/hl_err.h"
 #include "hl_learning.h"
 
-#define S_FILE_VERSION 2         /* 1 had no effects, quarantine or solo */
+/*  1 had no effects, quarantine or solo; up to 2, "improvement" was the
+    first verify metric's effect, which could disagree with the verdict:
+    a file before 3 loads without it (its counts kept), and it is
+    measured again from there (hl_decide_improvement) */
+#define S_FILE_VERSION 3
 #define S_FILE_MAX (1024 * 1024) /* a learning file is a few KiB */
 #define S_MIN_SPREAD                                                           \
     0.1 /* the prior spread of one measured effect, at                         \
@@ -556,10 +560,10 @@ s_parse_quarantine (const json_t *q, s_arm_t *arm)
     return 0;
 }
 
-//  Check one entry and fill arm's figures (action and effects' storage
-//  untouched)
+//  Check one entry of a file of version and fill arm's figures (action
+//  and effects' storage untouched)
 static int
-s_parse_entry (const json_t *entry, s_arm_t *arm)
+s_parse_entry (const json_t *entry, json_int_t version, s_arm_t *arm)
 {
     if (!json_is_object (entry)
         || s_count (json_object_get (entry, "successes"), &arm->successes)
@@ -583,6 +587,11 @@ s_parse_entry (const json_t *entry, s_arm_t *arm)
     const json_t *measured = json_object_get (entry, "measured");
     if (measured && s_count (measured, &arm->measured))
         return -1;
+    if (version < 3) {
+        arm->measured = 0;
+        arm->improvement = NAN;
+        return 0;
+    }
     //  A mean stands for at least one measurement
     if (arm->measured == 0)
         arm->measured = 1;
@@ -634,7 +643,7 @@ s_restore (hl_learning_t *self, const json_t *json)
         s_arm_t *arm = s_arm (self, name);
         //  An action no longer configured is checked, then ignored
         s_arm_t parsed = arm ? arms[arm - self->arms] : (s_arm_t){ 0 };
-        if (s_parse_entry (entry, &parsed))
+        if (s_parse_entry (entry, json_integer_value (version), &parsed))
             goto fail;
         if (arm)
             arms[arm - self->arms] = parsed;

@@ -31,8 +31,12 @@ hl_learning_t *hl_learning_new (const hl_config_t *config, uint64_t seed);
 void hl_learning_destroy (hl_learning_t **self_p);
 
 /*  One outcome: success (a verified improvement) or not; improvement is
-    the measured relative improvement (positive = better, e.g. 0.25), NAN
-    (or any non-finite value) when unknown, then only the counts move.
+    the measured relative improvement (positive = better, e.g. 0.25;
+    hl_decide_improvement: the metrics that made the verdict, so that an
+    improved verdict brings a positive one and a regressed one a
+    negative one), NAN (or any non-finite value) when unknown, then only
+    the counts move. Its running mean over outcomes may still differ in
+    sign from the latest verdict: it is the mean of every outcome's.
     Returns 0, or -1 for an unknown action. */
 int hl_learning_record (hl_learning_t *self, const char *action, bool success,
                         double improvement);
@@ -116,7 +120,9 @@ int hl_learning_save (const hl_learning_t *self, const char *path);
     names. A missing file is 0 (nothing learned yet); a corrupt one is
     HL_ERR_MALFORMED (HL_ERR_TOO_BIG over 1 MiB, HL_ERR_IO when it cannot
     be read) with nothing changed. Entries for actions no longer
-    configured are ignored. */
+    configured are ignored. A file before version 3 loads without its
+    "improvement" means (measured by another rule), counts and effects
+    kept. */
 int hl_learning_load (hl_learning_t *self, const char *path);
 
 /*  Restore from actions, a value as hl_learning_to_value gives it (what

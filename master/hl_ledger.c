@@ -11,6 +11,7 @@
 
 #include "../proto/hl_names.h"
 #include "../proto/hl_msg.h"
+#include "hl_decide.h"
 #include "hl_ledger.h"
 #include "hl_report.h"
 
@@ -161,7 +162,7 @@ hl_ledger_decided (hl_store_t *store, const hl_run_t *run, size_t i)
     if (!store || i >= run->nacts)
         return;
     const hl_act_t *act = &run->acts[i];
-    double effect = hl_act_improvement (act);
+    double effect = hl_decide_improvement (act);
     char measured[48] = "no measurement";
     if (isfinite (effect))
         snprintf (measured, sizeof measured, "%+.1f%% measured", 100 * effect);
@@ -173,5 +174,5 @@ hl_ledger_decided (hl_store_t *store, const hl_run_t *run, size_t i)
         act->verdict != HL_VERDICT_NONE ? hl_verdict_name (act->verdict)
                                         : "not verified",
         *act->culprit ? " on " : "", act->culprit, measured,
-        act->reverse ? " (a recheck: the change was its rollback)" : "");
+        act->reverse ? " (a recheck: measured by undoing it)" : "");
 }

@@ -96,14 +96,3 @@ hl_phase_name (hl_phase_t phase)
     return (int)phase >= 0 && phase <= HL_PHASE_DONE ? s_phase_names[phase]
                                                      : "?";
 }
-
-double
-hl_act_improvement (const hl_act_t *act)
-{
-    const hl_value_t *m
-        = hl_value_at (hl_value_get (act->verify, "metrics"), 0);
-    double effect = hl_value_get_double (m, "effect", NAN);
-    const char *better
-        = hl_value_get_str (hl_value_at (act->baseline, 0), "better", "lower");
-    return strcmp (better, "lower") == 0 ? -effect : effect;
-}

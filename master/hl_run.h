@@ -64,6 +64,10 @@ typedef struct {
     uint64_t record;       /* the change row it carries on (a recovery's
                               act, of a run of an earlier life), or 0 */
     char culprit[HL_MAX_METRIC + 1]; /* the metric it regressed on */
+    uint32_t implausible;            /* verify metrics whose verdict and effect
+                                        disagreed (hl_decide_verdict) */
+    bool too_early;                  /* its verify answered before its window
+                                        ended: refused */
 } hl_act_t;
 
 /*  The emergency round's figures, for its report. */
@@ -137,9 +141,5 @@ size_t hl_run_count (const hl_run_t *run, hl_outcome_t outcome);
 
 /*  The name of a phase: "collect", "analyze"... */
 const char *hl_phase_name (hl_phase_t phase);
-
-/*  The measured relative improvement of act's first metric, positive when
-    better; NAN when there is no measurement. */
-double hl_act_improvement (const hl_act_t *act);
 
 #endif

@@ -40,7 +40,7 @@
 
 #include "../proto/hl_value.h"
 
-#define HL_STORE_VERSION 1          /* the schema this code writes */
+#define HL_STORE_VERSION 2          /* the schema this code writes */
 #define HL_STORE_BATCH 256          /* records queued before a batch goes */
 #define HL_STORE_TEXT 4096          /* bytes kept of a free-text field */
 #define HL_STORE_JSON (1024 * 1024) /* bytes of a JSON field kept whole */

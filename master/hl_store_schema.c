@@ -102,12 +102,20 @@ static const char s_schema_1[]
       "  json_path TEXT,"
       "  md_path TEXT);";
 
+//  Learning's "improvement" was the first verify metric's effect, which
+//  could disagree with the verdict; it is measured again from here (as
+//  hl_learning does with a file before its version 3), counts kept
+static const char s_schema_2[]
+    = "UPDATE learning SET entry = json_set (entry, '$.improvement', "
+      "json ('null'), '$.measured', 0);";
+
 typedef struct {
     int version; /* user_version once applied */
     const char *sql;
 } s_migration_t;
 
-static const s_migration_t s_migrations[] = { { 1, s_schema_1 } };
+static const s_migration_t s_migrations[]
+    = { { 1, s_schema_1 }, { 2, s_schema_2 } };
 
 //  --------------------------------------------------------------------
 //  SQLite helpers

@@ -32,6 +32,7 @@ static const struct {
     { "peer", "unknown or unwelcome peer" },
     { "unsupported", "unsupported request" },
     { "full", "a bounded store is full" },
+    { "authority", "a type only the master may send" },
 };
 
 const char *

@@ -30,8 +30,9 @@ typedef enum {
     HL_ERR_TIMEOUT = -19,     /* a deadline passed */
     HL_ERR_PEER = -20,        /* unknown or unwelcome peer */
     HL_ERR_UNSUPPORTED = -21, /* a valid request we do not serve */
-    HL_ERR_FULL = -22         /* a store or budget bounded in bytes or
+    HL_ERR_FULL = -22,        /* a store or budget bounded in bytes or
                                  count is full */
+    HL_ERR_AUTHORITY = -23    /* a type only the master may send */
 } hl_err_t;
 
 #define HL_ERR_COUNT 23 /* number of codes, HL_OK included */

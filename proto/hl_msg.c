@@ -152,6 +152,12 @@ hl_msg_type_strn (hl_msg_type_t type, size_t *len_p)
     return s_types[type].name;
 }
 
+bool
+hl_msg_type_public (hl_msg_type_t type)
+{
+    return type == HL_MSG_METRIC || type == HL_MSG_METRICS;
+}
+
 int
 hl_msg_type_from_strn (const char *name, size_t len)
 {

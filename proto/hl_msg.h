@@ -79,6 +79,12 @@ const char *hl_msg_type_name (hl_msg_type_t type);
 /*  The type with that wire name, or HL_ERR_TYPE. */
 int hl_msg_type_from_name (const char *name);
 
+/*  Whether any bus publisher may send this type: metric and metrics.
+    Every other type on the bus (kpi, health, cycle, task, agent, alert)
+    is the master's alone: the proxy refuses it from any other publisher
+    (HL_ERR_AUTHORITY). */
+bool hl_msg_type_public (hl_msg_type_t type);
+
 /*  Wall clock, microseconds since the epoch. */
 int64_t hl_msg_now_us (void);
 

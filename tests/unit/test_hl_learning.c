@@ -306,7 +306,7 @@ test_unknown_entries (void **state)
     (void)state;
     char path[256];
     s_path (path, sizeof path, "old.json");
-    s_write (path, "{\"version\": 1, \"actions\": {\n"
+    s_write (path, "{\"version\": 3, \"actions\": {\n"
                    "  \"gone\": {\"successes\": 9, \"failures\": 9},\n"
                    "  \"lazy\": {\"successes\": 2, \"failures\": 1,\n"
                    "            \"improvement\": 0.5, \"measured\": 2}}}\n");
@@ -331,7 +331,7 @@ test_corrupt (void **state)
         "{\"version\": 1, \"actions\": {\"cache\": {\"successes\": 1,",
         "[]",
         "{\"actions\": {}}",
-        "{\"version\": 3, \"actions\": {}}", /* from a newer Helios */
+        "{\"version\": 4, \"actions\": {}}", /* from a newer Helios */
         "{\"version\": 2, \"actions\": {\"cache\": {\"successes\": 1, "
         "\"failures\": 0, \"quarantine\": {\"until\": -5, \"repeats\": 1}}}}",
         "{\"version\": 2, \"actions\": {\"cache\": {\"successes\": 1, "
@@ -488,6 +488,17 @@ test_quarantine_solo_trials (void **state)
     assert_int_equal (hl_learning_load (old, path), 0);
     assert_int_equal (hl_learning_successes (old, "cache"), 2);
     assert_int_equal (hl_learning_quarantined (old, "cache", t0), 0);
+    //  ... without its improvement: measured by the old rule (the first
+    //  metric alone), which could disagree with the verdicts
+    assert_true (isnan (hl_learning_improvement (old, "cache")));
+    unlink (path);
+    //  So does a version 2 file
+    s_write (path, "{\"version\": 2, \"actions\": {\"cache\": "
+                   "{\"successes\": 1, \"failures\": 0, "
+                   "\"improvement\": -0.99, \"measured\": 1}}}");
+    assert_int_equal (hl_learning_load (old, path), 0);
+    assert_int_equal (hl_learning_successes (old, "cache"), 1);
+    assert_true (isnan (hl_learning_improvement (old, "cache")));
     unlink (path);
     hl_learning_destroy (&old);
     hl_learning_destroy (&restored);

@@ -2,8 +2,9 @@
     Copyright (c) 2026 the Helios developers
 
     Unit tests of hl_proxy: forwarding over tcp and inproc, garbage counted
-    by reason and never forwarded, drops counted at a full subscriber,
-    subscriptions counted, bind failures reported.
+    by reason and never forwarded, the master's types refused from bus-in
+    and taken from the owner's inproc publisher, drops counted at a full
+    subscriber, subscriptions counted, bind failures reported.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include "../../bus/hl_bus.h"
 #include "../../bus/hl_proxy.h"
 #include "../../proto/hl_codec.h"
+#include "msg_fixtures.h"
 #include "recv_wait.h"
 
 #define ANY "tcp://127.0.0.1:*"
@@ -333,9 +335,11 @@ test_intake (void **state)
     hl_proxy_stats_t stats;
     s_wait_stats (proxy, &stats, s_has_subscribers, 1);
     zsock_t *pub = s_ready_publisher (hl_proxy_bus_in (proxy), NULL);
+    zsock_t *owner = s_ready_publisher (hl_proxy_inproc_in (proxy), NULL);
 
     //  Metrics in one go (the proxy batches what it reads in one wakeup),
     //  with messages of other types in between that the intake skips
+    //  (the owner's: bus-in may not carry them)
     const int n = 1000;
     int others = 0;
     for (int i = 0; i < n; i++) {
@@ -345,7 +349,7 @@ test_intake (void **state)
             msg = hl_msg_new (HL_MSG_HEALTH);
             hl_msg_set_score (msg, 90);
             hl_msg_set_state (msg, "ok");
-            assert_int_equal (hl_bus_send (pub, &msg), 0);
+            assert_int_equal (hl_bus_send (owner, &msg), 0);
             others++;
         }
     }
@@ -371,6 +375,67 @@ test_intake (void **state)
         hl_msg_destroy (&msg);
     }
     zsock_destroy (&pub);
+    zsock_destroy (&owner);
+    zsock_destroy (&sub);
+    hl_proxy_destroy (&proxy);
+}
+
+//  Only the owner speaks as the owner: from bus-in every type but metric
+//  and metrics is refused and counted as authority, whatever its topic;
+//  the same types from the owner's inproc publisher pass.
+static void
+test_authority (void **state)
+{
+    (void)state;
+    char err[256];
+    hl_proxy_t *proxy = hl_proxy_new (ANY, ANY, NULL, NULL, err, sizeof err);
+    assert_non_null (proxy);
+    zsock_t *sub = hl_sock_subscriber (hl_proxy_bus_out (proxy), NULL, 0, NULL);
+    zsock_set_rcvtimeo (sub, WAIT_MS);
+    hl_proxy_stats_t stats;
+    s_wait_stats (proxy, &stats, s_has_subscribers, 1);
+    zsock_t *foreign = s_ready_publisher (hl_proxy_bus_in (proxy), NULL);
+    zsock_t *owner = s_ready_publisher (hl_proxy_inproc_in (proxy), NULL);
+
+    //  Every type, the tasks and control ones included, from a stranger:
+    //  twice each, so that the log says it once per type
+    uint64_t refused = 0;
+    for (int round = 0; round < 2; round++)
+        for (int t = HL_MSG_HELLO; t < HL_MSG_TYPE_END; t++) {
+            hl_msg_t *msg = s_full ((hl_msg_type_t)t);
+            if (hl_msg_type_public ((hl_msg_type_t)t)) {
+                hl_msg_destroy (&msg);
+                continue;
+            }
+            assert_int_equal (hl_bus_send (foreign, &msg), 0);
+            refused++;
+        }
+    //  Then what a stranger may send, and the owner's own kpi
+    hl_msg_t *msg = s_full (HL_MSG_METRIC);
+    assert_int_equal (hl_bus_send (foreign, &msg), 0);
+    msg = s_full (HL_MSG_METRICS);
+    assert_int_equal (hl_bus_send (foreign, &msg), 0);
+    s_wait_stats (proxy, &stats, s_settled, refused + 2);
+    msg = s_full (HL_MSG_KPI);
+    assert_int_equal (hl_bus_send (owner, &msg), 0);
+    s_wait_stats (proxy, &stats, s_settled, refused + 3);
+    assert_int_equal (stats.rejected, refused);
+    assert_int_equal (stats.rejected_by[-HL_ERR_AUTHORITY], refused);
+    assert_int_equal (stats.forwarded, 3);
+    assert_string_equal (hl_errname (HL_ERR_AUTHORITY), "authority");
+
+    //  Exactly those three came out, in order
+    hl_msg_type_t want[] = { HL_MSG_METRIC, HL_MSG_METRICS, HL_MSG_KPI };
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal (recv_wait (sub, NULL, &msg, NULL), 0);
+        assert_int_equal (hl_msg_type (msg), want[i]);
+        hl_msg_destroy (&msg);
+    }
+    zsock_set_rcvtimeo (sub, 100);
+    zmsg_t *none = zmsg_recv (sub);
+    assert_null (none);
+    zsock_destroy (&foreign);
+    zsock_destroy (&owner);
     zsock_destroy (&sub);
     hl_proxy_destroy (&proxy);
 }
@@ -478,6 +543,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_forward),
         cmocka_unit_test (test_garbage),
+        cmocka_unit_test (test_authority),
         cmocka_unit_test (test_dropped),
         cmocka_unit_test (test_limits_and_intake),
         cmocka_unit_test (test_intake),

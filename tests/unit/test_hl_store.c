@@ -803,6 +803,42 @@ test_refused (void **state)
     assert_null (hl_store_open (NULL, NULL, 0));
 }
 
+//  A version 1 database: learning's improvement means (measured by the
+//  first verify metric alone, which could disagree with the verdict)
+//  are dropped by migration 2, the counts kept
+static void
+test_migrate_learning (void **state)
+{
+    (void)state;
+    char path[512];
+    s_path ("v1.db", path, sizeof path);
+    hl_store_t *store = s_open ("v1.db");
+    hl_store_destroy (&store);
+    sqlite3 *db = NULL;
+    assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+    assert_int_equal (
+        sqlite3_exec (db,
+                      "DELETE FROM migrations WHERE version = 2;"
+                      "INSERT INTO learning VALUES ('cache', 0, "
+                      "'{\"successes\":1,\"failures\":0,"
+                      "\"improvement\":-0.99,\"measured\":1}', 1, 0);"
+                      "PRAGMA user_version = 1",
+                      NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close (db);
+    store = s_open ("v1.db");
+    const hl_store_recovery_t *rec = hl_store_recovered (store);
+    assert_non_null (rec);
+    const hl_value_t *cache = hl_value_get (rec->learning, "cache");
+    assert_non_null (cache);
+    assert_int_equal (hl_value_get_int (cache, "successes", -1), 1);
+    assert_int_equal (hl_value_type (hl_value_get (cache, "improvement")),
+                      HL_VALUE_NIL);
+    assert_int_equal (hl_value_get_int (cache, "measured", -1), 0);
+    hl_store_recovered_done (store);
+    hl_store_destroy (&store);
+}
+
 //  Rollups and audit past retention_days go at open
 static void
 test_retention (void **state)
@@ -1099,6 +1135,7 @@ main (void)
         cmocka_unit_test (test_batching),
         cmocka_unit_test (test_audit_query),
         cmocka_unit_test (test_refused),
+        cmocka_unit_test (test_migrate_learning),
         cmocka_unit_test (test_retention),
         cmocka_unit_test (test_destroy_pending),
         cmocka_unit_test_teardown (test_full_disk, s_unmount),
