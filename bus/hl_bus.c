@@ -255,8 +255,7 @@ int
 hl_bus_send_bytes (zsock_t *sock, const void *rid, size_t rid_len,
                    const void *data, size_t size)
 {
-    return hl_bus_send_bytes_tally (sock, rid, rid_len, data, size, NULL,
-                                    NULL);
+    return hl_bus_send_bytes_tally (sock, rid, rid_len, data, size, NULL, NULL);
 }
 
 int

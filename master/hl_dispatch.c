@@ -58,7 +58,7 @@ struct _hl_dispatch_t {
     int64_t scanned_ms; /* when it last went on */
     uint64_t periods;   /* times the period changed */
     hl_registry_t *registry;
-    bool full_warned; /* a full registry was logged as a warning */
+    bool full_warned;  /* a full registry was logged as a warning */
     hl_taskq_t *taskq; /* the tasks, sending through here */
     int64_t now_ms;
     hl_dispatch_event_fn *event_fn;

@@ -45,8 +45,8 @@ int hl_outbox_send (hl_outbox_t *self, hl_msg_t **reply_p);
 
 /*  Send size bytes of a reply encoded before to the client of routing id
     rid, counted as hl_outbox_send counts; as hl_bus_send_bytes. */
-int hl_outbox_send_bytes (hl_outbox_t *self, const uint8_t *rid,
-                          size_t rid_len, const uint8_t *data, size_t size);
+int hl_outbox_send_bytes (hl_outbox_t *self, const uint8_t *rid, size_t rid_len,
+                          const uint8_t *data, size_t size);
 
 /*  Count a reply answered too_big instead of its data. */
 void hl_outbox_too_big (hl_outbox_t *self);

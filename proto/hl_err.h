@@ -35,7 +35,7 @@ typedef enum {
     HL_ERR_AUTHORITY = -23    /* a type only the master may send */
 } hl_err_t;
 
-#define HL_ERR_COUNT 23 /* number of codes, HL_OK included */
+#define HL_ERR_COUNT 24 /* number of codes, HL_OK included */
 
 /*  Return a one-line English explanation of err; never NULL. */
 const char *hl_strerror (int err);
