@@ -21,6 +21,11 @@ struct _hl_registry_t {
     hl_peer_t **peers; /* registration order, swap-removed */
     size_t size;
     size_t alloc;
+    //  The same peers by role (nodes last), so that picking an agent of
+    //  a role looks at that role's peers only, not at a whole swarm
+    hl_peer_t **by_role[HL_REGISTRY_NODE + 1];
+    size_t role_n[HL_REGISTRY_NODE + 1];
+    size_t role_alloc[HL_REGISTRY_NODE + 1];
     zhashx_t *by_rid; /* hex routing id -> hl_peer_t (borrowed) */
     uint64_t seq;     /* hands out assigned_seq */
     uint64_t joined;  /* hands out joined_seq */
@@ -201,6 +206,8 @@ hl_registry_destroy (hl_registry_t **self_p)
         s_peer_destroy (&self->peers[i]);
     free (self->peers);
     zhashx_destroy (&self->by_rid);
+    for (int r = 0; r <= HL_REGISTRY_NODE; r++)
+        free (self->by_role[r]);
     free (self);
     *self_p = NULL;
 }
@@ -252,7 +259,16 @@ hl_registry_add (hl_registry_t *self, const hl_msg_t *hello, int64_t now_ms)
         self->peers = (hl_peer_t **)hl_realloc (
             self->peers, self->alloc * sizeof (hl_peer_t *));
     }
+    peer->slot = self->size;
     self->peers[self->size++] = peer;
+    int r = peer->role;
+    if (self->role_n[r] == self->role_alloc[r]) {
+        self->role_alloc[r] = self->role_alloc[r] ? 2 * self->role_alloc[r] : 8;
+        self->by_role[r] = (hl_peer_t **)hl_realloc (
+            self->by_role[r], self->role_alloc[r] * sizeof (hl_peer_t *));
+    }
+    peer->role_slot = self->role_n[r];
+    self->by_role[r][self->role_n[r]++] = peer;
     char key[2 * HL_MAX_ROUTING_ID + 1];
     s_key (rid, rid_len, key);
     zhashx_insert (self->by_rid, key, peer);
@@ -266,11 +282,16 @@ hl_registry_remove (hl_registry_t *self, hl_peer_t *peer)
     s_key (peer->rid, peer->rid_len, key);
     zhashx_delete (self->by_rid, key);
     self->bytes -= peer->bytes;
-    for (size_t i = 0; i < self->size; i++)
-        if (self->peers[i] == peer) {
-            self->peers[i] = self->peers[--self->size];
-            break;
-        }
+    //  Swap-removed from both arrays, in O(1) by the slots it knows
+    assert (peer->slot < self->size && self->peers[peer->slot] == peer);
+    hl_peer_t *last = self->peers[--self->size];
+    self->peers[peer->slot] = last;
+    last->slot = peer->slot;
+    int r = peer->role;
+    assert (self->by_role[r][peer->role_slot] == peer);
+    last = self->by_role[r][--self->role_n[r]];
+    self->by_role[r][peer->role_slot] = last;
+    last->role_slot = peer->role_slot;
     s_peer_destroy (&peer);
 }
 
@@ -297,21 +318,14 @@ hl_peer_can (const hl_peer_t *peer, const char *action)
     return false;
 }
 
-static bool
-s_role_matches (const hl_peer_t *peer, int role)
+/*  The least-loaded live, non-draining peer of one role's array that
+    can run action, against best so far. */
+static hl_peer_t *
+s_pick_in (hl_peer_t **peers, size_t n, const char *action, hl_peer_t *best)
 {
-    return role == HL_REGISTRY_ANY ? s_is_agent_role (peer->role)
-                                   : peer->role == role;
-}
-
-hl_peer_t *
-hl_registry_pick (hl_registry_t *self, int role, const char *action)
-{
-    hl_peer_t *best = NULL;
-    for (size_t i = 0; i < self->size; i++) {
-        hl_peer_t *p = self->peers[i];
+    for (size_t i = 0; i < n; i++) {
+        hl_peer_t *p = peers[i];
         if (p->draining || p->inflight >= p->capacity
-            || !s_role_matches (p, role)
             || (action && !hl_peer_can (p, action)))
             continue;
         if (best) {
@@ -324,6 +338,19 @@ hl_registry_pick (hl_registry_t *self, int role, const char *action)
         }
         best = p;
     }
+    return best;
+}
+
+hl_peer_t *
+hl_registry_pick (hl_registry_t *self, int role, const char *action)
+{
+    hl_peer_t *best = NULL;
+    if (role == HL_REGISTRY_ANY) {
+        for (int r = 0; r < HL_ROLE_COUNT; r++)
+            best = s_pick_in (self->by_role[r], self->role_n[r], action, best);
+    } else if (role >= 0 && role <= HL_REGISTRY_NODE)
+        best
+            = s_pick_in (self->by_role[role], self->role_n[role], action, best);
     if (best)
         best->assigned_seq = ++self->seq;
     return best;
@@ -332,10 +359,13 @@ hl_registry_pick (hl_registry_t *self, int role, const char *action)
 bool
 hl_registry_has (hl_registry_t *self, int role, const char *action)
 {
-    for (size_t i = 0; i < self->size; i++)
-        if (s_role_matches (self->peers[i], role)
-            && (!action || hl_peer_can (self->peers[i], action)))
-            return true;
+    for (int r = 0; r <= HL_REGISTRY_NODE; r++) {
+        if (role == HL_REGISTRY_ANY ? !s_is_agent_role (r) : r != role)
+            continue;
+        for (size_t i = 0; i < self->role_n[r]; i++)
+            if (!action || hl_peer_can (self->by_role[r][i], action))
+                return true;
+    }
     return false;
 }
 

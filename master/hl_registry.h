@@ -47,6 +47,8 @@ typedef struct {
     uint64_t joined_seq;   /* registration order, from 1: the agents
                               list's cursor */
     size_t bytes;          /* what it takes, against registry_bytes */
+    size_t slot;           /* its index in the registry's array */
+    size_t role_slot;      /* ... and in its role's */
 } hl_peer_t;
 
 /*  What the registry holds at most, and what one hello may carry; the

@@ -110,6 +110,8 @@ main (int argc, char *argv[])
                  agents);
         return 1;
     }
+    //  The crowd on a CPU of its own: it stands for 10,000 machines
+    bool pinned = ht_swarm_pin ();
     zsys_init ();
     if (!verbose)
         setenv ("HT_QUIET", "1", 1);
@@ -155,8 +157,9 @@ main (int argc, char *argv[])
                        ? (double)p99_crowd / (double)p99_alone
                        : 0;
     printf ("heartbeats: %ld agents, heartbeat %d ms, %ld s window, "
-            "welcomed in %.1f s\n",
-            agents, st1.heartbeat_ms, seconds, joined_s);
+            "welcomed in %.1f s%s\n",
+            agents, st1.heartbeat_ms, seconds, joined_s,
+            pinned ? "; the crowd on a CPU of its own" : "");
     printf ("  idle master                 %5.2f%% of a core\n", idle * 100);
     printf ("  master with %5ld agents     %5.2f%% of a core  (agents sent "
             "%.0f/s, received %.0f/s, %" PRIu64 " sends refused)\n",

@@ -3,6 +3,7 @@
 
     swarm - many agents played by one thread; see swarm.h.
 */
+#include <sched.h>
 #include <czmq.h>
 #include <pthread.h>
 #include <signal.h>
@@ -291,6 +292,15 @@ s_child_main (char *argv[])
         || s_raise ((rlim_t)(2 * n + 512)) < (rlim_t)(2 * n + 256))
         return 2;
     zsys_set_max_sockets ((size_t)n + 256);
+    //  The crowd stands for machines of their own: kept to its own CPU
+    //  (ht_swarm_pin), it does not take the master's
+    const char *cpu = getenv ("HT_SWARM_CPU");
+    if (cpu) {
+        cpu_set_t set;
+        CPU_ZERO (&set);
+        CPU_SET (atoi (cpu), &set);
+        sched_setaffinity (0, sizeof set, &set);
+    }
     signal (SIGTERM, s_child_signal);
     signal (SIGINT, s_child_signal);
     zsys_init ();
@@ -327,6 +337,26 @@ struct _ht_swarm_t {
 };
 
 static char s_self[1024]; /* this binary, for the children */
+
+bool
+ht_swarm_pin (void)
+{
+    long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+    if (cpus < 2)
+        return false;
+    //  The crowd on the last CPU, this process (and what it starts
+    //  from now on: the master, its agents) on the others
+    cpu_set_t set;
+    CPU_ZERO (&set);
+    for (long c = 0; c < cpus - 1; c++)
+        CPU_SET ((int)c, &set);
+    if (sched_setaffinity (0, sizeof set, &set))
+        return false;
+    char last[24];
+    snprintf (last, sizeof last, "%ld", cpus - 1);
+    setenv ("HT_SWARM_CPU", last, 1);
+    return true;
+}
 
 int
 ht_swarm_main (int argc, char *argv[])

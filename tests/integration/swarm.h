@@ -38,6 +38,12 @@ typedef struct {
     limit is too low. */
 bool ht_swarm_limits (long n);
 
+/*  Keep the swarm's children to the last CPU and this process (and the
+    processes it starts afterwards: the master, its agents) to the
+    others, so that the crowd, which stands for machines of its own, does
+    not compete with the master for CPU. false on a single CPU. */
+bool ht_swarm_pin (void);
+
 /*  Call first in main: runs a swarm child and returns its exit code
     when argv says this process is one, else returns -1. */
 int ht_swarm_main (int argc, char *argv[]);

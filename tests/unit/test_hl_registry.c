@@ -135,6 +135,46 @@ test_add_find_remove (void **state)
     hl_registry_destroy (&registry); /* NULL is fine */
 }
 
+/*  Many peers of several roles, removed in a scrambled order: the
+    registry's array and each role's stay whole (swap-removal by slot),
+    and a pick of a role only ever finds that role. */
+static void
+test_many_removed (void **state)
+{
+    (void)state;
+    static const char *roles[]
+        = { "prometheus-frontend", "athena-api", "node", "hephaestus-backend" };
+    hl_registry_t *registry = hl_registry_new ();
+    char rid[32];
+    for (int i = 0; i < 200; i++) {
+        snprintf (rid, sizeof rid, "peer-%03d", i);
+        assert_non_null (s_add (registry, rid, roles[i % 4], 1, NULL));
+    }
+    for (int k = 0; k < 200; k++) {
+        int i = (k * 37) % 200; /* 37 is prime to 200: each once */
+        snprintf (rid, sizeof rid, "peer-%03d", i);
+        hl_peer_t *peer = s_find (registry, rid);
+        assert_non_null (peer);
+        hl_registry_remove (registry, peer);
+        assert_null (s_find (registry, rid));
+        assert_int_equal (hl_registry_size (registry), 199 - k);
+        for (size_t j = 0; j < hl_registry_size (registry); j++)
+            assert_int_equal (hl_registry_at (registry, j)->slot, j);
+        hl_peer_t *pick = hl_registry_pick (registry, HL_ROLE_ATHENA_API, NULL);
+        if (pick) {
+            assert_int_equal (pick->role, HL_ROLE_ATHENA_API);
+            pick->inflight = 0;
+        }
+        bool any = false;
+        for (size_t j = 0; j < hl_registry_size (registry); j++)
+            any |= hl_registry_at (registry, j)->role == HL_ROLE_ATHENA_API;
+        assert_int_equal (pick != NULL, any);
+        assert_int_equal (hl_registry_has (registry, HL_ROLE_ATHENA_API, NULL),
+                          any);
+    }
+    hl_registry_destroy (&registry);
+}
+
 static void
 test_roles (void **state)
 {
@@ -469,6 +509,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_add_find_remove),
         cmocka_unit_test (test_roles),
+        cmocka_unit_test (test_many_removed),
         cmocka_unit_test (test_pick_least_loaded),
         cmocka_unit_test (test_pick_ties),
         cmocka_unit_test (test_pick_any_and_actions),
