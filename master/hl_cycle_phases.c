@@ -27,21 +27,6 @@
 #include "hl_ledger.h"
 #include "hl_report.h"
 
-/*  What a task end is about. */
-typedef enum { W_ANALYZE, W_APPLY, W_VERIFY, W_ROLLBACK } s_what_t;
-
-typedef struct {
-    hl_cycle_t *engine; /* NULL once the engine is gone */
-    void *handle;       /* in the engine's ticket list */
-    uint64_t run_id;
-    uint64_t task_id;
-    s_what_t what;
-    hl_task_kind_t kind;
-    int act; /* index, or -1 */
-    hl_role_id_t role;
-    bool abandoned; /* its phase was left: the end is ignored */
-} s_ticket_t;
-
 //  --------------------------------------------------------------------
 //  Small helpers
 
@@ -87,87 +72,6 @@ hl_cycle_hold (hl_cycle_t *self)
 //  --------------------------------------------------------------------
 //  Phase bookkeeping: tasks, deadlines
 
-static void s_task_done (void *arg, const hl_task_end_t *end);
-
-/*  Submit a task for the run's current phase, as id (reserved with
-    hl_dispatch_reserve, or 0 for a fresh one); false (and degraded) if
-    it could not be queued. Takes *args_p. The task is written to the
-    store first; a change (an apply or a rollback) is sent only once the
-    store has it on disk, so that a restarted master knows of every
-    change that may have been made. */
-static bool
-s_submit (hl_cycle_t *self, hl_run_t *run, s_what_t what, int act,
-          hl_role_id_t role, hl_task_kind_t kind, const char *action,
-          uint32_t deadline_ms, uint64_t id, hl_value_t **args_p)
-{
-    if (!id)
-        id = hl_dispatch_reserve (self->deps.dispatch);
-    s_ticket_t *ticket = (s_ticket_t *)hl_alloc (sizeof (s_ticket_t));
-    ticket->engine = self;
-    ticket->run_id = run->id;
-    ticket->what = what;
-    ticket->kind = kind;
-    ticket->act = act;
-    ticket->role = role;
-    ticket->task_id = id;
-    /*  Emergency rounds and every rollback (a safety action) go first;
-        a recovery's tasks wait as long as it waits for its agents. */
-    bool first = run->emergency || what == W_ROLLBACK;
-    hl_task_spec_t spec
-        = { kind,  (int)role,   action, first ? 1 : 2,
-            first, deadline_ms, id,     run->recovery ? S_RECOVER_WAIT_MS : 0 };
-    hl_ledger_task (self->deps.store, run, act, id, kind, role, "queued",
-                    false);
-    if (self->deps.store && (what == W_APPLY || what == W_ROLLBACK)
-        && hl_store_commit (self->deps.store, S_COMMIT_MS))
-        hl_log_warning ("store: %s of %s sent before it is on disk",
-                        hl_kind_name (kind), action ? action : "?");
-    ticket->handle = zlistx_add_end (self->tickets, ticket);
-    if (!hl_dispatch_submit (self->deps.dispatch, &spec, args_p, s_task_done,
-                             ticket)) {
-        zlistx_delete (self->tickets, ticket->handle);
-        free (ticket);
-        hl_run_degrade (run, "%s: %s task could not be queued",
-                        hl_role_name (role), hl_kind_name (kind));
-        hl_ledger_task (self->deps.store, run, act, id, kind, role, "failed",
-                        true);
-        return false;
-    }
-    run->pending++;
-    if (run->emergency && !run->em.first_task_us) {
-        run->em.first_task_us = hl_msg_now_us ();
-        hl_emergency_first_task (self->emergency, run, run->em.first_task_us);
-    }
-    return true;
-}
-
-/*  Leave run's phase early: abandon its open tickets, then cancel their
-    tasks. Ends told from within the cancel find their ticket abandoned.
-    A change whose apply or rollback is abandoned ends in the judge's log
-    now: its end will never be told, and a change the log holds open
-    keeps every later window unsettled. */
-void
-hl_cycle_abandon (hl_cycle_t *self, hl_run_t *run)
-{
-    size_t n = 0, cap = zlistx_size (self->tickets);
-    uint64_t *ids = (uint64_t *)hl_calloc (cap, sizeof (uint64_t));
-    int64_t now = hl_msg_now_us ();
-    for (s_ticket_t *t = (s_ticket_t *)zlistx_first (self->tickets); t;
-         t = (s_ticket_t *)zlistx_next (self->tickets))
-        if (t->run_id == run->id && !t->abandoned) {
-            t->abandoned = true;
-            ids[n++] = t->task_id;
-            if (t->what == W_APPLY)
-                hl_judge_changed (self->judge, run->acts[t->act].change, now);
-            else if (t->what == W_ROLLBACK)
-                hl_judge_changed (self->judge, run->acts[t->act].undo, now);
-        }
-    for (size_t i = 0; i < n; i++)
-        hl_dispatch_cancel (self->deps.dispatch, ids[i]);
-    free (ids);
-    run->pending = 0;
-}
-
 static int s_on_phase_timer (zloop_t *loop, int timer_id, void *arg);
 static void s_prioritize_and_apply (hl_cycle_t *self, hl_run_t *run);
 
@@ -180,9 +84,8 @@ s_arm (hl_cycle_t *self, hl_run_t *run, int64_t ms)
                                     1, s_on_phase_timer, self);
 }
 
-/*  The run with that id still in progress, or NULL. */
-static hl_run_t *
-s_find (hl_cycle_t *self, uint64_t id)
+hl_run_t *
+hl_cycle_find (hl_cycle_t *self, uint64_t id)
 {
     if (self->current && self->current->id == id)
         return self->current;
@@ -310,8 +213,8 @@ s_collect_and_analyze (hl_cycle_t *self, hl_run_t *run)
             hl_value_destroy (&args);
             continue;
         }
-        s_submit (self, run, W_ANALYZE, -1, role, HL_KIND_ANALYZE, NULL,
-                  S_ANALYZE_MS, 0, &args);
+        hl_cycle_submit (self, run, HL_CYCLE_ANALYZE, -1, role, HL_KIND_ANALYZE,
+                         NULL, S_ANALYZE_MS, 0, &args);
     }
     s_wait (self, run, S_ANALYZE_MS + 1000);
 }
@@ -372,8 +275,8 @@ s_change (hl_cycle_t *self, hl_run_t *run, size_t i, int64_t now)
     act->apply_task = hl_dispatch_reserve (self->deps.dispatch);
     act->start_us = now;
     hl_ledger_change (self->deps.store, run, i, HL_CHANGE_APPLYING);
-    if (!s_submit (self, run, W_APPLY, (int)i, role, kind, action->name,
-                   (uint32_t)ms, act->apply_task, &args)) {
+    if (!hl_cycle_submit (self, run, HL_CYCLE_APPLY, (int)i, role, kind,
+                          action->name, (uint32_t)ms, act->apply_task, &args)) {
         act->outcome = HL_OUTCOME_FAILED;
         hl_planner_busy (self->deps.planner, action->name, false);
         hl_ledger_change (self->deps.store, run, i, HL_CHANGE_FAILED);
@@ -523,8 +426,9 @@ s_recover_verify (hl_cycle_t *self, hl_run_t *run, int64_t ms)
         json_decref (json);
         hl_role_id_t role = hl_role_of (HL_FAMILY_ATHENA, act->action->swarm);
         if (!args
-            || !s_submit (self, run, W_VERIFY, (int)i, role, HL_KIND_VERIFY,
-                          NULL, (uint32_t)ms, act->verify_task, &args)) {
+            || !hl_cycle_submit (self, run, HL_CYCLE_VERIFY, (int)i, role,
+                                 HL_KIND_VERIFY, NULL, (uint32_t)ms,
+                                 act->verify_task, &args)) {
             hl_value_destroy (&args);
             hl_run_degrade (run, "%s: verify could not be sent again",
                             act->action->name);
@@ -571,8 +475,9 @@ s_verify (hl_cycle_t *self, hl_run_t *run)
             act->verify_json = hl_ledger_json (args);
         }
         hl_ledger_change (self->deps.store, run, i, HL_CHANGE_VERIFYING);
-        if (!s_submit (self, run, W_VERIFY, (int)i, role, HL_KIND_VERIFY, NULL,
-                       (uint32_t)ms, act->verify_task, &args))
+        if (!hl_cycle_submit (self, run, HL_CYCLE_VERIFY, (int)i, role,
+                              HL_KIND_VERIFY, NULL, (uint32_t)ms,
+                              act->verify_task, &args))
             act->verdict = HL_VERDICT_INCONCLUSIVE;
     }
     s_wait (self, run, ms + 1000);
@@ -618,8 +523,9 @@ s_undo (hl_cycle_t *self, hl_run_t *run, size_t i, int64_t now)
         hl_ledger_change (self->deps.store, run, i, HL_CHANGE_ROLLING_BACK);
     }
     if (!can
-        || !s_submit (self, run, W_ROLLBACK, (int)i, role, kind,
-                      act->action->name, (uint32_t)ms, act->undo_task, &args)) {
+        || !hl_cycle_submit (self, run, HL_CYCLE_ROLLBACK, (int)i, role, kind,
+                             act->action->name, (uint32_t)ms, act->undo_task,
+                             &args)) {
         hl_value_destroy (&args);
         hl_run_degrade (run, "%s: could not %s %s", hl_role_name (role),
                         act->reverse ? "re-apply" : "roll back",
@@ -880,152 +786,4 @@ hl_cycle_next_phase (hl_cycle_t *self, hl_run_t *run)
         default:
             break;
     }
-}
-
-/*  {status, agent, data} of a task's end, for the report. */
-static hl_value_t *
-s_end_summary (const hl_task_end_t *end)
-{
-    hl_value_t *summary = hl_value_new_map ();
-    hl_value_set_str (summary, "status", hl_status_name (end->status));
-    hl_value_set_str (summary, "agent", end->agent);
-    if (end->data) {
-        hl_value_t *copy = hl_value_dup (end->data);
-        hl_value_set (summary, "data", &copy);
-    }
-    return summary;
-}
-
-/*  A change's task that did not succeed may still have changed things:
-    it timed out or was cut short (its agent lost, the phase over), or its
-    agent says it cannot know (restarted while it ran). Only a command
-    that failed, or a task refused before it ran, changed nothing. */
-static bool
-s_maybe_applied (const hl_task_end_t *end)
-{
-    bool unknown = false;
-    hl_value_bool (hl_value_get (end->data, "unknown"), &unknown);
-    return unknown || end->status == HL_STATUS_TIMEOUT
-           || end->status == HL_STATUS_CANCELLED;
-}
-
-/*  Record what the end of ticket's task means for run. */
-static void
-s_record_end (hl_cycle_t *self, hl_run_t *run, const s_ticket_t *ticket,
-              const hl_task_end_t *end)
-{
-    bool ok = end->status == HL_STATUS_OK;
-    const char *status = hl_status_name (end->status);
-    const char *why = hl_value_get_str (end->data, "error", status);
-    const char *role = hl_role_name (ticket->role);
-    hl_act_t *act = ticket->act >= 0 ? &run->acts[ticket->act] : NULL;
-    int64_t now = hl_msg_now_us ();
-    switch (ticket->what) {
-        case W_ANALYZE:
-            if (!run->analysis)
-                run->analysis = hl_value_new_map ();
-            if (ok) {
-                hl_value_t *copy = end->data ? hl_value_dup (end->data)
-                                             : hl_value_new_nil ();
-                hl_value_set (run->analysis, role, &copy);
-            } else
-                hl_run_degrade (run, "%s: analysis %s: %s", role, status, why);
-            break;
-        case W_APPLY: /* the change under test */
-            hl_judge_changed (self->judge, act->change, now);
-            act->apply = s_end_summary (end);
-            act->applied = ok;
-            if (!ok && s_maybe_applied (end)) {
-                /*  It may have changed things: never trusted, undone */
-                act->applied = true;
-                act->interrupted = true;
-                act->verdict = HL_VERDICT_INCONCLUSIVE;
-                hl_run_degrade (run, "%s: %s %s %s, its outcome unknown: %s",
-                                role, act->reverse ? "rollback" : "apply",
-                                act->action->name, status, why);
-                break;
-            }
-            hl_ledger_change (self->deps.store, run, (size_t)ticket->act,
-                              ok ? HL_CHANGE_APPLIED : HL_CHANGE_FAILED);
-            if (!ok) {
-                hl_run_degrade (run, "%s: %s %s %s: %s", role,
-                                act->reverse ? "rollback" : "apply",
-                                act->action->name, status, why);
-                act->outcome = HL_OUTCOME_FAILED;
-                hl_planner_busy (self->deps.planner, act->action->name, false);
-            } else if (act->reverse)
-                hl_planner_effect (self->deps.planner, act->action->name,
-                                   false);
-            break;
-        case W_VERIFY:
-            if (act->too_early)
-                break; /* not a measurement: the change is not verified */
-            if (ok && end->data) {
-                act->verify = hl_value_dup (end->data);
-                int v = hl_verdict_parse (
-                    hl_value_get_str (end->data, "verdict", NULL));
-                act->verdict = v > HL_VERDICT_NONE ? (hl_verdict_t)v
-                                                   : HL_VERDICT_INCONCLUSIVE;
-            } else {
-                hl_run_degrade (run, "%s: verify %s %s: %s", role,
-                                act->action->name, status, why);
-                act->verdict = HL_VERDICT_INCONCLUSIVE;
-            }
-            break;
-        case W_ROLLBACK: /* its undo */
-            hl_judge_changed (self->judge, act->undo, now);
-            act->rollback = s_end_summary (end);
-            act->outcome = !ok            ? HL_OUTCOME_FAILED
-                           : act->reverse ? HL_OUTCOME_KEPT
-                                          : HL_OUTCOME_ROLLED_BACK;
-            if (!ok)
-                hl_run_degrade (run, "%s: %s %s %s: %s", role,
-                                act->reverse ? "re-apply" : "rollback",
-                                act->action->name, status, why);
-            else if (act->reverse)
-                hl_planner_effect (self->deps.planner, act->action->name, true);
-            hl_planner_busy (self->deps.planner, act->action->name, false);
-            break;
-    }
-}
-
-/*  A task of a run ended. */
-static void
-s_task_done (void *arg, const hl_task_end_t *end)
-{
-    s_ticket_t *ticket = (s_ticket_t *)arg;
-    hl_cycle_t *self = ticket->engine;
-    if (!self) {
-        free (ticket); /* the engine is gone */
-        return;
-    }
-    zlistx_delete (self->tickets, ticket->handle);
-    hl_run_t *run = s_find (self, ticket->run_id);
-    /*  A verify answered too soon did not complete its task: refused */
-    bool refused = run && !ticket->abandoned && ticket->what == W_VERIFY
-                   && end->status == HL_STATUS_OK
-                   && hl_decide_refuse_early (run, &run->acts[ticket->act],
-                                              end->agent, hl_msg_now_us ());
-    if (run)
-        hl_ledger_task (self->deps.store, run, ticket->act, ticket->task_id,
-                        ticket->kind, ticket->role,
-                        refused ? "refused" : hl_status_name (end->status),
-                        true);
-    if (ticket->abandoned || !run) {
-        free (ticket); /* a phase already left */
-        return;
-    }
-    s_record_end (self, run, ticket, end);
-    free (ticket);
-    if (--run->pending == 0)
-        hl_cycle_next_phase (self, run);
-}
-
-void
-hl_cycle_disown (hl_cycle_t *self)
-{
-    for (s_ticket_t *t = (s_ticket_t *)zlistx_first (self->tickets); t;
-         t = (s_ticket_t *)zlistx_next (self->tickets))
-        t->engine = NULL;
-    zlistx_destroy (&self->tickets);
 }

@@ -1,10 +1,12 @@
 /*  SPDX-License-Identifier: MPL-2.0
     Copyright (c) 2026 the Helios developers
 
-    hl_cycle_priv - what the run engine's two files share: the engine's
-    state, and the calls hl_cycle.c (the API, the run kinds, the
-    emergency's orders) makes into hl_cycle_phases.c (the phases of a
-    cycle, its tasks, its decisions and its end). Not for other modules.
+    hl_cycle_priv - what the run engine's files share: the engine's
+    state, and the calls between hl_cycle.c (the API, the run kinds, the
+    emergency's orders), hl_cycle_phases.c (the phases of a cycle, its
+    decisions and its end), hl_cycle_tasks.c (its tasks: submitted,
+    cancelled, their ends recorded) and hl_cycle_recover.c (a restarted
+    master's recovery run). Not for other modules.
 */
 #ifndef HL_CYCLE_PRIV_H
 #define HL_CYCLE_PRIV_H
@@ -52,6 +54,30 @@ struct _hl_cycle_t {
     uint64_t parallel, parallel_ok; /* actions of runs with several, and
                                        of those the ones that ran through */
 };
+
+/*  What a task of a run is for. */
+typedef enum {
+    HL_CYCLE_ANALYZE,
+    HL_CYCLE_APPLY,
+    HL_CYCLE_VERIFY,
+    HL_CYCLE_ROLLBACK
+} hl_cycle_what_t;
+
+/*  The run with that id still in progress, or NULL. */
+hl_run_t *hl_cycle_find (hl_cycle_t *self, uint64_t id);
+
+//  hl_cycle_tasks.c
+
+/*  Submit a task for the run's current phase, as id (reserved with
+    hl_dispatch_reserve, or 0 for a fresh one); false (and degraded) if
+    it could not be queued. Takes *args_p. The task is written to the
+    store first; a change (an apply or a rollback) is sent only once the
+    store has it on disk, so that a restarted master knows of every
+    change that may have been made. */
+bool hl_cycle_submit (hl_cycle_t *self, hl_run_t *run, hl_cycle_what_t what,
+                      int act, hl_role_id_t role, hl_task_kind_t kind,
+                      const char *action, uint32_t deadline_ms, uint64_t id,
+                      hl_value_t **args_p);
 
 /*  Publish cycle.<event> about run, if anybody listens. */
 void hl_cycle_event (hl_cycle_t *self, hl_run_t *run, const char *event);
