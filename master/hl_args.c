@@ -59,6 +59,11 @@ static const hl_arg_spec_t s_audit[] = {
     S_INT ("limit", false, 1, HL_ARGS_AUDIT_MAX),
     S_NAME ("action", false, HL_MAX_NAME),
 };
+/*  A list answered in pages: a cursor a reply's next gave, and a count. */
+static const hl_arg_spec_t s_paged[] = {
+    S_INT ("from", false, 1, INT64_MAX),
+    S_INT ("limit", false, 1, HL_MAX_ITEMS),
+};
 static const hl_arg_spec_t s_release[] = {
     S_NAME ("name", true, HL_MAX_NAME),
 };
@@ -110,11 +115,11 @@ static const struct {
     S_OP ("audit", false, s_audit),
     S_OP ("action.release", true, s_release),
     S_OP ("run", true, s_run),
-    S_BARE ("cycles", false),
+    S_OP ("cycles", false, s_paged),
     S_OP ("report", false, s_report),
     S_BARE ("status", false),
     S_OP ("metric.push", true, s_metric_push),
-    S_BARE ("agents", false),
+    S_OP ("agents", false, s_paged),
     S_OP ("task.run", true, s_task_run),
     S_OP ("task.cancel", true, s_task_cancel),
     S_BARE ("pause", true),

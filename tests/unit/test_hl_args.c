@@ -43,6 +43,14 @@ static const s_case_t s_cases[] = {
     { "resume", "{\"now\": true}", HL_ERR_ARGS },
     { "status", "[]", HL_ERR_MISTYPED },
     { "no.such.op", "{}", HL_ERR_UNSUPPORTED },
+    //  Lists in pages: a cursor and a count
+    { "agents", "{\"from\": 12, \"limit\": 3}", 0 },
+    { "cycles", "{\"from\": 1765000000000000}", 0 },
+    { "agents", "{\"from\": 0}", HL_ERR_RANGE },
+    { "agents", "{\"from\": \"last\"}", HL_ERR_MISTYPED },
+    { "cycles", "{\"limit\": 0}", HL_ERR_RANGE },
+    { "cycles", "{\"limit\": 16385}", HL_ERR_RANGE },
+    { "agents", "{\"limit\": 2.0}", HL_ERR_MISTYPED },
     //  run
     { "run", "{}", 0 },
     { "run", "{\"kind\": \"optimization\", \"wait\": true, \"params\": {}}",
