@@ -68,7 +68,8 @@ $(DEPS_MK): deploy/install-deps.sh Makefile
 	$(Q)mkdir -p $(@D)
 	$(Q)deploy/install-deps.sh build
 	$(Q)mp=$$(pkg-config --exists msgpack-c && echo msgpack-c || echo msgpack); \
-	  pkgs="libczmq libzmq libconfig jansson libmicrohttpd libcurl sqlite3 $$mp"; \
+	  pkgs="libczmq libzmq libconfig jansson libmicrohttpd libcurl sqlite3 \
+	    libsystemd $$mp"; \
 	  { echo "PKG_CFLAGS := $$(pkg-config --cflags $$pkgs)"; \
 	    echo "PKG_LIBS := $$(pkg-config --libs $$pkgs) -lm"; \
 	    echo "CMOCKA_CFLAGS := $$(pkg-config --cflags cmocka)"; \

@@ -12,7 +12,7 @@ set -eu
 group=${1:-build}
 build="gcc make pkg-config libczmq-dev libzmq3-dev libconfig-dev \
 libjansson-dev libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev \
-libsqlite3-dev"
+libsqlite3-dev libsystemd-dev"
 # npm installs the dashboard's charting package (uPlot) at build time; a
 # machine may have Node.js from elsewhere, so ask for Debian's only if
 # there is no npm at all
