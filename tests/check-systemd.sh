@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MPL-2.0
 # The packaging, as a packager and systemd see it: "make install
-# PREFIX=/usr DESTDIR=tmp" lays out the expected tree; a changed
+# PREFIX=/usr DESTDIR=tmp" lays out the expected tree (man pages
+# without groff warnings); a changed
 # /etc/helios/helios.cfg survives install and uninstall; uninstall leaves
 # no file of ours; and "systemd-analyze verify" passes every unit with the
 # paths make install gave it (helios-agent@ as ROLE and ROLE.NAME, whose
@@ -51,6 +52,14 @@ want 644 /usr/lib/systemd/system/helios-master.service \
     /usr/lib/sysusers.d/helios.conf /etc/helios/helios.cfg \
     /usr/share/helios/helios.cfg /usr/share/doc/helios/README.md \
     /usr/share/doc/helios/deploy.md /usr/share/doc/helios/security.md
+for m in "$root"/docs/man/*.1; do
+    want 644 "/usr/share/man/man1/$(basename "$m")"
+    # groff's warnings are a page's faults (when it is here to say)
+    if command -v groff >/dev/null 2>&1; then
+        out=$(LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$m" 2>&1)
+        [ -z "$out" ] || fail "$(basename "$m"): $out"
+    fi
+done
 grep -q '^ *state_dir = "/var/lib/helios";' "$dest/etc/helios/helios.cfg" ||
     fail "/etc/helios/helios.cfg: state_dir is not /var/lib/helios"
 grep -q '^u helios ' "$dest/usr/lib/sysusers.d/helios.conf" ||
