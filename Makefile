@@ -13,7 +13,7 @@
 #   make bench           benchmarks (tests/bench/)
 #   make run             install what is missing, build, start the demo swarm
 #   make demo            a few cycles and an incident, the reports, exit 0
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (and uninstall; see below)
 #   make lint | clean
 #
 # The first target that needs the compiler runs deploy/install-deps.sh, so
@@ -68,7 +68,8 @@ $(DEPS_MK): deploy/install-deps.sh Makefile
 	$(Q)mkdir -p $(@D)
 	$(Q)deploy/install-deps.sh build
 	$(Q)mp=$$(pkg-config --exists msgpack-c && echo msgpack-c || echo msgpack); \
-	  pkgs="libczmq libzmq libconfig jansson libmicrohttpd libcurl sqlite3 $$mp"; \
+	  pkgs="libczmq libzmq libconfig jansson libmicrohttpd libcurl sqlite3 \
+	    libsystemd $$mp"; \
 	  { echo "PKG_CFLAGS := $$(pkg-config --cflags $$pkgs)"; \
 	    echo "PKG_LIBS := $$(pkg-config --libs $$pkgs) -lm"; \
 	    echo "CMOCKA_CFLAGS := $$(pkg-config --cflags cmocka)"; \
@@ -326,14 +327,67 @@ demo: $(BINS)
 
 # ---- install ------------------------------------------------------------
 
-install: $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/helios
-	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 deploy/helios.cfg $(DESTDIR)$(PREFIX)/share/helios/
+# Where a packager expects things (make install PREFIX=/usr DESTDIR=...):
+# programs, systemd units and the helios user (sysusers.d), docs, man
+# pages, and a sample config in /etc/helios. The units name /usr/bin and
+# /etc/helios; they are rewritten for another PREFIX or SYSCONFDIR. The
+# config's relative paths become /var/lib/helios (the units' state
+# folder) and /etc/helios/keys. An /etc/helios/helios.cfg already there
+# is never overwritten: the new one lands beside it as helios.cfg.new.
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DOCDIR ?= $(PREFIX)/share/doc/helios
+MANDIR ?= $(PREFIX)/share/man
+UNITS := $(notdir $(wildcard deploy/systemd/*.service))
+DOCS := README.md LICENSE $(wildcard docs/*.md docs/*.png)
+MANS := $(wildcard docs/man/*.1)
+ETC := $(DESTDIR)$(SYSCONFDIR)/helios
+UNIT_SED := -e 's|/usr/bin/|$(BINDIR)/|g' \
+    -e 's|/etc/helios/|$(SYSCONFDIR)/helios/|g' \
+    -e 's|/usr/share/doc/helios/|$(DOCDIR)/|g'
+CFG_SED := -e 's|"var/helios|"/var/lib/helios|' \
+    -e 's|"keys/|"$(SYSCONFDIR)/helios/keys/|g'
 
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PREFIX)/share/helios \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR) $(ETC)
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 deploy/helios.cfg $(DESTDIR)$(PREFIX)/share/helios/
+	for u in $(UNITS); do \
+	    sed $(UNIT_SED) deploy/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 deploy/systemd/helios.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/helios.conf
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	$(if $(MANS),install -d $(DESTDIR)$(MANDIR)/man1 && \
+	    install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1/)
+	sed $(CFG_SED) deploy/helios.cfg > $(ETC)/helios.cfg.new
+	chmod 0644 $(ETC)/helios.cfg.new
+	@if [ ! -e $(ETC)/helios.cfg ]; then \
+	    mv $(ETC)/helios.cfg.new $(ETC)/helios.cfg; \
+	elif cmp -s $(ETC)/helios.cfg.new $(ETC)/helios.cfg; then \
+	    rm $(ETC)/helios.cfg.new; \
+	else \
+	    echo "install: kept $(ETC)/helios.cfg; the new sample is helios.cfg.new"; \
+	fi
+
+# The config goes only if it is the sample unchanged
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(BIN_NAMES))
-	rm -rf $(DESTDIR)$(PREFIX)/share/helios
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(BIN_NAMES))
+	rm -rf $(DESTDIR)$(PREFIX)/share/helios $(DESTDIR)$(DOCDIR)
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
+	    $(DESTDIR)$(SYSUSERSDIR)/helios.conf \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MANS))) \
+	    $(ETC)/helios.cfg.new
+	@if [ -e $(ETC)/helios.cfg ]; then \
+	    if sed $(CFG_SED) deploy/helios.cfg | cmp -s - $(ETC)/helios.cfg; \
+	    then rm $(ETC)/helios.cfg; \
+	    else echo "uninstall: kept $(ETC)/helios.cfg: it was changed"; fi; \
+	fi
+	rmdir $(ETC) 2>/dev/null || true
 
 # ---- hygiene ------------------------------------------------------------
 

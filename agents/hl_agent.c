@@ -289,6 +289,8 @@ s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         for (ssize_t i = 0; i < n && !self->finished; i++) {
             if (!self->draining) {
                 hl_log_notice ("signal %d received", buf[i]);
+                if (self->notify)
+                    hl_notify_stopping (self->notify);
                 hl_agent_drain (self);
             } else {
                 hl_log_notice ("signal %d again: stopping now", buf[i]);
@@ -296,6 +298,22 @@ s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             }
         }
     return 0;
+}
+
+/*  systemd's status line for the agent (hl_notify). */
+static void
+s_notify_status (void *arg, char *buf, size_t size)
+{
+    hl_agent_t *self = (hl_agent_t *)arg;
+    hl_agent_stats_t stats;
+    hl_agent_stats (self, &stats);
+    if (stats.ready)
+        snprintf (buf, size, "%s, %u running, %u queued",
+                  self->draining ? "draining" : "serving", stats.inflight,
+                  stats.queued);
+    else
+        snprintf (buf, size, "%s, master %s not answering",
+                  self->draining ? "draining" : "connecting", self->endpoint);
 }
 
 int
@@ -319,7 +337,17 @@ hl_agent_run (hl_agent_t *self)
     zmq_pollitem_t item = { NULL, s_sigpipe[0], ZMQ_POLLIN, 0 };
     zloop_poller (self->loop, &item, s_on_signal, self);
 
-    int rc = s_start (self) == 0 ? s_loop (self) : -1;
+    /*  READY=1 once the loop is about to run, not at the first welcome:
+        a unit's start must not wait for the master, which may be away
+        (the link retries); the status line says whether it answers. */
+    self->notify = hl_notify_new (self->loop, s_notify_status, self);
+    int rc = -1;
+    if (s_start (self) == 0) {
+        hl_notify_ready (self->notify);
+        rc = s_loop (self);
+    }
+    hl_notify_stopping (self->notify);
+    hl_notify_destroy (&self->notify);
 
     zloop_poller_end (self->loop, &item);
     action.sa_handler = SIG_DFL;

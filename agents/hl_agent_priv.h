@@ -18,6 +18,7 @@
 #include "hl_queue.h"
 #include "hl_results.h"
 #include "hl_role.h"
+#include "../bus/hl_notify.h"
 #include "../proto/hl_msg.h"
 
 #define HL_AGENT_DONE_MAX 4096  //  results kept for repeated task ids
@@ -51,6 +52,7 @@ struct _hl_agent_t {
     uint32_t capacity;                 //  tasks running at once, 1..1024
     zloop_t *loop;                     //  the one reactor; roles add to it
     hl_link_t *link;                   //  to the master
+    hl_notify_t *notify;               //  systemd's, while hl_agent_run
     int timer_id;                      //  the pending tick, 0: none
     int64_t wake_at;                   //  when it fires
     hl_queue_t *tasks;                 //  queued and running, by task id

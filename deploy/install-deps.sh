@@ -4,7 +4,8 @@
 # missing. Usage: install-deps.sh [build|fuzz|demo|lint|test|all]
 # (default: build). test: what the tests drive besides Helios (Debian's
 # chromium for the dashboard, prometheus and promtool for /metrics, ip
-# from iproute2 for the fault suite's network namespaces).
+# from iproute2 for the fault suite's network namespaces, systemd-analyze
+# from systemd to verify the units).
 # Runs apt-get as root, through sudo otherwise; prints what it would run
 # and fails if it can do neither.
 set -eu
@@ -12,7 +13,7 @@ set -eu
 group=${1:-build}
 build="gcc make pkg-config libczmq-dev libzmq3-dev libconfig-dev \
 libjansson-dev libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev \
-libsqlite3-dev"
+libsqlite3-dev libsystemd-dev"
 # npm installs the dashboard's charting package (uPlot) at build time; a
 # machine may have Node.js from elsewhere, so ask for Debian's only if
 # there is no npm at all
@@ -27,7 +28,7 @@ fuzz="clang libclang-rt-dev"
 demo="python3"     # deploy/demo.sh reads the master's JSON with it (make
                    # demo, and test_demo_script in make test)
 lint="cppcheck clang-format"
-test="chromium prometheus iproute2"
+test="chromium prometheus iproute2 systemd"
 
 case $group in
     build) want=$build ;;

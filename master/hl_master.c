@@ -771,6 +771,16 @@ s_guard_new (hl_master_t *self)
     hl_dispatch_set_offenders (self->dispatch, self->tasks_bans);
 }
 
+/*  systemd's status line for the master (hl_notify). */
+static void
+s_notify_status (void *arg, char *buf, size_t size)
+{
+    hl_master_t *self = (hl_master_t *)arg;
+    size_t agents = hl_registry_size (hl_dispatch_registry (self->dispatch));
+    snprintf (buf, size, "serving %s: %zu agent%s", self->tasks_ep, agents,
+              agents == 1 ? "" : "s");
+}
+
 hl_master_t *
 hl_master_new (const hl_config_t *config, char *err, size_t errsize)
 {
@@ -840,6 +850,7 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
     hl_watch_deps_t watch
         = { config, self->kpi, self->cycle, s_cycle_publish, s_wants, self };
     self->watch = hl_watch_new (&watch, hl_msg_now_us ());
+    self->notify = hl_notify_new (self->loop, s_notify_status, self);
     /*  A status asked for before the first second says which metrics
         have no data yet, rather than nothing at all. */
     s_health (self, hl_msg_now_us ());
@@ -861,7 +872,8 @@ hl_master_destroy (hl_master_t **self_p)
         disowned tasks' ends). */
     hl_http_destroy (&self->http); /* its threads use the sockets below */
     hl_cycle_destroy (&self->cycle);
-    hl_watch_destroy (&self->watch); /* after: a run's end may tell it */
+    hl_watch_destroy (&self->watch);   /* after: a run's end may tell it */
+    hl_notify_destroy (&self->notify); /* its timers are on the loop */
     zloop_destroy (&self->loop);
     hl_dispatch_destroy (&self->dispatch);
     hl_offender_destroy (&self->tasks_bans);
@@ -895,8 +907,12 @@ hl_master_ready_line (const hl_master_t *self)
 int
 hl_master_run (hl_master_t *self)
 {
+    /*  Ready for systemd when ready on stdout: bound, store open, the
+        ready line printed by main just before this. */
+    hl_notify_ready (self->notify);
     /*  zloop returns -1 when interrupted by SIGINT/SIGTERM (czmq's
         handler sets zsys_interrupted): that is a clean stop. */
     zloop_start (self->loop);
+    hl_notify_stopping (self->notify);
     return 0;
 }

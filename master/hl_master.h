@@ -28,7 +28,9 @@ void hl_master_destroy (hl_master_t **self_p);
     Borrowed. */
 const char *hl_master_ready_line (const hl_master_t *self);
 
-/*  Run the reactor until SIGINT/SIGTERM. Returns 0 on a clean stop. */
+/*  Run the reactor until SIGINT/SIGTERM. Returns 0 on a clean stop.
+    Under systemd, says READY=1 as it starts, keeps STATUS= current and
+    pings the watchdog, and says STOPPING=1 as it returns (hl_notify). */
 int hl_master_run (hl_master_t *self);
 
 #endif

@@ -19,6 +19,7 @@
 #include "../bus/hl_bus.h"
 #include "../bus/hl_curve.h"
 #include "../bus/hl_log.h"
+#include "../bus/hl_notify.h"
 #include "../bus/hl_proxy.h"
 #include "../bus/hl_sock.h"
 #include "../bus/hl_udp.h"
@@ -85,6 +86,7 @@ struct _hl_master_t {
     int64_t statsd_now_us; /* the time of the datagrams being read */
     hl_webhook_t *webhook; /* notifications, or NULL */
     hl_watch_t *watch;     /* early warnings and summaries */
+    hl_notify_t *notify;   /* systemd: READY, STATUS, watchdog */
     char tasks_ep[HL_CONFIG_ENDPOINT];
     char control_ep[HL_CONFIG_ENDPOINT];
     char src[HL_MAX_NAME + 1]; /* "master@host:pid" */
