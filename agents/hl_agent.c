@@ -58,6 +58,11 @@ s_hello (void *arg)
     hl_msg_set_version (msg, HL_VERSION);
     hl_value_t *actions = hl_value_dup (self->actions);
     hl_msg_set_actions (msg, &actions);
+    if (*self->node) {
+        hl_value_t *data = hl_value_new_map ();
+        hl_value_set_str (data, "node", self->node);
+        hl_msg_set_data (msg, &data);
+    }
     return msg;
 }
 
@@ -94,6 +99,8 @@ s_apply_opts (hl_agent_t *self, const hl_agent_opts_t *opts, char *err,
     }
     if (gethostname (self->host, sizeof self->host - 1) != 0 || !*self->host)
         snprintf (self->host, sizeof self->host, "localhost");
+    if (opts->node)
+        snprintf (self->node, sizeof self->node, "%s", opts->node);
     if (opts->name) {
         size_t len = strlen (opts->name);
         if (len == 0 || len > HL_MAX_NAME) {
