@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -325,6 +326,13 @@ hl_agent_run (hl_agent_t *self)
     sigaction (SIGINT, &action, NULL);
     zmq_pollitem_t item = { NULL, s_sigpipe[0], ZMQ_POLLIN, 0 };
     zloop_poller (self->loop, &item, s_on_signal, self);
+    //  An agent a node started drains when its node dies: a node started
+    //  again would start it again, and two agents of one name must not run
+    if (*self->node) {
+        prctl (PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid () == 1)
+            raise (SIGTERM); /* the node died before prctl */
+    }
 
     int rc = s_start (self) == 0 ? s_loop (self) : -1;
 
