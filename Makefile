@@ -105,16 +105,19 @@ LIB_DEMO := $(BUILD)/libhldemo.a
 # binary name -> main source, the program's other sources (more_: not in
 # a library, named helios_*.c so that no wildcard above takes them) and
 # the libraries it links, top layer first
-BIN_NAMES := helios-master helios-ctl helios-spy helios-agent helios-demo
+BIN_NAMES := helios-master helios-ctl helios-spy helios-agent helios-demo \
+    helios-node
 main_helios-master := master/helios_master.c
 libs_helios-master := $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
 main_helios-ctl := master/helios_ctl.c
-more_helios-ctl := master/helios_ctl_runs.c
+more_helios-ctl := master/helios_ctl_runs.c master/helios_ctl_nodes.c
 libs_helios-ctl := $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
 main_helios-spy := bus/helios_spy.c
 libs_helios-spy := $(LIB_BUS) $(LIB_PROTO)
 main_helios-agent := agents/helios_agent.c
 libs_helios-agent := $(LIB_AGENTS) $(LIB_BUS) $(LIB_PROTO)
+main_helios-node := agents/helios_node.c
+libs_helios-node := $(LIB_AGENTS) $(LIB_BUS) $(LIB_PROTO)
 main_helios-demo := deploy/demo/helios_demo.c
 libs_helios-demo := $(BUILD)/libhldemo.a $(LIB_BUS) $(LIB_PROTO)
 

@@ -23,34 +23,38 @@
 static void
 s_usage (FILE *out)
 {
-    fprintf (out,
-             "usage: helios-agent [-c CONFIG] --role ROLE [--master ENDPOINT]\n"
-             "                    [--name NAME] [--capacity N]\n"
-             "                    [--state-dir DIR] [--key FILE] [-v]...\n"
-             "  -c, --config FILE    configuration (default: $HELIOS_CONFIG,\n"
-             "                       else deploy/helios.cfg if present)\n"
-             "  -r, --role ROLE      prometheus-frontend, prometheus-backend,\n"
-             "                       hephaestus-frontend, hephaestus-backend,\n"
-             "                       athena-ux or athena-api\n"
-             "  -m, --master EP      the master's tasks endpoint\n"
-             "                       (default: the config's connect.tasks)\n"
-             "  -n, --name NAME      name on the wire (default "
-             "ROLE@HOST:PID)\n"
-             "      --capacity N     concurrent tasks, 1..1024\n"
-             "      --state-dir DIR  where a Hephaestus agent given --name\n"
-             "                       keeps its journal (NAME.journal), so\n"
-             "                       that restarted with that name it never\n"
-             "                       runs a task twice (default: the\n"
-             "                       config's agent.state_dir)\n"
-             "      --key FILE       this agent's CURVE secret key\n"
-             "                       (NAME.key_secret from helios-ctl keygen;\n"
-             "                       default: the config's "
-             "security.secret_key)\n"
-             "  -v, --verbose        more logging (-v info, -vv debug)\n"
-             "  -h, --help           this help\n"
-             "      --version        print the version\n"
-             "SIGTERM or SIGINT drains running tasks, a second one stops at "
-             "once.\n");
+    fprintf (
+        out,
+        "usage: helios-agent [-c CONFIG] --role ROLE [--master ENDPOINT]\n"
+        "                    [--name NAME] [--capacity N]\n"
+        "                    [--state-dir DIR] [--node NODE] [--key FILE]\n"
+        "                    [-v]...\n"
+        "  -c, --config FILE    configuration (default: $HELIOS_CONFIG,\n"
+        "                       else deploy/helios.cfg if present)\n"
+        "  -r, --role ROLE      prometheus-frontend, prometheus-backend,\n"
+        "                       hephaestus-frontend, hephaestus-backend,\n"
+        "                       athena-ux or athena-api\n"
+        "  -m, --master EP      the master's tasks endpoint\n"
+        "                       (default: the config's connect.tasks)\n"
+        "  -n, --name NAME      name on the wire (default "
+        "ROLE@HOST:PID)\n"
+        "      --capacity N     concurrent tasks, 1..1024\n"
+        "      --state-dir DIR  where a Hephaestus agent given --name\n"
+        "                       keeps its journal (NAME.journal), so\n"
+        "                       that restarted with that name it never\n"
+        "                       runs a task twice (default: the\n"
+        "                       config's agent.state_dir)\n"
+        "      --node NODE      the helios-node that started it, told\n"
+        "                       to the master (set by helios-node)\n"
+        "      --key FILE       this agent's CURVE secret key\n"
+        "                       (NAME.key_secret from helios-ctl keygen;\n"
+        "                       default: the config's "
+        "security.secret_key)\n"
+        "  -v, --verbose        more logging (-v info, -vv debug)\n"
+        "  -h, --help           this help\n"
+        "      --version        print the version\n"
+        "SIGTERM or SIGINT drains running tasks, a second one stops at "
+        "once.\n");
 }
 
 /*  "helios-agent: what 'arg' why (try --help)": a usage error, exit 2. */
@@ -72,12 +76,12 @@ main (int argc, char *argv[])
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
-        bool takes_value = streq (a, "-c") || streq (a, "--config")
-                           || streq (a, "-r") || streq (a, "--role")
-                           || streq (a, "-m") || streq (a, "--master")
-                           || streq (a, "-n") || streq (a, "--name")
-                           || streq (a, "--capacity")
-                           || streq (a, "--state-dir") || streq (a, "--key");
+        bool takes_value
+            = streq (a, "-c") || streq (a, "--config") || streq (a, "-r")
+              || streq (a, "--role") || streq (a, "-m") || streq (a, "--master")
+              || streq (a, "-n") || streq (a, "--name")
+              || streq (a, "--capacity") || streq (a, "--state-dir")
+              || streq (a, "--key") || streq (a, "--node");
         if (takes_value && !has_value)
             return s_bad ("option", a, "needs a value");
         if ((streq (a, "-c") || streq (a, "--config")) && has_value)
@@ -92,6 +96,8 @@ main (int argc, char *argv[])
             opts.state_dir = argv[++i];
         else if (streq (a, "--key") && has_value)
             key = argv[++i];
+        else if (streq (a, "--node") && has_value)
+            opts.node = argv[++i];
         else if (streq (a, "--capacity") && has_value) {
             const char *text = argv[++i];
             char *end = NULL;
@@ -121,6 +127,8 @@ main (int argc, char *argv[])
         return s_bad ("unknown role", opts.role, "");
     if (opts.name && (!*opts.name || strlen (opts.name) > HL_MAX_NAME))
         return s_bad ("--name wants 1..255 bytes, not", opts.name, "");
+    if (opts.node && (!*opts.node || strlen (opts.node) > HL_MAX_NAME))
+        return s_bad ("--node wants 1..255 bytes, not", opts.node, "");
     if (opts.state_dir
         && (!*opts.state_dir || strlen (opts.state_dir) >= HL_CONFIG_PATH))
         return s_bad ("--state-dir wants a folder, not", opts.state_dir, "");

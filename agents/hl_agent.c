@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,6 +59,11 @@ s_hello (void *arg)
     hl_msg_set_version (msg, HL_VERSION);
     hl_value_t *actions = hl_value_dup (self->actions);
     hl_msg_set_actions (msg, &actions);
+    if (*self->node) {
+        hl_value_t *data = hl_value_new_map ();
+        hl_value_set_str (data, "node", self->node);
+        hl_msg_set_data (msg, &data);
+    }
     return msg;
 }
 
@@ -94,6 +100,8 @@ s_apply_opts (hl_agent_t *self, const hl_agent_opts_t *opts, char *err,
     }
     if (gethostname (self->host, sizeof self->host - 1) != 0 || !*self->host)
         snprintf (self->host, sizeof self->host, "localhost");
+    if (opts->node)
+        snprintf (self->node, sizeof self->node, "%s", opts->node);
     if (opts->name) {
         size_t len = strlen (opts->name);
         if (len == 0 || len > HL_MAX_NAME) {
@@ -336,6 +344,13 @@ hl_agent_run (hl_agent_t *self)
     sigaction (SIGINT, &action, NULL);
     zmq_pollitem_t item = { NULL, s_sigpipe[0], ZMQ_POLLIN, 0 };
     zloop_poller (self->loop, &item, s_on_signal, self);
+    //  An agent a node started drains when its node dies: a node started
+    //  again would start it again, and two agents of one name must not run
+    if (*self->node) {
+        prctl (PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid () == 1)
+            raise (SIGTERM); /* the node died before prctl */
+    }
 
     /*  READY=1 once the loop is about to run, not at the first welcome:
         a unit's start must not wait for the master, which may be away

@@ -53,6 +53,8 @@ typedef struct {
     int backoff_min_ms;      /* 0: 1000, first hello retry */
     int backoff_max_ms;      /* 0: 32000 */
     const hl_role_t *plugin; /* NULL: the role's own; tests plug others */
+    const char *node;        /* the helios-node that started it, or NULL:
+                                told in its hello */
 } hl_agent_opts_t;
 
 /*  Counters, for logs, tests and benchmarks. */

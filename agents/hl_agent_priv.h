@@ -47,6 +47,7 @@ struct _hl_agent_t {
     hl_role_id_t role_id;              //  athena-ux...
     char name[HL_MAX_NAME + 1];        //  envelope src
     char host[128];                    //  hostnames are at most 64 on Linux
+    char node[HL_MAX_NAME + 1];        //  the node that started it, or ""
     char endpoint[HL_CONFIG_ENDPOINT]; //  the master's tasks socket
     hl_value_t *actions;               //  hello's actions, an array
     uint32_t capacity;                 //  tasks running at once, 1..1024

@@ -209,6 +209,11 @@ s_heartbeat (hl_link_t *self, int64_t now)
 {
     hl_msg_t *msg = hl_msg_new (HL_MSG_HEARTBEAT);
     hl_msg_set_inflight (msg, self->opts.inflight (self->opts.arg));
+    if (self->opts.beat) {
+        hl_value_t *data = self->opts.beat (self->opts.arg);
+        if (data)
+            hl_msg_set_data (msg, &data);
+    }
     hl_link_send (self, &msg);
     hl_heart_sent (self->heart, now);
 }
@@ -314,6 +319,8 @@ s_on_message (hl_link_t *self, hl_msg_t **msg_p)
         return;
     }
     if (type == HL_MSG_HEARTBEAT) {
+        if (self->opts.on_beat && hl_msg_data (msg))
+            self->opts.on_beat (self->opts.arg, hl_msg_data (msg));
         //  The master lengthens the period as its swarm grows, so that
         //  its share of beats stays bounded: take the new one
         uint32_t period = hl_msg_heartbeat_ms (msg);

@@ -32,7 +32,11 @@ typedef struct {
     hl_msg_t *(*hello) (void *arg);
     /*  The tasks running now, for heartbeats. */
     uint32_t (*inflight) (void *arg);
-    void *arg; /* given to the three */
+    /*  Optional (helios-node): a map for each heartbeat's data, new, or
+        NULL for none; and the data of a heartbeat from the master. */
+    hl_value_t *(*beat) (void *arg);
+    void (*on_beat) (void *arg, const hl_value_t *data);
+    void *arg; /* given to the callbacks */
 } hl_link_opts_t;
 
 /*  Counters, for the agent's stats. */

@@ -46,6 +46,7 @@ struct _hl_config_t {
     hl_config_store_t store;       // its file resolved under state_dir
     hl_config_security_t security; // paths only, read by hl_curve
     hl_config_guard_t guard;       // hl_config_guard.c
+    hl_config_node_t node;         // hl_config_node.c
     hl_config_metric_t *metrics;   // metrics_n entries, names unique
     size_t metrics_n;              // (hl_config_catalog.c)
     hl_config_action_t *actions;   // actions_n entries, names unique
@@ -195,6 +196,7 @@ s_set_defaults (hl_config_t *self)
     hl_config_io_defaults (&self->statsd, &self->webhooks, &self->alerts,
                            &self->summary);
     hl_config_guard_defaults (&self->guard);
+    hl_config_node_defaults (&self->node);
 
     self->store.enabled = true;
     snprintf (self->store.path, sizeof self->store.path, "helios.db");
@@ -622,9 +624,10 @@ s_load_security (hl_setting_ctx_t *ctx, const config_t *cfg,
 // --------------------------------------------------------------------
 
 static const char *s_sections[]
-    = { "master", "connect", "agent",   "limits",   "cycle",  "emergency",
-        "health", "metrics", "actions", "demo",     "statsd", "webhooks",
-        "alerts", "summary", "store",   "security", "guard",  NULL };
+    = { "master",    "connect",  "agent",   "limits",  "cycle",
+        "emergency", "health",   "metrics", "actions", "demo",
+        "statsd",    "webhooks", "alerts",  "summary", "store",
+        "security",  "guard",    "node",    NULL };
 
 hl_config_t *
 hl_config_load (const char *path, char *err, size_t errsize)
@@ -685,7 +688,8 @@ hl_config_load (const char *path, char *err, size_t errsize)
         || hl_config_load_summary (&ctx, &cfg, &self->summary)
         || s_load_store (&ctx, &cfg, self)
         || s_load_security (&ctx, &cfg, &self->security)
-        || hl_config_load_guard (&ctx, &cfg, &self->guard))
+        || hl_config_load_guard (&ctx, &cfg, &self->guard)
+        || hl_config_load_node (&ctx, &cfg, &self->node))
         goto fail;
     config_destroy (&cfg);
     return self;
@@ -790,6 +794,12 @@ const hl_config_guard_t *
 hl_config_guard (const hl_config_t *self)
 {
     return &self->guard;
+}
+
+const hl_config_node_t *
+hl_config_node (const hl_config_t *self)
+{
+    return &self->node;
 }
 
 const hl_config_summary_t *

@@ -272,6 +272,36 @@ typedef struct {
     int offender_peers;      /* peers tracked per socket, 4096 */
 } hl_config_guard_t;
 
+/*  One label of a node: key=value, both [a-z0-9_.-]. */
+#define HL_CONFIG_LABELS 16 /* labels a node has at most */
+#define HL_CONFIG_LABEL 64  /* bytes of a label's key or value, NUL incl. */
+typedef struct {
+    char key[HL_CONFIG_LABEL];
+    char value[HL_CONFIG_LABEL];
+} hl_config_label_t;
+
+/*  helios-node: the agents it may run and how it restarts them (§9). */
+typedef struct {
+    char name[HL_CONFIG_LABEL]; /* its name, "" for the host's */
+    int capacity;               /* agents it runs at most, 8 */
+    hl_config_label_t labels[HL_CONFIG_LABELS]; /* "zone=eu1 disk=ssd" */
+    int labels_n;
+    char agent_config[HL_CONFIG_PATH]; /* its agents' config, "" for the
+                                          node's own */
+    int restart_backoff_min_ms;        /* first restart delay, 1000 */
+    int restart_backoff_max_ms;        /* doubling up to, 60000 */
+    int max_restarts;                  /* in the window, then give up, 5;
+                                          0: never give up */
+    int restart_window_s;              /* 60 */
+    int stop_grace_ms;                 /* SIGTERM to SIGKILL, 35000 */
+} hl_config_node_t;
+
+/*  Parse a labels string ("zone=eu1 disk=ssd": words of key=value, each
+    part 1..63 bytes of [a-z0-9_.-], keys unique, at most
+    HL_CONFIG_LABELS) into out; 0, or -1 with the reason in why. */
+int hl_config_labels_parse (const char *text, hl_config_label_t *out,
+                            int *out_n, char *why, size_t whysize);
+
 typedef struct _hl_config_t hl_config_t;
 
 /*  Load and validate path. On failure returns NULL and writes
@@ -303,6 +333,7 @@ const hl_config_summary_t *hl_config_summary (const hl_config_t *self);
 const hl_config_store_t *hl_config_store (const hl_config_t *self);
 const hl_config_security_t *hl_config_security (const hl_config_t *self);
 const hl_config_guard_t *hl_config_guard (const hl_config_t *self);
+const hl_config_node_t *hl_config_node (const hl_config_t *self);
 
 size_t hl_config_metrics_size (const hl_config_t *self);
 const hl_config_metric_t *hl_config_metric (const hl_config_t *self, size_t i);

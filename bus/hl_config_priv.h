@@ -56,6 +56,11 @@ void hl_config_guard_defaults (hl_config_guard_t *guard);
 int hl_config_load_guard (hl_setting_ctx_t *ctx, const config_t *cfg,
                           hl_config_guard_t *out);
 
+/*  The node section's defaults, and its loader (hl_config_node.c). */
+void hl_config_node_defaults (hl_config_node_t *node);
+int hl_config_load_node (hl_setting_ctx_t *ctx, const config_t *cfg,
+                         hl_config_node_t *out);
+
 /*  Free what those two loaders allocated. */
 void hl_config_catalog_free (hl_config_metric_t *metrics,
                              hl_config_action_t *actions, size_t actions_n);

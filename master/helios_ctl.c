@@ -40,69 +40,76 @@
 static void
 s_usage (FILE *out)
 {
-    fprintf (out,
-             "usage: helios-ctl [-c CONFIG] [-e ENDPOINT] [-t MS] COMMAND\n"
-             "commands:\n"
-             "  status [--json]            health (per category, each KPI\n"
-             "                             against its target), agents by\n"
-             "                             role, the last runs, learning,\n"
-             "                             counters and the seed's figures\n"
-             "                             (overhead: the share of tasks-\n"
-             "                             socket messages that are not a\n"
-             "                             task or its result: heartbeats,\n"
-             "                             hellos); \"-\" until measured\n"
-             "  agents [--json]            the registered agents\n"
-             "  metric push NAME VALUE     publish one sample of a metric\n"
-             "                             the config declares, within its\n"
-             "                             range\n"
-             "  pause | resume             hold or release normal dispatch\n"
-             "                             and scheduled cycles (while\n"
-             "                             paused, run optimization and\n"
-             "                             analysis are refused)\n"
-             "  run KIND [--param K=V]... [--wait] [--json]\n"
-             "                             start a run: optimization (a "
-             "cycle),\n"
-             "                             emergency (threshold, "
-             "max_issues),\n"
-             "                             analysis (focus_areas=backend,"
-             "...,\n"
-             "                             depth),\n"
-             "                             strategic_planning (horizon="
-             "7_days,\n"
-             "                             scenarios=baseline,growth:20),\n"
-             "                             recheck (action=NAME: undo a kept\n"
-             "                             change and keep it only if that\n"
-             "                             made things worse);\n"
-             "                             --wait prints the report: what\n"
-             "                             an analysis found, the plan\n"
-             "  cycles [--json]            the runs, newest first\n"
-             "  actions [--json]           what was learned of each action:\n"
-             "                             trials, success p, learned effect,\n"
-             "                             quarantine\n"
-             "  action release NAME        lift an action's quarantine\n"
-             "  audit [--since T] [--action NAME]\n"
-             "                             every decision: runs asked for and\n"
-             "                             by whom, actions chosen or skipped\n"
-             "                             and why, kept, rolled back,\n"
-             "                             released; T is 30m, 2h, 7d, unix\n"
-             "                             seconds or 2026-12-06T05:00:00Z\n"
-             "  report [ID|last] [--format md|json]\n"
-             "                             a run's report\n"
-             "  keygen NAME [--dir DIR]    a CURVE key pair: NAME.key and\n"
-             "                             NAME.key_secret (0600) in DIR;\n"
-             "                             never overwrites\n"
-             "  bench echo --tasks N [--concurrency C] [--payload BYTES]\n"
-             "                             [--role ROLE] [--json]\n"
-             "                             echo tasks through master and "
-             "agents\n"
-             "options:\n"
-             "  -c, --config FILE   configuration (default: $HELIOS_CONFIG,\n"
-             "                      else deploy/helios.cfg if present)\n"
-             "  -e, --endpoint EP   control endpoint (default: from config)\n"
-             "  -t, --timeout MS    reply deadline (default 5000)\n"
-             "      --key FILE      this client's CURVE secret key\n"
-             "                      (default: security.secret_key)\n"
-             "  -h, --help, --version\n");
+    fprintf (
+        out,
+        "usage: helios-ctl [-c CONFIG] [-e ENDPOINT] [-t MS] COMMAND\n"
+        "commands:\n"
+        "  status [--json]            health (per category, each KPI\n"
+        "                             against its target), agents by\n"
+        "                             role, the last runs, learning,\n"
+        "                             counters and the seed's figures\n"
+        "                             (overhead: the share of tasks-\n"
+        "                             socket messages that are not a\n"
+        "                             task or its result: heartbeats,\n"
+        "                             hellos); \"-\" until measured\n"
+        "  agents [--json]            the registered agents\n"
+        "  metric push NAME VALUE     publish one sample of a metric\n"
+        "                             the config declares, within its\n"
+        "                             range\n"
+        "  pause | resume             hold or release normal dispatch\n"
+        "                             and scheduled cycles (while\n"
+        "                             paused, run optimization and\n"
+        "                             analysis are refused)\n"
+        "  run KIND [--param K=V]... [--wait] [--json]\n"
+        "                             start a run: optimization (a "
+        "cycle),\n"
+        "                             emergency (threshold, "
+        "max_issues),\n"
+        "                             analysis (focus_areas=backend,"
+        "...,\n"
+        "                             depth),\n"
+        "                             strategic_planning (horizon="
+        "7_days,\n"
+        "                             scenarios=baseline,growth:20),\n"
+        "                             recheck (action=NAME: undo a kept\n"
+        "                             change and keep it only if that\n"
+        "                             made things worse);\n"
+        "                             --wait prints the report: what\n"
+        "                             an analysis found, the plan\n"
+        "  cycles [--json]            the runs, newest first\n"
+        "  actions [--json]           what was learned of each action:\n"
+        "                             trials, success p, learned effect,\n"
+        "                             quarantine\n"
+        "  action release NAME        lift an action's quarantine\n"
+        "  audit [--since T] [--action NAME]\n"
+        "                             every decision: runs asked for and\n"
+        "                             by whom, actions chosen or skipped\n"
+        "                             and why, kept, rolled back,\n"
+        "                             released; T is 30m, 2h, 7d, unix\n"
+        "                             seconds or 2026-12-06T05:00:00Z\n"
+        "  scale ROLE=N [ROLE=N]... [--host HOST | --label K=V]\n"
+        "                             run N agents of ROLE over the\n"
+        "                             helios-nodes (on HOST, or on nodes\n"
+        "                             labelled K=V); kept across restarts\n"
+        "  nodes                      the helios-nodes: capacity, labels,\n"
+        "                             the agents each runs\n"
+        "  report [ID|last] [--format md|json]\n"
+        "                             a run's report\n"
+        "  keygen NAME [--dir DIR]    a CURVE key pair: NAME.key and\n"
+        "                             NAME.key_secret (0600) in DIR;\n"
+        "                             never overwrites\n"
+        "  bench echo --tasks N [--concurrency C] [--payload BYTES]\n"
+        "                             [--role ROLE] [--json]\n"
+        "                             echo tasks through master and "
+        "agents\n"
+        "options:\n"
+        "  -c, --config FILE   configuration (default: $HELIOS_CONFIG,\n"
+        "                      else deploy/helios.cfg if present)\n"
+        "  -e, --endpoint EP   control endpoint (default: from config)\n"
+        "  -t, --timeout MS    reply deadline (default 5000)\n"
+        "      --key FILE      this client's CURVE secret key\n"
+        "                      (default: security.secret_key)\n"
+        "  -h, --help, --version\n");
 }
 
 int
@@ -658,8 +665,8 @@ s_cmd_agents (const hl_ctl_opts_t *opts)
     if (opts->json)
         hl_ctl_print_json (list);
     else {
-        printf ("%-40s %-20s %-16s %7s %9s %10s %8s\n", "NAME", "ROLE", "HOST",
-                "PID", "INFLIGHT", "HEARTBEAT", "DONE");
+        printf ("%-40s %-20s %-16s %-12s %7s %9s %10s %8s\n", "NAME", "ROLE",
+                "HOST", "NODE", "PID", "INFLIGHT", "HEARTBEAT", "DONE");
         for (size_t i = 0; i < hl_value_size (list); i++) {
             const hl_value_t *a = hl_value_at (list, i);
             char load[32], beat[32];
@@ -668,10 +675,12 @@ s_cmd_agents (const hl_ctl_opts_t *opts)
                       hl_value_get_int (a, "capacity", 0));
             snprintf (beat, sizeof beat, "%" PRId64 " ms",
                       hl_value_get_int (a, "last_heartbeat_ms_ago", 0));
-            printf ("%-40s %-20s %-16s %7" PRId64 " %9s %10s %8" PRId64 "%s\n",
+            const char *node = hl_value_get_str (a, "node", "");
+            printf ("%-40s %-20s %-16s %-12s %7" PRId64 " %9s %10s %8" PRId64
+                    "%s\n",
                     hl_value_get_str (a, "name", "?"),
                     hl_value_get_str (a, "role", "?"),
-                    hl_value_get_str (a, "host", "?"),
+                    hl_value_get_str (a, "host", "?"), *node ? node : "-",
                     hl_value_get_int (a, "pid", 0), load, beat,
                     hl_value_get_int (a, "tasks_done", 0),
                     hl_value_get (a, "draining")
@@ -1035,6 +1044,10 @@ main (int argc, char *argv[])
         rc = hl_ctl_cmd_action (&opts, cargc, cargv);
     else if (streq (cmd, "audit"))
         rc = hl_ctl_cmd_audit (&opts, cargc, cargv);
+    else if (streq (cmd, "scale"))
+        rc = hl_ctl_cmd_scale (&opts, cargc, cargv);
+    else if (streq (cmd, "nodes"))
+        rc = cargc ? hl_ctl_bad_word (cmd, cargv[0]) : hl_ctl_cmd_nodes (&opts);
     else
         rc = hl_ctl_usage_error ("unknown command '%s'", cmd);
     hl_curve_destroy (&curve);

@@ -91,6 +91,11 @@ static const hl_arg_spec_t s_task_run[] = {
     S_OF ("wait", HL_ARG_BOOL, false),
     S_OF ("args", HL_ARG_MAP, false),
 };
+static const hl_arg_spec_t s_scale[] = {
+    S_OF ("roles", HL_ARG_MAP, true),
+    S_NAME ("host", false, HL_MAX_NAME),
+    S_NAME ("label", false, 127),
+};
 static const hl_arg_spec_t s_task_cancel[] = {
     S_INT ("task_id", true, 1, INT64_MAX),
 };
@@ -124,6 +129,8 @@ static const struct {
     S_OP ("task.cancel", true, s_task_cancel),
     S_BARE ("pause", true),
     S_BARE ("resume", true),
+    S_OP ("scale", true, s_scale),
+    S_BARE ("nodes", false),
 };
 #define S_NOPS (sizeof s_ops / sizeof s_ops[0])
 

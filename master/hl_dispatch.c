@@ -70,6 +70,8 @@ struct _hl_dispatch_t {
     uint64_t latency_hist[S_LATENCY_BUCKETS + 1]; /* per bucket, +Inf last */
     int64_t latency_sum_us;                       /* of every wait */
     hl_offender_t *offenders;                     /* borrowed, or NULL */
+    hl_dispatch_node_fn *node_fn;                 /* nodes' events */
+    void *node_arg;
     char addr[64]; /* a failed message's peer address */
 };
 
@@ -187,6 +189,8 @@ s_expire (hl_dispatch_t *self, hl_peer_t *peer, const char *event)
     hl_log_notice ("tasks: %s %s (%s)", peer->name, event,
                    hl_registry_role_name (peer->role));
     s_agent_event (self, peer, event);
+    if (peer->role == HL_REGISTRY_NODE && self->node_fn)
+        self->node_fn (self->node_arg, peer, event);
     hl_registry_remove (self->registry, peer);
 }
 
@@ -281,7 +285,34 @@ s_on_hello (hl_dispatch_t *self, hl_msg_t *msg)
     hl_log_info ("tasks: %s joined as %s (capacity %u)", peer->name,
                  hl_registry_role_name (peer->role), peer->capacity);
     s_agent_event (self, peer, "joined");
+    if (peer->role == HL_REGISTRY_NODE && self->node_fn)
+        self->node_fn (self->node_arg, peer, "joined");
     hl_taskq_pump (self->taskq);
+}
+
+/*  A node's beat carries its agents: kept for `nodes` and the alerts. */
+static void
+s_on_report (hl_dispatch_t *self, hl_peer_t *peer, const hl_msg_t *msg)
+{
+    const hl_value_t *data = hl_msg_data (msg);
+    if (!data || peer->role != HL_REGISTRY_NODE)
+        return;
+    size_t rid_len;
+    const uint8_t *rid = hl_msg_routing_id (msg, &rid_len);
+    const hl_value_t *agents = hl_value_get (data, "agents");
+    if (hl_value_type (agents) != HL_VALUE_ARRAY
+        || hl_value_size (agents) > peer->capacity) {
+        s_reject (self, rid, rid_len, hl_msg_id (msg), HL_ERR_ARGS,
+                  "a node's report wants agents, at most its capacity");
+        return;
+    }
+    if (hl_registry_report (self->registry, peer, data)) {
+        s_reject (self, rid, rid_len, hl_msg_id (msg), HL_ERR_FULL,
+                  "registry full: report not kept");
+        return;
+    }
+    if (self->node_fn)
+        self->node_fn (self->node_arg, peer, "report");
 }
 
 bool
@@ -334,6 +365,7 @@ hl_dispatch_readable (hl_dispatch_t *self)
     switch (type) {
         case HL_MSG_HEARTBEAT:
             peer->reported = hl_msg_inflight (msg);
+            s_on_report (self, peer, msg);
             break;
         case HL_MSG_RESULT: {
             char text[96];
@@ -419,6 +451,12 @@ s_beat (hl_dispatch_t *self, hl_peer_t *peer, int64_t now_ms)
         peer->period_was = peer->period_ms;
         peer->period_until = now_ms + s_silence (self, peer, now_ms);
         peer->period_ms = self->period_ms;
+    }
+    if (peer->order) {
+        hl_value_t *data = hl_value_new_map ();
+        hl_value_t *order = hl_value_dup (peer->order);
+        hl_value_set (data, "order", &order);
+        hl_msg_set_data (beat, &data);
     }
     s_send_to (self, peer->rid, peer->rid_len, &beat);
     peer->beat_ms = now_ms;
@@ -559,6 +597,23 @@ void
 hl_dispatch_pause (hl_dispatch_t *self, bool paused)
 {
     hl_taskq_pause (self->taskq, paused);
+}
+
+void
+hl_dispatch_set_node_fn (hl_dispatch_t *self, hl_dispatch_node_fn *fn,
+                         void *arg)
+{
+    self->node_fn = fn;
+    self->node_arg = arg;
+}
+
+void
+hl_dispatch_order (hl_dispatch_t *self, hl_peer_t *node,
+                   const hl_value_t *order)
+{
+    assert (node->role == HL_REGISTRY_NODE);
+    hl_registry_order (self->registry, node, order);
+    s_beat (self, node, self->now_ms);
 }
 
 hl_registry_t *

@@ -39,6 +39,22 @@ hl_dispatch_t *hl_dispatch_new (zsock_t *tasks, const hl_config_t *config,
                                 hl_dispatch_wants_fn *wants_fn,
                                 void *event_arg);
 
+/*  Called when a node joins ("joined"), reports its agents in a beat
+    ("report") or goes ("left", "expired": called before it is
+    forgotten). */
+typedef void (hl_dispatch_node_fn) (void *arg, hl_peer_t *node,
+                                    const char *event);
+
+/*  Tell fn (with arg) about nodes; NULL: nobody listens. */
+void hl_dispatch_set_node_fn (hl_dispatch_t *self, hl_dispatch_node_fn *fn,
+                              void *arg);
+
+/*  Order a node to run order (a map role -> count; copied): kept on the
+    peer, sent at once and with every beat after, so that a lost one is
+    made good and a node that reconnects hears it again. */
+void hl_dispatch_order (hl_dispatch_t *self, hl_peer_t *node,
+                        const hl_value_t *order);
+
 /*  Destroy; tasks still open end as cancelled first. Nulls *self_p. */
 void hl_dispatch_destroy (hl_dispatch_t **self_p);
 

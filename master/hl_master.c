@@ -579,6 +579,7 @@ s_second (zloop_t *loop, int timer_id, void *arg)
     hl_cycle_tick (self->cycle, now_us);
     hl_watch_tick (self->watch, now_us);
     s_store_second (self, now_us);
+    hl_master_scale_second (self);
     if (self->health && hl_proxy_wanted (self->proxy, "health")) {
         hl_msg_t *msg = hl_msg_new (HL_MSG_HEALTH);
         double score = hl_health_score (self->health);
@@ -836,6 +837,7 @@ hl_master_new (const hl_config_t *config, char *err, size_t errsize)
                        hl_udp_endpoint (self->statsd_udp));
     }
 
+    hl_master_scale_start (self);
     self->learning = hl_learning_new (config, hl_config_cycle (config)->seed);
     self->planner = hl_planner_new (config);
     hl_cycle_deps_t deps
@@ -876,6 +878,7 @@ hl_master_destroy (hl_master_t **self_p)
     hl_notify_destroy (&self->notify); /* its timers are on the loop */
     zloop_destroy (&self->loop);
     hl_dispatch_destroy (&self->dispatch);
+    hl_master_scale_stop (self); /* after: the dispatcher tells it */
     hl_offender_destroy (&self->tasks_bans);
     hl_offender_destroy (&self->control_bans);
     hl_idem_destroy (&self->idem);

@@ -892,6 +892,8 @@ static const struct {
     { "task.cancel", s_op_task_cancel },
     { "pause", s_op_pause },
     { "resume", s_op_pause },
+    { "scale", hl_master_op_scale },
+    { "nodes", hl_master_op_nodes },
 };
 
 hl_master_op_fn *

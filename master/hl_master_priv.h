@@ -42,6 +42,7 @@
 #include "hl_watch.h"
 #include "hl_webhook.h"
 #include "hl_store.h"
+#include "hl_scale.h"
 
 #ifndef HL_VERSION
 #define HL_VERSION "0.0.0"
@@ -104,6 +105,11 @@ struct _hl_master_t {
     hl_store_t *store;     /* store.enabled: the durable state, or NULL */
     bool store_failing;    /* its alert is raised */
     int64_t rollup_minute; /* the last minute rolled up */
+    hl_scale_want_t want[HL_ROLE_COUNT]; /* desired agents (scale) */
+    int shortfall[HL_ROLE_COUNT];        /* of which no node has room */
+    bool scale_settled;      /* placing: the nodes had time to say hello */
+    int64_t scale_settle_ms; /* monotonic: when they had */
+    zhashx_t *gave_up;       /* agents a node gave up on, alerted */
 };
 
 /*  A control operation: 0 and *data_p to reply ok, a negative hl_err_t
@@ -124,6 +130,17 @@ hl_master_op_fn *hl_master_op (const char *op);
 void hl_master_reply (hl_master_t *self, const uint8_t *rid, size_t rid_len,
                       uint64_t re, bool ok, hl_value_t **data_p,
                       const char *error);
+
+/*  Scaling (hl_master_scale.c): start (desired counts from the store,
+    the dispatcher's node events), each second, stop; the scale and
+    nodes operations. */
+void hl_master_scale_start (hl_master_t *self);
+void hl_master_scale_second (hl_master_t *self);
+void hl_master_scale_stop (hl_master_t *self);
+int hl_master_op_scale (hl_master_t *self, const hl_msg_t *request,
+                        hl_value_t **data_p, char *error, size_t errsize);
+int hl_master_op_nodes (hl_master_t *self, const hl_msg_t *request,
+                        hl_value_t **data_p, char *error, size_t errsize);
 
 /*  Put msg on the bus as the master; takes *msg_p. 0, or the error. */
 int hl_master_publish (hl_master_t *self, hl_msg_t **msg_p);

@@ -114,12 +114,20 @@ s_actions_bytes (const hl_value_t *actions)
     return bytes;
 }
 
+/*  What a peer's value is charged: its bytes on the wire, which its
+    nodes and strings take about as much as again. */
+static size_t
+s_value_charge (const hl_value_t *v)
+{
+    return v ? 2 * hl_msg_value_size (v) : 0;
+}
+
 /*  What a peer registered from hello is charged. */
 static size_t
-s_charge (const hl_value_t *actions)
+s_charge (const hl_value_t *actions, const hl_value_t *data)
 {
     return sizeof (hl_peer_t) + s_actions_bytes (actions)
-           + hl_value_size (actions) * S_ACTION_BYTES;
+           + hl_value_size (actions) * S_ACTION_BYTES + s_value_charge (data);
 }
 
 int
@@ -155,7 +163,7 @@ hl_registry_check (hl_registry_t *self, const hl_msg_t *hello, char *why,
     const hl_peer_t *old = hl_registry_find (self, rid, rid_len);
     size_t peers = self->size - (old != NULL);
     size_t held = self->bytes - (old ? old->bytes : 0);
-    size_t charge = s_charge (actions);
+    size_t charge = s_charge (actions, hl_msg_data (hello));
     if (peers + 1 > self->limits.peers) {
         self->refused.full++;
         snprintf (why, whysize,
@@ -191,6 +199,9 @@ static void
 s_peer_destroy (hl_peer_t **peer_p)
 {
     hl_value_destroy (&(*peer_p)->actions);
+    hl_value_destroy (&(*peer_p)->info);
+    hl_value_destroy (&(*peer_p)->report);
+    hl_value_destroy (&(*peer_p)->order);
     free (*peer_p);
     *peer_p = NULL;
 }
@@ -250,8 +261,17 @@ hl_registry_add (hl_registry_t *self, const hl_msg_t *hello, int64_t now_ms)
     peer->heard_us = hl_msg_now_us ();
     if (hl_msg_actions (hello))
         peer->actions = hl_value_dup (hl_msg_actions (hello));
+    const hl_value_t *data = hl_msg_data (hello);
+    if (role == HL_REGISTRY_NODE && data)
+        peer->info = hl_value_dup (data);
+    else {
+        size_t len = 0;
+        const char *node = hl_value_str (hl_value_get (data, "node"), &len);
+        if (node && len <= HL_MAX_NAME)
+            snprintf (peer->node, sizeof peer->node, "%s", node);
+    }
     peer->joined_seq = ++self->joined;
-    peer->bytes = s_charge (peer->actions);
+    peer->bytes = s_charge (peer->actions, peer->info);
     self->bytes += peer->bytes;
 
     if (self->size == self->alloc) {
@@ -293,6 +313,45 @@ hl_registry_remove (hl_registry_t *self, hl_peer_t *peer)
     self->by_role[r][peer->role_slot] = last;
     last->role_slot = peer->role_slot;
     s_peer_destroy (&peer);
+}
+
+int
+hl_registry_report (hl_registry_t *self, hl_peer_t *peer,
+                    const hl_value_t *data)
+{
+    size_t was = s_value_charge (peer->report);
+    size_t now = s_value_charge (data);
+    if (self->bytes - was + now > self->limits.bytes) {
+        self->refused.full++;
+        return HL_ERR_FULL;
+    }
+    hl_value_destroy (&peer->report);
+    peer->report = hl_value_dup (data);
+    self->bytes = self->bytes - was + now;
+    peer->bytes = peer->bytes - was + now;
+    return 0;
+}
+
+void
+hl_registry_order (hl_registry_t *self, hl_peer_t *peer,
+                   const hl_value_t *order)
+{
+    size_t was = s_value_charge (peer->order);
+    size_t now = s_value_charge (order);
+    hl_value_destroy (&peer->order);
+    peer->order = order ? hl_value_dup (order) : NULL;
+    self->bytes = self->bytes - was + now;
+    peer->bytes = peer->bytes - was + now;
+}
+
+hl_peer_t *
+hl_registry_node (hl_registry_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->size; i++)
+        if (self->peers[i]->role == HL_REGISTRY_NODE
+            && streq (self->peers[i]->name, name))
+            return self->peers[i];
+    return NULL;
 }
 
 size_t
@@ -408,6 +467,7 @@ hl_peer_to_value (const hl_peer_t *p, int64_t now_ms)
     hl_value_set_int (a, "tasks_done", (int64_t)p->done);
     hl_value_set_int (a, "tasks_failed", (int64_t)p->failed);
     hl_value_set_bool (a, "draining", p->draining);
+    hl_value_set_str (a, "node", p->node);
     hl_value_t *actions
         = p->actions ? hl_value_dup (p->actions) : hl_value_new_array ();
     hl_value_set (a, "actions", &actions);

@@ -29,26 +29,34 @@ typedef struct {
     char host[HL_MAX_NAME + 1];
     char version[32];
     uint32_t pid;
-    uint32_t capacity;     /* concurrent tasks it takes */
-    uint32_t inflight;     /* tasks the master has on it */
-    uint32_t reported;     /* inflight it last reported */
-    uint64_t done;         /* results accepted from it */
-    uint64_t failed;       /* of which not ok */
-    bool draining;         /* takes no new tasks */
-    int64_t joined_ms;     /* monotonic */
-    int64_t heard_ms;      /* monotonic, last message */
-    int64_t heard_us;      /* wall clock, last message */
-    int64_t beat_ms;       /* monotonic, last beat we sent */
-    uint32_t period_ms;    /* the beat period it was last told */
-    uint32_t period_was;   /* the one before, while it may still use it */
-    int64_t period_until;  /* monotonic: when period_was stops counting */
-    uint64_t assigned_seq; /* when it last got a task (ties) */
-    hl_value_t *actions;   /* array of action names, or NULL */
-    uint64_t joined_seq;   /* registration order, from 1: the agents
-                              list's cursor */
-    size_t bytes;          /* what it takes, against registry_bytes */
-    size_t slot;           /* its index in the registry's array */
-    size_t role_slot;      /* ... and in its role's */
+    uint32_t capacity;          /* concurrent tasks it takes */
+    uint32_t inflight;          /* tasks the master has on it */
+    uint32_t reported;          /* inflight it last reported */
+    uint64_t done;              /* results accepted from it */
+    uint64_t failed;            /* of which not ok */
+    bool draining;              /* takes no new tasks */
+    int64_t joined_ms;          /* monotonic */
+    int64_t heard_ms;           /* monotonic, last message */
+    int64_t heard_us;           /* wall clock, last message */
+    int64_t beat_ms;            /* monotonic, last beat we sent */
+    uint32_t period_ms;         /* the beat period it was last told */
+    uint32_t period_was;        /* the one before, while it may still use it */
+    int64_t period_until;       /* monotonic: when period_was stops counting */
+    uint64_t assigned_seq;      /* when it last got a task (ties) */
+    hl_value_t *actions;        /* array of action names, or NULL */
+    uint64_t joined_seq;        /* registration order, from 1: the agents
+                                   list's cursor */
+    size_t bytes;               /* what it takes, against registry_bytes */
+    char node[HL_MAX_NAME + 1]; /* an agent: the node that started it,
+                                   as its hello said, or "" */
+    hl_value_t *info;           /* a node: its hello's data (labels,
+                                   running), or NULL */
+    hl_value_t *report;         /* a node: its last beat's data (its
+                                   agents), or NULL */
+    hl_value_t *order;          /* a node: the master's order (role ->
+                                   count), sent with each beat, or NULL */
+    size_t slot;                /* its index in the registry's array */
+    size_t role_slot;           /* ... and in its role's */
 } hl_peer_t;
 
 /*  What the registry holds at most, and what one hello may carry; the
@@ -119,6 +127,18 @@ hl_peer_t *hl_registry_add (hl_registry_t *self, const hl_msg_t *hello,
 /*  The peer with that routing id, or NULL. */
 hl_peer_t *hl_registry_find (hl_registry_t *self, const void *rid,
                              size_t rid_len);
+
+/*  Keep a node's report (a copy of data, a map), charged against the
+    registry's bytes: 0, or HL_ERR_FULL (the old one is kept). */
+int hl_registry_report (hl_registry_t *self, hl_peer_t *peer,
+                        const hl_value_t *data);
+
+/*  Keep the order sent to a node (a copy; NULL clears), charged. */
+void hl_registry_order (hl_registry_t *self, hl_peer_t *peer,
+                        const hl_value_t *order);
+
+/*  The live node named name, or NULL. */
+hl_peer_t *hl_registry_node (hl_registry_t *self, const char *name);
 
 /*  Forget a peer; the pointer is invalid afterwards. */
 void hl_registry_remove (hl_registry_t *self, hl_peer_t *peer);

@@ -166,6 +166,7 @@ typedef enum {
     S_RQ_RUNS,
     S_RQ_REPORT,
     S_RQ_ROLLUPS,
+    S_RQ_DESIRED,
     S_RQ_COUNT
 } s_rq_t;
 
@@ -184,6 +185,8 @@ static const char *s_read_sql[S_RQ_COUNT] = {
     = "SELECT minute, count, sum, min, max, last, p95 FROM rollups"
       " WHERE metric = ?1 AND minute BETWEEN ?2 AND ?3 ORDER BY minute"
       " LIMIT ?4",
+    [S_RQ_DESIRED]
+    = "SELECT role, count, host, label FROM desired ORDER BY role",
 };
 
 struct _hl_store_t {
@@ -626,6 +629,19 @@ hl_store_report (hl_store_t *self, uint64_t run_id, const char *kind,
 }
 
 void
+hl_store_desired (hl_store_t *self, const char *role, int64_t count,
+                  const char *host, const char *label)
+{
+    assert (self && role);
+    hl_store_rec_t *rec = s_rec_new (HL_STORE_REC_DESIRED);
+    rec->u.desired.role = s_name (rec, 0, role);
+    rec->u.desired.count = count;
+    rec->u.desired.host = s_name (rec, 1, host);
+    rec->u.desired.label = s_name (rec, 2, label);
+    s_queue (self, rec);
+}
+
+void
 hl_store_flush (hl_store_t *self)
 {
     assert (self);
@@ -863,4 +879,27 @@ hl_store_stats (const hl_store_t *self, hl_store_stats_t *stats)
 {
     assert (self && stats);
     *stats = self->stats;
+}
+
+hl_value_t *
+hl_store_desired_read (hl_store_t *self)
+{
+    assert (self);
+    sqlite3_stmt *st = s_read_stmt (self, S_RQ_DESIRED);
+    if (!st)
+        return NULL;
+    hl_value_t *rows = hl_value_new_array ();
+    int rc;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
+        hl_value_t *row = hl_value_new_map ();
+        s_row_into (st, 0, row);
+        hl_value_append (rows, &row);
+    }
+    if (rc != SQLITE_DONE) {
+        hl_log_warning ("store: %s: desired: %s", self->path,
+                        sqlite3_errmsg (self->reader));
+        hl_value_destroy (&rows);
+    }
+    sqlite3_reset (st);
+    return rows;
 }

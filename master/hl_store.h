@@ -4,8 +4,8 @@
     hl_store - the master's durable state (design §7): one SQLite database
     in WAL mode under state_dir. It holds the runs, the state of every
     change, the tasks of runs (written before they are sent), learning and
-    quarantines, the report index, per-minute metric rollups and the audit
-    log of every decision.
+    quarantines, the report index, per-minute metric rollups, the desired
+    agent counts (helios-ctl scale) and the audit log of every decision.
 
     Writes never wait: the owner (the reactor) queues records into a batch
     that goes to the store actor as one message on its pipe, every
@@ -40,7 +40,7 @@
 
 #include "../proto/hl_value.h"
 
-#define HL_STORE_VERSION 2          /* the schema this code writes */
+#define HL_STORE_VERSION 3          /* the schema this code writes */
 #define HL_STORE_BATCH 256          /* records queued before a batch goes */
 #define HL_STORE_TEXT 4096          /* bytes kept of a free-text field */
 #define HL_STORE_JSON (1024 * 1024) /* bytes of a JSON field kept whole */
@@ -208,6 +208,16 @@ void hl_store_learning (hl_store_t *self, const hl_value_t *learning);
 /*  A report's files, by run. */
 void hl_store_report (hl_store_t *self, uint64_t run_id, const char *kind,
                       const char *json_path, const char *md_path);
+
+/*  The desired count of role's agents (helios-ctl scale), on host or
+    nodes labelled label ("k=v") when not NULL or "": replaces the role's
+    row. */
+void hl_store_desired (hl_store_t *self, const char *role, int64_t count,
+                       const char *host, const char *label);
+
+/*  Every role's desired count, by role: array of maps {role, count,
+    host, label} ("" for none); NULL on a read failure. */
+hl_value_t *hl_store_desired_read (hl_store_t *self);
 
 /*  Send the batch queued so far to the actor. A batch the pipe cannot
     take at once (the actor far behind) stays queued, in order, for the

@@ -62,6 +62,7 @@ typedef enum {
     S_ST_LEARNING,
     S_ST_LEARNING_PRUNE,
     S_ST_REPORT,
+    S_ST_DESIRED,
     S_ST_RETAIN_ROLLUPS,
     S_ST_RETAIN_AUDIT,
     S_ST_COUNT
@@ -124,6 +125,12 @@ static const char *s_write_sql[S_ST_COUNT] = {
       " VALUES (?1, ?2, ?3, ?4)"
       " ON CONFLICT (run_id) DO UPDATE SET kind = excluded.kind,"
       " json_path = excluded.json_path, md_path = excluded.md_path",
+    [S_ST_DESIRED]
+    = "INSERT INTO desired (role, count, host, label, updated_us)"
+      " VALUES (?1, ?2, ?3, ?4, ?5)"
+      " ON CONFLICT (role) DO UPDATE SET count = excluded.count,"
+      " host = excluded.host, label = excluded.label,"
+      " updated_us = excluded.updated_us",
     [S_ST_RETAIN_ROLLUPS] = "DELETE FROM rollups WHERE minute < ?1",
     [S_ST_RETAIN_AUDIT] = "DELETE FROM audit WHERE ts_us < ?1",
 };
@@ -438,6 +445,14 @@ s_write_rec (s_actor_t *self, const hl_store_rec_t *rec)
             s_bind_text (st, 2, rec->u.report.kind);
             s_bind_text (st, 3, rec->u.report.json_path);
             s_bind_text (st, 4, rec->u.report.md_path);
+            return s_step (st);
+        case HL_STORE_REC_DESIRED:
+            st = self->st[S_ST_DESIRED];
+            s_bind_text (st, 1, rec->u.desired.role);
+            sqlite3_bind_int64 (st, 2, rec->u.desired.count);
+            s_bind_text (st, 3, rec->u.desired.host);
+            s_bind_text (st, 4, rec->u.desired.label);
+            sqlite3_bind_int64 (st, 5, hl_store_now_us ());
             return s_step (st);
         case HL_STORE_REC_SYNC:
         case HL_STORE_REC_DEAD:

@@ -35,6 +35,7 @@ typedef enum {
     HL_STORE_REC_ROLLUP,
     HL_STORE_REC_LEARNING,
     HL_STORE_REC_REPORT,
+    HL_STORE_REC_DESIRED,
     HL_STORE_REC_SYNC, /* a marker: answer once what comes before is
                           committed */
     HL_STORE_REC_DEAD  /* dropped or superseded; skipped */
@@ -55,6 +56,10 @@ typedef struct {
             uint64_t run_id;
             const char *kind, *json_path, *md_path;
         } report;
+        struct {
+            const char *role, *host, *label;
+            int64_t count;
+        } desired;
         uint64_t sync; /* the sync's id */
     } u;
 } hl_store_rec_t;

@@ -109,13 +109,21 @@ static const char s_schema_2[]
     = "UPDATE learning SET entry = json_set (entry, '$.improvement', "
       "json ('null'), '$.measured', 0);";
 
+//  The desired agent counts of helios-ctl scale (design §7, §9)
+static const char s_schema_3[] = "CREATE TABLE IF NOT EXISTS desired ("
+                                 "  role TEXT PRIMARY KEY,"
+                                 "  count INTEGER NOT NULL,"
+                                 "  host TEXT NOT NULL,"
+                                 "  label TEXT NOT NULL,"
+                                 "  updated_us INTEGER NOT NULL);";
+
 typedef struct {
     int version; /* user_version once applied */
     const char *sql;
 } s_migration_t;
 
 static const s_migration_t s_migrations[]
-    = { { 1, s_schema_1 }, { 2, s_schema_2 } };
+    = { { 1, s_schema_1 }, { 2, s_schema_2 }, { 3, s_schema_3 } };
 
 //  --------------------------------------------------------------------
 //  SQLite helpers

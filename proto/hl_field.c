@@ -45,6 +45,8 @@ static const hl_field_spec_t s_hello[] = {
     NUM ("pid", HL_FIELD_PID, U32, REQ, 0, 0),
     NAME ("version", HL_FIELD_VERSION),
     VAL ("actions", HL_FIELD_ACTIONS, ACTIONS, 0),
+    //  A node's labels and agents, an agent's node (design §9)
+    VAL ("data", HL_FIELD_DATA, MAP, 0),
 };
 static const hl_field_spec_t s_welcome[] = {
     NUM ("heartbeat_ms", HL_FIELD_HEARTBEAT_MS, U32, REQ, 10, 3600000),
@@ -55,6 +57,8 @@ static const hl_field_spec_t s_heartbeat[] = {
     NUM ("inflight", HL_FIELD_INFLIGHT, U32, REQ, 0, 0),
     //  The master's, when it changes the period it told in the welcome
     NUM ("heartbeat_ms", HL_FIELD_HEARTBEAT_MS, U32, 0, 10, 3600000),
+    //  A node's agents; the master's order to a node (design §9)
+    VAL ("data", HL_FIELD_DATA, MAP, 0),
 };
 static const hl_field_spec_t s_task[] = {
     TASK_ID,

@@ -26,9 +26,11 @@ typedef struct _hl_msg_t hl_msg_t;
 
 typedef enum {
     /* tasks socket */
-    HL_MSG_HELLO = 1, /* role, capacity, host, pid, version, [actions] */
+    HL_MSG_HELLO = 1, /* role, capacity, host, pid, version, [actions],
+                         [data] */
     HL_MSG_WELCOME,   /* heartbeat_ms, liveness, session */
-    HL_MSG_HEARTBEAT, /* inflight, heartbeat_ms? (the master's new period) */
+    HL_MSG_HEARTBEAT, /* inflight, heartbeat_ms? (the master's new period),
+                         [data] (a node's agents, the master's order) */
     HL_MSG_TASK,      /* task_id, kind, priority, attempt, [emergency,
                          deadline_ms, args]; on the bus also [event, data] */
     HL_MSG_PROGRESS,  /* task_id, pct, [note] */

@@ -58,6 +58,7 @@ static const struct {
     { "helios-master", NULL }, { "helios-agent", NULL },
     { "helios-ctl", NULL },    { "helios-spy", NULL },
     { "helios-demo", NULL },   { "run.sh", "deploy/run.sh" },
+    { "helios-node", NULL },
 };
 
 static const char *
@@ -114,6 +115,31 @@ test_bad_flags_one_wording (void **state)
         s_run (agent, "--role", "hephaestus-backend", "--state-dir", "", NULL),
         2);
     s_err_is ("helios-agent", "--state-dir wants a folder, not ''");
+    assert_int_equal (
+        s_run (ctl, "-e", ep, "scale", "prometheus-frontend", NULL), 2);
+    s_err_is ("helios-ctl", "scale: unexpected argument 'prometheus-frontend'");
+    assert_int_equal (s_run (ctl, "-e", ep, "scale", "nobody=1", NULL), 2);
+    s_err_is ("helios-ctl", "scale: unknown role 'nobody'");
+    assert_int_equal (s_run (ctl, "-e", ep, "scale", "athena-ux=-1", NULL), 2);
+    s_err_is ("helios-ctl", "scale: athena-ux wants a count 0..100000, not "
+                            "'-1'");
+    assert_int_equal (s_run (ctl, "-e", ep, "scale", "athena-ux=1", "--host",
+                             "h", "--label", "a=b", NULL),
+                      2);
+    s_err_is ("helios-ctl", "scale: --host or --label, not both");
+    assert_int_equal (s_run (ctl, "-e", ep, "scale", "--label", NULL), 2);
+    s_err_is ("helios-ctl", "scale: option '--label' needs a value");
+    assert_int_equal (s_run (ctl, "-e", ep, "nodes", "all", NULL), 2);
+    s_err_is ("helios-ctl", "nodes: unexpected argument 'all'");
+    const char *node = ht_bin ("helios-node");
+    assert_int_equal (s_run (node, "--name", "Web 1", NULL), 2);
+    s_err_is ("helios-node",
+              "--name wants 1..63 bytes of [a-z0-9_.-], not 'Web 1'");
+    assert_int_equal (s_run (node, "--master", "nonsense", NULL), 2);
+    s_err_is ("helios-node", "bad endpoint 'nonsense': want tcp://HOST:PORT, "
+                             "ipc://PATH or inproc://NAME");
+    assert_int_equal (s_run (node, "extra", NULL), 2);
+    s_err_is ("helios-node", "unexpected argument 'extra'");
     assert_int_equal (s_run (ht_bin ("helios-master"), "extra", NULL), 2);
     s_err_is ("helios-master", "unexpected argument 'extra'");
     assert_int_equal (s_run (ht_bin ("helios-spy"), "extra", NULL), 2);

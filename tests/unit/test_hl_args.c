@@ -124,6 +124,20 @@ static const s_case_t s_cases[] = {
     { "audit", "{\"limit\": 1001}", HL_ERR_RANGE },
     { "audit", "{\"action\": 1}", HL_ERR_MISTYPED },
     { "audit", "{\"until\": 1}", HL_ERR_ARGS },
+    //  scale (the roles' names and counts are the op's to check)
+    { "scale", "{\"roles\": {\"athena-api\": 2}}", 0 },
+    { "scale", "{\"roles\": {}, \"label\": \"zone=a\"}", 0 },
+    { "scale", "{\"roles\": {}, \"host\": \"web1\"}", 0 },
+    { "scale", "{}", HL_ERR_MISSING },
+    { "scale", "{\"roles\": [1]}", HL_ERR_MISTYPED },
+    { "scale", "{\"roles\": {}, \"host\": \"\"}", HL_ERR_RANGE },
+    { "scale", "{\"roles\": {}, \"host\": 1}", HL_ERR_MISTYPED },
+    { "scale", "{\"roles\": {}, \"label\": \"" S_LONG_NAME "\"}",
+      HL_ERR_RANGE },
+    { "scale", "{\"roles\": {}, \"zone\": \"a\"}", HL_ERR_ARGS },
+    //  nodes
+    { "nodes", "{}", 0 },
+    { "nodes", "{\"all\": true}", HL_ERR_ARGS },
 };
 
 static hl_value_t *
@@ -244,15 +258,16 @@ test_every_op (void **state)
         size_t count;
         assert_non_null (hl_args_specs (op, &count));
     }
-    assert_int_equal (n, 13);
+    assert_int_equal (n, 15);
     //  What changes something runs once per request id
     const char *changes[]
-        = { "run",   "task.run", "task.cancel",   "metric.push",
-            "pause", "resume",   "action.release" };
+        = { "run",   "task.run", "task.cancel",    "metric.push",
+            "pause", "resume",   "action.release", "scale" };
     for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++)
         assert_true (hl_args_changes (changes[i]));
     assert_false (hl_args_changes ("status"));
     assert_false (hl_args_changes ("report"));
+    assert_false (hl_args_changes ("nodes"));
     assert_false (hl_args_changes ("nope"));
     size_t count;
     assert_null (hl_args_specs ("nope", &count));

@@ -814,6 +814,106 @@ static const bad_case_t s_summary_long
 static const bad_case_t s_summary_short_horizon
     = { "summary = {\n  horizon = 59;\n};\n", 2, "out of range" };
 
+//  node: the defaults of design §9, a whole section, and its labels
+static void
+test_node (void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    s_write ("node.cfg", "master = { };\n", path, sizeof path);
+    hl_config_t *config = hl_config_load (path, err, sizeof err);
+    unlink (path);
+    if (!config)
+        fail_msg ("%s", err);
+    const hl_config_node_t *n = hl_config_node (config);
+    assert_string_equal (n->name, "");
+    assert_int_equal (n->capacity, 8);
+    assert_int_equal (n->labels_n, 0);
+    assert_int_equal (n->restart_backoff_min_ms, 1000);
+    assert_int_equal (n->restart_backoff_max_ms, 60000);
+    assert_int_equal (n->max_restarts, 5);
+    assert_int_equal (n->restart_window_s, 60);
+    assert_int_equal (n->stop_grace_ms, 35000);
+    hl_config_destroy (&config);
+    s_write (
+        "node.cfg",
+        "node = { name = \"web-1\"; capacity = 1024;\n"
+        "  labels = \" zone=eu1  disk=ssd \"; agent_config = \"a.cfg\";\n"
+        "  restart_backoff_min_ms = 10; restart_backoff_max_ms = 10;\n"
+        "  max_restarts = 0; restart_window_s = 1; stop_grace_ms = 0; };\n",
+        path, sizeof path);
+    config = hl_config_load (path, err, sizeof err);
+    unlink (path);
+    if (!config)
+        fail_msg ("%s", err);
+    n = hl_config_node (config);
+    assert_string_equal (n->name, "web-1");
+    assert_int_equal (n->capacity, 1024);
+    assert_int_equal (n->labels_n, 2);
+    assert_string_equal (n->labels[0].key, "zone");
+    assert_string_equal (n->labels[0].value, "eu1");
+    assert_string_equal (n->labels[1].key, "disk");
+    assert_string_equal (n->labels[1].value, "ssd");
+    assert_string_equal (n->agent_config, "a.cfg");
+    assert_int_equal (n->max_restarts, 0);
+    hl_config_destroy (&config);
+
+    //  Labels: at the limits and one past them
+    hl_config_label_t labels[HL_CONFIG_LABELS];
+    int labels_n;
+    char why[128], text[2048], word[HL_CONFIG_LABEL + 1];
+    memset (word, 'k', sizeof word);
+    word[HL_CONFIG_LABEL - 1] = 0;
+    snprintf (text, sizeof text, "%s=v", word);
+    assert_int_equal (
+        hl_config_labels_parse (text, labels, &labels_n, why, sizeof why), 0);
+    word[HL_CONFIG_LABEL - 1] = 'k';
+    word[HL_CONFIG_LABEL] = 0;
+    snprintf (text, sizeof text, "%s=v", word);
+    assert_int_equal (
+        hl_config_labels_parse (text, labels, &labels_n, why, sizeof why), -1);
+    text[0] = 0;
+    for (int i = 0; i < HL_CONFIG_LABELS; i++)
+        snprintf (text + strlen (text), sizeof text - strlen (text), "k%d=v ",
+                  i);
+    assert_int_equal (
+        hl_config_labels_parse (text, labels, &labels_n, why, sizeof why), 0);
+    assert_int_equal (labels_n, HL_CONFIG_LABELS);
+    strcat (text, "one=more");
+    assert_int_equal (
+        hl_config_labels_parse (text, labels, &labels_n, why, sizeof why), -1);
+    assert_non_null (strstr (why, "more than 16 labels"));
+    const char *bad[]
+        = { "zone", "=v", "k=", "Zone=a", "k=v k=w", "k=v=w", "k=\x01", NULL };
+    for (int i = 0; bad[i]; i++)
+        assert_int_equal (
+            hl_config_labels_parse (bad[i], labels, &labels_n, why, sizeof why),
+            -1);
+}
+
+static const bad_case_t s_node_capacity
+    = { "node = {\n  capacity = 0;\n};\n", 2, "out of range" };
+static const bad_case_t s_node_capacity_high
+    = { "node = {\n  capacity = 1025;\n};\n", 2, "out of range" };
+static const bad_case_t s_node_labels
+    = { "node = {\n  labels = \"zone\";\n};\n", 2, "want key=value" };
+static const bad_case_t s_node_labels_twice
+    = { "node = {\n  labels = \"a=1 a=2\";\n};\n", 2, "given twice" };
+static const bad_case_t s_node_name
+    = { "node = {\n  name = \"Web 1\";\n};\n", 2, "[a-z0-9_.-]" };
+static const bad_case_t s_node_backoff
+    = { "node = { restart_backoff_min_ms = 5000;\n"
+        "  restart_backoff_max_ms = 1000; };\n",
+        2, "at least restart_backoff_min_ms" };
+static const bad_case_t s_node_restarts
+    = { "node = {\n  max_restarts = 65;\n};\n", 2, "out of range" };
+static const bad_case_t s_node_window
+    = { "node = {\n  restart_window_s = 0;\n};\n", 2, "out of range" };
+static const bad_case_t s_node_float
+    = { "node = {\n  capacity = 2.0;\n};\n", 2, "" };
+static const bad_case_t s_node_unknown_key
+    = { "node = {\n  replicas = 2;\n};\n", 2, "replicas" };
+
 static void
 test_bad (void **state)
 {
@@ -1410,6 +1510,17 @@ main (void)
         BAD (_guard_bytes),
         BAD (_guard_ban),
         BAD (_guard_unknown_key),
+        cmocka_unit_test (test_node),
+        BAD (_node_capacity),
+        BAD (_node_capacity_high),
+        BAD (_node_labels),
+        BAD (_node_labels_twice),
+        BAD (_node_name),
+        BAD (_node_backoff),
+        BAD (_node_restarts),
+        BAD (_node_window),
+        BAD (_node_float),
+        BAD (_node_unknown_key),
     };
     return cmocka_run_group_tests_name ("hl_config", tests, s_setup,
                                         s_teardown);

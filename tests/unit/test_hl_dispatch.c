@@ -757,6 +757,106 @@ test_reserved_ids (void **state)
     assert_int_equal (hl_dispatch_reserve (env->dispatch), c + 1001);
 }
 
+/*  What the node hook heard: "event name" each. */
+static char s_node_events[8][64];
+static int s_node_events_n;
+
+static void
+s_on_node (void *arg, hl_peer_t *node, const char *event)
+{
+    (void)arg;
+    if (s_node_events_n < 8)
+        snprintf (s_node_events[s_node_events_n++], 64, "%.16s %.40s", event,
+                  node->name);
+}
+
+/*  A node: its hello's labels kept, its beats' reports kept and told,
+    a bad report refused by name (not an array, more agents than its
+    capacity) and the old one kept; the order rides its beats; its end
+    told before it is forgotten. An agent's hello names its node. */
+static void
+test_node (void **state)
+{
+    s_env_t *env = *state;
+    s_node_events_n = 0;
+    hl_dispatch_set_node_fn (env->dispatch, s_on_node, NULL);
+    s_agent_t *node = s_agent_connect (env, "n1");
+    hl_msg_t *hello = s_hello_msg ("node", 2, NULL);
+    hl_value_t *data = hl_value_new_map (), *labels = hl_value_new_map ();
+    hl_value_set_str (labels, "zone", "eu1");
+    hl_value_set (data, "labels", &labels);
+    hl_msg_set_data (hello, &data);
+    s_send (node, hello);
+    s_serve (env);
+    hl_msg_t *welcome = s_recv (node, HL_MSG_WELCOME);
+    hl_msg_destroy (&welcome);
+    assert_string_equal (s_node_events[0], "joined n1");
+    hl_peer_t *peer = s_peer (env, "n1");
+    assert_string_equal (
+        hl_value_get_str (hl_value_get (peer->info, "labels"), "zone", ""),
+        "eu1");
+
+    //  A report at the capacity is kept; past it, or not a list, refused
+    for (int n = 2; n <= 4; n++) {
+        hl_msg_t *beat = hl_msg_new (HL_MSG_HEARTBEAT);
+        hl_msg_set_inflight (beat, 0);
+        data = hl_value_new_map ();
+        hl_value_t *agents = hl_value_new_array ();
+        for (int i = 0; i < n && n < 4; i++) {
+            hl_value_t *a = hl_value_new_map ();
+            hl_value_set_str (a, "name", "x");
+            hl_value_append (agents, &a);
+        }
+        if (n == 4) {
+            hl_value_destroy (&agents);
+            agents = hl_value_new_str ("all of them");
+        }
+        hl_value_set (data, "agents", &agents);
+        hl_msg_set_data (beat, &data);
+        s_send (node, beat);
+        s_serve (env);
+        if (n > 2)
+            s_error (node, HL_ERR_ARGS, "at most its capacity");
+    }
+    peer = s_peer (env, "n1");
+    assert_int_equal (hl_value_size (hl_value_get (peer->report, "agents")), 2);
+    assert_string_equal (s_node_events[1], "report n1");
+    assert_int_equal (s_node_events_n, 2);
+
+    //  The order goes at once and with each beat after
+    hl_value_t *order = hl_value_new_map ();
+    hl_value_set_int (order, "athena-ux", 2);
+    hl_dispatch_order (env->dispatch, peer, order);
+    for (int i = 0; i < 2; i++) {
+        hl_msg_t *beat = s_recv (node, HL_MSG_HEARTBEAT);
+        assert_true (
+            hl_value_eq (hl_value_get (hl_msg_data (beat), "order"), order));
+        hl_msg_destroy (&beat);
+        s_advance (env, S_HEARTBEAT);
+    }
+    hl_value_destroy (&order);
+
+    //  An agent's hello names its node
+    s_agent_t *agent = s_agent_connect (env, "a1");
+    hello = s_hello_msg ("athena-ux", 1, NULL);
+    data = hl_value_new_map ();
+    hl_value_set_str (data, "node", "n1");
+    hl_msg_set_data (hello, &data);
+    s_send (agent, hello);
+    s_serve (env);
+    welcome = s_recv (agent, HL_MSG_WELCOME);
+    hl_msg_destroy (&welcome);
+    assert_string_equal (s_peer (env, "a1")->node, "n1");
+
+    hl_msg_t *bye = hl_msg_new (HL_MSG_BYE);
+    hl_msg_set_reason (bye, "done");
+    s_send (node, bye);
+    s_serve (env);
+    assert_string_equal (s_node_events[s_node_events_n - 1], "left n1");
+    s_agent_destroy (&agent);
+    s_agent_destroy (&node);
+}
+
 int
 main (void)
 {
@@ -787,6 +887,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_submit_refusals, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_queue_cap, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_node, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
