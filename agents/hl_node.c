@@ -19,6 +19,7 @@
 
 #include "../bus/hl_heart.h"
 #include "../bus/hl_log.h"
+#include "../bus/hl_notify.h"
 #include "../proto/hl_alloc.h"
 #include "../proto/hl_names.h"
 #include "hl_link.h"
@@ -75,6 +76,7 @@ struct _hl_node_t {
     hl_value_t *order; /* the last order taken, or NULL */
     bool draining;     /* signalled: every slot goes, then bye */
     bool finished;
+    hl_notify_t *notify; /* systemd's, while running */
     hl_node_stats_t stats;
 };
 
@@ -86,6 +88,25 @@ s_now (void)
 
 //  --------------------------------------------------------------------
 //  Processes
+
+/*  The agents' environment: the node's, without systemd's notification
+    variables, which are the node's own (an agent reporting READY or
+    watchdog pings on them would speak for the node). */
+static char **
+s_child_env (void)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = (char **)hl_calloc (n + 1, sizeof (char *));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp (environ[i], "NOTIFY_SOCKET=", 14)
+            && strncmp (environ[i], "WATCHDOG_USEC=", 14)
+            && strncmp (environ[i], "WATCHDOG_PID=", 13))
+            env[k++] = environ[i];
+    return env;
+}
 
 //  argv of one agent: the binary, its config, role, name, node, master
 static pid_t
@@ -136,11 +157,13 @@ s_spawn (hl_node_t *self, s_slot_t *slot)
     if (rc == 0)
         rc = posix_spawnattr_setsigdefault (&attr, &all);
     pid_t pid = 0;
+    char **env = s_child_env ();
     if (rc == 0)
         rc = self->bin_on_path ? posix_spawnp (&pid, self->agent_bin, &actions,
-                                               &attr, argv, environ)
+                                               &attr, argv, env)
                                : posix_spawn (&pid, self->agent_bin, &actions,
-                                              &attr, argv, environ);
+                                              &attr, argv, env);
+    free (env);
     posix_spawn_file_actions_destroy (&actions);
     posix_spawnattr_destroy (&attr);
     if (rc != 0) {
@@ -564,6 +587,7 @@ s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     while ((n = read (item->fd, buf, sizeof buf)) > 0)
         for (ssize_t i = 0; i < n; i++) {
             if (!self->draining) {
+                hl_notify_stopping (self->notify);
                 hl_log_notice ("signal %d received: draining %zu agents",
                                buf[i], self->slots_n);
                 self->draining = true;
@@ -582,6 +606,23 @@ s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             }
         }
     return 0;
+}
+
+/*  systemd's status line for the node (hl_notify). */
+static void
+s_notify_status (void *arg, char *buf, size_t size)
+{
+    hl_node_t *self = (hl_node_t *)arg;
+    size_t running = 0, failed = 0;
+    for (size_t i = 0; i < self->slots_n; i++) {
+        running += self->slots[i]->state == S_RUNNING;
+        failed += self->slots[i]->state == S_FAILED;
+    }
+    hl_link_stats_t link;
+    hl_link_stats (self->link, &link);
+    snprintf (buf, size, "%s%zu of %d agents running, %zu given up; master %s",
+              self->draining ? "draining: " : "", running, self->cfg.capacity,
+              failed, link.ready ? "answering" : "not answering");
 }
 
 int
@@ -608,6 +649,11 @@ hl_node_run (hl_node_t *self)
                    self->name, self->cfg.capacity, self->endpoint,
                    self->agent_bin);
     int rc = hl_link_start (self->link);
+    //  Ready once its loop runs, as an agent is: a node keeps its agents
+    //  whether or not the master answers (deploy/systemd)
+    self->notify = hl_notify_new (self->loop, s_notify_status, self);
+    if (rc == 0)
+        hl_notify_ready (self->notify);
     while (rc == 0) {
         zloop_start (self->loop);
         if (self->finished)
@@ -617,6 +663,8 @@ hl_node_run (hl_node_t *self)
             rc = -1;
         }
     }
+    hl_notify_stopping (self->notify);
+    hl_notify_destroy (&self->notify);
     hl_link_close (self->link, S_LINGER_MS);
     zloop_timer_end (self->loop, timer);
     zloop_poller_end (self->loop, &item);

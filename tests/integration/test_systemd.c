@@ -211,6 +211,57 @@ test_agent_inherited_environment (void **state)
     s_systemd_close (&sd);
 }
 
+//  A node is READY once its loop runs and tells its state; the agents it
+//  starts get an environment without the node's socket, so nothing of
+//  theirs reaches it; STOPPING=1 when it drains
+static void
+test_node_ready_agents_quiet (void **state)
+{
+    (void)state;
+    systemd_t sd;
+    s_systemd_open (&sd);
+    ht_master_t m;
+    assert_true (
+        ht_master_start (&m, "heartbeat_ms = 250; liveness = 4;", NULL));
+    char config[400];
+    snprintf (config, sizeof config, "%s/node.cfg", m.dir);
+    FILE *in = fopen (m.config, "r");
+    FILE *out = fopen (config, "w");
+    assert_non_null (in);
+    assert_non_null (out);
+    char buf[4096];
+    size_t n;
+    while ((n = fread (buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal (fwrite (buf, 1, n, out), n);
+    fprintf (out, "node = { name = \"n1\"; capacity = 2; };\n");
+    fclose (in);
+    fclose (out);
+    setenv ("NOTIFY_SOCKET", sd.path, 1);
+    const char *argv[]
+        = { ht_bin ("helios-node"), "-c", config, "--master", m.tasks, NULL };
+    ht_proc_t *node = ht_start (argv);
+    unsetenv ("NOTIFY_SOCKET");
+    char got[512];
+    assert_true (s_until (&sd, "READY=1", got, sizeof got, 10000));
+    assert_non_null (strstr (got, "STATUS="));
+    static char ctl[65536];
+    assert_int_equal (
+        ht_ctl (&m, ctl, sizeof ctl, "scale", "athena-ux=1", NULL), 0);
+    assert_true (ht_wait_agents (&m, 2, 10000) >= 2); /* the node, one */
+    assert_int_equal (ht_stop (&node, 20000), 0);
+    //  Only the node spoke: its STOPPING, and never an agent's READY
+    //  or status (theirs read "connecting" or "serving")
+    bool stopping = false;
+    while (s_recv (&sd, got, sizeof got, 200)) {
+        assert_null (strstr (got, "serving"));
+        assert_null (strstr (got, "connecting"));
+        stopping |= strstr (got, "STOPPING=1") != NULL;
+    }
+    assert_true (stopping);
+    assert_int_equal (ht_master_stop (&m), 0);
+    s_systemd_close (&sd);
+}
+
 //  tests/check-systemd.sh; 77 means systemd-analyze cannot run here
 static void
 test_install_and_units (void **state)
@@ -239,6 +290,7 @@ main (void)
                                    ht_teardown),
         cmocka_unit_test_teardown (test_agent_inherited_environment,
                                    ht_teardown),
+        cmocka_unit_test_teardown (test_node_ready_agents_quiet, ht_teardown),
         cmocka_unit_test_teardown (test_install_and_units, ht_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
