@@ -6,6 +6,8 @@
 #   make test-long       the suites of many back-to-back cycles (minutes each)
 #                        and the whole fault suite
 #   make test-fault      the fault suite, short and long cases
+#   make test-multihost  three hosts in network namespaces (root): a cycle,
+#                        kill -9, a crash loop, a partition
 #   make test-unit T=hl_codec    one unit test
 #   make check           the tests under AddressSanitizer + UBSan (build-asan/)
 #   make SANITIZE=thread test    any sanitizer set, in its own build folder
@@ -146,6 +148,13 @@ FAULT_ALL := $(patsubst tests/fault/%.c,$(BUILD)/tests/fault/%,$(FAULT_SRC))
 FAULT_LONG := $(filter %_long,$(FAULT_ALL))
 FAULT_BINS := $(filter-out $(FAULT_LONG),$(FAULT_ALL))
 FAULT_LIB_SRC := $(filter-out $(FAULT_SRC),$(sort $(wildcard tests/fault/*.c)))
+# The multi-host test (tests/multihost/): its short form in make test,
+# the long one in make test-multihost; what is not a test_ file is shared
+MH_SRC := $(sort $(wildcard tests/multihost/test_*.c))
+MH_ALL := $(patsubst tests/multihost/%.c,$(BUILD)/tests/multihost/%,$(MH_SRC))
+MH_LONG := $(filter %_long,$(MH_ALL))
+MH_BINS := $(filter-out $(MH_LONG),$(MH_ALL))
+MH_LIB_SRC := $(filter-out $(MH_SRC),$(sort $(wildcard tests/multihost/*.c)))
 BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
@@ -161,6 +170,7 @@ layer_libs = $(strip \
 # ---- rules -------------------------------------------------------------
 
 .PHONY: all test test-long test-fault test-unit test-integration test-deps \
+        test-multihost \
         check fuzz bench run demo install uninstall lint clean help deps
 
 all: $(BINS)
@@ -207,6 +217,12 @@ $(BUILD)/tests/fault/%: $(BUILD)/obj/tests/fault/%.o \
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS)
 
+$(BUILD)/tests/multihost/%: $(BUILD)/obj/tests/multihost/%.o \
+        $(call obj,$(MH_LIB_SRC) $(HARNESS_SRC)) \
+        $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS)
+
 $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o \
         $(call obj,$(HARNESS_SRC) $(SWARM_SRC)) $(LIB_MASTER) $(LIB_BUS) \
         $(LIB_PROTO)
@@ -218,13 +234,13 @@ $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o \
 # tests have run, below make test's summary line, and at the cost of a
 # rebuild next time. Keep them (tests/check-make.sh, in make lint).
 .SECONDARY: $(call obj,$(INTEG_SRC) $(HARNESS_SRC) $(TOY_SRC) $(SWARM_SRC) \
-    $(BENCH_SRC) $(FAULT_SRC) $(FAULT_LIB_SRC))
+    $(BENCH_SRC) $(FAULT_SRC) $(FAULT_LIB_SRC) $(MH_SRC) $(MH_LIB_SRC))
 
-tests-built: $(BINS) $(UNIT_BINS) $(INTEG_ALL) $(FAULT_ALL)
+tests-built: $(BINS) $(UNIT_BINS) $(INTEG_ALL) $(FAULT_ALL) $(MH_ALL)
 
-test: $(BINS) $(UNIT_BINS) $(INTEG_BINS) $(FAULT_BINS) test-deps
+test: $(BINS) $(UNIT_BINS) $(INTEG_BINS) $(FAULT_BINS) $(MH_BINS) test-deps
 	$(Q)deploy/install-deps.sh demo
-	$(Q)tests/run.sh $(BUILD) $(BIN) $(UNIT_BINS) $(INTEG_BINS) $(FAULT_BINS)
+	$(Q)tests/run.sh $(BUILD) $(BIN) $(UNIT_BINS) $(INTEG_BINS) $(FAULT_BINS) $(MH_BINS)
 
 test-unit: $(UNIT_BINS)
 	$(Q)tests/run.sh $(BUILD) $(BIN) \
@@ -244,6 +260,12 @@ test-fault: $(BINS) $(FAULT_ALL)
 	$(Q)deploy/install-deps.sh test
 	$(Q)tests/run.sh $(BUILD) $(BIN) \
 	    $(if $(T),$(BUILD)/tests/fault/test_fault_$(T),$(FAULT_ALL))
+
+# three hosts in network namespaces (root, ip): the cycle across them,
+# kill -9, a crash loop and a partition of the backend host
+test-multihost: $(BINS) $(MH_LONG)
+	$(Q)deploy/install-deps.sh test
+	$(Q)tests/run.sh $(BUILD) $(BIN) $(MH_LONG)
 
 test-integration: $(BINS) $(INTEG_ALL) test-deps
 	$(Q)deploy/install-deps.sh demo
@@ -414,6 +436,6 @@ clean:
 	rm -rf build build-* bin tests/browser/node_modules
 
 help:
-	@sed -n '3,20p' Makefile
+	@sed -n '3,22p' Makefile
 
 -include $(shell find $(BUILD)/obj -name "*.d" 2>/dev/null)
