@@ -112,7 +112,8 @@ BIN_NAMES := helios-master helios-ctl helios-spy helios-agent helios-demo \
 main_helios-master := master/helios_master.c
 libs_helios-master := $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
 main_helios-ctl := master/helios_ctl.c
-more_helios-ctl := master/helios_ctl_runs.c master/helios_ctl_nodes.c
+more_helios-ctl := master/helios_ctl_runs.c master/helios_ctl_nodes.c \
+    master/helios_ctl_bench.c
 libs_helios-ctl := $(LIB_MASTER) $(LIB_BUS) $(LIB_PROTO)
 main_helios-spy := bus/helios_spy.c
 libs_helios-spy := $(LIB_BUS) $(LIB_PROTO)

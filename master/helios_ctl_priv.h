@@ -66,6 +66,9 @@ int hl_ctl_cmd_actions (const hl_ctl_opts_t *opts);
 int hl_ctl_cmd_action (const hl_ctl_opts_t *opts, int argc, char **argv);
 int hl_ctl_cmd_audit (const hl_ctl_opts_t *opts, int argc, char **argv);
 
+/*  helios_ctl_bench.c: bench echo. */
+int hl_ctl_cmd_bench (const hl_ctl_opts_t *opts, int argc, char **argv);
+
 /*  The commands of helios_ctl_nodes.c: scaling over helios-nodes. */
 int hl_ctl_cmd_scale (const hl_ctl_opts_t *opts, int argc, char **argv);
 int hl_ctl_cmd_nodes (const hl_ctl_opts_t *opts);
