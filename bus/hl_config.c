@@ -51,6 +51,9 @@ struct _hl_config_t {
     size_t metrics_n;              // (hl_config_catalog.c)
     hl_config_action_t *actions;   // actions_n entries, names unique
     size_t actions_n;
+
+    hl_config_autoscale_t autoscale[HL_ROLE_COUNT]; // a role once at most
+    size_t autoscale_n;                             // (hl_config_autoscale.c)
 };
 
 //  A key a section accepts; keys starting with "x_" are always accepted
@@ -624,10 +627,10 @@ s_load_security (hl_setting_ctx_t *ctx, const config_t *cfg,
 // --------------------------------------------------------------------
 
 static const char *s_sections[]
-    = { "master",    "connect",  "agent",   "limits",  "cycle",
-        "emergency", "health",   "metrics", "actions", "demo",
-        "statsd",    "webhooks", "alerts",  "summary", "store",
-        "security",  "guard",    "node",    NULL };
+    = { "master",    "connect",  "agent",   "limits",    "cycle",
+        "emergency", "health",   "metrics", "actions",   "demo",
+        "statsd",    "webhooks", "alerts",  "summary",   "store",
+        "security",  "guard",    "node",    "autoscale", NULL };
 
 hl_config_t *
 hl_config_load (const char *path, char *err, size_t errsize)
@@ -689,7 +692,9 @@ hl_config_load (const char *path, char *err, size_t errsize)
         || s_load_store (&ctx, &cfg, self)
         || s_load_security (&ctx, &cfg, &self->security)
         || hl_config_load_guard (&ctx, &cfg, &self->guard)
-        || hl_config_load_node (&ctx, &cfg, &self->node))
+        || hl_config_load_node (&ctx, &cfg, &self->node)
+        || hl_config_load_autoscale (&ctx, &cfg, self->autoscale,
+                                     &self->autoscale_n))
         goto fail;
     config_destroy (&cfg);
     return self;
@@ -800,6 +805,18 @@ const hl_config_node_t *
 hl_config_node (const hl_config_t *self)
 {
     return &self->node;
+}
+
+size_t
+hl_config_autoscale_size (const hl_config_t *self)
+{
+    return self->autoscale_n;
+}
+
+const hl_config_autoscale_t *
+hl_config_autoscale (const hl_config_t *self, size_t i)
+{
+    return i < self->autoscale_n ? &self->autoscale[i] : NULL;
 }
 
 const hl_config_summary_t *

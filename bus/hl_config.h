@@ -296,6 +296,21 @@ typedef struct {
     int stop_grace_ms;                 /* SIGTERM to SIGKILL, 35000 */
 } hl_config_node_t;
 
+/*  One role's autoscaler (design §9): the role's desired count moves
+    within min..max, step at a time, on the wait of its queued tasks. */
+#define HL_CONFIG_AUTOSCALE_MAX 100000 /* the most agents of a role */
+typedef struct {
+    int role;            /* hl_role_id_t */
+    int min;             /* agents at least, 1 */
+    int max;             /* agents at most; required, >= min, >= 1 */
+    int step;            /* agents added or removed a decision, 1 */
+    int target_wait_ms;  /* a queued task waits at most this, 1000 */
+    int window_s;        /* over target this long: grow, 30 */
+    int up_cooldown_s;   /* between two growths, 30 */
+    int down_cooldown_s; /* between two shrinks, 60 */
+    int stabilisation_s; /* under target this long: shrink, 300 (HPA) */
+} hl_config_autoscale_t;
+
 /*  Parse a labels string ("zone=eu1 disk=ssd": words of key=value, each
     part 1..63 bytes of [a-z0-9_.-], keys unique, at most
     HL_CONFIG_LABELS) into out; 0, or -1 with the reason in why. */
@@ -334,6 +349,11 @@ const hl_config_store_t *hl_config_store (const hl_config_t *self);
 const hl_config_security_t *hl_config_security (const hl_config_t *self);
 const hl_config_guard_t *hl_config_guard (const hl_config_t *self);
 const hl_config_node_t *hl_config_node (const hl_config_t *self);
+
+/*  The autoscaled roles (autoscale), each once, in the file's order. */
+size_t hl_config_autoscale_size (const hl_config_t *self);
+const hl_config_autoscale_t *hl_config_autoscale (const hl_config_t *self,
+                                                  size_t i);
 
 size_t hl_config_metrics_size (const hl_config_t *self);
 const hl_config_metric_t *hl_config_metric (const hl_config_t *self, size_t i);

@@ -61,6 +61,12 @@ void hl_config_node_defaults (hl_config_node_t *node);
 int hl_config_load_node (hl_setting_ctx_t *ctx, const config_t *cfg,
                          hl_config_node_t *out);
 
+/*  The autoscale list (hl_config_autoscale.c) into out (room for a
+    group per role), *out_n those loaded; 0, or -1 with the reason
+    written through ctx. */
+int hl_config_load_autoscale (hl_setting_ctx_t *ctx, const config_t *cfg,
+                              hl_config_autoscale_t *out, size_t *out_n);
+
 /*  Free what those two loaders allocated. */
 void hl_config_catalog_free (hl_config_metric_t *metrics,
                              hl_config_action_t *actions, size_t actions_n);

@@ -891,6 +891,94 @@ test_node (void **state)
             -1);
 }
 
+//  autoscale: the defaults (the HPA's 300 s stabilisation), a whole
+//  group, several roles, none by default
+static void
+test_autoscale (void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    s_write ("as.cfg", "master = { };\n", path, sizeof path);
+    hl_config_t *config = hl_config_load (path, err, sizeof err);
+    unlink (path);
+    if (!config)
+        fail_msg ("%s", err);
+    assert_int_equal (hl_config_autoscale_size (config), 0);
+    assert_null (hl_config_autoscale (config, 0));
+    hl_config_destroy (&config);
+    s_write ("as.cfg",
+             "autoscale = ( { role = \"athena-api\"; max = 3; },\n"
+             "  { role = \"prometheus-frontend\"; min = 0; max = 100000;\n"
+             "    step = 2; target_wait_ms = 250; window_s = 5;\n"
+             "    up_cooldown_s = 0; down_cooldown_s = 0;\n"
+             "    stabilisation_s = 0; } );\n",
+             path, sizeof path);
+    config = hl_config_load (path, err, sizeof err);
+    unlink (path);
+    if (!config)
+        fail_msg ("%s", err);
+    assert_int_equal (hl_config_autoscale_size (config), 2);
+    const hl_config_autoscale_t *a = hl_config_autoscale (config, 0);
+    assert_int_equal (a->role, HL_ROLE_ATHENA_API);
+    assert_int_equal (a->min, 1);
+    assert_int_equal (a->max, 3);
+    assert_int_equal (a->step, 1);
+    assert_int_equal (a->target_wait_ms, 1000);
+    assert_int_equal (a->window_s, 30);
+    assert_int_equal (a->up_cooldown_s, 30);
+    assert_int_equal (a->down_cooldown_s, 60);
+    assert_int_equal (a->stabilisation_s, 300);
+    a = hl_config_autoscale (config, 1);
+    assert_int_equal (a->role, HL_ROLE_PROMETHEUS_FRONTEND);
+    assert_int_equal (a->min, 0);
+    assert_int_equal (a->max, HL_CONFIG_AUTOSCALE_MAX);
+    assert_int_equal (a->step, 2);
+    assert_int_equal (a->target_wait_ms, 250);
+    assert_int_equal (a->window_s, 5);
+    assert_int_equal (a->stabilisation_s, 0);
+    hl_config_destroy (&config);
+}
+
+#define S_AS(body) "autoscale = (\n  { role = \"athena-ux\"; " body " } );\n"
+static const bad_case_t s_as_no_role
+    = { "autoscale = (\n  { max = 3; } );\n", 2, "role" };
+static const bad_case_t s_as_no_max = { S_AS ("min = 1;"), 2, "max" };
+static const bad_case_t s_as_role
+    = { "autoscale = (\n  { role = \"node\"; max = 3; } );\n", 2,
+        "bad value \"node\"" };
+static const bad_case_t s_as_twice
+    = { "autoscale = ( { role = \"athena-ux\"; max = 3; },\n"
+        "  { role = \"athena-ux\"; max = 4; } );\n",
+        2, "autoscaled twice" };
+static const bad_case_t s_as_min_over_max
+    = { S_AS ("min = 4; max = 3;"), 2, "at least min (4)" };
+static const bad_case_t s_as_max_zero
+    = { S_AS ("min = 0; max = 0;"), 2, "out of range 1..100000" };
+static const bad_case_t s_as_max_high
+    = { S_AS ("max = 100001;"), 2, "out of range 1..100000" };
+static const bad_case_t s_as_min_negative
+    = { S_AS ("min = -1; max = 3;"), 2, "out of range 0..100000" };
+static const bad_case_t s_as_step
+    = { S_AS ("max = 3; step = 0;"), 2, "out of range 1..1000" };
+static const bad_case_t s_as_target
+    = { S_AS ("max = 3; target_wait_ms = 0;"), 2, "out of range" };
+static const bad_case_t s_as_window
+    = { S_AS ("max = 3; window_s = 3601;"), 2, "out of range 1..3600" };
+static const bad_case_t s_as_cooldown
+    = { S_AS ("max = 3; up_cooldown_s = -1;"), 2, "out of range 0..86400" };
+static const bad_case_t s_as_stabilisation
+    = { S_AS ("max = 3; stabilisation_s = 86401;"), 2,
+        "out of range 0..86400" };
+static const bad_case_t s_as_float
+    = { S_AS ("max = 3.0;"), 2, "expected an integer" };
+static const bad_case_t s_as_unknown_key
+    = { S_AS ("max = 3; replicas = 2;"), 2, "unknown key" };
+static const bad_case_t s_as_not_list
+    = { "autoscale = { role = \"athena-ux\"; max = 3; };\n", 1,
+        "expected a list" };
+static const bad_case_t s_as_not_group
+    = { "autoscale = ( 3 );\n", 1, "expected a group" };
+
 static const bad_case_t s_node_capacity
     = { "node = {\n  capacity = 0;\n};\n", 2, "out of range" };
 static const bad_case_t s_node_capacity_high
@@ -1521,6 +1609,24 @@ main (void)
         BAD (_node_window),
         BAD (_node_float),
         BAD (_node_unknown_key),
+        cmocka_unit_test (test_autoscale),
+        BAD (_as_no_role),
+        BAD (_as_no_max),
+        BAD (_as_role),
+        BAD (_as_twice),
+        BAD (_as_min_over_max),
+        BAD (_as_max_zero),
+        BAD (_as_max_high),
+        BAD (_as_min_negative),
+        BAD (_as_step),
+        BAD (_as_target),
+        BAD (_as_window),
+        BAD (_as_cooldown),
+        BAD (_as_stabilisation),
+        BAD (_as_float),
+        BAD (_as_unknown_key),
+        BAD (_as_not_list),
+        BAD (_as_not_group),
     };
     return cmocka_run_group_tests_name ("hl_config", tests, s_setup,
                                         s_teardown);
