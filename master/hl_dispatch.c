@@ -622,6 +622,12 @@ hl_dispatch_registry (hl_dispatch_t *self)
     return self->registry;
 }
 
+int64_t
+hl_dispatch_role_wait (hl_dispatch_t *self, int role)
+{
+    return hl_taskq_role_wait (self->taskq, role);
+}
+
 hl_value_t *
 hl_dispatch_agents (hl_dispatch_t *self)
 {

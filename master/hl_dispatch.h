@@ -106,6 +106,10 @@ void hl_dispatch_pause (hl_dispatch_t *self, bool paused);
 /*  The registry (borrowed). */
 hl_registry_t *hl_dispatch_registry (hl_dispatch_t *self);
 
+/*  How long the oldest task queued unsent for role has waited, in ms;
+    0 if none waits (hl_taskq_role_wait): the autoscaler's figure. */
+int64_t hl_dispatch_role_wait (hl_dispatch_t *self, int role);
+
 /*  A list of the peers, for "agents" (caller owns). */
 hl_value_t *hl_dispatch_agents (hl_dispatch_t *self);
 

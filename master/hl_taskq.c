@@ -58,6 +58,7 @@ typedef struct {
     int64_t expires_ms; /* QUEUED, DELAYED: its wait ends it here */
     int64_t held_ms;    /* held: since */
     int64_t done_ms;    /* DONE: when */
+    int64_t queued_ms;  /* QUEUED: since (kept when put back in front) */
     int64_t submitted_us;
     void *handle;  /* in the lane or list it is in */
     void *waiting; /* in the waiting list, while unsent */
@@ -266,6 +267,8 @@ s_enqueue (hl_taskq_t *self, s_task_t *task, bool front)
 {
     task->state = S_QUEUED;
     task->peer = NULL;
+    if (!front)
+        task->queued_ms = self->now_ms;
     zlistx_t *lane = s_lane (self, task);
     task->handle
         = front ? zlistx_add_start (lane, task) : zlistx_add_end (lane, task);
@@ -815,6 +818,24 @@ hl_taskq_submit (hl_taskq_t *self, const hl_task_spec_t *spec,
     s_wait_start (self, task);
     hl_taskq_pump (self);
     return task->id;
+}
+
+int64_t
+hl_taskq_role_wait (const hl_taskq_t *self, int role)
+{
+    int q = s_queue_index (role);
+    if (q < 0)
+        return 0;
+    int64_t oldest = self->now_ms;
+    /*  Each lane is in arrival order (a task put back in front kept its
+        older time), so its head is its oldest. While paused, the normal
+        lanes wait for the operator, not for agents: not counted. */
+    for (int lane = 0; lane < (self->paused ? 4 : S_LANES); lane++) {
+        s_task_t *head = (s_task_t *)zlistx_head (self->queues[q].lanes[lane]);
+        if (head && head->queued_ms < oldest)
+            oldest = head->queued_ms;
+    }
+    return self->now_ms - oldest;
 }
 
 const char *

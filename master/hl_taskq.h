@@ -88,6 +88,11 @@ uint64_t hl_taskq_submit (hl_taskq_t *self, const hl_task_spec_t *spec,
                           hl_value_t **args_p, hl_task_done_fn *done,
                           void *done_arg);
 
+/*  How long, in ms at the last now, the oldest task queued unsent for
+    role (HL_TASKQ_ANY: the any queue) has waited; 0 if none waits. A
+    retry waits from its new queueing; its backoff is no wait. */
+int64_t hl_taskq_role_wait (const hl_taskq_t *self, int role);
+
 /*  Why the last submit returned 0: a name first ("invalid", "no_action",
     "queue_full", "queue_bytes", "bad_id"), then the detail. */
 const char *hl_taskq_refusal (const hl_taskq_t *self);

@@ -7,7 +7,8 @@
     out when that agent never comes back; a read-only task's retry goes to
     a sibling; a first send refused by a draining agent is unpinned; the
     bounds of what waits: a kind that needs an action, the bytes open
-    tasks hold, the time to live of a wait unsent. Nothing sleeps.
+    tasks hold, the time to live of a wait unsent; a role's wait (the
+    autoscaler's figure). Nothing sleeps.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -420,6 +421,47 @@ test_ttl (void **state)
     s_agent_destroy (&a);
 }
 
+/*  A role's wait is its oldest queued task's, over every lane; no task
+    waits 0; a sent task waits no more; other roles' queues do not count;
+    a pause leaves the normal lanes out (they wait for the operator). */
+static void
+test_role_wait (void **state)
+{
+    s_env_t *env = (s_env_t *)*state;
+    assert_int_equal (hl_dispatch_role_wait (env->dispatch, HL_ROLE_ATHENA_API),
+                      0);
+    assert_int_equal (hl_dispatch_role_wait (env->dispatch, -7), 0);
+    uint64_t first = s_submit (env, HL_ROLE_ATHENA_API);
+    s_advance (env, 300);
+    s_submit_full (env, HL_KIND_ECHO, HL_ROLE_ATHENA_API, NULL, 1, false,
+                   1000); /* a lane ahead, but younger */
+    s_submit (env, HL_ROLE_ATHENA_UX);
+    s_advance (env, 200);
+    int64_t wait = hl_dispatch_role_wait (env->dispatch, HL_ROLE_ATHENA_API);
+    assert_true (wait >= 500);
+    int64_t ux = hl_dispatch_role_wait (env->dispatch, HL_ROLE_ATHENA_UX);
+    assert_true (ux >= 200 && wait - ux >= 300);
+
+    //  Paused: the normal lanes are the operator's, not the agents'
+    hl_dispatch_pause (env->dispatch, true);
+    assert_int_equal (hl_dispatch_role_wait (env->dispatch, HL_ROLE_ATHENA_API),
+                      0);
+    hl_dispatch_pause (env->dispatch, false);
+
+    //  An agent takes the urgent one first: the first still waits
+    s_agent_t *a = s_agent (env, "a", "athena-api", 1, NULL);
+    uint64_t sent = s_task (a, NULL, NULL);
+    assert_true (sent != first);
+    assert_true (hl_dispatch_role_wait (env->dispatch, HL_ROLE_ATHENA_API)
+                 >= 500);
+    s_answer (env, a, sent, "ok", NULL);
+    assert_int_equal (s_task (a, NULL, NULL), first);
+    assert_int_equal (hl_dispatch_role_wait (env->dispatch, HL_ROLE_ATHENA_API),
+                      0);
+    s_answer (env, a, first, "ok", NULL);
+    s_agent_destroy (&a);
+}
+
 int
 main (void)
 {
@@ -438,6 +480,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_queue_bytes, s_setup_bytes,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_ttl, s_setup_ttl, s_teardown),
+        cmocka_unit_test_setup_teardown (test_role_wait, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
