@@ -604,6 +604,7 @@ s_cmd_status (const hl_ctl_opts_t *opts)
     s_print_health (d);
     if (agents)
         s_print_agents (hl_msg_data (agents));
+    hl_ctl_print_autoscale (d);
     s_print_cycles (d, runs ? hl_msg_data (runs) : NULL);
     s_print_learning (d);
     s_print_inputs (d);

@@ -2,7 +2,8 @@
     Copyright (c) 2026 the Helios developers
 
     helios_ctl_nodes - helios-ctl's commands about helios-nodes: scale
-    (the desired agents of roles) and nodes (what each node runs).
+    (the desired agents of roles) and nodes (what each node runs), and
+    status's lines on the autoscaled roles.
 */
 #include <czmq.h>
 #include <inttypes.h>
@@ -137,4 +138,46 @@ hl_ctl_cmd_nodes (const hl_ctl_opts_t *opts)
     printf ("%zu nodes\n", hl_value_size (nodes));
     hl_msg_destroy (&reply);
     return 0;
+}
+
+void
+hl_ctl_print_autoscale (const hl_value_t *status)
+{
+    const hl_value_t *as = hl_value_get (status, "autoscale");
+    if (!hl_value_size (as))
+        return;
+    printf ("autoscale  %-20s %7s %4s %4s %9s %9s  %s\n", "ROLE", "DESIRED",
+            "MIN", "MAX", "WAIT", "TARGET", "LAST DECISION");
+    for (size_t i = 0; i < hl_value_size (as); i++) {
+        const hl_value_t *r = hl_value_val_at (as, i);
+        const hl_value_t *last = hl_value_get (r, "last");
+        char desired[16], wait[24], target[24], decision[320];
+        if (hl_value_get (r, "desired"))
+            snprintf (desired, sizeof desired, "%" PRId64,
+                      hl_value_get_int (r, "desired", 0));
+        else
+            snprintf (desired, sizeof desired, "-");
+        if (hl_value_get (r, "wait_ms"))
+            snprintf (wait, sizeof wait, "%" PRId64 " ms",
+                      hl_value_get_int (r, "wait_ms", 0));
+        else
+            snprintf (wait, sizeof wait, "-");
+        snprintf (target, sizeof target, "%" PRId64 " ms",
+                  hl_value_get_int (r, "target_wait_ms", 0));
+        if (last)
+            snprintf (decision, sizeof decision,
+                      "%s %" PRId64 " -> %" PRId64 " %" PRId64
+                      " s ago (%.200s)",
+                      hl_value_get_str (last, "decision", "?"),
+                      hl_value_get_int (last, "from", 0),
+                      hl_value_get_int (last, "to", 0),
+                      hl_value_get_int (last, "ago_s", 0),
+                      hl_value_get_str (last, "reason", ""));
+        else
+            snprintf (decision, sizeof decision, "none yet");
+        printf ("           %-20s %7s %4" PRId64 " %4" PRId64 " %9s %9s  %s\n",
+                hl_value_key_at (as, i), desired,
+                hl_value_get_int (r, "min", 0), hl_value_get_int (r, "max", 0),
+                wait, target, decision);
+    }
 }

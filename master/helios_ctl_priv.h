@@ -73,4 +73,7 @@ int hl_ctl_cmd_bench (const hl_ctl_opts_t *opts, int argc, char **argv);
 int hl_ctl_cmd_scale (const hl_ctl_opts_t *opts, int argc, char **argv);
 int hl_ctl_cmd_nodes (const hl_ctl_opts_t *opts);
 
+/*  status's lines on the autoscaled roles (status's data), if any. */
+void hl_ctl_print_autoscale (const hl_value_t *status);
+
 #endif

@@ -226,6 +226,9 @@ s_op_status (hl_master_t *self, const hl_msg_t *request, hl_value_t **data_p,
     }
     hl_value_t *kv = hl_kpi_status (self->kpi);
     hl_value_set (data, "kpi", &kv);
+    hl_value_t *av = hl_master_autoscale_status (self);
+    if (av)
+        hl_value_set (data, "autoscale", &av);
     if (self->statsd_udp) {
         hl_value_t *sv = hl_statsd_status (self->statsd);
         hl_value_set_int (sv, "kernel_dropped",

@@ -43,6 +43,7 @@
 #include "hl_webhook.h"
 #include "hl_store.h"
 #include "hl_scale.h"
+#include "hl_autoscale.h"
 
 #ifndef HL_VERSION
 #define HL_VERSION "0.0.0"
@@ -110,6 +111,8 @@ struct _hl_master_t {
     bool scale_settled;      /* placing: the nodes had time to say hello */
     int64_t scale_settle_ms; /* monotonic: when they had */
     zhashx_t *gave_up;       /* agents a node gave up on, alerted */
+
+    hl_autoscale_t *autoscale; /* the autoscaled roles, or NULL: none */
 };
 
 /*  A control operation: 0 and *data_p to reply ok, a negative hl_err_t
@@ -132,8 +135,9 @@ void hl_master_reply (hl_master_t *self, const uint8_t *rid, size_t rid_len,
                       const char *error);
 
 /*  Scaling (hl_master_scale.c): start (desired counts from the store,
-    the dispatcher's node events), each second, stop; the scale and
-    nodes operations. */
+    the dispatcher's node events, the autoscaler), each second (and the
+    autoscaler's sample), stop; the scale and nodes operations; the
+    autoscaled roles' status (caller owns; NULL when none). */
 void hl_master_scale_start (hl_master_t *self);
 void hl_master_scale_second (hl_master_t *self);
 void hl_master_scale_stop (hl_master_t *self);
@@ -141,6 +145,7 @@ int hl_master_op_scale (hl_master_t *self, const hl_msg_t *request,
                         hl_value_t **data_p, char *error, size_t errsize);
 int hl_master_op_nodes (hl_master_t *self, const hl_msg_t *request,
                         hl_value_t **data_p, char *error, size_t errsize);
+hl_value_t *hl_master_autoscale_status (hl_master_t *self);
 
 /*  Put msg on the bus as the master; takes *msg_p. 0, or the error. */
 int hl_master_publish (hl_master_t *self, hl_msg_t **msg_p);

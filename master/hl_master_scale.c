@@ -6,7 +6,8 @@
     survive a restart; placement over the live nodes (hl_scale) whenever
     a count changes or a node comes or goes, each node's order sent with
     its beats (hl_dispatch_order); the scale and nodes operations; an
-    alert when a node gives up on an agent. Part of the hl_master module.
+    alert when a node gives up on an agent; the autoscaler's decisions
+    (hl_autoscale) carried out as scale's. Part of the hl_master module.
 
     A restarted master waits a settle time (liveness beats) before it
     places, so that the nodes that were running agents have said hello
@@ -268,13 +269,23 @@ hl_master_scale_start (hl_master_t *self)
                        *w->label ? " labelled " : "", w->label);
     }
     hl_value_destroy (&rows);
+    size_t n = hl_config_autoscale_size (self->config);
+    if (n) {
+        hl_config_autoscale_t groups[HL_ROLE_COUNT];
+        for (size_t i = 0; i < n && i < HL_ROLE_COUNT; i++)
+            groups[i] = *hl_config_autoscale (self->config, i);
+        self->autoscale = hl_autoscale_new (groups, n);
+    }
 }
 
 void
 hl_master_scale_stop (hl_master_t *self)
 {
     zhashx_destroy (&self->gave_up);
+    hl_autoscale_destroy (&self->autoscale);
 }
+
+static void s_autoscale (hl_master_t *self);
 
 void
 hl_master_scale_second (hl_master_t *self)
@@ -283,10 +294,43 @@ hl_master_scale_second (hl_master_t *self)
         self->scale_settled = true;
         s_place (self, NULL, "master started");
     }
+    s_autoscale (self);
 }
 
 //  --------------------------------------------------------------------
 //  Operations
+
+/*  Role r's desired count becomes count on host or label: kept in the
+    store, audited and told on the bus as scaled by who. The caller
+    places. */
+static void
+s_set (hl_master_t *self, int r, int count, const char *host, const char *label,
+       const char *who)
+{
+    hl_scale_want_t *w = &self->want[r];
+    char line[512];
+    snprintf (line, sizeof line, "%s=%d (was %d)%s%s%s%s", hl_role_name (r),
+              count, w->set ? w->count : 0, *host ? " on " : "", host,
+              *label ? " labelled " : "", label);
+    w->set = true;
+    w->count = count;
+    if (w->host != host)
+        snprintf (w->host, sizeof w->host, "%s", host);
+    if (w->label != label)
+        snprintf (w->label, sizeof w->label, "%s", label);
+    hl_log_notice ("scale: %s, asked by %s", line, who);
+    s_audit (self, "scaled", who, line);
+    if (self->store)
+        hl_store_desired (self->store, hl_role_name (r), w->count, w->host,
+                          w->label);
+    hl_value_t *data = hl_value_new_map ();
+    hl_value_set_str (data, "role", hl_role_name (r));
+    hl_value_set_int (data, "count", w->count);
+    hl_value_set_str (data, "host", w->host);
+    hl_value_set_str (data, "label", w->label);
+    hl_value_set_str (data, "who", who);
+    s_event (self, "master", "scaled", &data);
+}
 
 static hl_value_t *
 s_desired_value (hl_master_t *self)
@@ -362,31 +406,9 @@ hl_master_op_scale (hl_master_t *self, const hl_msg_t *request,
     char who[HL_MAX_NAME + 1];
     hl_log_escape (who, sizeof who, hl_msg_src (request),
                    strlen (hl_msg_src (request)));
-    for (int r = 0; r < HL_ROLE_COUNT; r++) {
-        if (counts[r] < 0)
-            continue;
-        hl_scale_want_t *w = &self->want[r];
-        char line[512];
-        snprintf (line, sizeof line, "%s=%d (was %d)%s%s%s%s", hl_role_name (r),
-                  counts[r], w->set ? w->count : 0, *host ? " on " : "", host,
-                  *label ? " labelled " : "", label);
-        w->set = true;
-        w->count = counts[r];
-        snprintf (w->host, sizeof w->host, "%s", host);
-        snprintf (w->label, sizeof w->label, "%s", label);
-        hl_log_notice ("scale: %s, asked by %s", line, who);
-        s_audit (self, "scaled", who, line);
-        if (self->store)
-            hl_store_desired (self->store, hl_role_name (r), w->count, w->host,
-                              w->label);
-        hl_value_t *data = hl_value_new_map ();
-        hl_value_set_str (data, "role", hl_role_name (r));
-        hl_value_set_int (data, "count", w->count);
-        hl_value_set_str (data, "host", w->host);
-        hl_value_set_str (data, "label", w->label);
-        hl_value_set_str (data, "who", who);
-        s_event (self, "master", "scaled", &data);
-    }
+    for (int r = 0; r < HL_ROLE_COUNT; r++)
+        if (counts[r] >= 0)
+            s_set (self, r, counts[r], host, label, who);
     //  An operator asked: no need to wait for nodes still coming back
     self->scale_settled = true;
     s_place (self, NULL, "scale");
@@ -436,4 +458,79 @@ hl_master_op_nodes (hl_master_t *self, const hl_msg_t *request,
     hl_value_set (data, "desired", &desired);
     *data_p = data;
     return 0;
+}
+
+//  --------------------------------------------------------------------
+//  The autoscaler (hl_autoscale decides, this carries it out)
+
+/*  A decision in the log, the audit log and on the bus (agent.autoscaled,
+    whatever the verb), with the wait it judged and the target. */
+static void
+s_autoscaled (hl_master_t *self, const hl_autoscale_decision_t *d)
+{
+    const char *role = hl_role_name (d->role);
+    const char *verb = hl_autoscale_verb_name (d->verb);
+    char line[512];
+    snprintf (line, sizeof line, "%s %s %d -> %d: %s", role, verb, d->from,
+              d->to, d->reason);
+    hl_log_notice ("autoscale: %s", line);
+    if (self->store) {
+        hl_store_audit_t row
+            = { hl_msg_now_us (),
+                0,
+                role,
+                d->verb == HL_AUTOSCALE_HELD ? "autoscale_held" : "autoscaled",
+                "autoscaler",
+                line };
+        hl_store_audit (self->store, &row);
+    }
+    hl_value_t *data = hl_value_new_map ();
+    hl_value_set_str (data, "role", role);
+    hl_value_set_str (data, "decision", verb);
+    hl_value_set_int (data, "from", d->from);
+    hl_value_set_int (data, "to", d->to);
+    hl_value_set_int (data, "wait_ms", d->wait_ms);
+    hl_value_set_int (data, "target_wait_ms", d->target_ms);
+    hl_value_set_str (data, "reason", d->reason);
+    s_event (self, "master", "autoscaled", &data);
+}
+
+/*  Each second, once placing has begun (before, the nodes of a restarted
+    master are still saying what they run, and queues wait for them, not
+    for more agents): a sample of each autoscaled role's wait, and its
+    decision carried out as helios-ctl scale would, on the role's host or
+    label, so that it is kept in the store and placed the same way. */
+static void
+s_autoscale (hl_master_t *self)
+{
+    if (!self->autoscale || !self->scale_settled)
+        return;
+    int64_t now = zclock_mono ();
+    bool moved = false;
+    for (int r = 0; r < HL_ROLE_COUNT; r++) {
+        if (!hl_autoscale_manages (self->autoscale, r))
+            continue;
+        hl_scale_want_t *w = &self->want[r];
+        hl_autoscale_decision_t d;
+        hl_autoscale_verb_t verb = hl_autoscale_step (
+            self->autoscale, r, now, hl_dispatch_role_wait (self->dispatch, r),
+            w->set ? w->count : -1, w->set ? self->shortfall[r] : 0, &d);
+        if (verb == HL_AUTOSCALE_NONE)
+            continue;
+        s_autoscaled (self, &d);
+        if (verb != HL_AUTOSCALE_HELD) {
+            s_set (self, r, d.to, w->host, w->label, "autoscaler");
+            moved = true;
+        }
+    }
+    if (moved)
+        s_place (self, NULL, "autoscale");
+}
+
+hl_value_t *
+hl_master_autoscale_status (hl_master_t *self)
+{
+    return self->autoscale
+               ? hl_autoscale_status (self->autoscale, zclock_mono ())
+               : NULL;
 }
