@@ -32,6 +32,7 @@ s_cmp_int64 (const void *a, const void *b)
 /*  One echo benchmark: what was asked, and what came back. */
 typedef struct {
     long tasks, concurrency, payload;
+    long delay_ms; /* each echo holds its agent's slot this long */
     const char *role;
     uint8_t *bytes;   /* the payload every task carries */
     int64_t *latency; /* of each completed task, us */
@@ -53,6 +54,7 @@ s_bench_args (s_bench_t *bench, int argc, char **argv)
         long *target = streq (argv[i], "--tasks")         ? &bench->tasks
                        : streq (argv[i], "--concurrency") ? &bench->concurrency
                        : streq (argv[i], "--payload")     ? &bench->payload
+                       : streq (argv[i], "--delay-ms")    ? &bench->delay_ms
                                                           : NULL;
         bool role = streq (argv[i], "--role");
         if (!target && !role)
@@ -71,9 +73,10 @@ s_bench_args (s_bench_t *bench, int argc, char **argv)
                                        argv[i - 1], argv[i]);
     }
     if (bench->tasks < 1 || bench->concurrency < 1
-        || bench->payload > HL_MAX_STR / 2)
+        || bench->payload > HL_MAX_STR / 2 || bench->delay_ms > 600000)
         return hl_ctl_usage_error ("bench echo: need --tasks >= 1, "
-                                   "--concurrency >= 1, --payload <= %d",
+                                   "--concurrency >= 1, --payload <= %d, "
+                                   "--delay-ms <= 600000",
                                    HL_MAX_STR / 2);
     return 0;
 }
@@ -88,6 +91,8 @@ s_bench_send (hl_client_t *client, const s_bench_t *bench)
     hl_value_t *targs = hl_value_new_map ();
     hl_value_t *bin = hl_value_new_bin (bench->bytes, (size_t)bench->payload);
     hl_value_set (targs, "payload", &bin);
+    if (bench->delay_ms > 0)
+        hl_value_set_int (targs, "delay_ms", bench->delay_ms);
     hl_value_set (args, "args", &targs);
     return hl_client_send (client, "task.run", &args);
 }

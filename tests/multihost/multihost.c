@@ -279,8 +279,8 @@ s_write_master (mh_world_t *w)
               "  bus_in = \"tcp://" MH_MASTER_IP ":*\";\n"
               "  bus_out = \"tcp://" MH_MASTER_IP ":*\";\n"
               "  http = \"\"; statsd = \"\"; state_dir = \"%s/state\";\n"
-              "  require_curve = true; " MH_MASTER_EXTRA " };\n%s%s%s",
-              w->m.dir, sec, S_CYCLE, w->playbook);
+              "  require_curve = true; " MH_MASTER_EXTRA " };\n%s%s%s%s",
+              w->m.dir, sec, S_CYCLE, MH_AUTOSCALE, w->playbook);
     snprintf (w->m.config, sizeof w->m.config, "%s/master.cfg", w->m.dir);
     s_write (w->m.config, text);
     free (text);

@@ -34,6 +34,14 @@
     "restart_backoff_min_ms = 200; restart_backoff_max_ms = 1000;\n"           \
     "  max_restarts = 3; restart_window_s = 30; stop_grace_ms = 5000;"
 
+/*  The master autoscales prometheus-backend between 1 and 2 on a 300 ms
+    wait, with windows short enough for a test. */
+#define MH_AUTOSCALE_ROLE "prometheus-backend"
+#define MH_AUTOSCALE                                                           \
+    "autoscale = ( { role = \"" MH_AUTOSCALE_ROLE "\"; min = 1; max = 2;\n"    \
+    "  target_wait_ms = 300; window_s = 2; up_cooldown_s = 2;\n"               \
+    "  down_cooldown_s = 1; stabilisation_s = 4; } );\n"
+
 enum { MH_MASTER, MH_FRONT, MH_BACK, MH_HOSTS };
 
 typedef struct {

@@ -410,6 +410,100 @@ s_crash_loop (mh_world_t *w)
     json_decref (data);
 }
 
+/*  The autoscaler across hosts: slow echo tasks queue for
+    MH_AUTOSCALE_ROLE past its target wait, the role grows to its max
+    (an agent started by a node), every task is answered once, and after
+    the stabilisation window it shrinks back to its min. */
+static int64_t
+s_desired (const mh_world_t *w)
+{
+    json_t *status = mh_ctl_json (w, "status", "--json", NULL);
+    json_t *v = json_object_get (
+        json_object_get (json_object_get (status, "autoscale"),
+                         MH_AUTOSCALE_ROLE),
+        "desired");
+    int64_t n = json_is_integer (v) ? json_integer_value (v) : -1;
+    json_decref (status);
+    return n;
+}
+
+/*  Agents of role registered now. */
+static int
+s_role_agents (const mh_world_t *w, const char *role)
+{
+    json_t *agents = mh_ctl_json (w, "agents", "--json", NULL);
+    int n = 0;
+    size_t i;
+    json_t *a;
+    json_array_foreach (agents, i, a) {
+        n += streq (s_str (a, "role"), role);
+    }
+    json_decref (agents);
+    return n;
+}
+
+static void
+s_wait_scaled (const mh_world_t *w, int64_t want, int timeout_ms)
+{
+    int64_t deadline = mh_now () + timeout_ms;
+    while (s_desired (w) != want
+           || s_role_agents (w, MH_AUTOSCALE_ROLE) != want) {
+        if (mh_now () > deadline)
+            fail_msg ("%s never ran %lld agents (desired %lld)",
+                      MH_AUTOSCALE_ROLE, (long long)want,
+                      (long long)s_desired (w));
+        s_step (100);
+    }
+}
+
+static void
+s_autoscale (const mh_world_t *w)
+{
+    s_wait_scaled (w, 1, 20000);
+    const char *argv[] = { ht_bin ("helios-ctl"),
+                           "-c",
+                           w->ctl_cfg,
+                           "-t",
+                           "120000",
+                           "bench",
+                           "echo",
+                           "--tasks",
+                           "24",
+                           "--concurrency",
+                           "24",
+                           "--delay-ms",
+                           "1000",
+                           "--role",
+                           MH_AUTOSCALE_ROLE,
+                           "--json",
+                           NULL };
+    int64_t start = mh_now ();
+    ht_proc_t *bench = ht_start_in (w->in[MH_MASTER], argv);
+    assert_non_null (bench);
+    s_wait_scaled (w, 2, 30000);
+    int64_t grown = mh_now () - start;
+    //  Every task answered once
+    char line[4096];
+    assert_true (ht_read_line (bench, line, sizeof line, 120000));
+    assert_int_equal (ht_wait (bench, 10000), 0);
+    ht_stop (&bench, 1000);
+    json_t *r = json_loads (line, 0, NULL);
+    assert_non_null (r);
+    assert_int_equal (json_integer_value (json_object_get (r, "completed")),
+                      24);
+    assert_int_equal (json_integer_value (json_object_get (r, "duplicates")),
+                      0);
+    assert_int_equal (json_integer_value (json_object_get (r, "lost")), 0);
+    json_decref (r);
+    int64_t drained = mh_now ();
+    s_wait_scaled (w, 1, 30000);
+    print_message ("multihost: autoscale: %s grown to 2 agents %lld ms after "
+                   "slow echoes queued; back to 1 %lld ms after they were "
+                   "all answered\n",
+                   MH_AUTOSCALE_ROLE, (long long)grown,
+                   (long long)(mh_now () - drained));
+}
+
 static void
 test_multihost_long (void **state)
 {
@@ -429,6 +523,7 @@ test_multihost_long (void **state)
     mh_echo (&w, "prometheus-backend", 5);
 
     s_cycle (&w);
+    s_autoscale (&w);
     s_partition (&w);
     s_crash_loop (&w);
     mh_stop (&w);
