@@ -22,6 +22,7 @@
 
 #include "hl_agent_priv.h"
 #include "../bus/hl_log.h"
+#include "../bus/hl_sigwatch.h"
 #include "../proto/hl_alloc.h"
 
 #ifndef HL_VERSION
@@ -273,39 +274,22 @@ s_loop (hl_agent_t *self)
     return 0;
 }
 
-static int s_sigpipe[2] = { -1, -1 };
-
+/*  SIGTERM or SIGINT: drain; a second one: stop now. */
 static void
-s_signal_handler (int signum)
+s_on_signal (void *arg, int signum)
 {
-    int saved = errno;
-    char c = (char)signum;
-    if (write (s_sigpipe[1], &c, 1) < 0) {
-        //  A full pipe already holds a wake-up
-    }
-    errno = saved;
-}
-
-static int
-s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
-{
-    (void)loop;
     hl_agent_t *self = (hl_agent_t *)arg;
-    char buf[16];
-    ssize_t n;
-    while ((n = read (item->fd, buf, sizeof buf)) > 0)
-        for (ssize_t i = 0; i < n && !self->finished; i++) {
-            if (!self->draining) {
-                hl_log_notice ("signal %d received", buf[i]);
-                if (self->notify)
-                    hl_notify_stopping (self->notify);
-                hl_agent_drain (self);
-            } else {
-                hl_log_notice ("signal %d again: stopping now", buf[i]);
-                hl_agent_abort_all (self, "agent shut down");
-            }
-        }
-    return 0;
+    if (self->finished)
+        return;
+    if (!self->draining) {
+        hl_log_notice ("signal %d received", signum);
+        if (self->notify)
+            hl_notify_stopping (self->notify);
+        hl_agent_drain (self);
+    } else {
+        hl_log_notice ("signal %d again: stopping now", signum);
+        hl_agent_abort_all (self, "agent shut down");
+    }
 }
 
 /*  systemd's status line for the agent (hl_notify). */
@@ -328,22 +312,10 @@ int
 hl_agent_run (hl_agent_t *self)
 {
     assert (self);
-    //  czmq's handler would only end the loop, not drain; ours writes to
-    //  a pipe the loop reads
-    zsys_init ();
-    zsys_handler_set (NULL);
-    if (pipe2 (s_sigpipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-        hl_log_error ("cannot create the signal pipe: %s", strerror (errno));
+    //  czmq's handler would only end the loop, not drain
+    hl_sigwatch_t *signals = hl_sigwatch_new (self->loop, s_on_signal, self);
+    if (!signals)
         return -1;
-    }
-    struct sigaction action;
-    memset (&action, 0, sizeof action);
-    action.sa_handler = s_signal_handler;
-    sigemptyset (&action.sa_mask);
-    sigaction (SIGTERM, &action, NULL);
-    sigaction (SIGINT, &action, NULL);
-    zmq_pollitem_t item = { NULL, s_sigpipe[0], ZMQ_POLLIN, 0 };
-    zloop_poller (self->loop, &item, s_on_signal, self);
     //  An agent a node started drains when its node dies: a node started
     //  again would start it again, and two agents of one name must not run
     if (*self->node) {
@@ -364,13 +336,7 @@ hl_agent_run (hl_agent_t *self)
     hl_notify_stopping (self->notify);
     hl_notify_destroy (&self->notify);
 
-    zloop_poller_end (self->loop, &item);
-    action.sa_handler = SIG_DFL;
-    sigaction (SIGTERM, &action, NULL);
-    sigaction (SIGINT, &action, NULL);
-    close (s_sigpipe[0]);
-    close (s_sigpipe[1]);
-    s_sigpipe[0] = s_sigpipe[1] = -1;
+    hl_sigwatch_destroy (&signals);
     return rc;
 }
 

@@ -20,6 +20,7 @@
 #include "../bus/hl_heart.h"
 #include "../bus/hl_log.h"
 #include "../bus/hl_notify.h"
+#include "../bus/hl_sigwatch.h"
 #include "../proto/hl_alloc.h"
 #include "../proto/hl_names.h"
 #include "hl_link.h"
@@ -564,48 +565,30 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-static int s_sigpipe[2] = { -1, -1 };
-
+/*  SIGTERM or SIGINT: drain every agent, then bye; a second one: kill
+    them now. */
 static void
-s_signal_handler (int signum)
+s_on_signal (void *arg, int signum)
 {
-    int saved = errno;
-    char c = (char)signum;
-    if (write (s_sigpipe[1], &c, 1) < 0) {
-        //  A full pipe already holds a wake-up
-    }
-    errno = saved;
-}
-
-static int
-s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
-{
-    (void)loop;
     hl_node_t *self = (hl_node_t *)arg;
-    char buf[16];
-    ssize_t n;
-    while ((n = read (item->fd, buf, sizeof buf)) > 0)
-        for (ssize_t i = 0; i < n; i++) {
-            if (!self->draining) {
-                hl_notify_stopping (self->notify);
-                hl_log_notice ("signal %d received: draining %zu agents",
-                               buf[i], self->slots_n);
-                self->draining = true;
-                for (size_t k = 0; k < self->slots_n;) {
-                    s_slot_t *s = self->slots[k];
-                    if (s->pid > 0) {
-                        s_stop (self, s);
-                        k++;
-                    } else
-                        s_slot_remove (self, k);
-                }
-            } else {
-                hl_log_notice ("signal %d again: killing the agents", buf[i]);
-                for (size_t k = 0; k < self->slots_n; k++)
-                    self->slots[k]->kill_at = 0;
-            }
+    if (!self->draining) {
+        hl_notify_stopping (self->notify);
+        hl_log_notice ("signal %d received: draining %zu agents", signum,
+                       self->slots_n);
+        self->draining = true;
+        for (size_t k = 0; k < self->slots_n;) {
+            s_slot_t *s = self->slots[k];
+            if (s->pid > 0) {
+                s_stop (self, s);
+                k++;
+            } else
+                s_slot_remove (self, k);
         }
-    return 0;
+    } else {
+        hl_log_notice ("signal %d again: killing the agents", signum);
+        for (size_t k = 0; k < self->slots_n; k++)
+            self->slots[k]->kill_at = 0;
+    }
 }
 
 /*  systemd's status line for the node (hl_notify). */
@@ -629,20 +612,9 @@ int
 hl_node_run (hl_node_t *self)
 {
     assert (self);
-    zsys_init ();
-    zsys_handler_set (NULL);
-    if (pipe2 (s_sigpipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-        hl_log_error ("cannot create the signal pipe: %s", strerror (errno));
+    hl_sigwatch_t *signals = hl_sigwatch_new (self->loop, s_on_signal, self);
+    if (!signals)
         return -1;
-    }
-    struct sigaction action;
-    memset (&action, 0, sizeof action);
-    action.sa_handler = s_signal_handler;
-    sigemptyset (&action.sa_mask);
-    sigaction (SIGTERM, &action, NULL);
-    sigaction (SIGINT, &action, NULL);
-    zmq_pollitem_t item = { NULL, s_sigpipe[0], ZMQ_POLLIN, 0 };
-    zloop_poller (self->loop, &item, s_on_signal, self);
     int timer = zloop_timer (self->loop, S_TICK_MS, 0, s_on_tick, self);
 
     hl_log_notice ("node %s starting: capacity %d, master %s, agents %s",
@@ -667,13 +639,7 @@ hl_node_run (hl_node_t *self)
     hl_notify_destroy (&self->notify);
     hl_link_close (self->link, S_LINGER_MS);
     zloop_timer_end (self->loop, timer);
-    zloop_poller_end (self->loop, &item);
-    action.sa_handler = SIG_DFL;
-    sigaction (SIGTERM, &action, NULL);
-    sigaction (SIGINT, &action, NULL);
-    close (s_sigpipe[0]);
-    close (s_sigpipe[1]);
-    s_sigpipe[0] = s_sigpipe[1] = -1;
+    hl_sigwatch_destroy (&signals);
     return rc;
 }
 
