@@ -128,7 +128,15 @@ test_big_tasks_bounded (void **state)
     assert_true (taken > 0 && taken < S_TASKS);
     int64_t bytes = s_tasks_stat (&m, "bytes");
     assert_true (bytes > 0 && bytes <= S_BOUND);
-    assert_int_equal (s_tasks_stat (&m, "queued"), taken);
+    /*  Each taken one waits, or has already waited out its time to
+        live (a slow build, a sanitizer's, may take that long to send) */
+    hl_msg_t *look = (hl_msg_t *)ht_request (&m, "status", NULL);
+    assert_non_null (look);
+    const hl_value_t *tasks = hl_value_get (hl_msg_data (look), "tasks");
+    assert_int_equal (hl_value_get_int (tasks, "queued", -1)
+                          + hl_value_get_int (tasks, "ttl_expired", -1),
+                      taken);
+    hl_msg_destroy (&look);
     int64_t first = s_rss (m.proc->pid);
 
     /*  They end at their time to live, and free their bytes: a second
@@ -150,12 +158,16 @@ test_big_tasks_bounded (void **state)
     hl_value_destroy (&status);
 
     /*  Each wave sent 117 MB; the master grew by about the bound. */
-    int64_t grown = (first > second ? first : second) - before;
     print_message ("hostile_queue: %d + %d of %d taken, rss %" PRId64
                    " MB before, %" PRId64 " and %" PRId64 " MB after\n",
                    taken, again, 2 * S_TASKS, before >> 20, first >> 20,
                    second >> 20);
+#if !defined(__SANITIZE_ADDRESS__)
+    /*  (AddressSanitizer's quarantine keeps what is freed, up to 256 MB:
+        there the byte counts above are the check, RSS is only shown) */
+    int64_t grown = (first > second ? first : second) - before;
     assert_true (grown < 4 * (int64_t)S_BOUND);
+#endif
 
     /*  A change without the action it changes: refused by name (by the
         control socket's argument check, before the queue sees it). */
