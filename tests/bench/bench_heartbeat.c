@@ -110,8 +110,9 @@ main (int argc, char *argv[])
                  agents);
         return 1;
     }
-    //  The crowd on a CPU of its own: it stands for 10,000 machines
-    bool pinned = ht_swarm_pin ();
+    //  HT_PIN=1: the crowd on a CPU of its own, as it stands for 10,000
+    //  machines (on two cores it shares the master's CPU otherwise)
+    bool pinned = getenv ("HT_PIN") && ht_swarm_pin ();
     zsys_init ();
     if (!verbose)
         setenv ("HT_QUIET", "1", 1);

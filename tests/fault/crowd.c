@@ -83,8 +83,10 @@ s_cpu_share (pid_t pid, int seconds)
 void
 ft_crowd_limits (long agents)
 {
-    //  The crowd on a CPU of its own: it stands for machines of its own
-    ht_swarm_pin ();
+    //  HT_PIN=1: the crowd on a CPU of its own, as it stands for
+    //  machines of its own (on two cores this helped, or hurt, the p99)
+    if (getenv ("HT_PIN"))
+        ht_swarm_pin ();
     if (!ht_swarm_limits (agents))
         fprintf (stderr,
                  "crowd: cannot raise the descriptor limit for %ld "
