@@ -66,6 +66,8 @@ struct _hl_master_t {
     uint64_t page_more;      /* list: the reply's next and more */
     zsock_t *tasks;          /* ROUTER: agents and nodes */
     hl_dispatch_t *dispatch; /* serves the tasks socket */
+    int64_t quiet_ms;        /* when s_tick last looked at the quiet
+                                sockets */
     zsock_t *pub;            /* XPUB to the proxy's inproc bus-in */
     zsock_t *intake;         /* the proxy's intake: metric samples
                                 for the tracker (borrowed) */
