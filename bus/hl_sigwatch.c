@@ -77,6 +77,13 @@ hl_sigwatch_new (zloop_t *loop, hl_sigwatch_fn *fn, void *arg)
     self->item = (zmq_pollitem_t){ NULL, s_pipe[0], ZMQ_POLLIN, 0 };
     zloop_poller (loop, &self->item, s_readable, self);
     s_handle (s_handler);
+    /*  A signal that came while czmq's handler was in place only set
+        zsys_interrupted: pass it on, or a SIGTERM sent the moment a
+        process starts (a node draining a child it just forked) is lost. */
+    if (zsys_interrupted) {
+        zsys_interrupted = 0;
+        s_handler (SIGTERM);
+    }
     return self;
 }
 

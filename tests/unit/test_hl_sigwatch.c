@@ -81,10 +81,31 @@ test_signals (void **state)
     zloop_destroy (&loop);
 }
 
+/*  czmq's own handler, in place until the watch starts, only sets
+    zsys_interrupted: that signal is not lost, and the flag is cleared so
+    that zloop does not stop for it again. */
+static void
+test_signal_before_watch (void **state)
+{
+    (void)state;
+    zloop_t *loop = zloop_new ();
+    s_seen_t seen = { { 0 }, 0 };
+    zsys_interrupted = 1;
+    hl_sigwatch_t *watch = hl_sigwatch_new (loop, s_caught, &seen);
+    assert_non_null (watch);
+    assert_int_equal (zsys_interrupted, 0);
+    s_run_until (loop, &seen, 1);
+    assert_int_equal (seen.n, 1);
+    assert_int_equal (seen.got[0], SIGTERM);
+    hl_sigwatch_destroy (&watch);
+    zloop_destroy (&loop);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_signal_before_watch),
         cmocka_unit_test (test_signals),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
