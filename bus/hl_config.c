@@ -147,7 +147,7 @@ s_set_defaults (hl_config_t *self)
     snprintf (master->state_dir, sizeof master->state_dir, "var/helios");
     master->heartbeat_ms = 1000;
     master->liveness = 3;
-    master->heartbeat_rate = 1500;
+    master->heartbeat_rate = 750;
     snprintf (master->log_level, sizeof master->log_level, "notice");
 
     //  Connect endpoints follow the master's unless set (s_load_connect)

@@ -34,7 +34,7 @@ typedef struct {
     int heartbeat_ms;                 /* 1000, 10..60000 */
     int liveness;                     /* 3, 1..100 */
     int heartbeat_rate;               /* beats a second the master takes
-                                         from its agents, 1500, 0..1e6;
+                                         from its agents, 750, 0..1e6;
                                          past it the period lengthens;
                                          0: heartbeat_ms whatever the
                                          swarm */

@@ -67,7 +67,7 @@ test_defaults (void **state)
     assert_string_equal (master->state_dir, "var/helios");
     assert_int_equal (master->heartbeat_ms, 1000);
     assert_int_equal (master->liveness, 3);
-    assert_int_equal (master->heartbeat_rate, 1500);
+    assert_int_equal (master->heartbeat_rate, 750);
     assert_string_equal (master->log_level, "notice");
 
     assert_string_equal (hl_config_agent (config)->state_dir,
